@@ -1,0 +1,65 @@
+namespace SpotDevBox.Backup.Storage;
+
+/// <summary>
+/// The only thing the backup engine needs from a storage service: a flat namespace of immutable
+/// objects under one repository root. Keys are relative to the root and use '/' ("data/ab/ab12...").
+/// Every failure surfaces as <see cref="StorageException"/> so the engine decides without seeing the SDK.
+/// </summary>
+public interface IObjectStore
+{
+    /// <summary>Human-readable location, e.g. <c>s3://bucket/prefix</c> or <c>/srv/repo</c>.</summary>
+    string Location { get; }
+
+    /// <summary>Creates what the repository needs to exist (a directory; on S3 checks the bucket and adds the lifecycle rule).</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stores an object. When this returns the object is durable. Encrypted at rest where the store supports it.</summary>
+    Task PutAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
+
+    /// <summary>Reads a whole object. Throws <see cref="StorageException"/> with <see cref="StorageFailure.NotFound"/> when absent.</summary>
+    Task<byte[]> GetAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Reads <paramref name="length"/> bytes from <paramref name="offset"/>.</summary>
+    Task<byte[]> GetRangeAsync(string key, long offset, int length, CancellationToken cancellationToken);
+
+    /// <summary>Size of an object, or null when it does not exist.</summary>
+    Task<long?> GetSizeAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Every object whose key starts with <paramref name="prefix"/> ("" lists everything), in no guaranteed order.</summary>
+    IAsyncEnumerable<StoredObject> ListAsync(string prefix, CancellationToken cancellationToken);
+
+    /// <summary>Deletes objects; keys that do not exist are ignored.</summary>
+    Task DeleteAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken);
+}
+
+public sealed record StoredObject(string Key, long Size, DateTimeOffset LastModified);
+
+public enum StorageFailure
+{
+    /// <summary>The object does not exist.</summary>
+    NotFound,
+    /// <summary>The endpoint cannot be reached (DNS, refused connection, timeout, TLS).</summary>
+    Unreachable,
+    /// <summary>The bucket (or the local repository root) does not exist.</summary>
+    ContainerMissing,
+    /// <summary>Credentials are missing, wrong, or not allowed to do this.</summary>
+    AccessDenied,
+    /// <summary>The service refused the request (too large, invalid), retrying will not help.</summary>
+    Rejected,
+    /// <summary>Anything else, e.g. a 5xx after retries or a local I/O error.</summary>
+    Other,
+}
+
+public sealed class StorageException : Exception
+{
+    public StorageException(StorageFailure failure, string message, Exception? innerException = null)
+        : base(message, innerException) => Failure = failure;
+
+    public StorageException() : this(StorageFailure.Other, "storage failure") { }
+
+    public StorageException(string message) : this(StorageFailure.Other, message) { }
+
+    public StorageException(string message, Exception innerException) : this(StorageFailure.Other, message, innerException) { }
+
+    public StorageFailure Failure { get; }
+}
