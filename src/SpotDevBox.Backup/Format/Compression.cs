@@ -1,0 +1,91 @@
+using ZstdSharp;
+
+namespace SpotDevBox.Backup.Format;
+
+public enum CompressionKind : byte
+{
+    None = 0,
+    Zstd = 1,
+}
+
+/// <summary>zstd for what compresses, raw bytes for what does not (media, archives, random data).</summary>
+internal static class Compression
+{
+    // zstd contexts are costly to create and not thread-safe; one per thread is reused across the
+    // tens of thousands of small blobs of a source tree. They hold no state between calls.
+    [ThreadStatic] private static Compressor? t_compressor;
+    [ThreadStatic] private static int t_level;
+    [ThreadStatic] private static Decompressor? t_decompressor;
+
+    private static Compressor CompressorFor(int level)
+    {
+        if (t_compressor is null || t_level != level)
+        {
+            t_compressor?.Dispose();
+            t_compressor = new Compressor(level);
+            t_level = level;
+        }
+
+        return t_compressor;
+    }
+
+    // Keep the compressed form only when it saves at least 1/32 of the size: below that the
+    // decompression cost on restore buys nothing worth having.
+    public static (byte[] Stored, CompressionKind Kind) Compress(ReadOnlySpan<byte> raw, int level)
+    {
+        if (raw.Length < 64)
+        {
+            return (raw.ToArray(), CompressionKind.None);
+        }
+
+        var compressor = CompressorFor(level);
+        var bound = Compressor.GetCompressBound(raw.Length);
+        var buffer = new byte[bound];
+        var written = compressor.Wrap(raw, buffer);
+        if (written > raw.Length - (raw.Length >> 5))
+        {
+            return (raw.ToArray(), CompressionKind.None);
+        }
+
+        Array.Resize(ref buffer, written);
+        return (buffer, CompressionKind.Zstd);
+    }
+
+    public static byte[] Decompress(ReadOnlySpan<byte> stored, CompressionKind kind, int rawLength)
+    {
+        switch (kind)
+        {
+            case CompressionKind.None:
+                if (stored.Length != rawLength)
+                {
+                    throw new InvalidDataException($"stored blob has {stored.Length} bytes, expected {rawLength}");
+                }
+
+                return stored.ToArray();
+            case CompressionKind.Zstd:
+                {
+                    var decompressor = t_decompressor ??= new Decompressor();
+                    var output = new byte[rawLength];
+                    int written;
+                    try
+                    {
+                        written = decompressor.Unwrap(stored, output);
+                    }
+                    catch (ZstdException e)
+                    {
+                        throw new InvalidDataException("compressed blob is corrupt: " + e.Message, e);
+                    }
+
+                    if (written != rawLength)
+                    {
+                        throw new InvalidDataException($"blob decompressed to {written} bytes, expected {rawLength}");
+                    }
+
+                    return output;
+                }
+
+            default:
+                throw new InvalidDataException($"unknown compression kind {(byte)kind}");
+        }
+    }
+}

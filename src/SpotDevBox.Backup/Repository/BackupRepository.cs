@@ -1,0 +1,441 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using SpotDevBox.Backup.Format;
+using SpotDevBox.Backup.Storage;
+
+namespace SpotDevBox.Backup.Repository;
+
+/// <summary>
+/// A backup repository over an object store: its config, index, trees, snapshots and locks.
+/// Every object it writes is named by the SHA-256 of its bytes and never changed afterwards
+/// (locks excepted). See docs/repository-format.md.
+/// </summary>
+public sealed partial class BackupRepository
+{
+    public const string ConfigKey = "config";
+    public const int ChunkMin = 256 * 1024;
+    public const int ChunkAverage = 1024 * 1024;
+    public const int ChunkMax = 4 * 1024 * 1024;
+
+    private readonly ConcurrentDictionary<BlobId, Task<byte[]>> _treePacks = new();
+    private readonly ILogger _logger;
+
+    private BackupRepository(IObjectStore store, RepositoryConfig config, BackupEngineOptions options, TimeProvider time, ILogger logger)
+    {
+        Store = store;
+        Config = config;
+        Options = options;
+        Time = time;
+        _logger = logger;
+        CacheDirectory = Path.Combine(options.ResolveCacheDirectory(), config.Id);
+    }
+
+    public IObjectStore Store { get; }
+
+    public RepositoryConfig Config { get; }
+
+    public BackupEngineOptions Options { get; }
+
+    public TimeProvider Time { get; }
+
+    public RepositoryIndex Index { get; } = new();
+
+    /// <summary>This repository's folder in the local cache (index files, tree packs, restore records).</summary>
+    public string CacheDirectory { get; }
+
+    internal ILogger Logger => _logger;
+
+    public static async Task<BackupRepository> InitializeAsync(IObjectStore store, BackupEngineOptions options, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(time);
+        await store.InitializeAsync(cancellationToken);
+        if (await store.GetSizeAsync(ConfigKey, cancellationToken) is not null)
+        {
+            throw new RepositoryException($"a repository already exists at {store.Location}");
+        }
+
+        var config = new RepositoryConfig
+        {
+            Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
+            Created = time.GetUtcNow(),
+            ChunkMin = ChunkMin,
+            ChunkAverage = ChunkAverage,
+            ChunkMax = ChunkMax,
+        };
+        await store.PutAsync(ConfigKey, JsonSerializer.SerializeToUtf8Bytes(config, FormatJson.Default.RepositoryConfig), cancellationToken);
+        return new BackupRepository(store, config, options, time, logger);
+    }
+
+    public static async Task<BackupRepository> OpenAsync(IObjectStore store, BackupEngineOptions options, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        byte[] bytes;
+        try
+        {
+            bytes = await store.GetAsync(ConfigKey, cancellationToken);
+        }
+        catch (StorageException e) when (e.Failure == StorageFailure.NotFound)
+        {
+            throw new RepositoryException($"there is no repository at {store.Location} (create one with 'spotdevbox init')", e);
+        }
+
+        RepositoryConfig config;
+        try
+        {
+            config = JsonSerializer.Deserialize(bytes, FormatJson.Default.RepositoryConfig)
+                ?? throw new RepositoryException("repository config is empty");
+        }
+        catch (JsonException e)
+        {
+            throw new RepositoryException($"repository config at {store.Location} is not readable: {e.Message}", e);
+        }
+
+        if (config.Version != 1)
+        {
+            throw new RepositoryException($"repository format version {config.Version} is not supported by this build (it reads version 1)");
+        }
+
+        if (config.ChunkMin != ChunkMin || config.ChunkAverage != ChunkAverage || config.ChunkMax != ChunkMax)
+        {
+            throw new RepositoryException("repository uses chunker parameters this build does not support");
+        }
+
+        if (!config.Id.All(char.IsAsciiHexDigitLower) || config.Id.Length != 32)
+        {
+            throw new RepositoryException("repository config has an invalid id");
+        }
+
+        return new BackupRepository(store, config, options, time, logger);
+    }
+
+    // ---------- index ----------
+
+    /// <summary>Loads every index file (from the local cache when it holds them: they never change).</summary>
+    public async Task<IReadOnlyList<string>> LoadIndexAsync(CancellationToken cancellationToken)
+    {
+        var keys = new List<string>();
+        await foreach (var obj in Store.ListAsync("index/", cancellationToken))
+        {
+            keys.Add(obj.Key);
+        }
+
+        await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = Options.TransferConcurrency, CancellationToken = cancellationToken }, async (key, ct) =>
+        {
+            var bytes = await GetImmutableCachedAsync(key, ct);
+            var file = DecodeIndex(bytes, key);
+            foreach (var pack in file.Packs)
+            {
+                Index.AddPack(pack);
+            }
+        });
+        return keys;
+    }
+
+    internal static IndexFile DecodeIndex(byte[] stored, string key)
+    {
+        try
+        {
+            using var decompressor = new ZstdSharp.Decompressor();
+            var json = decompressor.Unwrap(stored).ToArray();
+            var file = JsonSerializer.Deserialize(json, FormatJson.Default.IndexFile) ?? throw new InvalidDataException("empty");
+            if (file.Version != 1)
+            {
+                throw new InvalidDataException($"index version {file.Version} is not supported");
+            }
+
+            return file;
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException or ZstdSharp.ZstdException)
+        {
+            throw new RepositoryException($"index file '{key}' is not readable: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Writes one index file listing <paramref name="packs"/>; returns its key.</summary>
+    public async Task<string> SaveIndexAsync(IReadOnlyList<IndexPack> packs, CancellationToken cancellationToken)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(new IndexFile(1, packs), FormatJson.Default.IndexFile);
+        using var compressor = new ZstdSharp.Compressor(3);
+        var stored = compressor.Wrap(json).ToArray();
+        var key = "index/" + BlobId.Compute(stored).ToHex();
+        await Store.PutAsync(key, stored, cancellationToken);
+        TryWriteCache(key, stored);
+        return key;
+    }
+
+    /// <summary>
+    /// Finds packs that no index lists — uploads of a backup that was killed before it wrote its
+    /// index — reads their headers, adds them to the index and writes an index file for them, so
+    /// the next backup reuses what was already uploaded.
+    /// </summary>
+    public async Task<int> RecoverUnindexedPacksAsync(CancellationToken cancellationToken)
+    {
+        var orphans = new List<(BlobId Id, StoredObject Object)>();
+        await foreach (var obj in Store.ListAsync("data/", cancellationToken))
+        {
+            if (Pack.TryParseKey(obj.Key, out var id) && !Index.HasPack(id))
+            {
+                orphans.Add((id, obj));
+            }
+        }
+
+        if (orphans.Count == 0)
+        {
+            return 0;
+        }
+
+        var recovered = new ConcurrentBag<IndexPack>();
+        await Parallel.ForEachAsync(orphans, new ParallelOptions { MaxDegreeOfParallelism = Options.TransferConcurrency, CancellationToken = cancellationToken }, async (orphan, ct) =>
+        {
+            var (id, obj) = orphan;
+            try
+            {
+                var entries = await ReadPackHeaderAsync(obj.Key, obj.Size, ct);
+                recovered.Add(new IndexPack(id, obj.Size, entries));
+            }
+            catch (InvalidDataException e)
+            {
+                // A pack cut short cannot exist (puts are atomic); a damaged one is left for check to report.
+                LogUnreadablePack(_logger, obj.Key, e.Message);
+            }
+        });
+
+        var packs = recovered.ToList();
+        if (packs.Count > 0)
+        {
+            foreach (var p in packs)
+            {
+                Index.AddPack(p);
+            }
+
+            await SaveIndexAsync(packs, cancellationToken);
+            var blobs = packs.Sum(p => p.Blobs.Count);
+            LogRecoveredPacks(_logger, packs.Count, blobs);
+        }
+
+        return packs.Count;
+    }
+
+    public async Task<List<PackEntry>> ReadPackHeaderAsync(string key, long size, CancellationToken cancellationToken)
+    {
+        if (size < Pack.HeaderPrefixSize + Pack.TrailerSize)
+        {
+            throw new InvalidDataException($"pack '{key}' is too short ({size} bytes)");
+        }
+
+        // One request usually suffices: most headers are far smaller than 64 KiB.
+        var guess = (int)Math.Min(size, 64 * 1024);
+        var tail = await Store.GetRangeAsync(key, size - guess, guess, cancellationToken);
+        var headerLength = Pack.ReadHeaderLength(tail.AsSpan(tail.Length - Pack.TrailerSize), size);
+        byte[] header;
+        if (headerLength + Pack.TrailerSize <= tail.Length)
+        {
+            header = tail.AsSpan(tail.Length - Pack.TrailerSize - headerLength, headerLength).ToArray();
+        }
+        else
+        {
+            header = await Store.GetRangeAsync(key, size - Pack.TrailerSize - headerLength, headerLength, cancellationToken);
+        }
+
+        return Pack.ReadHeader(header, size);
+    }
+
+    // ---------- packs and blobs ----------
+
+    /// <summary>Uploads a finished pack. The caller adds it to the index once this returns.</summary>
+    public async Task<BlobId> SavePackAsync(ReadOnlyMemory<byte> pack, BlobType type, CancellationToken cancellationToken)
+    {
+        var id = BlobId.Compute(pack.Span);
+        await Store.PutAsync(Pack.Key(id), pack, cancellationToken);
+        if (type == BlobType.Tree)
+        {
+            var copy = pack.ToArray();
+            _treePacks.TryAdd(id, Task.FromResult(copy));
+            TryWriteCache(Pack.Key(id), copy);
+        }
+
+        return id;
+    }
+
+    public async Task<Tree> LoadTreeAsync(BlobId id, CancellationToken cancellationToken)
+    {
+        var raw = await LoadBlobAsync(id, BlobType.Tree, cancellationToken);
+        try
+        {
+            return JsonSerializer.Deserialize(raw, FormatJson.Default.Tree) ?? throw new InvalidDataException("empty tree");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"tree {id.ShortHex} is not readable: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Reads and verifies one blob. Tree packs are fetched whole and cached, since a walk needs most of their trees.</summary>
+    public async Task<byte[]> LoadBlobAsync(BlobId id, BlobType expected, CancellationToken cancellationToken)
+    {
+        if (!Index.TryGet(id, out var location))
+        {
+            throw new RepositoryException($"{expected.ToString().ToLowerInvariant()} blob {id.ShortHex} is not in the index: the repository is incomplete (run 'spotdevbox check')");
+        }
+
+        var entry = location.Entry;
+        if (entry.Type == BlobType.Tree)
+        {
+            var pack = await _treePacks.GetOrAdd(location.Pack, p => LoadTreePackAsync(p, cancellationToken));
+            return Pack.ExtractBlob(pack.AsSpan((int)entry.Offset, entry.StoredLength), entry);
+        }
+
+        var stored = await Store.GetRangeAsync(Pack.Key(location.Pack), entry.Offset, entry.StoredLength, cancellationToken);
+        return Pack.ExtractBlob(stored, entry);
+    }
+
+    private async Task<byte[]> LoadTreePackAsync(BlobId packId, CancellationToken cancellationToken)
+    {
+        var key = Pack.Key(packId);
+        var bytes = await GetImmutableCachedAsync(key, cancellationToken);
+        if (BlobId.Compute(bytes) != packId)
+        {
+            throw new InvalidDataException($"pack {packId.ShortHex} is corrupt: its bytes do not match its name");
+        }
+
+        return bytes;
+    }
+
+    /// <summary>Reads an object that never changes once written, through the local cache; cached copies are checked against their name.</summary>
+    private async Task<byte[]> GetImmutableCachedAsync(string key, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(CacheDirectory, key.Replace('/', Path.DirectorySeparatorChar));
+        var name = key[(key.LastIndexOf('/') + 1)..];
+        if (File.Exists(path))
+        {
+            try
+            {
+                var cached = await File.ReadAllBytesAsync(path, cancellationToken);
+                if (BlobId.TryParse(name, out var expected) && BlobId.Compute(cached) == expected)
+                {
+                    return cached;
+                }
+            }
+            catch (IOException)
+            {
+                // fall through to the store
+            }
+        }
+
+        var bytes = await Store.GetAsync(key, cancellationToken);
+        if (BlobId.TryParse(name, out var id) && BlobId.Compute(bytes) != id)
+        {
+            throw new InvalidDataException($"object '{key}' is corrupt: its bytes do not match its name");
+        }
+
+        TryWriteCache(key, bytes);
+        return bytes;
+    }
+
+    private void TryWriteCache(string key, byte[] bytes)
+    {
+        try
+        {
+            var path = Path.Combine(CacheDirectory, key.Replace('/', Path.DirectorySeparatorChar));
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var temp = path + ".tmp" + Environment.ProcessId;
+            File.WriteAllBytes(temp, bytes);
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogCacheUnwritable(_logger, CacheDirectory, e.Message);
+        }
+    }
+
+    // ---------- snapshots ----------
+
+    public async Task<IReadOnlyList<SnapshotRef>> ListSnapshotsAsync(CancellationToken cancellationToken)
+    {
+        var keys = new List<string>();
+        await foreach (var obj in Store.ListAsync("snapshots/", cancellationToken))
+        {
+            keys.Add(obj.Key);
+        }
+
+        var result = new ConcurrentBag<SnapshotRef>();
+        await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = Options.TransferConcurrency, CancellationToken = cancellationToken }, async (key, ct) =>
+        {
+            var id = key["snapshots/".Length..];
+            result.Add(new SnapshotRef(id, await LoadSnapshotAsync(id, ct)));
+        });
+        return [.. result.OrderBy(s => s.Manifest.Time).ThenBy(s => s.Id, StringComparer.Ordinal)];
+    }
+
+    public async Task<SnapshotManifest> LoadSnapshotAsync(string id, CancellationToken cancellationToken)
+    {
+        var key = "snapshots/" + id;
+        var bytes = await GetImmutableCachedAsync(key, cancellationToken);
+        try
+        {
+            return JsonSerializer.Deserialize(bytes, FormatJson.Default.SnapshotManifest) ?? throw new InvalidDataException("empty");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"snapshot {id[..Math.Min(8, id.Length)]} is not readable: {e.Message}", e);
+        }
+    }
+
+    public async Task<string> SaveSnapshotAsync(SnapshotManifest manifest, CancellationToken cancellationToken)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(manifest, FormatJson.Default.SnapshotManifest);
+        var id = BlobId.Compute(bytes).ToHex();
+        await Store.PutAsync("snapshots/" + id, bytes, cancellationToken);
+        return id;
+    }
+
+    /// <summary>Resolves "latest" or an id prefix (at least 4 characters) to one snapshot.</summary>
+    public async Task<SnapshotRef> ResolveSnapshotAsync(string idOrLatest, CancellationToken cancellationToken)
+    {
+        var all = await ListSnapshotsAsync(cancellationToken);
+        if (string.Equals(idOrLatest, "latest", StringComparison.OrdinalIgnoreCase))
+        {
+            return all.Count > 0 ? all[^1] : throw new RepositoryException($"the repository at {Store.Location} has no snapshots yet");
+        }
+
+        if (idOrLatest.Length < 4 || !idOrLatest.All(char.IsAsciiHexDigit))
+        {
+            throw new ArgumentException($"'{idOrLatest}' is not a snapshot id (use 'latest' or at least 4 hex digits of an id from 'spotdevbox snapshots')");
+        }
+
+        var matches = all.Where(s => s.Id.StartsWith(idOrLatest.ToLowerInvariant(), StringComparison.Ordinal)).ToList();
+        return matches.Count switch
+        {
+            1 => matches[0],
+            0 => throw new RepositoryException($"no snapshot with id '{idOrLatest}' (see 'spotdevbox snapshots')"),
+            _ => throw new ArgumentException($"snapshot id '{idOrLatest}' is ambiguous: {string.Join(", ", matches.Select(m => m.Id[..12]))}"),
+        };
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Pack {Key} has an unreadable header and was not recovered: {Reason}")]
+    private static partial void LogUnreadablePack(ILogger logger, string key, string reason);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Recovered {Packs} packs ({Blobs} blobs) left by an interrupted backup")]
+    private static partial void LogRecoveredPacks(ILogger logger, int packs, int blobs);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Local cache {Directory} is not writable, working without it: {Reason}")]
+    private static partial void LogCacheUnwritable(ILogger logger, string directory, string reason);
+}
+
+public sealed record SnapshotRef(string Id, SnapshotManifest Manifest)
+{
+    public string ShortId => Id[..8];
+}
+
+/// <summary>A repository-level problem a user can act on (missing, locked, incomplete, unsupported).</summary>
+public sealed class RepositoryException : Exception
+{
+    public RepositoryException() { }
+
+    public RepositoryException(string message) : base(message) { }
+
+    public RepositoryException(string message, Exception innerException) : base(message, innerException) { }
+}

@@ -1,0 +1,42 @@
+namespace SpotDevBox.Backup.Repository;
+
+/// <summary>Tuning of the engine, bound from the "Backup" configuration section and overridable per command.</summary>
+public sealed class BackupEngineOptions
+{
+    public const string SectionName = "Backup";
+
+    /// <summary>Gitignore-style patterns excluded from every backup, in addition to --exclude.</summary>
+    public IList<string> Excludes { get; } = [];
+
+    /// <summary>Files read, chunked, hashed and compressed at once.</summary>
+    public int ReadConcurrency { get; set; } = Math.Clamp(Environment.ProcessorCount, 2, 8);
+
+    /// <summary>Objects uploaded or downloaded at once.</summary>
+    public int TransferConcurrency { get; set; } = 8;
+
+    /// <summary>Target size of a pack object in MiB (packs close at this size; the last one is smaller).</summary>
+    public int PackSizeMiB { get; set; } = 8;
+
+    /// <summary>zstd level, 1 (fastest) to 19.</summary>
+    public int CompressionLevel { get; set; } = 3;
+
+    /// <summary>Where immutable repository objects (index files, tree packs) and restore records are cached. Empty: the user's cache folder.</summary>
+    public string CacheDirectory { get; set; } = "";
+
+    /// <summary>A lock not refreshed for this long is stale and no longer blocks prune.</summary>
+    public TimeSpan StaleLockAfter { get; set; } = TimeSpan.FromMinutes(30);
+
+    public string ResolveCacheDirectory()
+    {
+        if (!string.IsNullOrWhiteSpace(CacheDirectory))
+        {
+            return Path.GetFullPath(CacheDirectory);
+        }
+
+        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        var baseDir = !string.IsNullOrEmpty(xdg)
+            ? xdg
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        return Path.Combine(baseDir, "spotdevbox");
+    }
+}

@@ -1,0 +1,207 @@
+using System.Runtime.CompilerServices;
+
+namespace SpotDevBox.Backup.Storage;
+
+/// <summary>
+/// A repository in a local directory (another disk, an NFS mount, tests). Writes go to a temporary
+/// file that is flushed to disk and then renamed, so a reader never sees half an object.
+/// </summary>
+public sealed class LocalDirectoryObjectStore(string root) : IObjectStore
+{
+    private const string TempSuffix = ".tmp-spotdevbox";
+
+    public string Location => root;
+
+    public Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            Directory.CreateDirectory(root);
+            return Task.CompletedTask;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException(StorageFailure.AccessDenied, $"cannot create repository directory '{root}': {e.Message}", e);
+        }
+    }
+
+    public async Task PutAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        var path = PathOf(key);
+        EnsureRoot();
+        var temp = path + "." + Guid.NewGuid().ToString("N")[..8] + TempSuffix;
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            await using (var stream = new FileStream(temp, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                Options = FileOptions.Asynchronous,
+                BufferSize = 0,
+                PreallocationSize = content.Length,
+            }))
+            {
+                await stream.WriteAsync(content, cancellationToken);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temp);
+            throw new StorageException(StorageFailure.Other, $"cannot write '{path}': {e.Message}", e);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    public async Task<byte[]> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        var path = PathOf(key);
+        try
+        {
+            return await File.ReadAllBytesAsync(path, cancellationToken);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            EnsureRoot();
+            throw new StorageException(StorageFailure.NotFound, $"object '{key}' does not exist in {root}", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException(StorageFailure.Other, $"cannot read '{path}': {e.Message}", e);
+        }
+    }
+
+    public async Task<byte[]> GetRangeAsync(string key, long offset, int length, CancellationToken cancellationToken)
+    {
+        var path = PathOf(key);
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.Asynchronous);
+            var size = RandomAccess.GetLength(handle);
+            if (offset < 0 || length < 0 || offset + length > size)
+            {
+                throw new StorageException(StorageFailure.Rejected, $"range {offset}+{length} is outside '{key}' ({size} bytes)");
+            }
+
+            var buffer = new byte[length];
+            var done = 0;
+            while (done < length)
+            {
+                var n = await RandomAccess.ReadAsync(handle, buffer.AsMemory(done), offset + done, cancellationToken);
+                if (n == 0)
+                {
+                    throw new StorageException(StorageFailure.Other, $"'{key}' ended early while reading a range");
+                }
+
+                done += n;
+            }
+
+            return buffer;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            EnsureRoot();
+            throw new StorageException(StorageFailure.NotFound, $"object '{key}' does not exist in {root}", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException(StorageFailure.Other, $"cannot read '{path}': {e.Message}", e);
+        }
+    }
+
+    public Task<long?> GetSizeAsync(string key, CancellationToken cancellationToken)
+    {
+        EnsureRoot();
+        var info = new FileInfo(PathOf(key));
+        return Task.FromResult(info.Exists ? info.Length : (long?)null);
+    }
+
+    public async IAsyncEnumerable<StoredObject> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        EnsureRoot();
+        await Task.Yield();
+        // Walk only the directory the prefix names (keys use '/' and map to folders).
+        var slash = prefix.LastIndexOf('/');
+        var start = slash < 0 ? root : Path.Combine(root, prefix[..slash]);
+        if (!Directory.Exists(start))
+        {
+            yield break;
+        }
+
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = 0 };
+        foreach (var file in new DirectoryInfo(start).EnumerateFiles("*", options))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (file.Name.EndsWith(TempSuffix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var key = Path.GetRelativePath(root, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
+            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                yield return new StoredObject(key, file.Length, new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero));
+            }
+        }
+    }
+
+    public Task DeleteAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        foreach (var key in keys)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                File.Delete(PathOf(key));
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // already gone
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new StorageException(StorageFailure.Other, $"cannot delete '{key}': {e.Message}", e);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private string PathOf(string key)
+    {
+        if (key.Length == 0 || key.StartsWith('/') || key.Split('/').Any(p => p is "" or "." or ".."))
+        {
+            throw new ArgumentException($"invalid object key '{key}'", nameof(key));
+        }
+
+        return Path.Combine(root, key.Replace('/', Path.DirectorySeparatorChar));
+    }
+
+    private void EnsureRoot()
+    {
+        if (!Directory.Exists(root))
+        {
+            throw new StorageException(StorageFailure.ContainerMissing, $"repository directory '{root}' does not exist");
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // best effort: a leftover temp file is ignored by List and harmless
+        }
+    }
+}
