@@ -1,1 +1,3 @@
-Console.WriteLine("placeholder");
+using SpotDevBox;
+
+return await SpotDevBoxApp.RunAsync(args);

@@ -1,0 +1,513 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using SpotDevBox.Backup.Chunking;
+using SpotDevBox.Backup.FileSystem;
+using SpotDevBox.Backup.Format;
+using SpotDevBox.Backup.Repository;
+using SpotDevBox.Backup.Selection;
+
+namespace SpotDevBox.Backup.Engine;
+
+public sealed record BackupRequest
+{
+    /// <summary>Absolute paths of the files or directories to back up; each becomes a top-level entry named by its last component.</summary>
+    public required IReadOnlyList<string> Paths { get; init; }
+    public IReadOnlyList<string> Excludes { get; init; } = [];
+    public IReadOnlyList<string> Tags { get; init; } = [];
+    public string Hostname { get; init; } = Environment.MachineName;
+    /// <summary>A snapshot id to compare against; null picks the latest snapshot of the same paths.</summary>
+    public string? Parent { get; init; }
+}
+
+public sealed record BackupResult(string SnapshotId, SnapshotManifest Manifest, IReadOnlyList<string> Warnings);
+
+/// <summary>
+/// Walks the paths, reads only what changed since the parent snapshot, chunks, deduplicates,
+/// compresses and packs it, uploads the packs in parallel, then writes the index and last of all the
+/// snapshot manifest. Until that last write the new snapshot does not exist, so a crash at any point
+/// leaves every earlier snapshot intact and at worst some packs the next backup reuses.
+/// </summary>
+public sealed partial class BackupEngine(BackupRepository repository, IFileSystemMetadata fileSystem, ILogger<BackupEngine> logger)
+{
+    private readonly BackupRepository _repository = repository;
+    private readonly IFileSystemMetadata _fileSystem = fileSystem;
+    private readonly ILogger _logger = logger;
+
+    public BackupProgress Progress { get; } = new();
+
+    public async Task<BackupResult> RunAsync(BackupRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var started = Stopwatch.GetTimestamp();
+        var startTime = _repository.Time.GetUtcNow();
+        var roots = ValidatePaths(request.Paths);
+
+        await using var repoLock = await RepositoryLock.AcquireAsync(_repository, exclusive: false, "backup", cancellationToken);
+        await _repository.LoadIndexAsync(cancellationToken);
+        await _repository.RecoverUnindexedPacksAsync(cancellationToken);
+
+        var parent = await FindParentAsync(request, roots, cancellationToken);
+        Tree? parentRoot = parent is null ? null : await TryLoadTreeAsync(parent.Manifest.Tree, "/", cancellationToken);
+
+        using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var run = new Run(this, request, failure.Token);
+        var uploaders = Enumerable.Range(0, _repository.Options.TransferConcurrency).Select(_ => run.UploadLoopAsync()).ToArray();
+        Node[] rootNodes;
+        try
+        {
+            var parentByName = parentRoot?.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
+            var tasks = roots.Select(r =>
+            {
+                Node? parentNode = null;
+                parentByName?.TryGetValue(r.Name, out parentNode);
+                return run.ProcessRootAsync(r.Path, r.Name, parentNode);
+            }).ToArray();
+            rootNodes = (await WhenAllOrFirstFailure(tasks, failure)).OfType<Node>().ToArray();
+            var rootTree = await run.SaveTreeAsync(new Tree(rootNodes));
+            await run.DataPacker.FlushAsync(failure.Token);
+            await run.TreePacker.FlushAsync(failure.Token);
+            run.Uploads.Writer.Complete();
+            await WhenAllOrFirstFailure(uploaders, failure);
+
+            if (!run.NewPacks.IsEmpty)
+            {
+                await _repository.SaveIndexAsync([.. run.NewPacks], cancellationToken);
+            }
+
+            var summary = new SnapshotSummary
+            {
+                FilesNew = Progress.FilesNew,
+                FilesChanged = Progress.FilesChanged,
+                FilesUnchanged = Progress.FilesUnchanged,
+                DirsTotal = Progress.Dirs,
+                BytesTotal = Progress.BytesTotal,
+                BytesRead = Progress.BytesRead,
+                BytesAdded = Progress.BytesAdded,
+                BytesUploaded = Progress.BytesUploaded,
+                PacksUploaded = (int)Progress.PacksUploaded,
+                Skipped = Progress.Skipped,
+                DurationSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds,
+            };
+            var manifest = new SnapshotManifest
+            {
+                Time = startTime,
+                Hostname = request.Hostname,
+                Username = Environment.UserName,
+                Paths = [.. roots.Select(r => r.Path)],
+                Tags = request.Tags,
+                Excludes = request.Excludes,
+                Tree = rootTree,
+                Parent = parent is null ? null : BlobId.TryParse(parent.Id, out var pid) ? pid : null,
+                ChangedDuringBackup = [.. run.ChangedDuringRead.Order(StringComparer.Ordinal)],
+                Summary = summary,
+            };
+            var id = await _repository.SaveSnapshotAsync(manifest, cancellationToken);
+            LogSnapshotSaved(_logger, id[..8], summary.FilesNew, summary.FilesChanged, summary.FilesUnchanged, summary.BytesUploaded, summary.DurationSeconds);
+            return new BackupResult(id, manifest, [.. run.Warnings]);
+        }
+        catch
+        {
+            run.Uploads.Writer.TryComplete();
+            await failure.CancelAsync();
+            try
+            {
+                await Task.WhenAll(uploaders);
+            }
+            catch (Exception e) when (e is OperationCanceledException or Storage.StorageException)
+            {
+                // the first failure is what the caller needs to see
+            }
+
+            throw;
+        }
+    }
+
+    private static async Task<T[]> WhenAllOrFirstFailure<T>(Task<T>[] tasks, CancellationTokenSource failure)
+    {
+        try
+        {
+            return await Task.WhenAll(tasks);
+        }
+        catch
+        {
+            await failure.CancelAsync();
+            // Surface a real error rather than the cancellations it caused elsewhere.
+            var real = tasks.Where(t => t.IsFaulted).SelectMany(t => t.Exception!.InnerExceptions).FirstOrDefault(e => e is not OperationCanceledException);
+            if (real is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(real);
+            }
+
+            throw;
+        }
+    }
+
+    private static async Task WhenAllOrFirstFailure(Task[] tasks, CancellationTokenSource failure)
+    {
+        await WhenAllOrFirstFailure(tasks.Select(async t => { await t; return 0; }).ToArray(), failure);
+    }
+
+    private static List<(string Path, string Name)> ValidatePaths(IReadOnlyList<string> paths)
+    {
+        if (paths.Count == 0)
+        {
+            throw new ArgumentException("name at least one path to back up");
+        }
+
+        var roots = new List<(string Path, string Name)>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in paths)
+        {
+            var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(p));
+            if (!File.Exists(full) && !Directory.Exists(full) && !IsSymlink(full))
+            {
+                throw new ArgumentException($"path '{p}' does not exist");
+            }
+
+            var name = Path.GetFileName(full);
+            if (string.IsNullOrEmpty(name))
+            {
+                throw new ArgumentException($"cannot back up the file system root '{p}'; name the directories under it");
+            }
+
+            if (!names.Add(name))
+            {
+                throw new ArgumentException($"two paths end in '{name}'; each backed-up path must have a different last component");
+            }
+
+            roots.Add((full, name));
+        }
+
+        return [.. roots.OrderBy(r => r.Name, StringComparer.Ordinal)];
+    }
+
+    private static bool IsSymlink(string path)
+    {
+        try
+        {
+            return new FileInfo(path).LinkTarget is not null;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private async Task<SnapshotRef?> FindParentAsync(BackupRequest request, List<(string Path, string Name)> roots, CancellationToken cancellationToken)
+    {
+        if (request.Parent is not null)
+        {
+            return await _repository.ResolveSnapshotAsync(request.Parent, cancellationToken);
+        }
+
+        var paths = roots.Select(r => r.Path).ToList();
+        var snapshots = await _repository.ListSnapshotsAsync(cancellationToken);
+        return snapshots.LastOrDefault(s => s.Manifest.Paths.SequenceEqual(paths, StringComparer.Ordinal));
+    }
+
+    private async Task<Tree?> TryLoadTreeAsync(BlobId id, string where, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _repository.LoadTreeAsync(id, cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidDataException or RepositoryException or Storage.StorageException)
+        {
+            // Without the parent's tree every file here is read again: slower, never wrong.
+            LogParentTreeUnreadable(_logger, where, e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>State of one backup run.</summary>
+    private sealed class Run : IDisposable
+    {
+        private readonly BackupEngine _engine;
+        private readonly BackupRepository _repo;
+        private readonly IFileSystemMetadata _fs;
+        private readonly CancellationToken _ct;
+        private readonly SemaphoreSlim _readSlots;
+        private readonly ConcurrentDictionary<BlobId, byte> _claimed = new();
+        private readonly ExcludeMatcher _excludes;
+        private readonly HashSet<string> _excludedAbsolute;
+        private readonly FileIdentityCache _identities;
+        private readonly int _compressionLevel;
+        private readonly FastCdcChunker _chunker;
+
+        public Run(BackupEngine engine, BackupRequest request, CancellationToken ct)
+        {
+            _engine = engine;
+            _repo = engine._repository;
+            _fs = engine._fileSystem;
+            _chunker = new FastCdcChunker(new ChunkerParameters(_repo.Config.ChunkMin, _repo.Config.ChunkAverage, _repo.Config.ChunkMax));
+            _ct = ct;
+            _readSlots = new SemaphoreSlim(_repo.Options.ReadConcurrency);
+            _excludes = new ExcludeMatcher(request.Excludes);
+            _compressionLevel = _repo.Options.CompressionLevel;
+            Uploads = Channel.CreateBounded<PendingPack>(new BoundedChannelOptions(2) { SingleReader = false, SingleWriter = false });
+            var packSize = _repo.Options.PackSizeMiB * 1024 * 1024;
+            DataPacker = new Packer(BlobType.Data, packSize, Uploads.Writer);
+            // Tree packs stay small so that a walk of one directory does not fetch megabytes.
+            TreePacker = new Packer(BlobType.Tree, Math.Min(packSize, 4 * 1024 * 1024), Uploads.Writer);
+            // Never back up the repository into itself, nor the engine's own cache.
+            _excludedAbsolute = new HashSet<string>(StringComparer.Ordinal) { Path.TrimEndingDirectorySeparator(_repo.Options.ResolveCacheDirectory()) };
+            if (_repo.Store is Storage.LocalDirectoryObjectStore local)
+            {
+                _excludedAbsolute.Add(Path.TrimEndingDirectorySeparator(Path.GetFullPath(local.Location)));
+            }
+
+            _identities = FileIdentityCache.Load(_repo.CacheDirectory);
+        }
+
+        public void Dispose() => _readSlots.Dispose();
+
+        public Channel<PendingPack> Uploads { get; }
+        public Packer DataPacker { get; }
+        public Packer TreePacker { get; }
+        public ConcurrentBag<IndexPack> NewPacks { get; } = [];
+        public ConcurrentBag<string> Warnings { get; } = [];
+        public ConcurrentBag<string> ChangedDuringRead { get; } = [];
+
+        private BackupProgress Progress => _engine.Progress;
+
+        public async Task UploadLoopAsync()
+        {
+            await foreach (var pack in Uploads.Reader.ReadAllAsync(_ct))
+            {
+                var memory = pack.Bytes.AsMemory(0, pack.Length);
+                var id = await _repo.SavePackAsync(memory, pack.Type, _ct);
+                var indexed = new IndexPack(id, pack.Length, pack.Entries);
+                _repo.Index.AddPack(indexed);
+                NewPacks.Add(indexed);
+                Progress.Uploaded(pack.Length);
+            }
+        }
+
+        public Task<Node?> ProcessRootAsync(string path, string name, Node? parentNode) =>
+            ProcessEntryAsync(path, "", name, parentNode, isRoot: true);
+
+        private async Task<Node?> ProcessEntryAsync(string path, string relative, string name, Node? parentNode, bool isRoot = false)
+        {
+            _ct.ThrowIfCancellationRequested();
+            FileStatus st;
+            try
+            {
+                st = _fs.Lstat(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return Keep(parentNode, path, e.Message);
+            }
+
+            switch (st.Type)
+            {
+                case FileKind.Directory:
+                    return await ProcessDirectoryAsync(path, relative, name, st, parentNode);
+                case FileKind.RegularFile:
+                    return await ProcessFileAsync(path, name, st, parentNode);
+                case FileKind.Symlink:
+                    string target;
+                    try
+                    {
+                        target = _fs.ReadLink(path);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        return Keep(parentNode, path, e.Message);
+                    }
+
+                    return MetadataNode(name, NodeType.Symlink, st) with { Target = target };
+                default:
+                    Progress.Skip();
+                    Warn($"skipped {st.Type.ToString().ToLowerInvariant()} '{path}': only files, directories and symlinks are backed up");
+                    _ = isRoot;
+                    return null;
+            }
+        }
+
+        private Node? Keep(Node? parentNode, string path, string reason)
+        {
+            Progress.Skip();
+            if (parentNode is not null)
+            {
+                Warn($"cannot read '{path}' ({reason}); keeping its version from the parent snapshot");
+                return parentNode;
+            }
+
+            Warn($"cannot read '{path}' ({reason}); it is not in this snapshot");
+            return null;
+        }
+
+        private void Warn(string message)
+        {
+            Warnings.Add(message);
+            LogWarning(_engine._logger, message);
+        }
+
+        private Node MetadataNode(string name, NodeType type, FileStatus st) => new()
+        {
+            Name = name,
+            Type = type,
+            Mode = st.Mode & 0xFFF,
+            MtimeNs = st.MtimeNs,
+            CtimeNs = st.CtimeNs,
+            Inode = st.Inode,
+            Device = st.Device,
+            Links = st.LinkCount,
+            Uid = st.Uid,
+            Gid = st.Gid,
+            User = _fs.UserName(st.Uid),
+            Group = _fs.GroupName(st.Gid),
+        };
+
+        private async Task<Node?> ProcessDirectoryAsync(string path, string relative, string name, FileStatus st, Node? parentNode)
+        {
+            Progress.Dir();
+            Dictionary<string, Node>? parentChildren = null;
+            if (parentNode is { Type: NodeType.Dir, Subtree: { } subtree })
+            {
+                var parentTree = await _engine.TryLoadTreeAsync(subtree, path, _ct);
+                parentChildren = parentTree?.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
+            }
+
+            List<(string Name, bool IsDir)> children;
+            try
+            {
+                children = [.. new DirectoryInfo(path)
+                    .EnumerateFileSystemInfos("*", new EnumerationOptions { IgnoreInaccessible = false, AttributesToSkip = 0, RecurseSubdirectories = false, ReturnSpecialDirectories = false })
+                    .Select(i => (i.Name, IsDir: (i.Attributes & FileAttributes.Directory) != 0 && (i.Attributes & FileAttributes.ReparsePoint) == 0))
+                    .OrderBy(c => c.Name, StringComparer.Ordinal)];
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return Keep(parentNode, path, e.Message);
+            }
+
+            var tasks = new List<Task<Node?>>(children.Count);
+            foreach (var (childName, isDir) in children)
+            {
+                var childPath = Path.Join(path, childName);
+                var childRelative = relative.Length == 0 ? childName : relative + "/" + childName;
+                if (_excludes.IsExcluded(childRelative, isDir) || _excludedAbsolute.Contains(childPath))
+                {
+                    continue;
+                }
+
+                Node? parentChild = null;
+                parentChildren?.TryGetValue(childName, out parentChild);
+                tasks.Add(ProcessEntryAsync(childPath, childRelative, childName, parentChild));
+            }
+
+            var nodes = (await Task.WhenAll(tasks)).OfType<Node>().ToList();
+            var treeId = await SaveTreeAsync(new Tree(nodes));
+            return MetadataNode(name, NodeType.Dir, st) with { Subtree = treeId };
+        }
+
+        public async Task<BlobId> SaveTreeAsync(Tree tree)
+        {
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(tree, FormatJson.Default.Tree);
+            var id = BlobId.Compute(bytes);
+            if (!_repo.Index.Contains(id) && _claimed.TryAdd(id, 0))
+            {
+                var (stored, kind) = Compression.Compress(bytes, _compressionLevel);
+                await TreePacker.AddAsync(id, stored, kind, bytes.Length, _ct);
+            }
+
+            return id;
+        }
+
+        private bool AllKnown(IReadOnlyList<BlobId>? content) =>
+            content is not null && content.All(id => _repo.Index.Contains(id) || _claimed.ContainsKey(id));
+
+        private async Task<Node?> ProcessFileAsync(string path, string name, FileStatus st, Node? parentNode)
+        {
+            var baseNode = MetadataNode(name, NodeType.File, st) with { Size = st.Size };
+            if (parentNode is { Type: NodeType.File } p && p.Size == st.Size && p.MtimeNs == st.MtimeNs && p.CtimeNs == st.CtimeNs
+                && p.Inode == st.Inode && !p.ChangedDuringBackup && AllKnown(p.Content))
+            {
+                Progress.FileUnchanged(st.Size);
+                return baseNode with { Content = p.Content };
+            }
+
+            if (_identities.TryMatch(path, st) is { } known && AllKnown(known))
+            {
+                // Written by a restore on this machine and untouched since: the content is known.
+                Progress.FileUnchanged(st.Size);
+                return baseNode with { Content = known };
+            }
+
+            await _readSlots.WaitAsync(_ct);
+            try
+            {
+                var (content, read) = await ReadFileAsync(path);
+                var after = _fs.Lstat(path);
+                var changed = read != st.Size || after.Size != st.Size || after.MtimeNs != st.MtimeNs || after.CtimeNs != st.CtimeNs;
+                if (changed)
+                {
+                    ChangedDuringRead.Add(path);
+                    Warn($"'{path}' changed while it was read; the snapshot keeps what was read and marks it, and the next backup reads it again");
+                }
+
+                if (parentNode is null)
+                {
+                    Progress.FileNew(read);
+                }
+                else
+                {
+                    Progress.FileChanged(read);
+                }
+
+                return baseNode with { Size = read, Content = content, ChangedDuringBackup = changed };
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return Keep(parentNode, path, e.Message);
+            }
+            finally
+            {
+                _readSlots.Release();
+            }
+        }
+
+        private async Task<(List<BlobId> Content, long Read)> ReadFileAsync(string path)
+        {
+            var content = new List<BlobId>();
+            long read = 0;
+            await using var stream = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.Open,
+                Access = FileAccess.Read,
+                Share = FileShare.ReadWrite | FileShare.Delete,
+                BufferSize = 0,
+                Options = FileOptions.SequentialScan,
+            });
+            await foreach (var chunk in _chunker.ChunkAsync(stream, _ct))
+            {
+                var id = BlobId.Compute(chunk.Span);
+                content.Add(id);
+                read += chunk.Length;
+                Progress.Read(chunk.Length);
+                if (!_repo.Index.Contains(id) && _claimed.TryAdd(id, 0))
+                {
+                    var (stored, kind) = Compression.Compress(chunk.Span, _compressionLevel);
+                    Progress.Added(chunk.Length);
+                    await DataPacker.AddAsync(id, stored, kind, chunk.Length, _ct);
+                }
+            }
+
+            return (content, read);
+        }
+    }
+
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Information, Message = "Snapshot {SnapshotId} saved: {FilesNew} new, {FilesChanged} changed, {FilesUnchanged} unchanged files, {BytesUploaded} bytes uploaded in {DurationSeconds:0.00} s")]
+    private static partial void LogSnapshotSaved(ILogger logger, string snapshotId, long filesNew, long filesChanged, long filesUnchanged, long bytesUploaded, double durationSeconds);
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Parent tree for {Path} is unreadable, reading its files again: {Reason}")]
+    private static partial void LogParentTreeUnreadable(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "{Warning}")]
+    private static partial void LogWarning(ILogger logger, string warning);
+}

@@ -1,0 +1,395 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using SpotDevBox.Backup.Format;
+using SpotDevBox.Backup.Repository;
+using SpotDevBox.Backup.Storage;
+
+namespace SpotDevBox.Backup.Engine;
+
+public sealed record ForgetResult(IReadOnlyList<(SnapshotRef Snapshot, bool Keep, string Reason)> Decisions, bool DryRun)
+{
+    public int Removed => Decisions.Count(d => !d.Keep);
+}
+
+public sealed record PruneResult(int PacksDeleted, int PacksRepacked, int PacksKept, long BytesFreed, int BlobsRemoved, bool DryRun);
+
+public sealed record CheckResult(int Snapshots, int Packs, int Blobs, long BytesVerified, IReadOnlyList<string> Errors, IReadOnlyList<string> Warnings)
+{
+    public bool Ok => Errors.Count == 0;
+}
+
+/// <summary>forget, prune and check: the repository's housekeeping.</summary>
+public sealed partial class Maintenance(BackupRepository repository, ILogger<Maintenance> logger)
+{
+    /// <summary>A pack is rewritten when at least this share of its bytes is garbage; below it, it is kept as is.</summary>
+    private const double RepackThreshold = 0.2;
+
+    public async Task<ForgetResult> ForgetAsync(RetentionPolicy policy, bool dryRun, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        policy.Validate();
+        var snapshots = await repository.ListSnapshotsAsync(cancellationToken);
+        var decisions = policy.Apply(snapshots);
+        if (!dryRun)
+        {
+            var remove = decisions.Where(d => !d.Keep).Select(d => "snapshots/" + d.Snapshot.Id).ToList();
+            await repository.Store.DeleteAsync(remove, cancellationToken);
+            foreach (var d in decisions.Where(d => !d.Keep))
+            {
+                LogForgot(logger, d.Snapshot.ShortId, d.Snapshot.Manifest.Time);
+            }
+        }
+
+        return new ForgetResult(decisions, dryRun);
+    }
+
+    /// <summary>
+    /// Deletes data no snapshot references. Holds the exclusive lock, so no backup can be running that
+    /// is about to reference a blob this deletes. Order: new packs, new index, then deletions — a crash
+    /// anywhere leaves a repository that check accepts (at worst with garbage).
+    /// </summary>
+    public async Task<PruneResult> PruneAsync(bool dryRun, CancellationToken cancellationToken)
+    {
+        await using var repoLock = await RepositoryLock.AcquireAsync(repository, exclusive: true, "prune", cancellationToken);
+        await repository.LoadIndexAsync(cancellationToken);
+        await repository.RecoverUnindexedPacksAsync(cancellationToken);
+        var used = await CollectUsedBlobsAsync(cancellationToken);
+
+        // Blob usage per pack, counting a blob stored twice only where the index points.
+        var packBlobs = new Dictionary<BlobId, List<(PackEntry Entry, bool Used)>>();
+        foreach (var (id, location) in repository.Index.All)
+        {
+            if (!packBlobs.TryGetValue(location.Pack, out var list))
+            {
+                packBlobs[location.Pack] = list = [];
+            }
+
+            list.Add((location.Entry, used.Contains(id)));
+        }
+
+        var delete = new List<BlobId>();
+        var repack = new List<BlobId>();
+        var keep = new List<BlobId>();
+        long freed = 0;
+        var blobsRemoved = 0;
+        foreach (var (packId, size) in repository.Index.Packs)
+        {
+            packBlobs.TryGetValue(packId, out var blobs);
+            blobs ??= [];
+            var usedBytes = blobs.Where(b => b.Used).Sum(b => (long)b.Entry.StoredLength);
+            blobsRemoved += blobs.Count(b => !b.Used);
+            if (usedBytes == 0)
+            {
+                delete.Add(packId);
+                freed += size;
+            }
+            else if (size - usedBytes >= size * RepackThreshold)
+            {
+                repack.Add(packId);
+                freed += size - usedBytes;
+            }
+            else
+            {
+                keep.Add(packId);
+            }
+        }
+
+        if (dryRun || (delete.Count == 0 && repack.Count == 0))
+        {
+            return new PruneResult(delete.Count, repack.Count, keep.Count, freed, blobsRemoved, dryRun);
+        }
+
+        var newPacks = await RepackAsync(repack, packBlobs, cancellationToken);
+
+        // Every index file present now (those read at the start and the one recovery may have written)
+        // is replaced by one new file; nothing else can write one while we hold the exclusive lock.
+        var replacedIndexes = new List<string>();
+        await foreach (var obj in repository.Store.ListAsync("index/", cancellationToken))
+        {
+            replacedIndexes.Add(obj.Key);
+        }
+
+        var indexPacks = keep.Select(p => new IndexPack(p, repository.Index.Packs[p], packBlobs.TryGetValue(p, out var b) ? [.. b.Select(x => x.Entry)] : []))
+            .Concat(newPacks)
+            .ToList();
+        var newIndex = indexPacks.Count > 0 ? await repository.SaveIndexAsync(indexPacks, cancellationToken) : "";
+        await repository.Store.DeleteAsync([.. replacedIndexes.Where(k => k != newIndex)], cancellationToken);
+
+        await repository.Store.DeleteAsync([.. delete.Concat(repack).Select(Pack.Key)], cancellationToken);
+        LogPruned(logger, delete.Count, repack.Count, freed);
+        return new PruneResult(delete.Count, repack.Count, keep.Count, freed, blobsRemoved, dryRun);
+    }
+
+    private async Task<HashSet<BlobId>> CollectUsedBlobsAsync(CancellationToken cancellationToken)
+    {
+        var used = new HashSet<BlobId>();
+        foreach (var snapshot in await repository.ListSnapshotsAsync(cancellationToken))
+        {
+            try
+            {
+                await WalkAsync(snapshot.Manifest.Tree, used, cancellationToken);
+            }
+            catch (Exception e) when (e is InvalidDataException or RepositoryException or StorageException)
+            {
+                // Deleting while unsure what is referenced could destroy a snapshot: stop instead.
+                throw new RepositoryException($"prune stopped, nothing deleted: snapshot {snapshot.ShortId} cannot be read ({e.Message}); run 'spotdevbox check'", e);
+            }
+        }
+
+        return used;
+    }
+
+    private async Task WalkAsync(BlobId treeId, HashSet<BlobId> used, CancellationToken cancellationToken)
+    {
+        if (!used.Add(treeId))
+        {
+            return; // identical subtrees are shared between snapshots: walk each once
+        }
+
+        var tree = await repository.LoadTreeAsync(treeId, cancellationToken);
+        foreach (var node in tree.Nodes)
+        {
+            if (node.Content is not null)
+            {
+                used.UnionWith(node.Content);
+            }
+
+            if (node.Subtree is { } sub)
+            {
+                await WalkAsync(sub, used, cancellationToken);
+            }
+        }
+    }
+
+    private async Task<List<IndexPack>> RepackAsync(List<BlobId> packs, Dictionary<BlobId, List<(PackEntry Entry, bool Used)>> packBlobs, CancellationToken cancellationToken)
+    {
+        var result = new ConcurrentBag<IndexPack>();
+        if (packs.Count == 0)
+        {
+            return [];
+        }
+
+        var uploads = Channel.CreateBounded<PendingPack>(2);
+        var size = repository.Options.PackSizeMiB * 1024 * 1024;
+        var packers = new Dictionary<BlobType, Packer>
+        {
+            [BlobType.Data] = new Packer(BlobType.Data, size, uploads.Writer),
+            [BlobType.Tree] = new Packer(BlobType.Tree, Math.Min(size, 4 * 1024 * 1024), uploads.Writer),
+        };
+        var uploader = Task.Run(async () =>
+        {
+            await foreach (var pack in uploads.Reader.ReadAllAsync(cancellationToken))
+            {
+                var id = await repository.SavePackAsync(pack.Bytes.AsMemory(0, pack.Length), pack.Type, cancellationToken);
+                result.Add(new IndexPack(id, pack.Length, pack.Entries));
+            }
+        }, cancellationToken);
+
+        try
+        {
+            foreach (var packId in packs)
+            {
+                var bytes = await repository.Store.GetAsync(Pack.Key(packId), cancellationToken);
+                foreach (var (entry, isUsed) in packBlobs[packId])
+                {
+                    if (!isUsed)
+                    {
+                        continue;
+                    }
+
+                    // Verify before copying: repacking must not launder a corrupt blob into a fresh pack.
+                    var stored = bytes.AsSpan((int)entry.Offset, entry.StoredLength);
+                    Pack.ExtractBlob(stored, entry);
+                    await packers[entry.Type].AddAsync(entry.Id, stored.ToArray(), entry.Compression, entry.RawLength, cancellationToken);
+                }
+            }
+
+            foreach (var packer in packers.Values)
+            {
+                await packer.FlushAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            uploads.Writer.TryComplete();
+        }
+
+        await uploader;
+        return [.. result];
+    }
+
+    /// <summary>
+    /// Proves the repository complete: every indexed pack exists with its size, every blob each snapshot
+    /// needs is indexed, every tree reads; with <paramref name="readData"/>, every pack is downloaded and
+    /// every blob's hash checked.
+    /// </summary>
+    public async Task<CheckResult> CheckAsync(bool readData, Action<long, long>? onPackVerified, CancellationToken cancellationToken)
+    {
+        var errors = new ConcurrentBag<string>();
+        var warnings = new ConcurrentBag<string>();
+        await using var repoLock = await RepositoryLock.AcquireAsync(repository, exclusive: false, "check", cancellationToken);
+        try
+        {
+            await repository.LoadIndexAsync(cancellationToken);
+        }
+        catch (RepositoryException e)
+        {
+            errors.Add(e.Message);
+        }
+
+        var stored = new Dictionary<BlobId, long>();
+        await foreach (var obj in repository.Store.ListAsync("data/", cancellationToken))
+        {
+            if (Pack.TryParseKey(obj.Key, out var id))
+            {
+                stored[id] = obj.Size;
+            }
+            else
+            {
+                warnings.Add($"unexpected object '{obj.Key}' in data/");
+            }
+        }
+
+        foreach (var (packId, size) in repository.Index.Packs)
+        {
+            if (!stored.TryGetValue(packId, out var actual))
+            {
+                errors.Add($"pack {packId.ShortHex} is listed in the index but missing from the store");
+            }
+            else if (actual != size)
+            {
+                errors.Add($"pack {packId.ShortHex} has {actual} bytes in the store, the index says {size}");
+            }
+        }
+
+        var unindexed = stored.Keys.Count(k => !repository.Index.HasPack(k));
+        if (unindexed > 0)
+        {
+            warnings.Add($"{unindexed} packs are in no index (uploads of an interrupted backup: the next backup reuses them, prune removes what stays unused)");
+        }
+
+        var snapshots = new List<SnapshotRef>();
+        try
+        {
+            snapshots.AddRange(await repository.ListSnapshotsAsync(cancellationToken));
+        }
+        catch (Exception e) when (e is InvalidDataException or StorageException)
+        {
+            errors.Add($"a snapshot is unreadable: {e.Message}");
+        }
+
+        var seenTrees = new HashSet<BlobId>();
+        foreach (var snapshot in snapshots)
+        {
+            await CheckTreeAsync(snapshot, snapshot.Manifest.Tree, "", seenTrees, errors, cancellationToken);
+        }
+
+        long verifiedBytes = 0;
+        if (readData)
+        {
+            long done = 0;
+            var total = stored.Values.Sum();
+            await Parallel.ForEachAsync(stored, new ParallelOptions { MaxDegreeOfParallelism = repository.Options.TransferConcurrency, CancellationToken = cancellationToken }, async (pack, ct) =>
+            {
+                await VerifyPackAsync(pack.Key, errors, ct);
+                var now = Interlocked.Add(ref done, pack.Value);
+                onPackVerified?.Invoke(now, total);
+            });
+            verifiedBytes = done;
+        }
+
+        return new CheckResult(snapshots.Count, repository.Index.PackCount, repository.Index.BlobCount, verifiedBytes, [.. errors.Order(StringComparer.Ordinal)], [.. warnings]);
+    }
+
+    private async Task CheckTreeAsync(SnapshotRef snapshot, BlobId treeId, string path, HashSet<BlobId> seen, ConcurrentBag<string> errors, CancellationToken cancellationToken)
+    {
+        if (!seen.Add(treeId))
+        {
+            return;
+        }
+
+        Tree tree;
+        try
+        {
+            tree = await repository.LoadTreeAsync(treeId, cancellationToken);
+            tree.Validate(path.Length == 0 ? "/" : path);
+        }
+        catch (Exception e) when (e is InvalidDataException or RepositoryException or StorageException)
+        {
+            errors.Add($"snapshot {snapshot.ShortId}: directory '{(path.Length == 0 ? "/" : path)}' cannot be read: {e.Message}");
+            return;
+        }
+
+        foreach (var node in tree.Nodes)
+        {
+            var child = path.Length == 0 ? node.Name : path + "/" + node.Name;
+            if (node.Content is not null)
+            {
+                var missing = node.Content.Count(id => !repository.Index.Contains(id));
+                if (missing > 0)
+                {
+                    errors.Add($"snapshot {snapshot.ShortId}: file '{child}' needs {missing} blobs that are not in the repository");
+                }
+            }
+
+            if (node.Subtree is { } sub)
+            {
+                await CheckTreeAsync(snapshot, sub, child, seen, errors, cancellationToken);
+            }
+        }
+    }
+
+    private async Task VerifyPackAsync(BlobId packId, ConcurrentBag<string> errors, CancellationToken cancellationToken)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = await repository.Store.GetAsync(Pack.Key(packId), cancellationToken);
+        }
+        catch (StorageException e)
+        {
+            errors.Add($"pack {packId.ShortHex} cannot be read: {e.Message}");
+            return;
+        }
+
+        if (BlobId.Compute(bytes) != packId)
+        {
+            errors.Add($"pack {packId.ShortHex} is corrupt: its bytes do not hash to its name");
+        }
+
+        List<PackEntry> entries;
+        try
+        {
+            entries = Pack.ReadHeaderFromPack(bytes);
+        }
+        catch (InvalidDataException e)
+        {
+            errors.Add($"pack {packId.ShortHex} has an unreadable header: {e.Message}");
+            return;
+        }
+
+        foreach (var entry in entries)
+        {
+            try
+            {
+                Pack.ExtractBlob(bytes.AsSpan((int)entry.Offset, entry.StoredLength), entry);
+            }
+            catch (InvalidDataException e)
+            {
+                errors.Add($"pack {packId.ShortHex}: {e.Message}");
+            }
+
+            if (repository.Index.TryGet(entry.Id, out var location) && location.Pack == packId && location.Entry != entry)
+            {
+                errors.Add($"pack {packId.ShortHex}: the index describes blob {entry.Id.ShortHex} differently from the pack header");
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 1300, Level = LogLevel.Information, Message = "Forgot snapshot {SnapshotId} of {Time:u}")]
+    private static partial void LogForgot(ILogger logger, string snapshotId, DateTimeOffset time);
+
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Information, Message = "Pruned: {Deleted} packs deleted, {Repacked} repacked, {BytesFreed} bytes freed")]
+    private static partial void LogPruned(ILogger logger, int deleted, int repacked, long bytesFreed);
+}

@@ -1,0 +1,555 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using SpotDevBox.Backup.FileSystem;
+using SpotDevBox.Backup.Format;
+using SpotDevBox.Backup.Repository;
+using SpotDevBox.Backup.Selection;
+
+namespace SpotDevBox.Backup.Engine;
+
+public sealed record RestoreRequest
+{
+    /// <summary>"latest" or a snapshot id (prefix).</summary>
+    public string Snapshot { get; init; } = "latest";
+    public required string Target { get; init; }
+    /// <summary>Gitignore-style patterns; when any is given only matching entries (and what is under them) are restored.</summary>
+    public IReadOnlyList<string> Includes { get; init; } = [];
+    /// <summary>Update an existing tree in place instead of requiring an empty target.</summary>
+    public bool Overwrite { get; init; }
+    /// <summary>With <see cref="Overwrite"/>: remove what the snapshot does not hold.</summary>
+    public bool Delete { get; init; }
+}
+
+public sealed record RestoreResult(
+    string SnapshotId,
+    long Files,
+    long Dirs,
+    long Symlinks,
+    long BytesWritten,
+    long FilesUnchanged,
+    long Deleted,
+    IReadOnlyList<string> Warnings,
+    IReadOnlyList<string> Errors);
+
+public sealed class RestoreProgress
+{
+    private long _filesTotal;
+    private long _bytesTotal;
+    private long _filesDone;
+    private long _bytesWritten;
+
+    public long FilesTotal => Interlocked.Read(ref _filesTotal);
+    public long BytesTotal => Interlocked.Read(ref _bytesTotal);
+    public long FilesDone => Interlocked.Read(ref _filesDone);
+    public long BytesWritten => Interlocked.Read(ref _bytesWritten);
+
+    internal void Plan(long files, long bytes)
+    {
+        Interlocked.Exchange(ref _filesTotal, files);
+        Interlocked.Exchange(ref _bytesTotal, bytes);
+    }
+
+    internal void Wrote(long bytes) => Interlocked.Add(ref _bytesWritten, bytes);
+    internal void FileDone() => Interlocked.Increment(ref _filesDone);
+}
+
+/// <summary>
+/// Restores a snapshot: validates every tree before touching the disk (a hostile manifest is refused
+/// whole), creates directories itself and never writes through a symlink, downloads pack ranges in
+/// parallel, verifies every blob's hash, then reapplies metadata and records the identity of what it
+/// wrote so that the next backup on this machine reads nothing it does not have to.
+/// </summary>
+public sealed partial class RestoreEngine(BackupRepository repository, IFileSystemMetadata fileSystem, ILogger<RestoreEngine> logger)
+{
+    private const int MaxDepth = 512;
+
+    public RestoreProgress Progress { get; } = new();
+
+    private sealed record Item(string Relative, string FullPath, Node Node, int Depth);
+
+    public async Task<RestoreResult> RunAsync(RestoreRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Delete && !request.Overwrite)
+        {
+            throw new ArgumentException("--delete needs --overwrite: it removes files from an existing tree");
+        }
+
+        var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(request.Target));
+        CheckTarget(target, request.Overwrite);
+
+        await repository.LoadIndexAsync(cancellationToken);
+        var snapshot = await repository.ResolveSnapshotAsync(request.Snapshot, cancellationToken);
+
+        // Plan everything (and refuse a hostile manifest) before the first write.
+        var items = new List<Item>();
+        await CollectAsync(snapshot.Manifest.Tree, "", target, 0, items, cancellationToken);
+        items = Filter(items, request.Includes);
+
+        var warnings = new ConcurrentBag<string>();
+        var errors = new ConcurrentBag<string>();
+        foreach (var item in items.Where(i => i.Node.ChangedDuringBackup))
+        {
+            warnings.Add($"'{item.Relative}' was changing while it was backed up; its content may mix old and new bytes");
+        }
+
+        foreach (var item in items.Where(i => i.Node.Stale))
+        {
+            warnings.Add($"'{item.Relative}' is an older version: the snapshot is partial and did not get to save it");
+        }
+
+        Directory.CreateDirectory(target);
+        var dirs = items.Where(i => i.Node.Type == NodeType.Dir).ToList();
+        var files = items.Where(i => i.Node.Type == NodeType.File).ToList();
+        var links = items.Where(i => i.Node.Type == NodeType.Symlink).ToList();
+
+        foreach (var dir in dirs)
+        {
+            EnsureDirectory(dir.FullPath, request.Overwrite);
+        }
+
+        // Files that already hold the right content (same size and mtime) are left alone in --overwrite mode.
+        var toWrite = new List<Item>();
+        var unchanged = new List<Item>();
+        var hardLinks = new List<(Item Link, Item Primary)>();
+        var primaries = new Dictionary<(ulong Dev, ulong Ino), Item>();
+        foreach (var file in files)
+        {
+            if (file.Node.Links > 1 && file.Node.Inode != 0)
+            {
+                var key = (file.Node.Device, file.Node.Inode);
+                if (primaries.TryGetValue(key, out var primary))
+                {
+                    hardLinks.Add((file, primary));
+                    continue;
+                }
+
+                primaries[key] = file;
+            }
+
+            if (request.Overwrite && IsSameFile(file))
+            {
+                unchanged.Add(file);
+                continue;
+            }
+
+            toWrite.Add(file);
+        }
+
+        Progress.Plan(files.Count, toWrite.Sum(f => f.Node.Size));
+        var failedFiles = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+        foreach (var file in toWrite)
+        {
+            CreateEmptyFile(file, request.Overwrite);
+        }
+
+        await WriteContentAsync(toWrite, failedFiles, errors, cancellationToken);
+
+        foreach (var (link, primary) in hardLinks)
+        {
+            RemoveExisting(link.FullPath, request.Overwrite, allowDirectory: false);
+            fileSystem.CreateHardLink(primary.FullPath, link.FullPath);
+        }
+
+        foreach (var link in links)
+        {
+            RemoveExisting(link.FullPath, request.Overwrite, allowDirectory: false);
+            fileSystem.CreateSymlink(link.Node.Target!, link.FullPath);
+        }
+
+        long deleted = 0;
+        if (request.Delete)
+        {
+            deleted = DeleteExtraneous(target, items, request.Includes.Count > 0);
+        }
+
+        // Metadata last: writing content would change mtimes, creating entries would change directory mtimes.
+        var isRoot = fileSystem.IsRoot;
+        foreach (var file in toWrite.Concat(unchanged).Where(f => !failedFiles.ContainsKey(f.FullPath)))
+        {
+            ApplyMetadata(file, isRoot, warnings);
+        }
+
+        foreach (var link in links)
+        {
+            ApplyMetadata(link, isRoot, warnings);
+        }
+
+        foreach (var dir in dirs.OrderByDescending(d => d.Depth))
+        {
+            ApplyMetadata(dir, isRoot, warnings);
+        }
+
+        RecordIdentities(toWrite.Concat(unchanged).Where(f => !failedFiles.ContainsKey(f.FullPath)));
+
+        var result = new RestoreResult(
+            snapshot.Id,
+            files.Count,
+            dirs.Count,
+            links.Count,
+            Progress.BytesWritten,
+            unchanged.Count,
+            deleted,
+            [.. warnings],
+            [.. errors]);
+        LogRestored(logger, snapshot.ShortId, target, files.Count, Progress.BytesWritten, errors.Count);
+        return result;
+    }
+
+    private static void CheckTarget(string target, bool overwrite)
+    {
+        var info = new DirectoryInfo(target);
+        if (File.Exists(target) || (info.Exists && info.LinkTarget is not null && !overwrite))
+        {
+            if (File.Exists(target))
+            {
+                throw new ArgumentException($"target '{target}' is a file, not a directory");
+            }
+        }
+
+        if (info.Exists && !overwrite && info.EnumerateFileSystemInfos().Any())
+        {
+            throw new ArgumentException($"target '{target}' is not empty; restore into an empty directory, or pass --overwrite to update it in place");
+        }
+    }
+
+    private async Task CollectAsync(BlobId treeId, string relative, string fullPath, int depth, List<Item> items, CancellationToken cancellationToken)
+    {
+        if (depth > MaxDepth)
+        {
+            throw new InvalidDataException($"snapshot refused: directories nest deeper than {MaxDepth} levels at '{relative}'");
+        }
+
+        var tree = await repository.LoadTreeAsync(treeId, cancellationToken);
+        tree.Validate(relative.Length == 0 ? "/" : relative);
+        foreach (var node in tree.Nodes)
+        {
+            var rel = relative.Length == 0 ? node.Name : relative + "/" + node.Name;
+            var full = Path.Join(fullPath, node.Name);
+            items.Add(new Item(rel, full, node, depth));
+            if (node.Type == NodeType.Dir)
+            {
+                await CollectAsync(node.Subtree!.Value, rel, full, depth + 1, items, cancellationToken);
+            }
+        }
+    }
+
+    private static List<Item> Filter(List<Item> items, IReadOnlyList<string> includes)
+    {
+        if (includes.Count == 0)
+        {
+            return items;
+        }
+
+        var matcher = new ExcludeMatcher(includes);
+        var selected = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in items)
+        {
+            var parent = ParentOf(item.Relative);
+            if ((parent is not null && selected.Contains(parent))
+                || matcher.IsExcluded(item.Relative, item.Node.Type == NodeType.Dir))
+            {
+                selected.Add(item.Relative);
+            }
+        }
+
+        // Keep the directories that lead to what was selected.
+        foreach (var rel in selected.ToList())
+        {
+            for (var p = ParentOf(rel); p is not null; p = ParentOf(p))
+            {
+                selected.Add(p);
+            }
+        }
+
+        return [.. items.Where(i => selected.Contains(i.Relative))];
+    }
+
+    private static string? ParentOf(string relative)
+    {
+        var slash = relative.LastIndexOf('/');
+        return slash < 0 ? null : relative[..slash];
+    }
+
+    private void EnsureDirectory(string path, bool overwrite)
+    {
+        FileStatus? st = TryLstat(path);
+        if (st is { Type: FileKind.Directory })
+        {
+            return;
+        }
+
+        if (st is not null)
+        {
+            RemoveExisting(path, overwrite, allowDirectory: false);
+        }
+
+        Directory.CreateDirectory(path);
+    }
+
+    private FileStatus? TryLstat(string path)
+    {
+        try
+        {
+            return fileSystem.Lstat(path);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Removes whatever is at <paramref name="path"/> (a symlink is removed, never followed).</summary>
+    private void RemoveExisting(string path, bool overwrite, bool allowDirectory)
+    {
+        var st = TryLstat(path);
+        if (st is null)
+        {
+            return;
+        }
+
+        if (!overwrite)
+        {
+            throw new IOException($"'{path}' already exists");
+        }
+
+        if (st.Type == FileKind.Directory)
+        {
+            if (!allowDirectory)
+            {
+                throw new IOException($"'{path}' is a directory where the snapshot has a file; remove it or restore elsewhere");
+            }
+
+            Directory.Delete(path, recursive: true);
+        }
+        else
+        {
+            File.Delete(path);
+        }
+    }
+
+    private bool IsSameFile(Item file)
+    {
+        var st = TryLstat(file.FullPath);
+        return st is { Type: FileKind.RegularFile } && st.Size == file.Node.Size && st.MtimeNs == file.Node.MtimeNs;
+    }
+
+    private void CreateEmptyFile(Item file, bool overwrite)
+    {
+        RemoveExisting(file.FullPath, overwrite, allowDirectory: false);
+        // CreateNew is O_CREAT|O_EXCL: it refuses to follow a symlink that appeared in the meantime.
+        using var handle = File.OpenHandle(file.FullPath, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        if (file.Node.Size > 0)
+        {
+            RandomAccess.SetLength(handle, file.Node.Size);
+        }
+    }
+
+    private async Task WriteContentAsync(List<Item> files, ConcurrentDictionary<string, byte> failedFiles, ConcurrentBag<string> errors, CancellationToken cancellationToken)
+    {
+        // Group the work by pack so each pack is fetched once, with one ranged request.
+        var byPack = new Dictionary<BlobId, Dictionary<BlobId, (PackEntry Entry, List<(Item File, long Offset)> Targets)>>();
+        var remaining = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            long offset = 0;
+            var count = 0;
+            foreach (var blob in file.Node.Content!)
+            {
+                if (!repository.Index.TryGet(blob, out var location))
+                {
+                    Fail(file, $"blob {blob.ShortHex} is missing from the repository");
+                    break;
+                }
+
+                if (!byPack.TryGetValue(location.Pack, out var blobs))
+                {
+                    byPack[location.Pack] = blobs = [];
+                }
+
+                if (!blobs.TryGetValue(blob, out var slot))
+                {
+                    blobs[blob] = slot = (location.Entry, []);
+                }
+
+                slot.Targets.Add((file, offset));
+                offset += location.Entry.RawLength;
+                count++;
+            }
+
+            if (!failedFiles.ContainsKey(file.FullPath) && offset != file.Node.Size)
+            {
+                Fail(file, $"its chunks add up to {offset} bytes but the snapshot says {file.Node.Size}");
+            }
+
+            if (count == 0)
+            {
+                Progress.FileDone();
+            }
+
+            remaining[file.FullPath] = count;
+        }
+
+        await Parallel.ForEachAsync(byPack, new ParallelOptions { MaxDegreeOfParallelism = repository.Options.TransferConcurrency, CancellationToken = cancellationToken }, async (pack, ct) =>
+        {
+            var start = pack.Value.Values.Min(b => b.Entry.Offset);
+            var end = pack.Value.Values.Max(b => b.Entry.Offset + b.Entry.StoredLength);
+            byte[] range;
+            try
+            {
+                range = await repository.Store.GetRangeAsync(Pack.Key(pack.Key), start, checked((int)(end - start)), ct);
+            }
+            catch (Storage.StorageException e) when (e.Failure == Storage.StorageFailure.NotFound)
+            {
+                foreach (var target in pack.Value.Values.SelectMany(b => b.Targets))
+                {
+                    Fail(target.File, $"pack {pack.Key.ShortHex} is missing from the repository");
+                }
+
+                return;
+            }
+
+            foreach (var (blobId, (entry, targets)) in pack.Value)
+            {
+                byte[] raw;
+                try
+                {
+                    raw = Pack.ExtractBlob(range.AsSpan((int)(entry.Offset - start), entry.StoredLength), entry);
+                }
+                catch (InvalidDataException e)
+                {
+                    foreach (var target in targets)
+                    {
+                        Fail(target.File, e.Message);
+                    }
+
+                    continue;
+                }
+
+                foreach (var (file, offset) in targets)
+                {
+                    if (failedFiles.ContainsKey(file.FullPath))
+                    {
+                        continue;
+                    }
+
+                    using (var handle = File.OpenHandle(file.FullPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+                    {
+                        RandomAccess.Write(handle, raw, offset);
+                    }
+
+                    Progress.Wrote(raw.Length);
+                    if (remaining.AddOrUpdate(file.FullPath, 0, (_, n) => n - 1) == 0)
+                    {
+                        Progress.FileDone();
+                    }
+                }
+            }
+        });
+
+        void Fail(Item file, string reason)
+        {
+            if (failedFiles.TryAdd(file.FullPath, 0))
+            {
+                errors.Add($"'{file.Relative}' could not be restored: {reason}");
+            }
+        }
+    }
+
+    private static long DeleteExtraneous(string target, List<Item> items, bool filtered)
+    {
+        if (filtered)
+        {
+            // With --include only part of the snapshot is in scope; deleting around it would be a surprise.
+            return 0;
+        }
+
+        var wanted = new HashSet<string>(items.Select(i => i.FullPath), StringComparer.Ordinal);
+        long deleted = 0;
+        var stack = new Stack<string>();
+        stack.Push(target);
+        while (stack.Count > 0)
+        {
+            var dir = stack.Pop();
+            foreach (var entry in new DirectoryInfo(dir).EnumerateFileSystemInfos("*", new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false }))
+            {
+                var full = entry.FullName;
+                var isRealDir = (entry.Attributes & FileAttributes.Directory) != 0 && entry.LinkTarget is null;
+                if (!wanted.Contains(full))
+                {
+                    if (isRealDir)
+                    {
+                        Directory.Delete(full, recursive: true);
+                    }
+                    else
+                    {
+                        File.Delete(full);
+                    }
+
+                    deleted++;
+                }
+                else if (isRealDir)
+                {
+                    stack.Push(full);
+                }
+            }
+        }
+
+        return deleted;
+    }
+
+    private void ApplyMetadata(Item item, bool isRoot, ConcurrentBag<string> warnings)
+    {
+        var node = item.Node;
+        try
+        {
+            if (isRoot)
+            {
+                fileSystem.SetOwner(item.FullPath, node.Uid, node.Gid);
+            }
+
+            if (node.Type != NodeType.Symlink)
+            {
+                fileSystem.SetMode(item.FullPath, node.Mode);
+            }
+
+            fileSystem.SetTimes(item.FullPath, node.MtimeNs, node.Type == NodeType.Symlink);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            warnings.Add($"metadata of '{item.Relative}' not restored: {e.Message}");
+        }
+    }
+
+    private void RecordIdentities(IEnumerable<Item> files)
+    {
+        var cache = FileIdentityCache.Load(repository.CacheDirectory);
+        foreach (var file in files)
+        {
+            var st = TryLstat(file.FullPath);
+            if (st is { Type: FileKind.RegularFile })
+            {
+                cache.Record(file.FullPath, st, file.Node.Content!);
+            }
+        }
+
+        try
+        {
+            cache.Save(repository.CacheDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogIdentityNotSaved(logger, e.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 1200, Level = LogLevel.Information, Message = "Restored snapshot {SnapshotId} to {Target}: {Files} files, {Bytes} bytes written, {Errors} errors")]
+    private static partial void LogRestored(ILogger logger, string snapshotId, string target, long files, long bytes, int errors);
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Restored files' identities could not be saved; the next backup will read them again: {Reason}")]
+    private static partial void LogIdentityNotSaved(ILogger logger, string reason);
+}

@@ -1,0 +1,195 @@
+using System.ComponentModel;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Serilog.Core;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using SpotDevBox.Backup.Engine;
+using SpotDevBox.Backup.FileSystem;
+using SpotDevBox.Backup.Repository;
+using SpotDevBox.Backup.Selection;
+
+namespace SpotDevBox.Commands;
+
+internal sealed class BackupSettings : RepositorySettings
+{
+    [CommandArgument(0, "<PATH>")]
+    [Description("Files or directories to back up. Each becomes a top-level entry named by its last component.")]
+    public string[] Paths { get; set; } = [];
+
+    [CommandOption("-e|--exclude <PATTERN>")]
+    [Description("Gitignore-style pattern to leave out (repeatable), added to Backup:Excludes from the config, e.g. 'node_modules/' or '*.o'.")]
+    public string[] Excludes { get; set; } = [];
+
+    [CommandOption("-t|--tag <TAG>")]
+    [Description("Tag the snapshot (repeatable).")]
+    public string[] Tags { get; set; } = [];
+
+    [CommandOption("--host <NAME>")]
+    [Description("Host name recorded in the snapshot. Default: this machine's name.")]
+    public string? Host { get; set; }
+
+    [CommandOption("--parent <SNAPSHOT>")]
+    [Description("Compare against this snapshot instead of the latest one of the same paths.")]
+    public string? Parent { get; set; }
+
+    [CommandOption("--init")]
+    [Description("Create the repository first if it does not exist yet.")]
+    public bool Init { get; set; }
+
+    public override ValidationResult Validate()
+    {
+        var baseResult = base.Validate();
+        if (!baseResult.Successful)
+        {
+            return baseResult;
+        }
+
+        foreach (var path in Paths)
+        {
+            var full = Path.GetFullPath(path);
+            if (!File.Exists(full) && !Directory.Exists(full))
+            {
+                return ValidationResult.Error($"path '{path}' does not exist");
+            }
+        }
+
+        foreach (var pattern in Excludes)
+        {
+            try
+            {
+                _ = new ExcludeMatcher([pattern]);
+            }
+            catch (ArgumentException e)
+            {
+                return ValidationResult.Error($"--exclude '{pattern}': {e.Message}");
+            }
+        }
+
+        return ValidationResult.Success();
+    }
+}
+
+[Description("Back up files and directories: only what changed since the last snapshot of the same paths is read and uploaded.")]
+internal sealed class BackupCommand(RepositoryOpener opener, IServiceProvider services, ILogger<BackupCommand> logger, LoggingLevelSwitch consoleLevel)
+    : RepositoryCommand<BackupSettings>(consoleLevel)
+{
+    protected override async Task<int> RunAsync(BackupSettings settings, CancellationToken cancellationToken)
+    {
+        BackupRepository repository;
+        try
+        {
+            repository = await opener.OpenAsync(settings, cancellationToken);
+        }
+        catch (Exception e) when (settings.Init && e is RepositoryException or Backup.Storage.StorageException { Failure: Backup.Storage.StorageFailure.ContainerMissing })
+        {
+            repository = await opener.InitializeAsync(settings, cancellationToken);
+            Terminal.Err.MarkupLineInterpolated($"created repository {repository.Config.Id[..8]} at {repository.Store.Location}");
+        }
+
+        var engine = ActivatorUtilities.CreateInstance<BackupEngine>(services, repository);
+        var excludes = repository.Options.Excludes.Concat(settings.Excludes).ToList();
+        var request = new BackupRequest
+        {
+            Paths = [.. settings.Paths.Select(Path.GetFullPath)],
+            Excludes = excludes,
+            Tags = settings.Tags,
+            Hostname = settings.Host ?? Environment.MachineName,
+            Parent = settings.Parent,
+        };
+
+        var estimate = Terminal.Interactive ? TreeEstimate.Start(request.Paths, excludes, cancellationToken) : null;
+        var work = engine.RunAsync(request, cancellationToken);
+        var p = engine.Progress;
+        var result = await Terminal.WithProgressAsync(
+            "backup",
+            () => ($"{p.Files}{(estimate is null ? "" : "/" + estimate.Files)} files, {Terminal.Bytes(p.BytesUploaded)} uploaded",
+                p.BytesTotal,
+                Math.Max(estimate?.Bytes ?? 0, p.BytesTotal)),
+            work,
+            logger);
+
+        foreach (var warning in result.Warnings)
+        {
+            Terminal.Warn(warning);
+        }
+
+        var s = result.Manifest.Summary!;
+        if (settings.Json)
+        {
+            WriteJson(new { snapshot_id = result.SnapshotId, time = result.Manifest.Time, paths = result.Manifest.Paths, summary = s, warnings = result.Warnings });
+        }
+        else
+        {
+            Console.Out.WriteLine($"snapshot {result.SnapshotId[..8]} saved");
+            Console.Out.WriteLine($"  files:    {s.FilesNew} new, {s.FilesChanged} changed, {s.FilesUnchanged} unchanged ({s.DirsTotal} directories, {Terminal.Bytes(s.BytesTotal)})");
+            Console.Out.WriteLine($"  read:     {Terminal.Bytes(s.BytesRead)}, new data {Terminal.Bytes(s.BytesAdded)}");
+            Console.Out.WriteLine($"  uploaded: {Terminal.Bytes(s.BytesUploaded)} in {s.PacksUploaded} packs");
+            Console.Out.WriteLine($"  duration: {Terminal.Duration(TimeSpan.FromSeconds(s.DurationSeconds))}");
+        }
+
+        return result.Warnings.Any(w => w.StartsWith("cannot read", StringComparison.Ordinal)) ? ExitCodes.Incomplete : ExitCodes.Ok;
+    }
+
+    /// <summary>A cheap parallel walk that gives the progress bar a total, as the backup runs.</summary>
+    private sealed class TreeEstimate
+    {
+        private long _files;
+        private long _bytes;
+
+        public long Files => Interlocked.Read(ref _files);
+        public long Bytes => Interlocked.Read(ref _bytes);
+
+        public static TreeEstimate Start(IReadOnlyList<string> paths, IReadOnlyList<string> excludes, CancellationToken cancellationToken)
+        {
+            var estimate = new TreeEstimate();
+            var matcher = new ExcludeMatcher(excludes);
+            _ = Task.Run(() =>
+            {
+                foreach (var root in paths)
+                {
+                    estimate.Walk(root, "", matcher, cancellationToken);
+                }
+            }, cancellationToken);
+            return estimate;
+        }
+
+        private void Walk(string path, string relative, ExcludeMatcher matcher, CancellationToken cancellationToken)
+        {
+            if (File.Exists(path))
+            {
+                Interlocked.Increment(ref _files);
+                Interlocked.Add(ref _bytes, new FileInfo(path).Length);
+                return;
+            }
+
+            try
+            {
+                foreach (var info in new DirectoryInfo(path).EnumerateFileSystemInfos("*", new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = true }))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var rel = relative.Length == 0 ? info.Name : relative + "/" + info.Name;
+                    var isDir = info is DirectoryInfo && info.LinkTarget is null;
+                    if (matcher.IsExcluded(rel, isDir))
+                    {
+                        continue;
+                    }
+
+                    if (isDir)
+                    {
+                        Walk(info.FullName, rel, matcher, cancellationToken);
+                    }
+                    else if (info is FileInfo { LinkTarget: null } f)
+                    {
+                        Interlocked.Increment(ref _files);
+                        Interlocked.Add(ref _bytes, f.Length);
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // only an estimate
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using System.ComponentModel;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Serilog.Core;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using SpotDevBox.Backup.Engine;
+using SpotDevBox.Backup.Repository;
+
+namespace SpotDevBox.Commands;
+
+internal sealed class CheckSettings : RepositorySettings
+{
+    [CommandOption("--read-data")]
+    [Description("Also download every pack and verify every byte against its hash.")]
+    public bool ReadData { get; set; }
+}
+
+[Description("Prove the repository complete: every snapshot's trees and data are present; with --read-data, that every byte matches its hash.")]
+internal sealed class CheckCommand(RepositoryOpener opener, IServiceProvider services, ILogger<CheckCommand> logger, LoggingLevelSwitch consoleLevel)
+    : RepositoryCommand<CheckSettings>(consoleLevel)
+{
+    protected override async Task<int> RunAsync(CheckSettings settings, CancellationToken cancellationToken)
+    {
+        var repository = await opener.OpenAsync(settings, cancellationToken);
+        var maintenance = ActivatorUtilities.CreateInstance<Maintenance>(services, repository);
+        long done = 0, total = 0;
+        var result = await Terminal.WithProgressAsync(
+            settings.ReadData ? "check --read-data" : "check",
+            () => ("verifying", Interlocked.Read(ref done), Interlocked.Read(ref total)),
+            maintenance.CheckAsync(settings.ReadData, (d, t) => { Interlocked.Exchange(ref done, d); Interlocked.Exchange(ref total, t); }, cancellationToken),
+            logger);
+
+        if (settings.Json)
+        {
+            WriteJson(new { ok = result.Ok, snapshots = result.Snapshots, packs = result.Packs, blobs = result.Blobs, bytes_verified = result.BytesVerified, errors = result.Errors, warnings = result.Warnings });
+        }
+        else
+        {
+            foreach (var w in result.Warnings)
+            {
+                Terminal.Warn(w);
+            }
+
+            foreach (var e in result.Errors)
+            {
+                Terminal.Err.MarkupLineInterpolated($"[red]error:[/] {e}");
+            }
+
+            Console.Out.WriteLine(result.Ok
+                ? $"no errors: {result.Snapshots} snapshots, {result.Packs} packs, {result.Blobs} blobs{(settings.ReadData ? $", {Terminal.Bytes(result.BytesVerified)} read and verified" : "")}"
+                : $"{result.Errors.Count} errors found");
+        }
+
+        return result.Ok ? ExitCodes.Ok : ExitCodes.Failure;
+    }
+}
+
+[Description("Remove stale locks (left by a process that was killed or has not refreshed its lock for Backup:StaleLockAfter).")]
+internal sealed class UnlockCommand(RepositoryOpener opener, LoggingLevelSwitch consoleLevel) : RepositoryCommand<RepositorySettings>(consoleLevel)
+{
+    protected override async Task<int> RunAsync(RepositorySettings settings, CancellationToken cancellationToken)
+    {
+        var repository = await opener.OpenAsync(settings, cancellationToken);
+        var removed = await RepositoryLock.RemoveStaleAsync(repository, cancellationToken);
+        Console.Out.WriteLine($"removed {removed} stale locks");
+        return ExitCodes.Ok;
+    }
+}

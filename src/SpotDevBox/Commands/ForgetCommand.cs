@@ -1,0 +1,114 @@
+using System.ComponentModel;
+using Microsoft.Extensions.DependencyInjection;
+using Serilog.Core;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using SpotDevBox.Backup.Engine;
+
+namespace SpotDevBox.Commands;
+
+internal sealed class ForgetSettings : RepositorySettings
+{
+    [CommandOption("--keep-last <N>")]
+    [Description("Keep the N newest snapshots.")]
+    public int KeepLast { get; set; }
+
+    [CommandOption("--keep-daily <N>")]
+    [Description("Keep the newest snapshot of each of the last N days that have one (UTC days).")]
+    public int KeepDaily { get; set; }
+
+    [CommandOption("--keep-weekly <N>")]
+    [Description("Keep the newest snapshot of each of the last N ISO weeks that have one (UTC).")]
+    public int KeepWeekly { get; set; }
+
+    [CommandOption("--prune")]
+    [Description("Then delete the data no remaining snapshot references (takes the exclusive lock).")]
+    public bool Prune { get; set; }
+
+    [CommandOption("-n|--dry-run")]
+    [Description("Only show what would be removed.")]
+    public bool DryRun { get; set; }
+
+    public override ValidationResult Validate()
+    {
+        var baseResult = base.Validate();
+        if (!baseResult.Successful)
+        {
+            return baseResult;
+        }
+
+        if (KeepLast < 0 || KeepDaily < 0 || KeepWeekly < 0)
+        {
+            return ValidationResult.Error("--keep-* counts cannot be negative");
+        }
+
+        return KeepLast == 0 && KeepDaily == 0 && KeepWeekly == 0
+            ? ValidationResult.Error("give a retention policy: at least one of --keep-last, --keep-daily, --keep-weekly")
+            : ValidationResult.Success();
+    }
+}
+
+[Description("Remove snapshots by a retention policy (applied per set of backed-up paths); with --prune also delete unreferenced data.")]
+internal sealed class ForgetCommand(RepositoryOpener opener, IServiceProvider services, LoggingLevelSwitch consoleLevel) : RepositoryCommand<ForgetSettings>(consoleLevel)
+{
+    protected override async Task<int> RunAsync(ForgetSettings settings, CancellationToken cancellationToken)
+    {
+        var repository = await opener.OpenAsync(settings, cancellationToken);
+        var maintenance = ActivatorUtilities.CreateInstance<Maintenance>(services, repository);
+        var forget = await maintenance.ForgetAsync(new RetentionPolicy(settings.KeepLast, settings.KeepDaily, settings.KeepWeekly), settings.DryRun, cancellationToken);
+        PruneResult? prune = settings.Prune ? await maintenance.PruneAsync(settings.DryRun, cancellationToken) : null;
+
+        if (settings.Json)
+        {
+            WriteJson(new
+            {
+                dry_run = settings.DryRun,
+                snapshots = forget.Decisions.Select(d => new { id = d.Snapshot.Id, time = d.Snapshot.Manifest.Time, keep = d.Keep, reason = d.Reason }),
+                prune,
+            });
+            return ExitCodes.Ok;
+        }
+
+        var verb = settings.DryRun ? "would remove" : "removed";
+        foreach (var d in forget.Decisions.OrderBy(d => d.Snapshot.Manifest.Time))
+        {
+            Console.Out.WriteLine($"{(d.Keep ? "keep  " : "remove")} {d.Snapshot.ShortId}  {d.Snapshot.Manifest.Time.UtcDateTime:yyyy-MM-dd HH:mm:ss}  {d.Reason}");
+        }
+
+        Console.Out.WriteLine($"{verb} {forget.Removed} of {forget.Decisions.Count} snapshots");
+        if (prune is not null)
+        {
+            Console.Out.WriteLine($"prune: {(settings.DryRun ? "would delete" : "deleted")} {prune.PacksDeleted} packs, {(settings.DryRun ? "would repack" : "repacked")} {prune.PacksRepacked}, kept {prune.PacksKept}; {Terminal.Bytes(prune.BytesFreed)} freed");
+        }
+
+        return ExitCodes.Ok;
+    }
+}
+
+[Description("Delete data that no snapshot references (takes the exclusive lock: waits for no backup, refuses while one runs).")]
+internal sealed class PruneCommand(RepositoryOpener opener, IServiceProvider services, LoggingLevelSwitch consoleLevel) : RepositoryCommand<PruneSettings>(consoleLevel)
+{
+    protected override async Task<int> RunAsync(PruneSettings settings, CancellationToken cancellationToken)
+    {
+        var repository = await opener.OpenAsync(settings, cancellationToken);
+        var maintenance = ActivatorUtilities.CreateInstance<Maintenance>(services, repository);
+        var prune = await maintenance.PruneAsync(settings.DryRun, cancellationToken);
+        if (settings.Json)
+        {
+            WriteJson(prune);
+        }
+        else
+        {
+            Console.Out.WriteLine($"{(settings.DryRun ? "would delete" : "deleted")} {prune.PacksDeleted} packs, {(settings.DryRun ? "would repack" : "repacked")} {prune.PacksRepacked}, kept {prune.PacksKept}; {Terminal.Bytes(prune.BytesFreed)} freed");
+        }
+
+        return ExitCodes.Ok;
+    }
+}
+
+internal sealed class PruneSettings : RepositorySettings
+{
+    [CommandOption("-n|--dry-run")]
+    [Description("Only show what would be deleted.")]
+    public bool DryRun { get; set; }
+}

@@ -1,0 +1,56 @@
+using System.ComponentModel;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace SpotDevBox.Commands;
+
+/// <summary>Options every repository verb shares.</summary>
+internal class RepositorySettings : CommandSettings
+{
+    [CommandOption("-r|--repo <REPOSITORY>")]
+    [Description("Repository: s3://bucket/prefix, file:///path or a directory path. Default: $SPOTDEVBOX_REPOSITORY.")]
+    public string? Repository { get; set; } = Environment.GetEnvironmentVariable("SPOTDEVBOX_REPOSITORY");
+
+    [CommandOption("--endpoint-url <URL>")]
+    [Description("S3-compatible endpoint (else $AWS_ENDPOINT_URL_S3, else AWS).")]
+    public string? EndpointUrl { get; set; }
+
+    [CommandOption("--region <REGION>")]
+    [Description("AWS region (else the SDK's chain: $AWS_REGION, profile, instance metadata).")]
+    public string? Region { get; set; }
+
+    [CommandOption("--kms-key-id <KEY>")]
+    [Description("Encrypt new objects with this KMS key (SSE-KMS). Default: SSE-S3.")]
+    public string? KmsKeyId { get; set; }
+
+    [CommandOption("--cache-dir <DIR>")]
+    [Description("Local cache of immutable repository objects. Default: $XDG_CACHE_HOME/spotdevbox.")]
+    public string? CacheDirectory { get; set; }
+
+    [CommandOption("--json")]
+    [Description("Print the result as JSON on stdout (for scripts).")]
+    public bool Json { get; set; }
+
+    [CommandOption("-v|--verbose")]
+    [Description("Show informational log lines on the console.")]
+    public bool Verbose { get; set; }
+
+    public override ValidationResult Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Repository))
+        {
+            return ValidationResult.Error("no repository given: pass --repo (s3://bucket/prefix or a directory) or set SPOTDEVBOX_REPOSITORY");
+        }
+
+        try
+        {
+            _ = Backup.Storage.RepositoryLocation.Parse(Repository);
+        }
+        catch (FormatException e)
+        {
+            return ValidationResult.Error("--repo: " + e.Message);
+        }
+
+        return ValidationResult.Success();
+    }
+}

@@ -1,0 +1,121 @@
+using System.ComponentModel;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Serilog.Core;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using SpotDevBox.Backup.Engine;
+
+namespace SpotDevBox.Commands;
+
+internal sealed class RestoreSettings : RepositorySettings
+{
+    [CommandOption("-s|--snapshot <ID>")]
+    [Description("Snapshot to restore: 'latest' (default) or an id or id prefix from 'spotdevbox snapshots'.")]
+    public string Snapshot { get; set; } = "latest";
+
+    [CommandOption("--target <DIR>")]
+    [Description("Directory to restore into; each backed-up path appears under it by its last component. Must be empty unless --overwrite.")]
+    public string? Target { get; set; }
+
+    [CommandOption("-i|--include <PATTERN>")]
+    [Description("Restore only entries matching this gitignore-style pattern, relative to the snapshot root (repeatable), e.g. 'work/src/**'.")]
+    public string[] Includes { get; set; } = [];
+
+    [CommandOption("--overwrite")]
+    [Description("Update an existing tree in place: files that differ are rewritten, files with the same size and mtime are left alone.")]
+    public bool Overwrite { get; set; }
+
+    [CommandOption("--delete")]
+    [Description("With --overwrite: also remove files and directories the snapshot does not hold.")]
+    public bool Delete { get; set; }
+
+    public override ValidationResult Validate()
+    {
+        var baseResult = base.Validate();
+        if (!baseResult.Successful)
+        {
+            return baseResult;
+        }
+
+        if (string.IsNullOrWhiteSpace(Target))
+        {
+            return ValidationResult.Error("--target is required: the directory to restore into");
+        }
+
+        return Delete && !Overwrite
+            ? ValidationResult.Error("--delete needs --overwrite (it removes files from an existing tree)")
+            : ValidationResult.Success();
+    }
+}
+
+[Description("Restore a snapshot into a directory. Every chunk's hash is verified; a snapshot that would write outside the target is refused.")]
+internal sealed class RestoreCommand(RepositoryOpener opener, IServiceProvider services, ILogger<RestoreCommand> logger, LoggingLevelSwitch consoleLevel)
+    : RepositoryCommand<RestoreSettings>(consoleLevel)
+{
+    protected override async Task<int> RunAsync(RestoreSettings settings, CancellationToken cancellationToken)
+    {
+        var repository = await opener.OpenAsync(settings, cancellationToken);
+        var engine = ActivatorUtilities.CreateInstance<RestoreEngine>(services, repository);
+        var request = new RestoreRequest
+        {
+            Snapshot = settings.Snapshot,
+            Target = settings.Target!,
+            Includes = settings.Includes,
+            Overwrite = settings.Overwrite,
+            Delete = settings.Delete,
+        };
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var p = engine.Progress;
+        var result = await Terminal.WithProgressAsync(
+            "restore",
+            () => ($"{p.FilesDone}/{p.FilesTotal} files", p.BytesWritten, p.BytesTotal),
+            engine.RunAsync(request, cancellationToken),
+            logger);
+        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+
+        foreach (var warning in result.Warnings)
+        {
+            Terminal.Warn(warning);
+        }
+
+        foreach (var error in result.Errors)
+        {
+            Terminal.Err.MarkupLineInterpolated($"[red]error:[/] {error}");
+        }
+
+        if (settings.Json)
+        {
+            WriteJson(new
+            {
+                snapshot_id = result.SnapshotId,
+                target = Path.GetFullPath(request.Target),
+                files = result.Files,
+                dirs = result.Dirs,
+                symlinks = result.Symlinks,
+                bytes_written = result.BytesWritten,
+                files_unchanged = result.FilesUnchanged,
+                deleted = result.Deleted,
+                duration_seconds = elapsed.TotalSeconds,
+                warnings = result.Warnings,
+                errors = result.Errors,
+            });
+        }
+        else
+        {
+            Console.Out.WriteLine($"restored snapshot {result.SnapshotId[..8]} to {Path.GetFullPath(request.Target)}");
+            Console.Out.WriteLine($"  {result.Files} files ({result.FilesUnchanged} already up to date), {result.Dirs} directories, {result.Symlinks} symlinks; {Terminal.Bytes(result.BytesWritten)} written in {Terminal.Duration(elapsed)}");
+            if (result.Deleted > 0)
+            {
+                Console.Out.WriteLine($"  {result.Deleted} entries not in the snapshot removed");
+            }
+
+            if (result.Errors.Count > 0)
+            {
+                Console.Out.WriteLine($"  {result.Errors.Count} files could NOT be restored (see errors above)");
+            }
+        }
+
+        return result.Errors.Count > 0 ? ExitCodes.Failure : ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,90 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
+
+namespace SpotDevBox.Commands;
+
+/// <summary>
+/// Where output goes: results on stdout (plain or JSON), progress and warnings on stderr, so that
+/// `--json` output stays parseable and a redirected run logs quiet structured lines instead of a bar.
+/// </summary>
+internal static partial class Terminal
+{
+    public static IAnsiConsole Err { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+
+    public static bool Interactive => !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("TERM") != "dumb";
+
+    public static string Bytes(long bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
+        double value = bytes;
+        var unit = 0;
+        while (Math.Abs(value) >= 1024 && unit < units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+
+        return unit == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{bytes} B")
+            : string.Create(CultureInfo.InvariantCulture, $"{value:0.0} {units[unit]}");
+    }
+
+    public static string Duration(TimeSpan t) => t.TotalHours >= 1
+        ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture)
+        : string.Create(CultureInfo.InvariantCulture, $"{t.TotalSeconds:0.0}s");
+
+    public static void Warn(string message) => Err.MarkupLineInterpolated($"[yellow]warning:[/] {message}");
+
+    /// <summary>
+    /// Shows progress of <paramref name="work"/> until it completes: a bar with rate on a terminal, a
+    /// structured log line every 10 s otherwise.
+    /// </summary>
+    public static async Task<T> WithProgressAsync<T>(string title, Func<(string Text, long Done, long Total)> sample, Task<T> work, ILogger logger)
+    {
+        if (Interactive)
+        {
+            await Err.Progress()
+                .AutoClear(true)
+                .HideCompleted(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
+                    new DownloadedColumn(), new TransferSpeedColumn(), new ElapsedTimeColumn())
+                .StartAsync(async ctx =>
+                {
+                    var task = ctx.AddTask(title, maxValue: 1);
+                    while (!work.IsCompleted)
+                    {
+                        Update(task, sample());
+                        await Task.WhenAny(work, Task.Delay(200));
+                    }
+
+                    Update(task, sample());
+                });
+            return await work;
+        }
+
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (!work.IsCompleted)
+        {
+            await Task.WhenAny(work, Task.Delay(TimeSpan.FromSeconds(10)));
+            if (!work.IsCompleted)
+            {
+                var (text, done, total) = sample();
+                var seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
+                LogProgress(logger, title, text, done, total, seconds > 0 ? done / seconds : 0);
+            }
+        }
+
+        return await work;
+
+        static void Update(ProgressTask task, (string Text, long Done, long Total) s)
+        {
+            task.Description = s.Text;
+            task.MaxValue = Math.Max(1, Math.Max(s.Total, s.Done));
+            task.Value = s.Done;
+        }
+    }
+
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "{Operation} progress: {Status}, {Done} of {Total} bytes, {BytesPerSecond:0} B/s")]
+    private static partial void LogProgress(ILogger logger, string operation, string status, long done, long total, double bytesPerSecond);
+}

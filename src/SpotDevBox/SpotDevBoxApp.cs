@@ -1,0 +1,97 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Serilog.Core;
+using Serilog.Events;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using SpotDevBox.Backup.Repository;
+using SpotDevBox.Backup.Storage;
+using SpotDevBox.Commands;
+using SpotDevBox.Hosting;
+
+namespace SpotDevBox;
+
+/// <summary>The command line: verbs, help, and the mapping of failures to documented exit codes.</summary>
+internal static class SpotDevBoxApp
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var consoleLevel = new LoggingLevelSwitch(LogEventLevel.Warning);
+        var builder = SpotDevBoxHost.CreateBuilder(args, consoleLevel);
+        var registrar = new TypeRegistrar(builder);
+        var app = new CommandApp(registrar);
+        app.Configure(config =>
+        {
+            config.SetApplicationName("spotdevbox");
+            config.PropagateExceptions();
+            config.ValidateExamples();
+            config.AddCommand<InitCommand>("init")
+                .WithExample("init", "--repo", "s3://my-bucket/boxes/alice")
+                .WithExample("init", "--repo", "/mnt/backup/repo");
+            config.AddCommand<BackupCommand>("backup")
+                .WithExample("backup", "--repo", "s3://my-bucket/boxes/alice", "/home/alice/work", "--exclude", "node_modules/")
+                .WithExample("backup", "--repo", "./demo-repo", "--init", "src");
+            config.AddCommand<RestoreCommand>("restore")
+                .WithExample("restore", "--repo", "s3://my-bucket/boxes/alice", "--target", "/home/alice")
+                .WithExample("restore", "--repo", "./demo-repo", "--snapshot", "1a2b3c4d", "--target", "/tmp/r", "--include", "src/**/*.cs");
+            config.AddCommand<SnapshotsCommand>("snapshots");
+            config.AddCommand<ForgetCommand>("forget")
+                .WithExample("forget", "--repo", "s3://my-bucket/boxes/alice", "--keep-last", "24", "--keep-daily", "7", "--keep-weekly", "4", "--prune");
+            config.AddCommand<PruneCommand>("prune");
+            config.AddCommand<CheckCommand>("check")
+                .WithExample("check", "--repo", "s3://my-bucket/boxes/alice", "--read-data");
+            config.AddCommand<UnlockCommand>("unlock");
+        });
+
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx =>
+        {
+            ctx.Cancel = true;
+            cancel.Cancel();
+        });
+        try
+        {
+            var code = await app.RunAsync(args, cancel.Token);
+            return code < 0 ? ExitCodes.InvalidInput : code;
+        }
+        catch (Exception e)
+        {
+            return Report(e, cancel.IsCancellationRequested);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+            await Serilog.Log.CloseAndFlushAsync();
+            if (registrar.Host is { } host)
+            {
+                host.Dispose();
+            }
+        }
+    }
+
+    private static int Report(Exception e, bool cancelled)
+    {
+        var (code, message) = e switch
+        {
+            CommandParseException or CommandRuntimeException => (ExitCodes.InvalidInput, e.Message),
+            OptionsValidationException v => (ExitCodes.InvalidInput, "invalid configuration: " + string.Join("; ", v.Failures)),
+            InvalidOperationException { InnerException: OptionsValidationException v } => (ExitCodes.InvalidInput, "invalid configuration: " + string.Join("; ", v.Failures)),
+            ArgumentException or FormatException => (ExitCodes.InvalidInput, e.Message),
+            StorageException { Failure: StorageFailure.ContainerMissing } => (ExitCodes.InvalidInput, e.Message),
+            StorageException => (ExitCodes.Failure, e.Message),
+            RepositoryException r when r.Message.StartsWith("there is no repository", StringComparison.Ordinal) => (ExitCodes.InvalidInput, e.Message),
+            RepositoryException => (ExitCodes.Failure, e.Message),
+            OperationCanceledException when cancelled => (ExitCodes.Interrupted, "interrupted; earlier snapshots are untouched and what was uploaded is reused next time"),
+            InvalidDataException or IOException or UnauthorizedAccessException => (ExitCodes.Failure, e.Message),
+            _ => (ExitCodes.Failure, e.ToString()),
+        };
+        Terminal.Err.MarkupLineInterpolated($"[red]spotdevbox:[/] {message}");
+        return code;
+    }
+}
