@@ -1,0 +1,72 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using SpotDevBox.Aws.Storage;
+using SpotDevBox.Backup.Engine;
+using SpotDevBox.Backup.FileSystem;
+using SpotDevBox.Backup.Repository;
+using SpotDevBox.Backup.Storage;
+using TestSupport;
+
+namespace SpotDevBox.Backup.Tests.Engine;
+
+/// <summary>A repository on a real store (local directory or the S3 peer) with its own cache, driven through the engine classes.</summary>
+internal sealed class EngineHarness : IDisposable
+{
+    private readonly TempDir _cache = new("spotdevbox-cache-");
+
+    private EngineHarness(IObjectStore store) => Store = store;
+
+    public IObjectStore Store { get; }
+
+    public BackupEngineOptions Options => new() { CacheDirectory = _cache.Path, PackSizeMiB = 4, TransferConcurrency = 4, ReadConcurrency = 2 };
+
+    public static async Task<EngineHarness> LocalAsync(string directory)
+    {
+        var h = new EngineHarness(new LocalDirectoryObjectStore(directory));
+        await h.InitAsync();
+        return h;
+    }
+
+    public static async Task<EngineHarness> S3Async(S3PeerFixture peer, string? prefix = "repo")
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        var bucket = peer.NewBucketName("engine");
+        await peer.CreateBucketAsync(bucket);
+        var location = RepositoryLocation.Parse($"s3://{bucket}/{prefix}");
+        var store = S3ObjectStoreFactory.Create(location, new S3StoreOptions(peer.Endpoint, S3PeerFixture.Region, null), S3PeerFixture.Credentials, _ => null, _ => null);
+        var h = new EngineHarness(store);
+        await h.InitAsync();
+        return h;
+    }
+
+    private async Task InitAsync() =>
+        await BackupRepository.InitializeAsync(Store, Options, TimeProvider.System, NullLogger.Instance, CancellationToken.None);
+
+    /// <summary>A fresh repository object per operation, as separate CLI runs would have.</summary>
+    public Task<BackupRepository> OpenAsync() => BackupRepository.OpenAsync(Store, Options, TimeProvider.System, NullLogger.Instance, CancellationToken.None);
+
+    public async Task<(BackupResult Result, BackupProgress Progress)> BackupAsync(params string[] paths) => await BackupAsync(new BackupRequest { Paths = paths });
+
+    public async Task<(BackupResult Result, BackupProgress Progress)> BackupAsync(BackupRequest request)
+    {
+        var engine = new BackupEngine(await OpenAsync(), new UnixFileSystem(), NullLogger<BackupEngine>.Instance);
+        var result = await engine.RunAsync(request, CancellationToken.None);
+        return (result, engine.Progress);
+    }
+
+    public async Task<RestoreResult> RestoreAsync(string target, string snapshot = "latest", bool overwrite = false, bool delete = false, IReadOnlyList<string>? includes = null)
+    {
+        var engine = new RestoreEngine(await OpenAsync(), new UnixFileSystem(), NullLogger<RestoreEngine>.Instance);
+        return await engine.RunAsync(new RestoreRequest { Target = target, Snapshot = snapshot, Overwrite = overwrite, Delete = delete, Includes = includes ?? [] }, CancellationToken.None);
+    }
+
+    public async Task<CheckResult> CheckAsync(bool readData = false) =>
+        await new Maintenance(await OpenAsync(), NullLogger<Maintenance>.Instance).CheckAsync(readData, null, CancellationToken.None);
+
+    public async Task<Maintenance> MaintenanceAsync() => new(await OpenAsync(), NullLogger<Maintenance>.Instance);
+
+    public void Dispose()
+    {
+        _cache.Dispose();
+        (Store as IDisposable)?.Dispose();
+    }
+}
