@@ -24,6 +24,7 @@ internal static class SpotDevBoxApp
         {
             config.SetApplicationName("spotdevbox");
             config.PropagateExceptions();
+            config.UseStrictParsing();
             config.ValidateExamples();
             config.AddCommand<InitCommand>("init")
                 .WithExample("init", "--repo", "s3://my-bucket/boxes/alice")
@@ -91,7 +92,8 @@ internal static class SpotDevBoxApp
             InvalidDataException or IOException or UnauthorizedAccessException => (ExitCodes.Failure, e.Message),
             _ => (ExitCodes.Failure, e.ToString()),
         };
-        Terminal.Err.MarkupLineInterpolated($"[red]spotdevbox:[/] {message}");
+        // One plain line: scripts grep it, and a terminal-width wrap would split it.
+        Console.Error.WriteLine("spotdevbox: " + message.ReplaceLineEndings(" "));
         return code;
     }
 }

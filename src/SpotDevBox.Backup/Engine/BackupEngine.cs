@@ -77,6 +77,12 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
                 await _repository.SaveIndexAsync([.. run.NewPacks], cancellationToken);
             }
 
+            if (_repository.Options.PauseBeforeSnapshot > TimeSpan.Zero)
+            {
+                LogPausingBeforeSnapshot(_logger, _repository.Options.PauseBeforeSnapshot);
+                await Task.Delay(_repository.Options.PauseBeforeSnapshot, _repository.Time, cancellationToken);
+            }
+
             var summary = new SnapshotSummary
             {
                 FilesNew = Progress.FilesNew,
@@ -507,6 +513,9 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Parent tree for {Path} is unreadable, reading its files again: {Reason}")]
     private static partial void LogParentTreeUnreadable(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "All packs and the index are durable; pausing {Delay} before writing the snapshot (Backup:PauseBeforeSnapshot)")]
+    private static partial void LogPausingBeforeSnapshot(ILogger logger, TimeSpan delay);
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "{Warning}")]
     private static partial void LogWarning(ILogger logger, string warning);

@@ -19,6 +19,11 @@ public sealed class BackupEngineOptionsValidator : IValidateOptions<BackupEngine
             failures.Add($"{s}:StaleLockAfter must be between 00:01:00 and 1.00:00:00, got {options.StaleLockAfter}");
         }
 
+        if (options.PauseBeforeSnapshot < TimeSpan.Zero || options.PauseBeforeSnapshot > TimeSpan.FromMinutes(10))
+        {
+            failures.Add($"{s}:PauseBeforeSnapshot must be between 00:00:00 and 00:10:00, got {options.PauseBeforeSnapshot}");
+        }
+
         for (var i = 0; i < options.Excludes.Count; i++)
         {
             try

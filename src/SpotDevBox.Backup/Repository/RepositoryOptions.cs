@@ -26,6 +26,13 @@ public sealed class BackupEngineOptions
     /// <summary>A lock not refreshed for this long is stale and no longer blocks prune.</summary>
     public TimeSpan StaleLockAfter { get; set; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>
+    /// A crash-safety drill: wait this long after the last pack and the index are durable and before the
+    /// snapshot manifest is written, so an operator (or the test suite) can kill the process at exactly
+    /// that moment and see that nothing is lost. Zero (the default) in normal use.
+    /// </summary>
+    public TimeSpan PauseBeforeSnapshot { get; set; } = TimeSpan.Zero;
+
     public string ResolveCacheDirectory()
     {
         if (!string.IsNullOrWhiteSpace(CacheDirectory))

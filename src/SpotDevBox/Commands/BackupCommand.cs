@@ -84,7 +84,7 @@ internal sealed class BackupCommand(RepositoryOpener opener, IServiceProvider se
         catch (Exception e) when (settings.Init && e is RepositoryException or Backup.Storage.StorageException { Failure: Backup.Storage.StorageFailure.ContainerMissing })
         {
             repository = await opener.InitializeAsync(settings, cancellationToken);
-            Terminal.Err.MarkupLineInterpolated($"created repository {repository.Config.Id[..8]} at {repository.Store.Location}");
+            Console.Error.WriteLine($"created repository {repository.Config.Id[..8]} at {repository.Store.Location}");
         }
 
         var engine = ActivatorUtilities.CreateInstance<BackupEngine>(services, repository);

@@ -44,7 +44,7 @@ internal sealed class CheckCommand(RepositoryOpener opener, IServiceProvider ser
 
             foreach (var e in result.Errors)
             {
-                Terminal.Err.MarkupLineInterpolated($"[red]error:[/] {e}");
+                Terminal.Error(e);
             }
 
             Console.Out.WriteLine(result.Ok

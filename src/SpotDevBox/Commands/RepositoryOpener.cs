@@ -20,6 +20,7 @@ internal sealed class RepositoryOpener(IOptions<BackupEngineOptions> engineOptio
             CompressionLevel = o.CompressionLevel,
             CacheDirectory = settings.CacheDirectory ?? o.CacheDirectory,
             StaleLockAfter = o.StaleLockAfter,
+            PauseBeforeSnapshot = o.PauseBeforeSnapshot,
         };
         foreach (var e in o.Excludes)
         {

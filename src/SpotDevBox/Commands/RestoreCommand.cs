@@ -81,7 +81,7 @@ internal sealed class RestoreCommand(RepositoryOpener opener, IServiceProvider s
 
         foreach (var error in result.Errors)
         {
-            Terminal.Err.MarkupLineInterpolated($"[red]error:[/] {error}");
+            Terminal.Error(error);
         }
 
         if (settings.Json)

@@ -34,7 +34,9 @@ internal static partial class Terminal
         ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture)
         : string.Create(CultureInfo.InvariantCulture, $"{t.TotalSeconds:0.0}s");
 
-    public static void Warn(string message) => Err.MarkupLineInterpolated($"[yellow]warning:[/] {message}");
+    public static void Warn(string message) => Console.Error.WriteLine("warning: " + message);
+
+    public static void Error(string message) => Console.Error.WriteLine("error: " + message);
 
     /// <summary>
     /// Shows progress of <paramref name="work"/> until it completes: a bar with rate on a terminal, a

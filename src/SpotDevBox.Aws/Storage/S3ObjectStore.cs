@@ -1,0 +1,269 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+using Amazon.S3;
+using Amazon.S3.Model;
+using SpotDevBox.Backup.Storage;
+
+namespace SpotDevBox.Aws.Storage;
+
+/// <summary>
+/// A repository under <c>s3://bucket/prefix</c>. Object keys are the repository keys below
+/// <c>prefix/</c> (or at the bucket root when the prefix is empty).
+/// </summary>
+internal sealed class S3ObjectStore(IAmazonS3 client, RepositoryLocation location, string? kmsKeyId, string endpoint)
+    : IObjectStore, IDisposable
+{
+    /// <summary>The most keys one DeleteObjects call accepts.</summary>
+    internal const int DeleteBatchSize = 1000;
+
+    internal const string LifecycleRuleIdPrefix = "spotdevbox-abort-multipart-";
+
+    private readonly string _bucket = location.Bucket;
+    private readonly string _root = location.Prefix;
+
+    public string Location { get; } = location.ToString();
+
+    /// <summary>
+    /// One id per repository prefix, so two repositories in one bucket each keep their own rule and
+    /// re-initializing replaces the rule instead of adding another.
+    /// </summary>
+    internal static string LifecycleRuleId(string prefix) =>
+        LifecycleRuleIdPrefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prefix)).AsSpan(0, 8));
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await RunAsync(key: null, () => client.HeadBucketAsync(new HeadBucketRequest { BucketName = _bucket }, cancellationToken), cancellationToken);
+
+        var rules = await RunAsync(key: null, () => GetLifecycleRulesAsync(cancellationToken), cancellationToken);
+        var ruleId = LifecycleRuleId(_root);
+        var filterPrefix = FullKey("");
+        if (rules.Any(r => r.Id == ruleId && IsOurRule(r, filterPrefix)))
+        {
+            return;
+        }
+
+        // S3 replaces the whole lifecycle configuration on PUT, so keep every rule that is not ours.
+        // Two processes initializing at once can still lose one's update; the next run re-adds it.
+        var merged = rules.Where(r => r.Id != ruleId).ToList();
+        merged.Add(new LifecycleRule
+        {
+            Id = ruleId,
+            Status = LifecycleRuleStatus.Enabled,
+            Filter = new LifecycleFilter { LifecycleFilterPredicate = new LifecyclePrefixPredicate { Prefix = filterPrefix } },
+            AbortIncompleteMultipartUpload = new LifecycleRuleAbortIncompleteMultipartUpload { DaysAfterInitiation = 1 },
+        });
+        var request = new PutLifecycleConfigurationRequest
+        {
+            BucketName = _bucket,
+            Configuration = new LifecycleConfiguration { Rules = merged },
+        };
+        await RunAsync(key: null, () => client.PutLifecycleConfigurationAsync(request, cancellationToken), cancellationToken);
+    }
+
+    public async Task PutAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        var request = CreatePutRequest(key, content);
+        await RunAsync(request.Key, () => client.PutObjectAsync(request, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Single PUT: the engine's objects stay far below S3's 5 GB limit for one request.</summary>
+    internal PutObjectRequest CreatePutRequest(string key, ReadOnlyMemory<byte> content)
+    {
+        // Wrap the caller's array instead of copying it; the SDK needs a seekable stream to retry.
+        var body = MemoryMarshal.TryGetArray(content, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(content.ToArray(), writable: false);
+        var request = new PutObjectRequest
+        {
+            BucketName = _bucket,
+            Key = FullKey(key),
+            InputStream = body,
+            AutoCloseStream = true,
+            ContentType = "application/octet-stream",
+        };
+        if (kmsKeyId is null)
+        {
+            request.ServerSideEncryptionMethod = ServerSideEncryptionMethod.AES256;
+        }
+        else
+        {
+            request.ServerSideEncryptionMethod = ServerSideEncryptionMethod.AWSKMS;
+            request.ServerSideEncryptionKeyManagementServiceKeyId = kmsKeyId;
+        }
+
+        return request;
+    }
+
+    public Task<byte[]> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        var fullKey = FullKey(key);
+        return RunAsync(fullKey, async () =>
+        {
+            using var response = await client.GetObjectAsync(new GetObjectRequest { BucketName = _bucket, Key = fullKey }, cancellationToken);
+            return await ReadBodyAsync(response, fullKey, response.ContentLength, cancellationToken);
+        }, cancellationToken);
+    }
+
+    public Task<byte[]> GetRangeAsync(string key, long offset, int length, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        var fullKey = FullKey(key);
+        if (length == 0)
+        {
+            // An HTTP range cannot be empty; there is nothing to fetch.
+            return Task.FromResult(Array.Empty<byte>());
+        }
+
+        return RunAsync(fullKey, async () =>
+        {
+            var request = new GetObjectRequest
+            {
+                BucketName = _bucket,
+                Key = fullKey,
+                ByteRange = new ByteRange(offset, offset + length - 1),
+            };
+            using var response = await client.GetObjectAsync(request, cancellationToken);
+            return await ReadBodyAsync(response, fullKey, length, cancellationToken);
+        }, cancellationToken);
+    }
+
+    public Task<long?> GetSizeAsync(string key, CancellationToken cancellationToken)
+    {
+        var fullKey = FullKey(key);
+        return RunAsync<long?>(fullKey, async () =>
+        {
+            try
+            {
+                var response = await client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _bucket, Key = fullKey }, cancellationToken);
+                return response.ContentLength;
+            }
+            catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+            {
+                // HEAD has no body, so a missing key and a missing bucket look alike; InitializeAsync
+                // is where a missing bucket is reported.
+                return null;
+            }
+        }, cancellationToken);
+    }
+
+    public async IAsyncEnumerable<StoredObject> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        var rootLength = FullKey("").Length;
+        var request = new ListObjectsV2Request { BucketName = _bucket, Prefix = FullKey(prefix) };
+        while (true)
+        {
+            var page = await RunAsync(key: null, () => client.ListObjectsV2Async(request, cancellationToken), cancellationToken);
+            foreach (var item in page.S3Objects ?? [])
+            {
+                yield return new StoredObject(item.Key[rootLength..], item.Size ?? 0, ToUtcOffset(item.LastModified));
+            }
+
+            if (page.IsTruncated != true)
+            {
+                yield break;
+            }
+
+            request.ContinuationToken = !string.IsNullOrEmpty(page.NextContinuationToken)
+                ? page.NextContinuationToken
+                : throw new StorageException(StorageFailure.Other, $"S3 listing of {Location} is truncated but has no continuation token");
+        }
+    }
+
+    public async Task DeleteAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        foreach (var batch in keys.Chunk(DeleteBatchSize))
+        {
+            var request = new DeleteObjectsRequest
+            {
+                BucketName = _bucket,
+                Quiet = true,
+                Objects = batch.Select(k => new KeyVersion { Key = FullKey(k) }).ToList(),
+            };
+            var response = await RunAsync(key: null, () => client.DeleteObjectsAsync(request, cancellationToken), cancellationToken);
+
+            // S3 reports a missing key as deleted; some compatible servers report NoSuchKey instead.
+            var errors = (response.DeleteErrors ?? []).Where(e => e.Code != "NoSuchKey").ToList();
+            if (errors.Count > 0)
+            {
+                var first = errors[0];
+                var failure = first.Code == "AccessDenied" ? StorageFailure.AccessDenied : StorageFailure.Other;
+                throw new StorageException(failure, $"S3 did not delete {errors.Count} of {batch.Length} objects in {Location}; first '{first.Key}': {first.Code} {first.Message}");
+            }
+        }
+    }
+
+    public void Dispose() => client.Dispose();
+
+    private string FullKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return _root.Length == 0 ? key : _root + "/" + key;
+    }
+
+    private async Task<List<LifecycleRule>> GetLifecycleRulesAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await client.GetLifecycleConfigurationAsync(new GetLifecycleConfigurationRequest { BucketName = _bucket }, cancellationToken);
+            return response.Configuration?.Rules ?? [];
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchLifecycleConfiguration")
+        {
+            return [];
+        }
+    }
+
+    private static bool IsOurRule(LifecycleRule rule, string filterPrefix) =>
+        rule.Status == LifecycleRuleStatus.Enabled
+        && rule.AbortIncompleteMultipartUpload?.DaysAfterInitiation == 1
+        && rule.Expiration is null
+        && (rule.Transitions is null || rule.Transitions.Count == 0)
+        && (RuleFilterPrefix(rule) ?? "") == filterPrefix;
+
+    /// <summary>The SDK reads a filter prefix back as a predicate, but accepts it in either form.</summary>
+    internal static string? RuleFilterPrefix(LifecycleRule rule) =>
+        rule.Filter?.Prefix ?? (rule.Filter?.LifecycleFilterPredicate as LifecyclePrefixPredicate)?.Prefix;
+
+    private static async Task<byte[]> ReadBodyAsync(GetObjectResponse response, string fullKey, long expectedLength, CancellationToken cancellationToken)
+    {
+        if (expectedLength < 0 || expectedLength > Array.MaxLength)
+        {
+            throw new StorageException(StorageFailure.Rejected, $"object '{fullKey}' has {expectedLength} bytes, too many to read into memory");
+        }
+
+        if (response.ContentLength != expectedLength)
+        {
+            // S3 shortens a range that runs past the end of the object instead of failing it.
+            throw new StorageException(StorageFailure.Rejected, $"object '{fullKey}' returned {response.ContentLength} bytes where {expectedLength} were asked for; the range runs past its end");
+        }
+
+        var buffer = new byte[expectedLength];
+        await response.ResponseStream.ReadExactlyAsync(buffer, cancellationToken);
+        return buffer;
+    }
+
+    private static DateTimeOffset ToUtcOffset(DateTime? value) => value switch
+    {
+        null => DateTimeOffset.MinValue,
+        { Kind: DateTimeKind.Unspecified } v => new DateTimeOffset(DateTime.SpecifyKind(v, DateTimeKind.Utc)),
+        { } v => new DateTimeOffset(v.ToUniversalTime()),
+    };
+
+    private async Task<T> RunAsync<T>(string? key, Func<Task<T>> operation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await operation();
+        }
+        catch (Exception e) when (e is not StorageException && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            throw S3ErrorMapper.Map(e, new S3CallContext(_bucket, Location, endpoint, key));
+        }
+    }
+}
