@@ -37,7 +37,7 @@ internal sealed class S3ObjectStore(IAmazonS3 client, RepositoryLocation locatio
     {
         await RunAsync(key: null, () => client.HeadBucketAsync(new HeadBucketRequest { BucketName = _bucket }, cancellationToken), cancellationToken);
 
-        var rules = await RunAsync(key: null, () => GetLifecycleRulesAsync(cancellationToken), cancellationToken);
+        var (rules, minimumTransitionSize) = await RunAsync(key: null, () => GetLifecycleAsync(cancellationToken), cancellationToken);
         var ruleId = LifecycleRuleId(_root);
         var filterPrefix = FullKey("");
         if (rules.Any(r => r.Id == ruleId && IsOurRule(r, filterPrefix)))
@@ -59,6 +59,8 @@ internal sealed class S3ObjectStore(IAmazonS3 client, RepositoryLocation locatio
         {
             BucketName = _bucket,
             Configuration = new LifecycleConfiguration { Rules = merged },
+            // A bucket-wide setting that rides along with the rules; left out, S3 would reset it.
+            TransitionDefaultMinimumObjectSize = minimumTransitionSize,
         };
         await RunAsync(key: null, () => client.PutLifecycleConfigurationAsync(request, cancellationToken), cancellationToken);
     }
@@ -70,7 +72,7 @@ internal sealed class S3ObjectStore(IAmazonS3 client, RepositoryLocation locatio
     }
 
     /// <summary>Single PUT: the engine's objects stay far below S3's 5 GB limit for one request.</summary>
-    internal PutObjectRequest CreatePutRequest(string key, ReadOnlyMemory<byte> content)
+    private PutObjectRequest CreatePutRequest(string key, ReadOnlyMemory<byte> content)
     {
         // Wrap the caller's array instead of copying it; the SDK needs a seekable stream to retry.
         var body = MemoryMarshal.TryGetArray(content, out var segment)
@@ -206,16 +208,16 @@ internal sealed class S3ObjectStore(IAmazonS3 client, RepositoryLocation locatio
         return _root.Length == 0 ? key : _root + "/" + key;
     }
 
-    private async Task<List<LifecycleRule>> GetLifecycleRulesAsync(CancellationToken cancellationToken)
+    private async Task<(List<LifecycleRule> Rules, TransitionDefaultMinimumObjectSize? MinimumTransitionSize)> GetLifecycleAsync(CancellationToken cancellationToken)
     {
         try
         {
             var response = await client.GetLifecycleConfigurationAsync(new GetLifecycleConfigurationRequest { BucketName = _bucket }, cancellationToken);
-            return response.Configuration?.Rules ?? [];
+            return (response.Configuration?.Rules ?? [], response.TransitionDefaultMinimumObjectSize);
         }
         catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchLifecycleConfiguration")
         {
-            return [];
+            return ([], null);
         }
     }
 

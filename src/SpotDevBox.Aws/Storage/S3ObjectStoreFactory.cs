@@ -16,12 +16,19 @@ public static class S3ObjectStoreFactory
     internal static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(3);
     internal const int MaxErrorRetry = 2;
 
-    // A whole request can legitimately take longer than connecting: a 10 MiB PUT over a slow link.
-    internal static readonly TimeSpan RequestTimeout = TimeSpan.FromMinutes(2);
+    // Bounds a server that accepts the connection and then stalls. A whole request legitimately takes
+    // longer than connecting: 60 s still lets an 11 MiB PUT through at about 200 KB/s.
+    internal static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(60);
 
     // The engine runs about 8 requests at once; leave head room so pooling never serializes them.
     internal const int MaxConnectionsPerServer = 64;
 
+    /// <summary>
+    /// The store for <paramref name="location"/>. Credentials come from the SDK's standard chain
+    /// (environment, profile, instance role) when a request first needs them. The store owns an SDK
+    /// client and is <see cref="IDisposable"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The location is not S3, the endpoint is not an http(s) URL, or no region can be found.</exception>
     public static IObjectStore Create(RepositoryLocation location, S3StoreOptions options) =>
         Create(location, options, credentials: null, Environment.GetEnvironmentVariable, RegionFromSdkChain);
 
