@@ -180,7 +180,8 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
             ApplyMetadata(dir, isRoot, warnings);
         }
 
-        RecordIdentities(toWrite.Concat(unchanged).Where(f => !failedFiles.ContainsKey(f.FullPath)));
+        RecordIdentities(toWrite.Concat(unchanged).Concat(hardLinks.Where(h => !failedFiles.ContainsKey(h.Primary.FullPath)).Select(h => h.Link))
+            .Where(f => !failedFiles.ContainsKey(f.FullPath)));
 
         var result = new RestoreResult(
             snapshot.Id,

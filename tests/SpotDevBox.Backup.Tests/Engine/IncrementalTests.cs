@@ -1,0 +1,116 @@
+using System.Security.Cryptography;
+using TestSupport;
+
+namespace SpotDevBox.Backup.Tests.Engine;
+
+/// <summary>Only what changed travels, and a restore on the same machine makes the next backup incremental too.</summary>
+public sealed class IncrementalTests : IDisposable
+{
+    private readonly TempDir _temp = new();
+
+    [Fact]
+    public async Task Backup_OneByteChangedInMiddleOf100MiBFile_UploadsAtMostAFewChunks()
+    {
+        var source = _temp.Sub("src");
+        Directory.CreateDirectory(source);
+        var big = Path.Combine(source, "big.bin");
+        var bytes = RandomNumberGenerator.GetBytes(100 * 1024 * 1024);
+        await File.WriteAllBytesAsync(big, bytes);
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+        await harness.BackupAsync(source);
+
+        bytes[50 * 1024 * 1024] ^= 0xFF;
+        await File.WriteAllBytesAsync(big, bytes);
+        var (_, progress) = await harness.BackupAsync(source);
+
+        // The whole file is read (its mtime changed), but content-defined chunking keeps every chunk
+        // except the one or two around the edit: at most two chunks of at most 4 MiB each, plus trees.
+        Assert.Equal(bytes.Length, progress.BytesRead);
+        Assert.Equal(1, progress.FilesChanged);
+        Assert.InRange(progress.BytesAdded, 1, 2 * 4 * 1024 * 1024);
+        Assert.InRange(progress.BytesUploaded, 1, (2 * 4 * 1024 * 1024) + (64 * 1024));
+        var restoredDir = _temp.Sub("restored");
+        await harness.RestoreAsync(restoredDir);
+        var restored = await File.ReadAllBytesAsync(Path.Combine(restoredDir, "src", "big.bin"));
+        Assert.Equal(SHA256.HashData(bytes), SHA256.HashData(restored));
+    }
+
+    [Fact]
+    public async Task Backup_SmallFilesChanged_ReadsOnlyThoseFiles()
+    {
+        var source = _temp.Sub("src");
+        new TreeGenerator(5) { Files = 400, LargeFiles = 1 }.Generate(source);
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+        await harness.BackupAsync(source);
+        var files = Directory.GetFiles(source, "*", SearchOption.AllDirectories).Where(f => new FileInfo(f).LinkTarget is null && new FileInfo(f).Length < 100_000).Order(StringComparer.Ordinal).Take(4).ToArray();
+        long changedBytes = 0;
+        foreach (var f in files)
+        {
+            await File.AppendAllTextAsync(f, "// edited\n");
+            changedBytes += new FileInfo(f).Length;
+        }
+
+        var (_, progress) = await harness.BackupAsync(source);
+
+        // Hard links share an inode: appending through one path changes the other, so count by inode, not path.
+        Assert.InRange(progress.FilesChanged, files.Length, files.Length + 2);
+        Assert.InRange(progress.BytesRead, changedBytes, changedBytes + (64 * 1024));
+        Assert.Equal(0, progress.FilesNew);
+    }
+
+    [Fact]
+    public async Task Backup_AfterRestoreIntoAnotherDirectoryOnThisMachine_ReadsNothing()
+    {
+        // A fresh box: the work is restored to the same path it was backed up from, but every file has
+        // a new inode and ctime. The restore's identity record must make the next backup incremental.
+        var original = _temp.Sub("box1/home/work");
+        new TreeGenerator(9) { Files = 250, LargeFiles = 2 }.Generate(original);
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+        var (first, firstProgress) = await harness.BackupAsync(original);
+
+        // Move the original away and restore in its place, as the agent does on a new instance.
+        Directory.Move(_temp.Sub("box1/home"), _temp.Sub("box1/old-home"));
+        Directory.CreateDirectory(_temp.Sub("box1/home"));
+        var restore = await harness.RestoreAsync(_temp.Sub("box1/home"), overwrite: true);
+        Assert.Empty(restore.Errors);
+
+        var (second, progress) = await harness.BackupAsync(original);
+
+        Assert.True(firstProgress.BytesRead > 0);
+        Assert.Equal(0, progress.BytesRead);
+        Assert.Equal(firstProgress.Files, progress.FilesUnchanged);
+        // Directories have new inodes and ctimes on the new box, so new tree blobs travel; file data does not.
+        Assert.Equal(0, progress.BytesAdded);
+        Assert.InRange(progress.BytesUploaded, 0, 256 * 1024);
+        Assert.Empty(TreeComparer.Compare(_temp.Sub("box1/old-home/work"), original));
+        Assert.NotEqual(first.SnapshotId, second.SnapshotId);
+    }
+
+    [Fact]
+    public async Task Backup_KilledBeforeSnapshot_NextBackupReusesUploadedPacks()
+    {
+        var source = _temp.Sub("src");
+        new TreeGenerator(3) { Files = 100, LargeFiles = 3 }.Generate(source);
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+        var (_, full) = await harness.BackupAsync(source);
+
+        // Simulate what a kill after the uploads leaves: packs and index present, snapshot missing.
+        var snapshots = Directory.GetFiles(_temp.Sub("repo/snapshots"));
+        Assert.Single(snapshots);
+        File.Delete(snapshots[0]);
+        var indexFiles = Directory.GetFiles(_temp.Sub("repo/index"));
+        foreach (var f in indexFiles)
+        {
+            File.Delete(f); // a kill before the index write leaves unindexed packs: the worst case
+        }
+
+        var (_, again) = await harness.BackupAsync(source);
+
+        Assert.Equal(full.BytesRead, again.BytesRead);
+        Assert.Equal(0, again.BytesAdded);
+        Assert.True(again.BytesUploaded < full.BytesUploaded / 100, $"uploaded {again.BytesUploaded} of {full.BytesUploaded}");
+        Assert.True((await harness.CheckAsync(readData: true)).Ok);
+    }
+
+    public void Dispose() => _temp.Dispose();
+}
