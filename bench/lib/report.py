@@ -3,6 +3,7 @@
 import argparse
 import csv
 import datetime
+import os
 import statistics
 
 OPS = [("backup1", "first backup", 1.0), ("backup2", "second backup (1% changed)", 0.5),
@@ -71,6 +72,23 @@ def main():
                    f"{cell(sm, 'spotdevbox', op, 0)} | {ratio(sm, rm)} (≤ 1) |")
     out.append("")
 
+    out.append("CPU time of the tool, user + system (medians; far less sensitive than wall time "
+               "to other load on the machine):\n")
+    out.append("| operation | restic CPU s | SpotDevBox CPU s | CPU SpotDevBox/restic |")
+    out.append("|---|---:|---:|---:|")
+    for op, label, _ in OPS:
+        rc, sc = med("restic", op, "cpu_seconds"), med("spotdevbox", op, "cpu_seconds")
+        out.append(f"| {label} | {cell(rc, 'restic', op)} | {cell(sc, 'spotdevbox', op)} | {ratio(sc, rc)} |")
+    out.append("")
+
+    loads = sorted({(r["run"], r["tool"]): float(r["load1"]) for r in rows if r.get("load1") not in (None, "", "-")}.values())
+    cores = os.cpu_count() or 1
+    if loads and statistics.median(loads) > cores:
+        out.append(f"**Caution:** the machine was busy with other work during these runs (1-minute load "
+                   f"average before a tool's run: median {statistics.median(loads):.1f}, max {max(loads):.1f}, "
+                   f"on {cores} cores). Wall times are inflated and noisy; compare tools by the ratios of "
+                   "alternating runs and by CPU time, and rerun on an idle machine for absolute figures.\n")
+
     out.append("Requests and bytes through the TLS proxy (medians):\n")
     out.append("| operation | restic requests | SpotDevBox requests | restic MB up / down "
                "| SpotDevBox MB up / down |")
@@ -87,15 +105,15 @@ def main():
     out.append("")
 
     out.append("<details><summary>every run</summary>\n")
-    out.append("| run | order | tool | operation | status | s | peak RSS MiB | requests | MB up | MB down |")
-    out.append("|---:|---:|---|---|---|---:|---:|---:|---:|---:|")
+    out.append("| run | order | tool | operation | status | s | CPU s | peak RSS MiB | requests | MB up | MB down | load |")
+    out.append("|---:|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
     notes = {}
     for r in sorted(rows, key=lambda r: (int(r["run"]), int(r["position"]),
                                          [o for o, _, _ in OPS].index(r["op"]))):
         rss = f"{float(r['peak_rss_kb']) / 1024:.0f}" if r["peak_rss_kb"] not in ("-", "") else "-"
         out.append(f"| {r['run']} | {r['position']} | {r['tool']} | {r['op']} | {r['status']} | "
-                   f"{r['seconds']} | {rss} | {r['requests']} | {int(r['bytes_up']) / 1e6:.1f} | "
-                   f"{int(r['bytes_down']) / 1e6:.1f} |")
+                   f"{r['seconds']} | {r['cpu_seconds']} | {rss} | {r['requests']} | {int(r['bytes_up']) / 1e6:.1f} | "
+                   f"{int(r['bytes_down']) / 1e6:.1f} | {r['load1']} |")
         notes[(r["run"], r["tool"])] = r["note"]
     out.append("")
     for (run, tool), note in sorted(notes.items()):
