@@ -1,0 +1,113 @@
+using SpotDevBox.Backup.Engine;
+using SpotDevBox.Backup.Repository;
+using TestSupport;
+
+namespace SpotDevBox.Backup.Tests.Engine;
+
+public sealed class MaintenanceTests : IDisposable
+{
+    private readonly TempDir _temp = new();
+
+    private static long StoredBytes(string repo, string folder) =>
+        Directory.Exists(Path.Combine(repo, folder)) ? Directory.GetFiles(Path.Combine(repo, folder), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) : 0;
+
+    [Fact]
+    public async Task ForgetWithPrune_OldSnapshotsData_IsDeletedAndRemainingSnapshotRestores()
+    {
+        var source = _temp.Sub("src");
+        var repo = _temp.Sub("repo");
+        new TreeGenerator(21) { Files = 50, LargeFiles = 2, LargeFileSize = 2 * 1024 * 1024 }.Generate(source);
+        using var harness = await EngineHarness.LocalAsync(repo);
+        await harness.BackupAsync(source);
+        var afterFirst = StoredBytes(repo, "data");
+
+        // Replace the large files entirely: their old data is only referenced by the first snapshot.
+        foreach (var f in Directory.GetFiles(source, "large-*.bin"))
+        {
+            await File.WriteAllBytesAsync(f, System.Security.Cryptography.RandomNumberGenerator.GetBytes(2 * 1024 * 1024));
+        }
+
+        await harness.BackupAsync(source);
+        var maintenance = await harness.MaintenanceAsync();
+        var forget = await maintenance.ForgetAsync(new RetentionPolicy(1, 0, 0), dryRun: false, CancellationToken.None);
+        var prune = await (await harness.MaintenanceAsync()).PruneAsync(dryRun: false, CancellationToken.None);
+
+        Assert.Equal(1, forget.Removed);
+        Assert.True(prune.PacksDeleted + prune.PacksRepacked > 0);
+        Assert.True(prune.BytesFreed >= 4 * 1024 * 1024, $"freed {prune.BytesFreed}");
+        Assert.True(StoredBytes(repo, "data") < afterFirst + (1024 * 1024), "the old large files' data is gone");
+        var check = await harness.CheckAsync(readData: true);
+        Assert.True(check.Ok, string.Join("\n", check.Errors));
+        Assert.Empty(check.Warnings);
+        await harness.RestoreAsync(_temp.Sub("out"));
+        Assert.Empty(TreeComparer.Compare(source, _temp.Sub("out/src")));
+    }
+
+    [Fact]
+    public async Task Prune_DryRun_ChangesNothing()
+    {
+        var source = _temp.Sub("src");
+        var repo = _temp.Sub("repo");
+        new TreeGenerator(22) { Files = 30, LargeFiles = 1 }.Generate(source);
+        using var harness = await EngineHarness.LocalAsync(repo);
+        await harness.BackupAsync(source);
+        await File.WriteAllTextAsync(Path.Combine(source, "large-0.bin"), "small now");
+        await harness.BackupAsync(source);
+        await (await harness.MaintenanceAsync()).ForgetAsync(new RetentionPolicy(1, 0, 0), dryRun: false, CancellationToken.None);
+        var before = Directory.GetFiles(repo, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+
+        var prune = await (await harness.MaintenanceAsync()).PruneAsync(dryRun: true, CancellationToken.None);
+
+        Assert.True(prune.BytesFreed > 0);
+        Assert.Equal(before, Directory.GetFiles(repo, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray());
+    }
+
+    [Fact]
+    public async Task Prune_WhileABackupHoldsItsLock_RefusesAndDeletesNothing()
+    {
+        var source = _temp.Sub("src");
+        var repo = _temp.Sub("repo");
+        new TreeGenerator(23) { Files = 20, LargeFiles = 1 }.Generate(source);
+        using var harness = await EngineHarness.LocalAsync(repo);
+        await harness.BackupAsync(source);
+        await using var backupLock = await RepositoryLock.AcquireAsync(await harness.OpenAsync(), exclusive: false, "backup", CancellationToken.None);
+        var before = Directory.GetFiles(repo, "*", SearchOption.AllDirectories).Length;
+
+        var e = await Assert.ThrowsAsync<RepositoryException>(async () => await (await harness.MaintenanceAsync()).PruneAsync(false, CancellationToken.None));
+
+        Assert.Contains("locked by 'backup'", e.Message, StringComparison.Ordinal);
+        Assert.Equal(before, Directory.GetFiles(repo, "*", SearchOption.AllDirectories).Length);
+    }
+
+    [Fact]
+    public async Task Backup_WhilePruneHoldsExclusiveLock_Refuses()
+    {
+        var source = _temp.Sub("src");
+        Directory.CreateDirectory(source);
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+        await using var pruneLock = await RepositoryLock.AcquireAsync(await harness.OpenAsync(), exclusive: true, "prune", CancellationToken.None);
+
+        var e = await Assert.ThrowsAsync<RepositoryException>(() => harness.BackupAsync(source));
+
+        Assert.Contains("locked by 'prune'", e.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_temp.Sub("repo/snapshots")));
+    }
+
+    [Fact]
+    public async Task Backup_TwoAtOnce_BothSucceedWithSharedLocks()
+    {
+        var a = _temp.Sub("a");
+        var b = _temp.Sub("b");
+        new TreeGenerator(24) { Files = 60, LargeFiles = 1 }.Generate(a);
+        new TreeGenerator(25) { Files = 60, LargeFiles = 1 }.Generate(b);
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+
+        await Task.WhenAll(harness.BackupAsync(a), harness.BackupAsync(b));
+
+        Assert.Equal(2, Directory.GetFiles(_temp.Sub("repo/snapshots")).Length);
+        Assert.Empty(Directory.GetFiles(_temp.Sub("repo/locks")));
+        Assert.True((await harness.CheckAsync(readData: true)).Ok);
+    }
+
+    public void Dispose() => _temp.Dispose();
+}
