@@ -1,0 +1,7 @@
+using TestSupport;
+
+namespace SpotDevBox.Tests;
+
+/// <summary>One S3 peer for every test class of this assembly that joins the "s3" collection.</summary>
+[CollectionDefinition("s3")]
+public sealed class S3Collection : ICollectionFixture<S3PeerFixture>;

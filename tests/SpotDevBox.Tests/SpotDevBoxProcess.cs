@@ -1,0 +1,271 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using TestSupport;
+
+namespace SpotDevBox.Tests;
+
+/// <summary>
+/// Runs the built CLI (spotdevbox.dll, copied next to the tests by the project reference) as a child
+/// process, as a user or a script would: its own exit code, stdout and stderr, and an environment that
+/// holds nothing of the machine's SPOTDEVBOX_*/AWS_* settings, caches or log folders.
+/// </summary>
+internal sealed class SpotDevBoxProcess
+{
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(2);
+
+    private readonly Dictionary<string, string?> _environment = new(StringComparer.Ordinal);
+
+    /// <param name="stateRoot">Folder for the child's XDG cache and state folders.</param>
+    /// <param name="peer">The S3 peer whose (any) credentials and region the child gets, if any.</param>
+    public SpotDevBoxProcess(string stateRoot, S3PeerFixture? peer = null)
+    {
+        _environment["XDG_CACHE_HOME"] = Path.Combine(stateRoot, "xdg-cache");
+        _environment["XDG_STATE_HOME"] = Path.Combine(stateRoot, "xdg-state");
+        _environment["SPOTDEVBOX_Logging__File"] = "off";
+        // The child must not find a profile, a config file or instance metadata of this machine.
+        _environment["AWS_SHARED_CREDENTIALS_FILE"] = Path.Combine(stateRoot, "no-aws", "credentials");
+        _environment["AWS_CONFIG_FILE"] = Path.Combine(stateRoot, "no-aws", "config");
+        _environment["AWS_EC2_METADATA_DISABLED"] = "true";
+        if (peer is not null)
+        {
+            _environment["AWS_ACCESS_KEY_ID"] = S3PeerFixture.AccessKey;
+            _environment["AWS_SECRET_ACCESS_KEY"] = S3PeerFixture.SecretKey;
+            _environment["AWS_REGION"] = S3PeerFixture.Region;
+        }
+    }
+
+    public static string Dll => Path.Combine(AppContext.BaseDirectory, "spotdevbox.dll");
+
+    /// <summary>Sets (or, with null, removes) a variable for every later run.</summary>
+    public SpotDevBoxProcess Set(string name, string? value)
+    {
+        _environment[name] = value;
+        return this;
+    }
+
+    public RunningCli Start(params string[] args) => Start(args, extraEnvironment: null);
+
+    public RunningCli Start(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? extraEnvironment)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        start.ArgumentList.Add(Dll);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("SPOTDEVBOX_", StringComparison.Ordinal) || k.StartsWith("AWS_", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(key);
+        }
+
+        foreach (var (key, value) in _environment.Concat(extraEnvironment ?? new Dictionary<string, string?>()))
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(key);
+            }
+            else
+            {
+                start.Environment[key] = value;
+            }
+        }
+
+        return new RunningCli(start);
+    }
+
+    public async Task<CliResult> RunAsync(params string[] args)
+    {
+        using var running = Start(args);
+        return await running.WaitAsync(DefaultTimeout);
+    }
+
+    public async Task<CliResult> RunAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string?> extraEnvironment)
+    {
+        using var running = Start(args, extraEnvironment);
+        return await running.WaitAsync(DefaultTimeout);
+    }
+
+    /// <summary>The dotnet host the tests run on (the SDK sets DOTNET_HOST_PATH), else the one on PATH.</summary>
+    private static string DotnetHost()
+    {
+        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        return !string.IsNullOrEmpty(host) && File.Exists(host) ? host : "dotnet";
+    }
+}
+
+/// <summary>A started CLI process: its output as it arrives, and a way to SIGKILL it.</summary>
+internal sealed class RunningCli : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+    private readonly List<(string Text, TaskCompletionSource<string> Seen)> _waiters = [];
+    private readonly long _started;
+
+    public RunningCli(ProcessStartInfo start)
+    {
+        _process = new Process { StartInfo = start };
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (_stdout)
+                {
+                    _stdout.Append(e.Data).Append('\n');
+                }
+            }
+        };
+        _process.ErrorDataReceived += (_, e) => OnStderrLine(e.Data);
+        _started = Stopwatch.GetTimestamp();
+        _process.Start();
+        _process.StandardInput.Close();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    /// <summary>Time since the process was started.</summary>
+    public TimeSpan Elapsed => Stopwatch.GetElapsedTime(_started);
+
+    public bool HasExited => _process.HasExited;
+
+    public string Stderr
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    /// <summary>Completes with the first stderr line that contains <paramref name="text"/>.</summary>
+    public Task<string> StderrLineAsync(string text)
+    {
+        lock (_stderr)
+        {
+            var earlier = _stderr.ToString().Split('\n').FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal));
+            if (earlier is not null)
+            {
+                return Task.FromResult(earlier);
+            }
+
+            var seen = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((text, seen));
+            return seen.Task;
+        }
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for the process to exit; false if it is still running.</summary>
+    public async Task<bool> TryWaitForExitAsync(TimeSpan timeout)
+    {
+        if (timeout <= TimeSpan.Zero)
+        {
+            return _process.HasExited;
+        }
+
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>SIGKILL on Linux: no handler, no finally block, no flush runs in the child.</summary>
+    public void Kill()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: false);
+        }
+        catch (InvalidOperationException)
+        {
+            // It exited on its own just before; the exit code tells the caller.
+        }
+    }
+
+    public async Task<CliResult> WaitAsync(TimeSpan timeout)
+    {
+        if (!await TryWaitForExitAsync(timeout))
+        {
+            Kill();
+            await _process.WaitForExitAsync();
+            throw new TimeoutException($"spotdevbox {string.Join(' ', _process.StartInfo.ArgumentList.Skip(1))} did not exit within {timeout}; stderr:\n{Stderr}");
+        }
+
+        // The parameterless wait also drains the asynchronous stdout/stderr readers.
+        await _process.WaitForExitAsync();
+        string stdout;
+        lock (_stdout)
+        {
+            stdout = _stdout.ToString();
+        }
+
+        return new CliResult(_process.ExitCode, stdout, Stderr, Elapsed);
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            Kill();
+            _process.WaitForExit();
+        }
+
+        _process.Dispose();
+    }
+
+    private void OnStderrLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        List<TaskCompletionSource<string>> signalled;
+        lock (_stderr)
+        {
+            _stderr.Append(line).Append('\n');
+            signalled = [.. _waiters.Where(w => line.Contains(w.Text, StringComparison.Ordinal)).Select(w => w.Seen)];
+            _waiters.RemoveAll(w => signalled.Contains(w.Seen));
+        }
+
+        foreach (var s in signalled)
+        {
+            s.TrySetResult(line);
+        }
+    }
+}
+
+/// <summary>What one finished CLI run left behind.</summary>
+internal sealed record CliResult(int ExitCode, string Stdout, string Stderr, TimeSpan Elapsed)
+{
+    /// <summary>SIGKILL: 128 + 9, as .NET reports a child killed by a signal.</summary>
+    public const int KilledBySigkill = 137;
+
+    public IReadOnlyList<string> StderrLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    public JsonElement Json()
+    {
+        using var document = JsonDocument.Parse(Stdout);
+        return document.RootElement.Clone();
+    }
+
+    public override string ToString() => $"exit {ExitCode} after {Elapsed.TotalSeconds:0.0} s\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
+}
