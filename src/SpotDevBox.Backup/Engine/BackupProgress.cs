@@ -13,6 +13,7 @@ public sealed class BackupProgress
     private long _bytesUploaded;
     private long _packsUploaded;
     private long _skipped;
+    private long _bytesUnchanged;
 
     public long FilesNew => Interlocked.Read(ref _filesNew);
     public long FilesChanged => Interlocked.Read(ref _filesChanged);
@@ -25,10 +26,12 @@ public sealed class BackupProgress
     public long BytesUploaded => Interlocked.Read(ref _bytesUploaded);
     public long PacksUploaded => Interlocked.Read(ref _packsUploaded);
     public long Skipped => Interlocked.Read(ref _skipped);
+    /// <summary>Bytes dealt with so far: read, or known unchanged without reading.</summary>
+    public long BytesProcessed => Interlocked.Read(ref _bytesRead) + Interlocked.Read(ref _bytesUnchanged);
 
     internal void FileNew(long size) { Interlocked.Increment(ref _filesNew); Interlocked.Add(ref _bytesTotal, size); }
     internal void FileChanged(long size) { Interlocked.Increment(ref _filesChanged); Interlocked.Add(ref _bytesTotal, size); }
-    internal void FileUnchanged(long size) { Interlocked.Increment(ref _filesUnchanged); Interlocked.Add(ref _bytesTotal, size); }
+    internal void FileUnchanged(long size) { Interlocked.Increment(ref _filesUnchanged); Interlocked.Add(ref _bytesTotal, size); Interlocked.Add(ref _bytesUnchanged, size); }
     internal void Dir() => Interlocked.Increment(ref _dirs);
     internal void Read(long bytes) => Interlocked.Add(ref _bytesRead, bytes);
     internal void Added(long bytes) => Interlocked.Add(ref _bytesAdded, bytes);

@@ -104,8 +104,8 @@ internal sealed class BackupCommand(RepositoryOpener opener, IServiceProvider se
         var result = await Terminal.WithProgressAsync(
             "backup",
             () => ($"{p.Files}{(estimate is null ? "" : "/" + estimate.Files)} files, {Terminal.Bytes(p.BytesUploaded)} uploaded",
-                p.BytesTotal,
-                Math.Max(estimate?.Bytes ?? 0, p.BytesTotal)),
+                p.BytesProcessed,
+                Math.Max(estimate?.Bytes ?? 0, p.BytesProcessed)),
             work,
             logger);
 
