@@ -45,11 +45,13 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
         var startTime = _repository.Time.GetUtcNow();
         var roots = ValidatePaths(request.Paths);
 
+        // The index is read only once the lock is held: a prune that ran in between could otherwise
+        // have deleted packs this backup would then deduplicate against.
         await using var repoLock = await RepositoryLock.AcquireAsync(_repository, exclusive: false, "backup", cancellationToken);
+        var parentTask = FindParentAsync(request, roots, cancellationToken);
         await _repository.LoadIndexAsync(cancellationToken);
         await _repository.RecoverUnindexedPacksAsync(cancellationToken);
-
-        var parent = await FindParentAsync(request, roots, cancellationToken);
+        var parent = await parentTask;
         Tree? parentRoot = parent is null ? null : await TryLoadTreeAsync(parent.Manifest.Tree, "/", cancellationToken);
 
         using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

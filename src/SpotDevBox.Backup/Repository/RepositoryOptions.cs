@@ -8,8 +8,8 @@ public sealed class BackupEngineOptions
     /// <summary>Gitignore-style patterns excluded from every backup, in addition to --exclude.</summary>
     public IList<string> Excludes { get; } = [];
 
-    /// <summary>Files read, chunked, hashed and compressed at once.</summary>
-    public int ReadConcurrency { get; set; } = Math.Clamp(Environment.ProcessorCount, 2, 8);
+    /// <summary>Files read, chunked, hashed and compressed at once (more than cores: small files wait on I/O, not CPU).</summary>
+    public int ReadConcurrency { get; set; } = Math.Clamp(Environment.ProcessorCount * 2, 4, 16);
 
     /// <summary>Objects uploaded or downloaded at once.</summary>
     public int TransferConcurrency { get; set; } = 8;
