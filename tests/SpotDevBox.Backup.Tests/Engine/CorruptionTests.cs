@@ -1,0 +1,310 @@
+using System.Security.Cryptography;
+using Amazon.S3.Model;
+using SpotDevBox.Backup.Format;
+using SpotDevBox.Backup.Storage;
+using TestSupport;
+
+namespace SpotDevBox.Backup.Tests.Engine;
+
+/// <summary>
+/// One byte flipped in a stored object, as bit rot or a bad disk would: restore names what it could not
+/// restore instead of presenting it as whole, and check finds the damage (a flipped byte keeps the pack's
+/// size, so only check with data reading sees damage in a data pack).
+/// </summary>
+public abstract class CorruptionTests : IDisposable
+{
+    private readonly TempDir _temp = new();
+    private readonly byte[] _victim = RandomBytes(1, 100_000);
+    private readonly byte[] _bystander = RandomBytes(2, 120_000);
+
+    protected string Temp => _temp.Path;
+
+    private string Source => Path.Combine(Temp, "src");
+
+    private string Target => Path.Combine(Temp, "target");
+
+    internal abstract Task<EngineHarness> CreateHarnessAsync();
+
+    /// <summary>Replaces a stored object's bytes behind the repository's back.</summary>
+    internal abstract Task OverwriteObjectAsync(EngineHarness harness, string key, byte[] bytes);
+
+    [Fact]
+    public async Task Restore_ByteFlippedInDataBlob_ErrorNamesTheFileOthersRestored()
+    {
+        using var harness = await BackupSourceAsync();
+        var (key, entry) = await FindPackHoldingAsync(harness, Sha256(_victim));
+        await FlipByteAsync(harness, key, entry.Offset + (entry.StoredLength / 2));
+
+        var result = await harness.RestoreAsync(Target);
+
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith("'src/victim.bin' could not be restored: ", error, StringComparison.Ordinal);
+        Assert.Contains($"blob {entry.Id.ShortHex} is corrupt", error, StringComparison.Ordinal);
+        Assert.Equal(_bystander, await File.ReadAllBytesAsync(Path.Combine(Target, "src", "bystander.bin")));
+        Assert.Equal("plain text", await File.ReadAllTextAsync(Path.Combine(Target, "src", "notes.txt")));
+        var victim = Path.Combine(Target, "src", "victim.bin");
+        Assert.False(File.Exists(victim) && (await File.ReadAllBytesAsync(victim)).AsSpan().SequenceEqual(_victim), "the damaged file was presented as whole");
+    }
+
+    [Fact(Skip = "product bug: RestoreEngine sizes every file before fetching content and leaves a failed one at full length (zeros where blobs failed), against docs/repository-format.md: corruption must never be written out as if whole")]
+    public async Task Restore_ByteFlippedInDataBlob_DamagedFileNotLeftAtFullLength()
+    {
+        using var harness = await BackupSourceAsync();
+        var (key, entry) = await FindPackHoldingAsync(harness, Sha256(_victim));
+        await FlipByteAsync(harness, key, entry.Offset + (entry.StoredLength / 2));
+
+        await harness.RestoreAsync(Target);
+
+        var victim = new FileInfo(Path.Combine(Target, "src", "victim.bin"));
+        Assert.False(victim.Exists && victim.Length == _victim.Length, "the damaged file is in place with its full size");
+    }
+
+    [Fact]
+    public async Task Check_ByteFlippedInDataBlob_OnlyReadDataReportsThePack()
+    {
+        using var harness = await BackupSourceAsync();
+        var (key, entry) = await FindPackHoldingAsync(harness, Sha256(_victim));
+        var packId = PackIdOf(key);
+        Assert.Equal(CompressionKind.None, entry.Compression); // random bytes: a flip shows as a hash mismatch, not a zstd error
+        await FlipByteAsync(harness, key, entry.Offset + (entry.StoredLength / 2));
+
+        var structure = await harness.CheckAsync(readData: false);
+        var full = await harness.CheckAsync(readData: true);
+
+        Assert.True(structure.Ok, string.Join("\n", structure.Errors));
+        Assert.Equal(2, full.Errors.Count);
+        Assert.Equal($"pack {packId.ShortHex} is corrupt: its bytes do not hash to its name", full.Errors[0]);
+        Assert.StartsWith($"pack {packId.ShortHex}: blob {entry.Id.ShortHex} is corrupt: its content hashes to ", full.Errors[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Restore_ByteFlippedInTreePack_FailsNamingThePackBeforeWriting()
+    {
+        using var harness = await BackupSourceAsync();
+        var (key, entry) = await FindTreePackAsync(harness);
+        await FlipByteAsync(harness, key, entry.Offset + (entry.StoredLength / 2));
+        ClearCache(harness); // as on another machine: the cache holds an intact copy of every tree pack written here
+
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => harness.RestoreAsync(Target));
+
+        Assert.Equal($"object '{key}' is corrupt: its bytes do not match its name", e.Message);
+        Assert.False(Directory.Exists(Target));
+    }
+
+    [Fact]
+    public async Task Check_ByteFlippedInTreePack_ReportedWithAndWithoutReadData()
+    {
+        using var harness = await BackupSourceAsync();
+        var (key, entry) = await FindTreePackAsync(harness);
+        var packId = PackIdOf(key);
+        await FlipByteAsync(harness, key, entry.Offset + (entry.StoredLength / 2));
+        ClearCache(harness);
+
+        var structure = await harness.CheckAsync(readData: false);
+        var full = await harness.CheckAsync(readData: true);
+
+        Assert.Contains(structure.Errors, e => e.Contains("directory '/' cannot be read", StringComparison.Ordinal)
+            && e.Contains($"object '{key}' is corrupt", StringComparison.Ordinal));
+        Assert.Contains($"pack {packId.ShortHex} is corrupt: its bytes do not hash to its name", full.Errors);
+    }
+
+    [Fact]
+    public async Task CheckReadData_ByteFlippedInTreePackWhileCacheIsIntact_StillReported()
+    {
+        using var harness = await BackupSourceAsync();
+        var (key, entry) = await FindTreePackAsync(harness);
+        await FlipByteAsync(harness, key, entry.Offset + (entry.StoredLength / 2));
+
+        var full = await harness.CheckAsync(readData: true);
+
+        Assert.Contains($"pack {PackIdOf(key).ShortHex} is corrupt: its bytes do not hash to its name", full.Errors);
+    }
+
+    [Fact(Skip = "product bug: check without read-data loads trees through the local cache (BackupRepository.GetImmutableCachedAsync), so a damaged tree pack in the store goes unreported on the machine that wrote it")]
+    public async Task Check_ByteFlippedInTreePackWhileCacheIsIntact_Reported()
+    {
+        using var harness = await BackupSourceAsync();
+        var (key, entry) = await FindTreePackAsync(harness);
+        await FlipByteAsync(harness, key, entry.Offset + (entry.StoredLength / 2));
+
+        var structure = await harness.CheckAsync(readData: false);
+
+        Assert.Contains(structure.Errors, e => e.Contains($"'{key}' is corrupt", StringComparison.Ordinal));
+    }
+
+    [Fact(Skip = "product bug: RestoreEngine.WriteContentAsync catches only StorageFailure.NotFound; a pack shorter than the index says throws out of the restore after every file was created empty")]
+    public async Task Restore_DataPackTruncated_ErrorNamesEachFile()
+    {
+        using var harness = await BackupSourceAsync();
+        var (key, _) = await FindPackHoldingAsync(harness, Sha256(_victim));
+        var bytes = await harness.Store.GetAsync(key, CancellationToken.None);
+        await OverwriteObjectAsync(harness, key, bytes[..(bytes.Length / 2)]);
+
+        var result = await harness.RestoreAsync(Target);
+
+        Assert.Contains(result.Errors, e => e.StartsWith("'src/victim.bin' could not be restored: ", StringComparison.Ordinal));
+    }
+
+    [Fact(Skip = "product bug: BackupRepository.ListSnapshotsAsync fails whole on one unreadable manifest, so no snapshot can be resolved, not even by id")]
+    public async Task Restore_OtherSnapshotCorrupt_RestoresTheIntactOne()
+    {
+        using var harness = await BackupSourceAsync();
+        await File.WriteAllTextAsync(Path.Combine(Source, "notes.txt"), "second version");
+        var (second, _) = await harness.BackupAsync(Source);
+        var firstKey = await FirstKeyAsync(harness, "snapshots/", k => !k.EndsWith(second.SnapshotId, StringComparison.Ordinal));
+        await FlipByteAsync(harness, firstKey, 10);
+        ClearCache(harness);
+
+        var result = await harness.RestoreAsync(Target, second.SnapshotId[..12]);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal("second version", await File.ReadAllTextAsync(Path.Combine(Target, "src", "notes.txt")));
+    }
+
+    [Fact(Skip = "product bug: BackupRepository.ListSnapshotsAsync fails whole on one unreadable manifest, and BackupEngine.FindParentAsync lists them all")]
+    public async Task Backup_OtherSnapshotCorrupt_StillBacksUp()
+    {
+        using var harness = await BackupSourceAsync();
+        var firstKey = await FirstKeyAsync(harness, "snapshots/", _ => true);
+        await FlipByteAsync(harness, firstKey, 10);
+        ClearCache(harness);
+
+        var (second, _) = await harness.BackupAsync(Source);
+
+        Assert.NotEqual(firstKey, "snapshots/" + second.SnapshotId);
+    }
+
+    [Fact(Skip = "product bug: a corrupt index file throws InvalidDataException out of Maintenance.CheckAsync, which catches only RepositoryException around LoadIndexAsync")]
+    public async Task Check_IndexFileCorrupt_ReportedAsError()
+    {
+        using var harness = await BackupSourceAsync();
+        var indexKey = await FirstKeyAsync(harness, "index/", _ => true);
+        await FlipByteAsync(harness, indexKey, 20);
+        ClearCache(harness);
+
+        var check = await harness.CheckAsync();
+
+        Assert.Contains(check.Errors, e => e.Contains(indexKey, StringComparison.Ordinal));
+    }
+
+    private static async Task<string> FirstKeyAsync(EngineHarness harness, string prefix, Func<string, bool> predicate)
+    {
+        await foreach (var obj in harness.Store.ListAsync(prefix, CancellationToken.None))
+        {
+            if (predicate(obj.Key))
+            {
+                return obj.Key;
+            }
+        }
+
+        throw new InvalidOperationException($"no object under {prefix}");
+    }
+
+    private async Task<EngineHarness> BackupSourceAsync()
+    {
+        Directory.CreateDirectory(Source);
+        await File.WriteAllBytesAsync(Path.Combine(Source, "victim.bin"), _victim);
+        await File.WriteAllBytesAsync(Path.Combine(Source, "bystander.bin"), _bystander);
+        await File.WriteAllTextAsync(Path.Combine(Source, "notes.txt"), "plain text");
+        var harness = await CreateHarnessAsync();
+        await harness.BackupAsync(Source);
+        return harness;
+    }
+
+    private static async Task<(string Key, PackEntry Entry)> FindPackHoldingAsync(EngineHarness harness, string blobHex)
+    {
+        await foreach (var (key, entries) in PacksAsync(harness))
+        {
+            foreach (var entry in entries.Where(e => e.Id.ToHex() == blobHex))
+            {
+                return (key, entry);
+            }
+        }
+
+        throw new InvalidOperationException($"no pack holds blob {blobHex}");
+    }
+
+    private static async Task<(string Key, PackEntry Entry)> FindTreePackAsync(EngineHarness harness)
+    {
+        await foreach (var (key, entries) in PacksAsync(harness))
+        {
+            if (entries.All(e => e.Type == BlobType.Tree))
+            {
+                // The largest tree blob: the root's or src's, both on the way to every file.
+                return (key, entries.MaxBy(e => e.StoredLength));
+            }
+        }
+
+        throw new InvalidOperationException("no tree pack in the repository");
+    }
+
+    private static async IAsyncEnumerable<(string Key, List<PackEntry> Entries)> PacksAsync(EngineHarness harness)
+    {
+        var keys = new List<string>();
+        await foreach (var obj in harness.Store.ListAsync("data/", CancellationToken.None))
+        {
+            keys.Add(obj.Key);
+        }
+
+        foreach (var key in keys)
+        {
+            yield return (key, Pack.ReadHeaderFromPack(await harness.Store.GetAsync(key, CancellationToken.None)));
+        }
+    }
+
+    private async Task FlipByteAsync(EngineHarness harness, string key, long offset)
+    {
+        var bytes = await harness.Store.GetAsync(key, CancellationToken.None);
+        bytes[offset] ^= 0x20;
+        await OverwriteObjectAsync(harness, key, bytes);
+    }
+
+    private static void ClearCache(EngineHarness harness)
+    {
+        foreach (var dir in Directory.EnumerateDirectories(harness.Options.CacheDirectory))
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static BlobId PackIdOf(string key) => BlobId.Parse(key[(key.LastIndexOf('/') + 1)..]);
+
+    private static string Sha256(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
+
+    private static byte[] RandomBytes(int seed, int length)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    public void Dispose()
+    {
+        _temp.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
+
+public sealed class LocalCorruptionTests : CorruptionTests
+{
+    private string RepoPath => Path.Combine(Temp, "repo");
+
+    internal override Task<EngineHarness> CreateHarnessAsync() => EngineHarness.LocalAsync(RepoPath);
+
+    internal override Task OverwriteObjectAsync(EngineHarness harness, string key, byte[] bytes) =>
+        File.WriteAllBytesAsync(Path.Combine(RepoPath, key), bytes);
+}
+
+[Collection("s3")]
+public sealed class S3CorruptionTests(S3PeerFixture peer) : CorruptionTests
+{
+    internal override Task<EngineHarness> CreateHarnessAsync() => EngineHarness.S3Async(peer);
+
+    internal override async Task OverwriteObjectAsync(EngineHarness harness, string key, byte[] bytes)
+    {
+        var location = RepositoryLocation.Parse(harness.Store.Location);
+        using var client = peer.CreateClient();
+        using var body = new MemoryStream(bytes);
+        await client.PutObjectAsync(new PutObjectRequest { BucketName = location.Bucket, Key = location.Prefix + "/" + key, InputStream = body });
+    }
+}
