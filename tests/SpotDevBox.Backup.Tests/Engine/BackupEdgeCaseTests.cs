@@ -1,0 +1,138 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Mono.Unix.Native;
+using SpotDevBox.Backup.Engine;
+using SpotDevBox.Backup.FileSystem;
+using TestSupport;
+
+namespace SpotDevBox.Backup.Tests.Engine;
+
+public sealed class BackupEdgeCaseTests : IDisposable
+{
+    private readonly TempDir _temp = new();
+
+    /// <summary>The real file system, except that one file appears modified once it has been read.</summary>
+    private sealed class ChangesAfterRead(string path) : IFileSystemMetadata
+    {
+        private readonly UnixFileSystem _real = new();
+        private int _calls;
+
+        public bool IsRoot => _real.IsRoot;
+
+        public FileStatus Lstat(string p)
+        {
+            var st = _real.Lstat(p);
+            // First call: the walk; second: the check after reading. Report a write that landed in between.
+            return p == path && Interlocked.Increment(ref _calls) >= 2 ? st with { MtimeNs = st.MtimeNs + 1, Size = st.Size + 10 } : st;
+        }
+
+        public string ReadLink(string p) => _real.ReadLink(p);
+        public void SetOwner(string p, uint uid, uint gid) => _real.SetOwner(p, uid, gid);
+        public void SetTimes(string p, long mtimeNs, bool isSymlink) => _real.SetTimes(p, mtimeNs, isSymlink);
+        public void SetMode(string p, uint mode) => _real.SetMode(p, mode);
+        public void CreateSymlink(string target, string linkPath) => _real.CreateSymlink(target, linkPath);
+        public void CreateHardLink(string existingPath, string newPath) => _real.CreateHardLink(existingPath, newPath);
+        public string? UserName(uint uid) => _real.UserName(uid);
+        public string? GroupName(uint gid) => _real.GroupName(gid);
+    }
+
+    [Fact]
+    public async Task Backup_FileChangesWhileRead_IsReportedMarkedAndReadAgainNextTime()
+    {
+        var source = _temp.Sub("src");
+        Directory.CreateDirectory(source);
+        var log = Path.Combine(source, "build.log");
+        await File.WriteAllTextAsync(log, "line 1\n");
+        await File.WriteAllTextAsync(Path.Combine(source, "stable.txt"), "stable");
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+
+        var engine = new BackupEngine(await harness.OpenAsync(), new ChangesAfterRead(log), NullLogger<BackupEngine>.Instance);
+        var result = await engine.RunAsync(new BackupRequest { Paths = [source] }, CancellationToken.None);
+
+        Assert.Equal([log], result.Manifest.ChangedDuringBackup);
+        Assert.Contains(result.Warnings, w => w.Contains("build.log", StringComparison.Ordinal) && w.Contains("changed while it was read", StringComparison.Ordinal));
+        var restore = await harness.RestoreAsync(_temp.Sub("out"));
+        Assert.Contains(restore.Warnings, w => w.Contains("src/build.log", StringComparison.Ordinal));
+        Assert.Equal("line 1\n", await File.ReadAllTextAsync(_temp.Sub("out/src/build.log")));
+
+        // A file marked as changed is never trusted as unchanged: the next backup reads it again.
+        var (_, progress) = await harness.BackupAsync(source);
+        Assert.Equal(new FileInfo(log).Length, progress.BytesRead);
+    }
+
+    [Fact]
+    public async Task Backup_FifoAndSocketInTree_SkippedWithWarning()
+    {
+        var source = _temp.Sub("src");
+        Directory.CreateDirectory(source);
+        await File.WriteAllTextAsync(Path.Combine(source, "keep.txt"), "kept");
+        Assert.Equal(0, Syscall.mkfifo(Path.Combine(source, "pipe"), FilePermissions.DEFFILEMODE));
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(source, "agent.sock")));
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+
+        var (result, progress) = await harness.BackupAsync(source);
+
+        Assert.Equal(2, progress.Skipped);
+        Assert.Contains(result.Warnings, w => w.Contains("skipped fifo", StringComparison.Ordinal) && w.Contains("pipe", StringComparison.Ordinal));
+        Assert.Contains(result.Warnings, w => w.Contains("skipped socket", StringComparison.Ordinal) && w.Contains("agent.sock", StringComparison.Ordinal));
+        await harness.RestoreAsync(_temp.Sub("out"));
+        Assert.Equal(["keep.txt"], Directory.EnumerateFileSystemEntries(_temp.Sub("out/src")).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task Backup_ExcludePatterns_LeaveOutMatchesAtAnyDepthAndAnchoredOnes()
+    {
+        var source = _temp.Sub("src");
+        foreach (var f in new[] { "app/node_modules/x/index.js", "node_modules/y.js", "app/main.js", "build/out.o", "lib/build/keep.c", "lib/a.o", "lib/keep.o" })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(source, f))!);
+            await File.WriteAllTextAsync(Path.Combine(source, f), f);
+        }
+
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+        var (result, _) = await harness.BackupAsync(new BackupRequest { Paths = [source], Excludes = ["node_modules/", "/build", "*.o", "!keep.o"] });
+        await harness.RestoreAsync(_temp.Sub("out"));
+
+        var restored = Directory.GetFiles(_temp.Sub("out/src"), "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(_temp.Sub("out/src"), f)).Order(StringComparer.Ordinal);
+        Assert.Equal(["app/main.js", "lib/build/keep.c", "lib/keep.o"], restored);
+        Assert.Equal(["node_modules/", "/build", "*.o", "!keep.o"], result.Manifest.Excludes);
+    }
+
+    [Fact]
+    public async Task Backup_LocalRepositoryInsideTheTree_IsNotBackedUpIntoItself()
+    {
+        var source = _temp.Sub("src");
+        Directory.CreateDirectory(source);
+        await File.WriteAllTextAsync(Path.Combine(source, "a.txt"), "a");
+        using var harness = await EngineHarness.LocalAsync(Path.Combine(source, ".repo"));
+
+        await harness.BackupAsync(source);
+        await harness.RestoreAsync(_temp.Sub("out"));
+
+        Assert.Equal(["a.txt"], Directory.EnumerateFileSystemEntries(_temp.Sub("out/src")).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task BackupThenRestore_AsRoot_OwnerAndGroupRestored()
+    {
+        Assert.True(new UnixFileSystem().IsRoot, "this test runs as root (CI does); owners are only restored by root");
+        var source = _temp.Sub("src");
+        Directory.CreateDirectory(source);
+        var file = Path.Combine(source, "owned.txt");
+        await File.WriteAllTextAsync(file, "x");
+        Assert.Equal(0, Syscall.lchown(file, 1234, 5678));
+        File.CreateSymbolicLink(Path.Combine(source, "owned-link"), "owned.txt");
+        Assert.Equal(0, Syscall.lchown(Path.Combine(source, "owned-link"), 4321, 8765));
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+
+        await harness.BackupAsync(source);
+        await harness.RestoreAsync(_temp.Sub("out"));
+
+        Assert.Empty(TreeComparer.Compare(source, _temp.Sub("out/src"), compareOwners: true));
+        var st = new UnixFileSystem().Lstat(_temp.Sub("out/src/owned-link"));
+        Assert.Equal((4321u, 8765u), (st.Uid, st.Gid));
+    }
+
+    public void Dispose() => _temp.Dispose();
+}
