@@ -124,7 +124,14 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
     private async Task<HashSet<BlobId>> CollectUsedBlobsAsync(CancellationToken cancellationToken)
     {
         var used = new HashSet<BlobId>();
-        foreach (var snapshot in await repository.ListSnapshotsAsync(cancellationToken))
+        var snapshots = await repository.ListSnapshotsAsync(cancellationToken);
+        if (!repository.UnreadableSnapshots.IsEmpty)
+        {
+            // An unreadable manifest still references data; deleting blind could destroy it.
+            throw new RepositoryException($"prune stopped, nothing deleted: {repository.UnreadableSnapshots.First()}; run 'spotdevbox check', then forget or repair it");
+        }
+
+        foreach (var snapshot in snapshots)
         {
             try
             {
@@ -229,13 +236,12 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
         var errors = new ConcurrentBag<string>();
         var warnings = new ConcurrentBag<string>();
         await using var repoLock = await RepositoryLock.AcquireAsync(repository, exclusive: false, "check", cancellationToken);
-        try
+        // Prove what the store holds, not what this machine's cache remembers.
+        repository.BypassCache = true;
+        await repository.LoadIndexAsync(cancellationToken);
+        foreach (var e in repository.IndexErrors)
         {
-            await repository.LoadIndexAsync(cancellationToken);
-        }
-        catch (RepositoryException e)
-        {
-            errors.Add(e.Message);
+            errors.Add(e);
         }
 
         var stored = new Dictionary<BlobId, long>();
@@ -269,14 +275,10 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
             warnings.Add($"{unindexed} packs are in no index (uploads of an interrupted backup: the next backup reuses them, prune removes what stays unused)");
         }
 
-        var snapshots = new List<SnapshotRef>();
-        try
+        var snapshots = await repository.ListSnapshotsAsync(cancellationToken);
+        foreach (var e in repository.UnreadableSnapshots)
         {
-            snapshots.AddRange(await repository.ListSnapshotsAsync(cancellationToken));
-        }
-        catch (Exception e) when (e is InvalidDataException or StorageException)
-        {
-            errors.Add($"a snapshot is unreadable: {e.Message}");
+            errors.Add(e);
         }
 
         var seenTrees = new HashSet<BlobId>();

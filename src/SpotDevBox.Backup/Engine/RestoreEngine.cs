@@ -62,10 +62,19 @@ public sealed class RestoreProgress
 public sealed partial class RestoreEngine(BackupRepository repository, IFileSystemMetadata fileSystem, ILogger<RestoreEngine> logger)
 {
     private const int MaxDepth = 512;
+    private const int MaxEntries = 50_000_000;
 
     public RestoreProgress Progress { get; } = new();
 
-    private sealed record Item(string Relative, string FullPath, Node Node, int Depth);
+    private sealed record Item(string Relative, string FullPath, Node Node, int Depth)
+    {
+        /// <summary>
+        /// Where the content is written until every chunk has been verified; only a complete file is
+        /// renamed into place, so a failed one never stands at its final name looking whole, and with
+        /// --overwrite the old local copy survives a failure.
+        /// </summary>
+        public string WritePath { get; } = Path.Join(Path.GetDirectoryName(FullPath), ".sdb-restore-" + Guid.NewGuid().ToString("N")[..12]);
+    }
 
     public async Task<RestoreResult> RunAsync(RestoreRequest request, CancellationToken cancellationToken)
     {
@@ -138,15 +147,47 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
 
         Progress.Plan(files.Count, toWrite.Sum(f => f.Node.Size));
         var failedFiles = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
-        foreach (var file in toWrite)
+        try
         {
-            CreateEmptyFile(file, request.Overwrite);
-        }
+            foreach (var file in toWrite)
+            {
+                CreateEmptyFile(file);
+            }
 
-        await WriteContentAsync(toWrite, failedFiles, errors, cancellationToken);
+            await WriteContentAsync(toWrite, failedFiles, errors, cancellationToken);
+            foreach (var file in toWrite)
+            {
+                if (failedFiles.ContainsKey(file.FullPath))
+                {
+                    continue;
+                }
+
+                if (TryLstat(file.FullPath) is { Type: FileKind.Directory })
+                {
+                    RemoveExisting(file.FullPath, request.Overwrite, allowDirectory: request.Delete);
+                }
+
+                // rename(2): atomic, and it replaces a symlink at the destination instead of following it.
+                File.Move(file.WritePath, file.FullPath, overwrite: true);
+            }
+        }
+        finally
+        {
+            foreach (var file in toWrite)
+            {
+                TryDelete(file.WritePath);
+            }
+        }
 
         foreach (var (link, primary) in hardLinks)
         {
+            if (failedFiles.ContainsKey(primary.FullPath))
+            {
+                failedFiles.TryAdd(link.FullPath, 0);
+                errors.Add($"'{link.Relative}' could not be restored: it is a hard link to '{primary.Relative}', which could not be restored");
+                continue;
+            }
+
             RemoveExisting(link.FullPath, request.Overwrite, allowDirectory: false);
             fileSystem.CreateHardLink(primary.FullPath, link.FullPath);
         }
@@ -199,15 +240,12 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
 
     private static void CheckTarget(string target, bool overwrite)
     {
-        var info = new DirectoryInfo(target);
-        if (File.Exists(target) || (info.Exists && info.LinkTarget is not null && !overwrite))
+        if (File.Exists(target))
         {
-            if (File.Exists(target))
-            {
-                throw new ArgumentException($"target '{target}' is a file, not a directory");
-            }
+            throw new ArgumentException($"target '{target}' is a file, not a directory");
         }
 
+        var info = new DirectoryInfo(target);
         if (info.Exists && !overwrite && info.EnumerateFileSystemInfos().Any())
         {
             throw new ArgumentException($"target '{target}' is not empty; restore into an empty directory, or pass --overwrite to update it in place");
@@ -223,6 +261,12 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
 
         var tree = await repository.LoadTreeAsync(treeId, cancellationToken);
         tree.Validate(relative.Length == 0 ? "/" : relative);
+        if (items.Count + tree.Nodes.Count > MaxEntries)
+        {
+            // Shared subtrees can make a tiny hostile snapshot describe an astronomically large tree.
+            throw new InvalidDataException($"snapshot refused: it describes more than {MaxEntries:N0} entries");
+        }
+
         foreach (var node in tree.Nodes)
         {
             var rel = relative.Length == 0 ? node.Name : relative + "/" + node.Name;
@@ -339,11 +383,10 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         return st is { Type: FileKind.RegularFile } && st.Size == file.Node.Size && st.MtimeNs == file.Node.MtimeNs;
     }
 
-    private void CreateEmptyFile(Item file, bool overwrite)
+    private static void CreateEmptyFile(Item file)
     {
-        RemoveExisting(file.FullPath, overwrite, allowDirectory: false);
         // CreateNew is O_CREAT|O_EXCL: it refuses to follow a symlink that appeared in the meantime.
-        using var handle = File.OpenHandle(file.FullPath, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        using var handle = File.OpenHandle(file.WritePath, FileMode.CreateNew, FileAccess.Write, FileShare.None);
         if (file.Node.Size > 0)
         {
             RandomAccess.SetLength(handle, file.Node.Size);
@@ -404,11 +447,12 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
             {
                 range = await repository.Store.GetRangeAsync(Pack.Key(pack.Key), start, checked((int)(end - start)), ct);
             }
-            catch (Storage.StorageException e) when (e.Failure == Storage.StorageFailure.NotFound)
+            catch (Storage.StorageException e) when (e.Failure is Storage.StorageFailure.NotFound or Storage.StorageFailure.Rejected)
             {
+                // Missing or shorter than the index says: these files cannot be restored, the others can.
                 foreach (var target in pack.Value.Values.SelectMany(b => b.Targets))
                 {
-                    Fail(target.File, $"pack {pack.Key.ShortHex} is missing from the repository");
+                    Fail(target.File, $"pack {pack.Key.ShortHex} cannot be read: {e.Message}");
                 }
 
                 return;
@@ -438,7 +482,7 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
                         continue;
                     }
 
-                    using (var handle = File.OpenHandle(file.FullPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+                    using (var handle = File.OpenHandle(file.WritePath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
                     {
                         RandomAccess.Write(handle, raw, offset);
                     }
@@ -523,6 +567,18 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             warnings.Add($"metadata of '{item.Relative}' not restored: {e.Message}");
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // a leftover temporary file is harmless; --delete or the next restore removes it
         }
     }
 

@@ -101,7 +101,7 @@ internal static class Pack
             var offset = BinaryPrimitives.ReadInt64LittleEndian(header[(at + 2 + BlobId.Size)..]);
             var stored = BinaryPrimitives.ReadInt32LittleEndian(header[(at + 10 + BlobId.Size)..]);
             var raw = BinaryPrimitives.ReadInt32LittleEndian(header[(at + 14 + BlobId.Size)..]);
-            if (type > 1 || compression > 1 || offset < 0 || stored < 0 || raw < 0 || offset + stored > dataEnd)
+            if (type > 1 || compression > 1 || offset < 0 || stored < 0 || raw < 0 || offset > dataEnd - stored)
             {
                 throw new InvalidDataException($"pack header entry {i} is out of bounds or of an unknown kind");
             }

@@ -50,8 +50,9 @@ public sealed record Tree(IReadOnlyList<Node> Nodes)
         foreach (var node in Nodes)
         {
             var name = node.Name;
+            // '\\' is an ordinary byte in a POSIX file name and is allowed; restore runs on Linux.
             if (string.IsNullOrEmpty(name) || name is "." or ".." || name.Contains('/', StringComparison.Ordinal)
-                || name.Contains('\\', StringComparison.Ordinal) || name.Contains('\0', StringComparison.Ordinal))
+                || name.Contains('\0', StringComparison.Ordinal))
             {
                 throw new InvalidDataException($"snapshot refused: entry name '{Printable(name)}' in '{where}' is not a plain file name");
             }

@@ -113,7 +113,20 @@ public sealed partial class BackupRepository
 
     // ---------- index ----------
 
-    /// <summary>Loads every index file (from the local cache when it holds them: they never change).</summary>
+    /// <summary>Index files that could not be read, with the reason (check reports them; their packs are recovered from pack headers).</summary>
+    public ConcurrentBag<string> IndexErrors { get; } = [];
+
+    /// <summary>Snapshot manifests that could not be read, with the reason (check reports them; prune refuses to run).</summary>
+    public ConcurrentBag<string> UnreadableSnapshots { get; } = [];
+
+    /// <summary>Read every object from the store, never from the local cache (check uses this to prove the store itself).</summary>
+    public bool BypassCache { get; set; }
+
+    /// <summary>
+    /// Loads every index file (from the local cache when it holds them: they never change). An unreadable
+    /// index file is recorded in <see cref="IndexErrors"/> and skipped: its packs then look unindexed and
+    /// are recovered from their own headers, so nothing is lost by it.
+    /// </summary>
     public async Task<IReadOnlyList<string>> LoadIndexAsync(CancellationToken cancellationToken)
     {
         var keys = new List<string>();
@@ -124,11 +137,19 @@ public sealed partial class BackupRepository
 
         await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = Options.TransferConcurrency, CancellationToken = cancellationToken }, async (key, ct) =>
         {
-            var bytes = await GetImmutableCachedAsync(key, ct);
-            var file = DecodeIndex(bytes, key);
-            foreach (var pack in file.Packs)
+            try
             {
-                Index.AddPack(pack);
+                var bytes = await GetImmutableCachedAsync(key, ct);
+                var file = DecodeIndex(bytes, key);
+                foreach (var pack in file.Packs)
+                {
+                    Index.AddPack(pack);
+                }
+            }
+            catch (Exception e) when (e is RepositoryException or InvalidDataException || e is StorageException { Failure: StorageFailure.NotFound })
+            {
+                IndexErrors.Add($"index file '{key}' is unreadable: {e.Message}");
+                LogIndexUnreadable(_logger, key, e.Message);
             }
         });
         return keys;
@@ -146,6 +167,19 @@ public sealed partial class BackupRepository
                 throw new InvalidDataException($"index version {file.Version} is not supported");
             }
 
+            foreach (var pack in file.Packs)
+            {
+                foreach (var e in pack.Blobs)
+                {
+                    // Never trust lengths that would make a reader allocate or seek beyond the pack.
+                    if (e.Offset < 0 || e.StoredLength < 0 || e.RawLength < 0 || e.RawLength > MaxBlobSize
+                        || e.Offset > pack.Size - e.StoredLength || (byte)e.Type > 1 || (byte)e.Compression > 1)
+                    {
+                        throw new InvalidDataException($"entry for blob {e.Id.ShortHex} in pack {pack.Id.ShortHex} is out of bounds");
+                    }
+                }
+            }
+
             return file;
         }
         catch (Exception e) when (e is JsonException or InvalidDataException or ZstdSharp.ZstdException)
@@ -153,6 +187,9 @@ public sealed partial class BackupRepository
             throw new RepositoryException($"index file '{key}' is not readable: {e.Message}", e);
         }
     }
+
+    /// <summary>No blob is larger: chunks are at most 4 MiB, and a tree of that size would list about a million entries.</summary>
+    public const int MaxBlobSize = 256 * 1024 * 1024;
 
     /// <summary>Writes one index file listing <paramref name="packs"/>; returns its key.</summary>
     public async Task<string> SaveIndexAsync(IReadOnlyList<IndexPack> packs, CancellationToken cancellationToken)
@@ -309,7 +346,7 @@ public sealed partial class BackupRepository
     {
         var path = Path.Combine(CacheDirectory, key.Replace('/', Path.DirectorySeparatorChar));
         var name = key[(key.LastIndexOf('/') + 1)..];
-        if (File.Exists(path))
+        if (!BypassCache && File.Exists(path))
         {
             try
             {
@@ -353,21 +390,39 @@ public sealed partial class BackupRepository
 
     // ---------- snapshots ----------
 
+    /// <summary>All readable snapshots, oldest first; unreadable ones are recorded in <see cref="UnreadableSnapshots"/>.</summary>
     public async Task<IReadOnlyList<SnapshotRef>> ListSnapshotsAsync(CancellationToken cancellationToken)
     {
-        var keys = new List<string>();
-        await foreach (var obj in Store.ListAsync("snapshots/", cancellationToken))
-        {
-            keys.Add(obj.Key);
-        }
-
+        var ids = await ListSnapshotIdsAsync(cancellationToken);
         var result = new ConcurrentBag<SnapshotRef>();
-        await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = Options.TransferConcurrency, CancellationToken = cancellationToken }, async (key, ct) =>
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = Options.TransferConcurrency, CancellationToken = cancellationToken }, async (id, ct) =>
         {
-            var id = key["snapshots/".Length..];
-            result.Add(new SnapshotRef(id, await LoadSnapshotAsync(id, ct)));
+            try
+            {
+                result.Add(new SnapshotRef(id, await LoadSnapshotAsync(id, ct)));
+            }
+            catch (StorageException e) when (e.Failure == StorageFailure.NotFound)
+            {
+                // forgotten between list and read
+            }
+            catch (InvalidDataException e)
+            {
+                UnreadableSnapshots.Add($"snapshot {id[..Math.Min(8, id.Length)]} is unreadable: {e.Message}");
+                LogSnapshotUnreadable(_logger, id, e.Message);
+            }
         });
         return [.. result.OrderBy(s => s.Manifest.Time).ThenBy(s => s.Id, StringComparer.Ordinal)];
+    }
+
+    private async Task<List<string>> ListSnapshotIdsAsync(CancellationToken cancellationToken)
+    {
+        var ids = new List<string>();
+        await foreach (var obj in Store.ListAsync("snapshots/", cancellationToken))
+        {
+            ids.Add(obj.Key["snapshots/".Length..]);
+        }
+
+        return ids;
     }
 
     public async Task<SnapshotManifest> LoadSnapshotAsync(string id, CancellationToken cancellationToken)
@@ -395,10 +450,10 @@ public sealed partial class BackupRepository
     /// <summary>Resolves "latest" or an id prefix (at least 4 characters) to one snapshot.</summary>
     public async Task<SnapshotRef> ResolveSnapshotAsync(string idOrLatest, CancellationToken cancellationToken)
     {
-        var all = await ListSnapshotsAsync(cancellationToken);
         if (string.Equals(idOrLatest, "latest", StringComparison.OrdinalIgnoreCase))
         {
-            return all.Count > 0 ? all[^1] : throw new RepositoryException($"the repository at {Store.Location} has no snapshots yet");
+            var all = await ListSnapshotsAsync(cancellationToken);
+            return all.Count > 0 ? all[^1] : throw new RepositoryException($"the repository at {Store.Location} has no readable snapshots");
         }
 
         if (idOrLatest.Length < 4 || !idOrLatest.All(char.IsAsciiHexDigit))
@@ -406,14 +461,21 @@ public sealed partial class BackupRepository
             throw new ArgumentException($"'{idOrLatest}' is not a snapshot id (use 'latest' or at least 4 hex digits of an id from 'spotdevbox snapshots')");
         }
 
-        var matches = all.Where(s => s.Id.StartsWith(idOrLatest.ToLowerInvariant(), StringComparison.Ordinal)).ToList();
+        // Only the matching manifest is read: another, damaged one must not stand in the way.
+        var matches = (await ListSnapshotIdsAsync(cancellationToken)).Where(id => id.StartsWith(idOrLatest.ToLowerInvariant(), StringComparison.Ordinal)).ToList();
         return matches.Count switch
         {
-            1 => matches[0],
+            1 => new SnapshotRef(matches[0], await LoadSnapshotAsync(matches[0], cancellationToken)),
             0 => throw new RepositoryException($"no snapshot with id '{idOrLatest}' (see 'spotdevbox snapshots')"),
-            _ => throw new ArgumentException($"snapshot id '{idOrLatest}' is ambiguous: {string.Join(", ", matches.Select(m => m.Id[..12]))}"),
+            _ => throw new ArgumentException($"snapshot id '{idOrLatest}' is ambiguous: {string.Join(", ", matches.Select(m => m[..12]))}"),
         };
     }
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Index file {Key} is unreadable and was skipped (its packs are recovered from their headers): {Reason}")]
+    private static partial void LogIndexUnreadable(ILogger logger, string key, string reason);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Snapshot {SnapshotId} is unreadable and was skipped: {Reason}")]
+    private static partial void LogSnapshotUnreadable(ILogger logger, string snapshotId, string reason);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Pack {Key} has an unreadable header and was not recovered: {Reason}")]
     private static partial void LogUnreadablePack(ILogger logger, string key, string reason);
