@@ -295,9 +295,9 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
         }
 
         public Task<Node?> ProcessRootAsync(string path, string name, Node? parentNode) =>
-            ProcessEntryAsync(path, "", name, parentNode, isRoot: true);
+            ProcessEntryAsync(path, "", name, parentNode);
 
-        private async Task<Node?> ProcessEntryAsync(string path, string relative, string name, Node? parentNode, bool isRoot = false)
+        private async Task<Node?> ProcessEntryAsync(string path, string relative, string name, Node? parentNode)
         {
             _ct.ThrowIfCancellationRequested();
             FileStatus st;
@@ -308,6 +308,12 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 return Keep(parentNode, path, e.Message);
+            }
+
+            // Excludes are decided on the lstat type, as git does: a symlink to a directory is not a directory.
+            if (relative.Length > 0 && (_excludes.IsExcluded(relative, st.Type == FileKind.Directory) || _excludedAbsolute.Contains(path)))
+            {
+                return null;
             }
 
             switch (st.Type)
@@ -331,7 +337,6 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
                 default:
                     Progress.Skip();
                     Warn($"skipped {st.Type.ToString().ToLowerInvariant()} '{path}': only files, directories and symlinks are backed up");
-                    _ = isRoot;
                     return null;
             }
         }
@@ -381,13 +386,15 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
                 parentChildren = parentTree?.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
             }
 
-            List<(string Name, bool IsDir)> children;
+            List<string> children;
             try
             {
-                children = [.. new DirectoryInfo(path)
-                    .EnumerateFileSystemInfos("*", new EnumerationOptions { IgnoreInaccessible = false, AttributesToSkip = 0, RecurseSubdirectories = false, ReturnSpecialDirectories = false })
-                    .Select(i => (i.Name, IsDir: (i.Attributes & FileAttributes.Directory) != 0 && (i.Attributes & FileAttributes.ReparsePoint) == 0))
-                    .OrderBy(c => c.Name, StringComparer.Ordinal)];
+                // Names and d_type only: the one lstat per entry that follows is all the metadata we need.
+                children = [.. new System.IO.Enumeration.FileSystemEnumerable<string>(
+                        path,
+                        (ref System.IO.Enumeration.FileSystemEntry e) => e.FileName.ToString(),
+                        new EnumerationOptions { IgnoreInaccessible = false, AttributesToSkip = 0, RecurseSubdirectories = false, ReturnSpecialDirectories = false })
+                    .Order(StringComparer.Ordinal)];
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -395,15 +402,10 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
             }
 
             var tasks = new List<Task<Node?>>(children.Count);
-            foreach (var (childName, isDir) in children)
+            foreach (var childName in children)
             {
                 var childPath = Path.Join(path, childName);
                 var childRelative = relative.Length == 0 ? childName : relative + "/" + childName;
-                if (_excludes.IsExcluded(childRelative, isDir) || _excludedAbsolute.Contains(childPath))
-                {
-                    continue;
-                }
-
                 Node? parentChild = null;
                 parentChildren?.TryGetValue(childName, out parentChild);
                 tasks.Add(ProcessEntryAsync(childPath, childRelative, childName, parentChild));

@@ -34,7 +34,8 @@ public sealed class MaintenanceTests : IDisposable
 
         Assert.Equal(1, forget.Removed);
         Assert.True(prune.PacksDeleted + prune.PacksRepacked > 0);
-        Assert.True(prune.BytesFreed >= 4 * 1024 * 1024, $"freed {prune.BytesFreed}");
+        // 4 MiB became garbage; prune may leave garbage below 20% of a 4 MiB pack in a pack it keeps whole.
+        Assert.True(prune.BytesFreed >= 4 * 1024 * 1024 * 0.8, $"freed {prune.BytesFreed}");
         Assert.True(StoredBytes(repo, "data") < afterFirst + (1024 * 1024), "the old large files' data is gone");
         var check = await harness.CheckAsync(readData: true);
         Assert.True(check.Ok, string.Join("\n", check.Errors));
