@@ -149,12 +149,7 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         var failedFiles = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         try
         {
-            foreach (var file in toWrite)
-            {
-                CreateEmptyFile(file);
-            }
-
-            await WriteContentAsync(toWrite, failedFiles, errors, cancellationToken);
+            await WriteContentAsync(toWrite, failedFiles, errors, warnings, cancellationToken);
             foreach (var file in toWrite)
             {
                 if (failedFiles.ContainsKey(file.FullPath))
@@ -206,7 +201,7 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
 
         // Metadata last: writing content would change mtimes, creating entries would change directory mtimes.
         var isRoot = fileSystem.IsRoot;
-        foreach (var file in toWrite.Concat(unchanged).Where(f => !failedFiles.ContainsKey(f.FullPath)))
+        foreach (var file in unchanged)
         {
             ApplyMetadata(file, isRoot, warnings);
         }
@@ -383,21 +378,79 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         return st is { Type: FileKind.RegularFile } && st.Size == file.Node.Size && st.MtimeNs == file.Node.MtimeNs;
     }
 
-    private static void CreateEmptyFile(Item file)
+    /// <summary>
+    /// A file being written: opened once, on its first chunk, with O_CREAT|O_EXCL (so a symlink that
+    /// appeared at the temporary name is never followed), and closed after its last chunk. Writes to
+    /// one file are serialized; different files are written in parallel.
+    /// </summary>
+    private sealed class OpenFile(Item item, int chunks, Action<Microsoft.Win32.SafeHandles.SafeFileHandle, Item> finish)
     {
-        // CreateNew is O_CREAT|O_EXCL: it refuses to follow a symlink that appeared in the meantime.
-        using var handle = File.OpenHandle(file.WritePath, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-        if (file.Node.Size > 0)
+        private readonly Lock _gate = new();
+        private Microsoft.Win32.SafeHandles.SafeFileHandle? _handle;
+        private int _pending = chunks;
+        private bool _closed;
+
+        public Item Item { get; } = item;
+
+        /// <summary>Writes one chunk; returns true when it was the file's last.</summary>
+        public bool Write(ReadOnlySpan<byte> data, long offset)
         {
-            RandomAccess.SetLength(handle, file.Node.Size);
+            lock (_gate)
+            {
+                if (_closed)
+                {
+                    return false;
+                }
+
+                _handle ??= File.OpenHandle(Item.WritePath, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+                RandomAccess.Write(_handle, data, offset);
+                if (--_pending > 0)
+                {
+                    return false;
+                }
+
+                finish(_handle, Item);
+                Close();
+                return true;
+            }
+        }
+
+        public void Abandon()
+        {
+            lock (_gate)
+            {
+                Close();
+            }
+        }
+
+        private void Close()
+        {
+            _closed = true;
+            _handle?.Dispose();
+            _handle = null;
         }
     }
 
-    private async Task WriteContentAsync(List<Item> files, ConcurrentDictionary<string, byte> failedFiles, ConcurrentBag<string> errors, CancellationToken cancellationToken)
+    private async Task WriteContentAsync(List<Item> files, ConcurrentDictionary<string, byte> failedFiles, ConcurrentBag<string> errors, ConcurrentBag<string> warnings, CancellationToken cancellationToken)
     {
+        // Metadata goes on through the open handle once the last chunk is written: the rename that
+        // follows changes neither mode nor mtime, and no second open or path lookup is needed.
+        var owners = fileSystem.IsRoot;
+        void finish(Microsoft.Win32.SafeHandles.SafeFileHandle handle, Item file)
+        {
+            try
+            {
+                fileSystem.SetMetadata(handle, file.FullPath, file.Node.Mode, file.Node.MtimeNs, owners ? (file.Node.Uid, file.Node.Gid) : null);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                warnings.Add($"metadata of '{file.Relative}' not restored: {e.Message}");
+            }
+        }
+
         // Group the work by pack so each pack is fetched once, with one ranged request.
         var byPack = new Dictionary<BlobId, Dictionary<BlobId, (PackEntry Entry, List<(Item File, long Offset)> Targets)>>();
-        var remaining = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        var open = new Dictionary<Item, OpenFile>();
         foreach (var file in files)
         {
             long offset = 0;
@@ -430,12 +483,14 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
                 Fail(file, $"its chunks add up to {offset} bytes but the snapshot says {file.Node.Size}");
             }
 
-            if (count == 0)
+            if (count == 0 && !failedFiles.ContainsKey(file.FullPath))
             {
+                using var handle = File.OpenHandle(file.WritePath, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+                finish(handle, file);
                 Progress.FileDone();
             }
 
-            remaining[file.FullPath] = count;
+            open[file] = new OpenFile(file, count, finish);
         }
 
         await Parallel.ForEachAsync(byPack, new ParallelOptions { MaxDegreeOfParallelism = repository.Options.TransferConcurrency, CancellationToken = cancellationToken }, async (pack, ct) =>
@@ -482,16 +537,12 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
                         continue;
                     }
 
-                    using (var handle = File.OpenHandle(file.WritePath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
-                    {
-                        RandomAccess.Write(handle, raw, offset);
-                    }
-
-                    Progress.Wrote(raw.Length);
-                    if (remaining.AddOrUpdate(file.FullPath, 0, (_, n) => n - 1) == 0)
+                    if (open[file].Write(raw, offset))
                     {
                         Progress.FileDone();
                     }
+
+                    Progress.Wrote(raw.Length);
                 }
             }
         });
@@ -501,6 +552,11 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
             if (failedFiles.TryAdd(file.FullPath, 0))
             {
                 errors.Add($"'{file.Relative}' could not be restored: {reason}");
+            }
+
+            if (open.TryGetValue(file, out var writer))
+            {
+                writer.Abandon();
             }
         }
     }

@@ -46,4 +46,10 @@ public interface IFileSystemMetadata
 
     /// <summary>The name of group <paramref name="gid"/>, or null when the system does not know it.</summary>
     string? GroupName(uint gid);
+
+    /// <summary>
+    /// Sets owner (when given), permission bits and mtime of an open regular file through its handle:
+    /// no path lookup, so nothing can redirect it, and no extra open. Owner first, since chown clears setuid.
+    /// </summary>
+    void SetMetadata(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string pathForErrors, uint mode, long mtimeNs, (uint Uid, uint Gid)? owner);
 }

@@ -149,6 +149,44 @@ internal sealed class UnixFileSystem : IFileSystemMetadata
     public string? GroupName(uint gid) => groupNames.GetOrAdd(gid, static id =>
         Syscall.getgrgid_r(id, new Group(), out var entry) == 0 ? entry?.gr_name : null);
 
+    public void SetMetadata(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string pathForErrors, uint mode, long mtimeNs, (uint Uid, uint Gid)? owner)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        if ((mode & ~PermissionBits) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(mode), mode, $"mode must be permission bits only (at most 0o7777), got 0o{Convert.ToString(mode, 8)} for '{pathForErrors}'");
+        }
+
+        var added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            var fd = (int)handle.DangerousGetHandle();
+            if (owner is { } o && Syscall.fchown(fd, (int)o.Uid, (int)o.Gid) != 0)
+            {
+                throw LastError("fchown", pathForErrors);
+            }
+
+            if (Syscall.fchmod(fd, (FilePermissions)mode) != 0)
+            {
+                throw LastError("fchmod", pathForErrors);
+            }
+
+            var time = ToTimespec(mtimeNs);
+            if (Syscall.futimens(fd, [time, time]) != 0)
+            {
+                throw LastError("futimens", pathForErrors);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
     private static FileKind KindOf(FilePermissions mode, string path) => (mode & FilePermissions.S_IFMT) switch
     {
         FilePermissions.S_IFREG => FileKind.RegularFile,

@@ -33,6 +33,8 @@ public sealed class BackupEdgeCaseTests : IDisposable
         public void CreateHardLink(string existingPath, string newPath) => _real.CreateHardLink(existingPath, newPath);
         public string? UserName(uint uid) => _real.UserName(uid);
         public string? GroupName(uint gid) => _real.GroupName(gid);
+        public void SetMetadata(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string pathForErrors, uint mode, long mtimeNs, (uint Uid, uint Gid)? owner) =>
+            _real.SetMetadata(handle, pathForErrors, mode, mtimeNs, owner);
     }
 
     [Fact]
