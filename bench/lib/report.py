@@ -19,7 +19,7 @@ def fnum(x, nd=2):
 
 def main():
     ap = argparse.ArgumentParser()
-    for a in ("raw", "mode", "delay-ms", "rtt-ms", "tree", "mutation", "restic-version",
+    for a in ("raw", "mode", "delay-ms", "rtt-ms", "copy-s", "tree", "mutation", "restic-version",
               "sdb-version", "nginx-version", "server", "machine", "command"):
         ap.add_argument("--" + a, required=True)
     a = ap.parse_args()
@@ -59,6 +59,8 @@ def main():
     out.append(f"- S3 server: {a.server}, behind {a.nginx_version} (TLS, self-signed, "
                "request and response buffering off)")
     out.append(f"- median round trip of a small request through the chain: {a.rtt_ms} ms")
+    out.append(f"- `cp -a` of the tree on this disk (median; a floor for any restore, no tool involved): "
+               f"{a.copy_s} s")
     out.append(f"- command: `{a.command}`\n")
 
     out.append("| operation | restic s | SpotDevBox s | time SpotDevBox/restic (target) "
