@@ -39,8 +39,12 @@ namespace SpotDevBox.Backup.Chunking;
 /// pool and returned when the enumeration ends. The instance itself holds no buffers and is thread-safe.
 /// </para>
 /// </remarks>
-internal sealed class FastCdcChunker(ChunkerParameters parameters)
+internal sealed class FastCdcChunker(ChunkerParameters parameters, ArrayPool<byte>? bufferPool = null)
 {
+    // The shared pool keeps arrays per thread; a backup passes a bounded pool of its own so that memory
+    // stays at one buffer per reader however many thread-pool threads the readers hop across.
+    private readonly ArrayPool<byte> _pool = bufferPool ?? ArrayPool<byte>.Shared;
+
     private const int NormalizationLevel = 2;
 
     private readonly int minSize = parameters.MinSize;
@@ -73,7 +77,7 @@ internal sealed class FastCdcChunker(ChunkerParameters parameters)
         ArgumentNullException.ThrowIfNull(stream);
 
         var largestBuffer = 2 * maxSize;
-        var buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize(stream, largestBuffer));
+        var buffer = _pool.Rent(InitialBufferSize(stream, largestBuffer));
         try
         {
             // Unconsumed bytes are buffer[start..end); position and hash carry a scan of the chunk
@@ -109,9 +113,9 @@ internal sealed class FastCdcChunker(ChunkerParameters parameters)
                     if (capacity < largestBuffer)
                     {
                         // The stream was longer than its Length said (a file growing while we read it).
-                        var larger = ArrayPool<byte>.Shared.Rent(largestBuffer);
+                        var larger = _pool.Rent(largestBuffer);
                         buffer.AsSpan(start, pending).CopyTo(larger);
-                        ArrayPool<byte>.Shared.Return(buffer);
+                        _pool.Return(buffer);
                         buffer = larger;
                         capacity = Math.Min(buffer.Length, largestBuffer);
                     }
@@ -135,7 +139,7 @@ internal sealed class FastCdcChunker(ChunkerParameters parameters)
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _pool.Return(buffer);
         }
     }
 

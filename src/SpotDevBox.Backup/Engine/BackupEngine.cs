@@ -244,22 +244,29 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
         private readonly FileIdentityCache _identities;
         private readonly int _compressionLevel;
         private readonly FastCdcChunker _chunker;
+        private readonly PackBufferPool _scratch;
 
         public Run(BackupEngine engine, BackupRequest request, CancellationToken ct)
         {
             _engine = engine;
             _repo = engine._repository;
             _fs = engine._fileSystem;
-            _chunker = new FastCdcChunker(new ChunkerParameters(_repo.Config.ChunkMin, _repo.Config.ChunkAverage, _repo.Config.ChunkMax));
+            var readers = _repo.Options.ReadConcurrency;
+            _chunker = new FastCdcChunker(
+                new ChunkerParameters(_repo.Config.ChunkMin, _repo.Config.ChunkAverage, _repo.Config.ChunkMax),
+                System.Buffers.ArrayPool<byte>.Create(2 * _repo.Config.ChunkMax, readers));
+            _scratch = new PackBufferPool(Compression.Bound(_repo.Config.ChunkMax), readers);
             _ct = ct;
             _readSlots = new SemaphoreSlim(_repo.Options.ReadConcurrency);
             _excludes = new ExcludeMatcher(request.Excludes);
             _compressionLevel = _repo.Options.CompressionLevel;
-            Uploads = Channel.CreateBounded<PendingPack>(new BoundedChannelOptions(2) { SingleReader = false, SingleWriter = false });
+            Uploads = Channel.CreateBounded<PendingPack>(new BoundedChannelOptions(1) { SingleReader = false, SingleWriter = false });
             var packSize = _repo.Options.PackSizeMiB * 1024 * 1024;
-            DataPacker = new Packer(BlobType.Data, packSize, Uploads.Writer);
+            // Buffers in use at most: one filling per packer, the channel's one, one per uploader.
+            var buffers = 3 + _repo.Options.TransferConcurrency;
+            DataPacker = new Packer(BlobType.Data, DataBuffers = new PackBufferPool(Math.Max(packSize, _repo.Config.ChunkMax + (64 * 1024)), buffers), Uploads.Writer);
             // Tree packs stay small so that a walk of one directory does not fetch megabytes.
-            TreePacker = new Packer(BlobType.Tree, Math.Min(packSize, 4 * 1024 * 1024), Uploads.Writer);
+            TreePacker = new Packer(BlobType.Tree, TreeBuffers = new PackBufferPool(Math.Min(packSize, 4 * 1024 * 1024), buffers), Uploads.Writer);
             // Never back up the repository into itself, nor the engine's own cache.
             _excludedAbsolute = new HashSet<string>(StringComparer.Ordinal) { Path.TrimEndingDirectorySeparator(_repo.Options.ResolveCacheDirectory()) };
             if (_repo.Store is Storage.LocalDirectoryObjectStore local)
@@ -274,6 +281,8 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
 
         public Channel<PendingPack> Uploads { get; }
         public Packer DataPacker { get; }
+        public PackBufferPool DataBuffers { get; }
+        public PackBufferPool TreeBuffers { get; }
         public Packer TreePacker { get; }
         public ConcurrentBag<IndexPack> NewPacks { get; } = [];
         public ConcurrentBag<string> Warnings { get; } = [];
@@ -291,6 +300,7 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
                 _repo.Index.AddPack(indexed);
                 NewPacks.Add(indexed);
                 Progress.Uploaded(pack.Length);
+                (pack.Type == BlobType.Data ? DataBuffers : TreeBuffers).Return(pack.Bytes);
             }
         }
 
@@ -422,11 +432,32 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
             var id = BlobId.Compute(bytes);
             if (!_repo.Index.Contains(id) && _claimed.TryAdd(id, 0))
             {
-                var (stored, kind) = Compression.Compress(bytes, _compressionLevel);
-                await TreePacker.AddAsync(id, stored, kind, bytes.Length, _ct);
+                await AddBlobAsync(TreePacker, id, bytes);
             }
 
             return id;
+        }
+
+        /// <summary>Compresses into a pooled scratch buffer and copies the result into the pack: no per-blob arrays.</summary>
+        private async ValueTask AddBlobAsync(Packer packer, BlobId id, ReadOnlyMemory<byte> raw)
+        {
+            // Trees can exceed a chunk; they are rare and get an array of their own.
+            var pooled = raw.Length <= _repo.Config.ChunkMax;
+            var scratch = pooled ? _scratch.Rent() : new byte[Compression.Bound(raw.Length)];
+            try
+            {
+                var compressed = Compression.CompressInto(raw.Span, scratch, _compressionLevel);
+                await (compressed > 0
+                    ? packer.AddAsync(id, scratch.AsMemory(0, compressed), CompressionKind.Zstd, raw.Length, _ct)
+                    : packer.AddAsync(id, raw, CompressionKind.None, raw.Length, _ct));
+            }
+            finally
+            {
+                if (pooled)
+                {
+                    _scratch.Return(scratch);
+                }
+            }
         }
 
         private bool AllKnown(IReadOnlyList<BlobId>? content) =>
@@ -502,9 +533,8 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
                 Progress.Read(chunk.Length);
                 if (!_repo.Index.Contains(id) && _claimed.TryAdd(id, 0))
                 {
-                    var (stored, kind) = Compression.Compress(chunk.Span, _compressionLevel);
                     Progress.Added(chunk.Length);
-                    await DataPacker.AddAsync(id, stored, kind, chunk.Length, _ct);
+                    await AddBlobAsync(DataPacker, id, chunk);
                 }
             }
 

@@ -181,8 +181,8 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
         var size = repository.Options.PackSizeMiB * 1024 * 1024;
         var packers = new Dictionary<BlobType, Packer>
         {
-            [BlobType.Data] = new Packer(BlobType.Data, size, uploads.Writer),
-            [BlobType.Tree] = new Packer(BlobType.Tree, Math.Min(size, 4 * 1024 * 1024), uploads.Writer),
+            [BlobType.Data] = new Packer(BlobType.Data, new PackBufferPool(Math.Max(size, repository.Config.ChunkMax + (64 * 1024)), 0), uploads.Writer),
+            [BlobType.Tree] = new Packer(BlobType.Tree, new PackBufferPool(Math.Min(size, 4 * 1024 * 1024), 0), uploads.Writer),
         };
         var uploader = Task.Run(async () =>
         {
@@ -208,7 +208,7 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
                     // Verify before copying: repacking must not launder a corrupt blob into a fresh pack.
                     var stored = bytes.AsSpan((int)entry.Offset, entry.StoredLength);
                     Pack.ExtractBlob(stored, entry);
-                    await packers[entry.Type].AddAsync(entry.Id, stored.ToArray(), entry.Compression, entry.RawLength, cancellationToken);
+                    await packers[entry.Type].AddAsync(entry.Id, bytes.AsMemory((int)entry.Offset, entry.StoredLength), entry.Compression, entry.RawLength, cancellationToken);
                 }
             }
 

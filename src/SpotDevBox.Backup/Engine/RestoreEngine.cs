@@ -327,21 +327,7 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         Directory.CreateDirectory(path);
     }
 
-    private FileStatus? TryLstat(string path)
-    {
-        try
-        {
-            return fileSystem.Lstat(path);
-        }
-        catch (FileNotFoundException)
-        {
-            return null;
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return null;
-        }
-    }
+    private FileStatus? TryLstat(string path) => fileSystem.TryLstat(path);
 
     /// <summary>Removes whatever is at <paramref name="path"/> (a symlink is removed, never followed).</summary>
     private void RemoveExisting(string path, bool overwrite, bool allowDirectory)

@@ -52,4 +52,7 @@ public interface IFileSystemMetadata
     /// no path lookup, so nothing can redirect it, and no extra open. Owner first, since chown clears setuid.
     /// </summary>
     void SetMetadata(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string pathForErrors, uint mode, long mtimeNs, (uint Uid, uint Gid)? owner);
+
+    /// <summary>Like <see cref="Lstat"/>, but null when nothing exists at the path (no exception).</summary>
+    FileStatus? TryLstat(string path);
 }

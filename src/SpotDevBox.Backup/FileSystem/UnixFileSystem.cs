@@ -25,12 +25,16 @@ internal sealed class UnixFileSystem : IFileSystemMetadata
 
     public bool IsRoot => Syscall.geteuid() == 0;
 
-    public FileStatus Lstat(string path)
+    public FileStatus Lstat(string path) => TryLstat(path) ?? throw ToException(Errno.ENOENT, "lstat", path);
+
+    public FileStatus? TryLstat(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (Syscall.lstat(path, out var st) != 0)
         {
-            throw LastError("lstat", path);
+            // Absent is an answer, not an error: restore asks for every path it is about to create.
+            var error = Stdlib.GetLastError();
+            return error is Errno.ENOENT or Errno.ENOTDIR ? null : throw ToException(error, "lstat", path);
         }
 
         return new FileStatus(

@@ -51,6 +51,23 @@ internal static class Compression
         return (buffer, CompressionKind.Zstd);
     }
 
+    /// <summary>
+    /// Compresses into <paramref name="destination"/> (at least <see cref="Bound"/> bytes). Returns the
+    /// compressed length, or 0 when the blob should be stored raw.
+    /// </summary>
+    public static int CompressInto(ReadOnlySpan<byte> raw, Span<byte> destination, int level)
+    {
+        if (raw.Length < 64)
+        {
+            return 0;
+        }
+
+        var written = CompressorFor(level).Wrap(raw, destination);
+        return written > raw.Length - (raw.Length >> 5) ? 0 : written;
+    }
+
+    public static int Bound(int rawLength) => Compressor.GetCompressBound(rawLength);
+
     public static byte[] Decompress(ReadOnlySpan<byte> stored, CompressionKind kind, int rawLength)
     {
         switch (kind)

@@ -11,8 +11,8 @@ public sealed class BackupEngineOptions
     /// <summary>Files read, chunked, hashed and compressed at once (more than cores: small files wait on I/O, not CPU).</summary>
     public int ReadConcurrency { get; set; } = Math.Clamp(Environment.ProcessorCount * 2, 4, 16);
 
-    /// <summary>Objects uploaded or downloaded at once.</summary>
-    public int TransferConcurrency { get; set; } = 8;
+    /// <summary>Objects uploaded or downloaded at once (each upload holds one pack buffer in memory).</summary>
+    public int TransferConcurrency { get; set; } = 5;
 
     /// <summary>Target size of a pack object in MiB (packs close at this size; the last one is smaller).</summary>
     public int PackSizeMiB { get; set; } = 8;

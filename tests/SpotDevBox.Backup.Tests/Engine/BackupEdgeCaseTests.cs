@@ -25,6 +25,7 @@ public sealed class BackupEdgeCaseTests : IDisposable
             return p == path && Interlocked.Increment(ref _calls) >= 2 ? st with { MtimeNs = st.MtimeNs + 1, Size = st.Size + 10 } : st;
         }
 
+        public FileStatus? TryLstat(string p) => _real.TryLstat(p);
         public string ReadLink(string p) => _real.ReadLink(p);
         public void SetOwner(string p, uint uid, uint gid) => _real.SetOwner(p, uid, gid);
         public void SetTimes(string p, long mtimeNs, bool isSymlink) => _real.SetTimes(p, mtimeNs, isSymlink);
