@@ -479,6 +479,7 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
             open[file] = new OpenFile(file, count, finish);
         }
 
+        var chunkBuffers = new PackBufferPool(repository.Config.ChunkMax, repository.Options.TransferConcurrency);
         await Parallel.ForEachAsync(byPack, new ParallelOptions { MaxDegreeOfParallelism = repository.Options.TransferConcurrency, CancellationToken = cancellationToken }, async (pack, ct) =>
         {
             var start = pack.Value.Values.Min(b => b.Entry.Offset);
@@ -501,34 +502,47 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
 
             foreach (var (blobId, (entry, targets)) in pack.Value)
             {
-                byte[] raw;
+                // Chunks are decompressed into a reused buffer: no large array per chunk for the GC to chase.
+                var pooled = entry.RawLength <= chunkBuffers.Size;
+                var buffer = pooled ? chunkBuffers.Rent() : new byte[entry.RawLength];
                 try
                 {
-                    raw = Pack.ExtractBlob(range.AsSpan((int)(entry.Offset - start), entry.StoredLength), entry);
-                }
-                catch (InvalidDataException e)
-                {
-                    foreach (var target in targets)
+                    var raw = buffer.AsMemory(0, entry.RawLength);
+                    try
                     {
-                        Fail(target.File, e.Message);
+                        Pack.ExtractBlobInto(range.AsSpan((int)(entry.Offset - start), entry.StoredLength), entry, raw.Span);
                     }
-
-                    continue;
-                }
-
-                foreach (var (file, offset) in targets)
-                {
-                    if (failedFiles.ContainsKey(file.FullPath))
+                    catch (InvalidDataException e)
                     {
+                        foreach (var target in targets)
+                        {
+                            Fail(target.File, e.Message);
+                        }
+
                         continue;
                     }
 
-                    if (open[file].Write(raw, offset))
+                    foreach (var (file, offset) in targets)
                     {
-                        Progress.FileDone();
-                    }
+                        if (failedFiles.ContainsKey(file.FullPath))
+                        {
+                            continue;
+                        }
 
-                    Progress.Wrote(raw.Length);
+                        if (open[file].Write(raw.Span, offset))
+                        {
+                            Progress.FileDone();
+                        }
+
+                        Progress.Wrote(raw.Length);
+                    }
+                }
+                finally
+                {
+                    if (pooled)
+                    {
+                        chunkBuffers.Return(buffer);
+                    }
                 }
             }
         });

@@ -68,6 +68,41 @@ internal static class Compression
 
     public static int Bound(int rawLength) => Compressor.GetCompressBound(rawLength);
 
+    /// <summary>Decompresses into <paramref name="destination"/>, which must be exactly the raw length.</summary>
+    public static void DecompressInto(ReadOnlySpan<byte> stored, CompressionKind kind, Span<byte> destination)
+    {
+        switch (kind)
+        {
+            case CompressionKind.None:
+                if (stored.Length != destination.Length)
+                {
+                    throw new InvalidDataException($"stored blob has {stored.Length} bytes, expected {destination.Length}");
+                }
+
+                stored.CopyTo(destination);
+                return;
+            case CompressionKind.Zstd:
+                int written;
+                try
+                {
+                    written = (t_decompressor ??= new Decompressor()).Unwrap(stored, destination);
+                }
+                catch (ZstdException e)
+                {
+                    throw new InvalidDataException("compressed blob is corrupt: " + e.Message, e);
+                }
+
+                if (written != destination.Length)
+                {
+                    throw new InvalidDataException($"blob decompressed to {written} bytes, expected {destination.Length}");
+                }
+
+                return;
+            default:
+                throw new InvalidDataException($"unknown compression kind {(byte)kind}");
+        }
+    }
+
     public static byte[] Decompress(ReadOnlySpan<byte> stored, CompressionKind kind, int rawLength)
     {
         switch (kind)

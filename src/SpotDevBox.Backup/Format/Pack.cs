@@ -125,6 +125,17 @@ internal static class Pack
         return ReadHeader(pack.Slice(pack.Length - TrailerSize - length, length), pack.Length);
     }
 
+    /// <summary>Decompresses one blob into <paramref name="destination"/> (exactly its raw length) and verifies its hash.</summary>
+    public static void ExtractBlobInto(ReadOnlySpan<byte> stored, PackEntry entry, Span<byte> destination)
+    {
+        Compression.DecompressInto(stored, entry.Compression, destination);
+        var actual = BlobId.Compute(destination);
+        if (actual != entry.Id)
+        {
+            throw new InvalidDataException($"blob {entry.Id.ShortHex} is corrupt: its content hashes to {actual.ShortHex}");
+        }
+    }
+
     /// <summary>Decompresses and verifies one blob; throws <see cref="InvalidDataException"/> when its hash does not match.</summary>
     public static byte[] ExtractBlob(ReadOnlySpan<byte> stored, PackEntry entry)
     {
