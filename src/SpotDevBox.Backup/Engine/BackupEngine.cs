@@ -262,8 +262,8 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
             _compressionLevel = _repo.Options.CompressionLevel;
             Uploads = Channel.CreateBounded<PendingPack>(new BoundedChannelOptions(1) { SingleReader = false, SingleWriter = false });
             var packSize = _repo.Options.PackSizeMiB * 1024 * 1024;
-            // Buffers in use at most: one filling per packer, the channel's one, one per uploader.
-            var buffers = 3 + _repo.Options.TransferConcurrency;
+            // Buffers out at most, per type: one filling, one in the channel, one per uploader.
+            var buffers = 2 + _repo.Options.TransferConcurrency;
             DataPacker = new Packer(BlobType.Data, DataBuffers = new PackBufferPool(Math.Max(packSize, _repo.Config.ChunkMax + (64 * 1024)), buffers), Uploads.Writer);
             // Tree packs stay small so that a walk of one directory does not fetch megabytes.
             TreePacker = new Packer(BlobType.Tree, TreeBuffers = new PackBufferPool(Math.Min(packSize, 4 * 1024 * 1024), buffers), Uploads.Writer);
@@ -277,7 +277,13 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
             _identities = FileIdentityCache.Load(_repo.CacheDirectory);
         }
 
-        public void Dispose() => _readSlots.Dispose();
+        public void Dispose()
+        {
+            _readSlots.Dispose();
+            DataBuffers.Dispose();
+            TreeBuffers.Dispose();
+            _scratch.Dispose();
+        }
 
         public Channel<PendingPack> Uploads { get; }
         public Packer DataPacker { get; }
@@ -455,7 +461,7 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
             {
                 if (pooled)
                 {
-                    _scratch.Return(scratch);
+                    _scratch.Return(scratch, rented: false);
                 }
             }
         }

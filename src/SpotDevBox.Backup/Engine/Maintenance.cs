@@ -179,10 +179,12 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
 
         var uploads = Channel.CreateBounded<PendingPack>(2);
         var size = repository.Options.PackSizeMiB * 1024 * 1024;
+        using var dataBuffers = new PackBufferPool(Math.Max(size, repository.Config.ChunkMax + (64 * 1024)), 3);
+        using var treeBuffers = new PackBufferPool(Math.Min(size, 4 * 1024 * 1024), 3);
         var packers = new Dictionary<BlobType, Packer>
         {
-            [BlobType.Data] = new Packer(BlobType.Data, new PackBufferPool(Math.Max(size, repository.Config.ChunkMax + (64 * 1024)), 0), uploads.Writer),
-            [BlobType.Tree] = new Packer(BlobType.Tree, new PackBufferPool(Math.Min(size, 4 * 1024 * 1024), 0), uploads.Writer),
+            [BlobType.Data] = new Packer(BlobType.Data, dataBuffers, uploads.Writer),
+            [BlobType.Tree] = new Packer(BlobType.Tree, treeBuffers, uploads.Writer),
         };
         var uploader = Task.Run(async () =>
         {
@@ -190,6 +192,7 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
             {
                 var id = await repository.SavePackAsync(pack.Bytes.AsMemory(0, pack.Length), pack.Type, cancellationToken);
                 result.Add(new IndexPack(id, pack.Length, pack.Entries));
+                (pack.Type == BlobType.Data ? dataBuffers : treeBuffers).Return(pack.Bytes);
             }
         }, cancellationToken);
 

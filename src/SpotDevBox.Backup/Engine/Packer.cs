@@ -8,24 +8,46 @@ namespace SpotDevBox.Backup.Engine;
 internal sealed record PendingPack(byte[] Bytes, int Length, BlobType Type, IReadOnlyList<PackEntry> Entries);
 
 /// <summary>
-/// Pack buffers of one fixed size, reused: a backup's memory is a fixed number of these, and no large
-/// buffer becomes garbage for every pack (large-object-heap churn is what made memory grow before).
+/// Pack buffers of one fixed size, reused, and at most <c>limit</c> of them out at once: a backup's
+/// memory is that many buffers whatever the speed of the uploads, and no large buffer becomes garbage
+/// for every pack. <see cref="RentAsync"/> waits while all are out (an upload returns one).
 /// </summary>
-internal sealed class PackBufferPool(int size, int keep)
+internal sealed class PackBufferPool(int size, int limit) : IDisposable
 {
     private readonly ConcurrentBag<byte[]> _free = [];
+    private readonly SemaphoreSlim _slots = new(Math.Max(1, limit));
 
     public int Size => size;
 
+    public async ValueTask<byte[]> RentAsync(CancellationToken cancellationToken)
+    {
+        await _slots.WaitAsync(cancellationToken);
+        return _free.TryTake(out var buffer) ? buffer : new byte[size];
+    }
+
+    /// <summary>For callers that hold at most one buffer each and need no limit.</summary>
     public byte[] Rent() => _free.TryTake(out var buffer) ? buffer : new byte[size];
 
-    public void Return(byte[] buffer)
+    /// <summary>
+    /// Takes a buffer back. A buffer of another size (a one-off pack for an oversized blob) was never
+    /// counted and is left to the GC.
+    /// </summary>
+    public void Return(byte[] buffer, bool rented = true)
     {
-        if (buffer.Length == size && _free.Count < keep)
+        ArgumentNullException.ThrowIfNull(buffer);
+        if (buffer.Length != size)
         {
-            _free.Add(buffer);
+            return;
+        }
+
+        _free.Add(buffer);
+        if (rented)
+        {
+            _slots.Release();
         }
     }
+
+    public void Dispose() => _slots.Dispose();
 }
 
 /// <summary>
@@ -43,28 +65,55 @@ internal sealed class Packer(BlobType type, PackBufferPool pool, ChannelWriter<P
 
     public async ValueTask AddAsync(BlobId id, ReadOnlyMemory<byte> stored, CompressionKind compression, int rawLength, CancellationToken cancellationToken)
     {
-        PendingPack? full = null;
-        lock (_gate)
+        while (true)
         {
-            if (_entries.Count > 0 && !Fits(stored.Length, _entries.Count + 1, pool.Size))
+            PendingPack? full = null;
+            var needBuffer = false;
+            lock (_gate)
             {
-                full = TakeLocked();
+                if (_entries.Count > 0 && !Fits(stored.Length, _entries.Count + 1, pool.Size))
+                {
+                    full = TakeLocked();
+                }
+                else if (_buffer is null && Fits(stored.Length, 1, pool.Size))
+                {
+                    needBuffer = true;
+                }
+                else
+                {
+                    // A blob too large for a pooled buffer (a huge directory's tree) gets a pack of its own.
+                    _buffer ??= new byte[HeaderSize(1) + stored.Length];
+                    stored.Span.CopyTo(_buffer.AsSpan(_length));
+                    _entries.Add(new PackEntry(id, type, compression, _length, stored.Length, rawLength));
+                    _length += stored.Length;
+                    return;
+                }
             }
 
-            if (_buffer is null)
+            if (full is not null)
             {
-                // A blob too large for a pooled buffer (a huge directory's tree) gets a pack of its own.
-                _buffer = Fits(stored.Length, 1, pool.Size) ? pool.Rent() : new byte[HeaderSize(1) + stored.Length];
+                await uploads.WriteAsync(full, cancellationToken);
+                continue;
             }
 
-            stored.Span.CopyTo(_buffer.AsSpan(_length));
-            _entries.Add(new PackEntry(id, type, compression, _length, stored.Length, rawLength));
-            _length += stored.Length;
-        }
+            if (needBuffer)
+            {
+                // Wait for a free buffer outside the lock; another reader may have installed one meanwhile.
+                var buffer = await pool.RentAsync(cancellationToken);
+                lock (_gate)
+                {
+                    if (_buffer is null)
+                    {
+                        _buffer = buffer;
+                        buffer = null;
+                    }
+                }
 
-        if (full is not null)
-        {
-            await uploads.WriteAsync(full, cancellationToken);
+                if (buffer is not null)
+                {
+                    pool.Return(buffer);
+                }
+            }
         }
     }
 

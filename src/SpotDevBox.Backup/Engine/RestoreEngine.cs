@@ -479,7 +479,7 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
             open[file] = new OpenFile(file, count, finish);
         }
 
-        var chunkBuffers = new PackBufferPool(repository.Config.ChunkMax, repository.Options.TransferConcurrency);
+        using var chunkBuffers = new PackBufferPool(repository.Config.ChunkMax, repository.Options.TransferConcurrency);
         await Parallel.ForEachAsync(byPack, new ParallelOptions { MaxDegreeOfParallelism = repository.Options.TransferConcurrency, CancellationToken = cancellationToken }, async (pack, ct) =>
         {
             var start = pack.Value.Values.Min(b => b.Entry.Offset);
@@ -541,7 +541,7 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
                 {
                     if (pooled)
                     {
-                        chunkBuffers.Return(buffer);
+                        chunkBuffers.Return(buffer, rented: false);
                     }
                 }
             }

@@ -45,6 +45,35 @@ public sealed class MaintenanceTests : IDisposable
     }
 
     [Fact]
+    public async Task Prune_ManyHalfEmptyPacks_RepacksAllWithItsFewBuffers()
+    {
+        var source = _temp.Sub("src");
+        Directory.CreateDirectory(source);
+        for (var i = 0; i < 14; i++)
+        {
+            await File.WriteAllBytesAsync(Path.Combine(source, $"f{i:00}.bin"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(1536 * 1024));
+        }
+
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+        await harness.BackupAsync(source);
+        for (var i = 0; i < 14; i += 2)
+        {
+            File.Delete(Path.Combine(source, $"f{i:00}.bin"));
+        }
+
+        await harness.BackupAsync(source);
+        await (await harness.MaintenanceAsync()).ForgetAsync(new RetentionPolicy(1, 0, 0), dryRun: false, CancellationToken.None);
+
+        // More packs to rewrite than prune keeps buffers for: it must recycle them, not wait forever.
+        var prune = await (await harness.MaintenanceAsync()).PruneAsync(dryRun: false, CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.True(prune.PacksRepacked > 3, $"repacked {prune.PacksRepacked}");
+        Assert.True((await harness.CheckAsync(readData: true)).Ok);
+        await harness.RestoreAsync(_temp.Sub("out"));
+        Assert.Empty(TreeComparer.Compare(source, _temp.Sub("out/src")));
+    }
+
+    [Fact]
     public async Task Prune_DryRun_ChangesNothing()
     {
         var source = _temp.Sub("src");
