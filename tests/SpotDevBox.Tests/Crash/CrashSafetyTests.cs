@@ -29,8 +29,8 @@ public sealed class CrashSafetyTests : IDisposable
     private const int LargeFileSize = 12 * 1024 * 1024;
     private const int SmallFiles = 300;
 
-    /// <summary>Moments spread over the part of a run that writes to the repository (one more falls before it).</summary>
-    private const int KillMoments = 20;
+    /// <summary>Moments spread over the part of a run from its first write on; one more falls before it.</summary>
+    private const int MomentsAfterTheLock = 19;
     private const int RequiredKills = 20;
 
     private readonly S3PeerFixture _peer;
@@ -46,8 +46,8 @@ public sealed class CrashSafetyTests : IDisposable
     {
         _peer = peer;
         _output = output;
-        // Packs of 1 MiB instead of 8: a run here uploads about ten of them, one every few hundred
-        // milliseconds, so that kills land between uploads as they would in a backup of gigabytes.
+        // Packs of 1 MiB instead of 8: a run here then stores several packs instead of one or two, so
+        // that kills can land between uploads, as they would in a backup of gigabytes.
         _cli = new SpotDevBoxProcess(_temp.Sub("state"), peer).Set("SPOTDEVBOX_Backup__PackSizeMiB", "1");
     }
 
@@ -59,36 +59,40 @@ public sealed class CrashSafetyTests : IDisposable
         await FirstSnapshotAsync();
         Modify(variant: 1);
         var (measured, firstWrite) = await MeasuredBackupAsync();
-        var duration = measured.Elapsed;
+        var window = measured.Elapsed - firstWrite;
         var fullUpload = UploadedBytes(measured);
-        Log($"full run of the modified tree: {duration.TotalSeconds:0.00} s, the first write (its lock) after {firstWrite.TotalSeconds:0.00} s, {fullUpload} bytes uploaded");
+        Log($"full run of the modified tree: {measured.Elapsed.TotalSeconds:0.00} s, its lock (the first write) seen after {firstWrite.TotalSeconds:0.00} s, {fullUpload} bytes uploaded");
 
-        // Until its first write a run has only read, and a kill there cannot leave anything behind; yet
-        // starting the process takes most of a run this short. So one moment falls in that start, and
-        // the others are spread evenly from the first write to the end of the run.
-        var w = firstWrite / duration;
-        List<double> moments = [w / 2, .. Enumerable.Range(0, KillMoments).Select(k => w + ((k + 0.5) / KillMoments * (1 - w)))];
+        // Until its first write, the lock, a run has only read: a kill there cannot leave anything
+        // behind, yet starting the process takes most of a run this short, and how long varies with the
+        // machine's load far more than the rest. So one moment falls in that start, and the others are
+        // spread evenly over the rest of the run, counted from when its lock appears in the store.
+        List<(double Fraction, bool AfterLock)> moments =
+            [(0.5, false), .. Enumerable.Range(0, MomentsAfterTheLock).Select(k => ((k + 0.5) / MomentsAfterTheLock, true))];
 
         // Every killed run gets new content in the same files (variant 2, 3, ...), so it has the work of
         // the measured run to do and each moment lands at its fraction of a run.
-        var kills = new List<double>();
+        var kills = new List<(double, bool)>();
         var afterFirstPack = 0;
         var afterSnapshot = 0;
         var finishedFirst = 0;
         var variant = 2;
         for (var k = 0; k < moments.Count; k++)
         {
-            var fraction = moments[k];
+            var (fraction, afterLock) = moments[k];
+            var name = afterLock ? $"{fraction:0.000} of the run after its lock" : $"{fraction:0.000} of the start before the lock";
             Modify(variant++);
             var packsBefore = await CountPacksAsync();
-            var (killed, result) = await RunAndKillAtAsync(duration * fraction);
+            var (killed, result, lockSeen) = afterLock
+                ? await RunAndKillAsync(window * fraction, afterLock: true)
+                : await RunAndKillAsync(firstWrite * fraction, afterLock: false);
             if (!killed)
             {
                 // Faster than the measured run (a quieter machine): it is a snapshot now, one more every
                 // later kill must leave intact. Take its time as the run's and try the moment again.
                 await AcceptAsync(result);
-                Log($"moment {fraction:0.000}: the run finished first, after {result.Elapsed.TotalSeconds:0.00} s");
-                duration = result.Elapsed;
+                Log($"moment {name}: the run finished first, after {result.Elapsed.TotalSeconds:0.00} s");
+                window = lockSeen is { } seen ? result.Elapsed - seen : window;
                 k--;
                 Assert.True(++finishedFirst <= 8, "runs keep finishing before their moment to be killed");
                 continue;
@@ -96,7 +100,7 @@ public sealed class CrashSafetyTests : IDisposable
 
             var packsAfter = await CountPacksAsync();
             afterFirstPack += packsAfter > packsBefore ? 1 : 0;
-            kills.Add(fraction);
+            kills.Add(moments[k]);
             if (await NewSnapshotIdAsync() is { } saved)
             {
                 // Killed while shutting down, after the manifest was written: a whole snapshot, which
@@ -112,16 +116,23 @@ public sealed class CrashSafetyTests : IDisposable
             }
 
             var verified = await CheckAndRestoreEarlierSnapshotsAsync();
-            Log($"moment {fraction:0.000}: SIGKILL after {result.Elapsed.TotalSeconds:0.00} s with {packsAfter - packsBefore} new packs in the store; check and restores {verified.TotalSeconds:0.0} s");
+            Log($"moment {name}: SIGKILL after {result.Elapsed.TotalSeconds:0.00} s with {packsAfter - packsBefore} new packs in the store; check and restores {verified.TotalSeconds:0.0} s");
         }
 
         Log($"{kills.Count} kills: {kills.Count - afterFirstPack} before the run's first pack upload, {afterFirstPack} after it ({afterSnapshot} of them after the snapshot was written); {finishedFirst} runs finished first");
         Assert.True(kills.Count >= RequiredKills);
         Assert.Equal(kills.Count, kills.Distinct().Count());
 
-        // One more kill, certain to land among the uploads, then the backup that has to pick them up.
-        Modify(variant);
-        var (packs, packBytes) = await RunAndKillAmongTheUploadsAsync();
+        // One more kill, among the uploads, then the backup that has to pick them up.
+        (int Packs, long Bytes)? left = null;
+        for (var attempt = 1; left is null; attempt++)
+        {
+            Assert.True(attempt <= 3, "three runs finished before one of their packs was seen");
+            Modify(variant++);
+            left = await RunAndKillAmongTheUploadsAsync();
+        }
+
+        var (packs, packBytes) = left.Value;
         await CheckAndRestoreEarlierSnapshotsAsync();
         var resumed = await BackupAsync();
 
@@ -129,13 +140,8 @@ public sealed class CrashSafetyTests : IDisposable
         Assert.True(UploadedBytes(resumed) < fullUpload, $"the resumed backup uploaded {UploadedBytes(resumed)} bytes, a full one {fullUpload}");
         // What the killed run had stored is not sent again; 5% of a full run covers packs cut differently.
         Assert.True(UploadedBytes(resumed) + packBytes < fullUpload + (fullUpload / 20), $"the resumed backup uploaded {UploadedBytes(resumed)} bytes though {packBytes} were stored already");
-        await CheckAsync();
-        foreach (var snapshot in _snapshots)
-        {
-            await RestoreInProcessAndCompareAsync(snapshot);
-        }
-
-        Log("done");
+        await Task.WhenAll([CheckAsync(), .. _snapshots.Select(RestoreInProcessAndCompareAsync)]);
+        Log($"all {_snapshots.Count} snapshots restored");
     }
 
     [Fact]
@@ -178,8 +184,7 @@ public sealed class CrashSafetyTests : IDisposable
         // Every data and tree blob of this tree is in a pack the index lists: nothing is new.
         Assert.Equal(0, UploadedBytes(next));
         Assert.Equal(packsAfter, await CountPacksAsync());
-        await CheckAsync();
-        await RestoreWithCliAndCompareAsync(_snapshots[^1]);
+        await Task.WhenAll(CheckAsync(), RestoreWithCliAndCompareAsync(_snapshots[^1]));
     }
 
     public void Dispose() => _temp.Dispose();
@@ -204,21 +209,29 @@ public sealed class CrashSafetyTests : IDisposable
     /// <summary>As <see cref="BackupAsync"/>, and when its first write, the lock, was seen in the store.</summary>
     private async Task<(CliResult Result, TimeSpan FirstWrite)> MeasuredBackupAsync()
     {
-        var locksBefore = (await ListAsync("locks/")).Count;
+        var locks = await KeysAsync("locks/");
         using var run = _cli.Start("backup", "--repo", _repo, "--endpoint-url", _peer.Endpoint, "--json", Source);
-        TimeSpan? firstWrite = null;
-        while (firstWrite is null && !run.HasExited)
-        {
-            if ((await ListAsync("locks/")).Count > locksBefore)
-            {
-                firstWrite = run.Elapsed;
-            }
-        }
-
+        var firstWrite = await FirstNewObjectAsync(run, "locks/", locks);
         var result = await run.WaitAsync(SpotDevBoxProcess.DefaultTimeout);
         await AcceptAsync(result);
         Assert.True(firstWrite is not null, "the backup's lock was never seen in the store");
         return (result, firstWrite.Value);
+    }
+
+    /// <summary>When a new object under <paramref name="folder"/> was first seen, or null if the run exited first.</summary>
+    private async Task<TimeSpan?> FirstNewObjectAsync(RunningCli run, string folder, HashSet<string> before)
+    {
+        while (!run.HasExited)
+        {
+            if ((await KeysAsync(folder)).Any(k => !before.Contains(k)))
+            {
+                return run.Elapsed;
+            }
+
+            await Task.Delay(5);
+        }
+
+        return null;
     }
 
     private async Task AcceptAsync(CliResult backup)
@@ -249,43 +262,47 @@ public sealed class CrashSafetyTests : IDisposable
         return added.SingleOrDefault();
     }
 
-    /// <summary>Starts a backup and SIGKILLs it <paramref name="moment"/> after the start, unless it exits first.</summary>
-    private async Task<(bool Killed, CliResult Result)> RunAndKillAtAsync(TimeSpan moment)
+    /// <summary>
+    /// Starts a backup and SIGKILLs it <paramref name="moment"/> after its start or, with
+    /// <paramref name="afterLock"/>, after its lock appeared in the store, unless it exits first.
+    /// </summary>
+    private async Task<(bool Killed, CliResult Result, TimeSpan? LockSeen)> RunAndKillAsync(TimeSpan moment, bool afterLock)
     {
+        var locks = await KeysAsync("locks/");
         using var run = _cli.Start("backup", "--repo", _repo, "--endpoint-url", _peer.Endpoint, "--json", Source);
-        var exited = await run.TryWaitForExitAsync(moment - run.Elapsed);
-        if (!exited)
+        var origin = afterLock ? await FirstNewObjectAsync(run, "locks/", locks) : TimeSpan.Zero;
+        if (origin is not null && !await run.TryWaitForExitAsync(origin.Value + moment - run.Elapsed))
+        {
+            run.Kill();
+        }
+
+        // Exit 0 means it finished on its own, perhaps in the instant before the kill.
+        var result = await run.WaitAsync(SpotDevBoxProcess.DefaultTimeout);
+        return (result.ExitCode == CliResult.KilledBySigkill, result, afterLock ? origin : null);
+    }
+
+    /// <summary>
+    /// Starts a backup and SIGKILLs it as soon as one of its packs is seen in the store; the packs it
+    /// left, or null if it finished before one was seen (then its snapshot is one of the earlier ones).
+    /// </summary>
+    private async Task<(int Packs, long Bytes)?> RunAndKillAmongTheUploadsAsync()
+    {
+        var before = await KeysAsync("data/");
+        using var run = _cli.Start("backup", "--repo", _repo, "--endpoint-url", _peer.Endpoint, "--json", Source);
+        if (await FirstNewObjectAsync(run, "data/", before) is not null)
         {
             run.Kill();
         }
 
         var result = await run.WaitAsync(SpotDevBoxProcess.DefaultTimeout);
-        if (result.ExitCode == CliResult.KilledBySigkill)
+        if (result.ExitCode != CliResult.KilledBySigkill)
         {
-            return (true, result);
+            await AcceptAsync(result);
+            return null;
         }
 
-        // Exited on its own, perhaps in the instant before the kill.
-        return (false, result);
-    }
-
-    /// <summary>Starts a backup and SIGKILLs it once three of its packs are in the store.</summary>
-    private async Task<(int Packs, long Bytes)> RunAndKillAmongTheUploadsAsync()
-    {
-        var before = await ListAsync("data/");
-        using var run = _cli.Start("backup", "--repo", _repo, "--endpoint-url", _peer.Endpoint, "--json", Source);
-        while ((await ListAsync("data/")).Count < before.Count + 3)
-        {
-            Assert.False(run.HasExited, "the backup finished before three of its packs were seen:\n" + run.Stderr);
-            await Task.Delay(10);
-        }
-
-        run.Kill();
-        var result = await run.WaitAsync(SpotDevBoxProcess.DefaultTimeout);
-        Assert.Equal(CliResult.KilledBySigkill, result.ExitCode);
         Assert.Null(await NewSnapshotIdAsync());
-        var known = before.Select(o => o.Key).ToHashSet(StringComparer.Ordinal);
-        var added = (await ListAsync("data/")).Where(o => !known.Contains(o.Key)).ToList();
+        var added = (await ListAsync("data/")).Where(o => !before.Contains(o.Key)).ToList();
         return (added.Count, added.Sum(o => o.Size ?? 0));
     }
 
@@ -376,6 +393,8 @@ public sealed class CrashSafetyTests : IDisposable
     private static long UploadedBytes(CliResult backup) => backup.Json().GetProperty("summary").GetProperty("bytes_uploaded").GetInt64();
 
     private async Task<int> CountPacksAsync() => (await ListAsync("data/")).Count;
+
+    private async Task<HashSet<string>> KeysAsync(string folder) => (await ListAsync(folder)).Select(o => o.Key).ToHashSet(StringComparer.Ordinal);
 
     private async Task<long> PackBytesAsync() => (await ListAsync("data/")).Sum(o => o.Size ?? 0);
 
