@@ -19,7 +19,8 @@ public sealed partial class BackupRepository
     public const int ChunkAverage = 1024 * 1024;
     public const int ChunkMax = 4 * 1024 * 1024;
 
-    private readonly ConcurrentDictionary<BlobId, Task<byte[]>> _treePacks = new();
+    // Lazy: GetOrAdd may run its factory more than once under a race, and a tree pack is fetched whole.
+    private readonly ConcurrentDictionary<BlobId, Lazy<Task<byte[]>>> _treePacks = new();
     private readonly ILogger _logger;
 
     private BackupRepository(IObjectStore store, RepositoryConfig config, BackupEngineOptions options, TimeProvider time, ILogger logger)
@@ -290,7 +291,7 @@ public sealed partial class BackupRepository
         if (type == BlobType.Tree)
         {
             var copy = pack.ToArray();
-            _treePacks.TryAdd(id, Task.FromResult(copy));
+            _treePacks.TryAdd(id, new Lazy<Task<byte[]>>(Task.FromResult(copy)));
             TryWriteCache(Pack.Key(id), copy);
         }
 
@@ -321,7 +322,7 @@ public sealed partial class BackupRepository
         var entry = location.Entry;
         if (entry.Type == BlobType.Tree)
         {
-            var pack = await _treePacks.GetOrAdd(location.Pack, p => LoadTreePackAsync(p, cancellationToken));
+            var pack = await _treePacks.GetOrAdd(location.Pack, p => new Lazy<Task<byte[]>>(() => LoadTreePackAsync(p, cancellationToken))).Value;
             return Pack.ExtractBlob(pack.AsSpan((int)entry.Offset, entry.StoredLength), entry);
         }
 
