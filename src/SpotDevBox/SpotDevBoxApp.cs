@@ -83,6 +83,12 @@ internal static class SpotDevBoxApp
             CommandParseException or CommandRuntimeException => (ExitCodes.InvalidInput, e.Message),
             OptionsValidationException v => (ExitCodes.InvalidInput, "invalid configuration: " + string.Join("; ", v.Failures)),
             InvalidOperationException { InnerException: OptionsValidationException v } => (ExitCodes.InvalidInput, "invalid configuration: " + string.Join("; ", v.Failures)),
+            AggregateException { InnerExceptions: [OptionsValidationException v] } => (ExitCodes.InvalidInput, "invalid configuration: " + string.Join("; ", v.Failures)),
+            AggregateException a when a.InnerExceptions.All(i => i is OptionsValidationException) =>
+                (ExitCodes.InvalidInput, "invalid configuration: " + string.Join("; ", a.InnerExceptions.OfType<OptionsValidationException>().SelectMany(v => v.Failures))),
+            // The binder names a setting that no option has (a typo, or a setting of an older version).
+            InvalidOperationException i when i.Message.Contains("ErrorOnUnknownConfiguration", StringComparison.Ordinal) =>
+                (ExitCodes.InvalidInput, "invalid configuration: " + i.Message),
             ArgumentException or FormatException => (ExitCodes.InvalidInput, e.Message),
             StorageException { Failure: StorageFailure.ContainerMissing } => (ExitCodes.InvalidInput, e.Message),
             StorageException => (ExitCodes.Failure, e.Message),

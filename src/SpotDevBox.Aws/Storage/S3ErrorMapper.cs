@@ -39,7 +39,7 @@ internal static class S3ErrorMapper
             _ when FindNetworkFailure(exception) is { } network =>
                 new StorageException(StorageFailure.Unreachable, $"cannot reach S3 endpoint {context.Endpoint}: {network.Message}", exception),
             AmazonClientException client when client.Message.Contains("credentials", StringComparison.OrdinalIgnoreCase) =>
-                new StorageException(StorageFailure.AccessDenied, $"no usable AWS credentials for {context.Location}: {FirstLine(client.Message)}", exception),
+                new StorageException(StorageFailure.AccessDenied, $"no usable AWS credentials for {context.Location}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run where an instance role applies", exception),
             _ => new StorageException(StorageFailure.Other, $"S3 call on {Subject(context)} failed: {exception.Message}", exception),
         };
     }
@@ -96,9 +96,4 @@ internal static class S3ErrorMapper
     private static string Subject(S3CallContext context) =>
         context.Key is null ? $"bucket '{context.Bucket}'" : $"object '{context.Key}' in bucket '{context.Bucket}'";
 
-    private static string FirstLine(string text)
-    {
-        var newline = text.IndexOf('\n', StringComparison.Ordinal);
-        return newline < 0 ? text : text[..newline].TrimEnd();
-    }
 }

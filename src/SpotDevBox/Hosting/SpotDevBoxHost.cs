@@ -63,9 +63,9 @@ internal static class SpotDevBoxHost
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IFileSystemMetadata, UnixFileSystem>();
-        services.AddOptions<BackupEngineOptions>().BindConfiguration(BackupEngineOptions.SectionName).ValidateOnStart();
+        services.AddOptions<BackupEngineOptions>().BindConfiguration(BackupEngineOptions.SectionName, o => o.ErrorOnUnknownConfiguration = true).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IValidateOptions<BackupEngineOptions>, BackupEngineOptionsValidator>());
-        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateOnStart();
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName, o => o.ErrorOnUnknownConfiguration = true).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IValidateOptions<StorageOptions>, StorageOptionsValidator>());
         services.TryAddSingleton<RepositoryOpener>();
         _ = configuration;

@@ -14,7 +14,14 @@ internal sealed class TypeRegistrar(HostApplicationBuilder builder) : ITypeRegis
 
     public ITypeResolver Build()
     {
-        Host ??= builder.Build();
+        if (Host is null)
+        {
+            Host = builder.Build();
+            // Invalid configuration stops every verb before it does anything (ValidateOnStart's checks,
+            // run here because a CLI verb does not start the host's background services).
+            Host.Services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
+        }
+
         return new Resolver(Host.Services);
     }
 
