@@ -95,6 +95,19 @@ public sealed class ExitCodeTests : IDisposable
     }
 
     [Fact]
+    public async Task Backup_UnknownSettingFromEnvironment_ExitsTwoNamingTheSettingAndCreatesNothing()
+    {
+        var source = SmallTree("src");
+
+        var result = await _cli.RunAsync(
+            ["backup", "--repo", _temp.Sub("repo"), "--init", source],
+            new Dictionary<string, string?> { ["SPOTDEVBOX_Backup__UploadConcurency"] = "3" });
+
+        AssertOneLineError(result, 2, "invalid configuration", "UploadConcurency");
+        Assert.False(Directory.Exists(_temp.Sub("repo")));
+    }
+
+    [Fact]
     public async Task Backup_EndpointOnAClosedLocalPort_ExitsOneNamingTheEndpointWithinTwentySeconds()
     {
         var source = SmallTree("src");
