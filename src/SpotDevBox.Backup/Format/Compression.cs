@@ -29,26 +29,11 @@ internal static class Compression
         return t_compressor;
     }
 
-    // Keep the compressed form only when it saves at least 1/32 of the size: below that the
-    // decompression cost on restore buys nothing worth having.
     public static (byte[] Stored, CompressionKind Kind) Compress(ReadOnlySpan<byte> raw, int level)
     {
-        if (raw.Length < 64)
-        {
-            return (raw.ToArray(), CompressionKind.None);
-        }
-
-        var compressor = CompressorFor(level);
-        var bound = Compressor.GetCompressBound(raw.Length);
-        var buffer = new byte[bound];
-        var written = compressor.Wrap(raw, buffer);
-        if (written > raw.Length - (raw.Length >> 5))
-        {
-            return (raw.ToArray(), CompressionKind.None);
-        }
-
-        Array.Resize(ref buffer, written);
-        return (buffer, CompressionKind.Zstd);
+        var buffer = new byte[Bound(raw.Length)];
+        var written = CompressInto(raw, buffer, level);
+        return written == 0 ? (raw.ToArray(), CompressionKind.None) : (buffer[..written], CompressionKind.Zstd);
     }
 
     /// <summary>
@@ -62,6 +47,8 @@ internal static class Compression
             return 0;
         }
 
+        // Keep the compressed form only when it saves at least 1/32 of the size: below that the
+        // decompression cost on restore buys nothing worth having.
         var written = CompressorFor(level).Wrap(raw, destination);
         return written > raw.Length - (raw.Length >> 5) ? 0 : written;
     }
@@ -105,39 +92,8 @@ internal static class Compression
 
     public static byte[] Decompress(ReadOnlySpan<byte> stored, CompressionKind kind, int rawLength)
     {
-        switch (kind)
-        {
-            case CompressionKind.None:
-                if (stored.Length != rawLength)
-                {
-                    throw new InvalidDataException($"stored blob has {stored.Length} bytes, expected {rawLength}");
-                }
-
-                return stored.ToArray();
-            case CompressionKind.Zstd:
-                {
-                    var decompressor = t_decompressor ??= new Decompressor();
-                    var output = new byte[rawLength];
-                    int written;
-                    try
-                    {
-                        written = decompressor.Unwrap(stored, output);
-                    }
-                    catch (ZstdException e)
-                    {
-                        throw new InvalidDataException("compressed blob is corrupt: " + e.Message, e);
-                    }
-
-                    if (written != rawLength)
-                    {
-                        throw new InvalidDataException($"blob decompressed to {written} bytes, expected {rawLength}");
-                    }
-
-                    return output;
-                }
-
-            default:
-                throw new InvalidDataException($"unknown compression kind {(byte)kind}");
-        }
+        var output = new byte[rawLength];
+        DecompressInto(stored, kind, output);
+        return output;
     }
 }
