@@ -51,6 +51,16 @@ internal sealed class FileIdentityCache
             ? f.Content
             : null;
 
+    /// <summary>Forgets what an earlier restore wrote under <paramref name="root"/>: the record of one target is replaced, never piled up.</summary>
+    public void ForgetUnder(string root)
+    {
+        var prefix = Path.TrimEndingDirectorySeparator(root) + "/";
+        foreach (var path in _files.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToList())
+        {
+            _files.Remove(path);
+        }
+    }
+
     public void Record(string path, FileStatus st, IReadOnlyList<BlobId> content) =>
         _files[path] = new RestoredFile(st.Inode, st.CtimeNs, st.MtimeNs, st.Size, content);
 

@@ -216,7 +216,7 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
             ApplyMetadata(dir, isRoot, warnings);
         }
 
-        RecordIdentities(toWrite.Concat(unchanged).Concat(hardLinks.Where(h => !failedFiles.ContainsKey(h.Primary.FullPath)).Select(h => h.Link))
+        RecordIdentities(target, request.Includes.Count > 0, toWrite.Concat(unchanged).Concat(hardLinks.Where(h => !failedFiles.ContainsKey(h.Primary.FullPath)).Select(h => h.Link))
             .Where(f => !failedFiles.ContainsKey(f.FullPath)));
 
         var result = new RestoreResult(
@@ -638,9 +638,14 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         }
     }
 
-    private void RecordIdentities(IEnumerable<Item> files)
+    private void RecordIdentities(string target, bool partial, IEnumerable<Item> files)
     {
         var cache = FileIdentityCache.Load(repository.CacheDirectory);
+        if (!partial)
+        {
+            cache.ForgetUnder(target);
+        }
+
         foreach (var file in files)
         {
             var st = TryLstat(file.FullPath);

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using SpotDevBox.Backup.Engine;
 using TestSupport;
 
 namespace SpotDevBox.Backup.Tests.Engine;
@@ -84,6 +85,31 @@ public sealed class IncrementalTests : IDisposable
         Assert.InRange(progress.BytesUploaded, 0, 256 * 1024);
         Assert.Empty(TreeComparer.Compare(_temp.Sub("box1/old-home/work"), original));
         Assert.NotEqual(first.SnapshotId, second.SnapshotId);
+    }
+
+    [Fact]
+    public async Task Restore_SameTargetTwiceAfterFilesWereRemoved_RecordHoldsOnlyTheLatestRestore()
+    {
+        var source = _temp.Sub("src");
+        new TreeGenerator(13) { Files = 60, LargeFiles = 0 }.Generate(source);
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+        await harness.BackupAsync(source);
+        var target = _temp.Sub("target");
+        await harness.RestoreAsync(target);
+        var repository = await harness.OpenAsync();
+        var first = FileIdentityCache.Load(repository.CacheDirectory).Count;
+
+        foreach (var f in Directory.GetFiles(source, "*.md", SearchOption.AllDirectories))
+        {
+            File.Delete(f);
+        }
+
+        await harness.BackupAsync(source);
+        await harness.RestoreAsync(target, overwrite: true, delete: true);
+
+        var expected = Directory.GetFiles(target, "*", SearchOption.AllDirectories).Count(f => new FileInfo(f).LinkTarget is null);
+        Assert.True(expected < first, "the second snapshot has fewer files");
+        Assert.Equal(expected, FileIdentityCache.Load(repository.CacheDirectory).Count);
     }
 
     [Fact]
