@@ -46,12 +46,7 @@ internal static class Pack
         var at = HeaderPrefixSize;
         foreach (var e in entries)
         {
-            span[at] = (byte)e.Type;
-            span[at + 1] = (byte)e.Compression;
-            e.Id.WriteTo(span[(at + 2)..]);
-            BinaryPrimitives.WriteInt64LittleEndian(span[(at + 2 + BlobId.Size)..], e.Offset);
-            BinaryPrimitives.WriteInt32LittleEndian(span[(at + 10 + BlobId.Size)..], e.StoredLength);
-            BinaryPrimitives.WriteInt32LittleEndian(span[(at + 14 + BlobId.Size)..], e.RawLength);
+            WriteEntry(span[at..], e);
             at += EntrySize;
         }
 
@@ -95,22 +90,39 @@ internal static class Pack
         var at = HeaderPrefixSize;
         for (var i = 0; i < count; i++)
         {
-            var type = header[at];
-            var compression = header[at + 1];
-            var id = BlobId.FromBytes(header.Slice(at + 2, BlobId.Size));
-            var offset = BinaryPrimitives.ReadInt64LittleEndian(header[(at + 2 + BlobId.Size)..]);
-            var stored = BinaryPrimitives.ReadInt32LittleEndian(header[(at + 10 + BlobId.Size)..]);
-            var raw = BinaryPrimitives.ReadInt32LittleEndian(header[(at + 14 + BlobId.Size)..]);
-            if (type > 1 || compression > 1 || offset < 0 || stored < 0 || raw < 0 || offset > dataEnd - stored)
-            {
-                throw new InvalidDataException($"pack header entry {i} is out of bounds or of an unknown kind");
-            }
-
-            entries.Add(new PackEntry(id, (BlobType)type, (CompressionKind)compression, offset, stored, raw));
+            entries.Add(ReadEntry(header[at..], dataEnd, i));
             at += EntrySize;
         }
 
         return entries;
+    }
+
+    /// <summary>One entry as stored in a pack header and in an index file: <see cref="EntrySize"/> bytes.</summary>
+    public static void WriteEntry(Span<byte> span, PackEntry e)
+    {
+        span[0] = (byte)e.Type;
+        span[1] = (byte)e.Compression;
+        e.Id.WriteTo(span[2..]);
+        BinaryPrimitives.WriteInt64LittleEndian(span[(2 + BlobId.Size)..], e.Offset);
+        BinaryPrimitives.WriteInt32LittleEndian(span[(10 + BlobId.Size)..], e.StoredLength);
+        BinaryPrimitives.WriteInt32LittleEndian(span[(14 + BlobId.Size)..], e.RawLength);
+    }
+
+    /// <summary>Reads one entry and checks it lies inside a blob area of <paramref name="dataEnd"/> bytes.</summary>
+    public static PackEntry ReadEntry(ReadOnlySpan<byte> span, long dataEnd, int index)
+    {
+        var type = span[0];
+        var compression = span[1];
+        var id = BlobId.FromBytes(span.Slice(2, BlobId.Size));
+        var offset = BinaryPrimitives.ReadInt64LittleEndian(span[(2 + BlobId.Size)..]);
+        var stored = BinaryPrimitives.ReadInt32LittleEndian(span[(10 + BlobId.Size)..]);
+        var raw = BinaryPrimitives.ReadInt32LittleEndian(span[(14 + BlobId.Size)..]);
+        if (type > 1 || compression > 1 || offset < 0 || stored < 0 || raw < 0 || offset > dataEnd - stored)
+        {
+            throw new InvalidDataException($"pack header entry {index} is out of bounds or of an unknown kind");
+        }
+
+        return new PackEntry(id, (BlobType)type, (CompressionKind)compression, offset, stored, raw);
     }
 
     /// <summary>Reads the header of a whole pack held in memory.</summary>

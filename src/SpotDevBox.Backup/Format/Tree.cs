@@ -119,7 +119,7 @@ public sealed record SnapshotSummary
     public double DurationSeconds { get; init; }
 }
 
-/// <summary>An index file, stored at index/&lt;sha256 of its bytes&gt; as zstd-compressed JSON.</summary>
+/// <summary>An index file's content, stored at index/&lt;sha256 of its bytes&gt; (zstd-compressed binary, see BackupRepository.EncodeIndex).</summary>
 public sealed record IndexFile(int Version, IReadOnlyList<IndexPack> Packs);
 
 public sealed record IndexPack(BlobId Id, long Size, IReadOnlyList<PackEntry> Blobs);
@@ -151,7 +151,6 @@ public sealed record LockRecord
     Converters = [typeof(BlobIdJsonConverter)])]
 [JsonSerializable(typeof(Tree))]
 [JsonSerializable(typeof(SnapshotManifest))]
-[JsonSerializable(typeof(IndexFile))]
 [JsonSerializable(typeof(RepositoryConfig))]
 [JsonSerializable(typeof(LockRecord))]
 internal sealed partial class FormatJson : JsonSerializerContext;

@@ -156,34 +156,100 @@ public sealed partial class BackupRepository
         return keys;
     }
 
+    /// <summary>"SDBI" little-endian: the first four bytes of a decompressed index file.</summary>
+    private const uint IndexMagic = 0x49424453;
+
+    /// <summary>
+    /// An index file is zstd-compressed binary: magic, version, pack count, then per pack its id, size,
+    /// entry count and entries in the pack-header layout (see docs/repository-format.md). Binary because
+    /// every command reads every index file: tens of thousands of entries parse in milliseconds.
+    /// </summary>
+    internal static byte[] EncodeIndex(IReadOnlyList<IndexPack> packs)
+    {
+        var size = 4 + 1 + 4 + packs.Sum(p => BlobId.Size + 8 + 4 + (p.Blobs.Count * Pack.EntrySize));
+        var raw = new byte[size];
+        var span = raw.AsSpan();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(span, IndexMagic);
+        span[4] = 1;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(span[5..], packs.Count);
+        var at = 9;
+        foreach (var pack in packs)
+        {
+            pack.Id.WriteTo(span[at..]);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(span[(at + BlobId.Size)..], pack.Size);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(span[(at + BlobId.Size + 8)..], pack.Blobs.Count);
+            at += BlobId.Size + 12;
+            foreach (var entry in pack.Blobs)
+            {
+                Pack.WriteEntry(span[at..], entry);
+                at += Pack.EntrySize;
+            }
+        }
+
+        using var compressor = new ZstdSharp.Compressor(3);
+        return compressor.Wrap(raw).ToArray();
+    }
+
     internal static IndexFile DecodeIndex(byte[] stored, string key)
     {
         try
         {
             using var decompressor = new ZstdSharp.Decompressor();
-            var json = decompressor.Unwrap(stored).ToArray();
-            var file = JsonSerializer.Deserialize(json, FormatJson.Default.IndexFile) ?? throw new InvalidDataException("empty");
-            if (file.Version != 1)
+            var raw = decompressor.Unwrap(stored).ToArray().AsSpan();
+            if (raw.Length < 9 || System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(raw) != IndexMagic)
             {
-                throw new InvalidDataException($"index version {file.Version} is not supported");
+                throw new InvalidDataException("not a SpotDevBox index file (bad magic)");
             }
 
-            foreach (var pack in file.Packs)
+            if (raw[4] != 1)
             {
-                foreach (var e in pack.Blobs)
+                throw new InvalidDataException($"index version {raw[4]} is not supported");
+            }
+
+            var count = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(raw[5..]);
+            var packs = new List<IndexPack>(Math.Clamp(count, 0, 1 << 20));
+            var at = 9;
+            for (var p = 0; p < count; p++)
+            {
+                if (at + BlobId.Size + 12 > raw.Length)
+                {
+                    throw new InvalidDataException("index file ends early");
+                }
+
+                var id = BlobId.FromBytes(raw.Slice(at, BlobId.Size));
+                var size = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(raw[(at + BlobId.Size)..]);
+                var blobs = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(raw[(at + BlobId.Size + 8)..]);
+                at += BlobId.Size + 12;
+                if (size < 0 || blobs < 0 || at + ((long)blobs * Pack.EntrySize) > raw.Length)
+                {
+                    throw new InvalidDataException($"pack {id.ShortHex} has an impossible size or entry count");
+                }
+
+                var entries = new List<PackEntry>(blobs);
+                for (var b = 0; b < blobs; b++)
                 {
                     // Never trust lengths that would make a reader allocate or seek beyond the pack.
-                    if (e.Offset < 0 || e.StoredLength < 0 || e.RawLength < 0 || e.RawLength > MaxBlobSize
-                        || e.Offset > pack.Size - e.StoredLength || (byte)e.Type > 1 || (byte)e.Compression > 1)
+                    var entry = Pack.ReadEntry(raw[at..], size, b);
+                    if (entry.RawLength > MaxBlobSize)
                     {
-                        throw new InvalidDataException($"entry for blob {e.Id.ShortHex} in pack {pack.Id.ShortHex} is out of bounds");
+                        throw new InvalidDataException($"entry for blob {entry.Id.ShortHex} in pack {id.ShortHex} claims {entry.RawLength} bytes");
                     }
+
+                    entries.Add(entry);
+                    at += Pack.EntrySize;
                 }
+
+                packs.Add(new IndexPack(id, size, entries));
             }
 
-            return file;
+            if (at != raw.Length)
+            {
+                throw new InvalidDataException("index file has trailing bytes");
+            }
+
+            return new IndexFile(1, packs);
         }
-        catch (Exception e) when (e is JsonException or InvalidDataException or ZstdSharp.ZstdException)
+        catch (Exception e) when (e is InvalidDataException or ZstdSharp.ZstdException or ArgumentException)
         {
             throw new RepositoryException($"index file '{key}' is not readable: {e.Message}", e);
         }
@@ -195,9 +261,7 @@ public sealed partial class BackupRepository
     /// <summary>Writes one index file listing <paramref name="packs"/>; returns its key.</summary>
     public async Task<string> SaveIndexAsync(IReadOnlyList<IndexPack> packs, CancellationToken cancellationToken)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(new IndexFile(1, packs), FormatJson.Default.IndexFile);
-        using var compressor = new ZstdSharp.Compressor(3);
-        var stored = compressor.Wrap(json).ToArray();
+        var stored = EncodeIndex(packs);
         var key = "index/" + BlobId.Compute(stored).ToHex();
         await Store.PutAsync(key, stored, cancellationToken);
         TryWriteCache(key, stored);
