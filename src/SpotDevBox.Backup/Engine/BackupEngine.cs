@@ -402,15 +402,15 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
                 parentChildren = parentTree?.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
             }
 
-            List<string> children;
+            List<(string Name, bool IsDir)> children;
             try
             {
                 // Names and d_type only: the one lstat per entry that follows is all the metadata we need.
-                children = [.. new System.IO.Enumeration.FileSystemEnumerable<string>(
+                children = [.. new System.IO.Enumeration.FileSystemEnumerable<(string Name, bool IsDir)>(
                         path,
-                        (ref System.IO.Enumeration.FileSystemEntry e) => e.FileName.ToString(),
+                        (ref System.IO.Enumeration.FileSystemEntry e) => (e.FileName.ToString(), e.IsDirectory),
                         new EnumerationOptions { IgnoreInaccessible = false, AttributesToSkip = 0, RecurseSubdirectories = false, ReturnSpecialDirectories = false })
-                    .Order(StringComparer.Ordinal)];
+                    .OrderBy(c => c.Name, StringComparer.Ordinal)];
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -418,13 +418,18 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
             }
 
             var tasks = new List<Task<Node?>>(children.Count);
-            foreach (var childName in children)
+            foreach (var (childName, looksLikeDirectory) in children)
             {
                 var childPath = Path.Join(path, childName);
                 var childRelative = relative.Length == 0 ? childName : relative + "/" + childName;
                 Node? parentChild = null;
                 parentChildren?.TryGetValue(childName, out parentChild);
-                tasks.Add(ProcessEntryAsync(childPath, childRelative, childName, parentChild));
+                // Unchanged files complete synchronously, so without a hop the whole walk would run on one
+                // thread; each subdirectory goes to a pool thread, so the lstat-and-compare work spreads over
+                // every core. (d_type is only a hint here; the lstat inside decides what the entry is.)
+                tasks.Add(looksLikeDirectory
+                    ? Task.Run(() => ProcessEntryAsync(childPath, childRelative, childName, parentChild), _ct)
+                    : ProcessEntryAsync(childPath, childRelative, childName, parentChild));
             }
 
             var nodes = (await Task.WhenAll(tasks)).OfType<Node>().ToList();
