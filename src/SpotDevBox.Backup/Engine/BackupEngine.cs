@@ -22,7 +22,8 @@ public sealed record BackupRequest
     public string? Parent { get; init; }
 }
 
-public sealed record BackupResult(string SnapshotId, SnapshotManifest Manifest, IReadOnlyList<string> Warnings);
+/// <param name="Unreadable">Entries that could not be read: kept at their parent-snapshot version, or left out.</param>
+public sealed record BackupResult(string SnapshotId, SnapshotManifest Manifest, IReadOnlyList<string> Warnings, int Unreadable);
 
 /// <summary>
 /// Walks the paths, reads only what changed since the parent snapshot, chunks, deduplicates,
@@ -114,7 +115,7 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
             };
             var id = await _repository.SaveSnapshotAsync(manifest, cancellationToken);
             LogSnapshotSaved(_logger, id[..8], summary.FilesNew, summary.FilesChanged, summary.FilesUnchanged, summary.BytesUploaded, summary.DurationSeconds);
-            return new BackupResult(id, manifest, [.. run.Warnings]);
+            return new BackupResult(id, manifest, [.. run.Warnings], run.Unreadable);
         }
         catch
         {
@@ -244,6 +245,7 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
         private readonly FileIdentityCache _identities;
         private readonly int _compressionLevel;
         private readonly FastCdcChunker _chunker;
+        private int _unreadable;
         private readonly PackBufferPool _scratch;
 
         public Run(BackupEngine engine, BackupRequest request, CancellationToken ct)
@@ -293,6 +295,7 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
         public ConcurrentBag<IndexPack> NewPacks { get; } = [];
         public ConcurrentBag<string> Warnings { get; } = [];
         public ConcurrentBag<string> ChangedDuringRead { get; } = [];
+        public int Unreadable => Volatile.Read(ref _unreadable);
 
         private BackupProgress Progress => _engine.Progress;
 
@@ -360,6 +363,7 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
         private Node? Keep(Node? parentNode, string path, string reason)
         {
             Progress.Skip();
+            Interlocked.Increment(ref _unreadable);
             if (parentNode is not null)
             {
                 Warn($"cannot read '{path}' ({reason}); keeping its version from the parent snapshot");

@@ -128,7 +128,7 @@ internal sealed class BackupCommand(RepositoryOpener opener, IServiceProvider se
             Console.Out.WriteLine($"  duration: {Terminal.Duration(TimeSpan.FromSeconds(s.DurationSeconds))}");
         }
 
-        return result.Warnings.Any(w => w.StartsWith("cannot read", StringComparison.Ordinal)) ? ExitCodes.Incomplete : ExitCodes.Ok;
+        return result.Unreadable > 0 ? ExitCodes.Incomplete : ExitCodes.Ok;
     }
 
     /// <summary>A cheap parallel walk that gives the progress bar a total, as the backup runs.</summary>

@@ -10,8 +10,8 @@ public sealed class BackupEdgeCaseTests : IDisposable
 {
     private readonly TempDir _temp = new();
 
-    /// <summary>The real file system, except that one file appears modified once it has been read.</summary>
-    private sealed class ChangesAfterRead(string path) : IFileSystemMetadata
+    /// <summary>The real file system, except that one file appears modified once it has been read, or cannot be read at all.</summary>
+    private sealed class ChangesAfterRead(string path, bool denied = false) : IFileSystemMetadata
     {
         private readonly UnixFileSystem _real = new();
         private int _calls;
@@ -20,6 +20,11 @@ public sealed class BackupEdgeCaseTests : IDisposable
 
         public FileStatus Lstat(string p)
         {
+            if (denied && p == path)
+            {
+                throw new UnauthorizedAccessException($"lstat '{p}': permission denied");
+            }
+
             var st = _real.Lstat(p);
             // First call: the walk; second: the check after reading. Report a write that landed in between.
             return p == path && Interlocked.Increment(ref _calls) >= 2 ? st with { MtimeNs = st.MtimeNs + 1, Size = st.Size + 10 } : st;
@@ -60,6 +65,27 @@ public sealed class BackupEdgeCaseTests : IDisposable
         // A file marked as changed is never trusted as unchanged: the next backup reads it again.
         var (_, progress) = await harness.BackupAsync(source);
         Assert.Equal(new FileInfo(log).Length, progress.BytesRead);
+    }
+
+    [Fact]
+    public async Task Backup_FileUnreadable_KeepsParentVersionAndCountsIt()
+    {
+        var source = _temp.Sub("src");
+        Directory.CreateDirectory(source);
+        var secret = Path.Combine(source, "secret.txt");
+        await File.WriteAllTextAsync(secret, "version 1");
+        await File.WriteAllTextAsync(Path.Combine(source, "new.txt"), "new");
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+        await harness.BackupAsync(source);
+        await File.WriteAllTextAsync(secret, "version 2");
+
+        var engine = new BackupEngine(await harness.OpenAsync(), new ChangesAfterRead(secret, denied: true), NullLogger<BackupEngine>.Instance);
+        var result = await engine.RunAsync(new BackupRequest { Paths = [source] }, CancellationToken.None);
+
+        Assert.Equal(1, result.Unreadable);
+        Assert.Contains(result.Warnings, w => w.Contains("secret.txt", StringComparison.Ordinal) && w.Contains("keeping its version from the parent", StringComparison.Ordinal));
+        await harness.RestoreAsync(_temp.Sub("out"), result.SnapshotId);
+        Assert.Equal("version 1", await File.ReadAllTextAsync(_temp.Sub("out/src/secret.txt")));
     }
 
     [Fact]
