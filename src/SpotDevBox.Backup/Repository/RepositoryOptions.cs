@@ -33,6 +33,14 @@ public sealed class BackupEngineOptions
     /// </summary>
     public TimeSpan PauseBeforeSnapshot { get; set; } = TimeSpan.Zero;
 
+    /// <summary>A copy with another cache directory; every other setting comes along, including ones added later.</summary>
+    public BackupEngineOptions WithCacheDirectory(string cacheDirectory)
+    {
+        var copy = (BackupEngineOptions)MemberwiseClone();
+        copy.CacheDirectory = cacheDirectory;
+        return copy;
+    }
+
     public string ResolveCacheDirectory()
     {
         if (!string.IsNullOrWhiteSpace(CacheDirectory))

@@ -9,26 +9,9 @@ namespace SpotDevBox.Commands;
 /// <summary>Turns --repo and the storage settings into an object store and a repository.</summary>
 internal sealed class RepositoryOpener(IOptions<BackupEngineOptions> engineOptions, IOptions<StorageOptions> storageOptions, TimeProvider time, ILoggerFactory loggers)
 {
-    public BackupEngineOptions EngineOptions(RepositorySettings settings)
-    {
-        var o = engineOptions.Value;
-        var copy = new BackupEngineOptions
-        {
-            ReadConcurrency = o.ReadConcurrency,
-            TransferConcurrency = o.TransferConcurrency,
-            PackSizeMiB = o.PackSizeMiB,
-            CompressionLevel = o.CompressionLevel,
-            CacheDirectory = settings.CacheDirectory ?? o.CacheDirectory,
-            StaleLockAfter = o.StaleLockAfter,
-            PauseBeforeSnapshot = o.PauseBeforeSnapshot,
-        };
-        foreach (var e in o.Excludes)
-        {
-            copy.Excludes.Add(e);
-        }
-
-        return copy;
-    }
+    /// <summary>The configured engine options, with --cache-dir applied on a copy (the bound instance is shared).</summary>
+    public BackupEngineOptions EngineOptions(RepositorySettings settings) =>
+        settings.CacheDirectory is { } cache ? engineOptions.Value.WithCacheDirectory(cache) : engineOptions.Value;
 
     public IObjectStore CreateStore(RepositorySettings settings)
     {
