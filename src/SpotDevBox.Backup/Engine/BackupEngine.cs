@@ -20,6 +20,17 @@ public sealed record BackupRequest
     public string Hostname { get; init; } = Environment.MachineName;
     /// <summary>A snapshot id to compare against; null picks the latest snapshot of the same paths.</summary>
     public string? Parent { get; init; }
+
+    /// <summary>
+    /// When set, the snapshot must be durable by this time (a spot interruption notice's deadline). The
+    /// walk runs first, then changed files are read most recently modified first until
+    /// <see cref="CommitReserve"/> before the deadline; files not read by then keep their parent-snapshot
+    /// version (or are left out when new), and the snapshot is saved marked partial, naming them.
+    /// </summary>
+    public DateTimeOffset? Deadline { get; init; }
+
+    /// <summary>Time kept before <see cref="Deadline"/> for the last packs, the trees, the index and the manifest.</summary>
+    public TimeSpan CommitReserve { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 /// <param name="Unreadable">Entries that could not be read: kept at their parent-snapshot version, or left out.</param>
@@ -45,6 +56,10 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
         var started = Stopwatch.GetTimestamp();
         var startTime = _repository.Time.GetUtcNow();
         var roots = ValidatePaths(request.Paths);
+        if (request.CommitReserve < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"the commit reserve must not be negative, got {request.CommitReserve}");
+        }
 
         // The index is read only once the lock is held: a prune that ran in between could otherwise
         // have deleted packs this backup would then deduplicate against.
@@ -56,11 +71,12 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
         Tree? parentRoot = parent is null ? null : await TryLoadTreeAsync(parent.Manifest.Tree, "/", cancellationToken);
 
         using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var run = new Run(this, request, failure.Token);
+        using var run = new Run(this, request, roots, failure.Token);
         var uploaders = Enumerable.Range(0, _repository.Options.TransferConcurrency).Select(_ => run.UploadLoopAsync()).ToArray();
         Node[] rootNodes;
         try
         {
+            var reader = run.StartDeferredReader();
             var parentByName = parentRoot?.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
             var tasks = roots.Select(r =>
             {
@@ -68,7 +84,9 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
                 parentByName?.TryGetValue(r.Name, out parentNode);
                 return run.ProcessRootAsync(r.Path, r.Name, parentNode);
             }).ToArray();
+            run.RootsStarted();
             rootNodes = (await WhenAllOrFirstFailure(tasks, failure)).OfType<Node>().ToArray();
+            await reader;
             var rootTree = await run.SaveTreeAsync(new Tree(rootNodes));
             await run.DataPacker.FlushAsync(failure.Token);
             await run.TreePacker.FlushAsync(failure.Token);
@@ -111,9 +129,16 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
                 Tree = rootTree,
                 Parent = parent is null ? null : BlobId.TryParse(parent.Id, out var pid) ? pid : null,
                 ChangedDuringBackup = [.. run.ChangedDuringRead.Order(StringComparer.Ordinal)],
+                Partial = !run.Incomplete.IsEmpty,
+                IncompleteFiles = [.. run.Incomplete.Order(StringComparer.Ordinal)],
                 Summary = summary,
             };
             var id = await _repository.SaveSnapshotAsync(manifest, cancellationToken);
+            if (manifest.Partial)
+            {
+                LogPartialSnapshot(_logger, id[..8], manifest.IncompleteFiles.Count, request.Deadline!.Value - _repository.Time.GetUtcNow());
+            }
+
             LogSnapshotSaved(_logger, id[..8], summary.FilesNew, summary.FilesChanged, summary.FilesUnchanged, summary.BytesUploaded, summary.DurationSeconds);
             return new BackupResult(id, manifest, [.. run.Warnings], run.Unreadable);
         }
@@ -247,9 +272,21 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
         private readonly FastCdcChunker _chunker;
         private int _unreadable;
         private readonly PackBufferPool _scratch;
+        private readonly List<(string Path, string Name)> _roots;
 
-        public Run(BackupEngine engine, BackupRequest request, CancellationToken ct)
+        // With a deadline, reads wait until the walk has seen every entry, so that they can go most
+        // recently modified first. _outstanding counts entries not yet settled (returned, or queued
+        // for reading); it starts at 1 for the walk itself, released once every root has started.
+        private readonly bool _deferred;
+        private readonly CancellationTokenSource? _cutoff;
+        private readonly CancellationTokenSource? _readCancel;
+        private readonly List<PendingRead> _pending = [];
+        private readonly TaskCompletionSource _discovered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _outstanding = 1;
+
+        public Run(BackupEngine engine, BackupRequest request, List<(string Path, string Name)> roots, CancellationToken ct)
         {
+            _roots = roots;
             _engine = engine;
             _repo = engine._repository;
             _fs = engine._fileSystem;
@@ -277,10 +314,20 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
             }
 
             _identities = FileIdentityCache.Load(_repo.CacheDirectory);
+            if (request.Deadline is { } deadline)
+            {
+                _deferred = true;
+                var left = deadline - request.CommitReserve - _repo.Time.GetUtcNow();
+                // A deadline weeks away is no deadline (and past what a timer can hold).
+                _cutoff = left > TimeSpan.FromDays(7) ? new CancellationTokenSource() : new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero, _repo.Time);
+                _readCancel = CancellationTokenSource.CreateLinkedTokenSource(ct, _cutoff.Token);
+            }
         }
 
         public void Dispose()
         {
+            _readCancel?.Dispose();
+            _cutoff?.Dispose();
             _readSlots.Dispose();
             DataBuffers.Dispose();
             TreeBuffers.Dispose();
@@ -295,6 +342,8 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
         public ConcurrentBag<IndexPack> NewPacks { get; } = [];
         public ConcurrentBag<string> Warnings { get; } = [];
         public ConcurrentBag<string> ChangedDuringRead { get; } = [];
+        /// <summary>Snapshot paths a deadline left at their parent version, or out when they had none.</summary>
+        public ConcurrentBag<string> Incomplete { get; } = [];
         public int Unreadable => Volatile.Read(ref _unreadable);
 
         private BackupProgress Progress => _engine.Progress;
@@ -313,10 +362,59 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
             }
         }
 
-        public Task<Node?> ProcessRootAsync(string path, string name, Node? parentNode) =>
-            ProcessEntryAsync(path, "", name, parentNode);
+        public Task<Node?> ProcessRootAsync(string path, string name, Node? parentNode)
+        {
+            Enter();
+            return ProcessEntryAsync(path, "", name, parentNode);
+        }
 
-        private async Task<Node?> ProcessEntryAsync(string path, string relative, string name, Node? parentNode)
+        /// <summary>Reads queued files once the walk is over (deadline mode only); call before the roots start.</summary>
+        public Task StartDeferredReader()
+        {
+            if (!_deferred)
+            {
+                return Task.CompletedTask;
+            }
+
+            return Task.Run(ReadDeferredAsync);
+        }
+
+        /// <summary>Called once all roots have started: the walk's own count is released.</summary>
+        public void RootsStarted() => Leave();
+
+        private void Enter()
+        {
+            if (_deferred)
+            {
+                Interlocked.Increment(ref _outstanding);
+            }
+        }
+
+        public void Leave()
+        {
+            if (_deferred && Interlocked.Decrement(ref _outstanding) == 0)
+            {
+                _discovered.TrySetResult();
+            }
+        }
+
+        private Task<Node?> ProcessEntryAsync(string path, string relative, string name, Node? parentNode) =>
+            _deferred ? ProcessSettledEntryAsync(path, relative, name, parentNode) : ProcessEntryAsync(path, relative, name, parentNode, null);
+
+        private async Task<Node?> ProcessSettledEntryAsync(string path, string relative, string name, Node? parentNode)
+        {
+            var settle = new Settle(this);
+            try
+            {
+                return await ProcessEntryAsync(path, relative, name, parentNode, settle);
+            }
+            finally
+            {
+                settle.Done();
+            }
+        }
+
+        private async Task<Node?> ProcessEntryAsync(string path, string relative, string name, Node? parentNode, Settle? settle)
         {
             _ct.ThrowIfCancellationRequested();
             FileStatus st;
@@ -338,9 +436,9 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
             switch (st.Type)
             {
                 case FileKind.Directory:
-                    return await ProcessDirectoryAsync(path, relative, name, st, parentNode);
+                    return await ProcessDirectoryAsync(path, relative, name, st, parentNode, settle);
                 case FileKind.RegularFile:
-                    return await ProcessFileAsync(path, name, st, parentNode);
+                    return await ProcessFileAsync(path, name, st, parentNode, settle);
                 case FileKind.Symlink:
                     string target;
                     try
@@ -396,8 +494,14 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
             Group = _fs.GroupName(st.Gid),
         };
 
-        private async Task<Node?> ProcessDirectoryAsync(string path, string relative, string name, FileStatus st, Node? parentNode)
+        private async Task<Node?> ProcessDirectoryAsync(string path, string relative, string name, FileStatus st, Node? parentNode, Settle? settle)
         {
+            if (_cutoff is { IsCancellationRequested: true })
+            {
+                // Past the deadline the walk stops too: this directory stays as the parent snapshot had it.
+                return LeaveAtOlderVersion(path, parentNode is { Type: NodeType.Dir } ? parentNode : null, "/");
+            }
+
             Progress.Dir();
             Dictionary<string, Node>? parentChildren = null;
             if (parentNode is { Type: NodeType.Dir, Subtree: { } subtree })
@@ -428,6 +532,7 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
                 var childRelative = relative.Length == 0 ? childName : relative + "/" + childName;
                 Node? parentChild = null;
                 parentChildren?.TryGetValue(childName, out parentChild);
+                Enter();
                 // Unchanged files complete synchronously, so without a hop the whole walk would run on one
                 // thread; each subdirectory goes to a pool thread, so the lstat-and-compare work spreads over
                 // every core. (d_type is only a hint here; the lstat inside decides what the entry is.)
@@ -436,6 +541,7 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
                     : ProcessEntryAsync(childPath, childRelative, childName, parentChild));
             }
 
+            settle?.Done();
             var nodes = (await Task.WhenAll(tasks)).OfType<Node>().ToList();
             var treeId = await SaveTreeAsync(new Tree(nodes));
             return MetadataNode(name, NodeType.Dir, st) with { Subtree = treeId };
@@ -478,11 +584,11 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
         private bool AllKnown(IReadOnlyList<BlobId>? content) =>
             content is not null && content.All(id => _repo.Index.Contains(id) || _claimed.ContainsKey(id));
 
-        private async Task<Node?> ProcessFileAsync(string path, string name, FileStatus st, Node? parentNode)
+        private async Task<Node?> ProcessFileAsync(string path, string name, FileStatus st, Node? parentNode, Settle? settle)
         {
             var baseNode = MetadataNode(name, NodeType.File, st) with { Size = st.Size };
             if (parentNode is { Type: NodeType.File } p && p.Size == st.Size && p.MtimeNs == st.MtimeNs && p.CtimeNs == st.CtimeNs
-                && p.Inode == st.Inode && !p.ChangedDuringBackup && AllKnown(p.Content))
+                && p.Inode == st.Inode && !p.ChangedDuringBackup && !p.Stale && AllKnown(p.Content))
             {
                 Progress.FileUnchanged(st.Size);
                 return baseNode with { Content = p.Content };
@@ -495,7 +601,117 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
                 return baseNode with { Content = known };
             }
 
+            if (settle is not null)
+            {
+                var pending = new PendingRead(path, st, parentNode, baseNode);
+                lock (_pending)
+                {
+                    _pending.Add(pending);
+                }
+
+                settle.Done();
+                return await pending.Result.Task;
+            }
+
             await _readSlots.WaitAsync(_ct);
+            try
+            {
+                return await ReadChangedFileAsync(path, st, parentNode, baseNode);
+            }
+            finally
+            {
+                _readSlots.Release();
+            }
+        }
+
+        private async Task ReadDeferredAsync()
+        {
+            try
+            {
+                await _discovered.Task.WaitAsync(_ct);
+                List<PendingRead> order;
+                lock (_pending)
+                {
+                    // The newest edits are the ones no earlier snapshot holds: they go first.
+                    order = [.. _pending.OrderByDescending(p => p.Status.MtimeNs).ThenBy(p => p.Path, StringComparer.Ordinal)];
+                }
+
+                var reads = new List<Task>(order.Count);
+                var next = 0;
+                for (; next < order.Count; next++)
+                {
+                    await _readSlots.WaitAsync(_ct);
+                    if (_cutoff!.IsCancellationRequested)
+                    {
+                        _readSlots.Release();
+                        break;
+                    }
+
+                    var p = order[next];
+                    reads.Add(Task.Run(async () =>
+                    {
+                        try
+                        {
+                            p.Result.TrySetResult(await ReadChangedFileAsync(p.Path, p.Status, p.Parent, p.Base));
+                        }
+                        catch (Exception e)
+                        {
+                            p.Result.TrySetException(e);
+                        }
+                        finally
+                        {
+                            _readSlots.Release();
+                        }
+                    }));
+                }
+
+                for (; next < order.Count; next++)
+                {
+                    order[next].Result.TrySetResult(LeaveAtOlderVersion(order[next].Path, order[next].Parent, ""));
+                }
+
+                await Task.WhenAll(reads);
+            }
+            catch (Exception e)
+            {
+                lock (_pending)
+                {
+                    foreach (var p in _pending)
+                    {
+                        p.Result.TrySetException(e);
+                    }
+                }
+
+                throw;
+            }
+        }
+
+        private Node? LeaveAtOlderVersion(string path, Node? parentNode, string suffix)
+        {
+            Incomplete.Add(SnapshotPath(path) + suffix);
+            return parentNode is null ? null : parentNode with { Stale = true };
+        }
+
+        private string SnapshotPath(string path)
+        {
+            foreach (var (rootPath, rootName) in _roots)
+            {
+                if (path == rootPath)
+                {
+                    return rootName;
+                }
+
+                if (path.StartsWith(rootPath, StringComparison.Ordinal) && path.Length > rootPath.Length && path[rootPath.Length] == '/')
+                {
+                    return rootName + path[rootPath.Length..];
+                }
+            }
+
+            return path;
+        }
+
+        private async Task<Node?> ReadChangedFileAsync(string path, FileStatus st, Node? parentNode, Node baseNode)
+        {
             try
             {
                 var (content, read) = await ReadFileAsync(path);
@@ -522,9 +738,10 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
             {
                 return Keep(parentNode, path, e.Message);
             }
-            finally
+            catch (OperationCanceledException) when (_cutoff is { IsCancellationRequested: true } && !_ct.IsCancellationRequested)
             {
-                _readSlots.Release();
+                // The deadline came while this file was read: what was packed is kept for next time.
+                return LeaveAtOlderVersion(path, parentNode is { Type: NodeType.File } ? parentNode : null, "");
             }
         }
 
@@ -541,7 +758,7 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
                 Options = FileOptions.SequentialScan,
             });
             await using var stream = new InlineReadStream(file);
-            await foreach (var chunk in _chunker.ChunkAsync(stream, _ct))
+            await foreach (var chunk in _chunker.ChunkAsync(stream, _readCancel?.Token ?? _ct))
             {
                 var id = BlobId.Compute(chunk.Span);
                 content.Add(id);
@@ -557,6 +774,28 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
             return (content, read);
         }
     }
+
+    private sealed record PendingRead(string Path, FileStatus Status, Node? Parent, Node Base)
+    {
+        public TaskCompletionSource<Node?> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Marks one walk entry as settled exactly once (deadline mode only).</summary>
+    private sealed class Settle(Run run)
+    {
+        private int _done;
+
+        public void Done()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0)
+            {
+                run.Leave();
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "Snapshot {SnapshotId} is partial: the deadline left {Incomplete} entries at their older version or out, with {Spare} to spare")]
+    private static partial void LogPartialSnapshot(ILogger logger, string snapshotId, int incomplete, TimeSpan spare);
 
     [LoggerMessage(EventId = 1100, Level = LogLevel.Information, Message = "Snapshot {SnapshotId} saved: {FilesNew} new, {FilesChanged} changed, {FilesUnchanged} unchanged files, {BytesUploaded} bytes uploaded in {DurationSeconds:0.00} s")]
     private static partial void LogSnapshotSaved(ILogger logger, string snapshotId, long filesNew, long filesChanged, long filesUnchanged, long bytesUploaded, double durationSeconds);

@@ -107,6 +107,17 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
             warnings.Add($"'{item.Relative}' is an older version: the snapshot is partial and did not get to save it");
         }
 
+        if (snapshot.Manifest.Partial)
+        {
+            var manifest = snapshot.Manifest;
+            warnings.Add($"snapshot {snapshot.ShortId} is partial: its backup reached a deadline and left {manifest.IncompleteFiles.Count} entries at an older version or out");
+            var older = items.Where(i => i.Node.Stale).Select(i => i.Relative).ToHashSet(StringComparer.Ordinal);
+            foreach (var missing in manifest.IncompleteFiles.Where(f => !older.Contains(f.TrimEnd('/'))))
+            {
+                warnings.Add($"'{missing}' is not in this snapshot: it was new and the partial backup did not get to it");
+            }
+        }
+
         Directory.CreateDirectory(target);
         var dirs = items.Where(i => i.Node.Type == NodeType.Dir).ToList();
         var files = items.Where(i => i.Node.Type == NodeType.File).ToList();

@@ -17,7 +17,9 @@ internal sealed class EngineHarness : IDisposable
 
     public IObjectStore Store { get; }
 
-    public BackupEngineOptions Options => new() { CacheDirectory = _cache.Path, PackSizeMiB = 4, TransferConcurrency = 4, ReadConcurrency = 2 };
+    public BackupEngineOptions Options => new() { CacheDirectory = _cache.Path, PackSizeMiB = 4, TransferConcurrency = 4, ReadConcurrency = ReadConcurrency };
+
+    public int ReadConcurrency { get; set; } = 2;
 
     public static async Task<EngineHarness> LocalAsync(string directory)
     {
@@ -42,13 +44,13 @@ internal sealed class EngineHarness : IDisposable
         await BackupRepository.InitializeAsync(Store, Options, TimeProvider.System, NullLogger.Instance, CancellationToken.None);
 
     /// <summary>A fresh repository object per operation, as separate CLI runs would have.</summary>
-    public Task<BackupRepository> OpenAsync() => BackupRepository.OpenAsync(Store, Options, TimeProvider.System, NullLogger.Instance, CancellationToken.None);
+    public Task<BackupRepository> OpenAsync(TimeProvider? time = null) => BackupRepository.OpenAsync(Store, Options, time ?? TimeProvider.System, NullLogger.Instance, CancellationToken.None);
 
     public async Task<(BackupResult Result, BackupProgress Progress)> BackupAsync(params string[] paths) => await BackupAsync(new BackupRequest { Paths = paths });
 
-    public async Task<(BackupResult Result, BackupProgress Progress)> BackupAsync(BackupRequest request)
+    public async Task<(BackupResult Result, BackupProgress Progress)> BackupAsync(BackupRequest request, TimeProvider? time = null, IFileSystemMetadata? fileSystem = null)
     {
-        var engine = new BackupEngine(await OpenAsync(), new UnixFileSystem(), NullLogger<BackupEngine>.Instance);
+        var engine = new BackupEngine(await OpenAsync(time), fileSystem ?? new UnixFileSystem(), NullLogger<BackupEngine>.Instance);
         var result = await engine.RunAsync(request, CancellationToken.None);
         return (result, engine.Progress);
     }

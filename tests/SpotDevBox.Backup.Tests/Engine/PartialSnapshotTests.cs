@@ -1,0 +1,166 @@
+using Microsoft.Extensions.Time.Testing;
+using Microsoft.Win32.SafeHandles;
+using SpotDevBox.Backup.Engine;
+using SpotDevBox.Backup.FileSystem;
+using TestSupport;
+
+namespace SpotDevBox.Backup.Tests.Engine;
+
+/// <summary>
+/// A backup with a deadline (the spot notice's) commits what it could read in a valid snapshot marked
+/// partial, newest edits first, and names what it left at an older version; restore warns about them.
+/// </summary>
+public sealed class PartialSnapshotTests : IDisposable
+{
+    // Later than any real clock the tests run at, so the snapshot taken on fake time is the latest one.
+    private static readonly DateTimeOffset Start = new(2099, 1, 1, 12, 0, 0, TimeSpan.Zero);
+    private readonly TempDir _temp = new();
+    private readonly string _source;
+
+    public PartialSnapshotTests()
+    {
+        _source = _temp.Sub("src");
+        Directory.CreateDirectory(Path.Combine(_source, "sub"));
+    }
+
+    [Fact]
+    public async Task Backup_DeadlineReachedAfterTwoReads_KeepsNewestEditsAndMarksTheRestOlder()
+    {
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+        harness.ReadConcurrency = 1;
+        for (var i = 1; i <= 6; i++)
+        {
+            Write($"sub/f{i}.txt", $"old {i}\n", minutesAgo: 100);
+        }
+
+        await harness.BackupAsync(_source);
+
+        // f6 is the most recent edit, f1 the oldest; new.txt is new and older than all of them.
+        for (var i = 1; i <= 6; i++)
+        {
+            Write($"sub/f{i}.txt", $"new {i}\n", minutesAgo: 10 - i);
+        }
+
+        Write("new.txt", "brand new\n", minutesAgo: 30);
+        var time = new FakeTimeProvider(Start);
+        // The deadline arrives while f5 is being read (its second lstat is the after-read check).
+        var fs = new TriggeringFileSystem(Path.Combine(_source, "sub", "f5.txt"), onSecondLstat: () => time.Advance(TimeSpan.FromMinutes(5)));
+
+        var (result, _) = await harness.BackupAsync(
+            new BackupRequest { Paths = [_source], Deadline = Start.AddSeconds(90), CommitReserve = TimeSpan.FromSeconds(10) }, time, fs);
+
+        Assert.True(result.Manifest.Partial);
+        Assert.Equal(["src/new.txt", "src/sub/f1.txt", "src/sub/f2.txt", "src/sub/f3.txt", "src/sub/f4.txt"], result.Manifest.IncompleteFiles);
+
+        var target = _temp.Sub("restored");
+        var restore = await harness.RestoreAsync(target, result.SnapshotId);
+        Assert.Equal("new 6\n", await File.ReadAllTextAsync(Path.Combine(target, "src", "sub", "f6.txt")));
+        Assert.Equal("new 5\n", await File.ReadAllTextAsync(Path.Combine(target, "src", "sub", "f5.txt")));
+        for (var i = 1; i <= 4; i++)
+        {
+            Assert.Equal($"old {i}\n", await File.ReadAllTextAsync(Path.Combine(target, "src", "sub", $"f{i}.txt")));
+            Assert.Contains(restore.Warnings, w => w.Contains($"'src/sub/f{i}.txt' is an older version", StringComparison.Ordinal));
+        }
+
+        Assert.False(File.Exists(Path.Combine(target, "src", "new.txt")));
+        Assert.Contains(restore.Warnings, w => w.Contains("'src/new.txt' is not in this snapshot", StringComparison.Ordinal));
+        Assert.Contains(restore.Warnings, w => w.Contains("is partial", StringComparison.Ordinal) && w.Contains("5 entries", StringComparison.Ordinal));
+        Assert.True((await harness.CheckAsync(readData: true)).Ok);
+    }
+
+    [Fact]
+    public async Task Backup_AfterPartialSnapshot_ReadsTheOlderFilesAgainAndIsComplete()
+    {
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+        Write("a.txt", "old a\n", minutesAgo: 100);
+        Write("sub/b.txt", "old b\n", minutesAgo: 100);
+        await harness.BackupAsync(_source);
+        Write("a.txt", "new a\n", minutesAgo: 5);
+        Write("sub/b.txt", "new b, longer\n", minutesAgo: 4);
+        var time = new FakeTimeProvider(Start);
+        // A deadline inside the commit reserve: nothing can be read, the parent's tree is kept whole.
+        var (partial, _) = await harness.BackupAsync(new BackupRequest { Paths = [_source], Deadline = Start.AddSeconds(3) }, time);
+        Assert.True(partial.Manifest.Partial);
+        Assert.Equal(["src/"], partial.Manifest.IncompleteFiles);
+
+        var (next, progress) = await harness.BackupAsync(_source);
+
+        Assert.False(next.Manifest.Partial);
+        Assert.Empty(next.Manifest.IncompleteFiles);
+        Assert.Equal(2, progress.FilesChanged);
+        var target = _temp.Sub("restored");
+        var restore = await harness.RestoreAsync(target, next.SnapshotId);
+        Assert.Empty(restore.Warnings);
+        Assert.Empty(TreeComparer.Compare(_source, Path.Combine(target, "src")));
+    }
+
+    [Fact]
+    public async Task Backup_DeadlineWithTimeToSpare_IsCompleteAndNotPartial()
+    {
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+        new TreeGenerator(7) { Files = 120, LargeFiles = 1 }.Generate(Path.Combine(_source, "gen"));
+        await harness.BackupAsync(_source);
+        Write("gen/edited.txt", "edited\n", minutesAgo: 1);
+
+        var (result, progress) = await harness.BackupAsync(new BackupRequest { Paths = [_source], Deadline = DateTimeOffset.MaxValue.AddDays(-1) });
+
+        Assert.False(result.Manifest.Partial);
+        Assert.Empty(result.Manifest.IncompleteFiles);
+        Assert.Equal(1, progress.FilesNew);
+        var target = _temp.Sub("restored");
+        Assert.Empty((await harness.RestoreAsync(target)).Warnings);
+        Assert.Empty(TreeComparer.Compare(_source, Path.Combine(target, "src")));
+    }
+
+    [Fact]
+    public async Task Backup_NegativeCommitReserve_IsRefused()
+    {
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+        Write("a.txt", "a", minutesAgo: 1);
+
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => harness.BackupAsync(
+            new BackupRequest { Paths = [_source], Deadline = DateTimeOffset.MaxValue.AddDays(-1), CommitReserve = TimeSpan.FromSeconds(-1) }));
+        Assert.Contains("commit reserve", e.Message, StringComparison.Ordinal);
+    }
+
+    private void Write(string relative, string content, int minutesAgo)
+    {
+        var path = Path.Combine(_source, relative);
+        File.WriteAllText(path, content);
+        // Real wall-clock mtimes: the order of edits is what the deadline mode sorts on.
+        File.SetLastWriteTimeUtc(path, DateTime.UnixEpoch.AddSeconds(1_790_000_000 - (minutesAgo * 60)));
+    }
+
+    public void Dispose() => _temp.Dispose();
+
+    /// <summary>The real file system, plus an action run on the second lstat of one path.</summary>
+    private sealed class TriggeringFileSystem(string path, Action onSecondLstat) : IFileSystemMetadata
+    {
+        private readonly UnixFileSystem _inner = new();
+        private int _seen;
+
+        public bool IsRoot => _inner.IsRoot;
+
+        public FileStatus Lstat(string p)
+        {
+            if (p == path && Interlocked.Increment(ref _seen) == 2)
+            {
+                onSecondLstat();
+            }
+
+            return _inner.Lstat(p);
+        }
+
+        public string ReadLink(string p) => _inner.ReadLink(p);
+        public void SetOwner(string p, uint uid, uint gid) => _inner.SetOwner(p, uid, gid);
+        public void SetTimes(string p, long mtimeNs, bool isSymlink) => _inner.SetTimes(p, mtimeNs, isSymlink);
+        public void SetMode(string p, uint mode) => _inner.SetMode(p, mode);
+        public void CreateSymlink(string target, string linkPath) => _inner.CreateSymlink(target, linkPath);
+        public void CreateHardLink(string existingPath, string newPath) => _inner.CreateHardLink(existingPath, newPath);
+        public string? UserName(uint uid) => _inner.UserName(uid);
+        public string? GroupName(uint gid) => _inner.GroupName(gid);
+        public void SetMetadata(SafeFileHandle handle, string pathForErrors, uint mode, long mtimeNs, (uint Uid, uint Gid)? owner) =>
+            _inner.SetMetadata(handle, pathForErrors, mode, mtimeNs, owner);
+        public FileStatus? TryLstat(string p) => _inner.TryLstat(p);
+    }
+}
