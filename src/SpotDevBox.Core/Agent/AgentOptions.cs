@@ -1,0 +1,156 @@
+using Microsoft.Extensions.Options;
+
+namespace SpotDevBox.Core.Agent;
+
+/// <summary>The on-box agent's settings, from the "Agent" section (the IMDS, interruption and idle settings have sections of their own under it).</summary>
+public sealed class AgentOptions
+{
+    public const string SectionName = "Agent";
+
+    /// <summary>Patterns left out of the box's backups unless <see cref="DefaultExcludes"/> is false: rebuildable, large, or caches.</summary>
+    public static readonly IReadOnlyList<string> StandardExcludes =
+    [
+        "node_modules/", "bin/", "obj/", "target/", ".venv/", "venv/", "__pycache__/", ".cache/", ".npm/", ".nuget/packages/",
+        ".gradle/caches/", ".m2/repository/", ".cargo/registry/", ".cargo/git/", "go/pkg/mod/", ".local/share/Trash/",
+        ".vscode-server/", ".cursor-server/", ".docker/", ".local/share/containers/",
+    ];
+
+    /// <summary>The box's place in storage: <c>s3://bucket/prefix/box</c> or a directory. The backup repository is its <c>repo/</c>.</summary>
+    public string Box { get; set; } = "";
+
+    /// <summary>The box's name in status and records; empty: the last component of <see cref="Box"/>.</summary>
+    public string BoxName { get; set; } = "";
+
+    /// <summary>The developer's account; its home directory is backed up when <see cref="Paths"/> is empty.</summary>
+    public string User { get; set; } = "";
+
+    /// <summary>What is backed up and restored; empty: the home directory of <see cref="User"/>.</summary>
+    public IList<string> Paths { get; } = [];
+
+    /// <summary>Whether <see cref="StandardExcludes"/> apply.</summary>
+    public bool DefaultExcludes { get; set; } = true;
+
+    /// <summary>More gitignore-style patterns to leave out (Backup:Excludes apply too).</summary>
+    public IList<string> Excludes { get; } = [];
+
+    public TimeSpan BackupInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Restore the latest snapshot when the agent starts on a fresh box.</summary>
+    public bool RestoreAtStart { get; set; } = true;
+
+    public int KeepLast { get; set; } = 24;
+    public int KeepDaily { get; set; } = 7;
+    public int KeepWeekly { get; set; } = 4;
+
+    /// <summary>How often forget + prune runs (the first run is one interval of backups after start). Zero turns retention off.</summary>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Keep the box's SSH host keys across instances (saved on the first boot, restored on the next ones).</summary>
+    public bool HostKeys { get; set; } = true;
+
+    public string HostKeyDirectory { get; set; } = "/etc/ssh";
+
+    /// <summary>Run after the host keys were restored, so sshd serves them (empty: nothing).</summary>
+    public IList<string> HostKeyReloadCommand { get; } = [];
+
+    /// <summary>Agent state that lives as long as the instance: restore marker, last status.</summary>
+    public string StateDirectory { get; set; } = "/var/lib/spotdevbox";
+
+    /// <summary>Where <c>spotdevbox keepalive</c> on the box leaves its lease (systemd's RuntimeDirectory, mode 1777).</summary>
+    public string RunDirectory { get; set; } = "/run/spotdevbox";
+
+    public TimeSpan StatusInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    public TimeSpan ControlPollInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The command that powers the box off once the final backup committed (empty: systemctl poweroff).</summary>
+    public IList<string> PowerOffCommand { get; } = [];
+
+    /// <summary>Tell logged-in users with wall(1).</summary>
+    public bool Wall { get; set; } = true;
+
+    /// <summary>A webhook for notices, stop warnings, backup failures and the stop (JSON POST, Slack-compatible "text").</summary>
+    public string WebhookUrl { get; set; } = "";
+
+    /// <summary>How long the final backup may take when the agent is stopped (keep below systemd's TimeoutStopSec).</summary>
+    public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(100);
+
+    public string ResolveBoxName() =>
+        !string.IsNullOrWhiteSpace(BoxName) ? BoxName : Box.TrimEnd('/').Split('/').LastOrDefault(s => s.Length > 0) ?? "box";
+
+    public IReadOnlyList<string> ResolveExcludes(IEnumerable<string> engineExcludes) =>
+        [.. (DefaultExcludes ? StandardExcludes : []).Concat(Excludes).Concat(engineExcludes).Distinct(StringComparer.Ordinal)];
+
+    public IReadOnlyList<string> ResolvePowerOffCommand() => PowerOffCommand.Count > 0 ? [.. PowerOffCommand] : ["systemctl", "poweroff"];
+}
+
+/// <summary>Names the setting, the limit and the value.</summary>
+public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AgentOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var s = AgentOptions.SectionName;
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Box))
+        {
+            failures.Add($"{s}:Box is required: the box's storage prefix, e.g. s3://my-bucket/boxes/alice");
+        }
+
+        if (options.Paths.Count == 0 && string.IsNullOrWhiteSpace(options.User))
+        {
+            failures.Add($"{s}:User or {s}:Paths is required: whose home (or which paths) the agent keeps");
+        }
+
+        foreach (var p in options.Paths.Where(p => !Path.IsPathFullyQualified(p)))
+        {
+            failures.Add($"{s}:Paths must hold absolute paths, got '{p}'");
+        }
+
+        Between(failures, $"{s}:BackupInterval", options.BackupInterval, TimeSpan.FromMinutes(1), TimeSpan.FromHours(24));
+        Between(failures, $"{s}:StatusInterval", options.StatusInterval, TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(5));
+        Between(failures, $"{s}:ControlPollInterval", options.ControlPollInterval, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5));
+        Between(failures, $"{s}:StopTimeout", options.StopTimeout, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(30));
+        if (options.RetentionInterval != TimeSpan.Zero)
+        {
+            Between(failures, $"{s}:RetentionInterval", options.RetentionInterval, TimeSpan.FromHours(1), TimeSpan.FromDays(30));
+        }
+
+        foreach (var (key, value) in new[] { ("KeepLast", options.KeepLast), ("KeepDaily", options.KeepDaily), ("KeepWeekly", options.KeepWeekly) })
+        {
+            if (value is < 0 or > 10_000)
+            {
+                failures.Add($"{s}:{key} must be between 0 and 10000, got {value}");
+            }
+        }
+
+        if (options.RetentionInterval != TimeSpan.Zero && options.KeepLast + options.KeepDaily + options.KeepWeekly == 0)
+        {
+            failures.Add($"{s}:KeepLast, KeepDaily and KeepWeekly are all 0: retention would delete every snapshot (set RetentionInterval to 00:00:00 to turn retention off)");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.WebhookUrl)
+            && (!Uri.TryCreate(options.WebhookUrl, UriKind.Absolute, out var uri) || (uri.Scheme != "https" && uri.Scheme != "http")))
+        {
+            failures.Add($"{s}:WebhookUrl must be an http(s) URL, got '{options.WebhookUrl}'");
+        }
+
+        foreach (var (key, dir) in new[] { ("StateDirectory", options.StateDirectory), ("RunDirectory", options.RunDirectory), ("HostKeyDirectory", options.HostKeyDirectory) })
+        {
+            if (!Path.IsPathFullyQualified(dir))
+            {
+                failures.Add($"{s}:{key} must be an absolute path, got '{dir}'");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void Between(List<string> failures, string key, TimeSpan value, TimeSpan min, TimeSpan max)
+    {
+        if (value < min || value > max)
+        {
+            failures.Add($"{key} must be between {min} and {max}, got {value}");
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SpotDevBox.Backup.Repository;
+using SpotDevBox.Backup.Storage;
+using SpotDevBox.Commands;
+using SpotDevBox.Core.Agent;
+
+namespace SpotDevBox.Agent;
+
+/// <summary>
+/// The box's prefix in storage: the backup repository (<c>repo/</c>), the host keys (<c>host-keys/</c>),
+/// <c>status.json</c>, <c>control.json</c>, <c>sessions/</c> and <c>interruptions/</c>.
+/// </summary>
+internal sealed class BoxStorage(IOptions<AgentOptions> agentOptions, RepositoryOpener opener, TimeProvider time, ILoggerFactory loggers) : IDisposable
+{
+    private readonly Lazy<IObjectStore> _store = new(() => opener.CreateStore(Settings(agentOptions.Value.Box)));
+
+    public string Location => agentOptions.Value.Box;
+
+    public string BoxName => agentOptions.Value.ResolveBoxName();
+
+    /// <summary>Opens (creating it on first use) the repository under <paramref name="name"/>, e.g. "repo".</summary>
+    public async Task<BackupRepository> OpenRepositoryAsync(string name, CancellationToken cancellationToken)
+    {
+        var settings = Settings(agentOptions.Value.Box.TrimEnd('/') + "/" + name);
+        var options = opener.EngineOptions(settings);
+        try
+        {
+            return await opener.OpenAsync(settings, cancellationToken);
+        }
+        catch (RepositoryException e) when (e.Message.StartsWith("there is no repository", StringComparison.Ordinal))
+        {
+            // A box's first boot: its repository does not exist yet.
+            return await BackupRepository.InitializeAsync(opener.CreateStore(settings), options, time, loggers.CreateLogger<BackupRepository>(), cancellationToken);
+        }
+    }
+
+    public async Task<ControlDocument?> ReadControlAsync(CancellationToken cancellationToken)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = await _store.Value.GetAsync("control.json", cancellationToken);
+        }
+        catch (StorageException e) when (e.Failure == StorageFailure.NotFound)
+        {
+            return null;
+        }
+
+        return BoxJson.Parse(bytes, BoxJson.Default.ControlDocument, $"{Location}/control.json");
+    }
+
+    public Task WriteControlAsync(ControlDocument control, CancellationToken cancellationToken) =>
+        _store.Value.PutAsync("control.json", JsonSerializer.SerializeToUtf8Bytes(control, BoxJson.Default.ControlDocument), cancellationToken);
+
+    public Task WriteStatusAsync(AgentStatus status, CancellationToken cancellationToken) =>
+        _store.Value.PutAsync("status.json", JsonSerializer.SerializeToUtf8Bytes(status, BoxJson.Default.AgentStatus), cancellationToken);
+
+    public async Task<AgentStatus?> ReadStatusAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return BoxJson.Parse(await _store.Value.GetAsync("status.json", cancellationToken), BoxJson.Default.AgentStatus, $"{Location}/status.json");
+        }
+        catch (StorageException e) when (e.Failure == StorageFailure.NotFound)
+        {
+            return null;
+        }
+    }
+
+    public Task WriteSessionAsync(SessionRecord session, CancellationToken cancellationToken) =>
+        _store.Value.PutAsync(
+            $"sessions/{session.Start.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{session.InstanceId ?? "unknown"}.json",
+            JsonSerializer.SerializeToUtf8Bytes(session, BoxJson.Default.SessionRecord),
+            cancellationToken);
+
+    public Task WriteInterruptionAsync(InterruptionRecord record, CancellationToken cancellationToken) =>
+        _store.Value.PutAsync(
+            $"interruptions/{record.NoticeTime.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{record.InstanceId ?? "unknown"}.json",
+            JsonSerializer.SerializeToUtf8Bytes(record, BoxJson.Default.InterruptionRecord),
+            cancellationToken);
+
+    public async Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var keys = new List<string>();
+        await foreach (var o in _store.Value.ListAsync(prefix, cancellationToken))
+        {
+            keys.Add(o.Key);
+        }
+
+        return keys;
+    }
+
+    public Task<byte[]> GetAsync(string key, CancellationToken cancellationToken) => _store.Value.GetAsync(key, cancellationToken);
+
+    public void Dispose()
+    {
+        if (_store.IsValueCreated)
+        {
+            (_store.Value as IDisposable)?.Dispose();
+        }
+    }
+
+    private static RepositorySettings Settings(string location) => new() { Repository = location };
+}
