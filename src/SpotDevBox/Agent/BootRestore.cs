@@ -1,0 +1,285 @@
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SpotDevBox.Backup.Engine;
+using SpotDevBox.Backup.FileSystem;
+using SpotDevBox.Backup.Repository;
+using SpotDevBox.Core.Agent;
+using SpotDevBox.Core.Interruption;
+
+namespace SpotDevBox.Agent;
+
+/// <summary>
+/// Start-up, before the box is reported ready (systemd's READY=1 comes after every hosted service
+/// started): learn who the box is, bring back its SSH host keys, restore the latest snapshot of the
+/// work, and only then allow backups. A restart of the agent on the same instance finds the marker and
+/// restores nothing, so newer work is never overwritten. A failed restore stops the agent (systemd
+/// retries it) rather than letting it back up an empty home as the latest snapshot.
+/// </summary>
+internal sealed partial class BootRestore(
+    IMetadataClient metadata,
+    BoxStorage storage,
+    AgentBackups backups,
+    AgentStatusBoard board,
+    IFileSystemMetadata fileSystem,
+    IOptions<AgentOptions> options,
+    TimeProvider time,
+    ILoggerFactory loggers) : IHostedService
+{
+    private readonly ILogger _logger = loggers.CreateLogger<BootRestore>();
+
+    public InstanceIdentity? Identity { get; private set; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        Identity = await ReadIdentityAsync(cancellationToken);
+        board.SetIdentity(Identity);
+        Directory.CreateDirectory(o.StateDirectory);
+        var marker = Path.Combine(o.StateDirectory, "restored.json");
+        var instance = Identity?.InstanceId ?? "unknown";
+        if (ReadMarker(marker) is { } done && done.InstanceId == instance)
+        {
+            LogAlreadyRestored(_logger, instance, done.SnapshotId ?? "(none)");
+            Ready();
+            return;
+        }
+
+        if (o.HostKeys)
+        {
+            await HostKeysAsync(o, cancellationToken);
+        }
+
+        string? restored = null;
+        if (o.RestoreAtStart)
+        {
+            board.SetState(AgentState.Restoring);
+            var notice = Path.Combine(o.RunDirectory, "restoring");
+            TryWrite(notice, $"spotdevbox is restoring your work from {o.Box}; logins wait until it is done (journalctl -u spotdevbox-agent)\n");
+            try
+            {
+                restored = await RestoreWorkAsync(cancellationToken);
+            }
+            catch
+            {
+                board.SetState(AgentState.RestoreFailed);
+                throw;
+            }
+            finally
+            {
+                TryDelete(notice);
+            }
+        }
+
+        await File.WriteAllBytesAsync(marker, JsonSerializer.SerializeToUtf8Bytes(new RestoreMarker(instance, restored, time.GetUtcNow())), cancellationToken);
+        Ready();
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private void Ready()
+    {
+        backups.MarkReady();
+        board.SetState(AgentState.Running);
+        LogReady(_logger, storage.BoxName);
+    }
+
+    private async Task<InstanceIdentity?> ReadIdentityAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        try
+        {
+            switch (await metadata.GetIdentityAsync(timeout.Token))
+            {
+                case MetadataReading<InstanceIdentity>.Present(var identity):
+                    LogIdentity(_logger, identity.InstanceId, identity.InstanceType, identity.AvailabilityZone, identity.Lifecycle);
+                    return identity;
+                case MetadataReading<InstanceIdentity>.Unknown(var reason):
+                    LogNoIdentity(_logger, reason);
+                    return null;
+                default:
+                    LogNoIdentity(_logger, "the metadata service has no identity document");
+                    return null;
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogNoIdentity(_logger, "the metadata service did not answer within 10 s");
+            return null;
+        }
+    }
+
+    /// <summary>Restores every path of the latest snapshot where it was backed up from; returns the snapshot id, or null when there is none yet.</summary>
+    private async Task<string?> RestoreWorkAsync(CancellationToken cancellationToken)
+    {
+        var repository = await storage.OpenRepositoryAsync("repo", cancellationToken);
+        var snapshots = await repository.ListSnapshotsAsync(cancellationToken);
+        if (snapshots.Count == 0)
+        {
+            LogNothingToRestore(_logger, storage.Location);
+            return null;
+        }
+
+        var latest = snapshots[^1];
+        LogRestoring(_logger, latest.ShortId, latest.Manifest.Time, latest.Manifest.Partial);
+        foreach (var group in latest.Manifest.Paths.GroupBy(p => Path.GetDirectoryName(p) ?? "/", StringComparer.Ordinal))
+        {
+            var engine = new RestoreEngine(repository, fileSystem, loggers.CreateLogger<RestoreEngine>());
+            var result = await engine.RunAsync(
+                new RestoreRequest
+                {
+                    Snapshot = latest.Id,
+                    Target = group.Key,
+                    Overwrite = true,
+                    Includes = [.. group.Select(p => "/" + Path.GetFileName(p))],
+                },
+                cancellationToken);
+            foreach (var warning in result.Warnings)
+            {
+                LogRestoreWarning(_logger, warning);
+            }
+
+            if (result.Errors.Count > 0)
+            {
+                throw new IOException($"the restore of snapshot {latest.ShortId} into {group.Key} failed for {result.Errors.Count} entries, first: {result.Errors[0]}");
+            }
+
+            LogRestored(_logger, latest.ShortId, group.Key, result.Files, result.BytesWritten, result.FilesUnchanged);
+        }
+
+        board.Update(s => s with { LastSnapshotId = latest.Id, LastSnapshotTime = latest.Manifest.Time, LastSnapshotPartial = latest.Manifest.Partial });
+        return latest.Id;
+    }
+
+    /// <summary>The first boot saves the host keys; every later boot puts them back, so the fingerprint never changes.</summary>
+    private async Task HostKeysAsync(AgentOptions o, CancellationToken cancellationToken)
+    {
+        var repository = await storage.OpenRepositoryAsync("host-keys", cancellationToken);
+        var snapshots = await repository.ListSnapshotsAsync(cancellationToken);
+        if (snapshots.Count > 0)
+        {
+            var result = await new RestoreEngine(repository, fileSystem, loggers.CreateLogger<RestoreEngine>())
+                .RunAsync(new RestoreRequest { Snapshot = snapshots[^1].Id, Target = o.HostKeyDirectory, Overwrite = true }, cancellationToken);
+            if (result.Errors.Count > 0)
+            {
+                throw new IOException($"the SSH host keys could not be restored into {o.HostKeyDirectory}: {result.Errors[0]}");
+            }
+
+            LogHostKeysRestored(_logger, result.Files, o.HostKeyDirectory);
+            await RunReloadAsync(o, cancellationToken);
+            return;
+        }
+
+        var keys = Directory.Exists(o.HostKeyDirectory)
+            ? Directory.GetFiles(o.HostKeyDirectory, "ssh_host_*").Order(StringComparer.Ordinal).ToArray()
+            : [];
+        if (keys.Length == 0)
+        {
+            LogNoHostKeys(_logger, o.HostKeyDirectory);
+            return;
+        }
+
+        var saved = await new BackupEngine(repository, fileSystem, loggers.CreateLogger<BackupEngine>())
+            .RunAsync(new BackupRequest { Paths = keys, Tags = ["host-keys"], Hostname = storage.BoxName }, cancellationToken);
+        LogHostKeysSaved(_logger, keys.Length, saved.SnapshotId[..8]);
+    }
+
+    private async Task RunReloadAsync(AgentOptions o, CancellationToken cancellationToken)
+    {
+        if (o.HostKeyReloadCommand.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            using var process = System.Diagnostics.Process.Start(o.HostKeyReloadCommand[0], o.HostKeyReloadCommand.Skip(1));
+            await process.WaitForExitAsync(cancellationToken);
+            if (process.ExitCode != 0)
+            {
+                LogReloadFailed(_logger, string.Join(' ', o.HostKeyReloadCommand), $"exit code {process.ExitCode}");
+            }
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            LogReloadFailed(_logger, string.Join(' ', o.HostKeyReloadCommand), e.Message);
+        }
+    }
+
+    private static RestoreMarker? ReadMarker(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<RestoreMarker>(File.ReadAllBytes(path));
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static void TryWrite(string path, string text)
+    {
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, text);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The notice for logins is a courtesy; the restore goes on without it.
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // as above
+        }
+    }
+
+    private sealed record RestoreMarker(string InstanceId, string? SnapshotId, DateTimeOffset Time);
+
+    [LoggerMessage(EventId = 3100, Level = LogLevel.Information, Message = "Box {Box} is ready: backups may run")]
+    private static partial void LogReady(ILogger logger, string box);
+
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Instance {InstanceId} ({InstanceType} in {AvailabilityZone}, {Lifecycle})")]
+    private static partial void LogIdentity(ILogger logger, string instanceId, string instanceType, string availabilityZone, string lifecycle);
+
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "Instance identity unknown (not on EC2, or the metadata service is unreachable): {Reason}")]
+    private static partial void LogNoIdentity(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 3103, Level = LogLevel.Information, Message = "Instance {InstanceId} was already restored (snapshot {SnapshotId}): an agent restart does not restore over newer work")]
+    private static partial void LogAlreadyRestored(ILogger logger, string instanceId, string snapshotId);
+
+    [LoggerMessage(EventId = 3104, Level = LogLevel.Information, Message = "No snapshot in {Repository} yet: nothing to restore (a first boot)")]
+    private static partial void LogNothingToRestore(ILogger logger, string repository);
+
+    [LoggerMessage(EventId = 3105, Level = LogLevel.Information, Message = "Restoring snapshot {SnapshotId} of {Time} (partial: {Partial})")]
+    private static partial void LogRestoring(ILogger logger, string snapshotId, DateTimeOffset time, bool partial);
+
+    [LoggerMessage(EventId = 3106, Level = LogLevel.Information, Message = "Restored snapshot {SnapshotId} into {Target}: {Files} files, {Bytes} bytes written, {Unchanged} already in place")]
+    private static partial void LogRestored(ILogger logger, string snapshotId, string target, long files, long bytes, long unchanged);
+
+    [LoggerMessage(EventId = 3107, Level = LogLevel.Warning, Message = "Restore: {Warning}")]
+    private static partial void LogRestoreWarning(ILogger logger, string warning);
+
+    [LoggerMessage(EventId = 3108, Level = LogLevel.Information, Message = "Restored {Count} SSH host key files into {Directory}")]
+    private static partial void LogHostKeysRestored(ILogger logger, long count, string directory);
+
+    [LoggerMessage(EventId = 3109, Level = LogLevel.Information, Message = "Saved {Count} SSH host key files (snapshot {SnapshotId}); later boots restore them")]
+    private static partial void LogHostKeysSaved(ILogger logger, int count, string snapshotId);
+
+    [LoggerMessage(EventId = 3110, Level = LogLevel.Warning, Message = "No SSH host keys in {Directory}: nothing to save")]
+    private static partial void LogNoHostKeys(ILogger logger, string directory);
+
+    [LoggerMessage(EventId = 3111, Level = LogLevel.Warning, Message = "'{Command}' after restoring the host keys failed: {Reason}")]
+    private static partial void LogReloadFailed(ILogger logger, string command, string reason);
+}
