@@ -18,6 +18,12 @@ internal static class SpotDevBoxApp
     {
         var consoleLevel = new LoggingLevelSwitch(LogEventLevel.Warning);
         var builder = SpotDevBoxHost.CreateBuilder(args, consoleLevel);
+        if (args is ["agent", "run", ..])
+        {
+            // Only the agent validates and runs the agent's services; the other verbs never start them.
+            Agent.AgentRegistration.AddSpotDevBoxAgent(builder.Services, builder.Configuration);
+        }
+
         var registrar = new TypeRegistrar(builder);
         var app = new CommandApp(registrar);
         app.Configure(config =>
@@ -42,6 +48,18 @@ internal static class SpotDevBoxApp
             config.AddCommand<CheckCommand>("check")
                 .WithExample("check", "--repo", "s3://my-bucket/boxes/alice", "--read-data");
             config.AddCommand<UnlockCommand>("unlock");
+            config.AddBranch("agent", agent =>
+            {
+                agent.SetDescription("The on-box agent (a systemd service; see deploy/systemd).");
+                agent.AddCommand<AgentRunCommand>("run");
+            });
+            config.AddCommand<StatusCommand>("status")
+                .WithExample("status")
+                .WithExample("status", "--box", "s3://my-bucket/boxes/alice");
+            config.AddCommand<KeepaliveCommand>("keepalive")
+                .WithExample("keepalive", "2h", "--note", "training run")
+                .WithExample("keepalive", "--cancel")
+                .WithExample("keepalive", "90m", "--box", "s3://my-bucket/boxes/alice");
         });
 
         using var cancel = new CancellationTokenSource();

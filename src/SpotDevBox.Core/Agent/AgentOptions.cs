@@ -42,7 +42,7 @@ public sealed class AgentOptions
     public int KeepDaily { get; set; } = 7;
     public int KeepWeekly { get; set; } = 4;
 
-    /// <summary>How often forget + prune runs (the first run is one interval of backups after start). Zero turns retention off.</summary>
+    /// <summary>How often forget + prune runs (the first run 30 minutes after start). Zero turns retention off.</summary>
     public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>Keep the box's SSH host keys across instances (saved on the first boot, restored on the next ones).</summary>
@@ -74,6 +74,15 @@ public sealed class AgentOptions
 
     /// <summary>How long the final backup may take when the agent is stopped (keep below systemd's TimeoutStopSec).</summary>
     public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>Where the idle sensors find /proc, /run and /dev ("/" on a box; a fixture tree in tests).</summary>
+    public string HostRoot { get; set; } = "/";
+
+    // Bound again as options of their own; declared here so that an unknown key anywhere under "Agent"
+    // stops the agent at start instead of being ignored.
+    public Interruption.InterruptionOptions Interruption { get; set; } = new();
+    public Interruption.MetadataOptions Metadata { get; set; } = new();
+    public Idle.IdleOptions Idle { get; set; } = new();
 
     public string ResolveBoxName() =>
         !string.IsNullOrWhiteSpace(BoxName) ? BoxName : Box.TrimEnd('/').Split('/').LastOrDefault(s => s.Length > 0) ?? "box";
@@ -135,7 +144,7 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
             failures.Add($"{s}:WebhookUrl must be an http(s) URL, got '{options.WebhookUrl}'");
         }
 
-        foreach (var (key, dir) in new[] { ("StateDirectory", options.StateDirectory), ("RunDirectory", options.RunDirectory), ("HostKeyDirectory", options.HostKeyDirectory) })
+        foreach (var (key, dir) in new[] { ("HostRoot", options.HostRoot), ("StateDirectory", options.StateDirectory), ("RunDirectory", options.RunDirectory), ("HostKeyDirectory", options.HostKeyDirectory) })
         {
             if (!Path.IsPathFullyQualified(dir))
             {

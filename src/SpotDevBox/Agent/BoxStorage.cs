@@ -29,7 +29,8 @@ internal sealed class BoxStorage(IOptions<AgentOptions> agentOptions, Repository
         {
             return await opener.OpenAsync(settings, cancellationToken);
         }
-        catch (RepositoryException e) when (e.Message.StartsWith("there is no repository", StringComparison.Ordinal))
+        catch (Exception e) when (e is RepositoryException r && r.Message.StartsWith("there is no repository", StringComparison.Ordinal)
+            || (e is StorageException { Failure: StorageFailure.ContainerMissing } && RepositoryLocation.Parse(settings.Repository!).Kind == RepositoryKind.Local))
         {
             // A box's first boot: its repository does not exist yet.
             return await BackupRepository.InitializeAsync(opener.CreateStore(settings), options, time, loggers.CreateLogger<BackupRepository>(), cancellationToken);

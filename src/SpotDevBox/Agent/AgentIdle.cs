@@ -1,0 +1,140 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SpotDevBox.Core.Agent;
+using SpotDevBox.Core.Idle;
+
+namespace SpotDevBox.Agent;
+
+/// <summary>
+/// The lease that keeps the box awake: the later of the one <c>spotdevbox keepalive</c> left on the box
+/// (read at every tick, so it takes effect at once) and the one in the box's control document.
+/// </summary>
+internal sealed partial class AgentLeases(IOptions<AgentOptions> options, ILogger<AgentLeases> logger) : ILeaseSource
+{
+    private volatile Lease? _remote;
+
+    public LeaseFile Local { get; } = new(Path.Combine(options.Value.RunDirectory, "lease.json"));
+
+    public void SetRemote(Lease? lease) => _remote = lease;
+
+    public ValueTask<Lease?> GetLeaseAsync(CancellationToken cancellationToken)
+    {
+        Lease? local = null;
+        try
+        {
+            local = Local.Read();
+        }
+        catch (LeaseUnreadableException e)
+        {
+            // A broken lease file must not keep the box up for ever, nor stop the agent.
+            LogLeaseUnreadable(logger, e.Message);
+        }
+
+        var remote = _remote;
+        return ValueTask.FromResult(local is null ? remote : remote is null || local.Until >= remote.Until ? local : remote);
+    }
+
+    [LoggerMessage(EventId = 3400, Level = LogLevel.Warning, Message = "Ignoring the local lease: {Reason}")]
+    private static partial void LogLeaseUnreadable(ILogger logger, string reason);
+}
+
+/// <summary>The stop planner's hands: tell users, take the final backup, power off — in that order, never power off without the backup.</summary>
+internal sealed partial class AgentStopActions(
+    Notifier notifier,
+    AgentBackups backups,
+    AgentStatusBoard board,
+    SessionRecorder sessions,
+    IOptions<AgentOptions> options,
+    ILogger<AgentStopActions> logger) : IStopActions
+{
+    public Task WarnUsersAsync(StopWarning warning, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(warning);
+        return notifier.NotifyAsync(warning.Kind == StopWarningKind.BackupFailed ? NotificationKind.BackupFailed : NotificationKind.StopWarning, warning.Message, cancellationToken);
+    }
+
+    public async Task<bool> FinalBackupAsync(StopReason reason, CancellationToken cancellationToken)
+    {
+        board.DecideEnd(Map(reason), reason.ToString());
+        board.SetState(AgentState.Stopping);
+        var outcome = await backups.RunAsync(BackupKind.Final, $"stop ({reason})", null, cancellationToken);
+        if (!outcome.Committed)
+        {
+            board.SetState(AgentState.Running);
+        }
+
+        return outcome.Committed;
+    }
+
+    public async Task PowerOffAsync(StopReason reason, CancellationToken cancellationToken)
+    {
+        await notifier.NotifyAsync(NotificationKind.Stopping, $"Your work is saved; powering off now ({reason.ToString().ToLowerInvariant()}).", cancellationToken);
+        await sessions.RecordAsync(cancellationToken);
+        var command = options.Value.ResolvePowerOffCommand();
+        LogPowerOff(logger, reason, string.Join(' ', command));
+        using var process = System.Diagnostics.Process.Start(command[0], command.Skip(1));
+        await process.WaitForExitAsync(cancellationToken);
+        if (process.ExitCode != 0)
+        {
+            // The planner tries again at its next tick; the backup is already safe.
+            throw new IOException($"'{string.Join(' ', command)}' exited with code {process.ExitCode}");
+        }
+    }
+
+    public static SessionEnd Map(StopReason reason) => reason switch
+    {
+        StopReason.Idle => SessionEnd.Idle,
+        StopReason.Schedule => SessionEnd.Schedule,
+        StopReason.MaxSessionLength => SessionEnd.MaxSessionLength,
+        _ => SessionEnd.Manual,
+    };
+
+    [LoggerMessage(EventId = 3401, Level = LogLevel.Warning, Message = "Powering off ({Reason}) with '{Command}': the final backup committed")]
+    private static partial void LogPowerOff(ILogger logger, StopReason reason, string command);
+}
+
+/// <summary>Writes the session record once, when the session ends (power-off, interruption, or the agent's stop).</summary>
+internal sealed partial class SessionRecorder(AgentStatusBoard board, BoxStorage storage, TimeProvider time, ILogger<SessionRecorder> logger)
+{
+    private int _written;
+
+    public async Task RecordAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _written, 1) == 1)
+        {
+            return;
+        }
+
+        var s = board.Current;
+        var record = new SessionRecord
+        {
+            Box = s.Box,
+            InstanceId = s.InstanceId,
+            InstanceType = s.InstanceType,
+            AvailabilityZone = s.AvailabilityZone,
+            Lifecycle = s.Lifecycle,
+            Start = s.SessionStart,
+            End = time.GetUtcNow(),
+            EndedBy = board.EndReason ?? SessionEnd.ServiceStopped,
+            Detail = board.EndDetail,
+            LastSnapshotId = s.LastSnapshotId,
+            LastSnapshotPartial = s.LastSnapshotPartial,
+        };
+        try
+        {
+            await storage.WriteSessionAsync(record, cancellationToken);
+            LogSessionRecorded(logger, record.EndedBy, record.Start, record.End, (record.End - record.Start).TotalSeconds);
+        }
+        catch (Backup.Storage.StorageException e)
+        {
+            Interlocked.Exchange(ref _written, 0);
+            LogSessionNotRecorded(logger, e.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 3500, Level = LogLevel.Information, Message = "Session recorded: ended by {EndedBy}, {Start} to {End} ({Seconds:0} s)")]
+    private static partial void LogSessionRecorded(ILogger logger, SessionEnd endedBy, DateTimeOffset start, DateTimeOffset end, double seconds);
+
+    [LoggerMessage(EventId = 3501, Level = LogLevel.Warning, Message = "The session record could not be written: {Reason}")]
+    private static partial void LogSessionNotRecorded(ILogger logger, string reason);
+}

@@ -1,0 +1,109 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Quartz;
+using SpotDevBox.Aws.Metadata;
+using SpotDevBox.Core.Agent;
+using SpotDevBox.Core.Idle;
+using SpotDevBox.Core.Interruption;
+
+namespace SpotDevBox.Agent;
+
+internal static class AgentRegistration
+{
+    /// <summary>
+    /// The services of <c>spotdevbox agent run</c>. Hosted services start in this order — the watcher
+    /// (so no notice is missed), the restore (which holds systemd's READY until the work is back), Quartz's
+    /// jobs, the status publisher — and stop in the reverse one, so the final backup runs first.
+    /// </summary>
+    public static IServiceCollection AddSpotDevBoxAgent(this IServiceCollection services, IConfiguration configuration)
+    {
+        Bind<AgentOptions, AgentOptionsValidator>(services, AgentOptions.SectionName);
+        Bind<InterruptionOptions, InterruptionOptionsValidator>(services, InterruptionOptions.SectionName);
+        Bind<MetadataOptions, MetadataOptionsValidator>(services, MetadataOptions.SectionName);
+        Bind<IdleOptions, IdleOptionsValidator>(services, IdleOptions.SectionName);
+
+        services.TryAddSingleton<IMetadataClient, ImdsMetadataClient>();
+        services.TryAddSingleton<ICommandRunner, ProcessCommandRunner>();
+        services.TryAddSingleton<BoxStorage>();
+        services.TryAddSingleton<AgentStatusBoard>();
+        services.TryAddSingleton(sp => new SelfActivityTracker(sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<AgentBackups>();
+        services.TryAddSingleton<Notifier>();
+        services.TryAddSingleton<SessionRecorder>();
+        services.TryAddSingleton<InterruptionResponder>();
+        services.TryAddSingleton<IInterruptionHandler>(sp => sp.GetRequiredService<InterruptionResponder>());
+        services.TryAddSingleton<InterruptionWatcher>();
+        services.TryAddSingleton<AgentLeases>();
+        services.TryAddSingleton<AgentStopActions>();
+        services.TryAddSingleton<IStopActions>(sp => sp.GetRequiredService<AgentStopActions>());
+        services.TryAddSingleton(sp =>
+        {
+            var agent = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
+            var signals = IdleSignals.Create(
+                sp.GetRequiredService<IOptions<IdleOptions>>().Value,
+                new HostRoot(agent.HostRoot),
+                sp.GetRequiredService<ICommandRunner>(),
+                sp.GetRequiredService<AgentLeases>(),
+                sp.GetRequiredService<SelfActivityTracker>());
+            return ActivatorUtilities.CreateInstance<IdleMonitor>(sp, signals);
+        });
+        services.TryAddSingleton<StopPlanner>();
+        services.TryAddSingleton<BootRestore>();
+        services.TryAddSingleton<StatusPublisher>();
+        services.TryAddSingleton<AgentLifetime>();
+
+        var agentSection = configuration.GetSection(AgentOptions.SectionName);
+        var backupEvery = agentSection.GetValue(nameof(AgentOptions.BackupInterval), new AgentOptions().BackupInterval);
+        var retentionEvery = agentSection.GetValue(nameof(AgentOptions.RetentionInterval), new AgentOptions().RetentionInterval);
+        var controlEvery = agentSection.GetValue(nameof(AgentOptions.ControlPollInterval), new AgentOptions().ControlPollInterval);
+        var idleEvery = configuration.GetSection(IdleOptions.SectionName).GetValue(nameof(IdleOptions.SampleInterval), new IdleOptions().SampleInterval);
+        services.AddQuartz(q =>
+        {
+            Every<PeriodicBackupJob>(q, backupEvery, backupEvery);
+            Every<IdleTickJob>(q, Positive(idleEvery), Positive(idleEvery));
+            Every<ControlPollJob>(q, Positive(controlEvery), TimeSpan.Zero);
+            if (retentionEvery > TimeSpan.Zero)
+            {
+                Every<RetentionJob>(q, retentionEvery, TimeSpan.FromMinutes(30));
+            }
+        });
+
+        services.AddHostedService<InterruptionWatcherService>();
+        services.AddHostedService(sp => sp.GetRequiredService<BootRestore>());
+        services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+        services.AddHostedService(sp => sp.GetRequiredService<StatusPublisher>());
+        services.AddHostedService(sp => sp.GetRequiredService<AgentLifetime>());
+        services.Configure<HostOptions>(o =>
+        {
+            // The final backup runs inside the host's stop; systemd's TimeoutStopSec must be longer still.
+            o.ShutdownTimeout = agentSection.GetValue(nameof(AgentOptions.StopTimeout), new AgentOptions().StopTimeout) + TimeSpan.FromSeconds(15);
+        });
+        services.AddSystemd();
+        return services;
+    }
+
+    private static TimeSpan Positive(TimeSpan t) => t > TimeSpan.Zero ? t : TimeSpan.FromMinutes(1);
+
+    private static void Every<TJob>(IQuartzBuilder q, TimeSpan interval, TimeSpan firstAfter)
+        where TJob : IJob
+    {
+        // A run missed while the box was busy (or suspended) is not made up for: the next one comes on time.
+        q.ScheduleJob<TJob>(
+            (sp, t) => t
+                .WithIdentity(typeof(TJob).Name)
+                .StartAt(sp.GetRequiredService<TimeProvider>().GetUtcNow() + (firstAfter > TimeSpan.Zero ? firstAfter : TimeSpan.FromSeconds(1)))
+                .WithSimpleSchedule(s => s.WithInterval(interval).RepeatForever().WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)),
+            (_, j) => j.WithIdentity(typeof(TJob).Name));
+    }
+
+    private static void Bind<TOptions, TValidator>(IServiceCollection services, string section)
+        where TOptions : class
+        where TValidator : class, IValidateOptions<TOptions>
+    {
+        services.AddOptions<TOptions>().BindConfiguration(section, o => o.ErrorOnUnknownConfiguration = true).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, TValidator>());
+    }
+}

@@ -1,0 +1,170 @@
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SpotDevBox.Backup.Storage;
+using SpotDevBox.Core.Agent;
+using SpotDevBox.Core.Idle;
+using SpotDevBox.Core.Interruption;
+
+namespace SpotDevBox.Agent;
+
+/// <summary>Runs the interruption watcher for the agent's whole life (it starts before the restore, so a notice is never missed).</summary>
+internal sealed class InterruptionWatcherService(InterruptionWatcher watcher) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => watcher.RunAsync(stoppingToken);
+}
+
+/// <summary>Writes status.json to the box's prefix on every change (within a few seconds) and at least every StatusInterval, and a copy on the box for <c>spotdevbox status</c>.</summary>
+internal sealed partial class StatusPublisher(AgentStatusBoard board, BoxStorage storage, IOptions<AgentOptions> options, TimeProvider time, ILogger<StatusPublisher> logger) : BackgroundService
+{
+    private long _written = -1;
+    private DateTimeOffset _writtenAt = DateTimeOffset.MinValue;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(5), time);
+        try
+        {
+            do
+            {
+                if (board.Version != _written || time.GetUtcNow() - _writtenAt >= options.Value.StatusInterval)
+                {
+                    await PublishAsync(stoppingToken);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // stopping: the agent's lifetime writes the last status
+        }
+    }
+
+    public async Task PublishAsync(CancellationToken cancellationToken)
+    {
+        var version = board.Version;
+        var status = board.Current;
+        WriteLocal(status);
+        try
+        {
+            await storage.WriteStatusAsync(status, cancellationToken);
+            _written = version;
+            _writtenAt = time.GetUtcNow();
+        }
+        catch (StorageException e)
+        {
+            LogStatusNotWritten(logger, e.Message);
+        }
+    }
+
+    private void WriteLocal(AgentStatus status)
+    {
+        var path = Path.Combine(options.Value.RunDirectory, "status.json");
+        try
+        {
+            Directory.CreateDirectory(options.Value.RunDirectory);
+            var temporary = path + ".tmp";
+            File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(status, BoxJson.Default.AgentStatus));
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogLocalStatusNotWritten(logger, path, e.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 3700, Level = LogLevel.Warning, Message = "status.json could not be written to the box's prefix: {Reason}")]
+    private static partial void LogStatusNotWritten(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 3701, Level = LogLevel.Warning, Message = "The local status {Path} could not be written: {Reason}")]
+    private static partial void LogLocalStatusNotWritten(ILogger logger, string path, string reason);
+}
+
+/// <summary>
+/// The agent's last act when it is stopped (systemctl stop, a user's poweroff, or its own power-off): unless
+/// a final backup already ran (the idle or schedule stop, or the spot notice, whose backup it waits for),
+/// take one; then write the session record and the last status. The reason is logged.
+/// </summary>
+internal sealed partial class AgentLifetime(
+    AgentBackups backups,
+    AgentStatusBoard board,
+    InterruptionResponder responder,
+    SessionRecorder sessions,
+    StatusPublisher status,
+    ICommandRunner commands,
+    IOptions<AgentOptions> options,
+    ILogger<AgentLifetime> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(options.Value.StopTimeout);
+        try
+        {
+            if (responder.FinalBackup is not null)
+            {
+                LogStopAfterNotice(logger);
+                await responder.DrainAsync(limit.Token);
+            }
+            else if (board.Current.State == AgentState.Stopping && board.EndReason is not null)
+            {
+                LogStopAfterPlannedStop(logger, board.EndReason.Value);
+            }
+            else if (!backups.IsReady)
+            {
+                LogStopBeforeReady(logger);
+            }
+            else
+            {
+                var (reason, detail) = await WhyStoppedAsync(limit.Token);
+                board.DecideEnd(reason, detail);
+                LogStopping(logger, reason, detail);
+                board.SetState(AgentState.Stopping);
+                var outcome = await backups.RunAsync(BackupKind.Final, detail, null, limit.Token);
+                if (!outcome.Committed)
+                {
+                    LogFinalBackupFailed(logger, outcome.Error ?? "unknown");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested)
+        {
+            LogStopTimedOut(logger, options.Value.StopTimeout);
+        }
+
+        board.SetState(board.EndReason == SessionEnd.Interruption ? AgentState.Interrupted : AgentState.Stopped);
+        using var last = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await sessions.RecordAsync(last.Token);
+        await status.PublishAsync(last.Token);
+    }
+
+    private async Task<(SessionEnd Reason, string Detail)> WhyStoppedAsync(CancellationToken cancellationToken)
+    {
+        // "stopping" means the whole system is going down (a user's poweroff or reboot), not just this service.
+        var result = await commands.RunAsync("systemctl", ["is-system-running"], TimeSpan.FromSeconds(2), cancellationToken);
+        return result.Outcome == CommandOutcome.Exited && result.StandardOutput.Trim() == "stopping"
+            ? (SessionEnd.SystemShutdown, "the system is shutting down (poweroff or reboot on the box)")
+            : (SessionEnd.ServiceStopped, "the agent was stopped (systemctl stop, or a signal)");
+    }
+
+    [LoggerMessage(EventId = 3800, Level = LogLevel.Warning, Message = "Agent stopping ({Reason}): {Detail}; taking a final backup")]
+    private static partial void LogStopping(ILogger logger, SessionEnd reason, string detail);
+
+    [LoggerMessage(EventId = 3801, Level = LogLevel.Information, Message = "Agent stopping after a spot notice: waiting for the interruption's backup")]
+    private static partial void LogStopAfterNotice(ILogger logger);
+
+    [LoggerMessage(EventId = 3802, Level = LogLevel.Information, Message = "Agent stopping after its own {Reason} stop: the final backup already committed")]
+    private static partial void LogStopAfterPlannedStop(ILogger logger, SessionEnd reason);
+
+    [LoggerMessage(EventId = 3803, Level = LogLevel.Warning, Message = "Agent stopping before the start-up restore finished: no final backup (it would save an incomplete home)")]
+    private static partial void LogStopBeforeReady(ILogger logger);
+
+    [LoggerMessage(EventId = 3804, Level = LogLevel.Error, Message = "The final backup at stop did not commit: {Reason}")]
+    private static partial void LogFinalBackupFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 3805, Level = LogLevel.Error, Message = "The final backup did not finish within Agent:StopTimeout ({Timeout}); the last snapshot is the one before")]
+    private static partial void LogStopTimedOut(ILogger logger, TimeSpan timeout);
+}

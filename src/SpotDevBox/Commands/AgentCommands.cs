@@ -1,0 +1,224 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Serilog.Core;
+using Serilog.Events;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using SpotDevBox.Agent;
+using SpotDevBox.Core.Agent;
+using SpotDevBox.Core.Idle;
+
+namespace SpotDevBox.Commands;
+
+internal sealed class AgentRunSettings : CommandSettings;
+
+[Description("Run the on-box agent (the systemd service): restore at boot, periodic backups, the spot notice, idle shutdown. Configured by the \"Agent\" section.")]
+internal sealed class AgentRunCommand(IServiceProvider services, LoggingLevelSwitch consoleLevel) : AsyncCommand<AgentRunSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, AgentRunSettings settings, CancellationToken cancellationToken)
+    {
+        // The journal is the agent's console: every decision shows there.
+        consoleLevel.MinimumLevel = LogEventLevel.Information;
+        var host = services.GetRequiredService<IHost>();
+        await host.RunAsync(cancellationToken);
+        return ExitCodes.Ok;
+    }
+}
+
+internal sealed class StatusSettings : CommandSettings
+{
+    [CommandOption("--box <PREFIX>")]
+    [Description("Read the status a box's agent wrote to its storage prefix (s3://bucket/prefix/box) instead of this box's.")]
+    public string? Box { get; set; }
+
+    [CommandOption("--json")]
+    [Description("Print the status document as JSON.")]
+    public bool Json { get; set; }
+}
+
+[Description("Show what the box's agent is doing: \"awake because ...\" or \"idle for 23 min, stopping in 7 min\", the last snapshot and any lease.")]
+internal sealed class StatusCommand(IConfiguration configuration, RepositoryOpener opener, TimeProvider time) : AsyncCommand<StatusSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, StatusSettings settings, CancellationToken cancellationToken)
+    {
+        var agent = AgentConfiguration.Read(configuration);
+        AgentStatus? status;
+        Lease? localLease = null;
+        if (settings.Box is { } box)
+        {
+            using var storage = new BoxStorage(Microsoft.Extensions.Options.Options.Create(new AgentOptions { Box = box }), opener, time, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+            status = await storage.ReadStatusAsync(cancellationToken);
+            if (status is null)
+            {
+                Console.Error.WriteLine($"spotdevbox: no status in {box}: its agent has not run yet");
+                return ExitCodes.Failure;
+            }
+        }
+        else
+        {
+            var path = Path.Combine(agent.RunDirectory, "status.json");
+            if (!File.Exists(path))
+            {
+                Console.Error.WriteLine($"spotdevbox: no agent status at {path}: is the agent running on this box? (systemctl status spotdevbox-agent); use --box s3://bucket/prefix/box from elsewhere");
+                return ExitCodes.Failure;
+            }
+
+            status = BoxJson.Parse(await File.ReadAllBytesAsync(path, cancellationToken), BoxJson.Default.AgentStatus, path);
+            try
+            {
+                localLease = new LeaseFile(Path.Combine(agent.RunDirectory, "lease.json")).Read();
+            }
+            catch (LeaseUnreadableException e)
+            {
+                Terminal.Warn(e.Message);
+            }
+        }
+
+        if (settings.Json)
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize(status, BoxJson.Default.AgentStatus));
+            return ExitCodes.Ok;
+        }
+
+        var now = time.GetUtcNow();
+        Console.Out.WriteLine($"{status.Box}: {status.State.ToString().ToLowerInvariant()}" + (status.Activity is { } a ? $" — {a}" : ""));
+        if (status.InstanceId is not null)
+        {
+            Console.Out.WriteLine($"  instance   {status.InstanceId} ({status.InstanceType}, {status.AvailabilityZone}, {status.Lifecycle}), up {Terminal.Duration(now - status.SessionStart)}");
+        }
+
+        Console.Out.WriteLine(status.LastSnapshotId is { } id
+            ? $"  snapshot   {id[..8]}, {Terminal.Duration(now - (status.LastSnapshotTime ?? now))} ago{(status.LastSnapshotPartial ? " (partial)" : "")}"
+            : "  snapshot   none yet");
+        if (status.LastBackupError is { } error)
+        {
+            Console.Out.WriteLine($"  last error {error}");
+        }
+
+        var lease = localLease is { } l && l.IsActiveAt(now) ? l : status.LeaseUntil is { } until && until > now ? new Lease(until, status.LeaseSetBy, null) : null;
+        if (lease is not null)
+        {
+            Console.Out.WriteLine($"  keepalive  {lease.Describe(now)} (cancel: spotdevbox keepalive --cancel)");
+        }
+
+        if (status.Notice is { } notice)
+        {
+            Console.Out.WriteLine($"  notice     {notice}");
+        }
+
+        Console.Out.WriteLine($"  updated    {Terminal.Duration(now - status.UpdatedAt)} ago (agent {status.AgentVersion})");
+        return ExitCodes.Ok;
+    }
+}
+
+internal sealed class KeepaliveSettings : CommandSettings
+{
+    [CommandArgument(0, "[DURATION]")]
+    [Description("How long to keep the box awake from now: 90m, 2h, 1h30m, 1d.")]
+    public string? Duration { get; set; }
+
+    [CommandOption("--cancel")]
+    [Description("Cancel the lease: the idle policy decides again.")]
+    public bool Cancel { get; set; }
+
+    [CommandOption("--note <TEXT>")]
+    [Description("Why, shown by status (e.g. 'training run').")]
+    public string? Note { get; set; }
+
+    [CommandOption("--box <PREFIX>")]
+    [Description("Set the lease from elsewhere, in the box's control document (s3://bucket/prefix/box); the agent reads it within a minute.")]
+    public string? Box { get; set; }
+
+    public override ValidationResult Validate()
+    {
+        if (Cancel == (Duration is not null))
+        {
+            return ValidationResult.Error("give a duration (e.g. 'keepalive 2h') or --cancel");
+        }
+
+        if (Duration is not null && !KeepaliveCommand.TryParseDuration(Duration, out _))
+        {
+            return ValidationResult.Error($"'{Duration}' is not a duration between 1 minute and 7 days (examples: 45m, 2h, 1h30m, 1d)");
+        }
+
+        return ValidationResult.Success();
+    }
+}
+
+[Description("Keep the box awake for a while whatever the idle signals say (a lease), or cancel it. On the box it takes effect at once.")]
+internal sealed class KeepaliveCommand(IConfiguration configuration, RepositoryOpener opener, TimeProvider time) : AsyncCommand<KeepaliveSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, KeepaliveSettings settings, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var who = Environment.GetEnvironmentVariable("SUDO_USER") is { Length: > 0 } sudo ? sudo : Environment.UserName;
+        Lease? lease = null;
+        if (settings.Duration is { } text)
+        {
+            if (!TryParseDuration(text, out var duration))
+            {
+                throw new ArgumentException($"'{text}' is not a duration between 1 minute and 7 days");
+            }
+
+            lease = new Lease(now + duration, who, settings.Note);
+        }
+
+        if (settings.Box is { } box)
+        {
+            using var storage = new BoxStorage(Microsoft.Extensions.Options.Options.Create(new AgentOptions { Box = box }), opener, time, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+            var control = await storage.ReadControlAsync(cancellationToken) ?? new ControlDocument();
+            await storage.WriteControlAsync(control with { LeaseUntil = lease?.Until, LeaseSetBy = lease?.SetBy, LeaseNote = lease?.Note, UpdatedAt = now }, cancellationToken);
+            Console.Out.WriteLine(lease is null ? $"lease cancelled in {box}/control.json" : $"{box}: {lease.Describe(now)}; the agent reads it within a minute");
+            return ExitCodes.Ok;
+        }
+
+        var file = new LeaseFile(Path.Combine(AgentConfiguration.Read(configuration).RunDirectory, "lease.json"));
+        if (lease is null)
+        {
+            Console.Out.WriteLine(file.Cancel() ? "lease cancelled: the idle policy decides again" : "there was no lease on this box");
+            return ExitCodes.Ok;
+        }
+
+        file.Write(lease);
+        Console.Out.WriteLine($"keeping this box awake: {lease.Describe(now)} (cancel: spotdevbox keepalive --cancel)");
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>45m, 2h, 1h30m, 1d: at least a minute, at most a week.</summary>
+    public static bool TryParseDuration(string text, out TimeSpan duration)
+    {
+        duration = TimeSpan.Zero;
+        var m = System.Text.RegularExpressions.Regex.Match(text.Trim(), @"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$", System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        if (!m.Success || text.Trim().Length == 0)
+        {
+            return false;
+        }
+
+        int Part(int i) => m.Groups[i].Success ? int.Parse(m.Groups[i].Value, CultureInfo.InvariantCulture) : 0;
+        try
+        {
+            duration = TimeSpan.FromDays(Part(1)) + TimeSpan.FromHours(Part(2)) + TimeSpan.FromMinutes(Part(3));
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
+
+        return duration >= TimeSpan.FromMinutes(1) && duration <= TimeSpan.FromDays(7);
+    }
+}
+
+/// <summary>The agent's settings for the verbs a person types on the box: bound, not validated (they need no Box).</summary>
+internal static class AgentConfiguration
+{
+    public static AgentOptions Read(IConfiguration configuration)
+    {
+        var options = new AgentOptions();
+        configuration.GetSection(AgentOptions.SectionName).Bind(options);
+        return options;
+    }
+}
