@@ -37,6 +37,7 @@ internal sealed partial class AgentBackups(
     IOptions<BackupEngineOptions> engineOptions,
     IFileSystemMetadata fileSystem,
     TimeProvider time,
+    SpotDevBox.Core.Idle.SelfActivityTracker self,
     ILoggerFactory loggers) : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -95,6 +96,8 @@ internal sealed partial class AgentBackups(
             await _gate.WaitAsync(cancellationToken);
         }
 
+        // The agent's own uploads and CPU must not count as someone using the box.
+        using var busy = self.BeginWork();
         try
         {
             using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -24,6 +24,7 @@ internal sealed partial class BootRestore(
     AgentStatusBoard board,
     IFileSystemMetadata fileSystem,
     IOptions<AgentOptions> options,
+    SpotDevBox.Core.Idle.StopPlanner planner,
     TimeProvider time,
     ILoggerFactory loggers) : IHostedService
 {
@@ -36,6 +37,8 @@ internal sealed partial class BootRestore(
         var o = options.Value;
         Identity = await ReadIdentityAsync(cancellationToken);
         board.SetIdentity(Identity);
+        // The session (and the maximum session length) counts from the agent's first start on this instance.
+        planner.SessionStart = board.Current.SessionStart;
         Directory.CreateDirectory(o.StateDirectory);
         var marker = Path.Combine(o.StateDirectory, "restored.json");
         var instance = Identity?.InstanceId ?? "unknown";
