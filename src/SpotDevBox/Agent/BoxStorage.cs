@@ -33,7 +33,16 @@ internal sealed class BoxStorage(IOptions<AgentOptions> agentOptions, Repository
             || (e is StorageException { Failure: StorageFailure.ContainerMissing } && RepositoryLocation.Parse(settings.Repository!).Kind == RepositoryKind.Local))
         {
             // A box's first boot: its repository does not exist yet.
-            return await BackupRepository.InitializeAsync(opener.CreateStore(settings), options, time, loggers.CreateLogger<BackupRepository>(), cancellationToken);
+            try
+            {
+                return await BackupRepository.InitializeAsync(opener.CreateStore(settings), options, time, loggers.CreateLogger<BackupRepository>(), cancellationToken);
+            }
+            catch (StorageException denied) when (denied.Failure == StorageFailure.AccessDenied)
+            {
+                throw new RepositoryException(
+                    $"there is no repository at {settings.Repository} and this box may not create one ({denied.Message}); " +
+                    $"run 'spotdevbox init --repo {settings.Repository}' once with the permissions of deploy/iam/init-policy.json", denied);
+            }
         }
     }
 
