@@ -13,6 +13,9 @@ public enum ImdsFaultKind
 
     /// <summary>Answer 200 with a truncated JSON body.</summary>
     MalformedJson,
+
+    /// <summary>Answer 200 with <see cref="ImdsFault.Body"/> verbatim (an unknown action, an odd format).</summary>
+    Body,
 }
 
 /// <summary>
@@ -25,6 +28,8 @@ public sealed record ImdsFault(ImdsFaultKind Kind, string? Path = null, int? Tim
     public int StatusCode { get; init; }
 
     public TimeSpan Delay { get; init; }
+
+    public string Body { get; init; } = "";
 
     public static ImdsFault Status(int statusCode, string? path = null, int? times = null, string? method = null) =>
         new(ImdsFaultKind.Status, path, times, method) { StatusCode = statusCode };
@@ -40,6 +45,9 @@ public sealed record ImdsFault(ImdsFaultKind Kind, string? Path = null, int? Tim
 
     public static ImdsFault MalformedJson(string? path = null, int? times = null) =>
         new(ImdsFaultKind.MalformedJson, path, times, "GET");
+
+    public static ImdsFault WithBody(string body, string path, int? times = null) =>
+        new(ImdsFaultKind.Body, path, times, "GET") { Body = body };
 
     internal bool Matches(string method, string path) =>
         (Path is null || path.StartsWith(Path, StringComparison.Ordinal))

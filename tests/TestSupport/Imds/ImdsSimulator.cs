@@ -330,6 +330,8 @@ public sealed class ImdsSimulator : IAsyncDisposable
                     return new Reply(0, "", "text/plain") { Hold = Timeout.InfiniteTimeSpan, NoAnswer = true };
                 case ImdsFaultKind.MalformedJson:
                     return new Reply(200, TruncatedJson, "text/plain");
+                case ImdsFaultKind.Body:
+                    return new Reply(200, armed.Fault.Body, "text/plain");
                 case ImdsFaultKind.SlowReply:
                     slow = armed.Fault.Delay;
                     return null;
