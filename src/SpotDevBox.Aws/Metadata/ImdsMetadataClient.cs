@@ -313,18 +313,18 @@ public sealed partial class ImdsMetadataClient : IMetadataClient, IDisposable
 
     private readonly record struct Reply(HttpStatusCode Status, string Body, string? Failure);
 
-    [LoggerMessage(EventId = 3550, Level = LogLevel.Debug, Message = "IMDS session token obtained, valid until {ExpiresAt:u}")]
+    [LoggerMessage(EventId = 3950, Level = LogLevel.Debug, Message = "IMDS session token obtained, valid until {ExpiresAt:u}")]
     private static partial void LogTokenObtained(ILogger logger, DateTimeOffset expiresAt);
 
-    [LoggerMessage(EventId = 3551, Level = LogLevel.Debug, Message = "IMDS session token not obtained ({Reason}); no new request for {Cooldown}")]
+    [LoggerMessage(EventId = 3951, Level = LogLevel.Debug, Message = "IMDS session token not obtained ({Reason}); no new request for {Cooldown}")]
     private static partial void LogTokenFailed(ILogger logger, string reason, TimeSpan cooldown);
 
-    [LoggerMessage(EventId = 3552, Level = LogLevel.Debug, Message = "IMDS refused the session token on {Path} (401); getting a new one and retrying once")]
+    [LoggerMessage(EventId = 3952, Level = LogLevel.Debug, Message = "IMDS refused the session token on {Path} (401); getting a new one and retrying once")]
     private static partial void LogTokenRejectedMessage(ILogger logger, string path);
 
-    [LoggerMessage(EventId = 3553, Level = LogLevel.Debug, Message = "IMDS {Path} unknown: {Reason}")]
+    [LoggerMessage(EventId = 3953, Level = LogLevel.Debug, Message = "IMDS {Path} unknown: {Reason}")]
     private static partial void LogUnknownReading(ILogger logger, string path, string reason);
 
-    [LoggerMessage(EventId = 3554, Level = LogLevel.Warning, Message = "IMDS spot/instance-action answered something that is not a notice; it is not acted on: {Reason}")]
+    [LoggerMessage(EventId = 3954, Level = LogLevel.Warning, Message = "IMDS spot/instance-action answered something that is not a notice; it is not acted on: {Reason}")]
     private static partial void LogNoticeNotUnderstood(ILogger logger, string reason);
 }

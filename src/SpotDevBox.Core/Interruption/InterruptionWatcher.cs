@@ -271,27 +271,27 @@ public sealed partial class InterruptionWatcher
         public DateTimeOffset LastLoggedAt { get; set; }
     }
 
-    [LoggerMessage(EventId = 3500, Level = LogLevel.Warning, Message = "Spot interruption notice: {Action} at {ActionTime:u}; final backup deadline {Deadline:u}")]
+    [LoggerMessage(EventId = 3900, Level = LogLevel.Warning, Message = "Spot interruption notice: {Action} at {ActionTime:u}; final backup deadline {Deadline:u}")]
     private static partial void LogNotice(ILogger logger, InstanceActionKind action, DateTimeOffset actionTime, DateTimeOffset deadline);
 
-    [LoggerMessage(EventId = 3501, Level = LogLevel.Information, Message = "Rebalance recommendation of {NoticeTime:u}: interruption risk is elevated")]
+    [LoggerMessage(EventId = 3901, Level = LogLevel.Information, Message = "Rebalance recommendation of {NoticeTime:u}: interruption risk is elevated")]
     private static partial void LogRebalance(ILogger logger, DateTimeOffset noticeTime);
 
-    [LoggerMessage(EventId = 3502, Level = LogLevel.Warning, Message = "Scheduled event {EventId}: {Code} not before {NotBefore:u} ({Description})")]
+    [LoggerMessage(EventId = 3902, Level = LogLevel.Warning, Message = "Scheduled event {EventId}: {Code} not before {NotBefore:u} ({Description})")]
     private static partial void LogMaintenance(ILogger logger, string eventId, string code, DateTimeOffset notBefore, string description);
 
-    [LoggerMessage(EventId = 3503, Level = LogLevel.Information, Message = "Scheduled event {EventId} ({Code}, {State}, not before {NotBefore:u}) is not announced: it does not end the instance or is no longer active")]
+    [LoggerMessage(EventId = 3903, Level = LogLevel.Information, Message = "Scheduled event {EventId} ({Code}, {State}, not before {NotBefore:u}) is not announced: it does not end the instance or is no longer active")]
     private static partial void LogMaintenanceNotAnnounced(ILogger logger, string eventId, string code, string state, DateTimeOffset notBefore);
 
-    [LoggerMessage(EventId = 3504, Level = LogLevel.Error, Message = "The interruption handler failed on a {Source} signal; it is not called again for this signal, polling goes on")]
+    [LoggerMessage(EventId = 3904, Level = LogLevel.Error, Message = "The interruption handler failed on a {Source} signal; it is not called again for this signal, polling goes on")]
     private static partial void LogHandlerFailed(ILogger logger, Exception exception, string source);
 
-    [LoggerMessage(EventId = 3505, Level = LogLevel.Warning, Message = "Metadata {Source} cannot be read, polling on with backoff: {Reason}")]
+    [LoggerMessage(EventId = 3905, Level = LogLevel.Warning, Message = "Metadata {Source} cannot be read, polling on with backoff: {Reason}")]
     private static partial void LogSourceUnknown(ILogger logger, string source, string reason);
 
-    [LoggerMessage(EventId = 3506, Level = LogLevel.Warning, Message = "Metadata {Source} still cannot be read: {Attempts} attempts over {Duration}, last: {Reason}")]
+    [LoggerMessage(EventId = 3906, Level = LogLevel.Warning, Message = "Metadata {Source} still cannot be read: {Attempts} attempts over {Duration}, last: {Reason}")]
     private static partial void LogSourceStillUnknown(ILogger logger, string source, int attempts, TimeSpan duration, string reason);
 
-    [LoggerMessage(EventId = 3507, Level = LogLevel.Information, Message = "Metadata {Source} readable again after {Attempts} failed attempts over {Duration}")]
+    [LoggerMessage(EventId = 3907, Level = LogLevel.Information, Message = "Metadata {Source} readable again after {Attempts} failed attempts over {Duration}")]
     private static partial void LogSourceRecovered(ILogger logger, string source, int attempts, TimeSpan duration);
 }

@@ -106,8 +106,8 @@ public sealed class InterruptionWatcherTests
 
         Assert.Equal([NoticeA], _handler.Notices);
         Assert.All(Gaps(_client.InstanceActionReads).Skip(10), gap => Assert.Equal(TimeSpan.FromSeconds(2), gap));
-        Assert.Single(_logger.Lines, l => l.EventId == 3505);
-        var recovered = Assert.Single(_logger.Lines, l => l.EventId == 3507);
+        Assert.Single(_logger.Lines, l => l.EventId == 3905);
+        var recovered = Assert.Single(_logger.Lines, l => l.EventId == 3907);
         Assert.Contains("10 failed attempts", recovered.Message, StringComparison.Ordinal);
     }
 
@@ -118,12 +118,12 @@ public sealed class InterruptionWatcherTests
 
         await RunAsync(TimeSpan.FromMinutes(30));
 
-        var first = Assert.Single(_logger.Lines, l => l.EventId == 3505);
+        var first = Assert.Single(_logger.Lines, l => l.EventId == 3905);
         Assert.Contains("no reply within 2 s", first.Message, StringComparison.Ordinal);
         // A summary once 5 minutes have passed since the last line: 5 or 6 in 30 minutes, not one per read.
-        Assert.InRange(_logger.Lines.Count(l => l.EventId == 3506), 5, 6);
+        Assert.InRange(_logger.Lines.Count(l => l.EventId == 3906), 5, 6);
         Assert.True(_client.InstanceActionReads.Count > 180, $"{_client.InstanceActionReads.Count} reads");
-        Assert.DoesNotContain(_logger.Lines, l => l.EventId == 3507);
+        Assert.DoesNotContain(_logger.Lines, l => l.EventId == 3907);
     }
 
     [Fact]
@@ -135,7 +135,7 @@ public sealed class InterruptionWatcherTests
 
         Assert.Equal([NoticeA], _handler.Notices);
         Assert.True(run.IsCompletedSuccessfully);
-        Assert.Contains(_logger.Lines, l => l.EventId == 3505 && l.Message.Contains("bug in a client", StringComparison.Ordinal));
+        Assert.Contains(_logger.Lines, l => l.EventId == 3905 && l.Message.Contains("bug in a client", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -149,7 +149,7 @@ public sealed class InterruptionWatcherTests
 
         Assert.Equal([NoticeA, NoticeB], _handler.Notices);
         Assert.Equal([new RebalanceRecommendation(Start)], _handler.Rebalances);
-        Assert.Single(_logger.Lines, l => l.EventId == 3504);
+        Assert.Single(_logger.Lines, l => l.EventId == 3904);
         Assert.True(run.IsCompletedSuccessfully);
     }
 
