@@ -35,7 +35,19 @@ internal sealed class SpotDevBoxProcess
         }
     }
 
-    public static string Dll => Path.Combine(AppContext.BaseDirectory, "spotdevbox.dll");
+    /// <summary>
+    /// The executable in its own build output, with its own dependency set: the copy in the test folder
+    /// would resolve assemblies against this test's (which includes ASP.NET Core for the simulators).
+    /// </summary>
+    public static string Dll { get; } = FindDll();
+
+    private static string FindDll()
+    {
+        var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var configuration = testOutput.Parent!.Name;
+        var own = Path.Combine(S3PeerFixture.RepositoryRoot, "src", "SpotDevBox", "bin", configuration, testOutput.Name, "spotdevbox.dll");
+        return File.Exists(own) ? own : Path.Combine(AppContext.BaseDirectory, "spotdevbox.dll");
+    }
 
     /// <summary>Sets (or, with null, removes) a variable for every later run.</summary>
     public SpotDevBoxProcess Set(string name, string? value)
@@ -112,6 +124,7 @@ internal sealed class RunningCli : IDisposable
     private readonly StringBuilder _stderr = new();
     private readonly List<(string Text, TaskCompletionSource<string> Seen)> _waiters = [];
     private readonly long _started;
+    private int _disposed;
 
     public RunningCli(ProcessStartInfo start)
     {
@@ -187,6 +200,15 @@ internal sealed class RunningCli : IDisposable
         }
     }
 
+    /// <summary>SIGTERM, as systemctl stop sends it: the child may clean up (the agent takes its final backup).</summary>
+    public void Terminate()
+    {
+        if (!_process.HasExited && Mono.Unix.Native.Syscall.kill(_process.Id, Mono.Unix.Native.Signum.SIGTERM) != 0 && !_process.HasExited)
+        {
+            throw new InvalidOperationException($"kill -TERM {_process.Id} failed: {Mono.Unix.Native.Stdlib.GetLastError()}");
+        }
+    }
+
     /// <summary>SIGKILL on Linux: no handler, no finally block, no flush runs in the child.</summary>
     public void Kill()
     {
@@ -222,6 +244,12 @@ internal sealed class RunningCli : IDisposable
 
     public void Dispose()
     {
+        // A test and its harness may both dispose a child they share.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         if (!_process.HasExited)
         {
             Kill();

@@ -161,7 +161,8 @@ internal sealed partial class InterruptionResponder(
         }
     }
 
-    [LoggerMessage(EventId = 3200, Level = LogLevel.Warning, Message = "Spot interruption notice: {Action} at {ActionTime}; final backup deadline {Deadline} ({LeadTime} from now)")]
+    // The watcher logs the notice itself (event 3900); this is the agent's decision about it.
+    [LoggerMessage(EventId = 3200, Level = LogLevel.Warning, Message = "Interruption: final backup starting for the {Action} at {ActionTime}, deadline {Deadline} ({LeadTime} left)")]
     private static partial void LogNotice(ILogger logger, InstanceActionKind action, DateTimeOffset actionTime, DateTimeOffset deadline, TimeSpan leadTime);
 
     [LoggerMessage(EventId = 3201, Level = LogLevel.Warning, Message = "Interruption: snapshot {SnapshotId} durable at {DurableAt} with {SecondsToSpare:0.0} s to spare before the action (partial: {Partial}, {Incomplete} entries at an older version)")]
