@@ -68,6 +68,13 @@ internal sealed partial class AgentStopActions(
 
     public async Task PowerOffAsync(StopReason reason, CancellationToken cancellationToken)
     {
+        if (board.EndReason == SessionEnd.Interruption)
+        {
+            // EC2 is ending this instance: doing it ourselves would forfeit the free first hour.
+            LogPowerOffSkipped(logger, reason);
+            return;
+        }
+
         await notifier.NotifyAsync(NotificationKind.Stopping, $"Your work is saved; powering off now ({reason.ToString().ToLowerInvariant()}).", cancellationToken);
         await sessions.RecordAsync(cancellationToken);
         var command = options.Value.ResolvePowerOffCommand();
@@ -88,6 +95,9 @@ internal sealed partial class AgentStopActions(
         StopReason.MaxSessionLength => SessionEnd.MaxSessionLength,
         _ => SessionEnd.Manual,
     };
+
+    [LoggerMessage(EventId = 3402, Level = LogLevel.Information, Message = "Not powering off ({Reason}): a spot notice came first and EC2 ends the instance")]
+    private static partial void LogPowerOffSkipped(ILogger logger, StopReason reason);
 
     [LoggerMessage(EventId = 3401, Level = LogLevel.Warning, Message = "Powering off ({Reason}) with '{Command}': the final backup committed")]
     private static partial void LogPowerOff(ILogger logger, StopReason reason, string command);

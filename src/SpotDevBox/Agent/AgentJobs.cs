@@ -26,6 +26,12 @@ internal sealed class IdleTickJob(StopPlanner planner, IdleMonitor monitor, Agen
 {
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
+        if (board.EndReason == SessionEnd.Interruption)
+        {
+            // After a spot notice nothing is stopped by the agent: EC2 ends the instance.
+            return;
+        }
+
         await planner.TickAsync(cancellationToken);
         var assessment = monitor.Latest;
         var lease = await leases.GetLeaseAsync(cancellationToken);

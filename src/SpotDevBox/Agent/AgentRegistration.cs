@@ -23,13 +23,10 @@ internal static class AgentRegistration
         Bind<AgentOptions, AgentOptionsValidator>(services, AgentOptions.SectionName);
         Bind<InterruptionOptions, InterruptionOptionsValidator>(services, InterruptionOptions.SectionName);
         Bind<MetadataOptions, MetadataOptionsValidator>(services, MetadataOptions.SectionName);
-        Bind<IdleOptions, IdleOptionsValidator>(services, IdleOptions.SectionName);
-
         services.TryAddSingleton<IMetadataClient, ImdsMetadataClient>();
         services.TryAddSingleton<ICommandRunner, ProcessCommandRunner>();
         services.TryAddSingleton<BoxStorage>();
         services.TryAddSingleton<AgentStatusBoard>();
-        services.TryAddSingleton(sp => new SelfActivityTracker(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<AgentBackups>();
         services.TryAddSingleton<Notifier>();
         services.TryAddSingleton<SessionRecorder>();
@@ -39,18 +36,10 @@ internal static class AgentRegistration
         services.TryAddSingleton<AgentLeases>();
         services.TryAddSingleton<AgentStopActions>();
         services.TryAddSingleton<IStopActions>(sp => sp.GetRequiredService<AgentStopActions>());
-        services.TryAddSingleton(sp =>
-        {
-            var agent = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
-            var signals = IdleSignals.Create(
-                sp.GetRequiredService<IOptions<IdleOptions>>().Value,
-                new HostRoot(agent.HostRoot),
-                sp.GetRequiredService<ICommandRunner>(),
-                sp.GetRequiredService<AgentLeases>(),
-                sp.GetRequiredService<SelfActivityTracker>());
-            return ActivatorUtilities.CreateInstance<IdleMonitor>(sp, signals);
-        });
-        services.TryAddSingleton<StopPlanner>();
+        services.TryAddSingleton<ILeaseSource>(sp => sp.GetRequiredService<AgentLeases>());
+        // The sensors' root comes from Agent:HostRoot; registered before AddIdleDetection, which only adds what is missing.
+        services.TryAddSingleton(sp => new HostRoot(sp.GetRequiredService<IOptions<AgentOptions>>().Value.HostRoot));
+        services.AddIdleDetection();
         services.TryAddSingleton<BootRestore>();
         services.TryAddSingleton<StatusPublisher>();
         services.TryAddSingleton<AgentLifetime>();
