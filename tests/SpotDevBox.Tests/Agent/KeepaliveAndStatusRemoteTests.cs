@@ -10,13 +10,13 @@ namespace SpotDevBox.Tests.Agent;
 /// control.json and status.json on the S3 peer, as the agent and the controller do.
 /// </summary>
 [Collection("s3")]
-public sealed class BoxPrefixCommandTests : IDisposable
+public sealed class KeepaliveAndStatusRemoteTests : IDisposable
 {
     private readonly S3PeerFixture _peer;
-    private readonly TempDir _temp = new("spotdevbox-boxprefix-");
+    private readonly TempDir _temp = new("spotdevbox-remote-");
     private readonly SpotDevBoxProcess _cli;
 
-    public BoxPrefixCommandTests(S3PeerFixture peer)
+    public KeepaliveAndStatusRemoteTests(S3PeerFixture peer)
     {
         _peer = peer;
         _cli = new SpotDevBoxProcess(_temp.Sub("cli"), peer)
