@@ -203,8 +203,9 @@ internal sealed class KeepaliveCommand(IConfiguration configuration, RepositoryO
         {
             duration = TimeSpan.FromDays(Part(1)) + TimeSpan.FromHours(Part(2)) + TimeSpan.FromMinutes(Part(3));
         }
-        catch (OverflowException)
+        catch (Exception e) when (e is OverflowException or ArgumentOutOfRangeException)
         {
+            // int.Parse overflows past int.MaxValue; TimeSpan.FromDays/FromHours(int) throws ArgumentOutOfRangeException past TimeSpan.MaxValue.
             return false;
         }
 

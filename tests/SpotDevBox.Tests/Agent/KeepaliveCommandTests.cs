@@ -1,0 +1,167 @@
+using System.Globalization;
+using SpotDevBox.Commands;
+using SpotDevBox.Core.Idle;
+using TestSupport;
+
+namespace SpotDevBox.Tests.Agent;
+
+/// <summary><c>spotdevbox keepalive</c> on the box: the lease file in Agent:RunDirectory, which the agent reads at every tick.</summary>
+public sealed class KeepaliveCommandTests : IDisposable
+{
+    private readonly TempDir _temp = new("spotdevbox-keepalive-");
+    private readonly SpotDevBoxProcess _cli;
+
+    public KeepaliveCommandTests()
+    {
+        _cli = new SpotDevBoxProcess(_temp.Sub("cli"))
+            .Set("SPOTDEVBOX_Agent__RunDirectory", RunDirectory)
+            .Set("SUDO_USER", "alice");
+    }
+
+    private string RunDirectory => _temp.Sub("run");
+
+    private LeaseFile Lease => new(Path.Combine(RunDirectory, "lease.json"));
+
+    [Theory]
+    [InlineData("45m", 45)]
+    [InlineData("2h", 120)]
+    [InlineData("1h30m", 90)]
+    [InlineData("1d", 1440)]
+    [InlineData("1m", 1)]
+    [InlineData("7d", 10080)]
+    [InlineData("6d23h59m", 10079)]
+    [InlineData(" 2h ", 120)]
+    [InlineData("90m", 90)]
+    public void TryParseDuration_Valid_Parses(string text, int minutes)
+    {
+        Assert.True(KeepaliveCommand.TryParseDuration(text, out var duration));
+        Assert.Equal(TimeSpan.FromMinutes(minutes), duration);
+    }
+
+    [Theory]
+    [InlineData("0m")]
+    [InlineData("8d")]
+    [InlineData("7d1m")]
+    [InlineData("")]
+    [InlineData("   ")]
+    [InlineData("2 hours")]
+    [InlineData("-1h")]
+    [InlineData("2H")]
+    [InlineData("30s")]
+    [InlineData("1.5h")]
+    [InlineData("m")]
+    [InlineData("99999999999d")]
+    [InlineData("2000000000d")]
+    [InlineData("2147483647h")]
+    public void TryParseDuration_Invalid_False(string text)
+    {
+        Assert.False(KeepaliveCommand.TryParseDuration(text, out _));
+    }
+
+    [Fact]
+    public async Task Keepalive_DurationAndNote_WritesTheLeaseFileAndPrintsTheUntilTime()
+    {
+        var before = TimeProvider.System.GetUtcNow();
+        var result = await _cli.RunAsync("keepalive", "2h", "--note", "training run");
+        var after = TimeProvider.System.GetUtcNow();
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var lease = Lease.Read();
+        Assert.NotNull(lease);
+        Assert.InRange(lease.Until, before.AddHours(2).AddSeconds(-1), after.AddHours(2));
+        Assert.Equal("alice", lease.SetBy);
+        Assert.Equal("training run", lease.Note);
+        Assert.StartsWith("keeping this box awake: lease until ", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains(lease.Until.UtcDateTime.ToString("HH:mm", CultureInfo.InvariantCulture) + " UTC (set by alice: 'training run')", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("(cancel: spotdevbox keepalive --cancel)", result.Stdout, StringComparison.Ordinal);
+        Assert.Empty(result.Stderr);
+    }
+
+    [Fact]
+    public async Task Keepalive_Again_ReplacesTheLease()
+    {
+        Assert.Equal(0, (await _cli.RunAsync("keepalive", "1d", "--note", "long")).ExitCode);
+        var before = TimeProvider.System.GetUtcNow();
+
+        var result = await _cli.RunAsync("keepalive", "45m");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var lease = Lease.Read()!;
+        Assert.InRange(lease.Until, before.AddMinutes(45).AddSeconds(-1), TimeProvider.System.GetUtcNow().AddMinutes(45));
+        Assert.Null(lease.Note);
+    }
+
+    [Fact]
+    public async Task KeepaliveCancel_LeaseExists_RemovesIt()
+    {
+        Lease.Write(new Lease(TimeProvider.System.GetUtcNow().AddHours(1), "alice", null));
+
+        var result = await _cli.RunAsync("keepalive", "--cancel");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.False(File.Exists(Lease.Path));
+        Assert.Equal("lease cancelled: the idle policy decides again\n", result.Stdout);
+    }
+
+    [Fact]
+    public async Task KeepaliveCancel_NoLease_SaysSoAndSucceeds()
+    {
+        var result = await _cli.RunAsync("keepalive", "--cancel");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("there was no lease on this box\n", result.Stdout);
+    }
+
+    [Fact]
+    public async Task Keepalive_NeitherDurationNorCancel_ExitsTwoSayingWhatToGive()
+    {
+        var result = await _cli.RunAsync("keepalive");
+
+        AssertOneLineError(result, "give a duration (e.g. 'keepalive 2h') or --cancel");
+    }
+
+    [Fact]
+    public async Task Keepalive_DurationAndCancel_ExitsTwo()
+    {
+        var result = await _cli.RunAsync("keepalive", "2h", "--cancel");
+
+        AssertOneLineError(result, "give a duration (e.g. 'keepalive 2h') or --cancel");
+    }
+
+    [Theory]
+    [InlineData("8d")]
+    [InlineData("2hours")]
+    [InlineData("2000000000d")]
+    public async Task Keepalive_BadDuration_ExitsTwoNamingItAndTheLimits(string duration)
+    {
+        var result = await _cli.RunAsync("keepalive", duration);
+
+        AssertOneLineError(result, $"'{duration}' is not a duration between 1 minute and 7 days (examples: 45m, 2h, 1h30m, 1d)");
+    }
+
+    [Fact]
+    public async Task KeepaliveHelp_ExplainsDurationCancelNoteAndBox()
+    {
+        var result = await _cli.RunAsync("keepalive", "--help");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        foreach (var text in new[] { "spotdevbox keepalive", "[DURATION]", "90m, 2h, 1h30m, 1d", "--cancel", "--note", "--box", "Keep the box awake" })
+        {
+            Assert.Contains(text, result.Stdout, StringComparison.Ordinal);
+        }
+
+        Assert.Empty(result.Stderr);
+    }
+
+    public void Dispose() => _temp.Dispose();
+
+    private void AssertOneLineError(CliResult result, string text)
+    {
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.StderrLines);
+        Assert.StartsWith("spotdevbox: ", line, StringComparison.Ordinal);
+        Assert.Contains(text, line, StringComparison.Ordinal);
+        Assert.Empty(result.Stdout);
+        Assert.False(File.Exists(Lease.Path));
+    }
+}
