@@ -200,11 +200,11 @@ def report(wd, a):
     if rest:
         r = rest[0]
         o.append("\n### At rest (targets: RSS under 60 MB, CPU under 0.5% of one core)\n")
-        o.append("| status | load before | load after | settle s | window s | RSS max MiB | RSS median MiB | RSS min MiB | VmHWM MiB (since start, restore included) | CPU ticks | CPU % of one core | IMDS reads in window |")
-        o.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        o.append("| status | load before | load after | settle s | window s | RSS max MiB | RSS median MiB | RSS min MiB | VmHWM MiB (since start, restore included) | RssAnon / RssFile MiB at the end | CPU ticks | CPU % of one core | IMDS reads in window |")
+        o.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         mib = lambda v: fmt(num(v) / 1024 if num(v) is not None else None, "{:.1f}")
         o.append(f"| {r['status']} | {r['load_before']} | {r['load_after']} | {r['settle_s']} | {r['sample_s']} | {mib(r['rss_max_kb'])} | "
-                 f"{mib(r['rss_median_kb'])} | {mib(r['rss_min_kb'])} | {mib(r['vm_hwm_kb'])} | {r['cpu_ticks']} | {r['cpu_pct_one_core']} | {r['imds_gets']} |")
+                 f"{mib(r['rss_median_kb'])} | {mib(r['rss_min_kb'])} | {mib(r['vm_hwm_kb'])} | {mib(r.get('rss_anon_kb'))} / {mib(r.get('rss_file_kb'))} | {r['cpu_ticks']} | {r['cpu_pct_one_core']} | {r['imds_gets']} |")
         rss = num(r["rss_max_kb"])
         cpu = num(r["cpu_pct_one_core"])
         if rss is not None and cpu is not None:
