@@ -3,7 +3,7 @@
 
 Same tree + same seed -> the same change, byte for byte, so every tool backs up
 exactly the same second state:
-  * FRACTION of the small (< 1 MiB) regular files change: half get lines appended,
+  * FRACTION (or COUNT) of the small (< 1 MiB) regular files change: half get lines appended,
     half get a line in the middle rewritten (size may change);
   * one large file gets OVERWRITE_MIB MiB overwritten in its middle (size unchanged).
 """
@@ -17,6 +17,8 @@ def main():
     ap.add_argument("tree")
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--fraction", type=float, default=0.01)
+    ap.add_argument("--count", type=int, default=None,
+                    help="change exactly this many small files (instead of --fraction)")
     ap.add_argument("--overwrite-mib", type=int, default=1)
     args = ap.parse_args()
     r = random.Random(args.seed)
@@ -30,7 +32,7 @@ def main():
                 continue
             (large if os.path.getsize(p) >= 1024 * 1024 else small).append(p)
 
-    k = max(1, round(len(small) * args.fraction))
+    k = max(1, round(len(small) * args.fraction)) if args.count is None else min(args.count, len(small))
     chosen = r.sample(small, k)
     appended = modified = 0
     for i, p in enumerate(chosen):
