@@ -92,6 +92,66 @@ public abstract class ObjectStoreContractTests
     }
 
     [Fact]
+    public async Task ReadRangeAsync_IntoPartOfALargerBuffer_FillsExactlyThatPart()
+    {
+        var store = await CreateInitializedStoreAsync();
+        await store.PutAsync("ranged", CountingBytes(256), CancellationToken.None);
+        var buffer = Enumerable.Repeat((byte)0xEE, 10).ToArray();
+
+        await store.ReadRangeAsync("ranged", 100, buffer.AsMemory(3, 4), CancellationToken.None);
+
+        Assert.Equal(new byte[] { 0xEE, 0xEE, 0xEE, 100, 101, 102, 103, 0xEE, 0xEE, 0xEE }, buffer);
+    }
+
+    [Fact]
+    public async Task ReadRangeAsync_LargeRange_ReadsEveryByte()
+    {
+        var store = await CreateInitializedStoreAsync();
+        var content = RandomBytes(3_000_000, seed: 7);
+        await store.PutAsync("large", content, CancellationToken.None);
+        var buffer = new byte[2_000_001];
+
+        await store.ReadRangeAsync("large", 999_999, buffer, CancellationToken.None);
+
+        Assert.Equal(Sha256Hex(content.AsSpan(999_999, 2_000_001)), Sha256Hex(buffer));
+    }
+
+    [Fact]
+    public async Task ReadRangeAsync_EndOfObject_ReadsTheLastBytes()
+    {
+        var store = await CreateInitializedStoreAsync();
+        await store.PutAsync("ranged", CountingBytes(256), CancellationToken.None);
+        var buffer = new byte[3];
+
+        await store.ReadRangeAsync("ranged", 253, buffer, CancellationToken.None);
+
+        Assert.Equal(new byte[] { 253, 254, 255 }, buffer);
+    }
+
+    [Fact]
+    public async Task ReadRangeAsync_AbsentObject_ThrowsNotFound()
+    {
+        var store = await CreateInitializedStoreAsync();
+
+        var e = await Assert.ThrowsAsync<StorageException>(() => store.ReadRangeAsync("absent", 0, new byte[10], CancellationToken.None));
+
+        Assert.Equal(StorageFailure.NotFound, e.Failure);
+    }
+
+    [Fact]
+    public async Task ReadRangeAsync_RangeRunsPastTheEnd_ThrowsRejected()
+    {
+        var store = await CreateInitializedStoreAsync();
+        await store.PutAsync("ten", CountingBytes(10), CancellationToken.None);
+
+        var partly = await Assert.ThrowsAsync<StorageException>(() => store.ReadRangeAsync("ten", 8, new byte[5], CancellationToken.None));
+        var wholly = await Assert.ThrowsAsync<StorageException>(() => store.ReadRangeAsync("ten", 20, new byte[5], CancellationToken.None));
+
+        Assert.Equal(StorageFailure.Rejected, partly.Failure);
+        Assert.Equal(StorageFailure.Rejected, wholly.Failure);
+    }
+
+    [Fact]
     public async Task GetSizeAsync_PresentObject_ReturnsItsLength()
     {
         var store = await CreateInitializedStoreAsync();

@@ -109,15 +109,23 @@ internal sealed class S3ObjectStore(IAmazonS3 client, RepositoryLocation locatio
         }, cancellationToken);
     }
 
-    public Task<byte[]> GetRangeAsync(string key, long offset, int length, CancellationToken cancellationToken)
+    public async Task<byte[]> GetRangeAsync(string key, long offset, int length, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        var buffer = length == 0 ? [] : new byte[length];
+        await ReadRangeAsync(key, offset, buffer, cancellationToken);
+        return buffer;
+    }
+
+    public Task ReadRangeAsync(string key, long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
         var fullKey = FullKey(key);
+        var length = destination.Length;
         if (length == 0)
         {
             // An HTTP range cannot be empty; there is nothing to fetch.
-            return Task.FromResult(Array.Empty<byte>());
+            return Task.CompletedTask;
         }
 
         return RunAsync(fullKey, async () =>
@@ -129,7 +137,8 @@ internal sealed class S3ObjectStore(IAmazonS3 client, RepositoryLocation locatio
                 ByteRange = new ByteRange(offset, offset + length - 1),
             };
             using var response = await client.GetObjectAsync(request, cancellationToken);
-            return await ReadBodyAsync(response, fullKey, length, cancellationToken);
+            await ReadBodyIntoAsync(response, fullKey, destination, cancellationToken);
+            return 0;
         }, cancellationToken);
     }
 
@@ -246,8 +255,19 @@ internal sealed class S3ObjectStore(IAmazonS3 client, RepositoryLocation locatio
         }
 
         var buffer = new byte[expectedLength];
-        await response.ResponseStream.ReadExactlyAsync(buffer, cancellationToken);
+        await ReadBodyIntoAsync(response, fullKey, buffer, cancellationToken);
         return buffer;
+    }
+
+    private static async Task ReadBodyIntoAsync(GetObjectResponse response, string fullKey, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        if (response.ContentLength != destination.Length)
+        {
+            // S3 shortens a range that runs past the end of the object instead of failing it.
+            throw new StorageException(StorageFailure.Rejected, $"object '{fullKey}' returned {response.ContentLength} bytes where {destination.Length} were asked for; the range runs past its end");
+        }
+
+        await response.ResponseStream.ReadExactlyAsync(destination, cancellationToken);
     }
 
     private static DateTimeOffset ToUtcOffset(DateTime? value) => value switch

@@ -64,16 +64,23 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
     private const int MaxDepth = 512;
     private const int MaxEntries = 50_000_000;
 
+    /// <summary>Pack ranges held in memory at once during a restore (at least one, whatever its size).</summary>
+    internal const long RangeBytesInFlight = 20L * 1024 * 1024;
+
     public RestoreProgress Progress { get; } = new();
 
-    private sealed record Item(string Relative, string FullPath, Node Node, int Depth)
+    /// <summary>Random per restore, so the temporary names cannot be guessed ahead (see <see cref="Item.WritePath"/>).</summary>
+    private readonly string _tempPrefix = ".sdb-restore-" + Guid.NewGuid().ToString("N")[..12] + "-";
+
+    private sealed record Item(string Relative, string FullPath, Node Node, int Depth, int Seq, string TempPrefix)
     {
         /// <summary>
         /// Where the content is written until every chunk has been verified; only a complete file is
         /// renamed into place, so a failed one never stands at its final name looking whole, and with
-        /// --overwrite the old local copy survives a failure.
+        /// --overwrite the old local copy survives a failure. Built when asked for rather than held
+        /// by every entry of a large restore.
         /// </summary>
-        public string WritePath { get; } = Path.Join(Path.GetDirectoryName(FullPath), ".sdb-restore-" + Guid.NewGuid().ToString("N")[..12]);
+        public string WritePath => Path.Join(Path.GetDirectoryName(FullPath.AsSpan()), TempPrefix + Seq.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     public async Task<RestoreResult> RunAsync(RestoreRequest request, CancellationToken cancellationToken)
@@ -277,7 +284,7 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         {
             var rel = relative.Length == 0 ? node.Name : relative + "/" + node.Name;
             var full = Path.Join(fullPath, node.Name);
-            items.Add(new Item(rel, full, node, depth));
+            items.Add(new Item(rel, full, node, depth, items.Count, _tempPrefix));
             if (node.Type == NodeType.Dir)
             {
                 await CollectAsync(node.Subtree!.Value, rel, full, depth + 1, items, cancellationToken);
@@ -490,38 +497,74 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
             open[file] = new OpenFile(file, count, finish);
         }
 
-        using var chunkBuffers = new PackBufferPool(repository.Config.ChunkMax, repository.Options.TransferConcurrency);
-        await Parallel.ForEachAsync(byPack, new ParallelOptions { MaxDegreeOfParallelism = repository.Options.TransferConcurrency, CancellationToken = cancellationToken }, async (pack, ct) =>
+        // Every buffer is reused: one range buffer (as large as the largest range) and one chunk buffer
+        // (as large as the largest chunk) per download in flight. Fresh arrays per range would leave
+        // hundreds of megabytes of large-object garbage between full collections.
+        var ranges = byPack.ToDictionary(p => p.Key, p => (
+            Start: p.Value.Values.Min(b => b.Entry.Offset),
+            Length: checked((int)(p.Value.Values.Max(b => b.Entry.Offset + b.Entry.StoredLength) - p.Value.Values.Min(b => b.Entry.Offset)))));
+        // Restoring is bound by creating files, not by downloading: a few whole-pack ranges in flight keep
+        // the disk busy, and the byte budget (not the request count) bounds memory, so that small ranges
+        // of a partial restore still go out TransferConcurrency at a time.
+        var concurrency = repository.Options.TransferConcurrency;
+        var largestRange = ranges.Count == 0 ? 0 : ranges.Values.Max(r => r.Length);
+        var rangesInFlight = (int)Math.Clamp(RangeBytesInFlight / Math.Max(1L, largestRange), 1, concurrency);
+        using var rangeBuffers = new PackBufferPool(largestRange, rangesInFlight);
+        // Stored-as-is chunks are verified and written straight from the range; only compressed ones need a buffer.
+        var largestCompressed = byPack.Values.SelectMany(b => b.Values).Where(b => b.Entry.Compression != CompressionKind.None).Select(b => b.Entry.RawLength).DefaultIfEmpty(0).Max();
+        using var chunkBuffers = new PackBufferPool(largestCompressed, concurrency);
+        await Parallel.ForEachAsync(byPack, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (pack, ct) =>
         {
-            var start = pack.Value.Values.Min(b => b.Entry.Offset);
-            var end = pack.Value.Values.Max(b => b.Entry.Offset + b.Entry.StoredLength);
-            byte[] range;
+            var (start, length) = ranges[pack.Key];
+            var rangeBuffer = await rangeBuffers.RentAsync(ct);
             try
             {
-                range = await repository.Store.GetRangeAsync(Pack.Key(pack.Key), start, checked((int)(end - start)), ct);
+                await WritePackAsync(pack.Key, pack.Value, start, rangeBuffer.AsMemory(0, length), ct);
+            }
+            finally
+            {
+                rangeBuffers.Return(rangeBuffer);
+            }
+        });
+
+        async Task WritePackAsync(BlobId packId, Dictionary<BlobId, (PackEntry Entry, List<(Item File, long Offset)> Targets)> blobs, long start, Memory<byte> range, CancellationToken ct)
+        {
+            try
+            {
+                await repository.Store.ReadRangeAsync(Pack.Key(packId), start, range, ct);
             }
             catch (Storage.StorageException e) when (e.Failure is Storage.StorageFailure.NotFound or Storage.StorageFailure.Rejected)
             {
                 // Missing or shorter than the index says: these files cannot be restored, the others can.
-                foreach (var target in pack.Value.Values.SelectMany(b => b.Targets))
+                foreach (var target in blobs.Values.SelectMany(b => b.Targets))
                 {
-                    Fail(target.File, $"pack {pack.Key.ShortHex} cannot be read: {e.Message}");
+                    Fail(target.File, $"pack {packId.ShortHex} cannot be read: {e.Message}");
                 }
 
                 return;
             }
 
-            foreach (var (blobId, (entry, targets)) in pack.Value)
+            foreach (var (blobId, (entry, targets)) in blobs)
             {
                 // Chunks are decompressed into a reused buffer: no large array per chunk for the GC to chase.
-                var pooled = entry.RawLength <= chunkBuffers.Size;
-                var buffer = pooled ? chunkBuffers.Rent() : new byte[entry.RawLength];
+                // A chunk stored as-is is its own raw bytes: it is verified where it lies in the range.
+                var stored = range.Slice((int)(entry.Offset - start), entry.StoredLength);
+                var inPlace = entry.Compression == CompressionKind.None;
+                var pooled = !inPlace && entry.RawLength <= chunkBuffers.Size;
+                var buffer = inPlace ? null : pooled ? chunkBuffers.Rent() : new byte[entry.RawLength];
                 try
                 {
-                    var raw = buffer.AsMemory(0, entry.RawLength);
+                    var raw = inPlace ? stored : buffer.AsMemory(0, entry.RawLength);
                     try
                     {
-                        Pack.ExtractBlobInto(range.AsSpan((int)(entry.Offset - start), entry.StoredLength), entry, raw.Span);
+                        if (inPlace)
+                        {
+                            Pack.VerifyStoredBlob(raw.Span, entry);
+                        }
+                        else
+                        {
+                            Pack.ExtractBlobInto(stored.Span, entry, raw.Span);
+                        }
                     }
                     catch (InvalidDataException e)
                     {
@@ -552,11 +595,11 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
                 {
                     if (pooled)
                     {
-                        chunkBuffers.Return(buffer, rented: false);
+                        chunkBuffers.Return(buffer!, rented: false);
                     }
                 }
             }
-        });
+        }
 
         void Fail(Item file, string reason)
         {

@@ -148,6 +148,21 @@ internal static class Pack
         }
     }
 
+    /// <summary>Verifies a blob stored without compression, in place: its stored bytes are its raw bytes.</summary>
+    public static void VerifyStoredBlob(ReadOnlySpan<byte> stored, PackEntry entry)
+    {
+        if (entry.Compression != CompressionKind.None || stored.Length != entry.RawLength)
+        {
+            throw new InvalidDataException($"blob {entry.Id.ShortHex} is not stored as-is in {entry.RawLength} bytes");
+        }
+
+        var actual = BlobId.Compute(stored);
+        if (actual != entry.Id)
+        {
+            throw new InvalidDataException($"blob {entry.Id.ShortHex} is corrupt: its content hashes to {actual.ShortHex}");
+        }
+    }
+
     /// <summary>Decompresses and verifies one blob; throws <see cref="InvalidDataException"/> when its hash does not match.</summary>
     public static byte[] ExtractBlob(ReadOnlySpan<byte> stored, PackEntry entry)
     {

@@ -22,6 +22,14 @@ public interface IObjectStore
     /// <summary>Reads <paramref name="length"/> bytes from <paramref name="offset"/>.</summary>
     Task<byte[]> GetRangeAsync(string key, long offset, int length, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Reads <c>destination.Length</c> bytes from <paramref name="offset"/> straight into
+    /// <paramref name="destination"/> (a caller's buffer, usually a reused one), so that a large read
+    /// allocates nothing. Fails like <see cref="GetRangeAsync"/>: <see cref="StorageFailure.NotFound"/>
+    /// when the object is absent, <see cref="StorageFailure.Rejected"/> when the range runs past its end.
+    /// </summary>
+    Task ReadRangeAsync(string key, long offset, Memory<byte> destination, CancellationToken cancellationToken);
+
     /// <summary>Size of an object, or null when it does not exist.</summary>
     Task<long?> GetSizeAsync(string key, CancellationToken cancellationToken);
 

@@ -80,21 +80,29 @@ public sealed class LocalDirectoryObjectStore(string root) : IObjectStore
 
     public async Task<byte[]> GetRangeAsync(string key, long offset, int length, CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        var buffer = new byte[length];
+        await ReadRangeAsync(key, offset, buffer, cancellationToken);
+        return buffer;
+    }
+
+    public async Task ReadRangeAsync(string key, long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    {
         var path = PathOf(key);
+        var length = destination.Length;
         try
         {
             using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.Asynchronous);
             var size = RandomAccess.GetLength(handle);
-            if (offset < 0 || length < 0 || offset + length > size)
+            if (offset < 0 || offset + length > size)
             {
                 throw new StorageException(StorageFailure.Rejected, $"range {offset}+{length} is outside '{key}' ({size} bytes)");
             }
 
-            var buffer = new byte[length];
             var done = 0;
             while (done < length)
             {
-                var n = await RandomAccess.ReadAsync(handle, buffer.AsMemory(done), offset + done, cancellationToken);
+                var n = await RandomAccess.ReadAsync(handle, destination[done..], offset + done, cancellationToken);
                 if (n == 0)
                 {
                     throw new StorageException(StorageFailure.Other, $"'{key}' ended early while reading a range");
@@ -102,8 +110,6 @@ public sealed class LocalDirectoryObjectStore(string root) : IObjectStore
 
                 done += n;
             }
-
-            return buffer;
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
