@@ -18,7 +18,7 @@ internal static class SpotDevBoxApp
     {
         var consoleLevel = new LoggingLevelSwitch(LogEventLevel.Warning);
         var builder = SpotDevBoxHost.CreateBuilder(args, consoleLevel);
-        if (args is ["agent", "run", ..])
+        if (args is ["agent", "run", ..] && !args.Any(a => a is "-h" or "--help" or "-?"))
         {
             // Only the agent validates and runs the agent's services; the other verbs never start them.
             Agent.AgentRegistration.AddSpotDevBoxAgent(builder.Services, builder.Configuration);

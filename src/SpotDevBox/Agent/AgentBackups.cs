@@ -44,6 +44,7 @@ internal sealed partial class AgentBackups(
     private readonly ILogger _logger = loggers.CreateLogger<AgentBackups>();
     private readonly Lock _runningGate = new();
     private CancellationTokenSource? _running;
+    private bool _preemptRequested;
     private BackupKind _runningKind;
     private volatile bool _ready;
 
@@ -74,12 +75,25 @@ internal sealed partial class AgentBackups(
         }
 
         var urgent = kind is BackupKind.Interruption or BackupKind.Final;
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (!urgent)
         {
             if (!await _gate.WaitAsync(TimeSpan.Zero, cancellationToken))
             {
                 LogBackupSkipped(_logger, kind, _runningKind);
                 return BackupOutcome.Skipped(kind, $"a {_runningKind} backup is running");
+            }
+
+            lock (_runningGate)
+            {
+                _running = run;
+                _runningKind = kind;
+                if (_preemptRequested)
+                {
+                    // An urgent backup asked in the instant between taking the queue and getting here.
+                    _preemptRequested = false;
+                    run.Cancel();
+                }
             }
         }
         else
@@ -91,22 +105,25 @@ internal sealed partial class AgentBackups(
                     LogPreempting(_logger, kind, _runningKind);
                     _running.Cancel();
                 }
+                else if (_running is null && _gate.CurrentCount == 0)
+                {
+                    _preemptRequested = true;
+                }
             }
 
             await _gate.WaitAsync(cancellationToken);
+            lock (_runningGate)
+            {
+                _preemptRequested = false;
+                _running = run;
+                _runningKind = kind;
+            }
         }
 
         // The agent's own uploads and CPU must not count as someone using the box.
         using var busy = self.BeginWork();
         try
         {
-            using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            lock (_runningGate)
-            {
-                _running = run;
-                _runningKind = kind;
-            }
-
             return kind == BackupKind.Retention
                 ? await RetentionAsync(run.Token, cancellationToken)
                 : await BackupAsync(kind, reason, deadline, run.Token, cancellationToken);

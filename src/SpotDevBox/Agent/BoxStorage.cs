@@ -14,7 +14,17 @@ namespace SpotDevBox.Agent;
 /// </summary>
 internal sealed class BoxStorage(IOptions<AgentOptions> agentOptions, RepositoryOpener opener, TimeProvider time, ILoggerFactory loggers) : IDisposable
 {
-    private readonly Lazy<IObjectStore> _store = new(() => opener.CreateStore(Settings(agentOptions.Value.Box)));
+    private readonly Lazy<IObjectStore> _store = new(() =>
+    {
+        var box = agentOptions.Value.Box;
+        if (RepositoryLocation.Parse(box) is { Kind: RepositoryKind.Local } local)
+        {
+            // A directory box is created like a bucket is: before the first status or record is written to it.
+            Directory.CreateDirectory(local.LocalPath);
+        }
+
+        return opener.CreateStore(Settings(box));
+    });
 
     public string Location => agentOptions.Value.Box;
 

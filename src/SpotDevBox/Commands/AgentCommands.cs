@@ -92,7 +92,7 @@ internal sealed class StatusCommand(IConfiguration configuration, RepositoryOpen
         }
 
         Console.Out.WriteLine(status.LastSnapshotId is { } id
-            ? $"  snapshot   {id[..8]}, {Terminal.Duration(now - (status.LastSnapshotTime ?? now))} ago{(status.LastSnapshotPartial ? " (partial)" : "")}"
+            ? $"  snapshot   {(id.Length > 8 ? id[..8] : id)}, {Terminal.Duration(now - (status.LastSnapshotTime ?? now))} ago{(status.LastSnapshotPartial ? " (partial)" : "")}"
             : "  snapshot   none yet");
         if (status.LastBackupError is { } error)
         {

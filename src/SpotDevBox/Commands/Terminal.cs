@@ -30,9 +30,13 @@ internal static partial class Terminal
             : string.Create(CultureInfo.InvariantCulture, $"{value:0.0} {units[unit]}");
     }
 
-    public static string Duration(TimeSpan t) => t.TotalHours >= 1
-        ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture)
-        : string.Create(CultureInfo.InvariantCulture, $"{t.TotalSeconds:0.0}s");
+    /// <summary>"12.3s" under a minute, "7m 05s" under an hour, "25h 03m" beyond (days are hours here: a box's uptime reads best that way).</summary>
+    public static string Duration(TimeSpan t) => t.Duration() switch
+    {
+        { TotalMinutes: < 1 } => string.Create(CultureInfo.InvariantCulture, $"{t.TotalSeconds:0.0}s"),
+        { TotalHours: < 1 } d => string.Create(CultureInfo.InvariantCulture, $"{(t < TimeSpan.Zero ? "-" : "")}{(int)d.TotalMinutes}m {d.Seconds:00}s"),
+        var d => string.Create(CultureInfo.InvariantCulture, $"{(t < TimeSpan.Zero ? "-" : "")}{(int)d.TotalHours}h {d.Minutes:00}m"),
+    };
 
     public static void Warn(string message) => Console.Error.WriteLine("warning: " + message);
 
