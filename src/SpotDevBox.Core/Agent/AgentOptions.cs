@@ -75,6 +75,47 @@ public sealed class AgentOptions
     /// <summary>How long the final backup may take when the agent is stopped (keep below systemd's TimeoutStopSec).</summary>
     public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(100);
 
+    /// <summary>
+    /// A daily stop time ("19:00") in <see cref="TimeZone"/>, for boxes without a controller: the first such
+    /// time after the session started goes through the stop path (warn, back up, power off); activity or a
+    /// lease postpones it up to Agent:Idle:MaxScheduleOverrun. Empty: none. A controller's schedule, sent in
+    /// control.json, takes its place.
+    /// </summary>
+    public string StopTime { get; set; } = "";
+
+    /// <summary>IANA time zone of <see cref="StopTime"/>, e.g. "Europe/Berlin".</summary>
+    public string TimeZone { get; set; } = "UTC";
+
+    /// <summary>The first <see cref="StopTime"/> after <paramref name="sessionStart"/>, or null when none is set.</summary>
+    public DateTimeOffset? NextStop(DateTimeOffset sessionStart)
+    {
+        if (string.IsNullOrWhiteSpace(StopTime))
+        {
+            return null;
+        }
+
+        var time = TimeOnly.ParseExact(StopTime, "HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
+        var localStart = TimeZoneInfo.ConvertTime(sessionStart, zone);
+        for (var day = DateOnly.FromDateTime(localStart.DateTime); ; day = day.AddDays(1))
+        {
+            var local = day.ToDateTime(time);
+            // A stop in the spring-forward gap happens at the first valid minute after it.
+            while (zone.IsInvalidTime(local))
+            {
+                local = local.AddMinutes(1);
+            }
+
+            // In the repeated autumn hour the first (daylight) occurrence counts: a stop is never an hour late.
+            var offset = zone.IsAmbiguousTime(local) ? zone.GetAmbiguousTimeOffsets(local).Max() : zone.GetUtcOffset(local);
+            var at = new DateTimeOffset(local, offset);
+            if (at > sessionStart)
+            {
+                return at.ToUniversalTime();
+            }
+        }
+    }
+
     /// <summary>Where the idle sensors find /proc, /run and /dev ("/" on a box; a fixture tree in tests).</summary>
     public string HostRoot { get; set; } = "/";
 
@@ -114,6 +155,21 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         foreach (var p in options.Paths.Where(p => !Path.IsPathFullyQualified(p)))
         {
             failures.Add($"{s}:Paths must hold absolute paths, got '{p}'");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.StopTime)
+            && !TimeOnly.TryParseExact(options.StopTime, "HH:mm", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out _))
+        {
+            failures.Add($"{s}:StopTime must be a time of day as HH:mm (e.g. 19:00), got '{options.StopTime}'");
+        }
+
+        try
+        {
+            _ = TimeZoneInfo.FindSystemTimeZoneById(options.TimeZone);
+        }
+        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException or ArgumentException)
+        {
+            failures.Add($"{s}:TimeZone must be an IANA time zone such as Europe/Berlin, got '{options.TimeZone}'");
         }
 
         Between(failures, $"{s}:BackupInterval", options.BackupInterval, TimeSpan.FromMinutes(1), TimeSpan.FromHours(24));

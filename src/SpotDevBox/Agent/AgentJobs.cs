@@ -49,7 +49,7 @@ internal sealed class IdleTickJob(StopPlanner planner, IdleMonitor monitor, Agen
 
 /// <summary>Every minute: the control document (stop requested, lease) written by the CLI or the controller.</summary>
 [DisallowConcurrentExecution]
-internal sealed partial class ControlPollJob(BoxStorage storage, StopPlanner planner, AgentLeases leases, ILogger<ControlPollJob> logger) : IJob
+internal sealed partial class ControlPollJob(BoxStorage storage, StopPlanner planner, AgentLeases leases, Microsoft.Extensions.Options.IOptions<AgentOptions> options, ILogger<ControlPollJob> logger) : IJob
 {
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
@@ -61,6 +61,11 @@ internal sealed partial class ControlPollJob(BoxStorage storage, StopPlanner pla
         catch (Exception e) when (e is StorageException or InvalidDataException)
         {
             LogControlUnreadable(logger, e.Message);
+            if (options.Value.NextStop(planner.SessionStart) is { } configuredStop)
+            {
+                planner.RequestStop(configuredStop, StopReason.Schedule);
+            }
+
             return;
         }
 
@@ -69,6 +74,11 @@ internal sealed partial class ControlPollJob(BoxStorage storage, StopPlanner pla
         {
             var reason = string.Equals(control.StopReason, "schedule", StringComparison.OrdinalIgnoreCase) ? StopReason.Schedule : StopReason.Manual;
             planner.RequestStop(at, reason);
+        }
+        else if (options.Value.NextStop(planner.SessionStart) is { } configured)
+        {
+            // No controller schedule in control.json: the box's own daily stop time applies.
+            planner.RequestStop(configured, StopReason.Schedule);
         }
         else if (planner.ScheduledStop is not null)
         {
