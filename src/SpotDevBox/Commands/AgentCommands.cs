@@ -50,7 +50,7 @@ internal sealed class StatusCommand(IConfiguration configuration, RepositoryOpen
         Lease? localLease = null;
         if (settings.Box is { } box)
         {
-            using var storage = new BoxStorage(Microsoft.Extensions.Options.Options.Create(new AgentOptions { Box = box }), opener, time, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+            using var storage = BoxStorage.ForPrefix(box, opener, time);
             status = await storage.ReadStatusAsync(cancellationToken);
             if (status is null)
             {
@@ -169,7 +169,7 @@ internal sealed class KeepaliveCommand(IConfiguration configuration, RepositoryO
 
         if (settings.Box is { } box)
         {
-            using var storage = new BoxStorage(Microsoft.Extensions.Options.Options.Create(new AgentOptions { Box = box }), opener, time, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+            using var storage = BoxStorage.ForPrefix(box, opener, time);
             var control = await storage.ReadControlAsync(cancellationToken) ?? new ControlDocument();
             await storage.WriteControlAsync(control with { LeaseUntil = lease?.Until, LeaseSetBy = lease?.SetBy, LeaseNote = lease?.Note, UpdatedAt = now }, cancellationToken);
             Console.Out.WriteLine(lease is null ? $"lease cancelled in {box}/control.json" : $"{box}: {lease.Describe(now)}; the agent reads it within a minute");
