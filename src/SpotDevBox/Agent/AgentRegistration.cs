@@ -64,6 +64,7 @@ internal static class AgentRegistration
         services.AddHostedService(sp => sp.GetRequiredService<BootRestore>());
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         services.AddHostedService(sp => sp.GetRequiredService<StatusPublisher>());
+        services.AddHostedService<BackupFailureAlerts>();
         services.AddHostedService(sp => sp.GetRequiredService<AgentLifetime>());
         services.Configure<HostOptions>(o =>
         {

@@ -168,3 +168,49 @@ internal sealed partial class AgentLifetime(
     [LoggerMessage(EventId = 3805, Level = LogLevel.Error, Message = "The final backup did not finish within Agent:StopTimeout ({Timeout}); the last snapshot is the one before")]
     private static partial void LogStopTimedOut(ILogger logger, TimeSpan timeout);
 }
+
+/// <summary>
+/// Tells people when backups start failing (and once they work again): wall sees it on a terminal,
+/// the webhook in chat. Only the change is announced, not every failed attempt.
+/// </summary>
+internal sealed class BackupFailureAlerts(AgentStatusBoard board, Notifier notifier) : IHostedService
+{
+    private readonly Lock _gate = new();
+    private string? _lastError;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        board.Changed += OnChanged;
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        board.Changed -= OnChanged;
+        return Task.CompletedTask;
+    }
+
+    private void OnChanged()
+    {
+        var status = board.Current;
+        string? message = null;
+        lock (_gate)
+        {
+            if (status.LastBackupError is { } error && _lastError is null)
+            {
+                message = $"Backups are failing: {error}. Your last snapshot is from {(status.LastSnapshotTime is { } t ? t.ToString("u", System.Globalization.CultureInfo.InvariantCulture) : "never")}; the agent keeps trying.";
+            }
+            else if (status.LastBackupError is null && _lastError is not null)
+            {
+                message = "Backups work again.";
+            }
+
+            _lastError = status.LastBackupError;
+        }
+
+        if (message is not null)
+        {
+            _ = notifier.NotifyAsync(NotificationKind.BackupFailed, message, CancellationToken.None);
+        }
+    }
+}
