@@ -23,9 +23,9 @@ public sealed class BoxSchedule
 
     public IReadOnlyList<ScheduleRule> Rules { get; }
 
-    /// <summary>Rules from one text ("Mon-Fri 08:30-19:00; 2026-12-24 off"), separated by ';' or new lines.</summary>
+    /// <summary>Rules from one text ("Mon-Fri 08:30-19:00; 2026-12-24 off"), separated by ';' or new lines; blank: no rules.</summary>
     /// <exception cref="ScheduleFormatException">The zone or a rule is invalid; the message names each problem and where.</exception>
-    public static BoxSchedule Parse(string timeZone, string rules) => Parse(timeZone, [rules]);
+    public static BoxSchedule Parse(string timeZone, string rules) => Parse(timeZone, string.IsNullOrWhiteSpace(rules) ? [] : [rules]);
 
     /// <summary>Rules from a list, one entry per config line (an entry may hold several rules separated by ';').</summary>
     /// <exception cref="ScheduleFormatException">The zone or a rule is invalid; the message names each problem and where.</exception>

@@ -133,6 +133,11 @@ internal static class ScheduleText
             days = new DateSelector(date);
             next = 1;
         }
+        else if (first.Length > 0 && char.IsAsciiDigit(first[0]))
+        {
+            error = Fail(firstAt, $"expected days (e.g. Mon-Fri, first Mon, 2026-12-24) before '{first}'");
+            return false;
+        }
         else if (first.Equals("daily", StringComparison.OrdinalIgnoreCase))
         {
             days = new WeekdaySelector(Weekdays.All);
@@ -188,9 +193,7 @@ internal static class ScheduleText
             var to = dash < 0 ? piece : piece[(dash + 1)..];
             if (!TryDay(from, out var first))
             {
-                var message = token == piece && dash < 0 && from.Length > 0 && char.IsAsciiDigit(from[0])
-                    ? $"expected days before '{from}', e.g. 'Mon-Fri 08:30-19:00'"
-                    : token == piece && dash < 0 && !LooksLikeDay(from)
+                var message = token == piece && dash < 0 && !LooksLikeDay(from)
                         ? $"expected weekdays (Mon-Fri), an nth weekday (first Mon, last Fri), a date (2026-12-24) or 'daily', got '{from}'"
                         : $"unknown weekday '{from}'; {ExpectedDay}";
                 error = new ScheduleTextError(entry, pieceAt + 1, message, text);
