@@ -53,6 +53,8 @@ internal static class SpotDevBoxApp
                 agent.SetDescription("The on-box agent (a systemd service; see deploy/systemd).");
                 agent.AddCommand<AgentRunCommand>("run");
             });
+            config.AddCommand<ScheduleCommand>("schedule")
+                .WithExample("schedule", "--box", "alice", "--next", "7d");
             config.AddCommand<StatusCommand>("status")
                 .WithExample("status")
                 .WithExample("status", "--box", "s3://my-bucket/boxes/alice");

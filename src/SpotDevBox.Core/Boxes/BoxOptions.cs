@@ -1,0 +1,195 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+using SpotDevBox.Core.Schedules;
+
+namespace SpotDevBox.Core.Boxes;
+
+/// <summary>The controller's settings: its boxes, by name, under "Controller:Boxes".</summary>
+public sealed class ControllerOptions
+{
+    public const string SectionName = "Controller";
+
+    public IDictionary<string, BoxOptions> Boxes { get; } = new Dictionary<string, BoxOptions>(StringComparer.Ordinal);
+}
+
+/// <summary>One dev box: where and how it is launched, where its work lives, and when it runs.</summary>
+public sealed class BoxOptions
+{
+    /// <summary>Who the box belongs to (tags, the savings ledger, budgets).</summary>
+    public string Owner { get; set; } = "";
+
+    public string Region { get; set; } = "";
+
+    /// <summary>Allowed instance types in order of preference, e.g. m7i.large, m6i.large.</summary>
+    public IList<string> InstanceTypes { get; } = [];
+
+    /// <summary>Subnets to launch into (each fixes an availability zone); empty: the default VPC's zones.</summary>
+    public IList<string> Subnets { get; } = [];
+
+    /// <summary>An AMI id (ami-...), or empty with <see cref="ImageNameFilter"/>.</summary>
+    public string ImageId { get; set; } = "";
+
+    /// <summary>A name filter for the newest matching AMI, e.g. "debian-12-amd64-*", with <see cref="ImageOwner"/>.</summary>
+    public string ImageNameFilter { get; set; } = "";
+
+    /// <summary>The AMI's owner account id (or "amazon"), required with a name filter so nobody else's image matches.</summary>
+    public string ImageOwner { get; set; } = "";
+
+    public IList<string> SecurityGroups { get; } = [];
+
+    public string KeyPair { get; set; } = "";
+
+    /// <summary>The instance profile (name or ARN) that gives the agent its box's storage prefix.</summary>
+    public string InstanceProfile { get; set; } = "";
+
+    public int RootVolumeGiB { get; set; } = 30;
+
+    public string RootVolumeType { get; set; } = "gp3";
+
+    /// <summary>The most to pay per hour for a spot instance, in USD; null: up to the on-demand price.</summary>
+    public decimal? MaxPrice { get; set; }
+
+    /// <summary>Launch on-demand when no spot candidate can be had.</summary>
+    public bool OnDemandFallback { get; set; }
+
+    /// <summary>The box's storage prefix, as the agent's Agent:Box (s3://bucket/prefix/box).</summary>
+    public string Storage { get; set; } = "";
+
+    /// <summary>The developer's account on the box (its home is kept).</summary>
+    public string User { get; set; } = "";
+
+    /// <summary>More absolute paths the agent keeps.</summary>
+    public IList<string> Paths { get; } = [];
+
+    /// <summary>Install Docker on the box, for throwaway containers.</summary>
+    public bool Docker { get; set; }
+
+    /// <summary>An Elastic IP allocation (eipalloc-...) for a stable address; empty: none.</summary>
+    public string ElasticIp { get; set; } = "";
+
+    public ScheduleOptions Schedule { get; set; } = new();
+}
+
+/// <summary>Names the box, the setting and the value; an invalid box stops the controller at start (exit code 2).</summary>
+public sealed partial class ControllerOptionsValidator : IValidateOptions<ControllerOptions>
+{
+    private static readonly string[] VolumeTypes = ["gp3", "gp2", "io1", "io2", "st1", "sc1"];
+
+    public ValidateOptionsResult Validate(string? name, ControllerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        foreach (var (box, o) in options.Boxes)
+        {
+            var s = $"{ControllerOptions.SectionName}:Boxes:{box}";
+            if (!BoxName().IsMatch(box))
+            {
+                failures.Add($"{s}: a box name is 1-32 lower-case letters, digits and '-', starting with a letter, got '{box}'");
+            }
+
+            Require(failures, $"{s}:Owner", o.Owner);
+            if (!Region().IsMatch(o.Region))
+            {
+                failures.Add($"{s}:Region must be an AWS region such as eu-central-1, got '{o.Region}'");
+            }
+
+            if (o.InstanceTypes.Count == 0)
+            {
+                failures.Add($"{s}:InstanceTypes needs at least one instance type, in order of preference");
+            }
+
+            Each(failures, $"{s}:InstanceTypes", o.InstanceTypes, InstanceType(), "an instance type such as m7i.large");
+            if (o.InstanceTypes.Distinct(StringComparer.Ordinal).Count() != o.InstanceTypes.Count)
+            {
+                failures.Add($"{s}:InstanceTypes lists a type twice");
+            }
+
+            Each(failures, $"{s}:Subnets", o.Subnets, ResourceId("subnet"), "a subnet id (subnet-...)");
+            Each(failures, $"{s}:SecurityGroups", o.SecurityGroups, ResourceId("sg"), "a security group id (sg-...)");
+            var hasId = !string.IsNullOrWhiteSpace(o.ImageId);
+            var hasFilter = !string.IsNullOrWhiteSpace(o.ImageNameFilter);
+            if (hasId == hasFilter)
+            {
+                failures.Add($"{s}: set exactly one of ImageId (ami-...) and ImageNameFilter (with ImageOwner)");
+            }
+            else if (hasId && !ResourceId("ami").IsMatch(o.ImageId))
+            {
+                failures.Add($"{s}:ImageId must be an AMI id (ami-...), got '{o.ImageId}'");
+            }
+            else if (hasFilter && string.IsNullOrWhiteSpace(o.ImageOwner))
+            {
+                failures.Add($"{s}:ImageOwner is required with ImageNameFilter, so that no one else's image can match");
+            }
+
+            if (o.RootVolumeGiB is < 8 or > 16384)
+            {
+                failures.Add($"{s}:RootVolumeGiB must be between 8 and 16384, got {o.RootVolumeGiB}");
+            }
+
+            if (!VolumeTypes.Contains(o.RootVolumeType, StringComparer.Ordinal))
+            {
+                failures.Add($"{s}:RootVolumeType must be one of {string.Join(", ", VolumeTypes)}, got '{o.RootVolumeType}'");
+            }
+
+            if (o.MaxPrice is { } price && (price <= 0 || price > 1000))
+            {
+                failures.Add(string.Create(CultureInfo.InvariantCulture, $"{s}:MaxPrice must be more than 0 and at most 1000 (USD per hour), got {price}"));
+            }
+
+            if (!o.Storage.StartsWith("s3://", StringComparison.Ordinal) || o.Storage.TrimEnd('/').Length <= "s3://".Length || !o.Storage[5..].Contains('/', StringComparison.Ordinal))
+            {
+                failures.Add($"{s}:Storage must be the box's prefix in a bucket, s3://bucket/prefix, got '{o.Storage}'");
+            }
+
+            if (string.IsNullOrWhiteSpace(o.User) && o.Paths.Count == 0)
+            {
+                failures.Add($"{s}: set User (whose home the agent keeps) or Paths");
+            }
+
+            foreach (var p in o.Paths.Where(p => !Path.IsPathFullyQualified(p)))
+            {
+                failures.Add($"{s}:Paths must hold absolute paths, got '{p}'");
+            }
+
+            if (!string.IsNullOrWhiteSpace(o.ElasticIp) && !ResourceId("eipalloc").IsMatch(o.ElasticIp))
+            {
+                failures.Add($"{s}:ElasticIp must be an allocation id (eipalloc-...), got '{o.ElasticIp}'");
+            }
+
+            failures.AddRange(ScheduleOptionsValidator.ValidateSection($"{s}:Schedule", o.Schedule));
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void Require(List<string> failures, string key, string value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            failures.Add($"{key} is required");
+        }
+    }
+
+    private static void Each(List<string> failures, string key, IList<string> values, Regex pattern, string what)
+    {
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (!pattern.IsMatch(values[i]))
+            {
+                failures.Add($"{key}:{i} must be {what}, got '{values[i]}'");
+            }
+        }
+    }
+
+    private static Regex ResourceId(string prefix) => new($"^{prefix}-[0-9a-f]{{8,17}}$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
+    [GeneratedRegex("^[a-z][a-z0-9-]{0,31}$", RegexOptions.CultureInvariant)]
+    private static partial Regex BoxName();
+
+    [GeneratedRegex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", RegexOptions.CultureInvariant)]
+    private static partial Regex Region();
+
+    [GeneratedRegex("^[a-z][a-z0-9-]*\\.[a-z0-9]+$", RegexOptions.CultureInvariant)]
+    private static partial Regex InstanceType();
+}

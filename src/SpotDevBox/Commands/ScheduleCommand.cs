@@ -1,0 +1,152 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using SpotDevBox.Core.Boxes;
+using SpotDevBox.Core.Schedules;
+
+namespace SpotDevBox.Commands;
+
+internal sealed class ScheduleSettings : CommandSettings
+{
+    [CommandOption("-b|--box <NAME>")]
+    [Description("The box, as named under Controller:Boxes in the configuration.")]
+    public string? Box { get; set; }
+
+    [CommandOption("--next <SPAN>")]
+    [Description("How far ahead to look: 12h, 7d, 30d (at most 366d). Default: 7d.")]
+    public string Next { get; set; } = "7d";
+
+    [CommandOption("--json")]
+    [Description("Print the decision and the transitions as JSON.")]
+    public bool Json { get; set; }
+
+    public override ValidationResult Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Box))
+        {
+            return ValidationResult.Error("name the box: --box NAME (one of Controller:Boxes)");
+        }
+
+        return ScheduleCommand.TryParseSpan(Next, out _)
+            ? ValidationResult.Success()
+            : ValidationResult.Error($"--next: '{Next}' is not a span between 1 hour and 366 days (examples: 12h, 7d, 30d)");
+    }
+}
+
+[Description("Show whether a box should be up now, and why, and its next starts and stops, before they happen.")]
+internal sealed class ScheduleCommand(IConfiguration configuration, TimeProvider time) : AsyncCommand<ScheduleSettings>
+{
+    public override Task<int> ExecuteAsync(CommandContext context, ScheduleSettings settings, CancellationToken cancellationToken)
+    {
+        var controller = ControllerConfiguration.ReadValidated(configuration);
+        if (!controller.Boxes.TryGetValue(settings.Box!, out var box))
+        {
+            var known = controller.Boxes.Count == 0 ? "none is configured (Controller:Boxes)" : "configured: " + string.Join(", ", controller.Boxes.Keys.Order(StringComparer.Ordinal));
+            throw new ArgumentException($"there is no box '{settings.Box}'; {known}");
+        }
+
+        if (!TryParseSpan(settings.Next, out var span))
+        {
+            throw new ArgumentException($"--next: '{settings.Next}' is not a span between 1 hour and 366 days");
+        }
+
+        var schedule = box.Schedule.ToSchedule();
+        var now = time.GetUtcNow();
+        var decision = ScheduleEvaluator.Evaluate(schedule, [], now);
+        var transitions = ScheduleEvaluator.Transitions(schedule, [], now, now + span).ToList();
+        if (settings.Json)
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize(new
+            {
+                box = settings.Box,
+                time_zone = schedule.Zone.Id,
+                schedule = schedule.ToString(),
+                now,
+                up = decision.Up,
+                reason = decision.Reason,
+                transitions = transitions.Select(t => new { at = t.At, local = t.LocalTime, up = t.Up, reason = t.Reason }),
+            }));
+            return Task.FromResult(ExitCodes.Ok);
+        }
+
+        Console.Out.WriteLine($"{settings.Box}: {(decision.Up ? "up" : "down")} now — {decision.Reason}");
+        Console.Out.WriteLine($"  schedule  {(schedule.Rules.Count == 0 ? "(none: the box runs only when started by hand)" : schedule.ToString())} ({schedule.Zone.Id})");
+        if (transitions.Count == 0)
+        {
+            Console.Out.WriteLine($"  no start or stop in the next {settings.Next}");
+        }
+
+        foreach (var t in transitions)
+        {
+            Console.Out.WriteLine("  " + t);
+        }
+
+        return Task.FromResult(ExitCodes.Ok);
+    }
+
+    /// <summary>12h, 7d, 1d12h: at least an hour, at most 366 days.</summary>
+    public static bool TryParseSpan(string text, out TimeSpan span)
+    {
+        span = TimeSpan.Zero;
+        var m = System.Text.RegularExpressions.Regex.Match(text.Trim(), @"^(?:(\d{1,3})d)?(?:(\d{1,4})h)?$", System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        if (!m.Success || text.Trim().Length == 0)
+        {
+            return false;
+        }
+
+        span = TimeSpan.FromDays(m.Groups[1].Success ? int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0)
+            + TimeSpan.FromHours(m.Groups[2].Success ? int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture) : 0);
+        return span >= TimeSpan.FromHours(1) && span <= TimeSpan.FromDays(366);
+    }
+}
+
+/// <summary>The controller's boxes for the verbs people type: bound strictly and validated, so a bad box stops with exit code 2.</summary>
+internal static class ControllerConfiguration
+{
+    public static ControllerOptions ReadValidated(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(ControllerOptions.SectionName);
+        // The binder's own error for an unknown key inside a dictionary entry does not say which key: find it first.
+        var unknown = section.GetSection(nameof(ControllerOptions.Boxes)).GetChildren()
+            .SelectMany(box => UnknownKeys(box, typeof(BoxOptions)))
+            .Concat(section.GetChildren().Where(c => c.Key != nameof(ControllerOptions.Boxes)).Select(c => c.Path))
+            .ToList();
+        if (unknown.Count > 0)
+        {
+            throw new OptionsValidationException(ControllerOptions.SectionName, typeof(ControllerOptions), [.. unknown.Select(k => $"{k} is not a setting (a typo, or a setting of another version?)")]);
+        }
+
+        var options = new ControllerOptions();
+        section.Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+        var result = new ControllerOptionsValidator().Validate(null, options);
+        if (result.Failed)
+        {
+            throw new OptionsValidationException(ControllerOptions.SectionName, typeof(ControllerOptions), result.Failures);
+        }
+
+        return options;
+    }
+
+    private static IEnumerable<string> UnknownKeys(IConfigurationSection section, Type type)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            var property = type.GetProperty(child.Key, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase);
+            if (property is null)
+            {
+                yield return child.Path;
+            }
+            else if (property.PropertyType.IsClass && property.PropertyType != typeof(string) && !typeof(System.Collections.IEnumerable).IsAssignableFrom(property.PropertyType))
+            {
+                foreach (var nested in UnknownKeys(child, property.PropertyType))
+                {
+                    yield return nested;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using SpotDevBox.Core.Boxes;
+
+namespace SpotDevBox.Core.Tests.Boxes;
+
+public sealed class ControllerOptionsValidatorTests
+{
+    private static BoxOptions ValidBox()
+    {
+        var box = new BoxOptions
+        {
+            Owner = "alice",
+            Region = "eu-central-1",
+            ImageId = "ami-0123456789abcdef0",
+            Storage = "s3://my-bucket/boxes/alice",
+            User = "alice",
+        };
+        box.InstanceTypes.Add("m7i.large");
+        box.InstanceTypes.Add("m6i.large");
+        box.Subnets.Add("subnet-0a1b2c3d4e5f60718");
+        box.SecurityGroups.Add("sg-0a1b2c3d");
+        box.Schedule.TimeZone = "Europe/Berlin";
+        box.Schedule.Periods.Add("Mon-Fri 08:30-19:00");
+        return box;
+    }
+
+    private static List<string> Failures(string name, Action<BoxOptions> change)
+    {
+        var options = new ControllerOptions();
+        var box = ValidBox();
+        change(box);
+        options.Boxes[name] = box;
+        return new ControllerOptionsValidator().Validate(null, options).Failures?.ToList() ?? [];
+    }
+
+    [Fact]
+    public void Validate_ValidBox_Succeeds() => Assert.Empty(Failures("alice", _ => { }));
+
+    [Theory]
+    [InlineData("Alice", "Controller:Boxes:Alice: a box name is 1-32 lower-case letters, digits and '-', starting with a letter, got 'Alice'")]
+    [InlineData("1box", "Controller:Boxes:1box: a box name is 1-32 lower-case letters, digits and '-', starting with a letter, got '1box'")]
+    public void Validate_BadBoxName_NamesIt(string name, string expected) => Assert.Contains(expected, Failures(name, _ => { }));
+
+    [Fact]
+    public void Validate_EachBadSetting_NamesBoxSettingAndValue()
+    {
+        Assert.Contains("Controller:Boxes:alice:Owner is required", Failures("alice", b => b.Owner = ""));
+        Assert.Contains("Controller:Boxes:alice:Region must be an AWS region such as eu-central-1, got 'Frankfurt'", Failures("alice", b => b.Region = "Frankfurt"));
+        Assert.Contains("Controller:Boxes:alice:InstanceTypes needs at least one instance type, in order of preference", Failures("alice", b => b.InstanceTypes.Clear()));
+        Assert.Contains("Controller:Boxes:alice:InstanceTypes:1 must be an instance type such as m7i.large, got 'large'", Failures("alice", b => b.InstanceTypes[1] = "large"));
+        Assert.Contains("Controller:Boxes:alice:InstanceTypes lists a type twice", Failures("alice", b => b.InstanceTypes[1] = "m7i.large"));
+        Assert.Contains("Controller:Boxes:alice:Subnets:0 must be a subnet id (subnet-...), got 'default'", Failures("alice", b => b.Subnets[0] = "default"));
+        Assert.Contains("Controller:Boxes:alice:SecurityGroups:0 must be a security group id (sg-...), got 'dev'", Failures("alice", b => b.SecurityGroups[0] = "dev"));
+        Assert.Contains("Controller:Boxes:alice: set exactly one of ImageId (ami-...) and ImageNameFilter (with ImageOwner)", Failures("alice", b => b.ImageNameFilter = "debian-12-*"));
+        Assert.Contains("Controller:Boxes:alice: set exactly one of ImageId (ami-...) and ImageNameFilter (with ImageOwner)", Failures("alice", b => b.ImageId = ""));
+        Assert.Contains("Controller:Boxes:alice:ImageId must be an AMI id (ami-...), got 'debian'", Failures("alice", b => b.ImageId = "debian"));
+        Assert.Contains("Controller:Boxes:alice:ImageOwner is required with ImageNameFilter, so that no one else's image can match", Failures("alice", b => { b.ImageId = ""; b.ImageNameFilter = "debian-12-*"; }));
+        Assert.Contains("Controller:Boxes:alice:RootVolumeGiB must be between 8 and 16384, got 4", Failures("alice", b => b.RootVolumeGiB = 4));
+        Assert.Contains("Controller:Boxes:alice:RootVolumeType must be one of gp3, gp2, io1, io2, st1, sc1, got 'ssd'", Failures("alice", b => b.RootVolumeType = "ssd"));
+        Assert.Contains("Controller:Boxes:alice:MaxPrice must be more than 0 and at most 1000 (USD per hour), got 0", Failures("alice", b => b.MaxPrice = 0m));
+        Assert.Contains("Controller:Boxes:alice:Storage must be the box's prefix in a bucket, s3://bucket/prefix, got 's3://my-bucket'", Failures("alice", b => b.Storage = "s3://my-bucket"));
+        Assert.Contains("Controller:Boxes:alice: set User (whose home the agent keeps) or Paths", Failures("alice", b => b.User = ""));
+        Assert.Contains("Controller:Boxes:alice:Paths must hold absolute paths, got 'work'", Failures("alice", b => b.Paths.Add("work")));
+        Assert.Contains("Controller:Boxes:alice:ElasticIp must be an allocation id (eipalloc-...), got '1.2.3.4'", Failures("alice", b => b.ElasticIp = "1.2.3.4"));
+        Assert.Contains("Controller:Boxes:alice:Schedule:TimeZone must be an IANA time zone such as Europe/Berlin, got 'Mars/Olympus'", Failures("alice", b => b.Schedule.TimeZone = "Mars/Olympus"));
+    }
+
+    [Fact]
+    public void Validate_BadSchedulePeriod_NamesTheBoxSchedule()
+    {
+        var failures = Failures("alice", b => b.Schedule.Periods[0] = "Mon-Fri 8:30-19:00");
+        Assert.Contains(failures, f => f.StartsWith("Controller:Boxes:alice:Schedule", StringComparison.Ordinal));
+    }
+}
