@@ -214,6 +214,11 @@ public sealed class Ec2QueryEndpoint : IAsyncDisposable
             {
                 return ErrorReply(fault.Error, requestId);
             }
+            catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or KeyNotFoundException or OverflowException)
+            {
+                // A bug in the endpoint or a request it cannot read: say so in the answer, as EC2 would.
+                return ErrorReply(new Ec2Error("InternalError", $"test endpoint failed on {request.Action}: {e.Message}", 500), requestId);
+            }
         }
     }
 
@@ -480,7 +485,7 @@ public sealed class Ec2QueryEndpoint : IAsyncDisposable
             i.PublicIpAddress is null ? null : E("ipAddress", i.PublicIpAddress),
             i.StateReasonCode is null ? null : E("stateReason", E("code", i.StateReasonCode), E("message", i.StateReasonMessage ?? "")),
             i.Lifecycle is null ? null : E("instanceLifecycle", i.Lifecycle),
-            i.Lifecycle == "spot" ? E("spotInstanceRequestId", "sir-" + i.InstanceId[2..10]) : null,
+            i.Lifecycle == "spot" ? E("spotInstanceRequestId", "sir-" + i.InstanceId[2..]) : null,
             i.ClientToken is null ? null : E("clientToken", i.ClientToken),
             E("tagSet", i.Tags.Select(t => E("item", E("key", t.Key), E("value", t.Value)))));
 
