@@ -12,8 +12,15 @@ using StateReason = SpotDevBox.Core.Compute.StateReason;
 namespace SpotDevBox.Aws.Compute;
 
 /// <summary>EC2 in one region through the AWS SDK. Launch options every box gets are fixed here; see docs/ec2-adapter.md.</summary>
-internal sealed class Ec2ComputeGateway(IAmazonEC2 client, string region) : IComputeGateway, IDisposable
+/// <remarks>
+/// The SDK client is built on the first call, not here: the EC2 client resolves credentials in its
+/// constructor, and a missing credential must become <see cref="ComputeFailure.Unauthorized"/> (or a
+/// launch outcome) like any other failure, and be tried again on the next call.
+/// </remarks>
+internal sealed class Ec2ComputeGateway(Func<IAmazonEC2> createClient, string region) : IComputeGateway, IDisposable
 {
+    private readonly Lazy<IAmazonEC2> _client = new(createClient, LazyThreadSafetyMode.PublicationOnly);
+
     /// <summary>The largest page DescribeInstances and DescribeSpotPriceHistory serve.</summary>
     internal const int PageSize = 1000;
 
@@ -47,7 +54,7 @@ internal sealed class Ec2ComputeGateway(IAmazonEC2 client, string region) : ICom
         var points = new List<SpotPricePoint>();
         await foreach (var page in PagesAsync(
             "DescribeSpotPriceHistory",
-            token => { request.NextToken = token; return client.DescribeSpotPriceHistoryAsync(request, cancellationToken); },
+            token => { request.NextToken = token; return _client.Value.DescribeSpotPriceHistoryAsync(request, cancellationToken); },
             r => r.NextToken,
             cancellationToken))
         {
@@ -72,7 +79,7 @@ internal sealed class Ec2ComputeGateway(IAmazonEC2 client, string region) : ICom
         var instances = new List<BoxInstance>();
         await foreach (var page in PagesAsync(
             "DescribeInstances",
-            token => { request.NextToken = token; return client.DescribeInstancesAsync(request, cancellationToken); },
+            token => { request.NextToken = token; return _client.Value.DescribeInstancesAsync(request, cancellationToken); },
             r => r.NextToken,
             cancellationToken))
         {
@@ -101,7 +108,7 @@ internal sealed class Ec2ComputeGateway(IAmazonEC2 client, string region) : ICom
         RunInstancesResponse response;
         try
         {
-            response = await client.RunInstancesAsync(ToRunInstancesRequest(request), cancellationToken);
+            response = await _client.Value.RunInstancesAsync(ToRunInstancesRequest(request), cancellationToken);
         }
         catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
@@ -122,7 +129,7 @@ internal sealed class Ec2ComputeGateway(IAmazonEC2 client, string region) : ICom
         ArgumentException.ThrowIfNullOrWhiteSpace(instanceId);
         var response = await RunAsync(
             "TerminateInstances",
-            () => client.TerminateInstancesAsync(new TerminateInstancesRequest { InstanceIds = [instanceId] }, cancellationToken),
+            () => _client.Value.TerminateInstancesAsync(new TerminateInstancesRequest { InstanceIds = [instanceId] }, cancellationToken),
             cancellationToken);
         var change = response.TerminatingInstances?.FirstOrDefault(c => c.InstanceId == instanceId)
             ?? throw new ComputeException(ComputeFailure.Unavailable, $"TerminateInstances in {Region} did not report {instanceId}");
@@ -138,7 +145,7 @@ internal sealed class Ec2ComputeGateway(IAmazonEC2 client, string region) : ICom
             {
                 var byId = await RunAsync(
                     "DescribeImages",
-                    () => client.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [imageId] }, cancellationToken),
+                    () => _client.Value.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [imageId] }, cancellationToken),
                     cancellationToken);
                 return byId.Images?.FirstOrDefault(i => i.ImageId == imageId) is { } image ? ToMachineImage(image) : null;
             }
@@ -158,7 +165,7 @@ internal sealed class Ec2ComputeGateway(IAmazonEC2 client, string region) : ICom
         var images = new List<Image>();
         await foreach (var page in PagesAsync(
             "DescribeImages",
-            token => { request.NextToken = token; return client.DescribeImagesAsync(request, cancellationToken); },
+            token => { request.NextToken = token; return _client.Value.DescribeImagesAsync(request, cancellationToken); },
             r => r.NextToken,
             cancellationToken))
         {
@@ -184,7 +191,7 @@ internal sealed class Ec2ComputeGateway(IAmazonEC2 client, string region) : ICom
             var request = new DescribeInstanceTypesRequest { InstanceTypes = [.. batch] };
             await foreach (var page in PagesAsync(
                 "DescribeInstanceTypes",
-                token => { request.NextToken = token; return client.DescribeInstanceTypesAsync(request, cancellationToken); },
+                token => { request.NextToken = token; return _client.Value.DescribeInstanceTypesAsync(request, cancellationToken); },
                 r => r.NextToken,
                 cancellationToken))
             {
@@ -203,7 +210,13 @@ internal sealed class Ec2ComputeGateway(IAmazonEC2 client, string region) : ICom
         return result;
     }
 
-    public void Dispose() => client.Dispose();
+    public void Dispose()
+    {
+        if (_client.IsValueCreated)
+        {
+            _client.Value.Dispose();
+        }
+    }
 
     internal static RunInstancesRequest ToRunInstancesRequest(LaunchRequest launch)
     {

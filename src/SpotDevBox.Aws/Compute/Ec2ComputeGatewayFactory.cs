@@ -20,7 +20,7 @@ public sealed record Ec2GatewayOptions(string? ServiceUrl = null, int MaxErrorRe
 /// <summary>
 /// One <see cref="IComputeGateway"/> per region, each with its own SDK client, kept for the factory's
 /// lifetime. Credentials come from the SDK's standard chain (environment, profile, SSO, instance role)
-/// when a request first needs them.
+/// on a gateway's first call; without any, calls fail as unauthorized.
 /// </summary>
 public sealed class Ec2ComputeGatewayFactory(Ec2GatewayOptions options) : IComputeGatewayFactory, IDisposable
 {
@@ -52,8 +52,7 @@ public sealed class Ec2ComputeGatewayFactory(Ec2GatewayOptions options) : ICompu
     {
         ArgumentNullException.ThrowIfNull(options);
         var config = CreateConfig(region, options);
-        var client = credentials is null ? new AmazonEC2Client(config) : new AmazonEC2Client(credentials, config);
-        return new Ec2ComputeGateway(client, region);
+        return new Ec2ComputeGateway(() => credentials is null ? new AmazonEC2Client(config) : new AmazonEC2Client(credentials, config), region);
     }
 
     internal static AmazonEC2Config CreateConfig(string region, Ec2GatewayOptions options)
