@@ -98,4 +98,19 @@ public sealed class Ec2LaunchErrorTests : Ec2EndpointHarness
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Gateway().LaunchAsync(Launch(), cancelled.Token));
     }
+
+    [Fact]
+    public async Task LaunchAsync_CapacityAsServerErrorWithRetries_SdkRetriesTheSameTokenThenNoCapacity()
+    {
+        // EC2 sends InsufficientInstanceCapacity as a 5xx, which the SDK retries like any server error;
+        // harmless with the client token, and the outcome is still NoCapacity.
+        Endpoint.FailNext("RunInstances", new Ec2Error("InsufficientInstanceCapacity", "no capacity", 500), times: 2);
+
+        var outcome = await Gateway(maxErrorRetry: 1).LaunchAsync(Launch(), CancellationToken.None);
+
+        Assert.IsType<LaunchOutcome.NoCapacity>(outcome);
+        var sent = Endpoint.RequestsFor("RunInstances");
+        Assert.Equal(2, sent.Count);
+        Assert.Equal(sent[0]["ClientToken"], sent[1]["ClientToken"]);
+    }
 }
