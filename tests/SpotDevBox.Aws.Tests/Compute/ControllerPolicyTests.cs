@@ -1,0 +1,87 @@
+using System.Text.Json;
+using SpotDevBox.Core.Compute;
+using TestSupport;
+using TestSupport.Ec2;
+
+namespace SpotDevBox.Aws.Tests.Compute;
+
+/// <summary>
+/// deploy/iam/controller-policy.json against what the gateway actually sends: every EC2 action on the
+/// wire is allowed, and nothing else is. ec2:CreateTags is the one action that never appears on the
+/// wire: RunInstances needs it to tag on create.
+/// </summary>
+public sealed class ControllerPolicyTests : Ec2EndpointHarness
+{
+    private static readonly string PolicyPath = Path.Combine(S3PeerFixture.RepositoryRoot, "deploy", "iam", "controller-policy.json");
+
+    [Fact]
+    public async Task Policy_Ec2Actions_AreExactlyTheOperationsTheGatewayCalls()
+    {
+        var wire = await ActionsOfEveryGatewayMethodAsync();
+
+        var allowed = Statements().SelectMany(s => Actions(s)).Where(a => a.StartsWith("ec2:", StringComparison.Ordinal)).ToHashSet();
+
+        Assert.Equal(wire.Select(a => "ec2:" + a).Append("ec2:CreateTags").Order(StringComparer.Ordinal), allowed.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Policy_NoStatement_AllowsAWildcardAction()
+    {
+        Assert.All(Statements(), s => Assert.All(Actions(s), a => Assert.DoesNotContain("*", a, StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData("ec2:TerminateInstances", "aws:ResourceTag/spotdevbox:box")]
+    [InlineData("ec2:CreateTags", "ec2:CreateAction")]
+    [InlineData("iam:PassRole", "iam:PassedToService")]
+    public void Policy_ActionThatChangesThings_IsConditioned(string action, string conditionKey)
+    {
+        var statements = Statements().Where(s => Actions(s).Contains(action)).ToList();
+
+        Assert.NotEmpty(statements);
+        Assert.All(statements, s => Assert.Contains(
+            s.GetProperty("Condition").EnumerateObject().SelectMany(op => op.Value.EnumerateObject()),
+            c => c.Name == conditionKey));
+    }
+
+    [Fact]
+    public void Policy_RunInstancesOnInstancesAndVolumes_RequiresTheBoxTag()
+    {
+        var statement = Assert.Single(Statements(), s =>
+            Actions(s).Contains("ec2:RunInstances") && Resources(s).Any(r => r.EndsWith(":instance/*", StringComparison.Ordinal)));
+
+        Assert.Equal(["arn:aws:ec2:*:ACCOUNT_ID:instance/*", "arn:aws:ec2:*:ACCOUNT_ID:volume/*"], Resources(statement));
+        Assert.Equal("?*", statement.GetProperty("Condition").GetProperty("StringLike").GetProperty("aws:RequestTag/spotdevbox:box").GetString());
+    }
+
+    private async Task<IReadOnlyList<string>> ActionsOfEveryGatewayMethodAsync()
+    {
+        Endpoint.AddInstance(new SimulatedInstance { InstanceId = "i-0abc", Tags = new Dictionary<string, string> { [BoxTags.Box] = "alice-dev" } });
+        Endpoint.AddInstanceType("m6i.large", "x86_64");
+        var gateway = Gateway();
+
+        // One call per IComputeGateway method; a method added to the port without a line here fails the count below.
+        await gateway.DescribeSpotPricesAsync(new SpotPriceQuery(["m6i.large"], SpotPriceQuery.LinuxUnix, Now), CancellationToken.None);
+        await gateway.FindBoxInstancesAsync(null, CancellationToken.None);
+        await gateway.LaunchAsync(Launch(), CancellationToken.None);
+        await gateway.TerminateAsync("i-0abc", CancellationToken.None);
+        await gateway.DescribeImageAsync(ImageSelector.ByName("al2023-*", ["amazon"]), CancellationToken.None);
+        await gateway.DescribeInstanceTypeArchitecturesAsync(["m6i.large"], CancellationToken.None);
+        Assert.Equal(6, typeof(IComputeGateway).GetMethods().Count(m => !m.IsSpecialName));
+
+        return [.. Endpoint.Requests.Select(r => r.Action).Distinct(StringComparer.Ordinal)];
+    }
+
+    private static List<JsonElement> Statements()
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(PolicyPath));
+        return [.. document.RootElement.GetProperty("Statement").EnumerateArray().Select(s => s.Clone())];
+    }
+
+    private static IReadOnlyList<string> Actions(JsonElement statement) => Strings(statement.GetProperty("Action"));
+
+    private static IReadOnlyList<string> Resources(JsonElement statement) => Strings(statement.GetProperty("Resource"));
+
+    private static IReadOnlyList<string> Strings(JsonElement value) =>
+        value.ValueKind == JsonValueKind.Array ? [.. value.EnumerateArray().Select(v => v.GetString()!)] : [value.GetString()!];
+}
