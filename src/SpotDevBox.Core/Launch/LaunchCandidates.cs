@@ -94,10 +94,9 @@ public static class LaunchCandidates
             }
             else if (!architectures.Contains(inputs.ImageArchitecture))
             {
-                var has = architectures.Count == 0
-                    ? "none of x86_64 and arm64"
-                    : string.Join(" and ", architectures.Order().Select(Name));
-                passedOver.Add(new PassedOver(type, null, null, $"{type}: {has} does not match the AMI's {image}"));
+                passedOver.Add(new PassedOver(type, null, null, architectures.Count == 0
+                    ? $"{type}: runs neither x86_64 nor arm64, so not the AMI's {image}"
+                    : $"{type}: {string.Join(" and ", architectures.Order().Select(Name))} does not match the AMI's {image}"));
             }
             else
             {
