@@ -49,7 +49,8 @@ public sealed partial class BoxLauncher(
         {
             // A lookup before any RunInstances failed, so nothing was launched.
             var failure = e.Failure is ComputeFailure.Throttled or ComputeFailure.Unavailable ? LaunchFailure.Unavailable : LaunchFailure.Rejected;
-            LogLookupFailed(logger, launch.Box, e.Failure, e.Message);
+            var kind = e.Failure.ToString();
+            LogLookupFailed(logger, launch.Box, kind, e.Message);
             return new LaunchResult.Failed(failure, $"box {launch.Box} not launched: {e.Message}", []);
         }
     }
@@ -208,7 +209,7 @@ public sealed partial class BoxLauncher(
 
     private LaunchResult.Failed Rejected(string box, string reason)
     {
-        LogLookupFailed(logger, box, ComputeFailure.NotFound, reason);
+        LogLookupFailed(logger, box, nameof(LaunchFailure.Rejected), reason);
         return new LaunchResult.Failed(LaunchFailure.Rejected, $"box {box} not launched: {reason}", []);
     }
 
@@ -286,5 +287,5 @@ public sealed partial class BoxLauncher(
     private static partial void LogNoCandidateLaunched(ILogger logger, string box, string reason);
 
     [LoggerMessage(EventId = 5015, Level = LogLevel.Error, Message = "Box {Box}: launch inputs could not be read ({Failure}): {Reason}")]
-    private static partial void LogLookupFailed(ILogger logger, string box, ComputeFailure failure, string reason);
+    private static partial void LogLookupFailed(ILogger logger, string box, string failure, string reason);
 }
