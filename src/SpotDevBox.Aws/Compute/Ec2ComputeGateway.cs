@@ -210,6 +210,38 @@ internal sealed class Ec2ComputeGateway(Func<IAmazonEC2> createClient, string re
         return result;
     }
 
+    public async Task<IReadOnlyDictionary<string, string>> DescribeSubnetZonesAsync(
+        IReadOnlyList<string> subnetIds,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subnetIds);
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        var ids = subnetIds.Distinct(StringComparer.Ordinal).ToList();
+        if (ids.Count == 0)
+        {
+            return result;
+        }
+
+        // No MaxResults: a box lists a handful of subnets, and EC2 answers an id list in one page; NextToken is followed anyway.
+        var request = new DescribeSubnetsRequest { SubnetIds = ids };
+        await foreach (var page in PagesAsync(
+            "DescribeSubnets",
+            token => { request.NextToken = token; return _client.Value.DescribeSubnetsAsync(request, cancellationToken); },
+            r => r.NextToken,
+            cancellationToken))
+        {
+            foreach (var subnet in page.Subnets ?? [])
+            {
+                if (!string.IsNullOrEmpty(subnet.SubnetId) && !string.IsNullOrEmpty(subnet.AvailabilityZone))
+                {
+                    result[subnet.SubnetId] = subnet.AvailabilityZone;
+                }
+            }
+        }
+
+        return result;
+    }
+
     public void Dispose()
     {
         if (_client.IsValueCreated)

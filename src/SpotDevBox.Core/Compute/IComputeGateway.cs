@@ -49,6 +49,15 @@ public interface IComputeGateway
     Task<IReadOnlyDictionary<string, IReadOnlySet<CpuArchitecture>>> DescribeInstanceTypeArchitecturesAsync(
         IReadOnlyCollection<string> instanceTypes,
         CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The availability zone (e.g. <c>eu-central-1b</c>) of each subnet, keyed by subnet id; none for an
+    /// empty list. A subnet that does not exist (or is in another region) throws with
+    /// <see cref="ComputeFailure.NotFound"/> naming it.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, string>> DescribeSubnetZonesAsync(
+        IReadOnlyList<string> subnetIds,
+        CancellationToken cancellationToken);
 }
 
 /// <summary>Hands out the gateway for a region; boxes in several regions share one controller.</summary>

@@ -58,6 +58,7 @@ public sealed class ControllerPolicyTests : Ec2EndpointHarness
     {
         Endpoint.AddInstance(new SimulatedInstance { InstanceId = "i-0abc", Tags = new Dictionary<string, string> { [BoxTags.Box] = "alice-dev" } });
         Endpoint.AddInstanceType("m6i.large", "x86_64");
+        Endpoint.SubnetZones["subnet-0aaa1111"] = "us-east-1a";
         var gateway = Gateway();
 
         // One call per IComputeGateway method; a method added to the port without a line here fails the count below.
@@ -67,7 +68,8 @@ public sealed class ControllerPolicyTests : Ec2EndpointHarness
         await gateway.TerminateAsync("i-0abc", CancellationToken.None);
         await gateway.DescribeImageAsync(ImageSelector.ByName("al2023-*", ["amazon"]), CancellationToken.None);
         await gateway.DescribeInstanceTypeArchitecturesAsync(["m6i.large"], CancellationToken.None);
-        Assert.Equal(6, typeof(IComputeGateway).GetMethods().Count(m => !m.IsSpecialName));
+        await gateway.DescribeSubnetZonesAsync(["subnet-0aaa1111"], CancellationToken.None);
+        Assert.Equal(7, typeof(IComputeGateway).GetMethods().Count(m => !m.IsSpecialName));
 
         return [.. Endpoint.Requests.Select(r => r.Action).Distinct(StringComparer.Ordinal)];
     }

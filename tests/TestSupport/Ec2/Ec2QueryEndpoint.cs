@@ -16,7 +16,7 @@ namespace TestSupport.Ec2;
 /// <summary>
 /// EC2's query protocol on a loopback port, for the real AWSSDK.EC2 client: it decodes each form body,
 /// records it, and answers RunInstances, DescribeInstances, DescribeSpotPriceHistory, TerminateInstances,
-/// DescribeImages and DescribeInstanceTypes in the XML shapes of the API reference (2016-11-15), with
+/// DescribeImages, DescribeInstanceTypes and DescribeSubnets in the XML shapes of the API reference (2016-11-15), with
 /// <c>nextToken</c> paging, client-token idempotency, and scripted errors per call.
 /// </summary>
 public sealed class Ec2QueryEndpoint : IAsyncDisposable
@@ -56,7 +56,7 @@ public sealed class Ec2QueryEndpoint : IAsyncDisposable
         set { lock (_gate) { field = value; } }
     } = 1000;
 
-    /// <summary>Where an instance lands when RunInstances names only a subnet.</summary>
+    /// <summary>Where an instance lands when RunInstances names only a subnet; also the subnets DescribeSubnets knows.</summary>
     public Dictionary<string, string> SubnetZones { get; } = new(StringComparer.Ordinal);
 
     public string DefaultZone { get; set; } = "us-east-1a";
@@ -206,6 +206,7 @@ public sealed class Ec2QueryEndpoint : IAsyncDisposable
                     "TerminateInstances" => TerminateInstances(request, requestId),
                     "DescribeImages" => DescribeImages(request, requestId),
                     "DescribeInstanceTypes" => DescribeInstanceTypes(request, requestId),
+                    "DescribeSubnets" => DescribeSubnets(request, requestId),
                     _ => throw new Ec2Fault(new Ec2Error("InvalidAction", $"The action {request.Action} is not valid for this web service.")),
                 };
                 return (200, body.ToString(SaveOptions.DisableFormatting));
@@ -435,6 +436,36 @@ public sealed class Ec2QueryEndpoint : IAsyncDisposable
                 E("instanceType", t),
                 E("currentGeneration", "true"),
                 E("processorInfo", E("supportedArchitectures", _architectures[t].Select(a => E("item", a))))))),
+            next is null ? null : E("nextToken", next));
+    }
+
+    private XElement DescribeSubnets(Ec2Request request, string requestId)
+    {
+        var ids = request.Values("SubnetId");
+        var missing = ids.Where(id => !SubnetZones.ContainsKey(id)).ToList();
+        if (missing.Count > 0)
+        {
+            // EC2 names one unknown id per error, the first it meets.
+            throw new Ec2Fault(new Ec2Error("InvalidSubnetID.NotFound", $"The subnet ID '{missing[0]}' does not exist"));
+        }
+
+        var selected = (ids.Count == 0 ? SubnetZones.Keys.Order(StringComparer.Ordinal) : ids.AsEnumerable()).ToList();
+        var (page, next) = Page(selected, request);
+        return Element(
+            "DescribeSubnetsResponse",
+            E("requestId", requestId),
+            E("subnetSet", page.Select(id => E(
+                "item",
+                E("subnetId", id),
+                E("subnetArn", "arn:aws:ec2:us-east-1:123456789012:subnet/" + id),
+                E("state", "available"),
+                E("ownerId", "123456789012"),
+                E("vpcId", "vpc-0a1b2c3d"),
+                E("cidrBlock", "10.0.1.0/24"),
+                E("availableIpAddressCount", "251"),
+                E("availabilityZone", SubnetZones[id]),
+                E("defaultForAz", "false"),
+                E("mapPublicIpOnLaunch", "false")))),
             next is null ? null : E("nextToken", next));
     }
 
