@@ -16,6 +16,11 @@ fail() {
     exit 1
 }
 
+# Tests run this script under a scratch directory, with stand-ins for apt-get, aws and systemctl.
+root="${SPOTDEVBOX_INSTALL_ROOT:-}"
+nologin="$root/run/nologin"
+opt="$root/opt/spotdevbox"
+
 bucket="" key="" sha256="" arch="" region="" user="" docker="no"
 while [[ $# -gt 0 ]]; do
     [[ $# -ge 2 ]] || fail "$1 needs a value"
@@ -37,8 +42,8 @@ done
 # Logins wait until the work is restored, as they do on later boots through the unit's
 # Before=systemd-user-sessions.service: on this first boot the agent starts only now, after that
 # service already opened logins. /run is a tmpfs, so a reboot never leaves this file behind.
-echo "SpotDevBox is installing its agent and restoring the work; try again in a few minutes." > /run/nologin
-trap 'rm -f /run/nologin' EXIT
+echo "SpotDevBox is installing its agent and restoring the work; try again in a few minutes." > "$nologin"
+trap 'rm -f "$nologin"' EXIT
 
 machine="$(uname -m)"
 case "$arch/$machine" in
@@ -70,7 +75,7 @@ fi
 # The instance role reads the agent from the bucket: nothing in the user data grants access, so the
 # user data carries no secret, not even a short-lived one.
 work="$(mktemp -d)"
-trap 'rm -f /run/nologin; rm -rf "$work"' EXIT
+trap 'rm -f "$nologin"; rm -rf "$work"' EXIT
 archive="$work/spotdevbox.tar.gz"
 object="s3://$bucket/$key"
 for attempt in 1 2 3 4 5; do
@@ -88,9 +93,9 @@ if [[ "$actual" != "$sha256" ]]; then
 fi
 log "downloaded $object (SHA-256 $actual, as pinned)"
 
-install -d -m 0755 /opt/spotdevbox
-tar -xzf "$archive" -C /opt/spotdevbox --no-same-owner || fail "could not unpack $object"
-[[ -x /opt/spotdevbox/spotdevbox ]] || fail "$object has no executable 'spotdevbox' at its top level"
+install -d -m 0755 "$opt"
+tar -xzf "$archive" -C "$opt" --no-same-owner || fail "could not unpack $object"
+[[ -x "$opt/spotdevbox" ]] || fail "$object has no executable 'spotdevbox' at its top level"
 
 if [[ "$docker" == "yes" ]]; then
     systemctl enable --now docker.service || fail "could not start Docker"
