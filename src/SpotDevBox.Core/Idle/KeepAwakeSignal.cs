@@ -17,7 +17,12 @@ public sealed class KeepAwakeSignal(HostRoot root, KeepAwakeSignalOptions option
     private readonly HashSet<string> _names = new(options.EffectiveProcesses, StringComparer.Ordinal);
     private readonly IReadOnlyList<string> _idePatterns = remoteIde.EffectivePatterns;
     private readonly ProcessDeltas _cpu = new();
+    private readonly ProcessScanShare? _share;
     private DateTimeOffset _previousAt;
+
+    /// <summary>Takes the remote IDE signal's scan of /proc when it is of the same instant, instead of reading /proc again.</summary>
+    internal KeepAwakeSignal(HostRoot root, KeepAwakeSignalOptions options, RemoteIdeSignalOptions remoteIde, ISelfActivity self, ProcessScanShare share)
+        : this(root, options, remoteIde, self) => _share = share;
 
     public string Name => "keep-awake processes";
 
@@ -28,9 +33,9 @@ public sealed class KeepAwakeSignal(HostRoot root, KeepAwakeSignalOptions option
         var busy = new List<(string Name, int Pid, TimeSpan Cpu)>();
         var resting = new List<(string Name, int Pid)>();
         _cpu.Begin();
-        foreach (var process in ProcFs.ListProcesses(root))
+        foreach (var (process, arguments) in _share?.Take(now) ?? Scan())
         {
-            if (self.ProcessIds.Contains(process.Pid) || ListedName(process) is not { } name)
+            if (self.ProcessIds.Contains(process.Pid) || ListedName(process, arguments) is not { } name)
             {
                 continue;
             }
@@ -69,10 +74,17 @@ public sealed class KeepAwakeSignal(HostRoot root, KeepAwakeSignalOptions option
             : $"{Text.Join(resting.Take(5).Select(p => $"{p.Name} (pid {p.Pid})"))} running but idle"));
     }
 
-    /// <summary>The listed name the process goes by, or null when it is not listed.</summary>
-    private string? ListedName(ProcessInfo process)
+    private IEnumerable<ScannedProcess> Scan()
     {
-        var arguments = ProcFs.ReadCommandLine(root, process.Pid);
+        foreach (var process in ProcFs.ListProcesses(root))
+        {
+            yield return new ScannedProcess(process, self.ProcessIds.Contains(process.Pid) ? [] : ProcFs.ReadCommandLine(root, process));
+        }
+    }
+
+    /// <summary>The listed name the process goes by, or null when it is not listed.</summary>
+    private string? ListedName(ProcessInfo process, string[] arguments)
+    {
         if (arguments.Any(a => _idePatterns.Any(p => a.Contains(p, StringComparison.Ordinal))))
         {
             return null;

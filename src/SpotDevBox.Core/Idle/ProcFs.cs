@@ -5,7 +5,8 @@ namespace SpotDevBox.Core.Idle;
 /// <summary>One process as /proc shows it at one moment.</summary>
 /// <param name="StartTicks">Start time in clock ticks since boot: with the pid, tells a reused pid from the old process.</param>
 /// <param name="CpuTicks">utime + stime + cutime + cstime: its own CPU and that of the children it waited for.</param>
-internal sealed record ProcessInfo(int Pid, long StartTicks, string Comm, long CpuTicks)
+/// <param name="IsKernelThread">PF_KTHREAD in the flags: a kernel thread, whose command line is always empty.</param>
+internal sealed record ProcessInfo(int Pid, long StartTicks, string Comm, long CpuTicks, bool IsKernelThread = false)
 {
     public (int Pid, long StartTicks) Key => (Pid, StartTicks);
 }
@@ -64,7 +65,7 @@ internal static class ProcFs
 
         var comm = text[(open + 1)..close];
         var fields = text[(close + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        // fields[0] is field 3 (state): utime is field 14, stime 15, cutime 16, cstime 17, starttime 22.
+        // fields[0] is field 3 (state): flags is field 9, utime 14, stime 15, cutime 16, cstime 17, starttime 22.
         if (fields.Length < 20
             || !long.TryParse(fields[11], CultureInfo.InvariantCulture, out var utime)
             || !long.TryParse(fields[12], CultureInfo.InvariantCulture, out var stime)
@@ -75,8 +76,16 @@ internal static class ProcFs
             return null;
         }
 
-        return new ProcessInfo(pid, start, comm, utime + stime + cutime + cstime);
+        var kernelThread = ulong.TryParse(fields[6], CultureInfo.InvariantCulture, out var flags) && (flags & KernelThreadFlag) != 0;
+        return new ProcessInfo(pid, start, comm, utime + stime + cutime + cstime, kernelThread);
     }
+
+    /// <summary>PF_KTHREAD (include/linux/sched.h).</summary>
+    private const ulong KernelThreadFlag = 0x00200000;
+
+    /// <summary>The arguments of <paramref name="process"/>; a kernel thread has none, and its cmdline is not read.</summary>
+    public static string[] ReadCommandLine(HostRoot root, ProcessInfo process) =>
+        process.IsKernelThread ? [] : ReadCommandLine(root, process.Pid);
 
     /// <summary>The arguments from /proc/&lt;pid&gt;/cmdline (empty for kernel threads and unreadable processes).</summary>
     public static string[] ReadCommandLine(HostRoot root, int pid)
@@ -241,3 +250,35 @@ internal static class ProcFs
 }
 
 internal sealed record CpuTimes(long BusyTicks, long TotalTicks, int Cores);
+
+/// <summary>One process with its command line, as one scan of /proc read them.</summary>
+internal readonly record struct ScannedProcess(ProcessInfo Process, string[] Arguments);
+
+/// <summary>
+/// Hands one sample's scan of /proc (every process's stat and cmdline) from the remote IDE signal to the
+/// keep-awake signal, sampled right after it with the same instant, so /proc is read once a minute instead
+/// of twice. The scan is taken once; a signal that finds none (or one of another instant) reads /proc itself.
+/// </summary>
+internal sealed class ProcessScanShare
+{
+    private readonly Lock _gate = new();
+    private (DateTimeOffset At, List<ScannedProcess> Processes)? _scan;
+
+    public void Offer(DateTimeOffset at, List<ScannedProcess> processes)
+    {
+        lock (_gate)
+        {
+            _scan = (at, processes);
+        }
+    }
+
+    public List<ScannedProcess>? Take(DateTimeOffset at)
+    {
+        lock (_gate)
+        {
+            var scan = _scan;
+            _scan = null;
+            return scan is { } s && s.At == at ? s.Processes : null;
+        }
+    }
+}

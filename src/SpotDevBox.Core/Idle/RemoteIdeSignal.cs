@@ -10,6 +10,12 @@ namespace SpotDevBox.Core.Idle;
 /// </summary>
 public sealed class RemoteIdeSignal(HostRoot root, RemoteIdeSignalOptions options, ISelfActivity self) : IIdleSignal
 {
+    private readonly ProcessScanShare? _share;
+
+    /// <summary>Also offers each scan of /proc to the keep-awake signal sampled next.</summary>
+    internal RemoteIdeSignal(HostRoot root, RemoteIdeSignalOptions options, ISelfActivity self, ProcessScanShare share)
+        : this(root, options, self) => _share = share;
+
     private readonly IReadOnlyList<string> _patterns = options.EffectivePatterns;
     private readonly ProcessDeltas _io = new();
     private DateTimeOffset _previousAt;
@@ -24,9 +30,17 @@ public sealed class RemoteIdeSignal(HostRoot root, RemoteIdeSignalOptions option
         var active = new List<string>();
         var quiet = new List<string>();
         _io.Begin();
+        var scan = new List<ScannedProcess>();
         foreach (var process in ProcFs.ListProcesses(root))
         {
-            if (self.ProcessIds.Contains(process.Pid) || Match(ProcFs.ReadCommandLine(root, process.Pid)) is not { } pattern)
+            if (self.ProcessIds.Contains(process.Pid))
+            {
+                continue;
+            }
+
+            var arguments = ProcFs.ReadCommandLine(root, process);
+            scan.Add(new ScannedProcess(process, arguments));
+            if (Match(arguments) is not { } pattern)
             {
                 continue;
             }
@@ -50,6 +64,7 @@ public sealed class RemoteIdeSignal(HostRoot root, RemoteIdeSignalOptions option
             }
         }
 
+        _share?.Offer(now, scan);
         var hadBaseline = _io.HasBaseline;
         _io.Complete();
         _previousAt = now;

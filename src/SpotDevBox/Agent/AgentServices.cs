@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -8,6 +9,31 @@ using SpotDevBox.Core.Idle;
 using SpotDevBox.Core.Interruption;
 
 namespace SpotDevBox.Agent;
+
+/// <summary>
+/// Gives the memory of a large piece of work (the start-up restore, a backup) back to the system. The GC
+/// keeps what a restore or a backup grew its heap to — hundreds of MB for a big home — and at rest the
+/// agent needs a few: one aggressive, compacting collection after the work decommits the free space.
+/// Called once per piece of work, never on a timer.
+/// </summary>
+internal static partial class AgentMemory
+{
+    public static void GiveBack(ILogger logger, string after)
+    {
+        var before = GC.GetGCMemoryInfo().TotalCommittedBytes;
+        var started = Stopwatch.GetTimestamp();
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            var info = GC.GetGCMemoryInfo();
+            var milliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            LogGivenBack(logger, after, before / 1048576.0, info.TotalCommittedBytes / 1048576.0, info.HeapSizeBytes / 1048576.0, milliseconds);
+        }
+    }
+
+    [LoggerMessage(EventId = 3710, Level = LogLevel.Debug, Message = "Memory given back after {After}: GC committed {BeforeMiB:0.0} -> {AfterMiB:0.0} MiB (heap {HeapMiB:0.0} MiB) in {Milliseconds:0} ms")]
+    private static partial void LogGivenBack(ILogger logger, string after, double beforeMiB, double afterMiB, double heapMiB, double milliseconds);
+}
 
 /// <summary>Runs the interruption watcher for the agent's whole life (it starts before the restore, so a notice is never missed).</summary>
 internal sealed class InterruptionWatcherService(InterruptionWatcher watcher) : BackgroundService

@@ -77,6 +77,8 @@ internal sealed partial class BootRestore(
 
         await File.WriteAllBytesAsync(marker, JsonSerializer.SerializeToUtf8Bytes(new RestoreMarker(instance, restored, time.GetUtcNow())), cancellationToken);
         Ready();
+        // The restore's buffers and index are garbage now; the agent then rests for minutes.
+        AgentMemory.GiveBack(_logger, "the start-up restore");
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
