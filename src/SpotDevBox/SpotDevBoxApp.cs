@@ -53,10 +53,14 @@ internal static class SpotDevBoxApp
                 agent.SetDescription("The on-box agent (a systemd service; see deploy/systemd).");
                 agent.AddCommand<AgentRunCommand>("run");
             });
+            config.AddCommand<DownCommand>("down")
+                .WithExample("down", "--box", "alice")
+                .WithExample("down", "--box", "s3://my-bucket/boxes/alice", "--note", "done for today");
             config.AddCommand<ScheduleCommand>("schedule")
                 .WithExample("schedule", "--box", "alice", "--next", "7d");
             config.AddCommand<StatusCommand>("status")
                 .WithExample("status")
+                .WithExample("status", "--box", "alice")
                 .WithExample("status", "--box", "s3://my-bucket/boxes/alice");
             config.AddCommand<KeepaliveCommand>("keepalive")
                 .WithExample("keepalive", "2h", "--note", "training run")

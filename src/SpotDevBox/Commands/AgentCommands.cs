@@ -31,8 +31,8 @@ internal sealed class AgentRunCommand(IServiceProvider services, LoggingLevelSwi
 
 internal sealed class StatusSettings : CommandSettings
 {
-    [CommandOption("--box <PREFIX>")]
-    [Description("Read the status a box's agent wrote to its storage prefix (s3://bucket/prefix/box) instead of this box's.")]
+    [CommandOption("--box <BOX>")]
+    [Description("Read the status a box's agent wrote to its storage: a box named in Controller:Boxes, or its prefix (s3://bucket/prefix/box).")]
     public string? Box { get; set; }
 
     [CommandOption("--json")]
@@ -48,8 +48,9 @@ internal sealed class StatusCommand(IConfiguration configuration, RepositoryOpen
         var agent = AgentConfiguration.Read(configuration);
         AgentStatus? status;
         Lease? localLease = null;
-        if (settings.Box is { } box)
+        if (settings.Box is { } named)
         {
+            var box = BoxReference.Resolve(named, configuration);
             using var storage = BoxStorage.ForPrefix(box, opener, time);
             status = await storage.ReadStatusAsync(cancellationToken);
             if (status is null)
@@ -129,8 +130,8 @@ internal sealed class KeepaliveSettings : CommandSettings
     [Description("Why, shown by status (e.g. 'training run').")]
     public string? Note { get; set; }
 
-    [CommandOption("--box <PREFIX>")]
-    [Description("Set the lease from elsewhere, in the box's control document (s3://bucket/prefix/box); the agent reads it within a minute.")]
+    [CommandOption("--box <BOX>")]
+    [Description("Set the lease from elsewhere, in the box's control document (a box named in Controller:Boxes, or its prefix s3://bucket/prefix/box); the agent reads it within a minute.")]
     public string? Box { get; set; }
 
     public override ValidationResult Validate()
@@ -167,8 +168,9 @@ internal sealed class KeepaliveCommand(IConfiguration configuration, RepositoryO
             lease = new Lease(now + duration, who, settings.Note);
         }
 
-        if (settings.Box is { } box)
+        if (settings.Box is { } named)
         {
+            var box = BoxReference.Resolve(named, configuration);
             using var storage = BoxStorage.ForPrefix(box, opener, time);
             var control = await storage.ReadControlAsync(cancellationToken) ?? new ControlDocument();
             await storage.WriteControlAsync(control with { LeaseUntil = lease?.Until, LeaseSetBy = lease?.SetBy, LeaseNote = lease?.Note, UpdatedAt = now }, cancellationToken);
@@ -221,5 +223,59 @@ internal static class AgentConfiguration
         var options = new AgentOptions();
         configuration.GetSection(AgentOptions.SectionName).Bind(options);
         return options;
+    }
+}
+
+internal sealed class DownSettings : CommandSettings
+{
+    [CommandOption("-b|--box <BOX>")]
+    [Description("The box: a name in Controller:Boxes, or its storage prefix (s3://bucket/prefix/box).")]
+    public string? Box { get; set; }
+
+    [CommandOption("--note <TEXT>")]
+    [Description("Why, recorded in the control document and the agent's log.")]
+    public string? Note { get; set; }
+
+    public override ValidationResult Validate() =>
+        string.IsNullOrWhiteSpace(Box) ? ValidationResult.Error("name the box: --box NAME or --box s3://bucket/prefix/box") : ValidationResult.Success();
+}
+
+[Description("Stop a box from anywhere: its agent warns logged-in users, takes a final backup and powers the box off once that backup committed. Works without a controller (through the box's control document).")]
+internal sealed class DownCommand(IConfiguration configuration, RepositoryOpener opener, TimeProvider time) : AsyncCommand<DownSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, DownSettings settings, CancellationToken cancellationToken)
+    {
+        var box = BoxReference.Resolve(settings.Box!, configuration);
+        var now = time.GetUtcNow();
+        var who = Environment.GetEnvironmentVariable("SUDO_USER") is { Length: > 0 } sudo ? sudo : Environment.UserName;
+        using var storage = BoxStorage.ForPrefix(box, opener, time);
+        var control = await storage.ReadControlAsync(cancellationToken) ?? new ControlDocument();
+        // A stop cancels a lease: asking for the box to go down means nobody wants it kept up.
+        await storage.WriteControlAsync(
+            control with { StopAt = now, StopReason = "manual", RequestedBy = settings.Note is { Length: > 0 } note ? $"{who}: {note}" : who, LeaseUntil = null, LeaseSetBy = null, LeaseNote = null, UpdatedAt = now },
+            cancellationToken);
+        Console.Out.WriteLine($"asked {box} to stop: within a minute its agent warns logged-in users, takes a final backup, then powers off (follow it with: spotdevbox status --box {settings.Box})");
+        return ExitCodes.Ok;
+    }
+}
+
+/// <summary>--box: a name from Controller:Boxes (its Storage prefix), or a prefix given directly.</summary>
+internal static class BoxReference
+{
+    public static string Resolve(string box, IConfiguration configuration)
+    {
+        if (box.Contains("://", StringComparison.Ordinal) || box.StartsWith('/') || box.StartsWith('.'))
+        {
+            return box;
+        }
+
+        var controller = ControllerConfiguration.ReadValidated(configuration);
+        if (controller.Boxes.TryGetValue(box, out var options))
+        {
+            return options.Storage;
+        }
+
+        var known = controller.Boxes.Count == 0 ? "none is configured (Controller:Boxes)" : "configured: " + string.Join(", ", controller.Boxes.Keys.Order(StringComparer.Ordinal));
+        throw new ArgumentException($"there is no box '{box}' ({known}); name one, or give its storage prefix s3://bucket/prefix/box");
     }
 }

@@ -120,7 +120,7 @@ public sealed class AgentEndToEndTests(S3PeerFixture peer)
     }
 
     [Fact]
-    public async Task AgentRun_StopRequestedInControlDocument_WarnsBacksUpThenPowersOff()
+    public async Task AgentRun_DownFromAnywhere_WarnsBacksUpThenPowersOff()
     {
         await using var box = await AgentHarness.StartAsync(peer);
         box.Settings["Agent:ControlPollInterval"] = "00:00:05";
@@ -128,7 +128,9 @@ public sealed class AgentEndToEndTests(S3PeerFixture peer)
         await File.WriteAllTextAsync(Path.Combine(box.Home, "todo.txt"), "ship it\n");
         using var agent = await box.StartAgentAsync();
 
-        await box.PutObjectAsync("control.json", $$"""{"stop_at": "{{TimeProvider.System.GetUtcNow():O}}", "stop_reason": "manual", "requested_by": "e2e"}""");
+        // spotdevbox down, from "anywhere": it only writes the box's control document.
+        var down = await box.Cli.RunAsync("down", "--box", box.Box, "--note", "e2e");
+        Assert.True(down.ExitCode == 0, down.ToString());
         var deadline = TimeProvider.System.GetUtcNow() + Wait;
         while (!File.Exists(box.PowerOffMarker) && TimeProvider.System.GetUtcNow() < deadline && !agent.HasExited)
         {

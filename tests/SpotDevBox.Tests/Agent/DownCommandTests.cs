@@ -1,0 +1,69 @@
+using System.Text.Json;
+using Amazon.S3.Model;
+using SpotDevBox.Core.Agent;
+using TestSupport;
+
+namespace SpotDevBox.Tests.Agent;
+
+/// <summary>spotdevbox down: a stop request in the box's control document, by box name or prefix.</summary>
+[Collection("s3")]
+public sealed class DownCommandTests(S3PeerFixture peer) : IDisposable
+{
+    private readonly TempDir _temp = new("spotdevbox-down-");
+
+    [Fact]
+    public async Task Down_ConfiguredBoxName_WritesAManualStopAndDropsTheLease()
+    {
+        var bucket = peer.NewBucketName("down");
+        await peer.CreateBucketAsync(bucket);
+        using (var s3 = peer.CreateClient())
+        {
+            var existing = new ControlDocument { LeaseUntil = new DateTimeOffset(2099, 1, 1, 0, 0, 0, TimeSpan.Zero), LeaseSetBy = "bob" };
+            await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "boxes/alice/control.json", ContentBody = JsonSerializer.Serialize(existing, BoxJson.Default.ControlDocument) });
+        }
+
+        var config = Path.Combine(_temp.Path, "controller.json");
+        await File.WriteAllTextAsync(config, $$"""
+            { "Controller": { "Boxes": { "alice": { "Owner": "alice", "Region": "eu-central-1", "InstanceTypes": ["m7i.large"],
+              "ImageId": "ami-0123456789abcdef0", "Storage": "s3://{{bucket}}/boxes/alice", "User": "alice" } } } }
+            """);
+        var cli = new SpotDevBoxProcess(_temp.Sub("cli"), peer).Set("SPOTDEVBOX_Storage__EndpointUrl", peer.Endpoint).Set("SUDO_USER", "carol");
+        var before = TimeProvider.System.GetUtcNow();
+
+        var result = await cli.RunAsync(["down", "--box", "alice", "--note", "done for today"], new Dictionary<string, string?> { ["SPOTDEVBOX_CONFIG"] = config });
+        var after = TimeProvider.System.GetUtcNow();
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.StartsWith($"asked s3://{bucket}/boxes/alice to stop", result.Stdout, StringComparison.Ordinal);
+        using var client = peer.CreateClient();
+        using var response = await client.GetObjectAsync(bucket, "boxes/alice/control.json");
+        using var reader = new StreamReader(response.ResponseStream);
+        var control = JsonSerializer.Deserialize(await reader.ReadToEndAsync(), BoxJson.Default.ControlDocument)!;
+        Assert.InRange(control.StopAt!.Value, before.AddSeconds(-1), after.AddSeconds(1));
+        Assert.Equal("manual", control.StopReason);
+        Assert.Equal("carol: done for today", control.RequestedBy);
+        Assert.Null(control.LeaseUntil);
+    }
+
+    [Fact]
+    public async Task Down_UnknownBoxName_Exit2NamingIt()
+    {
+        var cli = new SpotDevBoxProcess(_temp.Sub("cli"), peer);
+
+        var result = await cli.RunAsync("down", "--box", "nobody");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("spotdevbox: there is no box 'nobody' (none is configured (Controller:Boxes)); name one, or give its storage prefix s3://bucket/prefix/box", result.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task Down_NoBox_Exit2()
+    {
+        var result = await new SpotDevBoxProcess(_temp.Sub("cli")).RunAsync("down");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("name the box", result.Stderr, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => _temp.Dispose();
+}
