@@ -100,7 +100,11 @@ public sealed class StatusCommandTests : IDisposable
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains(" UTC (set by bob) (cancel: spotdevbox keepalive --cancel)", result.Stdout, StringComparison.Ordinal);
-        Assert.Contains("  keepalive  lease until " + until.UtcDateTime.ToString("HH:mm", CultureInfo.InvariantCulture), result.Stdout, StringComparison.Ordinal);
+        // A lease that ends tomorrow (near midnight UTC) is shown with its date.
+        var when = until.UtcDateTime.Date == now.UtcDateTime.Date
+            ? until.UtcDateTime.ToString("HH:mm", CultureInfo.InvariantCulture)
+            : until.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
+        Assert.Contains("  keepalive  lease until " + when, result.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
