@@ -10,6 +10,22 @@ public sealed class LocalDirectoryObjectStoreTests : ObjectStoreContractTests, I
 
     protected override IObjectStore CreateStore() => new LocalDirectoryObjectStore(Path.Combine(_root, Guid.NewGuid().ToString("N")[..8]));
 
+    [Fact]
+    public async Task PutAsync_Object_LeavesOnlyTheObjectOnDisk()
+    {
+        var location = Path.Combine(_root, "direct");
+        var store = new LocalDirectoryObjectStore(location);
+        await store.InitializeAsync(CancellationToken.None);
+
+        await store.PutAsync("data/ab/ab12", new byte[] { 1, 2, 3 }, CancellationToken.None);
+
+        // Written under a temporary name, flushed and renamed: a reader never sees a partial object,
+        // and nothing is left beside it.
+        var files = Directory.GetFiles(location, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(location, f)).ToList();
+        Assert.Equal([Path.Combine("data", "ab", "ab12")], files);
+        Assert.Equal(new byte[] { 1, 2, 3 }, await File.ReadAllBytesAsync(Path.Combine(location, "data", "ab", "ab12")));
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_root))
