@@ -78,14 +78,8 @@ public sealed class Ec2QueryEndpoint : IAsyncDisposable
     public static async Task<Ec2QueryEndpoint> StartAsync(TimeProvider? timeProvider = null, CancellationToken cancellationToken = default)
     {
         var endpoint = new Ec2QueryEndpoint(timeProvider ?? TimeProvider.System);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        app.Run(endpoint.HandleAsync);
-        await app.StartAsync(cancellationToken);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        endpoint.ServiceUrl = new Uri(address.TrimEnd('/') + "/");
+        var (app, url) = await LoopbackHttpServer.StartAsync(endpoint.HandleAsync, cancellationToken);
+        endpoint.ServiceUrl = url;
         endpoint._app = app;
         return endpoint;
     }

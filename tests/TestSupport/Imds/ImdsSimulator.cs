@@ -90,14 +90,8 @@ public sealed class ImdsSimulator : IAsyncDisposable
     public static async Task<ImdsSimulator> StartAsync(TimeProvider? timeProvider = null, CancellationToken cancellationToken = default)
     {
         var simulator = new ImdsSimulator(timeProvider ?? TimeProvider.System);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        app.Run(simulator.HandleAsync);
-        await app.StartAsync(cancellationToken);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        simulator.BaseUrl = new Uri(address);
+        var (app, url) = await LoopbackHttpServer.StartAsync(simulator.HandleAsync, cancellationToken);
+        simulator.BaseUrl = url;
         simulator._app = app;
         return simulator;
     }
