@@ -18,13 +18,13 @@ internal sealed class AgentStatusBoard(IOptions<AgentOptions> options, TimeProvi
         Box = options.Value.ResolveBoxName(),
         State = AgentState.Starting,
         UpdatedAt = time.GetUtcNow(),
-        AgentVersion = Version_,
+        AgentVersion = AgentVersion,
         SessionStart = time.GetUtcNow(),
     };
 
     private long _version;
 
-    public static string Version_ { get; } =
+    public static string AgentVersion { get; } =
         typeof(AgentStatusBoard).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
     public long Version => Interlocked.Read(ref _version);

@@ -98,6 +98,8 @@ public sealed class AgentEndToEndTests(S3PeerFixture peer)
 
         var record = await box.ReadJsonAsync(Assert.Single(await box.ListAsync("interruptions/")), BoxJson.Default.InterruptionRecord);
         Assert.Equal("stop", record.Action);
+        Assert.Equal(noticeTime, record.NoticeTime);
+        Assert.Equal(noticeTime - TimeSpan.FromSeconds(1), record.Deadline);
         Assert.True(record.SnapshotPartial, agent.Stderr);
         Assert.Equal(1, record.IncompleteFiles);
         Assert.True(record.SnapshotDurableAt <= record.Deadline, $"durable at {record.SnapshotDurableAt:O}, deadline {record.Deadline:O}");
@@ -116,7 +118,6 @@ public sealed class AgentEndToEndTests(S3PeerFixture peer)
         Assert.Contains("is partial", restore.Stderr, StringComparison.Ordinal);
         var check = await box.Cli.RunAsync("check", "--repo", box.Repository);
         Assert.True(check.ExitCode == 0, check.ToString());
-        _ = noticeTime;
     }
 
     [Fact]
