@@ -201,12 +201,24 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
                 continue;
             }
 
+            if (request.Overwrite && TryLstat(link.FullPath) is { } existing && TryLstat(primary.FullPath) is { } original
+                && existing.Inode == original.Inode && existing.Device == original.Device)
+            {
+                // Already another name of the restored file: relinking would only move its ctime.
+                continue;
+            }
+
             RemoveExisting(link.FullPath, request.Overwrite, allowDirectory: false);
             fileSystem.CreateHardLink(primary.FullPath, link.FullPath);
         }
 
         foreach (var link in links)
         {
+            if (request.Overwrite && TryLstat(link.FullPath) is { Type: FileKind.Symlink } && fileSystem.ReadLink(link.FullPath) == link.Node.Target)
+            {
+                continue;
+            }
+
             RemoveExisting(link.FullPath, request.Overwrite, allowDirectory: false);
             fileSystem.CreateSymlink(link.Node.Target!, link.FullPath);
         }
@@ -662,17 +674,26 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         var node = item.Node;
         try
         {
-            if (isRoot)
+            // Only what differs is set: every chown, chmod or utimes moves the ctime, and a moved ctime
+            // makes the next backup store the tree again (a restore over an identical tree changes nothing).
+            var st = TryLstat(item.FullPath);
+            var chowned = false;
+            if (isRoot && (st is null || st.Uid != node.Uid || st.Gid != node.Gid))
             {
                 fileSystem.SetOwner(item.FullPath, node.Uid, node.Gid);
+                chowned = true;
             }
 
-            if (node.Type != NodeType.Symlink)
+            // chown clears setuid and setgid, so the mode is set again after it.
+            if (node.Type != NodeType.Symlink && (chowned || st is null || (st.Mode & 0xFFF) != node.Mode))
             {
                 fileSystem.SetMode(item.FullPath, node.Mode);
             }
 
-            fileSystem.SetTimes(item.FullPath, node.MtimeNs, node.Type == NodeType.Symlink);
+            if (st is null || st.MtimeNs != node.MtimeNs)
+            {
+                fileSystem.SetTimes(item.FullPath, node.MtimeNs, node.Type == NodeType.Symlink);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -88,6 +88,29 @@ public sealed class IncrementalTests : IDisposable
     }
 
     [Fact]
+    public async Task Restore_OverwriteOntoTheIdenticalTree_ChangesNoCtimeAndTheNextBackupUploadsNothing()
+    {
+        // The agent restores the latest snapshot over a home that may already hold it: that must not
+        // touch the files, or every tree would be stored again by the next backup.
+        var home = _temp.Sub("box/home");
+        new TreeGenerator(11) { Files = 150, LargeFiles = 1 }.Generate(home);
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+        var (first, _) = await harness.BackupAsync(home);
+        var before = Directory.GetFileSystemEntries(home, "*", SearchOption.AllDirectories).Append(home)
+            .ToDictionary(p => p, p => new SpotDevBox.Backup.FileSystem.UnixFileSystem().Lstat(p).CtimeNs, StringComparer.Ordinal);
+
+        var restore = await harness.RestoreAsync(_temp.Sub("box"), first.SnapshotId, overwrite: true);
+        var (next, progress) = await harness.BackupAsync(home);
+
+        Assert.Empty(restore.Errors);
+        var fs = new SpotDevBox.Backup.FileSystem.UnixFileSystem();
+        Assert.All(before, e => Assert.Equal(e.Value, fs.Lstat(e.Key).CtimeNs));
+        Assert.Equal(0, progress.BytesRead);
+        Assert.Equal(0, progress.BytesUploaded);
+        Assert.Equal(first.Manifest.Tree, next.Manifest.Tree);
+    }
+
+    [Fact]
     public async Task Restore_SameTargetTwiceAfterFilesWereRemoved_RecordHoldsOnlyTheLatestRestore()
     {
         var source = _temp.Sub("src");
