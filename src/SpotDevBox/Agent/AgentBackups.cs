@@ -136,6 +136,12 @@ internal sealed partial class AgentBackups(
             }
 
             _gate.Release();
+            // The one place every backup and retention run ends: give its memory back here, unless the
+            // agent is about to stop (urgent kinds) or another backup already took the queue.
+            if (!urgent && !IsRunning)
+            {
+                AgentMemory.GiveBack(_logger, kind.ToString().ToLowerInvariant() + " backup");
+            }
         }
     }
 

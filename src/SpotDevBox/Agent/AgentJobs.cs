@@ -8,33 +8,18 @@ namespace SpotDevBox.Agent;
 
 /// <summary>Every N minutes: an incremental backup, skipped while another one runs.</summary>
 [DisallowConcurrentExecution]
-internal sealed class PeriodicBackupJob(AgentBackups backups, AgentStatusBoard board, ILogger<PeriodicBackupJob> logger) : IJob
+internal sealed class PeriodicBackupJob(AgentBackups backups) : IJob
 {
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
-    {
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
         await backups.RunAsync(BackupKind.Periodic, "schedule", null, cancellationToken);
-        GiveBackUnlessBusy(board, logger, "a periodic backup");
-    }
-
-    /// <summary>Memory back after the work, unless another backup (a notice's) is running now: it would pay for the pause.</summary>
-    internal static void GiveBackUnlessBusy(AgentStatusBoard board, ILogger logger, string after)
-    {
-        if (board.Current.State != AgentState.BackingUp)
-        {
-            AgentMemory.GiveBack(logger, after);
-        }
-    }
 }
 
 /// <summary>Daily: forget by the retention policy, then prune.</summary>
 [DisallowConcurrentExecution]
-internal sealed class RetentionJob(AgentBackups backups, AgentStatusBoard board, ILogger<RetentionJob> logger) : IJob
+internal sealed class RetentionJob(AgentBackups backups) : IJob
 {
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
-    {
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
         await backups.RunAsync(BackupKind.Retention, "retention", null, cancellationToken);
-        PeriodicBackupJob.GiveBackUnlessBusy(board, logger, "retention");
-    }
 }
 
 /// <summary>Every minute: sample the idle signals and move the stop plan on; the status shows the outcome.</summary>

@@ -68,7 +68,10 @@ internal sealed class AgentStatusBoard(IOptions<AgentOptions> options, TimeProvi
 
     public void SetState(AgentState state) => Update(s => s with { State = state });
 
-    /// <summary>The first reason wins: a notice seen while an idle stop runs is still an interruption... unless the notice came first.</summary>
+    /// <summary>
+    /// How this session ends. The first reason decided wins, except that a spot interruption overrides any
+    /// other: EC2 ends the instance then, whatever the agent had started (the ledger must know it was EC2).
+    /// </summary>
     public void DecideEnd(SessionEnd reason, string detail)
     {
         lock (_gate)

@@ -56,7 +56,6 @@ internal sealed partial class InterruptionResponder(
                 "AWS says this spot instance is at elevated risk of interruption. Your work is being backed up now; nothing stops. Save often.",
                 _stopping.Token);
             await backups.RunAsync(BackupKind.Rebalance, "rebalance recommendation", null, _stopping.Token);
-            PeriodicBackupJob.GiveBackUnlessBusy(board, logger, "the rebalance backup");
         }, CancellationToken.None));
         return Task.CompletedTask;
     }
