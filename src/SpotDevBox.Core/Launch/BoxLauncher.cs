@@ -11,7 +11,8 @@ namespace SpotDevBox.Core.Launch;
 /// The cloud-init text for the image's architecture, which the launcher learns (the agent binary and its
 /// pinned SHA-256 differ between linux-x64 and linux-arm64). No secrets: it is readable from the box.
 /// </param>
-public sealed record BoxLaunch(string Box, BoxOptions Options, string SessionId, Func<CpuArchitecture, string> UserData);
+/// <param name="Interrupted">After a spot interruption, the pool it came from: other types and zones are tried first.</param>
+public sealed record BoxLaunch(string Box, BoxOptions Options, string SessionId, Func<CpuArchitecture, string> UserData, InterruptedPlacement? Interrupted = null);
 
 /// <summary>
 /// Launches a box on the cheapest spot capacity it allows: refuses when the box has a live instance,
@@ -119,6 +120,7 @@ public sealed partial class BoxLauncher(
             TypeArchitectures = typeArchitectures,
             MaxPricePerHour = options.MaxPrice,
             OnDemandFallback = options.OnDemandFallback,
+            Interrupted = launch.Interrupted,
         });
         LogPlan(logger, box, plan.Candidates.Count, plan.PassedOver.Count, plan.PriceCap, plan.OnDemandFallback);
         foreach (var passed in plan.PassedOver)

@@ -64,6 +64,24 @@ public sealed record CandidateInputs
     public decimal? MaxPricePerHour { get; init; }
 
     public bool OnDemandFallback { get; init; }
+
+    /// <summary>
+    /// The placement an interruption just took the box from: spot candidates of another type in another zone
+    /// come first, then those sharing the type or the zone, then the interrupted pool itself (each group
+    /// cheapest first). EC2 reclaims capacity per pool, and a pool short now is likely short again soon.
+    /// </summary>
+    public InterruptedPlacement? Interrupted { get; init; }
+}
+
+/// <summary>The instance type and zone of an instance EC2 interrupted.</summary>
+public sealed record InterruptedPlacement(string InstanceType, string AvailabilityZone)
+{
+    /// <summary>0: neither the type nor the zone; 1: one of them; 2: the same pool.</summary>
+    public int Overlap(LaunchCandidate candidate) =>
+        (string.Equals(candidate.InstanceType, InstanceType, StringComparison.Ordinal) ? 1 : 0)
+        + (string.Equals(candidate.AvailabilityZone, AvailabilityZone, StringComparison.Ordinal) ? 1 : 0);
+
+    public override string ToString() => $"{InstanceType} in {AvailabilityZone}";
 }
 
 /// <summary>The candidates in the order to try them, and every one passed over before trying, with its reason.</summary>
@@ -72,7 +90,7 @@ public sealed record CandidatePlan(IReadOnlyList<LaunchCandidate> Candidates, IR
 /// <summary>
 /// Chooses what to try for a box's launch, as a plain function: spot candidates cheapest first (ties by
 /// the box's type preference, then zone name, then the box's subnet order) among those at or under the
-/// max price; then, only when the box allows it, on-demand candidates in the box's type order (then
+/// max price, after a spot interruption those away from the interrupted pool first; then, only when the box allows it, on-demand candidates in the box's type order (then
 /// placement order). Types that cannot run the image are dropped. See docs/launch.md.
 /// </summary>
 public static class LaunchCandidates
@@ -141,7 +159,8 @@ public static class LaunchCandidates
         }
 
         var candidates = spot
-            .OrderBy(s => s.Candidate.SpotPricePerHour)
+            .OrderBy(s => inputs.Interrupted?.Overlap(s.Candidate) ?? 0)
+            .ThenBy(s => s.Candidate.SpotPricePerHour)
             .ThenBy(s => s.Preference)
             .ThenBy(s => s.Candidate.AvailabilityZone, StringComparer.Ordinal)
             .ThenBy(s => s.PlacementIndex)

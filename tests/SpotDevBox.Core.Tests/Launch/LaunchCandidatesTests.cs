@@ -258,6 +258,45 @@ public sealed class LaunchCandidatesTests
         Assert.Equal(new LaunchCandidate("m6i.large", "eu-central-1a", "subnet-a", InstanceLifecycle.Spot, 0.05m), Assert.Single(plan.Candidates));
     }
 
+    [Fact]
+    public void Choose_AfterAnInterruption_OtherTypeAndZoneFirstThenOneSharedThenTheSamePoolEachCheapestFirst()
+    {
+        var inputs = Inputs(
+            ["m7i.large", "m6i.large"],
+            ThreeSubnets,
+            [
+                Price("m7i.large", "eu-central-1a", 0.0300m),
+                Price("m7i.large", "eu-central-1b", 0.0350m),
+                Price("m6i.large", "eu-central-1a", 0.0310m),
+                Price("m6i.large", "eu-central-1b", 0.0400m),
+                Price("m6i.large", "eu-central-1c", 0.0450m),
+            ],
+            onDemandFallback: true) with
+        { Interrupted = new InterruptedPlacement("m7i.large", "eu-central-1a") };
+
+        var plan = LaunchCandidates.Choose(inputs);
+
+        Assert.Equal(
+            [
+                // Neither m7i.large nor eu-central-1a, cheapest first.
+                ("m6i.large", "eu-central-1b", InstanceLifecycle.Spot),
+                ("m6i.large", "eu-central-1c", InstanceLifecycle.Spot),
+                // One of the two shared: 0.031 (the zone) before 0.035 (the type).
+                ("m6i.large", "eu-central-1a", InstanceLifecycle.Spot),
+                ("m7i.large", "eu-central-1b", InstanceLifecycle.Spot),
+                // The interrupted pool itself, although it is the cheapest.
+                ("m7i.large", "eu-central-1a", InstanceLifecycle.Spot),
+                // On-demand is not reclaimed: its order does not change.
+                ("m7i.large", "eu-central-1a", InstanceLifecycle.OnDemand),
+                ("m7i.large", "eu-central-1b", InstanceLifecycle.OnDemand),
+                ("m7i.large", "eu-central-1c", InstanceLifecycle.OnDemand),
+                ("m6i.large", "eu-central-1a", InstanceLifecycle.OnDemand),
+                ("m6i.large", "eu-central-1b", InstanceLifecycle.OnDemand),
+                ("m6i.large", "eu-central-1c", InstanceLifecycle.OnDemand),
+            ],
+            plan.Candidates.Select(c => (c.InstanceType, c.AvailabilityZone!, c.Market)));
+    }
+
     private static CandidateInputs Inputs(
         IReadOnlyList<string> types,
         IReadOnlyList<LaunchPlacement> placements,
