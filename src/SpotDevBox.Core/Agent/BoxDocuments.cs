@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using SpotDevBox.Core.Schedules;
 
 namespace SpotDevBox.Core.Agent;
 
@@ -64,12 +65,42 @@ public sealed record ControlDocument
     public DateTimeOffset? StopAt { get; init; }
     /// <summary>"manual" (spotdevbox down) or "schedule" (the controller's schedule).</summary>
     public string? StopReason { get; init; }
+    /// <summary>
+    /// The instance the stop is meant for; another instance of the box ignores it. Without it, a stop
+    /// requested before the agent started is ignored: it was meant for an earlier instance.
+    /// </summary>
+    public string? StopInstanceId { get; init; }
     public string? RequestedBy { get; init; }
     /// <summary>Keep the box awake until then, whatever the idle signals say.</summary>
     public DateTimeOffset? LeaseUntil { get; init; }
     public string? LeaseSetBy { get; init; }
     public string? LeaseNote { get; init; }
+    /// <summary>A person's exception to the schedule (<c>up --for</c>, <c>down --until</c>), read by the controller.</summary>
+    public OverrideDocument? Override { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>Whether the stop in this document is meant for the agent of <paramref name="instanceId"/> that started at <paramref name="sessionStart"/>.</summary>
+    public bool StopAppliesTo(string? instanceId, DateTimeOffset sessionStart) =>
+        StopAt is { } at && (StopInstanceId is { } meant ? string.Equals(meant, instanceId, StringComparison.Ordinal) : at >= sessionStart);
+}
+
+/// <summary>A schedule override as <c>control.json</c> keeps it; see <see cref="ScheduleOverride"/>.</summary>
+public sealed record OverrideDocument
+{
+    public required OverrideKind Kind { get; init; }
+    public required DateTimeOffset From { get; init; }
+    public required DateTimeOffset Until { get; init; }
+    public required string SetBy { get; init; }
+    public string? Note { get; init; }
+
+    public static OverrideDocument Of(ScheduleOverride o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        return new() { Kind = o.Kind, From = o.From, Until = o.Until, SetBy = o.SetBy, Note = o.Note };
+    }
+
+    /// <summary>The override, or null when the document is inconsistent (ends before it starts).</summary>
+    public ScheduleOverride? ToOverride() => Until > From && !string.IsNullOrWhiteSpace(SetBy) ? new ScheduleOverride(Kind, From, Until, SetBy, Note) : null;
 }
 
 /// <summary><c>sessions/&lt;start&gt;-&lt;instance&gt;.json</c>: one instance's life, written when the agent stops.</summary>

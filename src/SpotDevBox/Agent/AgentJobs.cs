@@ -51,7 +51,7 @@ internal sealed class IdleTickJob(StopPlanner planner, IdleMonitor monitor, Agen
 
 /// <summary>Every minute: the control document (stop requested, lease) written by the CLI or the controller.</summary>
 [DisallowConcurrentExecution]
-internal sealed partial class ControlPollJob(BoxStorage storage, StopPlanner planner, AgentLeases leases, Microsoft.Extensions.Options.IOptions<AgentOptions> options, ILogger<ControlPollJob> logger) : IJob
+internal sealed partial class ControlPollJob(BoxStorage storage, StopPlanner planner, AgentLeases leases, AgentStatusBoard board, Microsoft.Extensions.Options.IOptions<AgentOptions> options, ILogger<ControlPollJob> logger) : IJob
 {
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
@@ -72,7 +72,7 @@ internal sealed partial class ControlPollJob(BoxStorage storage, StopPlanner pla
         }
 
         leases.SetRemote(control?.LeaseUntil is { } until ? new Lease(until, control.LeaseSetBy, control.LeaseNote) : null);
-        if (control?.StopAt is { } at)
+        if (control?.StopAt is { } at && control.StopAppliesTo(board.Current.InstanceId, planner.SessionStart))
         {
             var reason = string.Equals(control.StopReason, "schedule", StringComparison.OrdinalIgnoreCase) ? StopReason.Schedule : StopReason.Manual;
             planner.RequestStop(at, reason);

@@ -252,7 +252,7 @@ internal sealed class DownCommand(IConfiguration configuration, RepositoryOpener
         var control = await storage.ReadControlAsync(cancellationToken) ?? new ControlDocument();
         // A stop cancels a lease: asking for the box to go down means nobody wants it kept up.
         await storage.WriteControlAsync(
-            control with { StopAt = now, StopReason = "manual", RequestedBy = settings.Note is { Length: > 0 } note ? $"{who}: {note}" : who, LeaseUntil = null, LeaseSetBy = null, LeaseNote = null, UpdatedAt = now },
+            control with { StopAt = now, StopReason = "manual", StopInstanceId = null, RequestedBy = settings.Note is { Length: > 0 } note ? $"{who}: {note}" : who, LeaseUntil = null, LeaseSetBy = null, LeaseNote = null, UpdatedAt = now },
             cancellationToken);
         Console.Out.WriteLine($"asked {box} to stop: within a minute its agent warns logged-in users, takes a final backup, then powers off (follow it with: spotdevbox status --box {settings.Box})");
         return ExitCodes.Ok;

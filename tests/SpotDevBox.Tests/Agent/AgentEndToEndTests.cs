@@ -127,7 +127,16 @@ public sealed class AgentEndToEndTests(S3PeerFixture peer)
         box.Settings["Agent:ControlPollInterval"] = "00:00:05";
         box.Settings["Agent:Idle:SampleInterval"] = "00:00:05";
         await File.WriteAllTextAsync(Path.Combine(box.Home, "todo.txt"), "ship it\n");
+        // Left over from the box's earlier instances: a manual stop of yesterday, and a schedule stop
+        // meant for another instance. Neither may stop this one.
+        await box.PutObjectAsync("control.json", """{"stop_at":"2020-01-01T18:00:00+00:00","stop_reason":"manual","updated_at":"2020-01-01T18:00:00+00:00"}""");
         using var agent = await box.StartAgentAsync();
+        await Task.Delay(TimeSpan.FromSeconds(11));
+        Assert.DoesNotContain("Stop requested", agent.Stderr, StringComparison.Ordinal);
+        var future = TimeProvider.System.GetUtcNow().AddSeconds(2).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        await box.PutObjectAsync("control.json", $$"""{"stop_at":"{{future}}","stop_reason":"schedule","stop_instance_id":"i-0someotherinstance","updated_at":"{{future}}"}""");
+        await Task.Delay(TimeSpan.FromSeconds(11));
+        Assert.DoesNotContain("Stop requested", agent.Stderr, StringComparison.Ordinal);
 
         // spotdevbox down, from "anywhere": it only writes the box's control document.
         var down = await box.Cli.RunAsync("down", "--box", box.Box, "--note", "e2e");
