@@ -1,0 +1,444 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using SpotDevBox.Core.Compute;
+using SpotDevBox.Core.Controller;
+
+namespace SpotDevBox.Controller;
+
+/// <summary>
+/// The controller's state in one SQLite file. One pooled connection per call, so calls from several threads
+/// (and a second process, such as a CLI verb beside the running controller) share the file through SQLite's
+/// own locking: WAL lets readers go on while one writer writes, and the busy timeout makes a writer wait
+/// for another instead of failing with SQLITE_BUSY.
+/// </summary>
+/// <remarks>
+/// Times are stored as UTC text with seven fractional digits (<c>2025-06-02T09:00:00.0000000Z</c>): fixed
+/// width, so text order is time order, exact to the tick, and readable in the sqlite3 shell, whose date
+/// functions accept it. Prices are decimal text in the invariant culture, never REAL: they are money.
+/// </remarks>
+internal sealed partial class SqliteControllerStore : IControllerStore, IDisposable
+{
+    /// <summary>The schema this code writes: <c>PRAGMA user_version</c> once initialized.</summary>
+    internal const int SchemaVersion = 1;
+
+    internal const int BusyTimeoutMilliseconds = 5000;
+
+    private const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
+
+    // busy_timeout and synchronous hold per connection, so every connection sets them. FULL rather than
+    // NORMAL: in WAL mode NORMAL may lose the last commits on power loss or an OS crash, and the interface
+    // promises a write is durable when its task completes (a lost PendingSessionId would mean a launch
+    // without the client tokens of the one whose outcome was unknown). The controller writes a few rows a
+    // minute, so the extra fsync per commit costs nothing that matters.
+    private const string ConnectionPragmas = "PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL;";
+
+    /// <summary>Migrations[n] takes a database from user_version n to n + 1; append, never edit.</summary>
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE sessions (
+            instance_id TEXT NOT NULL PRIMARY KEY,
+            box TEXT NOT NULL,
+            session_id TEXT,
+            region TEXT NOT NULL,
+            owner TEXT,
+            instance_type TEXT NOT NULL,
+            availability_zone TEXT NOT NULL,
+            lifecycle TEXT NOT NULL CHECK (lifecycle IN ('spot', 'on-demand')),
+            price_per_hour TEXT,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            ended_by TEXT,
+            end_detail TEXT
+        );
+        CREATE INDEX sessions_box_started_at ON sessions (box, started_at);
+        CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            box TEXT NOT NULL,
+            action TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            instance_id TEXT,
+            session_id TEXT
+        );
+        CREATE INDEX decisions_box_at ON decisions (box, at);
+        CREATE INDEX decisions_at ON decisions (at);
+        CREATE TABLE box_state (
+            box TEXT NOT NULL PRIMARY KEY,
+            stop_requested_at TEXT,
+            stop_instance_id TEXT,
+            stop_reason TEXT,
+            pending_session_id TEXT,
+            next_launch_attempt_at TEXT,
+            launch_failures INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE controller (
+            id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+            last_run TEXT
+        );
+        """,
+    ];
+
+    private const string SessionColumns =
+        "box, instance_id, session_id, region, owner, instance_type, availability_zone, lifecycle, price_per_hour, started_at, ended_at, ended_by, end_detail";
+
+    private const string DecisionColumns = "at, box, action, reason, instance_id, session_id";
+
+    private readonly string _connectionString;
+    private readonly ILogger<SqliteControllerStore> _logger;
+
+    public SqliteControllerStore(string path, ILogger<SqliteControllerStore> logger)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(logger);
+        Path = System.IO.Path.GetFullPath(path);
+        _logger = logger;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+        }.ToString();
+    }
+
+    /// <summary>The database file, as a full path.</summary>
+    public string Path { get; }
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        var directory = System.IO.Path.GetDirectoryName(Path);
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        await using var connection = await OpenAsync(cancellationToken);
+
+        // Persistent in the file; outside any transaction, and after busy_timeout so a second process that
+        // initializes at the same moment waits rather than fails.
+        await using (var wal = connection.CreateCommand())
+        {
+            wal.CommandText = "PRAGMA journal_mode = WAL;";
+            var mode = Convert.ToString(await wal.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+            {
+                LogNotWal(_logger, Path, mode ?? "unknown");
+            }
+        }
+
+        // IMMEDIATE: two processes starting together migrate one after the other, the second sees the new version.
+        await using var transaction = connection.BeginTransaction(deferred: false);
+        var found = Convert.ToInt32(await ScalarAsync(connection, transaction, "PRAGMA user_version;", cancellationToken), CultureInfo.InvariantCulture);
+        if (found > SchemaVersion)
+        {
+            throw new InvalidOperationException(
+                $"The controller database {Path} has schema version {found}, but this spotdevbox knows versions up to {SchemaVersion}: " +
+                "a newer release wrote it. Upgrade spotdevbox, or point it at another file.");
+        }
+
+        if (found == SchemaVersion)
+        {
+            return;
+        }
+
+        for (var version = found; version < SchemaVersion; version++)
+        {
+            await using var migrate = connection.CreateCommand();
+            migrate.Transaction = transaction;
+            migrate.CommandText = Migrations[version];
+            await migrate.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        // A pragma takes no parameter; the value is this class's constant.
+        await ScalarAsync(connection, transaction, $"PRAGMA user_version = {SchemaVersion.ToString(CultureInfo.InvariantCulture)};", cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        LogSchemaUpgraded(_logger, Path, found, SchemaVersion);
+    }
+
+    public async Task UpsertSessionAsync(SessionRow session, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText =
+            $"""
+            INSERT INTO sessions ({SessionColumns})
+            VALUES ($box, $instance_id, $session_id, $region, $owner, $instance_type, $availability_zone, $lifecycle, $price_per_hour, $started_at, $ended_at, $ended_by, $end_detail)
+            ON CONFLICT (instance_id) DO UPDATE SET
+                box = excluded.box, session_id = excluded.session_id, region = excluded.region, owner = excluded.owner,
+                instance_type = excluded.instance_type, availability_zone = excluded.availability_zone, lifecycle = excluded.lifecycle,
+                price_per_hour = excluded.price_per_hour, started_at = excluded.started_at, ended_at = excluded.ended_at,
+                ended_by = excluded.ended_by, end_detail = excluded.end_detail;
+            """;
+        Add(command, "$box", session.Box);
+        Add(command, "$instance_id", session.InstanceId);
+        Add(command, "$session_id", session.SessionId);
+        Add(command, "$region", session.Region);
+        Add(command, "$owner", session.Owner);
+        Add(command, "$instance_type", session.InstanceType);
+        Add(command, "$availability_zone", session.AvailabilityZone);
+        Add(command, "$lifecycle", FormatLifecycle(session.Lifecycle));
+        Add(command, "$price_per_hour", session.PricePerHour?.ToString(CultureInfo.InvariantCulture));
+        Add(command, "$started_at", FormatTime(session.Start));
+        Add(command, "$ended_at", FormatTime(session.End));
+        Add(command, "$ended_by", session.EndedBy);
+        Add(command, "$end_detail", session.EndDetail);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<SessionRow?> GetSessionAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(instanceId);
+        var rows = await QueryAsync(
+            $"SELECT {SessionColumns} FROM sessions WHERE instance_id = $instance_id;",
+            command => Add(command, "$instance_id", instanceId),
+            ReadSession,
+            cancellationToken);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    public Task<IReadOnlyList<SessionRow>> OpenSessionsAsync(CancellationToken cancellationToken) =>
+        QueryAsync(
+            $"SELECT {SessionColumns} FROM sessions WHERE ended_at IS NULL ORDER BY started_at, instance_id;",
+            _ => { },
+            ReadSession,
+            cancellationToken);
+
+    public async Task<SessionRow?> LastSessionAsync(string box, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(box);
+        var rows = await QueryAsync(
+            $"SELECT {SessionColumns} FROM sessions WHERE box = $box ORDER BY started_at DESC, instance_id DESC LIMIT 1;",
+            command => Add(command, "$box", box),
+            ReadSession,
+            cancellationToken);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    public Task<IReadOnlyList<SessionRow>> SessionsAsync(DateTimeOffset from, DateTimeOffset to, string? box, CancellationToken cancellationToken)
+    {
+        // Overlap with [from, to): began before its end, and had not ended by its start (open ones have not).
+        const string Overlap = "started_at < $to AND (ended_at IS NULL OR ended_at > $from)";
+        return QueryAsync(
+            box is null
+                ? $"SELECT {SessionColumns} FROM sessions WHERE {Overlap} ORDER BY started_at, instance_id;"
+                : $"SELECT {SessionColumns} FROM sessions WHERE box = $box AND {Overlap} ORDER BY started_at, instance_id;",
+            command =>
+            {
+                Add(command, "$from", FormatTime(from));
+                Add(command, "$to", FormatTime(to));
+                if (box is not null)
+                {
+                    Add(command, "$box", box);
+                }
+            },
+            ReadSession,
+            cancellationToken);
+    }
+
+    public async Task RecordDecisionAsync(DecisionRow decision, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"INSERT INTO decisions ({DecisionColumns}) VALUES ($at, $box, $action, $reason, $instance_id, $session_id);";
+        Add(command, "$at", FormatTime(decision.At));
+        Add(command, "$box", decision.Box);
+        Add(command, "$action", decision.Action);
+        Add(command, "$reason", decision.Reason);
+        Add(command, "$instance_id", decision.InstanceId);
+        Add(command, "$session_id", decision.SessionId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <remarks>Decisions at the same instant come latest recorded first.</remarks>
+    public Task<IReadOnlyList<DecisionRow>> RecentDecisionsAsync(string? box, int limit, CancellationToken cancellationToken)
+    {
+        // SQLite reads a negative LIMIT as "no limit": refuse it rather than return the whole table.
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        return QueryAsync(
+            box is null
+                ? $"SELECT {DecisionColumns} FROM decisions ORDER BY at DESC, id DESC LIMIT $limit;"
+                : $"SELECT {DecisionColumns} FROM decisions WHERE box = $box ORDER BY at DESC, id DESC LIMIT $limit;",
+            command =>
+            {
+                Add(command, "$limit", limit);
+                if (box is not null)
+                {
+                    Add(command, "$box", box);
+                }
+            },
+            reader => new DecisionRow(
+                ReadTime(reader, 0),
+                reader.GetString(1),
+                reader.GetString(2),
+                reader.GetString(3),
+                ReadString(reader, 4),
+                ReadString(reader, 5)),
+            cancellationToken);
+    }
+
+    public async Task<BoxStateRow?> GetBoxStateAsync(string box, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(box);
+        var rows = await QueryAsync(
+            """
+            SELECT box, stop_requested_at, stop_instance_id, stop_reason, pending_session_id, next_launch_attempt_at, launch_failures
+            FROM box_state WHERE box = $box;
+            """,
+            command => Add(command, "$box", box),
+            reader => new BoxStateRow(
+                reader.GetString(0),
+                ReadNullableTime(reader, 1),
+                ReadString(reader, 2),
+                ReadString(reader, 3),
+                ReadString(reader, 4),
+                ReadNullableTime(reader, 5),
+                reader.GetInt32(6)),
+            cancellationToken);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    public async Task SetBoxStateAsync(BoxStateRow state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText =
+            """
+            INSERT INTO box_state (box, stop_requested_at, stop_instance_id, stop_reason, pending_session_id, next_launch_attempt_at, launch_failures)
+            VALUES ($box, $stop_requested_at, $stop_instance_id, $stop_reason, $pending_session_id, $next_launch_attempt_at, $launch_failures)
+            ON CONFLICT (box) DO UPDATE SET
+                stop_requested_at = excluded.stop_requested_at, stop_instance_id = excluded.stop_instance_id,
+                stop_reason = excluded.stop_reason, pending_session_id = excluded.pending_session_id,
+                next_launch_attempt_at = excluded.next_launch_attempt_at, launch_failures = excluded.launch_failures;
+            """;
+        Add(command, "$box", state.Box);
+        Add(command, "$stop_requested_at", FormatTime(state.StopRequestedAt));
+        Add(command, "$stop_instance_id", state.StopInstanceId);
+        Add(command, "$stop_reason", state.StopReason);
+        Add(command, "$pending_session_id", state.PendingSessionId);
+        Add(command, "$next_launch_attempt_at", FormatTime(state.NextLaunchAttemptAt));
+        Add(command, "$launch_failures", state.LaunchFailures);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<DateTimeOffset?> GetLastRunAsync(CancellationToken cancellationToken)
+    {
+        var rows = await QueryAsync("SELECT last_run FROM controller WHERE id = 1;", _ => { }, reader => ReadNullableTime(reader, 0), cancellationToken);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    public async Task SetLastRunAsync(DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO controller (id, last_run) VALUES (1, $last_run) ON CONFLICT (id) DO UPDATE SET last_run = excluded.last_run;";
+        Add(command, "$last_run", FormatTime(at));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Closes the idle pooled connections to the file, so the last one checkpoints the WAL into it.</summary>
+    public void Dispose()
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
+    }
+
+    /// <summary>An open connection with this store's per-connection settings; the caller disposes it.</summary>
+    internal async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var pragmas = connection.CreateCommand();
+            pragmas.CommandText = ConnectionPragmas;
+            await pragmas.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task<IReadOnlyList<T>> QueryAsync<T>(
+        string sql,
+        Action<SqliteCommand> bind,
+        Func<SqliteDataReader, T> read,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        bind(command);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<T>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    }
+
+    private static async Task<object?> ScalarAsync(SqliteConnection connection, SqliteTransaction transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync(cancellationToken);
+    }
+
+    private static SessionRow ReadSession(SqliteDataReader reader) => new(
+        Box: reader.GetString(0),
+        InstanceId: reader.GetString(1),
+        SessionId: ReadString(reader, 2),
+        Region: reader.GetString(3),
+        Owner: ReadString(reader, 4),
+        InstanceType: reader.GetString(5),
+        AvailabilityZone: reader.GetString(6),
+        Lifecycle: ParseLifecycle(reader.GetString(7)),
+        PricePerHour: reader.IsDBNull(8) ? null : decimal.Parse(reader.GetString(8), NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture),
+        Start: ReadTime(reader, 9),
+        End: ReadNullableTime(reader, 10),
+        EndedBy: ReadString(reader, 11),
+        EndDetail: ReadString(reader, 12));
+
+    private static void Add(SqliteCommand command, string name, object? value) =>
+        command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+
+    private static string? ReadString(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    private static string FormatTime(DateTimeOffset value) => value.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture);
+
+    private static string? FormatTime(DateTimeOffset? value) => value is { } time ? FormatTime(time) : null;
+
+    private static DateTimeOffset ReadTime(SqliteDataReader reader, int ordinal) =>
+        DateTimeOffset.ParseExact(reader.GetString(ordinal), TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+
+    private static DateTimeOffset? ReadNullableTime(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : ReadTime(reader, ordinal);
+
+    private static string FormatLifecycle(InstanceLifecycle lifecycle) => lifecycle switch
+    {
+        InstanceLifecycle.Spot => "spot",
+        InstanceLifecycle.OnDemand => "on-demand",
+        _ => throw new ArgumentOutOfRangeException(nameof(lifecycle), lifecycle, "Unknown instance lifecycle."),
+    };
+
+    private static InstanceLifecycle ParseLifecycle(string text) => text switch
+    {
+        "spot" => InstanceLifecycle.Spot,
+        "on-demand" => InstanceLifecycle.OnDemand,
+        _ => throw new InvalidOperationException($"Unknown lifecycle '{text}' in the controller database."),
+    };
+
+    [LoggerMessage(EventId = 6900, Level = LogLevel.Information, Message = "Controller database {Path}: schema version {From} upgraded to {To}")]
+    private static partial void LogSchemaUpgraded(ILogger logger, string path, int from, int to);
+
+    [LoggerMessage(EventId = 6901, Level = LogLevel.Warning, Message = "Controller database {Path} is in journal mode {Mode}, not WAL (a network file system?): readers will wait for writers")]
+    private static partial void LogNotWal(ILogger logger, string path, string mode);
+}

@@ -1,0 +1,477 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using SpotDevBox.Controller;
+using SpotDevBox.Core.Compute;
+using SpotDevBox.Core.Controller;
+
+namespace SpotDevBox.Tests.Controller;
+
+public sealed class SqliteControllerStoreTests : IDisposable
+{
+    private static readonly DateTimeOffset Nine = new(2025, 6, 2, 9, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan Paris = TimeSpan.FromHours(2);
+
+    private readonly string _directory = Path.Join(Path.GetTempPath(), "spotdevbox-store-" + Guid.NewGuid().ToString("N"));
+    private readonly List<SqliteControllerStore> _stores = [];
+
+    public void Dispose()
+    {
+        foreach (var store in _stores)
+        {
+            store.Dispose();
+        }
+
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    private string DatabasePath => Path.Join(_directory, "spotdevbox.db");
+
+    private async Task<SqliteControllerStore> OpenStoreAsync(string? path = null)
+    {
+        var store = new SqliteControllerStore(path ?? DatabasePath, NullLogger<SqliteControllerStore>.Instance);
+        _stores.Add(store);
+        await store.InitializeAsync(CancellationToken.None);
+        return store;
+    }
+
+    private static SessionRow Session(string instanceId, DateTimeOffset start, DateTimeOffset? end = null, string box = "alice") =>
+        new(box, instanceId, "s-" + instanceId, "eu-west-1", "alice@example.com", "m7i.large", "eu-west-1a", InstanceLifecycle.Spot, 0.0416m, start, end);
+
+    /// <summary>Reads one value with a connection of its own, as the sqlite3 shell would.</summary>
+    private async Task<object?> RawScalarAsync(string sql)
+    {
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString());
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync();
+    }
+
+    [Fact]
+    public async Task UpsertSessionAsync_EveryFieldSet_RoundTripsAsUtc()
+    {
+        var store = await OpenStoreAsync();
+        var start = new DateTimeOffset(2025, 6, 2, 11, 0, 0, Paris).AddTicks(1_234_567);
+        var session = new SessionRow(
+            "alice", "i-0123456789abcdef0", "s-20250602-1", "eu-west-1", "alice@example.com", "m7i.large", "eu-west-1b",
+            InstanceLifecycle.Spot, 0.0416m, start, start.AddHours(3), "interruption", "Server.SpotInstanceTermination");
+
+        await store.UpsertSessionAsync(session, CancellationToken.None);
+
+        var read = await store.GetSessionAsync("i-0123456789abcdef0", CancellationToken.None);
+        Assert.NotNull(read);
+        Assert.Equal(session, read);
+        Assert.Equal(0.0416m, read.PricePerHour);
+        Assert.Equal(TimeSpan.Zero, read.Start.Offset);
+        Assert.Equal(new DateTime(2025, 6, 2, 9, 0, 0, DateTimeKind.Utc).AddTicks(1_234_567), read.Start.UtcDateTime);
+        Assert.Equal(TimeSpan.Zero, read.End!.Value.Offset);
+        Assert.Equal(new DateTime(2025, 6, 2, 12, 0, 0, DateTimeKind.Utc).AddTicks(1_234_567), read.End.Value.UtcDateTime);
+        Assert.False(read.IsOpen);
+    }
+
+    [Fact]
+    public async Task UpsertSessionAsync_OptionalFieldsNull_ReadsBackNulls()
+    {
+        var store = await OpenStoreAsync();
+        var session = new SessionRow("bob", "i-0b", null, "us-east-1", null, "t3.small", "us-east-1a", InstanceLifecycle.OnDemand, null, Nine);
+
+        await store.UpsertSessionAsync(session, CancellationToken.None);
+
+        var read = await store.GetSessionAsync("i-0b", CancellationToken.None);
+        Assert.Equal(session, read);
+        Assert.Null(read!.SessionId);
+        Assert.Null(read.Owner);
+        Assert.Null(read.PricePerHour);
+        Assert.Null(read.End);
+        Assert.Null(read.EndedBy);
+        Assert.Null(read.EndDetail);
+        Assert.Equal(InstanceLifecycle.OnDemand, read.Lifecycle);
+    }
+
+    [Fact]
+    public async Task UpsertSessionAsync_StorageFormat_PriceTextAndTimesUtcText()
+    {
+        var store = await OpenStoreAsync();
+        await store.UpsertSessionAsync(Session("i-01", new DateTimeOffset(2025, 6, 2, 11, 0, 0, Paris)) with { PricePerHour = 0.0416m }, CancellationToken.None);
+
+        Assert.Equal("text", await RawScalarAsync("SELECT typeof(price_per_hour) FROM sessions"));
+        Assert.Equal("0.0416", await RawScalarAsync("SELECT price_per_hour FROM sessions"));
+        Assert.Equal("2025-06-02T09:00:00.0000000Z", await RawScalarAsync("SELECT started_at FROM sessions"));
+        Assert.Equal("spot", await RawScalarAsync("SELECT lifecycle FROM sessions"));
+        // The sqlite3 shell's date functions read the stored times.
+        Assert.Equal("2025-06-02 09:00:00", await RawScalarAsync("SELECT datetime(started_at) FROM sessions"));
+    }
+
+    [Fact]
+    public async Task UpsertSessionAsync_SameInstanceId_ReplacesTheRow()
+    {
+        var store = await OpenStoreAsync();
+        await store.UpsertSessionAsync(Session("i-01", Nine), CancellationToken.None);
+        var ended = Session("i-01", Nine, Nine.AddHours(2)) with { EndedBy = "idle", EndDetail = "idle for 30 min", PricePerHour = 0.05m };
+
+        await store.UpsertSessionAsync(ended, CancellationToken.None);
+
+        Assert.Equal(ended, await store.GetSessionAsync("i-01", CancellationToken.None));
+        Assert.Empty(await store.OpenSessionsAsync(CancellationToken.None));
+        Assert.Equal(1L, await RawScalarAsync("SELECT count(*) FROM sessions"));
+    }
+
+    [Fact]
+    public async Task GetSessionAsync_UnknownInstance_Null()
+    {
+        var store = await OpenStoreAsync();
+        await store.UpsertSessionAsync(Session("i-01", Nine), CancellationToken.None);
+
+        Assert.Null(await store.GetSessionAsync("i-02", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task OpenSessionsAsync_OpenAndEndedOfSeveralBoxes_OnlyOpenOnesOldestFirst()
+    {
+        var store = await OpenStoreAsync();
+        await store.UpsertSessionAsync(Session("i-bob", Nine.AddHours(1), box: "bob"), CancellationToken.None);
+        await store.UpsertSessionAsync(Session("i-ended", Nine, Nine.AddHours(1)), CancellationToken.None);
+        await store.UpsertSessionAsync(Session("i-alice", Nine.AddMinutes(30)), CancellationToken.None);
+
+        var open = await store.OpenSessionsAsync(CancellationToken.None);
+
+        Assert.Equal(["i-alice", "i-bob"], open.Select(s => s.InstanceId));
+    }
+
+    [Fact]
+    public async Task SessionsAsync_WindowEdges_TouchingSessionsExcludedOverlappingIncluded()
+    {
+        var store = await OpenStoreAsync();
+        var from = Nine;
+        var to = Nine.AddHours(8);
+        // Ends exactly at the window's start, and starts exactly at its end: both only touch it.
+        await store.UpsertSessionAsync(Session("i-ends-at-from", Nine.AddHours(-1), Nine), CancellationToken.None);
+        await store.UpsertSessionAsync(Session("i-starts-at-to", to, to.AddHours(1)), CancellationToken.None);
+        await store.UpsertSessionAsync(Session("i-open-from-to", to), CancellationToken.None);
+        await store.UpsertSessionAsync(Session("i-before", Nine.AddHours(-3), Nine.AddHours(-2)), CancellationToken.None);
+        // One tick over either edge overlaps.
+        await store.UpsertSessionAsync(Session("i-ends-after-from", Nine.AddHours(-1), Nine.AddTicks(1)), CancellationToken.None);
+        await store.UpsertSessionAsync(Session("i-starts-before-to", to.AddTicks(-1), to.AddHours(1)), CancellationToken.None);
+        await store.UpsertSessionAsync(Session("i-inside", Nine.AddHours(2), Nine.AddHours(3)), CancellationToken.None);
+        await store.UpsertSessionAsync(Session("i-spans", Nine.AddHours(-5), to.AddHours(5)), CancellationToken.None);
+        await store.UpsertSessionAsync(Session("i-open-early", Nine.AddHours(-10)), CancellationToken.None);
+
+        var sessions = await store.SessionsAsync(from, to, null, CancellationToken.None);
+
+        Assert.Equal(["i-open-early", "i-spans", "i-ends-after-from", "i-inside", "i-starts-before-to"], sessions.Select(s => s.InstanceId));
+    }
+
+    [Fact]
+    public async Task SessionsAsync_WindowGivenWithAnOffset_ComparesInstants()
+    {
+        var store = await OpenStoreAsync();
+        await store.UpsertSessionAsync(Session("i-01", Nine, Nine.AddHours(1)), CancellationToken.None);
+
+        // 11:00+02:00 is 09:00Z, the session's start: [10:00+02:00, 11:00+02:00) ends where it begins.
+        var before = await store.SessionsAsync(new DateTimeOffset(2025, 6, 2, 10, 0, 0, Paris), new DateTimeOffset(2025, 6, 2, 11, 0, 0, Paris), null, CancellationToken.None);
+        var during = await store.SessionsAsync(new DateTimeOffset(2025, 6, 2, 10, 0, 0, Paris), new DateTimeOffset(2025, 6, 2, 11, 0, 1, Paris), null, CancellationToken.None);
+
+        Assert.Empty(before);
+        Assert.Equal("i-01", Assert.Single(during).InstanceId);
+    }
+
+    [Fact]
+    public async Task SessionsAsync_BoxGiven_OnlyThatBox()
+    {
+        var store = await OpenStoreAsync();
+        await store.UpsertSessionAsync(Session("i-alice", Nine, Nine.AddHours(1)), CancellationToken.None);
+        await store.UpsertSessionAsync(Session("i-bob", Nine, Nine.AddHours(1), box: "bob"), CancellationToken.None);
+
+        var sessions = await store.SessionsAsync(Nine, Nine.AddDays(1), "bob", CancellationToken.None);
+
+        Assert.Equal("i-bob", Assert.Single(sessions).InstanceId);
+    }
+
+    [Fact]
+    public async Task LastSessionAsync_SeveralSessions_LatestStartOfThatBox()
+    {
+        var store = await OpenStoreAsync();
+        await store.UpsertSessionAsync(Session("i-latest", Nine.AddDays(2), Nine.AddDays(2).AddHours(1)), CancellationToken.None);
+        await store.UpsertSessionAsync(Session("i-open", Nine.AddDays(1)), CancellationToken.None);
+        await store.UpsertSessionAsync(Session("i-first", Nine, Nine.AddHours(8)), CancellationToken.None);
+        await store.UpsertSessionAsync(Session("i-bob", Nine.AddDays(3), box: "bob"), CancellationToken.None);
+
+        var last = await store.LastSessionAsync("alice", CancellationToken.None);
+
+        Assert.Equal("i-latest", last?.InstanceId);
+    }
+
+    [Fact]
+    public async Task LastSessionAsync_BoxNeverHadOne_Null()
+    {
+        var store = await OpenStoreAsync();
+        await store.UpsertSessionAsync(Session("i-bob", Nine, box: "bob"), CancellationToken.None);
+
+        Assert.Null(await store.LastSessionAsync("alice", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task RecordDecisionAsync_AllFields_RoundTripAsUtc()
+    {
+        var store = await OpenStoreAsync();
+        var full = new DecisionRow(new DateTimeOffset(2025, 6, 2, 11, 0, 0, Paris), "alice", "launch", "schedule 09:00 weekdays", "i-01", "s-1");
+        var bare = new DecisionRow(Nine.AddMinutes(1), "alice", "none", "running");
+
+        await store.RecordDecisionAsync(full, CancellationToken.None);
+        await store.RecordDecisionAsync(bare, CancellationToken.None);
+
+        var decisions = await store.RecentDecisionsAsync("alice", 10, CancellationToken.None);
+        Assert.Equal([bare, full], decisions);
+        Assert.Equal(new DateTimeOffset(2025, 6, 2, 9, 0, 0, TimeSpan.Zero), decisions[1].At);
+        Assert.Equal(TimeSpan.Zero, decisions[1].At.Offset);
+        Assert.Null(decisions[0].InstanceId);
+        Assert.Null(decisions[0].SessionId);
+    }
+
+    [Fact]
+    public async Task RecentDecisionsAsync_RecordedOutOfOrder_NewestFirstUpToTheLimit()
+    {
+        var store = await OpenStoreAsync();
+        foreach (var minutes in new[] { 3, 1, 5, 2, 4 })
+        {
+            await store.RecordDecisionAsync(new DecisionRow(Nine.AddMinutes(minutes), "alice", "none", $"minute {minutes}"), CancellationToken.None);
+        }
+
+        await store.RecordDecisionAsync(new DecisionRow(Nine.AddMinutes(9), "bob", "launch", "bob's"), CancellationToken.None);
+
+        var alice = await store.RecentDecisionsAsync("alice", 3, CancellationToken.None);
+        var all = await store.RecentDecisionsAsync(null, 2, CancellationToken.None);
+
+        Assert.Equal(["minute 5", "minute 4", "minute 3"], alice.Select(d => d.Reason));
+        Assert.Equal(["bob's", "minute 5"], all.Select(d => d.Reason));
+    }
+
+    [Fact]
+    public async Task RecentDecisionsAsync_SameInstant_LatestRecordedFirst()
+    {
+        var store = await OpenStoreAsync();
+        await store.RecordDecisionAsync(new DecisionRow(Nine, "alice", "request-stop", "first"), CancellationToken.None);
+        await store.RecordDecisionAsync(new DecisionRow(Nine, "alice", "api-stop", "second"), CancellationToken.None);
+
+        var decisions = await store.RecentDecisionsAsync("alice", 10, CancellationToken.None);
+
+        Assert.Equal(["second", "first"], decisions.Select(d => d.Reason));
+    }
+
+    [Fact]
+    public async Task RecentDecisionsAsync_LimitZero_Empty_NegativeRefused()
+    {
+        var store = await OpenStoreAsync();
+        await store.RecordDecisionAsync(new DecisionRow(Nine, "alice", "none", "running"), CancellationToken.None);
+
+        Assert.Empty(await store.RecentDecisionsAsync(null, 0, CancellationToken.None));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => store.RecentDecisionsAsync(null, -1, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task GetBoxStateAsync_NeverSet_Null()
+    {
+        var store = await OpenStoreAsync();
+
+        Assert.Null(await store.GetBoxStateAsync("alice", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task SetBoxStateAsync_AllFields_RoundTripAsUtc()
+    {
+        var store = await OpenStoreAsync();
+        var state = new BoxStateRow("alice", new DateTimeOffset(2025, 6, 2, 21, 0, 0, Paris), "i-01", "schedule", "s-2", new DateTimeOffset(2025, 6, 2, 21, 5, 0, Paris), 3);
+
+        await store.SetBoxStateAsync(state, CancellationToken.None);
+
+        var read = await store.GetBoxStateAsync("alice", CancellationToken.None);
+        Assert.Equal(state, read);
+        Assert.Equal(TimeSpan.Zero, read!.StopRequestedAt!.Value.Offset);
+        Assert.Equal(new DateTimeOffset(2025, 6, 2, 19, 5, 0, TimeSpan.Zero), read.NextLaunchAttemptAt);
+        Assert.Equal(TimeSpan.Zero, read.NextLaunchAttemptAt!.Value.Offset);
+    }
+
+    [Fact]
+    public async Task SetBoxStateAsync_SecondState_ReplacesNotMerges()
+    {
+        var store = await OpenStoreAsync();
+        await store.SetBoxStateAsync(new BoxStateRow("alice", Nine, "i-01", "schedule", "s-2", Nine.AddMinutes(5), 3), CancellationToken.None);
+        await store.SetBoxStateAsync(new BoxStateRow("bob", LaunchFailures: 1), CancellationToken.None);
+
+        await store.SetBoxStateAsync(new BoxStateRow("alice", PendingSessionId: "s-3"), CancellationToken.None);
+
+        Assert.Equal(new BoxStateRow("alice", PendingSessionId: "s-3"), await store.GetBoxStateAsync("alice", CancellationToken.None));
+        Assert.Equal(new BoxStateRow("bob", LaunchFailures: 1), await store.GetBoxStateAsync("bob", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task GetLastRunAsync_NeverSetThenSetTwice_NullThenTheLatestAsUtc()
+    {
+        var store = await OpenStoreAsync();
+        var before = await store.GetLastRunAsync(CancellationToken.None);
+
+        await store.SetLastRunAsync(Nine, CancellationToken.None);
+        await store.SetLastRunAsync(new DateTimeOffset(2025, 6, 2, 11, 1, 0, Paris), CancellationToken.None);
+
+        Assert.Null(before);
+        var after = await store.GetLastRunAsync(CancellationToken.None);
+        Assert.Equal(new DateTimeOffset(2025, 6, 2, 9, 1, 0, TimeSpan.Zero), after);
+        Assert.Equal(TimeSpan.Zero, after!.Value.Offset);
+    }
+
+    [Fact]
+    public async Task RecordDecisionAsync_200From8TasksAtOnce_AllStored()
+    {
+        var store = await OpenStoreAsync();
+        using var start = new ManualResetEventSlim();
+
+        var writers = Enumerable.Range(0, 8).Select(task => Task.Run(async () =>
+        {
+            start.Wait();
+            for (var i = 0; i < 25; i++)
+            {
+                await store.RecordDecisionAsync(new DecisionRow(Nine.AddSeconds(i), "alice", "none", $"{task}-{i}"), CancellationToken.None);
+            }
+        })).ToArray();
+        start.Set();
+        await Task.WhenAll(writers);
+
+        var decisions = await store.RecentDecisionsAsync(null, 1000, CancellationToken.None);
+        var expected = Enumerable.Range(0, 8).SelectMany(task => Enumerable.Range(0, 25).Select(i => $"{task}-{i}")).Order(StringComparer.Ordinal);
+        Assert.Equal(expected, decisions.Select(d => d.Reason).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task TwoStoresOnOneFile_WritingAtOnce_EachSeesAllRows()
+    {
+        var controller = await OpenStoreAsync();
+        var cli = await OpenStoreAsync();
+
+        var writes = Enumerable.Range(0, 40).Select(i => Task.Run(() => i % 2 == 0
+            ? controller.UpsertSessionAsync(Session($"i-{i:00}", Nine.AddMinutes(i)), CancellationToken.None)
+            : cli.UpsertSessionAsync(Session($"i-{i:00}", Nine.AddMinutes(i)), CancellationToken.None)));
+        await Task.WhenAll(writes);
+
+        var expected = Enumerable.Range(0, 40).Select(i => $"i-{i:00}");
+        Assert.Equal(expected, (await controller.OpenSessionsAsync(CancellationToken.None)).Select(s => s.InstanceId));
+        Assert.Equal(expected, (await cli.OpenSessionsAsync(CancellationToken.None)).Select(s => s.InstanceId));
+    }
+
+    [Fact]
+    public async Task RecordDecisionAsync_AnotherConnectionHoldsTheWriteLock_WaitsThenSucceeds_ReadsDoNotWait()
+    {
+        var store = await OpenStoreAsync();
+        await store.RecordDecisionAsync(new DecisionRow(Nine, "alice", "none", "before"), CancellationToken.None);
+        // Another process's connection: its own handle, no pool shared with the store.
+        await using var other = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString());
+        await other.OpenAsync();
+        var lockHeld = other.BeginTransaction(deferred: false);
+        await using (var insert = other.CreateCommand())
+        {
+            insert.Transaction = lockHeld;
+            insert.CommandText = "INSERT INTO decisions (at, box, action, reason) VALUES ('2025-06-02T09:00:01.0000000Z', 'alice', 'none', 'other')";
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var write = Task.Run(() => store.RecordDecisionAsync(new DecisionRow(Nine.AddSeconds(2), "alice", "none", "waited"), CancellationToken.None));
+        var read = await Task.Run(() => store.RecentDecisionsAsync("alice", 10, CancellationToken.None)).WaitAsync(TimeSpan.FromSeconds(4));
+        await Task.Delay(300);
+        var writeDoneWhileLocked = write.IsCompleted;
+        await lockHeld.CommitAsync();
+        await lockHeld.DisposeAsync();
+        await write.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(["before"], read.Select(d => d.Reason));
+        Assert.False(writeDoneWhileLocked);
+        Assert.Equal(["waited", "other", "before"], (await store.RecentDecisionsAsync("alice", 10, CancellationToken.None)).Select(d => d.Reason));
+    }
+
+    [Fact]
+    public async Task InitializeAsync_ExistingFile_KeepsItsData()
+    {
+        var first = await OpenStoreAsync();
+        var session = Session("i-01", Nine, Nine.AddHours(1)) with { EndedBy = "manual" };
+        var decision = new DecisionRow(Nine, "alice", "launch", "schedule", "i-01", "s-1");
+        var state = new BoxStateRow("alice", Nine, "i-01", "override");
+        await first.UpsertSessionAsync(session, CancellationToken.None);
+        await first.RecordDecisionAsync(decision, CancellationToken.None);
+        await first.SetBoxStateAsync(state, CancellationToken.None);
+        await first.SetLastRunAsync(Nine.AddMinutes(1), CancellationToken.None);
+        first.Dispose();
+
+        var second = await OpenStoreAsync();
+
+        Assert.Equal(session, await second.GetSessionAsync("i-01", CancellationToken.None));
+        Assert.Equal([decision], await second.RecentDecisionsAsync(null, 10, CancellationToken.None));
+        Assert.Equal(state, await second.GetBoxStateAsync("alice", CancellationToken.None));
+        Assert.Equal(Nine.AddMinutes(1), await second.GetLastRunAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task InitializeAsync_NewFile_SchemaVersion1InWalMode()
+    {
+        await OpenStoreAsync();
+
+        Assert.Equal(1L, await RawScalarAsync("PRAGMA user_version"));
+        Assert.Equal("wal", await RawScalarAsync("PRAGMA journal_mode"));
+    }
+
+    [Fact]
+    public async Task OpenAsync_AnyConnection_HasBusyTimeoutAndFullSync()
+    {
+        var store = await OpenStoreAsync();
+
+        await using var connection = await store.OpenAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA busy_timeout";
+        var busyTimeout = await command.ExecuteScalarAsync();
+        command.CommandText = "PRAGMA synchronous";
+        var synchronous = await command.ExecuteScalarAsync();
+
+        Assert.Equal(5000L, busyTimeout);
+        Assert.Equal(2L, synchronous); // FULL
+    }
+
+    [Fact]
+    public async Task InitializeAsync_NewerSchemaVersion_RefusedNamingFileAndVersions()
+    {
+        Directory.CreateDirectory(_directory);
+        await RawScalarAsync("PRAGMA user_version = 7");
+        var store = new SqliteControllerStore(DatabasePath, NullLogger<SqliteControllerStore>.Instance);
+        _stores.Add(store);
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync(CancellationToken.None));
+
+        Assert.Contains(DatabasePath, e.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 7", e.Message, StringComparison.Ordinal);
+        Assert.Contains("up to 1", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0L, await RawScalarAsync("SELECT count(*) FROM sqlite_schema WHERE type = 'table'"));
+    }
+
+    [Fact]
+    public async Task InitializeAsync_Twice_KeepsVersionAndData()
+    {
+        var store = await OpenStoreAsync();
+        await store.SetLastRunAsync(Nine, CancellationToken.None);
+
+        await store.InitializeAsync(CancellationToken.None);
+
+        Assert.Equal(1L, await RawScalarAsync("PRAGMA user_version"));
+        Assert.Equal(Nine, await store.GetLastRunAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task InitializeAsync_DirectoryMissing_CreatesIt()
+    {
+        var path = Path.Join(_directory, "state", "spotdevbox", "controller.db");
+
+        var store = await OpenStoreAsync(path);
+        await store.SetLastRunAsync(Nine, CancellationToken.None);
+
+        Assert.True(File.Exists(path));
+        Assert.Equal(Nine, await store.GetLastRunAsync(CancellationToken.None));
+    }
+}
