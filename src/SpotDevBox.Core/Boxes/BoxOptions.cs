@@ -11,6 +11,34 @@ public sealed class ControllerOptions
     public const string SectionName = "Controller";
 
     public IDictionary<string, BoxOptions> Boxes { get; } = new Dictionary<string, BoxOptions>(StringComparer.Ordinal);
+
+    /// <summary>How often and how patiently the controller brings boxes in line (Controller:Reconcile).</summary>
+    public ReconcileOptions Reconcile { get; set; } = new();
+}
+
+/// <summary>The reconcile loop's timing; see docs/controller.md.</summary>
+public sealed class ReconcileOptions
+{
+    /// <summary>A pass over every box: one DescribeInstances per region, each box's status.json and control.json. 30-60 s.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(45);
+
+    /// <summary>After asking a box's agent to stop, how long to wait for it before stopping the instance through the API when no live agent answers.</summary>
+    public TimeSpan StopGrace { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// An agent whose status.json is older than this is not live. The agent rewrites it on every change
+    /// and at least every Agent:StatusInterval (5 min by default), so this must be longer than that.
+    /// </summary>
+    public TimeSpan AgentStaleAfter { get; set; } = TimeSpan.FromMinutes(12);
+
+    /// <summary>
+    /// Even a live agent that keeps postponing (its users are working, at most 2 h) gets the instance
+    /// stopped through the API this long after the controller asked.
+    /// </summary>
+    public TimeSpan StopHardLimit { get; set; } = TimeSpan.FromHours(3);
+
+    /// <summary>After failed launches the controller retries with a growing wait (1, 2, 4 ... min), at most this long.</summary>
+    public TimeSpan MaxLaunchRetryDelay { get; set; } = TimeSpan.FromMinutes(30);
 }
 
 /// <summary>One dev box: where and how it is launched, where its work lives, and when it runs.</summary>
@@ -160,7 +188,23 @@ public sealed partial class ControllerOptionsValidator : IValidateOptions<Contro
             failures.AddRange(ScheduleOptionsValidator.ValidateSection($"{s}:Schedule", o.Schedule));
         }
 
+        var r = options.Reconcile;
+        var rs = $"{ControllerOptions.SectionName}:Reconcile";
+        Between(failures, $"{rs}:Interval", r.Interval, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60));
+        Between(failures, $"{rs}:StopGrace", r.StopGrace, TimeSpan.FromMinutes(1), TimeSpan.FromHours(2));
+        Between(failures, $"{rs}:AgentStaleAfter", r.AgentStaleAfter, TimeSpan.FromMinutes(6), TimeSpan.FromHours(1));
+        Between(failures, $"{rs}:StopHardLimit", r.StopHardLimit, TimeSpan.FromHours(2) + TimeSpan.FromMinutes(10), TimeSpan.FromDays(1));
+        Between(failures, $"{rs}:MaxLaunchRetryDelay", r.MaxLaunchRetryDelay, TimeSpan.FromMinutes(1), TimeSpan.FromHours(6));
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void Between(List<string> failures, string key, TimeSpan value, TimeSpan min, TimeSpan max)
+    {
+        if (value < min || value > max)
+        {
+            failures.Add($"{key} must be between {min:c} and {max:c}, got {value:c}");
+        }
     }
 
     private static void Require(List<string> failures, string key, string value)

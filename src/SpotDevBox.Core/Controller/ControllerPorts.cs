@@ -1,0 +1,33 @@
+using SpotDevBox.Core.Agent;
+using SpotDevBox.Core.Boxes;
+using SpotDevBox.Core.Compute;
+
+namespace SpotDevBox.Core.Controller;
+
+/// <summary>
+/// The documents in a box's storage prefix (<see cref="BoxOptions.Storage"/>) that the controller reads and
+/// writes: the agent's status, the control document, and the agent's interruption and session records.
+/// Failures to reach storage throw; a document that does not exist is null.
+/// </summary>
+public interface IBoxDocuments
+{
+    Task<AgentStatus?> ReadStatusAsync(string storage, CancellationToken cancellationToken);
+
+    Task<ControlDocument?> ReadControlAsync(string storage, CancellationToken cancellationToken);
+
+    Task WriteControlAsync(string storage, ControlDocument control, CancellationToken cancellationToken);
+
+    /// <summary>The agent's record of a spot notice on <paramref name="instanceId"/>, if it wrote one.</summary>
+    Task<InterruptionRecord?> FindInterruptionAsync(string storage, string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>The agent's record of how <paramref name="instanceId"/>'s session ended, if it wrote one.</summary>
+    Task<SessionRecord?> FindSessionRecordAsync(string storage, string instanceId, CancellationToken cancellationToken);
+}
+
+/// <summary>Prepares the user data of a launch: reads which agent build to pin, once, before the launcher learns the architecture.</summary>
+public interface ILaunchUserData
+{
+    /// <exception cref="UserDataException">The box's values cannot be placed in the user data.</exception>
+    /// <exception cref="InvalidOperationException">No agent build is published for the box (the message says how to publish one).</exception>
+    Task<Func<CpuArchitecture, string>> PrepareAsync(string box, BoxOptions options, CancellationToken cancellationToken);
+}

@@ -1,0 +1,723 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SpotDevBox.Core.Agent;
+using SpotDevBox.Core.Boxes;
+using SpotDevBox.Core.Compute;
+using SpotDevBox.Core.Launch;
+using SpotDevBox.Core.Schedules;
+
+namespace SpotDevBox.Core.Controller;
+
+/// <summary>What reconcile decided for a box, and why; also what <c>controller run</c> derives its next trigger from.</summary>
+/// <param name="Action">See <see cref="ReconcileActions"/>.</param>
+/// <param name="NextChange">When the schedule (with overrides) next flips the box up or down: the next Quartz trigger.</param>
+public sealed record BoxDecision(string Box, string Action, string Reason, string? InstanceId = null, DateTimeOffset? NextChange = null);
+
+/// <summary>The actions a decision names, as they appear in the log and in the store.</summary>
+public static class ReconcileActions
+{
+    public const string None = "none";
+    public const string Launch = "launch";
+    public const string Relaunch = "relaunch";
+    public const string LaunchFailed = "launch-failed";
+    public const string LaunchDeferred = "launch-deferred";
+    public const string SkipMissedStart = "skip-missed-start";
+    public const string RequestStop = "request-stop";
+    public const string WithdrawStop = "withdraw-stop";
+    public const string WaitForAgent = "wait-for-agent";
+    public const string ApiStop = "api-stop";
+    public const string TerminateDuplicate = "terminate-duplicate";
+    public const string SessionStarted = "session-start";
+    public const string SessionEnded = "session-end";
+    public const string Unreachable = "unreachable";
+}
+
+/// <summary>How a session ended, as <see cref="SessionRow.EndedBy"/> stores it.</summary>
+public static class SessionEndings
+{
+    public const string Interruption = "interruption";
+    public const string ApiStop = "api-stop";
+    public const string InstanceShutdown = "instance-shutdown";
+    public const string TerminatedByUser = "terminated-by-user";
+    public const string Unknown = "unknown";
+
+    /// <summary>The agent's own words: idle, schedule, manual, max-session-length, interruption, system-shutdown, service-stopped.</summary>
+    public static string Of(SessionEnd end) => end switch
+    {
+        SessionEnd.MaxSessionLength => "max-session-length",
+        SessionEnd.SystemShutdown => "system-shutdown",
+        SessionEnd.ServiceStopped => "service-stopped",
+        _ => end.ToString().ToLowerInvariant(),
+    };
+}
+
+/// <summary>
+/// Brings every box in line with its schedule: finds the boxes' instances (one DescribeInstances per
+/// region), records sessions, and per box decides, with a reason that is logged and stored:
+/// <list type="bullet">
+/// <item>should be up, nothing live, and no session began in this up-period: launch (after the controller
+/// was down at the period's start, only as the missed-start policy allows);</item>
+/// <item>should be up, and this period's last session ended by a spot interruption: relaunch, away from the
+/// interrupted pool; ended any other way (idle, a person): stay down;</item>
+/// <item>should be down and live: ask the agent to stop (control.json); with no live agent, stop it through
+/// the API after the grace period; with a live agent that does not stop, after the hard limit;</item>
+/// <item>two live instances of a box (two processes launched at once): keep the oldest, terminate the others.</item>
+/// </list>
+/// See docs/controller.md.
+/// </summary>
+public sealed partial class Reconciler(
+    IOptions<ControllerOptions> options,
+    IComputeGatewayFactory gateways,
+    IControllerStore store,
+    IBoxDocuments documents,
+    ILaunchUserData userData,
+    BoxLauncher launcher,
+    TimeProvider time,
+    ILogger<Reconciler> logger) : IDisposable
+{
+    /// <summary>A session that began this little before the period's start (clock skew, a trigger a moment early) still counts for the period.</summary>
+    internal static readonly TimeSpan PeriodSkew = TimeSpan.FromMinutes(2);
+
+    /// <summary>An open session whose instance EC2 does not list is taken as ended only once it is older than this.</summary>
+    internal static readonly TimeSpan ListingLag = TimeSpan.FromMinutes(5);
+
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _boxGates = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _lastLogged = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _apiStopped = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _startGate = new(1, 1);
+    private DateTimeOffset? _previousRun;
+    private DateTimeOffset _startedAt;
+    private bool _started;
+
+    /// <summary>When the controller last completed a pass before this process started: the missed-start rules compare with it.</summary>
+    public DateTimeOffset? PreviousRun => _previousRun;
+
+    /// <summary>Reads when the controller last ran; the first pass calls it when nobody did.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _startGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_started)
+            {
+                return;
+            }
+
+            await store.InitializeAsync(cancellationToken);
+            _previousRun = await store.GetLastRunAsync(cancellationToken);
+            _startedAt = time.GetUtcNow();
+            _started = true;
+            var previous = _previousRun?.ToString("u", CultureInfo.InvariantCulture) ?? "never (no record)";
+            LogStarted(logger, options.Value.Boxes.Count, previous);
+        }
+        finally
+        {
+            _startGate.Release();
+        }
+    }
+
+    /// <summary>One pass over every box; a region EC2 cannot be asked about is skipped (and said so) until the next pass.</summary>
+    public async Task<IReadOnlyList<BoxDecision>> ReconcileAllAsync(CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken);
+        var decisions = new List<BoxDecision>();
+        foreach (var region in options.Value.Boxes.GroupBy(b => b.Value.Region, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            IReadOnlyList<BoxInstance> instances;
+            try
+            {
+                instances = await gateways.ForRegion(region.Key).FindBoxInstancesAsync(null, cancellationToken);
+            }
+            catch (ComputeException e)
+            {
+                LogRegionUnreachable(logger, region.Key, e.Failure.ToString(), e.Message);
+                decisions.AddRange(region.Select(b => new BoxDecision(b.Key, ReconcileActions.Unreachable, $"EC2 in {region.Key} could not be asked: {e.Message}")));
+                continue;
+            }
+
+            foreach (var (box, boxOptions) in region.OrderBy(b => b.Key, StringComparer.Ordinal))
+            {
+                decisions.Add(await ReconcileBoxAsync(box, boxOptions, [.. instances.Where(i => i.Box == box)], cancellationToken));
+            }
+        }
+
+        await store.SetLastRunAsync(time.GetUtcNow(), cancellationToken);
+        return decisions;
+    }
+
+    /// <summary>One box now (a schedule trigger fired): its instances are listed with one call.</summary>
+    public async Task<BoxDecision> ReconcileBoxAsync(string box, CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken);
+        if (!options.Value.Boxes.TryGetValue(box, out var boxOptions))
+        {
+            throw new ArgumentException($"there is no box '{box}' in {ControllerOptions.SectionName}:Boxes", nameof(box));
+        }
+
+        IReadOnlyList<BoxInstance> instances;
+        try
+        {
+            instances = await gateways.ForRegion(boxOptions.Region).FindBoxInstancesAsync(box, cancellationToken);
+        }
+        catch (ComputeException e)
+        {
+            LogRegionUnreachable(logger, boxOptions.Region, e.Failure.ToString(), e.Message);
+            return new BoxDecision(box, ReconcileActions.Unreachable, $"EC2 in {boxOptions.Region} could not be asked: {e.Message}");
+        }
+
+        return await ReconcileBoxAsync(box, boxOptions, instances, cancellationToken);
+    }
+
+    private async Task<BoxDecision> ReconcileBoxAsync(string box, BoxOptions o, IReadOnlyList<BoxInstance> instances, CancellationToken cancellationToken)
+    {
+        var gate = _boxGates.GetOrAdd(box, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            var decision = await DecideAsync(box, o, instances, cancellationToken);
+            await RecordAsync(decision, cancellationToken);
+            return decision;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ComputeException or UnauthorizedAccessException or TimeoutException or HttpRequestException)
+        {
+            var failed = new BoxDecision(box, ReconcileActions.Unreachable, $"box {box} not reconciled this pass: {e.Message}");
+            await RecordAsync(failed, cancellationToken);
+            return failed;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<BoxDecision> DecideAsync(string box, BoxOptions o, IReadOnlyList<BoxInstance> instances, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var settings = options.Value.Reconcile;
+        var schedule = o.Schedule.ToSchedule();
+        var control = await ReadControlAsync(box, o, cancellationToken);
+        IReadOnlyList<ScheduleOverride> overrides = control?.Override?.ToOverride() is { } ov ? [ov] : [];
+        var wanted = ScheduleEvaluator.Evaluate(schedule, overrides, now);
+        var status = await ReadStatusAsync(box, o, cancellationToken);
+        var gateway = gateways.ForRegion(o.Region);
+
+        await TrackSessionsAsync(box, o, gateway, instances, now, cancellationToken);
+
+        var live = instances.Where(i => i.IsLive).OrderBy(i => i.LaunchTime).ThenBy(i => i.InstanceId, StringComparer.Ordinal).ToList();
+        if (live.Count > 1)
+        {
+            var keep = live[0];
+            foreach (var extra in live.Skip(1))
+            {
+                await gateway.TerminateAsync(extra.InstanceId, cancellationToken);
+                _apiStopped[extra.InstanceId] = 0;
+                LogDuplicateTerminated(logger, box, extra.InstanceId, keep.InstanceId);
+            }
+
+            return new BoxDecision(
+                box,
+                ReconcileActions.TerminateDuplicate,
+                $"box {box} had {live.Count} live instances (launched at once from two places): kept the oldest, {keep.InstanceId}, terminated {string.Join(", ", live.Skip(1).Select(i => i.InstanceId))}",
+                keep.InstanceId,
+                wanted.NextChange);
+        }
+
+        var state = await store.GetBoxStateAsync(box, cancellationToken) ?? new BoxStateRow(box);
+        if (live.Count == 1)
+        {
+            return await DecideLiveAsync(box, o, live[0], wanted, control, status, state, gateway, now, settings, cancellationToken);
+        }
+
+        if (state.StopRequestedAt is not null)
+        {
+            // The instance the stop was for is gone: nothing is pending any more.
+            state = state with { StopRequestedAt = null, StopInstanceId = null, StopReason = null };
+            await store.SetBoxStateAsync(state, cancellationToken);
+        }
+
+        if (!wanted.Up)
+        {
+            return new BoxDecision(box, ReconcileActions.None, $"down and not running: {wanted.Reason}", null, wanted.NextChange);
+        }
+
+        var periodStart = wanted.Source == DecisionSource.Override && wanted.Override is { } up ? up.From : wanted.WindowStart ?? now;
+        var last = await store.LastSessionAsync(box, cancellationToken);
+        var sessionInPeriod = last is not null && last.Start >= periodStart - PeriodSkew;
+        var agentInPeriod = status is not null && status.SessionStart >= periodStart - PeriodSkew;
+        if (sessionInPeriod && last!.IsOpen)
+        {
+            return new BoxDecision(box, ReconcileActions.None, $"{last.InstanceId} was launched at {last.Start.UtcDateTime:HH:mm:ss} UTC and EC2 does not list it yet: waiting", last.InstanceId, wanted.NextChange);
+        }
+
+        if (sessionInPeriod || agentInPeriod)
+        {
+            var interrupted = sessionInPeriod
+                ? last!.EndedBy == SessionEndings.Interruption
+                : status!.State == AgentState.Interrupted;
+            if (interrupted)
+            {
+                var pool = sessionInPeriod
+                    ? new InterruptedPlacement(last!.InstanceType, last.AvailabilityZone)
+                    : status!.InstanceType is { } t && status.AvailabilityZone is { } z ? new InterruptedPlacement(t, z) : null;
+                var which = sessionInPeriod ? last!.InstanceId : status!.InstanceId ?? "its instance";
+                return await LaunchAsync(
+                    box, o, state, wanted, now, ReconcileActions.Relaunch,
+                    $"{which} was interrupted by EC2 inside the window ({wanted.Reason}): relaunching{(pool is null ? "" : $", away from {pool} first")}",
+                    pool,
+                    cancellationToken);
+            }
+
+            var (ended, how) = sessionInPeriod
+                ? (last!.End ?? last.Start, last.EndedBy ?? SessionEndings.Unknown)
+                : (status!.UpdatedAt, status.StopReason ?? status.State.ToString().ToLowerInvariant());
+            var whenEnded = new ScheduleTimeline(schedule).Local(ended).ToString("ddd HH:mm", CultureInfo.InvariantCulture);
+            return new BoxDecision(
+                box,
+                ReconcileActions.None,
+                $"up-period ({wanted.Reason}), but the box's session in it ended at {whenEnded} ({how}) without an interruption: not relaunched; 'spotdevbox up --box {box}' starts it again",
+                null,
+                wanted.NextChange);
+        }
+
+        if (periodStart < _startedAt && (_previousRun is null || _previousRun < periodStart))
+        {
+            var catchUp = MissedTransitions.MissedStart(schedule, overrides, _previousRun, now, o.Schedule.ToMissedStartPolicy());
+            if (catchUp.Action != CatchUpAction.StartNow)
+            {
+                return new BoxDecision(box, ReconcileActions.SkipMissedStart, catchUp.Reason, null, wanted.NextChange);
+            }
+
+            return await LaunchAsync(box, o, state, wanted, now, ReconcileActions.Launch, catchUp.Reason, null, cancellationToken);
+        }
+
+        return await LaunchAsync(box, o, state, wanted, now, ReconcileActions.Launch, $"start: {wanted.Reason}", null, cancellationToken);
+    }
+
+    private async Task<BoxDecision> DecideLiveAsync(
+        string box,
+        BoxOptions o,
+        BoxInstance instance,
+        ScheduleDecision wanted,
+        ControlDocument? control,
+        AgentStatus? status,
+        BoxStateRow state,
+        IComputeGateway gateway,
+        DateTimeOffset now,
+        ReconcileOptions settings,
+        CancellationToken cancellationToken)
+    {
+        var id = instance.InstanceId;
+        var stopPending = state.StopRequestedAt is not null && state.StopInstanceId == id;
+        if (wanted.Up)
+        {
+            if (stopPending)
+            {
+                if (control is not null && control.StopInstanceId == id && string.Equals(control.StopReason, "schedule", StringComparison.Ordinal))
+                {
+                    await documents.WriteControlAsync(o.Storage, control with { StopAt = null, StopReason = null, StopInstanceId = null, RequestedBy = null, UpdatedAt = now }, cancellationToken);
+                }
+
+                await store.SetBoxStateAsync(state with { StopRequestedAt = null, StopInstanceId = null, StopReason = null }, cancellationToken);
+                return new BoxDecision(box, ReconcileActions.WithdrawStop, $"up again ({wanted.Reason}): withdrew the stop asked of {id}", id, wanted.NextChange);
+            }
+
+            if (state.LaunchFailures > 0 || state.PendingSessionId is not null)
+            {
+                await store.SetBoxStateAsync(state with { LaunchFailures = 0, NextLaunchAttemptAt = null, PendingSessionId = null }, cancellationToken);
+            }
+
+            return new BoxDecision(box, ReconcileActions.None, $"up: {id} is {Name(instance.State)}; {wanted.Reason}", id, wanted.NextChange);
+        }
+
+        if (!stopPending)
+        {
+            var reason = wanted.Source == DecisionSource.Override ? "override" : "schedule";
+            var basis = control ?? new ControlDocument();
+            await documents.WriteControlAsync(
+                o.Storage,
+                basis with { StopAt = now, StopReason = "schedule", StopInstanceId = id, RequestedBy = $"controller: {wanted.Reason}", UpdatedAt = now },
+                cancellationToken);
+            await store.SetBoxStateAsync(state with { StopRequestedAt = now, StopInstanceId = id, StopReason = reason }, cancellationToken);
+            return new BoxDecision(
+                box,
+                ReconcileActions.RequestStop,
+                $"down ({wanted.Reason}): asked the agent on {id} to warn its users, back up and power off; through the API after {Span(settings.StopGrace)} if no live agent answers",
+                id,
+                wanted.NextChange);
+        }
+
+        var asked = now - state.StopRequestedAt!.Value;
+        var agentLive = status is not null
+            && string.Equals(status.InstanceId, id, StringComparison.Ordinal)
+            && now - status.UpdatedAt <= settings.AgentStaleAfter
+            && status.State is not (AgentState.Stopped or AgentState.RestoreFailed);
+        var agentSays = status is null
+            ? "its agent never wrote a status"
+            : !string.Equals(status.InstanceId, id, StringComparison.Ordinal)
+                ? $"the status is of another instance ({status.InstanceId ?? "none"})"
+                : $"its agent is {status.State.ToString().ToLowerInvariant()}, status written {Span(now - status.UpdatedAt)} ago";
+        if (!agentLive && asked >= settings.StopGrace)
+        {
+            await ApiStopAsync(gateway, id, cancellationToken);
+            return new BoxDecision(
+                box,
+                ReconcileActions.ApiStop,
+                $"no live agent on {id} ({agentSays}) {Span(asked)} after it was asked to stop: terminated it through the API; work since its last snapshot is lost",
+                id,
+                wanted.NextChange);
+        }
+
+        if (asked >= settings.StopHardLimit)
+        {
+            await ApiStopAsync(gateway, id, cancellationToken);
+            return new BoxDecision(
+                box,
+                ReconcileActions.ApiStop,
+                $"{id} still runs {Span(asked)} after its agent was asked to stop ({agentSays}), past Reconcile:StopHardLimit {Span(settings.StopHardLimit)}: terminated it through the API",
+                id,
+                wanted.NextChange);
+        }
+
+        return new BoxDecision(
+            box,
+            ReconcileActions.WaitForAgent,
+            agentLive
+                ? $"asked {id} to stop {Span(asked)} ago; {agentSays}: waiting for it (it may postpone while users work)"
+                : $"asked {id} to stop {Span(asked)} ago; {agentSays}: terminating through the API in {Span(settings.StopGrace - asked)} unless it answers",
+            id,
+            wanted.NextChange);
+    }
+
+    private async Task<BoxDecision> LaunchAsync(
+        string box,
+        BoxOptions o,
+        BoxStateRow state,
+        ScheduleDecision wanted,
+        DateTimeOffset now,
+        string action,
+        string why,
+        InterruptedPlacement? interrupted,
+        CancellationToken cancellationToken)
+    {
+        if (state.NextLaunchAttemptAt is { } next && next > now)
+        {
+            return new BoxDecision(
+                box,
+                ReconcileActions.LaunchDeferred,
+                $"{why}; {state.LaunchFailures} launch(es) failed in a row, next attempt at {next.UtcDateTime:HH:mm:ss} UTC",
+                null,
+                wanted.NextChange);
+        }
+
+        var session = state.PendingSessionId ?? NewSessionId(now);
+        LaunchResult result;
+        try
+        {
+            var render = await userData.PrepareAsync(box, o, cancellationToken);
+            result = await launcher.LaunchAsync(new BoxLaunch(box, o, session, render, interrupted), cancellationToken);
+        }
+        catch (Exception e) when (e is UserDataException or InvalidOperationException or IOException or InvalidDataException)
+        {
+            result = new LaunchResult.Failed(LaunchFailure.Rejected, $"box {box} not launched: {e.Message}", []);
+        }
+
+        switch (result)
+        {
+            case LaunchResult.Launched launched:
+                await store.SetBoxStateAsync(state with { LaunchFailures = 0, NextLaunchAttemptAt = null, PendingSessionId = null }, cancellationToken);
+                await OpenSessionAsync(box, o, launched.Instance, launched.Candidate.SpotPricePerHour, cancellationToken);
+                var c = launched.Candidate;
+                return new BoxDecision(
+                    box,
+                    action,
+                    $"{why}: launched {launched.Instance.InstanceId} ({c})",
+                    launched.Instance.InstanceId,
+                    wanted.NextChange);
+
+            case LaunchResult.AlreadyRunning running:
+                return new BoxDecision(box, ReconcileActions.None, $"{why}: {running.Instance.InstanceId} is already {Name(running.Instance.State)}", running.Instance.InstanceId, wanted.NextChange);
+
+            case LaunchResult.Failed failed:
+                var failures = state.LaunchFailures + 1;
+                var delay = failed.Failure == LaunchFailure.Rejected
+                    ? options.Value.Reconcile.MaxLaunchRetryDelay
+                    : TimeSpan.FromMinutes(Math.Min(Math.Pow(2, failures - 1), options.Value.Reconcile.MaxLaunchRetryDelay.TotalMinutes));
+                await store.SetBoxStateAsync(
+                    state with
+                    {
+                        LaunchFailures = failures,
+                        NextLaunchAttemptAt = now + delay,
+                        PendingSessionId = failed.Failure == LaunchFailure.Indeterminate ? session : null,
+                    },
+                    cancellationToken);
+                return new BoxDecision(box, ReconcileActions.LaunchFailed, $"{why}: {failed.Reason}; retrying in {Span(delay)}", null, wanted.NextChange);
+
+            default:
+                throw new InvalidOperationException($"unexpected launch result {result.GetType().Name}");
+        }
+    }
+
+    /// <summary>Opens a session for each instance seen for the first time and closes those that ended or are gone.</summary>
+    private async Task TrackSessionsAsync(string box, BoxOptions o, IComputeGateway gateway, IReadOnlyList<BoxInstance> instances, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        foreach (var instance in instances)
+        {
+            var row = await store.GetSessionAsync(instance.InstanceId, cancellationToken);
+            if (row is null)
+            {
+                row = await OpenSessionAsync(box, o, instance, await PriceAtStartAsync(gateway, instance, cancellationToken), cancellationToken);
+            }
+
+            if (row.IsOpen && !instance.IsLive)
+            {
+                await CloseSessionAsync(row, o, instance, now, cancellationToken);
+            }
+        }
+
+        var listed = instances.Select(i => i.InstanceId).ToHashSet(StringComparer.Ordinal);
+        // DescribeInstances may not list an instance for a few seconds after RunInstances returned it.
+        var settled = now - ListingLag;
+        foreach (var gone in (await store.OpenSessionsAsync(cancellationToken)).Where(s => s.Box == box && !listed.Contains(s.InstanceId) && s.Start < settled))
+        {
+            // EC2 lists a terminated instance for about an hour: this one ended while nobody watched.
+            await CloseSessionAsync(gone, o, null, now, cancellationToken);
+        }
+    }
+
+    private async Task<SessionRow> OpenSessionAsync(string box, BoxOptions o, BoxInstance instance, decimal? price, CancellationToken cancellationToken)
+    {
+        if (await store.GetSessionAsync(instance.InstanceId, cancellationToken) is { } known)
+        {
+            return known;
+        }
+
+        var row = new SessionRow(
+            box,
+            instance.InstanceId,
+            instance.SessionId,
+            o.Region,
+            instance.Owner ?? o.Owner,
+            instance.InstanceType,
+            instance.AvailabilityZone,
+            instance.Lifecycle,
+            instance.Lifecycle == InstanceLifecycle.Spot ? price : null,
+            instance.LaunchTime);
+        await store.UpsertSessionAsync(row, cancellationToken);
+        await RecordAsync(
+            new BoxDecision(
+                box,
+                ReconcileActions.SessionStarted,
+                $"session of {instance.InstanceId} since {instance.LaunchTime.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC: {instance.InstanceType} in {instance.AvailabilityZone}, {Market(instance.Lifecycle)}{(row.PricePerHour is { } p ? $" at {Usd.PerHour(p)}" : "")}",
+                instance.InstanceId),
+            cancellationToken);
+        return row;
+    }
+
+    private async Task CloseSessionAsync(SessionRow row, BoxOptions o, BoxInstance? instance, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var record = await FindAsync(() => documents.FindSessionRecordAsync(o.Storage, row.InstanceId, cancellationToken));
+        var notice = await FindAsync(() => documents.FindInterruptionAsync(o.Storage, row.InstanceId, cancellationToken));
+        string endedBy;
+        string? detail = instance?.StateReason is { } r ? $"{r.Code}: {r.Message}" : null;
+        if (instance?.StateReason?.IsSpotInterruption == true || notice is not null)
+        {
+            endedBy = SessionEndings.Interruption;
+            detail ??= notice is { } n ? $"spot notice '{n.Action}' for {n.NoticeTime.UtcDateTime:HH:mm:ss} UTC" : null;
+        }
+        else if (_apiStopped.ContainsKey(row.InstanceId))
+        {
+            endedBy = SessionEndings.ApiStop;
+        }
+        else if (record is not null)
+        {
+            endedBy = SessionEndings.Of(record.EndedBy);
+            detail = record.Detail ?? detail;
+        }
+        else
+        {
+            endedBy = instance?.StateReason?.Code switch
+            {
+                StateReasonCodes.InstanceInitiatedShutdown => SessionEndings.InstanceShutdown,
+                StateReasonCodes.UserInitiatedShutdown => SessionEndings.TerminatedByUser,
+                _ => SessionEndings.Unknown,
+            };
+        }
+
+        // The agent knows when it powered off; EC2 only that the instance is gone, seen up to a pass late.
+        var end = record?.End ?? now;
+        if (end < row.Start)
+        {
+            end = row.Start;
+        }
+
+        await store.UpsertSessionAsync(row with { End = end, EndedBy = endedBy, EndDetail = detail }, cancellationToken);
+        await RecordAsync(
+            new BoxDecision(
+                row.Box,
+                ReconcileActions.SessionEnded,
+                $"session of {row.InstanceId} ended at {end.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC after {Span(end - row.Start)}: {endedBy}{(detail is null ? "" : $" ({detail})")}",
+                row.InstanceId),
+            cancellationToken);
+    }
+
+    private async Task<decimal?> PriceAtStartAsync(IComputeGateway gateway, BoxInstance instance, CancellationToken cancellationToken)
+    {
+        if (instance.Lifecycle != InstanceLifecycle.Spot)
+        {
+            return null;
+        }
+
+        try
+        {
+            var history = await gateway.DescribeSpotPricesAsync(
+                new SpotPriceQuery([instance.InstanceType], SpotPriceQuery.LinuxUnix, instance.LaunchTime, instance.LaunchTime, [instance.AvailabilityZone]),
+                cancellationToken);
+            return history.Points
+                .Where(p => p.InstanceType == instance.InstanceType && p.AvailabilityZone == instance.AvailabilityZone && p.Timestamp <= instance.LaunchTime)
+                .MaxBy(p => p.Timestamp)?.UsdPerHour;
+        }
+        catch (ComputeException e)
+        {
+            LogPriceUnknown(logger, instance.InstanceId, e.Message);
+            return null;
+        }
+    }
+
+    private async Task ApiStopAsync(IComputeGateway gateway, string instanceId, CancellationToken cancellationToken)
+    {
+        _apiStopped[instanceId] = 0;
+        await gateway.TerminateAsync(instanceId, cancellationToken);
+    }
+
+    private async Task<ControlDocument?> ReadControlAsync(string box, BoxOptions o, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await documents.ReadControlAsync(o.Storage, cancellationToken);
+        }
+        catch (InvalidDataException e)
+        {
+            // A broken control.json must not block the schedule: the next write replaces it.
+            LogDocumentUnreadable(logger, box, "control.json", e.Message);
+            return null;
+        }
+    }
+
+    private async Task<AgentStatus?> ReadStatusAsync(string box, BoxOptions o, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await documents.ReadStatusAsync(o.Storage, cancellationToken);
+        }
+        catch (InvalidDataException e)
+        {
+            LogDocumentUnreadable(logger, box, "status.json", e.Message);
+            return null;
+        }
+    }
+
+    private async Task<T?> FindAsync<T>(Func<Task<T?>> find)
+        where T : class
+    {
+        try
+        {
+            return await find();
+        }
+        catch (InvalidDataException e)
+        {
+            LogDocumentUnreadable(logger, "-", typeof(T).Name, e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Logs every decision; stores it and logs it at Information when it acts or its reason changed.</summary>
+    private async Task RecordAsync(BoxDecision decision, CancellationToken cancellationToken)
+    {
+        var key = decision.Action is ReconcileActions.SessionStarted or ReconcileActions.SessionEnded ? null : decision.Box;
+        var changed = key is null || !_lastLogged.TryGetValue(key, out var was) || was != decision.Action + "|" + decision.Reason;
+        if (key is not null)
+        {
+            _lastLogged[key] = decision.Action + "|" + decision.Reason;
+        }
+
+        if (!changed)
+        {
+            LogDecisionRepeated(logger, decision.Box, decision.Action, decision.Reason);
+            return;
+        }
+
+        if (decision.Action is ReconcileActions.LaunchFailed or ReconcileActions.ApiStop or ReconcileActions.TerminateDuplicate or ReconcileActions.Unreachable)
+        {
+            LogDecisionWarning(logger, decision.Box, decision.Action, decision.Reason);
+        }
+        else
+        {
+            LogDecision(logger, decision.Box, decision.Action, decision.Reason);
+        }
+
+        await store.RecordDecisionAsync(
+            new DecisionRow(time.GetUtcNow(), decision.Box, decision.Action, decision.Reason, decision.InstanceId, null),
+            cancellationToken);
+    }
+
+    public void Dispose()
+    {
+        _startGate.Dispose();
+        foreach (var gate in _boxGates.Values)
+        {
+            gate.Dispose();
+        }
+    }
+
+    /// <summary>A new session's id: its start in UTC and a random part, e.g. <c>20261127T083000Z-3f9a1c</c>.</summary>
+    internal static string NewSessionId(DateTimeOffset now) =>
+        string.Create(CultureInfo.InvariantCulture, $"{now.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3))}");
+
+    private static string Name(InstanceState state) => state switch
+    {
+        InstanceState.ShuttingDown => "shutting-down",
+        _ => state.ToString().ToLowerInvariant(),
+    };
+
+    private static string Market(InstanceLifecycle lifecycle) => lifecycle == InstanceLifecycle.Spot ? "spot" : "on-demand";
+
+    internal static string Span(TimeSpan span)
+    {
+        if (span < TimeSpan.Zero)
+        {
+            span = TimeSpan.Zero;
+        }
+
+        return span.TotalHours >= 1
+            ? string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalHours}h{span.Minutes:00}m")
+            : span.TotalMinutes >= 1
+                ? string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalMinutes}m{span.Seconds:00}s")
+                : string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalSeconds}s");
+    }
+
+    [LoggerMessage(EventId = 5100, Level = LogLevel.Information, Message = "Controller reconciling {BoxCount} boxes; it last ran at {PreviousRun}")]
+    private static partial void LogStarted(ILogger logger, int boxCount, string previousRun);
+
+    [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "Box {Box}: {Action}: {Reason}")]
+    private static partial void LogDecision(ILogger logger, string box, string action, string reason);
+
+    [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "Box {Box}: {Action}: {Reason}")]
+    private static partial void LogDecisionWarning(ILogger logger, string box, string action, string reason);
+
+    [LoggerMessage(EventId = 5103, Level = LogLevel.Debug, Message = "Box {Box}: {Action} (unchanged): {Reason}")]
+    private static partial void LogDecisionRepeated(ILogger logger, string box, string action, string reason);
+
+    [LoggerMessage(EventId = 5104, Level = LogLevel.Error, Message = "EC2 in {Region} could not be asked for the boxes' instances ({Failure}); its boxes wait for the next pass: {Reason}")]
+    private static partial void LogRegionUnreachable(ILogger logger, string region, string failure, string reason);
+
+    [LoggerMessage(EventId = 5105, Level = LogLevel.Warning, Message = "Box {Box}: terminated duplicate instance {InstanceId}, keeping {Kept}")]
+    private static partial void LogDuplicateTerminated(ILogger logger, string box, string instanceId, string kept);
+
+    [LoggerMessage(EventId = 5106, Level = LogLevel.Warning, Message = "The spot price in effect at the start of {InstanceId} is unknown: {Reason}")]
+    private static partial void LogPriceUnknown(ILogger logger, string instanceId, string reason);
+
+    [LoggerMessage(EventId = 5107, Level = LogLevel.Warning, Message = "Box {Box}: {Document} could not be read, going on without it: {Reason}")]
+    private static partial void LogDocumentUnreadable(ILogger logger, string box, string document, string reason);
+}

@@ -1,0 +1,112 @@
+using System.Collections.Concurrent;
+using SpotDevBox.Core.Agent;
+using SpotDevBox.Core.Controller;
+
+namespace SpotDevBox.Core.Tests.Controller;
+
+/// <summary>The store's contract in memory, for the reconcile logic; the SQLite store has its own tests against a real file.</summary>
+internal sealed class InMemoryControllerStore : IControllerStore
+{
+    private readonly Lock _gate = new();
+    private readonly List<DecisionRow> _decisions = [];
+    private readonly Dictionary<string, BoxStateRow> _states = new(StringComparer.Ordinal);
+    private DateTimeOffset? _lastRun;
+
+    public ConcurrentDictionary<string, SessionRow> Sessions { get; } = new(StringComparer.Ordinal);
+
+    public IReadOnlyList<DecisionRow> Decisions
+    {
+        get { lock (_gate) { return [.. _decisions]; } }
+    }
+
+    public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task UpsertSessionAsync(SessionRow session, CancellationToken cancellationToken)
+    {
+        Sessions[session.InstanceId] = session;
+        return Task.CompletedTask;
+    }
+
+    public Task<SessionRow?> GetSessionAsync(string instanceId, CancellationToken cancellationToken) =>
+        Task.FromResult(Sessions.TryGetValue(instanceId, out var s) ? s : null);
+
+    public Task<IReadOnlyList<SessionRow>> OpenSessionsAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<SessionRow>>([.. Sessions.Values.Where(s => s.IsOpen)]);
+
+    public Task<SessionRow?> LastSessionAsync(string box, CancellationToken cancellationToken) =>
+        Task.FromResult(Sessions.Values.Where(s => s.Box == box).MaxBy(s => s.Start));
+
+    public Task<IReadOnlyList<SessionRow>> SessionsAsync(DateTimeOffset from, DateTimeOffset to, string? box, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<SessionRow>>([.. Sessions.Values.Where(s => (box is null || s.Box == box) && s.Start < to && (s.End is null || s.End > from)).OrderBy(s => s.Start)]);
+
+    public Task RecordDecisionAsync(DecisionRow decision, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _decisions.Add(decision);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<DecisionRow>> RecentDecisionsAsync(string? box, int limit, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<DecisionRow>>([.. _decisions.Where(d => box is null || d.Box == box).Reverse().Take(limit)]);
+        }
+    }
+
+    public Task<BoxStateRow?> GetBoxStateAsync(string box, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_states.TryGetValue(box, out var s) ? s : null);
+        }
+    }
+
+    public Task SetBoxStateAsync(BoxStateRow state, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _states[state.Box] = state;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<DateTimeOffset?> GetLastRunAsync(CancellationToken cancellationToken) => Task.FromResult(_lastRun);
+
+    public Task SetLastRunAsync(DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        _lastRun = at;
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>A box prefix's documents in memory, keyed by storage prefix (status, control) or instance id (records).</summary>
+internal sealed class FakeBoxDocuments : IBoxDocuments
+{
+    public ConcurrentDictionary<string, AgentStatus> Statuses { get; } = new(StringComparer.Ordinal);
+    public ConcurrentDictionary<string, ControlDocument> Controls { get; } = new(StringComparer.Ordinal);
+    public ConcurrentDictionary<string, InterruptionRecord> Interruptions { get; } = new(StringComparer.Ordinal);
+    public ConcurrentDictionary<string, SessionRecord> Sessions { get; } = new(StringComparer.Ordinal);
+
+    public Task<AgentStatus?> ReadStatusAsync(string storage, CancellationToken cancellationToken) =>
+        Task.FromResult(Statuses.TryGetValue(storage, out var s) ? s : null);
+
+    public Task<ControlDocument?> ReadControlAsync(string storage, CancellationToken cancellationToken) =>
+        Task.FromResult(Controls.TryGetValue(storage, out var c) ? c : null);
+
+    public Task WriteControlAsync(string storage, ControlDocument control, CancellationToken cancellationToken)
+    {
+        Controls[storage] = control;
+        return Task.CompletedTask;
+    }
+
+    public Task<InterruptionRecord?> FindInterruptionAsync(string storage, string instanceId, CancellationToken cancellationToken) =>
+        Task.FromResult(Interruptions.TryGetValue(instanceId, out var r) ? r : null);
+
+    public Task<SessionRecord?> FindSessionRecordAsync(string storage, string instanceId, CancellationToken cancellationToken) =>
+        Task.FromResult(Sessions.TryGetValue(instanceId, out var r) ? r : null);
+}

@@ -1,0 +1,562 @@
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Moq;
+using SpotDevBox.Core.Agent;
+using SpotDevBox.Core.Boxes;
+using SpotDevBox.Core.Compute;
+using SpotDevBox.Core.Controller;
+using SpotDevBox.Core.Launch;
+using SpotDevBox.Core.Schedules;
+using SpotDevBox.Core.Tests.Launch;
+
+namespace SpotDevBox.Core.Tests.Controller;
+
+/// <summary>
+/// Reconcile against a mocked EC2 (the project's gateway port, backed by a list of instances that launches
+/// add to and terminations end), an in-memory store and box documents, on fake time. The box "alice" is up
+/// Mon-Fri 08:30-19:00 Europe/Berlin; Fri 2026-11-27 08:30 Berlin is 07:30 UTC.
+/// </summary>
+public sealed class ReconcilerTests : IDisposable
+{
+    private const string Box = "alice";
+    private const string Storage = "s3://boxes/team/alice";
+    private static readonly DateTimeOffset WindowStart = new(2026, 11, 27, 7, 30, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset WindowEnd = new(2026, 11, 27, 18, 0, 0, TimeSpan.Zero);
+
+    private readonly FakeTimeProvider _time = new(WindowStart);
+    private readonly Mock<IComputeGateway> _gateway = new(MockBehavior.Strict);
+    private readonly List<BoxInstance> _instances = [];
+    private readonly List<LaunchRequest> _launches = [];
+    private readonly List<string> _terminated = [];
+    private readonly Queue<LaunchOutcome> _outcomes = new();
+    private readonly InMemoryControllerStore _store = new();
+    private readonly FakeBoxDocuments _documents = new();
+    private readonly RecordingLogger<Reconciler> _logger = new();
+    private readonly ControllerOptions _options = new();
+    private Reconciler? _reconciler;
+
+    public ReconcilerTests()
+    {
+        var box = new BoxOptions
+        {
+            Owner = "alice",
+            Region = "eu-central-1",
+            ImageId = "ami-0abcdef1234567890",
+            Storage = Storage,
+            User = "alice",
+            OnDemandFallback = false,
+        };
+        box.InstanceTypes.Add("m7i.large");
+        box.InstanceTypes.Add("m6i.large");
+        box.Subnets.Add("subnet-0aaa1111");
+        box.Subnets.Add("subnet-0bbb2222");
+        box.Schedule.TimeZone = "Europe/Berlin";
+        box.Schedule.Periods.Add("Mon-Fri 08:30-19:00");
+        _options.Boxes[Box] = box;
+
+        _gateway.SetupGet(g => g.Region).Returns("eu-central-1");
+        _gateway.Setup(g => g.FindBoxInstancesAsync(It.IsAny<string?>(), It.IsAny<CancellationToken>()))
+            .Returns<string?, CancellationToken>((b, _) => Task.FromResult<IReadOnlyList<BoxInstance>>([.. _instances.Where(i => b is null || i.Box == b)]));
+        _gateway.Setup(g => g.DescribeImageAsync(It.IsAny<ImageSelector>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new MachineImage("ami-0abcdef1234567890", "debian-12-amd64", CpuArchitecture.X64, "/dev/xvda", WindowStart.AddDays(-20)));
+        _gateway.Setup(g => g.DescribeInstanceTypeArchitecturesAsync(It.IsAny<IReadOnlyCollection<string>>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new Dictionary<string, IReadOnlySet<CpuArchitecture>>
+            {
+                ["m7i.large"] = new HashSet<CpuArchitecture> { CpuArchitecture.X64 },
+                ["m6i.large"] = new HashSet<CpuArchitecture> { CpuArchitecture.X64 },
+            });
+        _gateway.Setup(g => g.DescribeSubnetZonesAsync(It.IsAny<IReadOnlyList<string>>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new Dictionary<string, string> { ["subnet-0aaa1111"] = "eu-central-1a", ["subnet-0bbb2222"] = "eu-central-1b" });
+        // m6i.large in 1a is the cheapest pool, then m6i.large/1b, m7i.large/1a, m7i.large/1b.
+        _gateway.Setup(g => g.DescribeSpotPricesAsync(It.IsAny<SpotPriceQuery>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new SpotPriceHistory(
+            [
+                new("m6i.large", "eu-central-1a", SpotPriceQuery.LinuxUnix, 0.030m, WindowStart.AddDays(-1)),
+                new("m6i.large", "eu-central-1b", SpotPriceQuery.LinuxUnix, 0.032m, WindowStart.AddDays(-1)),
+                new("m7i.large", "eu-central-1a", SpotPriceQuery.LinuxUnix, 0.035m, WindowStart.AddDays(-1)),
+                new("m7i.large", "eu-central-1b", SpotPriceQuery.LinuxUnix, 0.036m, WindowStart.AddDays(-1)),
+            ]));
+        _gateway.Setup(g => g.LaunchAsync(It.IsAny<LaunchRequest>(), It.IsAny<CancellationToken>()))
+            .Returns<LaunchRequest, CancellationToken>((r, _) =>
+            {
+                _launches.Add(r);
+                if (_outcomes.Count > 0)
+                {
+                    return Task.FromResult(_outcomes.Dequeue());
+                }
+
+                var instance = new BoxInstance(
+                    $"i-0{_launches.Count:0000000000000000}", r.Box, r.Owner, r.SessionId, r.InstanceType, r.SubnetId == "subnet-0aaa1111" ? "eu-central-1a" : "eu-central-1b",
+                    r.Market, InstanceState.Pending, null, _time.GetUtcNow(), "10.0.0.5", null, null);
+                _instances.Add(instance);
+                return Task.FromResult<LaunchOutcome>(new LaunchOutcome.Launched(instance));
+            });
+        _gateway.Setup(g => g.TerminateAsync(It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .Returns<string, CancellationToken>((id, _) =>
+            {
+                _terminated.Add(id);
+                End(id, new StateReason(StateReasonCodes.UserInitiatedShutdown, "Client.UserInitiatedShutdown: User initiated shutdown"));
+                return Task.FromResult(InstanceState.ShuttingDown);
+            });
+    }
+
+    [Fact]
+    public async Task Reconcile_StartOfTheWindow_LaunchesOnTheCheapestPoolAndOpensTheSession()
+    {
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+
+        var decision = Single(await Reconciler().ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(ReconcileActions.Launch, decision.Action);
+        Assert.StartsWith("start: inside Mon-Fri 08:30-19:00", decision.Reason, StringComparison.Ordinal);
+        var request = Assert.Single(_launches);
+        Assert.Equal(("m6i.large", "subnet-0aaa1111"), (request.InstanceType, request.SubnetId));
+        Assert.Equal("#cloud-config x86_64", request.UserData);
+        var session = Assert.Single(_store.Sessions.Values);
+        Assert.Equal((decision.InstanceId, "m6i.large", "eu-central-1a", 0.030m, (DateTimeOffset?)null), (session.InstanceId, session.InstanceType, session.AvailabilityZone, session.PricePerHour, session.End));
+        Assert.Equal(WindowEnd, decision.NextChange);
+        Assert.Contains(_store.Decisions, d => d.Action == ReconcileActions.Launch && d.InstanceId == decision.InstanceId);
+    }
+
+    [Fact]
+    public async Task Reconcile_EveryPassWhileUp_LaunchesOnceAndStoresTheDecisionOnce()
+    {
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        var reconciler = Reconciler();
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+        Run(0);
+
+        for (var pass = 0; pass < 3; pass++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(45));
+            var decision = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+            Assert.Equal(ReconcileActions.None, decision.Action);
+        }
+
+        Assert.Single(_launches);
+        Assert.Single(_store.Decisions, d => d.Action == ReconcileActions.None);
+    }
+
+    [Fact]
+    public async Task Reconcile_SpotInterruptionInsideTheWindow_RelaunchesAwayFromTheInterruptedPool()
+    {
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        var reconciler = Reconciler();
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+        var first = Run(0);
+        _time.Advance(TimeSpan.FromHours(3));
+        End(first.InstanceId, new StateReason(StateReasonCodes.SpotInstanceTermination, "Server.SpotInstanceTermination: Spot instance termination"));
+
+        var decision = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(ReconcileActions.Relaunch, decision.Action);
+        Assert.Contains($"{first.InstanceId} was interrupted by EC2 inside the window", decision.Reason, StringComparison.Ordinal);
+        Assert.Contains("away from m6i.large in eu-central-1a first", decision.Reason, StringComparison.Ordinal);
+        // Neither m6i.large nor eu-central-1a: m7i.large in 1b, although m6i.large/1b is cheaper.
+        Assert.Equal(("m7i.large", "subnet-0bbb2222"), (_launches[1].InstanceType, _launches[1].SubnetId));
+        Assert.NotEqual(_launches[0].SessionId, _launches[1].SessionId);
+        var ended = _store.Sessions[first.InstanceId];
+        Assert.Equal((SessionEndings.Interruption, (DateTimeOffset?)_time.GetUtcNow()), (ended.EndedBy, ended.End));
+    }
+
+    [Fact]
+    public async Task Reconcile_AgentsInterruptionRecordWithoutEc2Reason_CountsAsInterruption()
+    {
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        var reconciler = Reconciler();
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+        var first = Run(0);
+        _time.Advance(TimeSpan.FromHours(1));
+        _documents.Interruptions[first.InstanceId] = new InterruptionRecord
+        {
+            Box = Box, InstanceId = first.InstanceId, Action = "terminate", NoticeTime = _time.GetUtcNow(), SeenAt = _time.GetUtcNow(), Deadline = _time.GetUtcNow(),
+        };
+        End(first.InstanceId, null);
+
+        var decision = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(ReconcileActions.Relaunch, decision.Action);
+        Assert.Equal(SessionEndings.Interruption, _store.Sessions[first.InstanceId].EndedBy);
+    }
+
+    [Fact]
+    public async Task Reconcile_SpotInterruptionAfterTheWindow_DoesNotRelaunch()
+    {
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        var reconciler = Reconciler();
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+        var first = Run(0);
+        _time.Advance(WindowEnd - WindowStart + TimeSpan.FromMinutes(1));
+        End(first.InstanceId, new StateReason(StateReasonCodes.SpotInstanceTermination, "Server.SpotInstanceTermination: Spot instance termination"));
+
+        var decision = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(ReconcileActions.None, decision.Action);
+        Assert.StartsWith("down and not running: outside every period", decision.Reason, StringComparison.Ordinal);
+        Assert.Single(_launches);
+        Assert.Equal(SessionEndings.Interruption, _store.Sessions[first.InstanceId].EndedBy);
+    }
+
+    [Fact]
+    public async Task Reconcile_IdleShutdownInsideTheWindow_StaysDown()
+    {
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        var reconciler = Reconciler();
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+        var first = Run(0);
+        _time.Advance(TimeSpan.FromHours(2));
+        _documents.Sessions[first.InstanceId] = new SessionRecord
+        {
+            Box = Box, InstanceId = first.InstanceId, Start = WindowStart, End = _time.GetUtcNow(), EndedBy = SessionEnd.Idle, Detail = "idle for 30 min",
+        };
+        End(first.InstanceId, new StateReason(StateReasonCodes.InstanceInitiatedShutdown, "Client.InstanceInitiatedShutdown: Instance initiated shutdown"));
+
+        var decision = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(ReconcileActions.None, decision.Action);
+        Assert.Contains("ended at Fri 10:30 (idle) without an interruption: not relaunched", decision.Reason, StringComparison.Ordinal);
+        Assert.Single(_launches);
+        var ended = _store.Sessions[first.InstanceId];
+        Assert.Equal(("idle", "idle for 30 min", (DateTimeOffset?)_time.GetUtcNow()), (ended.EndedBy, ended.EndDetail, ended.End));
+    }
+
+    [Fact]
+    public async Task Reconcile_StopTimeWithALiveAgent_AsksTheAgentAndWaitsForIt()
+    {
+        var id = await UpAndRunningAsync();
+        _time.Advance(WindowEnd - _time.GetUtcNow());
+        var reconciler = Reconciler();
+
+        var asked = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(ReconcileActions.RequestStop, asked.Action);
+        var control = _documents.Controls[Storage];
+        Assert.Equal((WindowEnd, "schedule", id), (control.StopAt, control.StopReason, control.StopInstanceId));
+        Assert.StartsWith("controller: outside every period", control.RequestedBy, StringComparison.Ordinal);
+        Assert.Equal("keep me", control.LeaseNote);
+
+        // The agent answers (users are working, it postponed): no API stop, even after the grace period.
+        _time.Advance(TimeSpan.FromMinutes(30));
+        _documents.Statuses[Storage] = Status(id, AgentState.Running);
+        var waiting = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+        Assert.Equal(ReconcileActions.WaitForAgent, waiting.Action);
+        Assert.Contains("its agent is running, status written 0s ago: waiting for it", waiting.Reason, StringComparison.Ordinal);
+        Assert.Empty(_terminated);
+    }
+
+    [Fact]
+    public async Task Reconcile_StopTimeWithoutALiveAgent_StopsThroughTheApiAfterTheGrace()
+    {
+        var id = await UpAndRunningAsync();
+        _documents.Statuses[Storage] = Status(id, AgentState.Running) with { UpdatedAt = WindowStart.AddMinutes(5) };
+        _time.Advance(WindowEnd - _time.GetUtcNow());
+        var reconciler = Reconciler();
+        Assert.Equal(ReconcileActions.RequestStop, Single(await reconciler.ReconcileAllAsync(CancellationToken.None)).Action);
+
+        _time.Advance(TimeSpan.FromMinutes(9));
+        var waiting = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+        Assert.Equal(ReconcileActions.WaitForAgent, waiting.Action);
+        Assert.Contains("terminating through the API in 1m00s unless it answers", waiting.Reason, StringComparison.Ordinal);
+        Assert.Empty(_terminated);
+
+        _time.Advance(TimeSpan.FromMinutes(1));
+        var stopped = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(ReconcileActions.ApiStop, stopped.Action);
+        Assert.Contains($"no live agent on {id} (its agent is running, status written 10h", stopped.Reason, StringComparison.Ordinal);
+        Assert.Equal([id], _terminated);
+        _time.Advance(TimeSpan.FromSeconds(45));
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+        Assert.Equal(SessionEndings.ApiStop, _store.Sessions[id].EndedBy);
+        Assert.Contains(_logger.Events, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("api-stop", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Reconcile_LiveAgentThatNeverStops_StoppedAtTheHardLimit()
+    {
+        var id = await UpAndRunningAsync();
+        _time.Advance(WindowEnd - _time.GetUtcNow());
+        var reconciler = Reconciler();
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+
+        _time.Advance(TimeSpan.FromHours(3));
+        _documents.Statuses[Storage] = Status(id, AgentState.Running);
+        var decision = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(ReconcileActions.ApiStop, decision.Action);
+        Assert.Contains("past Reconcile:StopHardLimit 3h00m", decision.Reason, StringComparison.Ordinal);
+        Assert.Equal([id], _terminated);
+    }
+
+    [Fact]
+    public async Task Reconcile_UpOverrideAfterAStopWasAsked_WithdrawsTheStop()
+    {
+        var id = await UpAndRunningAsync();
+        _time.Advance(WindowEnd - _time.GetUtcNow());
+        var reconciler = Reconciler();
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+
+        _time.Advance(TimeSpan.FromMinutes(2));
+        _documents.Controls[Storage] = _documents.Controls[Storage] with
+        {
+            Override = OverrideDocument.Of(ScheduleOverride.UpFor(TimeSpan.FromHours(3), _time.GetUtcNow(), "alice")),
+        };
+        var decision = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(ReconcileActions.WithdrawStop, decision.Action);
+        var control = _documents.Controls[Storage];
+        Assert.Null(control.StopAt);
+        Assert.NotNull(control.Override);
+        Assert.Equal(_time.GetUtcNow().AddHours(3), decision.NextChange);
+    }
+
+    [Fact]
+    public async Task Reconcile_DownOverrideInsideTheWindow_AsksTheAgentToStop()
+    {
+        var id = await UpAndRunningAsync();
+        var schedule = _options.Boxes[Box].Schedule.ToSchedule();
+        _documents.Controls[Storage] = new ControlDocument { Override = OverrideDocument.Of(ScheduleOverride.DownUntil(schedule, DayOfWeek.Monday, _time.GetUtcNow(), "alice")) };
+
+        var decision = Single(await Reconciler().ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(ReconcileActions.RequestStop, decision.Action);
+        Assert.Equal(id, _documents.Controls[Storage].StopInstanceId);
+        Assert.Equal(new DateTimeOffset(2026, 11, 30, 7, 30, 0, TimeSpan.Zero), decision.NextChange);
+    }
+
+    [Fact]
+    public async Task Reconcile_UpOverrideOutsideTheWindow_Launches()
+    {
+        _time.Advance(TimeSpan.FromDays(1));
+        await _store.SetLastRunAsync(_time.GetUtcNow().AddSeconds(-45), CancellationToken.None);
+        _documents.Controls[Storage] = new ControlDocument { Override = OverrideDocument.Of(ScheduleOverride.UpFor(TimeSpan.FromHours(3), _time.GetUtcNow(), "alice")) };
+
+        var decision = Single(await Reconciler().ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(ReconcileActions.Launch, decision.Action);
+        Assert.Contains("start: up until Sat 11:30 by override of alice", decision.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reconcile_ControllerWasDownAtTheStartWithinGrace_StartsTheBox()
+    {
+        _options.Boxes[Box].Schedule.MissedStartGrace = TimeSpan.FromHours(2);
+        await _store.SetLastRunAsync(WindowStart.AddHours(-12), CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(40));
+
+        var decision = Single(await Reconciler().ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(ReconcileActions.Launch, decision.Action);
+        Assert.StartsWith("controller was down at Fri 08:30 (start)", decision.Reason, StringComparison.Ordinal);
+        Assert.Single(_launches);
+    }
+
+    [Fact]
+    public async Task Reconcile_ControllerWasDownAtTheStartBeyondGrace_SkipsItOnEveryPass()
+    {
+        _options.Boxes[Box].Schedule.MissedStartGrace = TimeSpan.FromHours(2);
+        await _store.SetLastRunAsync(WindowStart.AddHours(-12), CancellationToken.None);
+        _time.Advance(TimeSpan.FromHours(3));
+        var reconciler = Reconciler();
+
+        var decision = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+        _time.Advance(TimeSpan.FromSeconds(45));
+        var next = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(ReconcileActions.SkipMissedStart, decision.Action);
+        Assert.Contains("beyond MissedStartGrace", decision.Reason, StringComparison.Ordinal);
+        Assert.Equal(ReconcileActions.SkipMissedStart, next.Action);
+        Assert.Empty(_launches);
+    }
+
+    [Fact]
+    public async Task Reconcile_ControllerWasDownButTheAgentRanInThePeriod_DoesNotStartItAgain()
+    {
+        // `spotdevbox up` started the box while no controller ran; it went idle before the controller came back.
+        await _store.SetLastRunAsync(WindowStart.AddHours(-12), CancellationToken.None);
+        _time.Advance(TimeSpan.FromHours(4));
+        _documents.Statuses[Storage] = Status("i-0fromup", AgentState.Stopped) with { SessionStart = WindowStart.AddMinutes(10), StopReason = "idle" };
+
+        var decision = Single(await Reconciler().ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(ReconcileActions.None, decision.Action);
+        Assert.Contains("(idle) without an interruption: not relaunched", decision.Reason, StringComparison.Ordinal);
+        Assert.Empty(_launches);
+    }
+
+    [Fact]
+    public async Task Reconcile_TwoLiveInstances_KeepsTheOldestAndTerminatesTheOther()
+    {
+        _instances.Add(Instance("i-0older", InstanceState.Running, WindowStart.AddMinutes(1)));
+        _instances.Add(Instance("i-0newer", InstanceState.Pending, WindowStart.AddMinutes(1).AddSeconds(2)));
+        _time.Advance(TimeSpan.FromMinutes(2));
+
+        var decision = Single(await Reconciler().ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(ReconcileActions.TerminateDuplicate, decision.Action);
+        Assert.Equal(["i-0newer"], _terminated);
+        Assert.Equal("i-0older", decision.InstanceId);
+    }
+
+    [Fact]
+    public async Task Reconcile_ConcurrentPassesAndTriggers_LaunchOneInstance()
+    {
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        var reconciler = Reconciler();
+
+        // A schedule trigger, the periodic pass and another trigger fire at once.
+        await Task.WhenAll(
+            Task.Run(() => reconciler.ReconcileBoxAsync(Box, CancellationToken.None)),
+            Task.Run(() => reconciler.ReconcileAllAsync(CancellationToken.None)),
+            Task.Run(() => reconciler.ReconcileBoxAsync(Box, CancellationToken.None)));
+
+        Assert.Single(_launches);
+        Assert.Single(_instances);
+    }
+
+    [Fact]
+    public async Task Reconcile_NoCapacityAnywhere_BacksOffThenRetries()
+    {
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        for (var i = 0; i < 4; i++)
+        {
+            _outcomes.Enqueue(new LaunchOutcome.NoCapacity("InsufficientInstanceCapacity: none"));
+        }
+
+        var reconciler = Reconciler();
+        var failed = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+        Assert.Equal(ReconcileActions.LaunchFailed, failed.Action);
+        Assert.Contains("retrying in 1m00s", failed.Reason, StringComparison.Ordinal);
+        Assert.Equal(4, _launches.Count);
+
+        _time.Advance(TimeSpan.FromSeconds(45));
+        var deferred = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+        Assert.Equal(ReconcileActions.LaunchDeferred, deferred.Action);
+        Assert.Equal(4, _launches.Count);
+
+        _time.Advance(TimeSpan.FromSeconds(45));
+        var launched = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+        Assert.Equal(ReconcileActions.Launch, launched.Action);
+        Assert.Equal(0, (await _store.GetBoxStateAsync(Box, CancellationToken.None))!.LaunchFailures);
+    }
+
+    [Fact]
+    public async Task Reconcile_IndeterminateLaunch_RetriesWithTheSameSessionSoTheSameClientToken()
+    {
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        for (var i = 0; i < 4; i++)
+        {
+            _outcomes.Enqueue(new LaunchOutcome.Indeterminate("the connection was reset"));
+        }
+
+        var reconciler = Reconciler();
+        var launch = reconciler.ReconcileAllAsync(CancellationToken.None);
+        // The launcher repeats the same request after 2, 4 and 8 s.
+        for (var i = 0; i < 3; i++)
+        {
+            await WaitForLaunchesAsync(i + 1);
+            _time.Advance(TimeSpan.FromSeconds(8));
+        }
+
+        Assert.Equal(ReconcileActions.LaunchFailed, Single(await launch).Action);
+        _time.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(ReconcileActions.Launch, Single(await reconciler.ReconcileAllAsync(CancellationToken.None)).Action);
+
+        Assert.Equal(5, _launches.Count);
+        Assert.Single(_launches.Select(l => l.ClientToken).Distinct());
+    }
+
+    [Fact]
+    public async Task Reconcile_InstanceTerminatedWhileNobodyWatched_ClosesItsSessionFromTheAgentsRecord()
+    {
+        await _store.UpsertSessionAsync(
+            new SessionRow(Box, "i-0gone", "s1", "eu-central-1", "alice", "m6i.large", "eu-central-1a", InstanceLifecycle.Spot, 0.03m, WindowStart.AddDays(-1)),
+            CancellationToken.None);
+        _documents.Sessions["i-0gone"] = new SessionRecord { Box = Box, InstanceId = "i-0gone", Start = WindowStart.AddDays(-1), End = WindowStart.AddDays(-1).AddHours(9), EndedBy = SessionEnd.Schedule };
+        _time.Advance(WindowEnd - WindowStart + TimeSpan.FromHours(1));
+
+        await Reconciler().ReconcileAllAsync(CancellationToken.None);
+
+        var session = _store.Sessions["i-0gone"];
+        Assert.Equal(("schedule", (DateTimeOffset?)WindowStart.AddDays(-1).AddHours(9)), (session.EndedBy, session.End));
+    }
+
+    [Fact]
+    public async Task Reconcile_Ec2Unreachable_SaysSoAndChangesNothing()
+    {
+        _gateway.Setup(g => g.FindBoxInstancesAsync(null, It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new ComputeException(ComputeFailure.Unavailable, "EC2 could not be reached: connection refused"));
+
+        var decision = Single(await Reconciler().ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(ReconcileActions.Unreachable, decision.Action);
+        Assert.Contains("connection refused", decision.Reason, StringComparison.Ordinal);
+        Assert.Empty(_launches);
+    }
+
+    public void Dispose() => _reconciler?.Dispose();
+
+    private async Task<string> UpAndRunningAsync()
+    {
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        using (var starting = Reconciler())
+        {
+            await starting.ReconcileAllAsync(CancellationToken.None);
+        }
+
+        var id = Run(0).InstanceId;
+        _documents.Controls[Storage] = new ControlDocument { LeaseNote = "keep me" };
+        _reconciler = null;
+        return id;
+    }
+
+    private BoxInstance Run(int index)
+    {
+        var running = _instances[index] with { State = InstanceState.Running };
+        _instances[index] = running;
+        return running;
+    }
+
+    private void End(string id, StateReason? reason)
+    {
+        var i = _instances.FindIndex(x => x.InstanceId == id);
+        _instances[i] = _instances[i] with { State = InstanceState.Terminated, StateReason = reason };
+    }
+
+    private AgentStatus Status(string instanceId, AgentState state) => new()
+    {
+        Box = Box,
+        State = state,
+        UpdatedAt = _time.GetUtcNow(),
+        AgentVersion = "test",
+        InstanceId = instanceId,
+        SessionStart = WindowStart,
+    };
+
+    private static BoxInstance Instance(string id, InstanceState state, DateTimeOffset launched) =>
+        new(id, Box, "alice", "s", "m6i.large", "eu-central-1a", InstanceLifecycle.Spot, state, null, launched, "10.0.0.9", null, null);
+
+    private async Task WaitForLaunchesAsync(int count)
+    {
+        for (var i = 0; i < 500 && _launches.Count < count; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(count, _launches.Count);
+    }
+
+    private static BoxDecision Single(IReadOnlyList<BoxDecision> decisions) => Assert.Single(decisions);
+
+    private Reconciler Reconciler()
+    {
+        var factory = new Mock<IComputeGatewayFactory>(MockBehavior.Strict);
+        factory.Setup(f => f.ForRegion("eu-central-1")).Returns(_gateway.Object);
+        var userData = new Mock<ILaunchUserData>(MockBehavior.Strict);
+        userData.Setup(u => u.PrepareAsync(Box, It.IsAny<BoxOptions>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((Func<CpuArchitecture, string>)(a => $"#cloud-config {LaunchCandidates.Name(a)}"));
+        var launcher = new BoxLauncher(factory.Object, new BoxLaunchGate(), _time, new RecordingLogger<BoxLauncher>());
+        _reconciler = new Reconciler(Options.Create(_options), factory.Object, _store, _documents, userData.Object, launcher, _time, _logger);
+        return _reconciler;
+    }
+}
