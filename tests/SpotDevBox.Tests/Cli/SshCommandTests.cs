@@ -208,6 +208,16 @@ public sealed class SshCommandTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.False(File.Exists(DefaultKnownHosts));
     }
 
+    [Fact]
+    public async Task SshConfig_Ec2ServiceUrlNotAUrl_Exit2NamingTheSetting()
+    {
+        var result = await Cli().Set("SPOTDEVBOX_Aws__Ec2__ServiceUrl", "ftp://127.0.0.1:1").RunAsync("ssh-config");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("spotdevbox: invalid configuration: Aws:Ec2:ServiceUrl must be an http(s) URL, got 'ftp://127.0.0.1:1'", result.Stderr.Trim());
+        Assert.Empty(_ec2.Requests);
+    }
+
     private SpotDevBoxProcess Cli(string? extraBox = null)
     {
         var config = _temp.Sub("spotdevbox.json");
