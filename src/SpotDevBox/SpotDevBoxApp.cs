@@ -66,6 +66,14 @@ internal static class SpotDevBoxApp
                 .WithExample("keepalive", "2h", "--note", "training run")
                 .WithExample("keepalive", "--cancel")
                 .WithExample("keepalive", "90m", "--box", "s3://my-bucket/boxes/alice");
+            config.AddCommand<SshConfigCommand>("ssh-config")
+                .WithExample("ssh-config")
+                .WithExample("ssh-config", "--box", "alice")
+                .WithExample("ssh-config", "--known-hosts", "/home/alice/.ssh/work_known_hosts");
+            config.AddCommand<SshCommand>("ssh")
+                .WithExample("ssh", "alice")
+                .WithExample("ssh", "alice", "--", "-L", "8080:localhost:8080")
+                .WithExample("ssh", "alice", "--", "uptime");
         });
 
         using var cancel = new CancellationTokenSource();
@@ -114,6 +122,7 @@ internal static class SpotDevBoxApp
             InvalidOperationException i when i.Message.Contains("ErrorOnUnknownConfiguration", StringComparison.Ordinal) =>
                 (ExitCodes.InvalidInput, "invalid configuration: " + i.Message),
             ArgumentException or FormatException => (ExitCodes.InvalidInput, e.Message),
+            SpotDevBox.Core.Compute.ComputeException => (ExitCodes.Failure, e.Message),
             StorageException { Failure: StorageFailure.ContainerMissing } => (ExitCodes.InvalidInput, e.Message),
             StorageException => (ExitCodes.Failure, e.Message),
             RepositoryException r when r.Message.StartsWith("there is no repository", StringComparison.Ordinal) => (ExitCodes.InvalidInput, e.Message),

@@ -136,6 +136,54 @@ internal sealed class Ec2ComputeGateway(Func<IAmazonEC2> createClient, string re
         return ToState(change.CurrentState, instanceId);
     }
 
+    public async Task<string> AssociateAddressAsync(string allocationId, string instanceId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(allocationId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(instanceId);
+
+        // Look first: the public address comes from here either way (association does not change it), and an
+        // address already on this instance needs no AssociateAddress, which EC2 may charge for as a remap.
+        DescribeAddressesResponse described;
+        try
+        {
+            described = await RunAsync(
+                "DescribeAddresses",
+                () => _client.Value.DescribeAddressesAsync(new DescribeAddressesRequest { AllocationIds = [allocationId] }, cancellationToken),
+                cancellationToken);
+        }
+        catch (ComputeException e) when (e.Failure == ComputeFailure.NotFound)
+        {
+            // InvalidAllocationID.NotFound: EC2's message may not say which id, and the caller's configuration names it.
+            throw new ComputeException(ComputeFailure.NotFound, $"there is no Elastic IP allocation {allocationId} in {Region} ({e.Message})", e);
+        }
+
+        var address = described.Addresses?.FirstOrDefault(a => a.AllocationId == allocationId);
+        if (address is null)
+        {
+            throw new ComputeException(ComputeFailure.NotFound, $"there is no Elastic IP allocation {allocationId} in {Region} (DescribeAddresses answered without it)");
+        }
+
+        if (string.IsNullOrEmpty(address.PublicIp))
+        {
+            throw new ComputeException(ComputeFailure.Unavailable, $"DescribeAddresses in {Region} reported {allocationId} without a public address");
+        }
+
+        if (address.InstanceId == instanceId)
+        {
+            return address.PublicIp;
+        }
+
+        // AllowReassociation: the box's previous instance (or anything else) may still hold the address; the box's
+        // newest instance takes it. In a VPC EC2 reassociates anyway; saying so keeps that from depending on the account.
+        await RunAsync(
+            "AssociateAddress",
+            () => _client.Value.AssociateAddressAsync(
+                new AssociateAddressRequest { AllocationId = allocationId, InstanceId = instanceId, AllowReassociation = true },
+                cancellationToken),
+            cancellationToken);
+        return address.PublicIp;
+    }
+
     public async Task<MachineImage?> DescribeImageAsync(ImageSelector selector, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(selector);

@@ -79,6 +79,8 @@ internal static class Ec2ErrorMapper
                 _ when UnauthorizedCodes.Contains(code) => ComputeFailure.Unauthorized,
                 _ when ThrottlingCodes.Contains(code) => ComputeFailure.Throttled,
                 _ when code.EndsWith(".NotFound", StringComparison.Ordinal) => ComputeFailure.NotFound,
+                // A pending instance (AssociateAddress before it runs): the same call works once it is running.
+                "IncorrectInstanceState" => ComputeFailure.NotReady,
                 _ when (int)service.StatusCode >= 500 => ComputeFailure.Unavailable,
                 _ => ComputeFailure.Rejected,
             };

@@ -17,6 +17,12 @@ public enum ComputeFailure
 
     /// <summary>EC2 could not be reached, timed out, or failed on its side; trying again later may work.</summary>
     Unavailable,
+
+    /// <summary>
+    /// The instance is not in a state that allows the call (EC2's <c>IncorrectInstanceState</c>): still
+    /// pending, so the same call works once it is running; or already ending, so the next look finds it gone.
+    /// </summary>
+    NotReady,
 }
 
 public sealed class ComputeException : Exception

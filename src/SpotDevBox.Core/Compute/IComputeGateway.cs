@@ -39,6 +39,16 @@ public interface IComputeGateway
     /// </summary>
     Task<InstanceState> TerminateAsync(string instanceId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Puts the Elastic IP <paramref name="allocationId"/> (<c>eipalloc-...</c>) on the instance and returns its
+    /// public address. An address already on another instance (the box's previous one) moves to this one; an
+    /// address already on this one is left as it is (EC2 may charge for every remap), so repeating the call is
+    /// harmless and cheap. An unknown allocation throws <see cref="ComputeFailure.NotFound"/> naming it, an
+    /// unknown instance <see cref="ComputeFailure.NotFound"/>, and an instance that is still pending
+    /// <see cref="ComputeFailure.NotReady"/>: call again once it is running.
+    /// </summary>
+    Task<string> AssociateAddressAsync(string allocationId, string instanceId, CancellationToken cancellationToken);
+
     /// <summary>The image an id names, or the newest available one matching a name pattern; null when none matches.</summary>
     Task<MachineImage?> DescribeImageAsync(ImageSelector selector, CancellationToken cancellationToken);
 

@@ -5,8 +5,10 @@ using Microsoft.Extensions.Options;
 using SpotDevBox.Backup.Engine;
 using SpotDevBox.Backup.FileSystem;
 using SpotDevBox.Backup.Repository;
+using SpotDevBox.Backup.Storage;
 using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Interruption;
+using SpotDevBox.Core.Ssh;
 
 namespace SpotDevBox.Agent;
 
@@ -174,6 +176,7 @@ internal sealed partial class BootRestore(
 
             LogHostKeysRestored(_logger, result.Files, o.HostKeyDirectory);
             await RunReloadAsync(o, cancellationToken);
+            await PublishPublicKeysAsync(o, cancellationToken);
             return;
         }
 
@@ -189,6 +192,56 @@ internal sealed partial class BootRestore(
         var saved = await new BackupEngine(repository, fileSystem, loggers.CreateLogger<BackupEngine>())
             .RunAsync(new BackupRequest { Paths = keys, Tags = ["host-keys"], Hostname = storage.BoxName }, cancellationToken);
         LogHostKeysSaved(_logger, keys.Length, saved.SnapshotId[..8]);
+        await PublishPublicKeysAsync(o, cancellationToken);
+    }
+
+    /// <summary>
+    /// host-keys.pub in the box's prefix, from the <c>ssh_host_*_key.pub</c> files now in place: what
+    /// <c>spotdevbox ssh-config</c> pins, so the first connection to a new instance is already verified. Only
+    /// lines that parse as one public key are written, so no private key can get there.
+    /// </summary>
+    private async Task PublishPublicKeysAsync(AgentOptions o, CancellationToken cancellationToken)
+    {
+        var keys = new List<HostPublicKey>();
+        foreach (var file in Directory.GetFiles(o.HostKeyDirectory, "ssh_host_*_key.pub").Order(StringComparer.Ordinal))
+        {
+            string text;
+            try
+            {
+                text = await File.ReadAllTextAsync(file, cancellationToken);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                LogPublicKeyUnusable(_logger, file, e.Message);
+                continue;
+            }
+
+            if (HostPublicKey.TryParse(text.Split('\n')[0]) is { } key)
+            {
+                keys.Add(key);
+            }
+            else
+            {
+                LogPublicKeyUnusable(_logger, file, "its first line is not '<keytype> <base64>'");
+            }
+        }
+
+        if (keys.Count == 0)
+        {
+            LogNoPublicKeys(_logger, o.HostKeyDirectory);
+            return;
+        }
+
+        try
+        {
+            await storage.WriteHostPublicKeysAsync(keys, cancellationToken);
+            LogPublicKeysPublished(_logger, keys.Count, storage.Location + "/" + BoxStorage.HostPublicKeysName);
+        }
+        catch (StorageException e)
+        {
+            // The box is usable without it: ssh-config then accepts the first key it is offered instead of pinning it.
+            LogPublishFailed(_logger, storage.Location + "/" + BoxStorage.HostPublicKeysName, e.Message);
+        }
     }
 
     private async Task RunReloadAsync(AgentOptions o, CancellationToken cancellationToken)
@@ -287,4 +340,16 @@ internal sealed partial class BootRestore(
 
     [LoggerMessage(EventId = 3111, Level = LogLevel.Warning, Message = "'{Command}' after restoring the host keys failed: {Reason}")]
     private static partial void LogReloadFailed(ILogger logger, string command, string reason);
+
+    [LoggerMessage(EventId = 3112, Level = LogLevel.Information, Message = "Published {Count} SSH host public keys to {Location} for ssh-config")]
+    private static partial void LogPublicKeysPublished(ILogger logger, int count, string location);
+
+    [LoggerMessage(EventId = 3113, Level = LogLevel.Warning, Message = "SSH host public key {File} left out of host-keys.pub: {Reason}")]
+    private static partial void LogPublicKeyUnusable(ILogger logger, string file, string reason);
+
+    [LoggerMessage(EventId = 3114, Level = LogLevel.Warning, Message = "No SSH host public key (ssh_host_*_key.pub) in {Directory}: host-keys.pub not written, ssh-config cannot pin this box's keys")]
+    private static partial void LogNoPublicKeys(ILogger logger, string directory);
+
+    [LoggerMessage(EventId = 3115, Level = LogLevel.Warning, Message = "Could not write {Location} ({Reason}): ssh-config will accept this box's first key instead of pinning it")]
+    private static partial void LogPublishFailed(ILogger logger, string location, string reason);
 }

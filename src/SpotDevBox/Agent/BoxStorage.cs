@@ -5,12 +5,14 @@ using SpotDevBox.Backup.Repository;
 using SpotDevBox.Backup.Storage;
 using SpotDevBox.Commands;
 using SpotDevBox.Core.Agent;
+using SpotDevBox.Core.Ssh;
 
 namespace SpotDevBox.Agent;
 
 /// <summary>
-/// The box's prefix in storage: the backup repository (<c>repo/</c>), the host keys (<c>host-keys/</c>),
-/// <c>status.json</c>, <c>control.json</c>, <c>sessions/</c> and <c>interruptions/</c>.
+/// The box's prefix in storage: the backup repository (<c>repo/</c>), the host keys (<c>host-keys/</c>, encrypted)
+/// and their public halves (<c>host-keys.pub</c>), <c>status.json</c>, <c>control.json</c>, <c>sessions/</c> and
+/// <c>interruptions/</c>.
 /// </summary>
 internal sealed class BoxStorage(IOptions<AgentOptions> agentOptions, RepositoryOpener opener, TimeProvider time, ILoggerFactory loggers) : IDisposable
 {
@@ -93,6 +95,26 @@ internal sealed class BoxStorage(IOptions<AgentOptions> agentOptions, Repository
         }
     }
 
+    /// <summary>
+    /// The box's SSH host public keys, one <c>&lt;keytype&gt; &lt;base64&gt;</c> line each, for the machines that
+    /// connect to it (<c>spotdevbox ssh-config</c>). Public keys only: the private ones stay in <c>host-keys/</c>.
+    /// </summary>
+    public Task WriteHostPublicKeysAsync(IReadOnlyList<HostPublicKey> keys, CancellationToken cancellationToken) =>
+        _store.Value.PutAsync(HostPublicKeysName, System.Text.Encoding.UTF8.GetBytes(HostPublicKey.FormatList(keys)), cancellationToken);
+
+    /// <summary><c>host-keys.pub</c> as written (for the caller to check line by line), or null before the box's agent saved its keys.</summary>
+    public async Task<string?> ReadHostPublicKeysAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return System.Text.Encoding.UTF8.GetString(await _store.Value.GetAsync(HostPublicKeysName, cancellationToken));
+        }
+        catch (StorageException e) when (e.Failure == StorageFailure.NotFound)
+        {
+            return null;
+        }
+    }
+
     public Task WriteSessionAsync(SessionRecord session, CancellationToken cancellationToken) =>
         _store.Value.PutAsync(
             $"sessions/{session.Start.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{session.InstanceId ?? "unknown"}.json",
@@ -125,6 +147,8 @@ internal sealed class BoxStorage(IOptions<AgentOptions> agentOptions, Repository
             (_store.Value as IDisposable)?.Dispose();
         }
     }
+
+    public const string HostPublicKeysName = "host-keys.pub";
 
     private static RepositorySettings Settings(string location) => new() { Repository = location };
 }

@@ -32,6 +32,7 @@ internal static class SpotDevBoxHost
 
         builder.Services.AddSerilog((services, logger) => ConfigureSerilog(logger, builder.Configuration, consoleLevel));
         builder.Services.AddSpotDevBoxBackup(builder.Configuration);
+        builder.Services.AddSpotDevBoxCompute(builder.Configuration);
         builder.Services.AddSingleton(consoleLevel);
         return builder;
     }

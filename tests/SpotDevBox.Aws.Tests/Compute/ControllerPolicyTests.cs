@@ -54,22 +54,38 @@ public sealed class ControllerPolicyTests : Ec2EndpointHarness
         Assert.Equal("?*", statement.GetProperty("Condition").GetProperty("StringLike").GetProperty("aws:RequestTag/spotdevbox:box").GetString());
     }
 
+    [Fact]
+    public void Policy_AssociateAddressOnInstances_RequiresTheBoxTag()
+    {
+        var statements = Statements().Where(s => Actions(s).Contains("ec2:AssociateAddress")).ToList();
+
+        var onInstances = Assert.Single(statements, s => Resources(s).Any(r => r.EndsWith(":instance/*", StringComparison.Ordinal)));
+        Assert.Equal(["arn:aws:ec2:*:ACCOUNT_ID:instance/*"], Resources(onInstances));
+        Assert.Equal("?*", onInstances.GetProperty("Condition").GetProperty("StringLike").GetProperty("aws:ResourceTag/spotdevbox:box").GetString());
+        // The address is a resource of its own: a tag condition there would bind to the address's tags, not the instance's.
+        var onAddresses = Assert.Single(statements, s => !Resources(s).Any(r => r.EndsWith(":instance/*", StringComparison.Ordinal)));
+        Assert.Equal(["arn:aws:ec2:*:ACCOUNT_ID:elastic-ip/*"], Resources(onAddresses));
+        Assert.Equal(["ec2:AssociateAddress"], Actions(onAddresses));
+    }
+
     private async Task<IReadOnlyList<string>> ActionsOfEveryGatewayMethodAsync()
     {
         Endpoint.AddInstance(new SimulatedInstance { InstanceId = "i-0abc", Tags = new Dictionary<string, string> { [BoxTags.Box] = "alice-dev" } });
         Endpoint.AddInstanceType("m6i.large", "x86_64");
         Endpoint.SubnetZones["subnet-0aaa1111"] = "us-east-1a";
+        Endpoint.AddAddress(new SimulatedAddress("eipalloc-0a1b2c3d4e5f60718", "203.0.113.25"));
         var gateway = Gateway();
 
         // One call per IComputeGateway method; a method added to the port without a line here fails the count below.
         await gateway.DescribeSpotPricesAsync(new SpotPriceQuery(["m6i.large"], SpotPriceQuery.LinuxUnix, Now), CancellationToken.None);
         await gateway.FindBoxInstancesAsync(null, CancellationToken.None);
         await gateway.LaunchAsync(Launch(), CancellationToken.None);
+        await gateway.AssociateAddressAsync("eipalloc-0a1b2c3d4e5f60718", "i-0abc", CancellationToken.None);
         await gateway.TerminateAsync("i-0abc", CancellationToken.None);
         await gateway.DescribeImageAsync(ImageSelector.ByName("al2023-*", ["amazon"]), CancellationToken.None);
         await gateway.DescribeInstanceTypeArchitecturesAsync(["m6i.large"], CancellationToken.None);
         await gateway.DescribeSubnetZonesAsync(["subnet-0aaa1111"], CancellationToken.None);
-        Assert.Equal(7, typeof(IComputeGateway).GetMethods().Count(m => !m.IsSpecialName));
+        Assert.Equal(8, typeof(IComputeGateway).GetMethods().Count(m => !m.IsSpecialName));
 
         return [.. Endpoint.Requests.Select(r => r.Action).Distinct(StringComparer.Ordinal)];
     }

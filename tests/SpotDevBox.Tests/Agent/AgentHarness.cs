@@ -159,6 +159,12 @@ internal sealed class AgentHarness : IAsyncDisposable
         await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = "boxes/e2e/" + key, ContentBody = content });
     }
 
+    public async Task DeleteObjectAsync(string key)
+    {
+        using var s3 = _peer.CreateClient();
+        await s3.DeleteObjectAsync(Bucket, "boxes/e2e/" + key);
+    }
+
     public async Task<List<string>> ListAsync(string prefix)
     {
         using var s3 = _peer.CreateClient();

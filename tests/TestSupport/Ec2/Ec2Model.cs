@@ -119,3 +119,14 @@ public sealed record SimulatedImage(
     string OwnerId = "123456789012",
     string RootDeviceName = "/dev/xvda",
     string State = "available");
+
+/// <summary>
+/// An Elastic IP in a VPC, as DescribeAddresses reports it. <paramref name="InstanceId"/> and
+/// <paramref name="AssociationId"/> are null while it is on no instance.
+/// </summary>
+public sealed record SimulatedAddress(
+    string AllocationId,
+    string PublicIp,
+    string? InstanceId = null,
+    string? AssociationId = null,
+    string? PrivateIpAddress = null);

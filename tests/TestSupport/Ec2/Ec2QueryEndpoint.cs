@@ -16,8 +16,9 @@ namespace TestSupport.Ec2;
 /// <summary>
 /// EC2's query protocol on a loopback port, for the real AWSSDK.EC2 client: it decodes each form body,
 /// records it, and answers RunInstances, DescribeInstances, DescribeSpotPriceHistory, TerminateInstances,
-/// DescribeImages, DescribeInstanceTypes and DescribeSubnets in the XML shapes of the API reference (2016-11-15), with
-/// <c>nextToken</c> paging, client-token idempotency, and scripted errors per call.
+/// DescribeImages, DescribeInstanceTypes, DescribeSubnets, DescribeAddresses and AssociateAddress in the XML
+/// shapes of the API reference (2016-11-15), with <c>nextToken</c> paging, client-token idempotency, and
+/// scripted errors per call.
 /// </summary>
 public sealed class Ec2QueryEndpoint : IAsyncDisposable
 {
@@ -32,10 +33,12 @@ public sealed class Ec2QueryEndpoint : IAsyncDisposable
     private readonly List<SimulatedInstance> _instances = [];
     private readonly List<SimulatedSpotPrice> _prices = [];
     private readonly List<SimulatedImage> _images = [];
+    private readonly List<SimulatedAddress> _addresses = [];
     private readonly Dictionary<string, string[]> _architectures = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string Fingerprint, string InstanceId)> _clientTokens = new(StringComparer.Ordinal);
     private WebApplication? _app;
     private int _nextInstance;
+    private int _nextAssociation;
     private int _nextRequest;
 
     private Ec2QueryEndpoint(TimeProvider timeProvider)
@@ -75,6 +78,12 @@ public sealed class Ec2QueryEndpoint : IAsyncDisposable
         get { lock (_gate) { return [.. _instances]; } }
     }
 
+    /// <summary>The endpoint's current view of its Elastic IPs (associations included).</summary>
+    public IReadOnlyList<SimulatedAddress> Addresses
+    {
+        get { lock (_gate) { return [.. _addresses]; } }
+    }
+
     public static async Task<Ec2QueryEndpoint> StartAsync(TimeProvider? timeProvider = null, CancellationToken cancellationToken = default)
     {
         var endpoint = new Ec2QueryEndpoint(timeProvider ?? TimeProvider.System);
@@ -90,6 +99,23 @@ public sealed class Ec2QueryEndpoint : IAsyncDisposable
         lock (_gate)
         {
             _instances.Add(instance);
+        }
+    }
+
+    /// <summary>
+    /// An Elastic IP of the account. One with an <see cref="SimulatedAddress.InstanceId"/> is on that instance,
+    /// which then reports it as its public address, as EC2 does.
+    /// </summary>
+    public void AddAddress(SimulatedAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        lock (_gate)
+        {
+            _addresses.Add(address);
+            if (address.InstanceId is { } id && _instances.FindIndex(i => i.InstanceId == id) is var index and >= 0)
+            {
+                _instances[index] = _instances[index] with { PublicIpAddress = address.PublicIp };
+            }
         }
     }
 
@@ -201,6 +227,8 @@ public sealed class Ec2QueryEndpoint : IAsyncDisposable
                     "DescribeImages" => DescribeImages(request, requestId),
                     "DescribeInstanceTypes" => DescribeInstanceTypes(request, requestId),
                     "DescribeSubnets" => DescribeSubnets(request, requestId),
+                    "DescribeAddresses" => DescribeAddresses(request, requestId),
+                    "AssociateAddress" => AssociateAddress(request, requestId),
                     _ => throw new Ec2Fault(new Ec2Error("InvalidAction", $"The action {request.Action} is not valid for this web service.")),
                 };
                 return (200, body.ToString(SaveOptions.DisableFormatting));
@@ -462,6 +490,95 @@ public sealed class Ec2QueryEndpoint : IAsyncDisposable
                 E("mapPublicIpOnLaunch", "false")))),
             next is null ? null : E("nextToken", next));
     }
+
+    private XElement DescribeAddresses(Ec2Request request, string requestId)
+    {
+        var ids = request.Values("AllocationId");
+        var missing = ids.Where(id => _addresses.All(a => a.AllocationId != id)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new Ec2Fault(new Ec2Error("InvalidAllocationID.NotFound", $"The allocation ID '{missing[0]}' does not exist"));
+        }
+
+        var filters = request.Filters();
+        var matching = _addresses
+            .Where(a => (ids.Count == 0 || ids.Contains(a.AllocationId)) && filters.All(f => AddressMatches(a, f.Key, f.Value)))
+            .ToList();
+
+        // DescribeAddresses has no paging: every address in one answer.
+        return Element(
+            "DescribeAddressesResponse",
+            E("requestId", requestId),
+            E("addressesSet", matching.Select(a => E(
+                "item",
+                E("publicIp", a.PublicIp),
+                E("allocationId", a.AllocationId),
+                E("domain", "vpc"),
+                a.InstanceId is null ? null : E("instanceId", a.InstanceId),
+                a.AssociationId is null ? null : E("associationId", a.AssociationId),
+                a.InstanceId is null ? null : E("networkInterfaceId", "eni-" + a.InstanceId[2..]),
+                a.InstanceId is null ? null : E("networkInterfaceOwnerId", "123456789012"),
+                a.PrivateIpAddress is null ? null : E("privateIpAddress", a.PrivateIpAddress),
+                E("publicIpv4Pool", "amazon"),
+                E("networkBorderGroup", "us-east-1")))));
+    }
+
+    private XElement AssociateAddress(Ec2Request request, string requestId)
+    {
+        var allocationId = request["AllocationId"]
+            ?? throw new Ec2Fault(new Ec2Error("MissingParameter", "The request must contain the parameter AllocationId"));
+        var instanceId = request["InstanceId"]
+            ?? throw new Ec2Fault(new Ec2Error("MissingParameter", "The request must contain the parameter InstanceId"));
+        var addressIndex = _addresses.FindIndex(a => a.AllocationId == allocationId);
+        if (addressIndex < 0)
+        {
+            throw new Ec2Fault(new Ec2Error("InvalidAllocationID.NotFound", $"The allocation ID '{allocationId}' does not exist"));
+        }
+
+        var instanceIndex = _instances.FindIndex(i => i.InstanceId == instanceId);
+        if (instanceIndex < 0)
+        {
+            throw new Ec2Fault(new Ec2Error("InvalidInstanceID.NotFound", $"The instance ID '{instanceId}' does not exist"));
+        }
+
+        var instance = _instances[instanceIndex];
+        // A stopped instance in a VPC may take an address; one without a network interface yet, or one ending, may not.
+        if (instance.StateCode is not (16 or 64 or 80))
+        {
+            throw new Ec2Fault(new Ec2Error("IncorrectInstanceState", $"The instance '{instanceId}' is not in a valid state for this operation."));
+        }
+
+        var address = _addresses[addressIndex];
+        if (address.InstanceId is { } holder && holder != instanceId && request["AllowReassociation"] == "false")
+        {
+            throw new Ec2Fault(new Ec2Error("Resource.AlreadyAssociated", $"resource {allocationId} is already associated with associate-id {address.AssociationId}"));
+        }
+
+        if (address.InstanceId is { } previous && previous != instanceId && _instances.FindIndex(i => i.InstanceId == previous) is var previousIndex and >= 0)
+        {
+            // The instance it leaves has no public address of its own any more (a new one would come only from a restart).
+            _instances[previousIndex] = _instances[previousIndex] with { PublicIpAddress = null };
+        }
+
+        var associationId = $"eipassoc-0{++_nextAssociation:x16}";
+        _addresses[addressIndex] = address with { InstanceId = instanceId, AssociationId = associationId, PrivateIpAddress = instance.PrivateIpAddress };
+        _instances[instanceIndex] = instance with { PublicIpAddress = address.PublicIp };
+        return Element(
+            "AssociateAddressResponse",
+            E("requestId", requestId),
+            E("return", "true"),
+            E("associationId", associationId));
+    }
+
+    private static bool AddressMatches(SimulatedAddress address, string filter, IReadOnlyList<string> values) => filter switch
+    {
+        "allocation-id" => values.Contains(address.AllocationId),
+        "public-ip" => values.Contains(address.PublicIp),
+        "instance-id" => address.InstanceId is not null && values.Contains(address.InstanceId),
+        "association-id" => address.AssociationId is not null && values.Contains(address.AssociationId),
+        "domain" => values.Contains("vpc"),
+        _ => throw new Ec2Fault(new Ec2Error("InvalidParameterValue", $"The filter '{filter}' is invalid")),
+    };
 
     private static bool InstanceMatches(SimulatedInstance instance, string filter, IReadOnlyList<string> values) => filter switch
     {

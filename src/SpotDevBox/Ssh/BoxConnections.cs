@@ -1,0 +1,77 @@
+using SpotDevBox.Agent;
+using SpotDevBox.Commands;
+using SpotDevBox.Core.Boxes;
+using SpotDevBox.Core.Compute;
+using SpotDevBox.Core.Ssh;
+
+namespace SpotDevBox.Ssh;
+
+/// <summary>
+/// What a machine needs to reach one box over SSH: its current instance (null when none is live), the address
+/// to dial, and the host keys its agent published (null before it saved any).
+/// </summary>
+internal sealed record BoxConnection(string Box, BoxOptions Options, BoxInstance? Instance, IReadOnlyList<HostPublicKey>? HostKeys)
+{
+    /// <summary>The name the box's keys have in the known-hosts file, the same for every instance of the box.</summary>
+    public string HostKeyAlias => "spotdevbox-" + Box;
+
+    public bool IsRunning => Instance?.State == InstanceState.Running;
+
+    /// <summary>
+    /// The public IP, else the public DNS name, else the private IP. An Elastic IP on the instance is its public
+    /// IP (EC2 reports it so), so a box with one gets it here once the controller associated it.
+    /// </summary>
+    public string? HostName => Instance is null ? null : Instance.PublicIpAddress ?? Instance.PublicDnsName ?? Instance.PrivateIpAddress;
+
+    /// <summary><c>user@host</c>, or the host alone for a box without a configured user.</summary>
+    public string Destination => string.IsNullOrWhiteSpace(Options.User) ? HostName! : Options.User + "@" + HostName;
+}
+
+/// <summary>
+/// Looks up boxes for ssh and ssh-config: one FindBoxInstancesAsync per region (all of its boxes at once), and
+/// one read of host-keys.pub per box, all at the same time.
+/// </summary>
+internal sealed class BoxConnections(IComputeGatewayFactory compute, RepositoryOpener opener, TimeProvider time)
+{
+    public async Task<IReadOnlyList<BoxConnection>> ResolveAsync(IReadOnlyList<KeyValuePair<string, BoxOptions>> boxes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(boxes);
+        var instances = boxes
+            .GroupBy(b => b.Value.Region, StringComparer.Ordinal)
+            .Select(region => compute.ForRegion(region.Key).FindBoxInstancesAsync(region.Count() == 1 ? region.First().Key : null, cancellationToken))
+            .ToList();
+        var keys = boxes.Select(b => ReadHostKeysAsync(b.Key, b.Value, cancellationToken)).ToList();
+        await Task.WhenAll(instances.Cast<Task>().Concat(keys));
+
+        var byBox = instances.SelectMany(t => t.Result).ToLookup(i => i.Box, StringComparer.Ordinal);
+        return [.. boxes.Select((b, n) => new BoxConnection(b.Key, b.Value, Current(byBox[b.Key]), keys[n].Result))];
+    }
+
+    /// <summary>
+    /// The instance the box is on: running before pending before stopping or stopped, then the newest. Ending and
+    /// ended instances do not count: there is nothing to connect to.
+    /// </summary>
+    private static BoxInstance? Current(IEnumerable<BoxInstance> instances) =>
+        instances
+            .Where(i => i.IsLive)
+            .OrderBy(i => i.State switch { InstanceState.Running => 0, InstanceState.Pending => 1, _ => 2 })
+            .ThenByDescending(i => i.LaunchTime)
+            .FirstOrDefault();
+
+    private async Task<IReadOnlyList<HostPublicKey>?> ReadHostKeysAsync(string box, BoxOptions options, CancellationToken cancellationToken)
+    {
+        using var storage = BoxStorage.ForPrefix(options.Storage, opener, time);
+        if (await storage.ReadHostPublicKeysAsync(cancellationToken) is not { } text)
+        {
+            return null;
+        }
+
+        var (keys, bad) = HostPublicKey.ParseList(text);
+        if (bad.Count > 0)
+        {
+            Terminal.Warn($"{box}: {storage.Location}/{BoxStorage.HostPublicKeysName} line {string.Join(", ", bad)} is not '<keytype> <base64>'; left out");
+        }
+
+        return keys.Count > 0 ? keys : null;
+    }
+}
