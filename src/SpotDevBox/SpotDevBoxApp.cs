@@ -50,8 +50,10 @@ internal static class SpotDevBoxApp
             config.AddCommand<UnlockCommand>("unlock");
             config.AddBranch("agent", agent =>
             {
-                agent.SetDescription("The on-box agent (a systemd service; see deploy/systemd).");
+                agent.SetDescription("The on-box agent (a systemd service; see deploy/systemd), and the builds of it that boxes install.");
                 agent.AddCommand<AgentRunCommand>("run");
+                agent.AddCommand<AgentPublishCommand>("publish")
+                    .WithExample("agent", "publish", "--to", "s3://my-bucket/agent", "--build", "linux-x64=spotdevbox-linux-x64.tar.gz", "--build", "linux-arm64=spotdevbox-linux-arm64.tar.gz");
             });
             config.AddCommand<DownCommand>("down")
                 .WithExample("down", "--box", "alice")

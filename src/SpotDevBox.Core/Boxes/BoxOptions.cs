@@ -5,10 +5,17 @@ using SpotDevBox.Core.Schedules;
 
 namespace SpotDevBox.Core.Boxes;
 
-/// <summary>The controller's settings: its boxes, by name, under "Controller:Boxes".</summary>
+/// <summary>The controller's settings: its boxes, by name, under "Controller:Boxes", and where their agent comes from.</summary>
 public sealed class ControllerOptions
 {
     public const string SectionName = "Controller";
+
+    /// <summary>
+    /// The prefix <c>spotdevbox agent publish</c> wrote the agent builds and their manifest to
+    /// (s3://bucket/prefix): each launch pins the build for its instance's architecture from it.
+    /// Required as soon as a box is configured.
+    /// </summary>
+    public string AgentBuilds { get; set; } = "";
 
     public IDictionary<string, BoxOptions> Boxes { get; } = new Dictionary<string, BoxOptions>(StringComparer.Ordinal);
 
@@ -108,6 +115,19 @@ public sealed partial class ControllerOptionsValidator : IValidateOptions<Contro
     {
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
+        var agentBuilds = $"{ControllerOptions.SectionName}:{nameof(ControllerOptions.AgentBuilds)}";
+        if (string.IsNullOrWhiteSpace(options.AgentBuilds))
+        {
+            if (options.Boxes.Count > 0)
+            {
+                failures.Add($"{agentBuilds} is required to launch a box: the prefix the agent builds were published to with 'spotdevbox agent publish', s3://bucket/prefix");
+            }
+        }
+        else if (!BucketPrefix().IsMatch(options.AgentBuilds))
+        {
+            failures.Add($"{agentBuilds} must be the agent builds' prefix in a bucket, s3://bucket/prefix, got '{options.AgentBuilds}'");
+        }
+
         foreach (var (box, o) in options.Boxes)
         {
             var s = $"{ControllerOptions.SectionName}:Boxes:{box}";
@@ -230,6 +250,10 @@ public sealed partial class ControllerOptionsValidator : IValidateOptions<Contro
 
     [GeneratedRegex("^[a-z][a-z0-9-]{0,31}$", RegexOptions.CultureInvariant)]
     private static partial Regex BoxName();
+
+    /// <summary>s3://bucket/prefix: a bucket name S3 takes and a prefix that is not empty.</summary>
+    [GeneratedRegex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^/\\s][^\\s]*\\z", RegexOptions.CultureInvariant)]
+    private static partial Regex BucketPrefix();
 
     [GeneratedRegex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", RegexOptions.CultureInvariant)]
     private static partial Regex Region();

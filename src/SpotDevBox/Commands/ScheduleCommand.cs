@@ -113,7 +113,7 @@ internal static class ControllerConfiguration
         // The binder's own error for an unknown key inside a dictionary entry does not say which key: find it first.
         var unknown = section.GetSection(nameof(ControllerOptions.Boxes)).GetChildren()
             .SelectMany(box => UnknownKeys(box, typeof(BoxOptions)))
-            .Concat(section.GetChildren().Where(c => c.Key != nameof(ControllerOptions.Boxes)).Select(c => c.Path))
+            .Concat(UnknownKeys(section, typeof(ControllerOptions)))
             .ToList();
         if (unknown.Count > 0)
         {

@@ -8,7 +8,8 @@ namespace SpotDevBox.Aws.Tests.Compute;
 /// <summary>
 /// deploy/iam/controller-policy.json against what the gateway actually sends: every EC2 action on the
 /// wire is allowed, and nothing else is. ec2:CreateTags is the one action that never appears on the
-/// wire: RunInstances needs it to tag on create.
+/// wire: RunInstances needs it to tag on create. Its S3 statements: the agent builds manifest, the
+/// boxes' control documents (read and write) and what the agents write (read only).
 /// </summary>
 public sealed class ControllerPolicyTests : Ec2EndpointHarness
 {
@@ -66,6 +67,45 @@ public sealed class ControllerPolicyTests : Ec2EndpointHarness
         var onAddresses = Assert.Single(statements, s => !Resources(s).Any(r => r.EndsWith(":instance/*", StringComparison.Ordinal)));
         Assert.Equal(["arn:aws:ec2:*:ACCOUNT_ID:elastic-ip/*"], Resources(onAddresses));
         Assert.Equal(["ec2:AssociateAddress"], Actions(onAddresses));
+    }
+
+    [Fact]
+    public void Policy_S3_ReadsTheManifestAndWhatAgentsWriteAndWritesOnlyControlDocuments()
+    {
+        var allowed = Statements()
+            .Where(s => s.GetProperty("Effect").GetString() == "Allow")
+            .SelectMany(s => Actions(s).Where(a => a.StartsWith("s3:", StringComparison.Ordinal)).SelectMany(a => Resources(s).Select(r => $"{a} {r}")))
+            .Order(StringComparer.Ordinal);
+
+        Assert.Equal(
+        [
+            "s3:GetObject arn:aws:s3:::BUCKET/AGENT_BUILDS_PREFIX/manifest.json",
+            "s3:GetObject arn:aws:s3:::BUCKET/PREFIX/*/control.json",
+            "s3:GetObject arn:aws:s3:::BUCKET/PREFIX/*/host-keys.pub",
+            "s3:GetObject arn:aws:s3:::BUCKET/PREFIX/*/interruptions/*",
+            "s3:GetObject arn:aws:s3:::BUCKET/PREFIX/*/sessions/*",
+            "s3:GetObject arn:aws:s3:::BUCKET/PREFIX/*/status.json",
+            "s3:ListBucket arn:aws:s3:::BUCKET",
+            "s3:PutObject arn:aws:s3:::BUCKET/PREFIX/*/control.json",
+        ], allowed);
+    }
+
+    [Fact]
+    public void Policy_S3List_OnlyUnderTheBoxesPrefix()
+    {
+        var statement = Assert.Single(Statements(), s => Actions(s).Contains("s3:ListBucket"));
+
+        Assert.Equal(["PREFIX/*"], Strings(statement.GetProperty("Condition").GetProperty("StringLike").GetProperty("s3:prefix")));
+    }
+
+    [Fact]
+    public void Policy_S3Put_DeniedWithoutServerSideEncryption()
+    {
+        var deny = Assert.Single(Statements(), s => s.GetProperty("Effect").GetString() == "Deny");
+
+        Assert.Equal(["s3:PutObject"], Actions(deny));
+        Assert.Equal(["arn:aws:s3:::BUCKET/PREFIX/*"], Resources(deny));
+        Assert.Equal("true", deny.GetProperty("Condition").GetProperty("Null").GetProperty("s3:x-amz-server-side-encryption").GetString());
     }
 
     private async Task<IReadOnlyList<string>> ActionsOfEveryGatewayMethodAsync()

@@ -25,7 +25,7 @@ public sealed class ControllerOptionsValidatorTests
 
     private static List<string> Failures(string name, Action<BoxOptions> change)
     {
-        var options = new ControllerOptions();
+        var options = new ControllerOptions { AgentBuilds = "s3://my-bucket/agent" };
         var box = ValidBox();
         change(box);
         options.Boxes[name] = box;
@@ -62,6 +62,50 @@ public sealed class ControllerOptionsValidatorTests
         Assert.Contains("Controller:Boxes:alice:Paths must hold absolute paths, got 'work'", Failures("alice", b => b.Paths.Add("work")));
         Assert.Contains("Controller:Boxes:alice:ElasticIp must be an allocation id (eipalloc-...), got '1.2.3.4'", Failures("alice", b => b.ElasticIp = "1.2.3.4"));
         Assert.Contains("Controller:Boxes:alice:Schedule:TimeZone must be an IANA time zone such as Europe/Berlin, got 'Mars/Olympus'", Failures("alice", b => b.Schedule.TimeZone = "Mars/Olympus"));
+    }
+
+    [Fact]
+    public void Validate_BoxWithoutAgentBuilds_NamesTheSetting()
+    {
+        var options = new ControllerOptions();
+        options.Boxes["alice"] = ValidBox();
+
+        var failures = new ControllerOptionsValidator().Validate(null, options).Failures;
+
+        Assert.Equal(
+            ["Controller:AgentBuilds is required to launch a box: the prefix the agent builds were published to with 'spotdevbox agent publish', s3://bucket/prefix"],
+            failures);
+    }
+
+    [Fact]
+    public void Validate_NoBoxesNoAgentBuilds_Succeeds() =>
+        Assert.True(new ControllerOptionsValidator().Validate(null, new ControllerOptions()).Succeeded);
+
+    [Theory]
+    [InlineData("s3://my-bucket")]
+    [InlineData("s3://my-bucket/")]
+    [InlineData("s3://My_Bucket/agent")]
+    [InlineData("https://my-bucket.s3.amazonaws.com/agent")]
+    [InlineData("/srv/agent-builds")]
+    [InlineData("s3://my-bucket/agent builds")]
+    public void Validate_AgentBuildsNotAnS3Prefix_NamesTheSettingAndValue(string value)
+    {
+        var options = new ControllerOptions { AgentBuilds = value };
+
+        var failures = new ControllerOptionsValidator().Validate(null, options).Failures;
+
+        Assert.Equal([$"Controller:AgentBuilds must be the agent builds' prefix in a bucket, s3://bucket/prefix, got '{value}'"], failures);
+    }
+
+    [Theory]
+    [InlineData("s3://my-bucket/agent")]
+    [InlineData("s3://my.bucket-1/spotdevbox/agent/")]
+    public void Validate_AgentBuildsS3Prefix_Succeeds(string value)
+    {
+        var options = new ControllerOptions { AgentBuilds = value };
+        options.Boxes["alice"] = ValidBox();
+
+        Assert.True(new ControllerOptionsValidator().Validate(null, options).Succeeded);
     }
 
     [Fact]

@@ -24,7 +24,7 @@ public sealed class DownCommandTests(S3PeerFixture peer) : IDisposable
 
         var config = Path.Combine(_temp.Path, "controller.json");
         await File.WriteAllTextAsync(config, $$"""
-            { "Controller": { "Boxes": { "alice": { "Owner": "alice", "Region": "eu-central-1", "InstanceTypes": ["m7i.large"],
+            { "Controller": { "AgentBuilds": "s3://{{bucket}}/agent", "Boxes": { "alice": { "Owner": "alice", "Region": "eu-central-1", "InstanceTypes": ["m7i.large"],
               "ImageId": "ami-0123456789abcdef0", "Storage": "s3://{{bucket}}/boxes/alice", "User": "alice" } } } }
             """);
         var cli = new SpotDevBoxProcess(_temp.Sub("cli"), peer).Set("SPOTDEVBOX_Storage__EndpointUrl", peer.Endpoint).Set("SUDO_USER", "carol");

@@ -10,11 +10,11 @@ public sealed class ScheduleCommandTests : IDisposable
 
     public ScheduleCommandTests() => _cli = new SpotDevBoxProcess(_temp.Path);
 
-    private string Config(string periods, string zone = "Europe/Berlin", string extra = "")
+    private string Config(string periods, string zone = "Europe/Berlin", string extra = "", string controller = "\"AgentBuilds\": \"s3://my-bucket/agent\",")
     {
         var path = Path.Combine(_temp.Path, "controller.json");
         File.WriteAllText(path, $$"""
-            { "Controller": { "Boxes": { "alice": { "Owner": "alice", "Region": "eu-central-1", "InstanceTypes": ["m7i.large"],
+            { "Controller": { {{controller}} "Boxes": { "alice": { "Owner": "alice", "Region": "eu-central-1", "InstanceTypes": ["m7i.large"],
               "ImageId": "ami-0123456789abcdef0", "Storage": "s3://my-bucket/boxes/alice", "User": "alice" {{extra}},
               "Schedule": { "TimeZone": "{{zone}}", "Periods": [{{periods}}] } } } } }
             """);
@@ -77,6 +77,24 @@ public sealed class ScheduleCommandTests : IDisposable
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("Controller:Boxes:alice:InstanceType is not a setting", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Schedule_BoxWithoutAgentBuilds_Exit2NamingTheSetting()
+    {
+        var result = await RunAsync(Config("\"daily 08:30-19:00\"", controller: ""), "--box", "alice");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Controller:AgentBuilds is required to launch a box", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Schedule_UnknownControllerSetting_Exit2NamingIt()
+    {
+        var result = await RunAsync(Config("\"daily 08:30-19:00\"", controller: "\"AgentBuilds\": \"s3://my-bucket/agent\", \"AgentBuild\": \"s3://my-bucket/agent\","), "--box", "alice");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Controller:AgentBuild is not a setting", result.Stderr, StringComparison.Ordinal);
     }
 
     [Theory]
