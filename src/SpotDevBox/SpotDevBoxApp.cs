@@ -23,6 +23,13 @@ internal static class SpotDevBoxApp
             // Only the agent validates and runs the agent's services; the other verbs never start them.
             Agent.AgentRegistration.AddSpotDevBoxAgent(builder.Services, builder.Configuration);
         }
+        else if (args is ["controller", "run", ..] && !args.Any(a => a is "-h" or "--help" or "-?"))
+        {
+            Controller.ControllerRegistration.AddSpotDevBoxController(builder.Services, builder.Configuration);
+        }
+
+        // up, status and down resolve these only when they run; nothing is read or validated before.
+        Controller.ControllerRegistration.AddSpotDevBoxControllerCore(builder.Services, builder.Configuration);
 
         var registrar = new TypeRegistrar(builder);
         var app = new CommandApp(registrar);
@@ -55,6 +62,14 @@ internal static class SpotDevBoxApp
                 agent.AddCommand<AgentPublishCommand>("publish")
                     .WithExample("agent", "publish", "--to", "s3://my-bucket/agent", "--build", "linux-x64=spotdevbox-linux-x64.tar.gz", "--build", "linux-arm64=spotdevbox-linux-arm64.tar.gz");
             });
+            config.AddBranch("controller", controller =>
+            {
+                controller.SetDescription("The controller: schedules, launches, reconcile and relaunch (a worker service; see docs/controller.md).");
+                controller.AddCommand<ControllerRunCommand>("run");
+            });
+            config.AddCommand<UpCommand>("up")
+                .WithExample("up", "alice")
+                .WithExample("up", "alice", "--for", "3h");
             config.AddCommand<DownCommand>("down")
                 .WithExample("down", "--box", "alice")
                 .WithExample("down", "--box", "s3://my-bucket/boxes/alice", "--note", "done for today");

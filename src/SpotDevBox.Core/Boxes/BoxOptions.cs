@@ -19,6 +19,9 @@ public sealed class ControllerOptions
 
     public IDictionary<string, BoxOptions> Boxes { get; } = new Dictionary<string, BoxOptions>(StringComparer.Ordinal);
 
+    /// <summary>The controller's SQLite file (sessions, decisions); empty: spotdevbox.db next to the configuration file.</summary>
+    public string Database { get; set; } = "";
+
     /// <summary>How often and how patiently the controller brings boxes in line (Controller:Reconcile).</summary>
     public ReconcileOptions Reconcile { get; set; } = new();
 }

@@ -28,6 +28,6 @@ public interface IBoxDocuments
 public interface ILaunchUserData
 {
     /// <exception cref="UserDataException">The box's values cannot be placed in the user data.</exception>
-    /// <exception cref="InvalidOperationException">No agent build is published for the box (the message says how to publish one).</exception>
+    /// <exception cref="AgentBuildException">No agent build is published or readable (the message says how to publish one).</exception>
     Task<Func<CpuArchitecture, string>> PrepareAsync(string box, BoxOptions options, CancellationToken cancellationToken);
 }

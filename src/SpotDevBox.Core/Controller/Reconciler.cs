@@ -29,6 +29,8 @@ public static class ReconcileActions
     public const string WaitForAgent = "wait-for-agent";
     public const string ApiStop = "api-stop";
     public const string TerminateDuplicate = "terminate-duplicate";
+    public const string AssociateAddress = "associate-address";
+    public const string AddressFailed = "address-failed";
     public const string SessionStarted = "session-start";
     public const string SessionEnded = "session-end";
     public const string Unreachable = "unreachable";
@@ -86,6 +88,7 @@ public sealed partial class Reconciler(
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _boxGates = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _lastLogged = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _apiStopped = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _addressed = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _startGate = new(1, 1);
     private DateTimeOffset? _previousRun;
     private DateTimeOffset _startedAt;
@@ -328,6 +331,25 @@ public sealed partial class Reconciler(
                 await store.SetBoxStateAsync(state with { LaunchFailures = 0, NextLaunchAttemptAt = null, PendingSessionId = null }, cancellationToken);
             }
 
+            if (!string.IsNullOrWhiteSpace(o.ElasticIp) && instance.State == InstanceState.Running && !_addressed.ContainsKey(id))
+            {
+                try
+                {
+                    var address = await gateway.AssociateAddressAsync(o.ElasticIp.Trim(), id, cancellationToken);
+                    _addressed[id] = 0;
+                    return new BoxDecision(box, ReconcileActions.AssociateAddress, $"Elastic IP {o.ElasticIp} ({address}) is on {id}", id, wanted.NextChange);
+                }
+                catch (ComputeException e) when (e.Failure is ComputeFailure.NotReady or ComputeFailure.Throttled or ComputeFailure.Unavailable)
+                {
+                    return new BoxDecision(box, ReconcileActions.AssociateAddress, $"Elastic IP {o.ElasticIp} not yet on {id} ({e.Message}); trying again next pass", id, wanted.NextChange);
+                }
+                catch (ComputeException e)
+                {
+                    // A wrong allocation id or missing permission: said once (the reason does not change), tried every pass.
+                    return new BoxDecision(box, ReconcileActions.AddressFailed, $"Elastic IP {o.ElasticIp} cannot be put on {id}: {e.Message}; the box runs at its own address", id, wanted.NextChange);
+                }
+            }
+
             return new BoxDecision(box, ReconcileActions.None, $"up: {id} is {Name(instance.State)}; {wanted.Reason}", id, wanted.NextChange);
         }
 
@@ -418,7 +440,7 @@ public sealed partial class Reconciler(
             var render = await userData.PrepareAsync(box, o, cancellationToken);
             result = await launcher.LaunchAsync(new BoxLaunch(box, o, session, render, interrupted), cancellationToken);
         }
-        catch (Exception e) when (e is UserDataException or InvalidOperationException or IOException or InvalidDataException)
+        catch (Exception e) when (e is UserDataException or AgentBuildException or IOException or InvalidDataException)
         {
             result = new LaunchResult.Failed(LaunchFailure.Rejected, $"box {box} not launched: {e.Message}", []);
         }
@@ -648,7 +670,7 @@ public sealed partial class Reconciler(
             return;
         }
 
-        if (decision.Action is ReconcileActions.LaunchFailed or ReconcileActions.ApiStop or ReconcileActions.TerminateDuplicate or ReconcileActions.Unreachable)
+        if (decision.Action is ReconcileActions.LaunchFailed or ReconcileActions.AddressFailed or ReconcileActions.ApiStop or ReconcileActions.TerminateDuplicate or ReconcileActions.Unreachable)
         {
             LogDecisionWarning(logger, decision.Box, decision.Action, decision.Reason);
         }
@@ -672,7 +694,7 @@ public sealed partial class Reconciler(
     }
 
     /// <summary>A new session's id: its start in UTC and a random part, e.g. <c>20261127T083000Z-3f9a1c</c>.</summary>
-    internal static string NewSessionId(DateTimeOffset now) =>
+    public static string NewSessionId(DateTimeOffset now) =>
         string.Create(CultureInfo.InvariantCulture, $"{now.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3))}");
 
     private static string Name(InstanceState state) => state switch

@@ -11,6 +11,7 @@ using Spectre.Console.Cli;
 using SpotDevBox.Agent;
 using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Idle;
+using SpotDevBox.Core.Schedules;
 
 namespace SpotDevBox.Commands;
 
@@ -32,7 +33,7 @@ internal sealed class AgentRunCommand(IServiceProvider services, LoggingLevelSwi
 internal sealed class StatusSettings : CommandSettings
 {
     [CommandOption("--box <BOX>")]
-    [Description("Read the status a box's agent wrote to its storage: a box named in Controller:Boxes, or its prefix (s3://bucket/prefix/box).")]
+    [Description("One box: a name in Controller:Boxes (EC2's view, its agent's and its schedule's), or a storage prefix s3://bucket/prefix/box (its agent's status alone). Without it: on a box, its agent's view; elsewhere, every configured box.")]
     public string? Box { get; set; }
 
     [CommandOption("--json")]
@@ -40,17 +41,24 @@ internal sealed class StatusSettings : CommandSettings
     public bool Json { get; set; }
 }
 
-[Description("Show what the box's agent is doing: \"awake because ...\" or \"idle for 23 min, stopping in 7 min\", the last snapshot and any lease.")]
-internal sealed class StatusCommand(IConfiguration configuration, RepositoryOpener opener, TimeProvider time) : AsyncCommand<StatusSettings>
+[Description("On a box: what its agent is doing (\"awake because ...\" or \"idle for 23 min, stopping in 7 min\"), the last snapshot and any lease. Elsewhere: every configured box — state, address, type, zone and price, uptime and cost so far, last snapshot, awake-because, next start and stop.")]
+internal sealed class StatusCommand(IConfiguration configuration, RepositoryOpener opener, TimeProvider time, IServiceProvider services) : AsyncCommand<StatusSettings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, StatusSettings settings, CancellationToken cancellationToken)
     {
         var agent = AgentConfiguration.Read(configuration);
         AgentStatus? status;
         Lease? localLease = null;
-        if (settings.Box is { } named)
+        var onBox = File.Exists(Path.Combine(agent.RunDirectory, "status.json"));
+        var named = settings.Box is { } b && !b.Contains("://", StringComparison.Ordinal) && !b.StartsWith('/') && !b.StartsWith('.');
+        if (named || (settings.Box is null && !onBox && configuration.GetSection($"{Core.Boxes.ControllerOptions.SectionName}:Boxes").GetChildren().Any()))
         {
-            var box = BoxReference.Resolve(named, configuration);
+            return await FleetAsync(settings, cancellationToken);
+        }
+
+        if (settings.Box is { } prefix)
+        {
+            var box = BoxReference.Resolve(prefix, configuration);
             using var storage = BoxStorage.ForPrefix(box, opener, time);
             status = await storage.ReadStatusAsync(cancellationToken);
             if (status is null)
@@ -113,6 +121,34 @@ internal sealed class StatusCommand(IConfiguration configuration, RepositoryOpen
 
         Console.Out.WriteLine($"  updated    {Terminal.Duration(now - status.UpdatedAt)} ago (agent {status.AgentVersion})");
         return ExitCodes.Ok;
+    }
+
+    private async Task<int> FleetAsync(StatusSettings settings, CancellationToken cancellationToken)
+    {
+        var boxes = ControllerConfiguration.ReadValidated(configuration).Boxes;
+        IReadOnlyDictionary<string, Core.Boxes.BoxOptions> chosen = boxes.AsReadOnly();
+        if (settings.Box is { } one)
+        {
+            chosen = boxes.TryGetValue(one, out var options)
+                ? new Dictionary<string, Core.Boxes.BoxOptions> { [one] = options }
+                : throw new ArgumentException(UpCommand.UnknownBox(one, ControllerConfiguration.ReadValidated(configuration)) + "; or give its storage prefix s3://bucket/prefix/box");
+        }
+
+        var fleet = new FleetStatus(
+            services.GetRequiredService<Core.Compute.IComputeGatewayFactory>(),
+            services.GetRequiredService<Core.Controller.IBoxDocuments>(),
+            time);
+        var rows = await fleet.GatherAsync(chosen, cancellationToken);
+        if (settings.Json)
+        {
+            Console.Out.WriteLine(FleetStatus.Json(rows));
+        }
+        else
+        {
+            FleetStatus.Print(rows, time.GetUtcNow(), Console.Out);
+        }
+
+        return rows.Any(r => r.Problem is not null) ? ExitCodes.Failure : ExitCodes.Ok;
     }
 }
 
@@ -236,8 +272,21 @@ internal sealed class DownSettings : CommandSettings
     [Description("Why, recorded in the control document and the agent's log.")]
     public string? Note { get; set; }
 
-    public override ValidationResult Validate() =>
-        string.IsNullOrWhiteSpace(Box) ? ValidationResult.Error("name the box: --box NAME or --box s3://bucket/prefix/box") : ValidationResult.Success();
+    [CommandOption("--until <WHEN>")]
+    [Description("Keep it down until then, whatever the schedule says (an override the controller honours): a weekday (monday: that day's first scheduled start) or a date (2026-12-28). Needs a box named in Controller:Boxes.")]
+    public string? Until { get; set; }
+
+    public override ValidationResult Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Box))
+        {
+            return ValidationResult.Error("name the box: --box NAME or --box s3://bucket/prefix/box");
+        }
+
+        return Until is null || DownCommand.TryParseUntil(Until, out _, out _)
+            ? ValidationResult.Success()
+            : ValidationResult.Error($"--until '{Until}' is neither a weekday (monday ... sunday) nor a date (yyyy-MM-dd)");
+    }
 }
 
 [Description("Stop a box from anywhere: its agent warns logged-in users, takes a final backup and powers the box off once that backup committed. Works without a controller (through the box's control document).")]
@@ -248,14 +297,76 @@ internal sealed class DownCommand(IConfiguration configuration, RepositoryOpener
         var box = BoxReference.Resolve(settings.Box!, configuration);
         var now = time.GetUtcNow();
         var who = Environment.GetEnvironmentVariable("SUDO_USER") is { Length: > 0 } sudo ? sudo : Environment.UserName;
+        ScheduleOverride? down = null;
+        if (settings.Until is { } until)
+        {
+            var boxes = ControllerConfiguration.ReadValidated(configuration).Boxes;
+            if (!boxes.TryGetValue(settings.Box!, out var options))
+            {
+                throw new ArgumentException($"--until needs the box's schedule: name a box configured in Controller:Boxes, not a prefix ('{settings.Box}')");
+            }
+
+            if (!TryParseUntil(until, out var day, out var date))
+            {
+                throw new ArgumentException($"--until '{until}' is neither a weekday nor a date (yyyy-MM-dd)");
+            }
+
+            var schedule = options.Schedule.ToSchedule();
+            down = day is { } d ? ScheduleOverride.DownUntil(schedule, d, now, who, settings.Note) : ScheduleOverride.DownUntil(schedule, date!.Value, now, who, settings.Note);
+            if (down.Until <= now)
+            {
+                throw new ArgumentException($"--until {until} is not in the future");
+            }
+        }
+
         using var storage = BoxStorage.ForPrefix(box, opener, time);
         var control = await storage.ReadControlAsync(cancellationToken) ?? new ControlDocument();
         // A stop cancels a lease: asking for the box to go down means nobody wants it kept up.
         await storage.WriteControlAsync(
-            control with { StopAt = now, StopReason = "manual", StopInstanceId = null, RequestedBy = settings.Note is { Length: > 0 } note ? $"{who}: {note}" : who, LeaseUntil = null, LeaseSetBy = null, LeaseNote = null, UpdatedAt = now },
+            control with
+            {
+                StopAt = now,
+                StopReason = "manual",
+                StopInstanceId = null,
+                RequestedBy = settings.Note is { Length: > 0 } note ? $"{who}: {note}" : who,
+                LeaseUntil = null,
+                LeaseSetBy = null,
+                LeaseNote = null,
+                Override = down is null ? control.Override : OverrideDocument.Of(down),
+                UpdatedAt = now,
+            },
             cancellationToken);
         Console.Out.WriteLine($"asked {box} to stop: within a minute its agent warns logged-in users, takes a final backup, then powers off (follow it with: spotdevbox status --box {settings.Box})");
+        if (down is not null)
+        {
+            Console.Out.WriteLine($"it stays down until {down.Until.ToLocalTime():ddd yyyy-MM-dd HH:mm} (the controller will not start it before; spotdevbox up {settings.Box} does)");
+        }
+
         return ExitCodes.Ok;
+    }
+
+    /// <summary>A weekday (monday, mon) or a date (yyyy-MM-dd).</summary>
+    internal static bool TryParseUntil(string text, out DayOfWeek? day, out DateOnly? date)
+    {
+        (day, date) = (null, null);
+        var t = text.Trim();
+        if (DateOnly.TryParseExact(t, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d))
+        {
+            date = d;
+            return true;
+        }
+
+        foreach (var candidate in Enum.GetValues<DayOfWeek>())
+        {
+            var name = candidate.ToString();
+            if (t.Length >= 3 && name.StartsWith(t, StringComparison.OrdinalIgnoreCase))
+            {
+                day = candidate;
+                return true;
+            }
+        }
+
+        return false;
     }
 }
 

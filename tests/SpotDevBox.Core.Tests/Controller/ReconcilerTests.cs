@@ -482,6 +482,34 @@ public sealed class ReconcilerTests : IDisposable
     }
 
     [Fact]
+    public async Task Reconcile_BoxWithAnElasticIp_PutsItOnTheInstanceOnceItRuns()
+    {
+        _options.Boxes[Box].ElasticIp = "eipalloc-0123456789abcdef0";
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        var reconciler = Reconciler();
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+
+        // Pending: not tried (the strict mock has no AssociateAddress yet). Running: refused once as not ready, then placed, then left alone.
+        _time.Advance(TimeSpan.FromSeconds(45));
+        Assert.Equal(ReconcileActions.None, Single(await reconciler.ReconcileAllAsync(CancellationToken.None)).Action);
+        var id = Run(0).InstanceId;
+        var calls = 0;
+        _gateway.Setup(g => g.AssociateAddressAsync("eipalloc-0123456789abcdef0", id, It.IsAny<CancellationToken>()))
+            .Returns(() => ++calls == 1
+                ? Task.FromException<string>(new ComputeException(ComputeFailure.NotReady, "IncorrectInstanceState: the instance is pending"))
+                : Task.FromResult("203.0.113.10"));
+
+        var notYet = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+        var placed = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+        var after = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal((ReconcileActions.AssociateAddress, true), (notYet.Action, notYet.Reason.Contains("trying again next pass", StringComparison.Ordinal)));
+        Assert.Equal($"Elastic IP eipalloc-0123456789abcdef0 (203.0.113.10) is on {id}", placed.Reason);
+        Assert.Equal(ReconcileActions.None, after.Action);
+        Assert.Equal(2, calls);
+    }
+
+    [Fact]
     public async Task Reconcile_Ec2Unreachable_SaysSoAndChangesNothing()
     {
         _gateway.Setup(g => g.FindBoxInstancesAsync(null, It.IsAny<CancellationToken>()))

@@ -1,0 +1,179 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using SpotDevBox.Core.Agent;
+using SpotDevBox.Core.Boxes;
+using SpotDevBox.Core.Compute;
+using SpotDevBox.Core.Controller;
+using SpotDevBox.Core.Schedules;
+
+namespace SpotDevBox.Commands;
+
+/// <summary>One box as <c>spotdevbox status</c> shows it off the box: EC2's view, the agent's, and the schedule's.</summary>
+internal sealed record FleetRow
+{
+    public required string Box { get; init; }
+    public required string Owner { get; init; }
+    public required string Region { get; init; }
+    /// <summary>EC2's state of the live instance, or "stopped" (no live instance), or "unknown" (EC2 could not be asked).</summary>
+    public required string State { get; init; }
+    public string? InstanceId { get; init; }
+    public string? Address { get; init; }
+    public string? InstanceType { get; init; }
+    public string? AvailabilityZone { get; init; }
+    public string? Lifecycle { get; init; }
+    /// <summary>The spot price in effect now for the instance's type and zone (USD per hour); null on demand or unknown.</summary>
+    public decimal? PricePerHour { get; init; }
+    public DateTimeOffset? RunningSince { get; init; }
+    public double? UptimeSeconds { get; init; }
+    /// <summary>Uptime at the current spot price: an estimate (the ledger integrates the price history).</summary>
+    public decimal? CostSoFar { get; init; }
+    public string? LastSnapshotId { get; init; }
+    public DateTimeOffset? LastSnapshotTime { get; init; }
+    public bool LastSnapshotPartial { get; init; }
+    public string? AgentState { get; init; }
+    public string? Activity { get; init; }
+    public DateTimeOffset? StatusUpdatedAt { get; init; }
+    public string? Schedule { get; init; }
+    public DateTimeOffset? NextStart { get; init; }
+    public DateTimeOffset? NextStop { get; init; }
+    public string? Override { get; init; }
+    public string? Problem { get; init; }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = true)]
+[JsonSerializable(typeof(List<FleetRow>))]
+internal sealed partial class FleetJson : JsonSerializerContext;
+
+/// <summary>Gathers the fleet's rows: one DescribeInstances per region, each box's status and control documents, and current spot prices.</summary>
+internal sealed class FleetStatus(IComputeGatewayFactory gateways, IBoxDocuments documents, TimeProvider time)
+{
+    public async Task<List<FleetRow>> GatherAsync(IReadOnlyDictionary<string, BoxOptions> boxes, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var rows = new List<FleetRow>();
+        foreach (var region in boxes.GroupBy(b => b.Value.Region, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var gateway = gateways.ForRegion(region.Key);
+            IReadOnlyList<BoxInstance>? instances = null;
+            string? problem = null;
+            try
+            {
+                instances = await gateway.FindBoxInstancesAsync(null, cancellationToken);
+            }
+            catch (ComputeException e)
+            {
+                problem = $"EC2 in {region.Key} could not be asked: {e.Message}";
+            }
+
+            foreach (var (name, box) in region.OrderBy(b => b.Key, StringComparer.Ordinal))
+            {
+                rows.Add(await RowAsync(name, box, gateway, instances, problem, now, cancellationToken));
+            }
+        }
+
+        return rows;
+    }
+
+    private async Task<FleetRow> RowAsync(string name, BoxOptions box, IComputeGateway gateway, IReadOnlyList<BoxInstance>? instances, string? problem, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        AgentStatus? status = null;
+        ControlDocument? control = null;
+        try
+        {
+            status = await documents.ReadStatusAsync(box.Storage, cancellationToken);
+            control = await documents.ReadControlAsync(box.Storage, cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or Backup.Storage.StorageException)
+        {
+            problem = (problem is null ? "" : problem + "; ") + $"its storage {box.Storage} could not be read: {e.Message}";
+        }
+
+        var schedule = box.Schedule.ToSchedule();
+        IReadOnlyList<ScheduleOverride> overrides = control?.Override?.ToOverride() is { } o && o.Until > now ? [o] : [];
+        var transitions = ScheduleEvaluator.Transitions(schedule, overrides, now, now + TimeSpan.FromDays(8)).ToList();
+        var live = instances?.Where(i => i.Box == name && i.IsLive).OrderBy(i => i.LaunchTime).FirstOrDefault();
+        decimal? price = null;
+        if (live is { Lifecycle: InstanceLifecycle.Spot })
+        {
+            try
+            {
+                price = (await gateway.DescribeSpotPricesAsync(
+                        new SpotPriceQuery([live.InstanceType], SpotPriceQuery.LinuxUnix, now, null, [live.AvailabilityZone]),
+                        cancellationToken))
+                    .Latest.FirstOrDefault(p => p.InstanceType == live.InstanceType && p.AvailabilityZone == live.AvailabilityZone)?.UsdPerHour;
+            }
+            catch (ComputeException)
+            {
+                // Shown as unknown; the rest of the row stands.
+            }
+        }
+
+        var uptime = live is null ? (TimeSpan?)null : now - live.LaunchTime;
+        var ours = status is not null && (live is null || status.InstanceId == live.InstanceId);
+        return new FleetRow
+        {
+            Box = name,
+            Owner = box.Owner,
+            Region = box.Region,
+            State = instances is null ? "unknown" : live is null ? "stopped" : live.State == InstanceState.ShuttingDown ? "shutting-down" : live.State.ToString().ToLowerInvariant(),
+            InstanceId = live?.InstanceId,
+            Address = live is null ? null : live.PublicIpAddress ?? live.PublicDnsName ?? live.PrivateIpAddress,
+            InstanceType = live?.InstanceType,
+            AvailabilityZone = live?.AvailabilityZone,
+            Lifecycle = live is null ? null : live.Lifecycle == InstanceLifecycle.Spot ? "spot" : "on-demand",
+            PricePerHour = price,
+            RunningSince = live?.LaunchTime,
+            UptimeSeconds = uptime is { } u ? Math.Round(u.TotalSeconds) : null,
+            CostSoFar = price is { } p && uptime is { } up ? Math.Round(p * (decimal)up.TotalHours, 4) : null,
+            LastSnapshotId = status?.LastSnapshotId,
+            LastSnapshotTime = status?.LastSnapshotTime,
+            LastSnapshotPartial = status?.LastSnapshotPartial ?? false,
+            AgentState = ours ? status!.State.ToString().ToLowerInvariant() : null,
+            Activity = ours && live is not null ? status!.Activity : null,
+            StatusUpdatedAt = status?.UpdatedAt,
+            Schedule = box.Schedule.Periods.Count == 0 ? "none (up by override only)" : $"{string.Join("; ", box.Schedule.Periods)} ({schedule.Zone.Id})",
+            NextStart = transitions.FirstOrDefault(t => t.Up)?.At,
+            NextStop = transitions.FirstOrDefault(t => !t.Up)?.At,
+            Override = overrides.Count == 1 ? $"{(overrides[0].Kind == OverrideKind.Up ? "up" : "down")} until {overrides[0].Until.UtcDateTime:yyyy-MM-dd HH:mm} UTC by {overrides[0].SetBy}" : null,
+            Problem = problem,
+        };
+    }
+
+    public static void Print(IReadOnlyList<FleetRow> rows, DateTimeOffset now, TextWriter output)
+    {
+        foreach (var r in rows)
+        {
+            output.WriteLine($"{r.Box} ({r.Owner}, {r.Region}): {r.State}{(r.Activity is { } a ? $" — {a}" : "")}");
+            if (r.InstanceId is not null)
+            {
+                var price = r.PricePerHour is { } p ? $"{Usd(p)}/h" : r.Lifecycle == "on-demand" ? "on-demand price" : "price unknown";
+                var cost = r.CostSoFar is { } c ? $", {Usd(c)} so far at that price" : "";
+                output.WriteLine($"  instance   {r.InstanceId} {r.InstanceType} in {r.AvailabilityZone}, {r.Lifecycle} at {price}; up {Terminal.Duration(TimeSpan.FromSeconds(r.UptimeSeconds ?? 0))}{cost}");
+                output.WriteLine($"  address    {r.Address ?? "none yet"}");
+            }
+
+            output.WriteLine(r.LastSnapshotId is { } id
+                ? $"  snapshot   {(id.Length > 8 ? id[..8] : id)}, {Terminal.Duration(now - (r.LastSnapshotTime ?? now))} ago{(r.LastSnapshotPartial ? " (partial)" : "")}"
+                : "  snapshot   none yet");
+            output.WriteLine($"  schedule   {r.Schedule}");
+            output.WriteLine($"  next       start {When(r.NextStart, now)}, stop {When(r.NextStop, now)}");
+            if (r.Override is { } o)
+            {
+                output.WriteLine($"  override   {o}");
+            }
+
+            if (r.Problem is { } problem)
+            {
+                output.WriteLine($"  problem    {problem}");
+            }
+        }
+    }
+
+    public static string Json(List<FleetRow> rows) => JsonSerializer.Serialize(rows, FleetJson.Default.ListFleetRow);
+
+    private static string When(DateTimeOffset? at, DateTimeOffset now) =>
+        at is { } t ? string.Create(CultureInfo.InvariantCulture, $"{t.UtcDateTime:ddd yyyy-MM-dd HH:mm} UTC (in {Terminal.Duration(t - now)})") : "none within 8 days";
+
+    private static string Usd(decimal value) => "$" + value.ToString("0.00##", CultureInfo.InvariantCulture);
+}

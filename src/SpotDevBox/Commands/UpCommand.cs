@@ -1,0 +1,223 @@
+using System.ComponentModel;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using SpotDevBox.Agent;
+using SpotDevBox.Core.Agent;
+using SpotDevBox.Core.Boxes;
+using SpotDevBox.Core.Compute;
+using SpotDevBox.Core.Controller;
+using SpotDevBox.Core.Launch;
+using SpotDevBox.Core.Schedules;
+
+namespace SpotDevBox.Commands;
+
+internal sealed class UpSettings : CommandSettings
+{
+    [CommandArgument(0, "<BOX>")]
+    [Description("The box: a name in Controller:Boxes.")]
+    public string Box { get; set; } = "";
+
+    [CommandOption("--for <DURATION>")]
+    [Description("Keep it up this long whatever the schedule says (an override the controller honours): 90m, 3h, 1d. Outside the schedule the default is 2h; inside it, until the schedule's stop.")]
+    public string? For { get; set; }
+
+    [CommandOption("--no-wait")]
+    [Description("Return once EC2 accepted the launch, without waiting for the box to run and its agent to restore the work.")]
+    public bool NoWait { get; set; }
+
+    [CommandOption("--timeout <DURATION>")]
+    [Description("How long to wait for the box to be ready (default 15m).")]
+    public string Timeout { get; set; } = "15m";
+
+    public override ValidationResult Validate()
+    {
+        if (For is not null && !KeepaliveCommand.TryParseDuration(For, out _))
+        {
+            return ValidationResult.Error($"--for '{For}' is not a duration between 1 minute and 7 days (examples: 90m, 3h, 1d)");
+        }
+
+        return KeepaliveCommand.TryParseDuration(Timeout, out _)
+            ? ValidationResult.Success()
+            : ValidationResult.Error($"--timeout '{Timeout}' is not a duration between 1 minute and 7 days (examples: 10m, 30m)");
+    }
+}
+
+/// <summary>
+/// <c>spotdevbox up BOX [--for 3h]</c>: from any machine with credentials, with or without a controller.
+/// Records the override in the box's control document (so a controller does not stop it), launches it on
+/// the cheapest allowed capacity, and waits until its agent has restored the work.
+/// </summary>
+[Description("Start a box now (from any machine with credentials; a controller need not run), wait until its agent restored the work, and print how to connect.")]
+internal sealed class UpCommand(IConfiguration configuration, IServiceProvider services, TimeProvider time) : AsyncCommand<UpSettings>
+{
+    /// <summary>Outside its schedule, without --for, a box is kept up this long.</summary>
+    internal static readonly TimeSpan DefaultOutsideSchedule = TimeSpan.FromHours(2);
+
+    private static readonly TimeSpan Poll = TimeSpan.FromSeconds(5);
+
+    public override async Task<int> ExecuteAsync(CommandContext context, UpSettings settings, CancellationToken cancellationToken)
+    {
+        var controller = ControllerConfiguration.ReadValidated(configuration);
+        if (!controller.Boxes.TryGetValue(settings.Box, out var box))
+        {
+            throw new ArgumentException(UnknownBox(settings.Box, controller));
+        }
+
+        var now = time.GetUtcNow();
+        var who = Environment.GetEnvironmentVariable("SUDO_USER") is { Length: > 0 } sudo ? sudo : Environment.UserName;
+        var schedule = box.Schedule.ToSchedule();
+        var documents = services.GetRequiredService<IBoxDocuments>();
+        var control = await documents.ReadControlAsync(box.Storage, cancellationToken) ?? new ControlDocument();
+        IReadOnlyList<ScheduleOverride> overrides = control.Override?.ToOverride() is { } o ? [o] : [];
+        var wanted = ScheduleEvaluator.Evaluate(schedule, overrides, now);
+        ScheduleOverride? up = null;
+        if (settings.For is { } text && KeepaliveCommand.TryParseDuration(text, out var duration))
+        {
+            up = ScheduleOverride.UpFor(duration, now, who);
+        }
+        else if (!wanted.Up)
+        {
+            up = ScheduleOverride.UpFor(DefaultOutsideSchedule, now, who);
+            Console.Error.WriteLine($"{settings.Box} is down by its schedule now ({wanted.Reason}): keeping it up for {Terminal.Duration(DefaultOutsideSchedule)} (--for sets how long)");
+        }
+
+        // A stop asked of the box (by `down` or the controller) is withdrawn: someone wants it up.
+        await documents.WriteControlAsync(
+            box.Storage,
+            control with
+            {
+                // Inside the window without --for, an override in effect (an earlier up --for) is kept.
+                Override = up is null ? control.Override : OverrideDocument.Of(up),
+                StopAt = null,
+                StopReason = null,
+                StopInstanceId = null,
+                RequestedBy = null,
+                UpdatedAt = now,
+            },
+            cancellationToken);
+
+        var userData = await services.GetRequiredService<ILaunchUserData>().PrepareAsync(settings.Box, box, cancellationToken);
+        var launcher = services.GetRequiredService<BoxLauncher>();
+        var result = await launcher.LaunchAsync(new BoxLaunch(settings.Box, box, Reconciler.NewSessionId(now), userData), cancellationToken);
+        BoxInstance instance;
+        switch (result)
+        {
+            case LaunchResult.Launched launched:
+                instance = launched.Instance;
+                Console.Error.WriteLine($"launched {instance.InstanceId}: {launched.Candidate}");
+                foreach (var passed in launched.PassedOver)
+                {
+                    Console.Error.WriteLine($"  passed over: {passed.Reason}");
+                }
+
+                break;
+            case LaunchResult.AlreadyRunning running:
+                instance = running.Instance;
+                Console.Error.WriteLine($"{settings.Box} already has {instance.InstanceId} ({instance.State.ToString().ToLowerInvariant()})");
+                break;
+            case LaunchResult.Failed failed:
+                Console.Error.WriteLine($"spotdevbox: {failed.Reason}");
+                foreach (var passed in failed.PassedOver)
+                {
+                    Console.Error.WriteLine($"  {passed.Reason}");
+                }
+
+                return failed.Failure == LaunchFailure.Rejected ? ExitCodes.InvalidInput : ExitCodes.Failure;
+            default:
+                throw new InvalidOperationException($"unexpected launch result {result.GetType().Name}");
+        }
+
+        if (up is not null)
+        {
+            Console.Error.WriteLine($"up until {up.Until.ToLocalTime():ddd HH:mm} (override of {who}); then the schedule decides again");
+        }
+
+        if (settings.NoWait)
+        {
+            Console.Out.WriteLine(instance.InstanceId);
+            return ExitCodes.Ok;
+        }
+
+        var timeout = KeepaliveCommand.TryParseDuration(settings.Timeout, out var t) ? t : TimeSpan.FromMinutes(15);
+        var ready = await WaitUntilReadyAsync(settings.Box, box, instance, documents, timeout, cancellationToken);
+        if (ready is null)
+        {
+            return ExitCodes.Failure;
+        }
+
+        var address = ready.PublicIpAddress ?? ready.PublicDnsName ?? ready.PrivateIpAddress;
+        Console.Out.WriteLine($"{settings.Box} is ready: {ready.InstanceId} ({ready.InstanceType} in {ready.AvailabilityZone}) at {address}");
+        Console.Out.WriteLine($"  connect: spotdevbox ssh {settings.Box}   (or: ssh {(string.IsNullOrWhiteSpace(box.User) ? "" : box.User + "@")}{address})");
+        Console.Out.WriteLine($"  IDEs:    spotdevbox ssh-config >> ~/.ssh/config");
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>Until EC2 says running and the box's agent says it restored the work (status.json of this instance, running).</summary>
+    private async Task<BoxInstance?> WaitUntilReadyAsync(string name, BoxOptions box, BoxInstance launched, IBoxDocuments documents, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var gateway = services.GetRequiredService<IComputeGatewayFactory>().ForRegion(box.Region);
+        var start = time.GetUtcNow();
+        var current = launched;
+        var last = "";
+        while (true)
+        {
+            var elapsed = time.GetUtcNow() - start;
+            current = (await gateway.FindBoxInstancesAsync(name, cancellationToken)).FirstOrDefault(i => i.InstanceId == launched.InstanceId) ?? current;
+            AgentStatus? status = null;
+            if (current.State == InstanceState.Running)
+            {
+                try
+                {
+                    status = await documents.ReadStatusAsync(box.Storage, cancellationToken);
+                }
+                catch (InvalidDataException)
+                {
+                    // Being rewritten; the next poll reads it.
+                }
+            }
+
+            var agent = status is not null && status.InstanceId == current.InstanceId ? status.State : (AgentState?)null;
+            var step = current.State switch
+            {
+                InstanceState.Pending => "pending: EC2 is starting the instance",
+                InstanceState.Running when agent is null => "running: installing the agent",
+                InstanceState.Running when agent is AgentState.Starting or AgentState.Restoring => "running: the agent is restoring the work",
+                InstanceState.Running when agent is AgentState.RestoreFailed => "running, but the restore failed (the agent retries; journalctl -u spotdevbox-agent on the box)",
+                InstanceState.Running => "ready",
+                _ => $"{current.State.ToString().ToLowerInvariant()}{(current.StateReason is { } r ? $" ({r.Code})" : "")}",
+            };
+            if (step != last)
+            {
+                Console.Error.WriteLine($"[{Terminal.Duration(elapsed)}] {name}: {step}");
+                last = step;
+            }
+
+            if (step == "ready")
+            {
+                return current;
+            }
+
+            if (!current.IsLive)
+            {
+                Console.Error.WriteLine($"spotdevbox: {current.InstanceId} ended before it was ready ({current.StateReason?.Message ?? current.State.ToString()}); try again, or see spotdevbox status --box {name}");
+                return null;
+            }
+
+            if (elapsed >= timeout)
+            {
+                Console.Error.WriteLine($"spotdevbox: {name} is not ready after {Terminal.Duration(timeout)} ({step}); it keeps starting: follow it with spotdevbox status --box {name}");
+                return null;
+            }
+
+            await Task.Delay(Poll, time, cancellationToken);
+        }
+    }
+
+    internal static string UnknownBox(string box, ControllerOptions controller)
+    {
+        var known = controller.Boxes.Count == 0 ? "none is configured (Controller:Boxes)" : "configured: " + string.Join(", ", controller.Boxes.Keys.Order(StringComparer.Ordinal));
+        return $"there is no box '{box}' ({known})";
+    }
+}
