@@ -184,7 +184,7 @@ public sealed class StatusCommandTests : IDisposable
         var result = await _cli.RunAsync("status", "--help");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        foreach (var text in new[] { "spotdevbox status", "--box", "--json", "Show what the box's agent is doing", "\"awake because ...\"" })
+        foreach (var text in new[] { "spotdevbox status", "--box", "--json", "On a box: what its agent is doing", "\"awake because ...\"", "Elsewhere: every" })
         {
             Assert.Contains(text, result.Stdout, StringComparison.Ordinal);
         }

@@ -225,7 +225,7 @@ public sealed class SshCommandTests(S3PeerFixture peer) : IAsyncLifetime
             "{{name}}": { "Owner": "{{name}}", "Region": "us-east-1", "InstanceTypes": ["m7i.large"], "ImageId": "ami-0123456789abcdef0",
               "Storage": "s3://{{_bucket}}/boxes/{{name}}", "User": "{{name}}"{{(name == "alice" ? ", \"ElasticIp\": \"eipalloc-0a11ce0a11ce0a11c\"" : "")}} }
             """);
-        File.WriteAllText(config, $$"""{ "Controller": { "Boxes": { {{string.Join(",\n", boxes)}} } } }""");
+        File.WriteAllText(config, $$"""{ "Controller": { "AgentBuilds": "s3://{{_bucket}}/agent-builds", "Boxes": { {{string.Join(",\n", boxes)}} } } }""");
         return new SpotDevBoxProcess(_temp.Sub("cli"), peer)
             .Set("SPOTDEVBOX_CONFIG", config)
             .Set("SPOTDEVBOX_Storage__EndpointUrl", peer.Endpoint)

@@ -119,6 +119,22 @@ public sealed class Ec2QueryEndpoint : IAsyncDisposable
         }
     }
 
+    /// <summary>Changes an instance as EC2 would (a state, a state reason); the id must exist.</summary>
+    public void UpdateInstance(string instanceId, Func<SimulatedInstance, SimulatedInstance> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        lock (_gate)
+        {
+            var i = _instances.FindIndex(x => x.InstanceId == instanceId);
+            if (i < 0)
+            {
+                throw new ArgumentException($"no instance {instanceId}", nameof(instanceId));
+            }
+
+            _instances[i] = change(_instances[i]);
+        }
+    }
+
     public void AddSpotPrice(SimulatedSpotPrice price)
     {
         ArgumentNullException.ThrowIfNull(price);

@@ -1,0 +1,253 @@
+using System.Text.Json;
+using Amazon.S3.Model;
+using Microsoft.Data.Sqlite;
+using SpotDevBox.Core.Compute;
+using TestSupport;
+using TestSupport.Ec2;
+
+namespace SpotDevBox.Tests.Controller;
+
+/// <summary>
+/// The real <c>spotdevbox controller run</c>, <c>up</c>, <c>down --until</c> and <c>status</c> processes against
+/// the EC2 query endpoint (the real SDK on the wire) and the S3 peer: a box whose schedule is up around
+/// the clock in UTC, m7i.large and m6i.large in two subnets, m6i.large in us-east-1a the cheapest.
+/// </summary>
+[Collection("s3")]
+public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+    private readonly TempDir _temp = new("spotdevbox-controller-");
+    private Ec2QueryEndpoint _ec2 = null!;
+    private string _bucket = "";
+
+    private string Database => _temp.Sub("state/controller.db");
+
+    public async Task InitializeAsync()
+    {
+        _ec2 = await Ec2QueryEndpoint.StartAsync();
+        _bucket = peer.NewBucketName("ctl");
+        await peer.CreateBucketAsync(_bucket);
+        _ec2.AddImage(new SimulatedImage("ami-0123456789abcdef0", "debian-12-amd64-20261101", "x86_64", "2026-11-01T00:00:00.000Z"));
+        _ec2.AddInstanceType("m7i.large", "x86_64");
+        _ec2.AddInstanceType("m6i.large", "x86_64");
+        _ec2.SubnetZones["subnet-0aaa1111"] = "us-east-1a";
+        _ec2.SubnetZones["subnet-0bbb2222"] = "us-east-1b";
+        var earlier = TimeProvider.System.GetUtcNow().AddHours(-3);
+        _ec2.AddSpotPrice(new SimulatedSpotPrice("m6i.large", "us-east-1a", "0.030000", earlier));
+        _ec2.AddSpotPrice(new SimulatedSpotPrice("m6i.large", "us-east-1b", "0.032000", earlier));
+        _ec2.AddSpotPrice(new SimulatedSpotPrice("m7i.large", "us-east-1a", "0.035000", earlier));
+        _ec2.AddSpotPrice(new SimulatedSpotPrice("m7i.large", "us-east-1b", "0.036000", earlier));
+        // What `spotdevbox agent publish` writes: the box pins this SHA-256 in its user data.
+        await PutAsync("agent-builds/manifest.json", $$"""
+            {"version":"1.0.0-test","published_at":"2026-11-27T00:00:00Z","builds":[
+              {"rid":"linux-x64","architecture":"x86_64","key":"1.0.0-test/spotdevbox-linux-x64.tar.gz","sha256":"{{new string('a', 64)}}","size":1}]}
+            """);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _ec2.DisposeAsync();
+        _temp.Dispose();
+    }
+
+    [Fact]
+    public async Task ControllerRun_InsideTheWindow_LaunchesOnceWithTheBoxsRequestAndRecordsTheSession()
+    {
+        using (var controller = Cli().Start("controller", "run"))
+        {
+            await WaitForAsync(controller, "Box e2e: launch: start: inside Mon-Sun 00:00-24:00 (UTC): launched");
+            controller.Terminate();
+            var exit = await controller.WaitAsync(Wait);
+            Assert.True(exit.ExitCode == 0, exit.ToString());
+        }
+
+        var run = Assert.Single(_ec2.RequestsFor("RunInstances"));
+        Assert.Equal(("m6i.large", "subnet-0aaa1111", "spot", "one-time", "terminate", "required"), (run["InstanceType"], run["SubnetId"], run["InstanceMarketOptions.MarketType"], run["InstanceMarketOptions.SpotOptions.SpotInstanceType"], run["InstanceMarketOptions.SpotOptions.InstanceInterruptionBehavior"], run["MetadataOptions.HttpTokens"]));
+        Assert.Equal("e2e", run.TagsFor("instance")![BoxTags.Box]);
+        var userData = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(run["UserData"]!));
+        Assert.Contains(new string('a', 64), userData, StringComparison.Ordinal);
+        Assert.Contains("agent-builds/1.0.0-test/spotdevbox-linux-x64.tar.gz", userData, StringComparison.Ordinal);
+
+        var instance = Assert.Single(_ec2.Instances);
+        var session = await QueryAsync($"SELECT instance_id, instance_type, availability_zone, lifecycle, price_per_hour FROM sessions");
+        Assert.Equal(string.Join('|', instance.InstanceId, "m6i.large", "us-east-1a", "spot", "0.030000"), string.Join('|', session.Single()));
+        var decisions = await QueryAsync("SELECT action FROM decisions WHERE box = 'e2e' ORDER BY id");
+        Assert.Contains(["launch"], decisions);
+    }
+
+    [Fact]
+    public async Task ControllerRun_AfterASpotInterruption_RelaunchesAwayFromThePoolAndAtStopTimeAsksTheAgent()
+    {
+        using (var first = Cli().Start("controller", "run"))
+        {
+            await WaitForAsync(first, "Box e2e: launch:");
+            first.Terminate();
+            await first.WaitAsync(Wait);
+        }
+
+        var interrupted = Assert.Single(_ec2.Instances).InstanceId;
+        _ec2.UpdateInstance(interrupted, i => i with { StateCode = 48, StateReasonCode = "Server.SpotInstanceTermination", StateReasonMessage = "Server.SpotInstanceTermination: Spot instance termination" });
+
+        // The controller comes back: its first pass sees the interruption and relaunches in the window.
+        using (var second = Cli().Start("controller", "run"))
+        {
+            await WaitForAsync(second, "Box e2e: relaunch:");
+            second.Terminate();
+            await second.WaitAsync(Wait);
+        }
+
+        var runs = _ec2.RequestsFor("RunInstances");
+        Assert.Equal(2, runs.Count);
+        // Neither m6i.large nor us-east-1a first: m7i.large in us-east-1b.
+        Assert.Equal(("m7i.large", "subnet-0bbb2222"), (runs[1]["InstanceType"], runs[1]["SubnetId"]));
+        Assert.NotEqual(runs[0]["ClientToken"], runs[1]["ClientToken"]);
+        Assert.Equal([["interruption"]], await QueryAsync($"SELECT ended_by FROM sessions WHERE instance_id = '{interrupted}'"));
+        var relaunched = _ec2.Instances.Single(i => i.StateCode != 48).InstanceId;
+
+        // A person takes the box down until a date: the controller asks the running instance's agent to stop.
+        var down = await Cli().RunAsync("down", "--box", "e2e", "--until", TimeProvider.System.GetUtcNow().UtcDateTime.AddDays(3).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(down.ExitCode == 0, down.ToString());
+        using (var third = Cli().Start("controller", "run"))
+        {
+            await WaitForAsync(third, "Box e2e: request-stop: down (down until");
+            third.Terminate();
+            await third.WaitAsync(Wait);
+        }
+
+        using var control = JsonDocument.Parse(await GetAsync("boxes/e2e/control.json"));
+        Assert.Equal(relaunched, control.RootElement.GetProperty("stop_instance_id").GetString());
+        Assert.Equal("schedule", control.RootElement.GetProperty("stop_reason").GetString());
+        Assert.Equal("Down", control.RootElement.GetProperty("override").GetProperty("kind").GetString());
+        Assert.Equal(2, _ec2.RequestsFor("RunInstances").Count);
+    }
+
+    [Fact]
+    public async Task Up_NoWait_LaunchesRecordsTheOverrideAndAConcurrentUpFindsTheSameInstance()
+    {
+        var up = await Cli().RunAsync("up", "e2e", "--for", "3h", "--no-wait");
+
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var instance = Assert.Single(_ec2.Instances);
+        Assert.Equal(instance.InstanceId, up.Stdout.Trim());
+        Assert.Contains("launched " + instance.InstanceId, up.Stderr, StringComparison.Ordinal);
+        using (var control = JsonDocument.Parse(await GetAsync("boxes/e2e/control.json")))
+        {
+            Assert.Equal("Up", control.RootElement.GetProperty("override").GetProperty("kind").GetString());
+        }
+
+        // Two more at once, from "other laptops": both find the live instance; EC2 starts nothing more.
+        var again = await Task.WhenAll(Cli().RunAsync("up", "e2e", "--no-wait"), Cli().RunAsync("up", "e2e", "--no-wait"));
+        Assert.All(again, r => Assert.True(r.ExitCode == 0, r.ToString()));
+        Assert.All(again, r => Assert.Contains($"already has {instance.InstanceId}", r.Stderr, StringComparison.Ordinal));
+        Assert.Single(_ec2.RequestsFor("RunInstances"));
+    }
+
+    [Fact]
+    public async Task Status_Fleet_ShowsEc2sViewThePriceAndTheNextTransitions()
+    {
+        _ec2.AddInstance(new SimulatedInstance
+        {
+            InstanceId = "i-0e2e000000000001",
+            InstanceType = "m6i.large",
+            AvailabilityZone = "us-east-1a",
+            StateCode = 16,
+            LaunchTime = TimeProvider.System.GetUtcNow().AddHours(-2),
+            PublicIpAddress = "198.51.100.20",
+            Tags = new Dictionary<string, string> { [BoxTags.Box] = "e2e", [BoxTags.Owner] = "dev" },
+        });
+
+        var status = await Cli().RunAsync("status", "--json");
+
+        Assert.True(status.ExitCode == 0, status.ToString());
+        using var json = JsonDocument.Parse(status.Stdout);
+        var row = Assert.Single(json.RootElement.EnumerateArray());
+        Assert.Equal("running", row.GetProperty("state").GetString());
+        Assert.Equal("198.51.100.20", row.GetProperty("address").GetString());
+        Assert.Equal(0.030m, row.GetProperty("price_per_hour").GetDecimal());
+        // 2 h at $0.03/h.
+        Assert.InRange(row.GetProperty("cost_so_far").GetDecimal(), 0.0599m, 0.0602m);
+        Assert.False(row.TryGetProperty("next_start", out _));
+        Assert.False(row.TryGetProperty("next_stop", out _));
+
+        var text = await Cli().RunAsync("status", "--box", "e2e");
+        Assert.True(text.ExitCode == 0, text.ToString());
+        Assert.Contains("e2e (dev, us-east-1): running", text.Stdout, StringComparison.Ordinal);
+        Assert.Contains("i-0e2e000000000001 m6i.large in us-east-1a, spot at $0.03/h; up 2h", text.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ControllerRun_InvalidBox_Exit2NamingTheSettingAndCallsNothing()
+    {
+        var result = await Cli(maxPrice: "-1").RunAsync("controller", "run");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Controller:Boxes:e2e:MaxPrice must be more than 0", result.Stderr, StringComparison.Ordinal);
+        Assert.Empty(_ec2.Requests);
+    }
+
+    private SpotDevBoxProcess Cli(string maxPrice = "0.05")
+    {
+        var config = _temp.Sub("spotdevbox.json");
+        File.WriteAllText(config, $$"""
+            {
+              "Logging": { "File": "off" },
+              "Controller": {
+                "AgentBuilds": "s3://{{_bucket}}/agent-builds",
+                "Database": "{{Database}}",
+                "Boxes": {
+                  "e2e": {
+                    "Owner": "dev", "Region": "us-east-1", "InstanceTypes": ["m7i.large", "m6i.large"],
+                    "Subnets": ["subnet-0aaa1111", "subnet-0bbb2222"], "ImageId": "ami-0123456789abcdef0",
+                    "SecurityGroups": ["sg-0123abcd"], "InstanceProfile": "spotdevbox-box", "MaxPrice": {{maxPrice}},
+                    "Storage": "s3://{{_bucket}}/boxes/e2e", "User": "dev",
+                    "Schedule": { "TimeZone": "UTC", "Periods": ["daily 00:00-24:00"] }
+                  }
+                }
+              }
+            }
+            """);
+        return new SpotDevBoxProcess(_temp.Sub("cli"), peer)
+            .Set("SPOTDEVBOX_CONFIG", config)
+            .Set("SPOTDEVBOX_Storage__EndpointUrl", peer.Endpoint)
+            .Set("SPOTDEVBOX_Aws__Ec2__ServiceUrl", _ec2.ServiceUrl.ToString());
+    }
+
+    private static async Task WaitForAsync(RunningCli process, string text)
+    {
+        var line = process.StderrLineAsync(text);
+        if (await Task.WhenAny(line, Task.Delay(Wait)) != line)
+        {
+            throw new TimeoutException($"'{text}' not logged within {Wait}:\n{process.Stderr}");
+        }
+    }
+
+    private async Task<List<string?[]>> QueryAsync(string sql)
+    {
+        await using var connection = new SqliteConnection($"Data Source={Database};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<string?[]>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add([.. Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? null : Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))]);
+        }
+
+        return rows;
+    }
+
+    private async Task PutAsync(string key, string content)
+    {
+        using var s3 = peer.CreateClient();
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = key, ContentBody = content });
+    }
+
+    private async Task<string> GetAsync(string key)
+    {
+        using var s3 = peer.CreateClient();
+        using var response = await s3.GetObjectAsync(_bucket, key);
+        using var reader = new StreamReader(response.ResponseStream);
+        return await reader.ReadToEndAsync();
+    }
+}
