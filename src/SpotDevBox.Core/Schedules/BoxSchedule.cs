@@ -85,9 +85,14 @@ public sealed class BoxSchedule
     /// <summary>The canonical text of the rules, separated by "; ". Parsing it with <see cref="Zone"/> gives an equal schedule.</summary>
     public override string ToString() => string.Join("; ", Rules);
 
+    /// <summary>
+    /// An IANA zone (or a Windows one) on every system: the controller and the CLI also run on Windows, where
+    /// .NET maps IANA ids through ICU, which invariant globalization (this build) leaves out. TimeZoneConverter
+    /// carries the CLDR mapping itself and returns the system's own zone where it has the IANA id (Linux, macOS).
+    /// </summary>
     internal static bool TryFindZone(string id, out TimeZoneInfo? zone)
     {
         zone = null;
-        return !string.IsNullOrWhiteSpace(id) && TimeZoneInfo.TryFindSystemTimeZoneById(id, out zone);
+        return !string.IsNullOrWhiteSpace(id) && TimeZoneConverter.TZConvert.TryGetTimeZoneInfo(id.Trim(), out zone);
     }
 }
