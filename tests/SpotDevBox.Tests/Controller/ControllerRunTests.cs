@@ -143,6 +143,40 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Up_Waits_ShowsEachStepUntilTheAgentRestoredTheWorkThenHowToConnect()
+    {
+        using var up = Cli().Start("up", "e2e", "--timeout", "3m");
+        await WaitForAsync(up, "e2e: pending: EC2 is starting the instance");
+        var id = Assert.Single(_ec2.Instances).InstanceId;
+
+        _ec2.UpdateInstance(id, i => i with { StateCode = 16, PublicIpAddress = "198.51.100.30" });
+        await WaitForAsync(up, "e2e: running: installing the agent");
+        await PutAsync("boxes/e2e/status.json", Status(id, "Restoring"));
+        await WaitForAsync(up, "e2e: running: the agent is restoring the work");
+        await PutAsync("boxes/e2e/status.json", Status(id, "Running"));
+        var exit = await up.WaitAsync(Wait);
+
+        Assert.True(exit.ExitCode == 0, exit.ToString());
+        Assert.Contains($"e2e is ready: {id} (m6i.large in us-east-1a) at 198.51.100.30", exit.Stdout, StringComparison.Ordinal);
+        Assert.Contains("ssh dev@198.51.100.30", exit.Stdout, StringComparison.Ordinal);
+        Assert.Contains("spotdevbox ssh e2e", exit.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Up_InstanceEndsWhileStarting_Exit1SayingWhy()
+    {
+        using var up = Cli().Start("up", "e2e");
+        await WaitForAsync(up, "e2e: pending");
+        var id = Assert.Single(_ec2.Instances).InstanceId;
+
+        _ec2.UpdateInstance(id, i => i with { StateCode = 48, StateReasonCode = "Server.SpotInstanceTermination", StateReasonMessage = "Server.SpotInstanceTermination: Spot instance termination" });
+        var exit = await up.WaitAsync(Wait);
+
+        Assert.Equal(1, exit.ExitCode);
+        Assert.Contains($"{id} ended before it was ready (Server.SpotInstanceTermination: Spot instance termination)", exit.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Status_Fleet_ShowsEc2sViewThePriceAndTheNextTransitions()
     {
         _ec2.AddInstance(new SimulatedInstance
@@ -211,6 +245,10 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
             .Set("SPOTDEVBOX_Storage__EndpointUrl", peer.Endpoint)
             .Set("SPOTDEVBOX_Aws__Ec2__ServiceUrl", _ec2.ServiceUrl.ToString());
     }
+
+    private static string Status(string instanceId, string state) => $$"""
+        {"box":"e2e","state":"{{state}}","updated_at":"{{TimeProvider.System.GetUtcNow():O}}","agent_version":"test","instance_id":"{{instanceId}}","session_start":"{{TimeProvider.System.GetUtcNow():O}}"}
+        """;
 
     private static async Task WaitForAsync(RunningCli process, string text)
     {
