@@ -161,10 +161,12 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
         var start = time.GetUtcNow();
         var current = launched;
         var last = "";
+        var addressed = false;
         while (true)
         {
             var elapsed = time.GetUtcNow() - start;
-            current = (await gateway.FindBoxInstancesAsync(name, cancellationToken)).FirstOrDefault(i => i.InstanceId == launched.InstanceId) ?? current;
+            var listed = (await gateway.FindBoxInstancesAsync(name, cancellationToken)).FirstOrDefault(i => i.InstanceId == launched.InstanceId);
+            current = listed is null ? current : addressed ? listed with { PublicIpAddress = current.PublicIpAddress } : listed;
             AgentStatus? status = null;
             if (current.State == InstanceState.Running)
             {
@@ -194,7 +196,27 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
                 last = step;
             }
 
-            if (step == "ready")
+            if (current.State == InstanceState.Running && !string.IsNullOrWhiteSpace(box.ElasticIp) && !addressed)
+            {
+                try
+                {
+                    var address = await gateway.AssociateAddressAsync(box.ElasticIp.Trim(), current.InstanceId, cancellationToken);
+                    current = current with { PublicIpAddress = address };
+                    addressed = true;
+                    Console.Error.WriteLine($"[{Terminal.Duration(elapsed)}] {name}: Elastic IP {box.ElasticIp} ({address}) is on {current.InstanceId}");
+                }
+                catch (ComputeException e) when (e.Failure is ComputeFailure.NotReady or ComputeFailure.Throttled or ComputeFailure.Unavailable)
+                {
+                    // Tried again at the next poll.
+                }
+                catch (ComputeException e)
+                {
+                    addressed = true;
+                    Console.Error.WriteLine($"spotdevbox: warning: Elastic IP {box.ElasticIp} cannot be put on {current.InstanceId} ({e.Message}); the box keeps its own address");
+                }
+            }
+
+            if (step == "ready" && (addressed || string.IsNullOrWhiteSpace(box.ElasticIp)))
             {
                 return current;
             }

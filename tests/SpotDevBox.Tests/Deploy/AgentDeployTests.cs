@@ -30,6 +30,39 @@ public sealed class AgentDeployTests : IDisposable
     }
 
     [Fact]
+    public async Task ControllerUnit_SystemdAnalyzeVerify_ReportsNothingAndRunsTheController()
+    {
+        var binary = Path.Combine(_temp.Path, "spotdevbox");
+        await File.WriteAllTextAsync(binary, "#!/bin/sh\n");
+        File.SetUnixFileMode(binary, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.UserWrite);
+        var shipped = await File.ReadAllTextAsync(Path.Combine(DeployDir, "spotdevbox-controller.service"));
+        var unit = Path.Combine(_temp.Path, "spotdevbox-controller.service");
+        await File.WriteAllTextAsync(unit, shipped.Replace("/opt/spotdevbox/spotdevbox", binary, StringComparison.Ordinal));
+
+        var (code, output) = await RunAsync("systemd-analyze", "verify", unit);
+
+        Assert.True(code == 0, output);
+        Assert.DoesNotContain("spotdevbox-controller.service:", output, StringComparison.Ordinal);
+        Assert.Matches(new Regex("^ExecStart=/opt/spotdevbox/spotdevbox controller run$", RegexOptions.Multiline), shipped);
+        Assert.Matches(new Regex("^Type=notify$", RegexOptions.Multiline), shipped);
+    }
+
+    [Fact]
+    public void ControllerExample_IsAValidControllerConfiguration()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(S3PeerFixture.RepositoryRoot, "config", "controller.example.json"))
+            .Build();
+        var options = new SpotDevBox.Core.Boxes.ControllerOptions();
+        configuration.GetSection("Controller").Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+
+        var result = new SpotDevBox.Core.Boxes.ControllerOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Succeeded, result.FailureMessage);
+        Assert.Equal(["alice"], options.Boxes.Keys);
+    }
+
+    [Fact]
     public async Task Unit_Ordering_LoginsWaitForTheRestoreAndStopLeavesRoomForTheFinalBackup()
     {
         var text = await File.ReadAllTextAsync(Path.Combine(DeployDir, "spotdevbox-agent.service"));
