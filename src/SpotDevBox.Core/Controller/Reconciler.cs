@@ -33,6 +33,7 @@ public static class ReconcileActions
     public const string AddressFailed = "address-failed";
     public const string SessionStarted = "session-start";
     public const string SessionEnded = "session-end";
+    public const string InstanceState = "instance-state";
     public const string Unreachable = "unreachable";
 }
 
@@ -89,6 +90,7 @@ public sealed partial class Reconciler(
     private readonly ConcurrentDictionary<string, string> _lastLogged = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _apiStopped = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _addressed = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, InstanceState> _lastState = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _startGate = new(1, 1);
     private DateTimeOffset? _previousRun;
     private DateTimeOffset _startedAt;
@@ -486,6 +488,16 @@ public sealed partial class Reconciler(
     {
         foreach (var instance in instances)
         {
+            var was = _lastState.TryGetValue(instance.InstanceId, out var seen) ? seen : (InstanceState?)null;
+            if (was != instance.State)
+            {
+                _lastState[instance.InstanceId] = instance.State;
+                var why = instance.StateReason is { } sr && !instance.IsLive ? $" ({sr.Code})" : "";
+                await RecordAsync(
+                    new BoxDecision(box, ReconcileActions.InstanceState, $"{instance.InstanceId}: {(was is { } w ? Name(w) + " -> " : "")}{Name(instance.State)}{why}", instance.InstanceId),
+                    cancellationToken);
+            }
+
             var row = await store.GetSessionAsync(instance.InstanceId, cancellationToken);
             if (row is null)
             {
@@ -657,7 +669,7 @@ public sealed partial class Reconciler(
     /// <summary>Logs every decision; stores it and logs it at Information when it acts or its reason changed.</summary>
     private async Task RecordAsync(BoxDecision decision, CancellationToken cancellationToken)
     {
-        var key = decision.Action is ReconcileActions.SessionStarted or ReconcileActions.SessionEnded ? null : decision.Box;
+        var key = decision.Action is ReconcileActions.SessionStarted or ReconcileActions.SessionEnded or ReconcileActions.InstanceState ? null : decision.Box;
         var changed = key is null || !_lastLogged.TryGetValue(key, out var was) || was != decision.Action + "|" + decision.Reason;
         if (key is not null)
         {

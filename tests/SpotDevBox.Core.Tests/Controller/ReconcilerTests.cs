@@ -135,6 +135,9 @@ public sealed class ReconcilerTests : IDisposable
 
         Assert.Single(_launches);
         Assert.Single(_store.Decisions, d => d.Action == ReconcileActions.None);
+        Assert.Equal(
+            ["i-00000000000000001: running"],
+            _store.Decisions.Where(d => d.Action == ReconcileActions.InstanceState).Select(d => d.Reason));
     }
 
     [Fact]
@@ -157,6 +160,10 @@ public sealed class ReconcilerTests : IDisposable
         Assert.NotEqual(_launches[0].SessionId, _launches[1].SessionId);
         var ended = _store.Sessions[first.InstanceId];
         Assert.Equal((SessionEndings.Interruption, (DateTimeOffset?)_time.GetUtcNow()), (ended.EndedBy, ended.End));
+        Assert.Equal(
+            // Launched after the pass listed the instances; the next pass first sees it ended.
+            [$"{first.InstanceId}: terminated (Server.SpotInstanceTermination)"],
+            _store.Decisions.Where(d => d.Action == ReconcileActions.InstanceState && d.InstanceId == first.InstanceId).Select(d => d.Reason));
     }
 
     [Fact]
