@@ -3,6 +3,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using SpotDevBox.Core.Compute;
 using SpotDevBox.Core.Controller;
+using SpotDevBox.Core.Savings;
 
 namespace SpotDevBox.Controller;
 
@@ -17,10 +18,10 @@ namespace SpotDevBox.Controller;
 /// width, so text order is time order, exact to the tick, and readable in the sqlite3 shell, whose date
 /// functions accept it. Prices are decimal text in the invariant culture, never REAL: they are money.
 /// </remarks>
-internal sealed partial class SqliteControllerStore : IControllerStore, IDisposable
+internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerStore, IDisposable
 {
     /// <summary>The schema this code writes: <c>PRAGMA user_version</c> once initialized.</summary>
-    internal const int SchemaVersion = 1;
+    internal const int SchemaVersion = 2;
 
     internal const int BusyTimeoutMilliseconds = 5000;
 
@@ -78,7 +79,40 @@ internal sealed partial class SqliteControllerStore : IControllerStore, IDisposa
             last_run TEXT
         );
         """,
+        """
+        CREATE TABLE ledger (
+            instance_id TEXT NOT NULL PRIMARY KEY,
+            box TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            region TEXT NOT NULL,
+            instance_type TEXT NOT NULL,
+            availability_zone TEXT NOT NULL,
+            lifecycle TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT NOT NULL,
+            ended_by TEXT NOT NULL,
+            interrupted_by_ec2 INTEGER NOT NULL,
+            seconds INTEGER NOT NULL,
+            billed_seconds INTEGER NOT NULL,
+            instance_cost TEXT,
+            on_demand_cost TEXT,
+            ebs_cost TEXT,
+            s3_cost TEXT,
+            paid TEXT,
+            volume_gib INTEGER NOT NULL,
+            on_demand_per_hour TEXT,
+            spot_segments TEXT NOT NULL,
+            unknowns TEXT NOT NULL,
+            computed_at TEXT NOT NULL
+        );
+        CREATE INDEX ledger_started_at ON ledger (started_at);
+        CREATE INDEX ledger_box_started_at ON ledger (box, started_at);
+        """,
     ];
+
+    private const string LedgerColumns =
+        "instance_id, box, owner, region, instance_type, availability_zone, lifecycle, started_at, ended_at, ended_by, interrupted_by_ec2, seconds, billed_seconds, " +
+        "instance_cost, on_demand_cost, ebs_cost, s3_cost, paid, volume_gib, on_demand_per_hour, spot_segments, unknowns, computed_at";
 
     private const string SessionColumns =
         "box, instance_id, session_id, region, owner, instance_type, availability_zone, lifecycle, price_per_hour, started_at, ended_at, ended_by, end_detail";
@@ -365,6 +399,101 @@ internal sealed partial class SqliteControllerStore : IControllerStore, IDisposa
         }
     }
 
+    public async Task RecordAsync(LedgerEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        var names = LedgerColumns.Split(", ");
+        command.CommandText = $"INSERT OR REPLACE INTO ledger ({LedgerColumns}) VALUES ({string.Join(", ", names.Select(n => "$" + n))});";
+        Add(command, "$instance_id", entry.InstanceId);
+        Add(command, "$box", entry.Box);
+        Add(command, "$owner", entry.Owner);
+        Add(command, "$region", entry.Region);
+        Add(command, "$instance_type", entry.InstanceType);
+        Add(command, "$availability_zone", entry.AvailabilityZone);
+        Add(command, "$lifecycle", entry.Lifecycle);
+        Add(command, "$started_at", FormatTime(entry.Start));
+        Add(command, "$ended_at", FormatTime(entry.End));
+        Add(command, "$ended_by", entry.EndedBy);
+        Add(command, "$interrupted_by_ec2", entry.InterruptedByEc2 ? 1 : 0);
+        Add(command, "$seconds", entry.Seconds);
+        Add(command, "$billed_seconds", entry.BilledSeconds);
+        Add(command, "$instance_cost", Money(entry.InstanceCost));
+        Add(command, "$on_demand_cost", Money(entry.OnDemandCost));
+        Add(command, "$ebs_cost", Money(entry.EbsCost));
+        Add(command, "$s3_cost", Money(entry.S3Cost));
+        Add(command, "$paid", Money(entry.Paid));
+        Add(command, "$volume_gib", entry.VolumeGiB);
+        Add(command, "$on_demand_per_hour", Money(entry.OnDemandPerHour));
+        Add(command, "$spot_segments", System.Text.Json.JsonSerializer.Serialize([.. entry.SpotSegments.Select(g => new StoredSegment(FormatTime(g.From), FormatTime(g.To), Money(g.UsdPerHour)!))], LedgerJson.Default.ListStoredSegment));
+        Add(command, "$unknowns", System.Text.Json.JsonSerializer.Serialize([.. entry.Unknowns], LedgerJson.Default.ListString));
+        Add(command, "$computed_at", FormatTime(entry.ComputedAt));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<LedgerEntry?> GetAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(instanceId);
+        var rows = await QueryAsync($"SELECT {LedgerColumns} FROM ledger WHERE instance_id = $instance_id;", c => Add(c, "$instance_id", instanceId), ReadLedger, cancellationToken);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    public Task<IReadOnlyList<LedgerEntry>> QueryAsync(DateTimeOffset from, DateTimeOffset to, string? box, string? owner, CancellationToken cancellationToken) =>
+        QueryAsync(
+            $"""
+            SELECT {LedgerColumns} FROM ledger
+            WHERE started_at < $to AND ended_at > $from AND ($box IS NULL OR box = $box) AND ($owner IS NULL OR owner = $owner)
+            ORDER BY started_at, instance_id;
+            """,
+            c =>
+            {
+                Add(c, "$from", FormatTime(from));
+                Add(c, "$to", FormatTime(to));
+                Add(c, "$box", box);
+                Add(c, "$owner", owner);
+            },
+            ReadLedger,
+            cancellationToken);
+
+    private static LedgerEntry ReadLedger(SqliteDataReader r)
+    {
+        var segments = System.Text.Json.JsonSerializer.Deserialize(r.GetString(20), LedgerJson.Default.ListStoredSegment) ?? [];
+        return new LedgerEntry(
+            Box: r.GetString(1),
+            Owner: r.GetString(2),
+            InstanceId: r.GetString(0),
+            Region: r.GetString(3),
+            InstanceType: r.GetString(4),
+            AvailabilityZone: r.GetString(5),
+            Lifecycle: r.GetString(6),
+            Start: ReadTime(r, 7),
+            End: ReadTime(r, 8),
+            EndedBy: r.GetString(9),
+            InterruptedByEc2: r.GetInt64(10) != 0,
+            Seconds: r.GetInt64(11),
+            BilledSeconds: r.GetInt64(12),
+            InstanceCost: ReadMoney(r, 13),
+            OnDemandCost: ReadMoney(r, 14),
+            EbsCost: ReadMoney(r, 15),
+            S3Cost: ReadMoney(r, 16),
+            Paid: ReadMoney(r, 17),
+            VolumeGiB: r.GetInt32(18),
+            OnDemandPerHour: ReadMoney(r, 19),
+            SpotSegments: [.. segments.Select(g => new PriceSegment(ParseTime(g.From), ParseTime(g.To), ParseMoney(g.UsdPerHour)))],
+            Unknowns: System.Text.Json.JsonSerializer.Deserialize(r.GetString(21), LedgerJson.Default.ListString) ?? [],
+            ComputedAt: ReadTime(r, 22));
+    }
+
+    private static string? Money(decimal? value) => value?.ToString(CultureInfo.InvariantCulture);
+
+    private static decimal ParseMoney(string text) => decimal.Parse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+
+    private static decimal? ReadMoney(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : ParseMoney(reader.GetString(ordinal));
+
+    private static DateTimeOffset ParseTime(string text) =>
+        DateTimeOffset.ParseExact(text, TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+
     private async Task<IReadOnlyList<T>> QueryAsync<T>(
         string sql,
         Action<SqliteCommand> bind,
@@ -442,3 +571,11 @@ internal sealed partial class SqliteControllerStore : IControllerStore, IDisposa
     [LoggerMessage(EventId = 6901, Level = LogLevel.Warning, Message = "Controller database {Path} is in journal mode {Mode}, not WAL (a network file system?): readers will wait for writers")]
     private static partial void LogNotWal(ILogger logger, string path, string mode);
 }
+
+/// <summary>A price segment as the ledger table keeps it: times in the table's format, the price as decimal text.</summary>
+internal sealed record StoredSegment(string From, string To, string UsdPerHour);
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(List<StoredSegment>))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(List<string>))]
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
+internal sealed partial class LedgerJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SpotDevBox.Controller;
 using SpotDevBox.Core.Compute;
 using SpotDevBox.Core.Controller;
+using SpotDevBox.Core.Savings;
 
 namespace SpotDevBox.Tests.Controller;
 
@@ -411,11 +412,60 @@ public sealed class SqliteControllerStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task InitializeAsync_NewFile_SchemaVersion1InWalMode()
+    public async Task Ledger_Entry_RoundTripsExactlyIncludingSegmentsUnknownsAndNulls()
+    {
+        var store = await OpenStoreAsync();
+        var entry = Ledger("i-0a", "alice", "alice", Nine, Nine.AddHours(2)) with
+        {
+            SpotSegments = [new PriceSegment(Nine, Nine.AddMinutes(40), 0.0416m), new PriceSegment(Nine.AddMinutes(40), Nine.AddHours(2), 0.0392m)],
+            Unknowns = ["S3 price for eu-south-2 unknown"],
+            S3Cost = null,
+            Paid = null,
+        };
+
+        await store.RecordAsync(entry, CancellationToken.None);
+        var back = await store.GetAsync("i-0a", CancellationToken.None);
+
+        Assert.NotNull(back);
+        Assert.Equal(entry.SpotSegments, back.SpotSegments);
+        Assert.Equal(entry.Unknowns, back.Unknowns);
+        Assert.Equal(entry with { SpotSegments = back.SpotSegments, Unknowns = back.Unknowns }, back);
+        Assert.Equal(0.081234567m, back.InstanceCost);
+    }
+
+    [Fact]
+    public async Task Ledger_Query_OverlapBoxAndOwnerFiltersOldestFirst()
+    {
+        var store = await OpenStoreAsync();
+        await store.RecordAsync(Ledger("i-2", "alice", "alice", Nine.AddDays(1), Nine.AddDays(1).AddHours(8)), CancellationToken.None);
+        await store.RecordAsync(Ledger("i-1", "alice", "alice", Nine, Nine.AddHours(8)), CancellationToken.None);
+        await store.RecordAsync(Ledger("i-3", "bob", "team-b", Nine, Nine.AddHours(1)), CancellationToken.None);
+        // Recomputed: replaced, not added.
+        await store.RecordAsync(Ledger("i-1", "alice", "alice", Nine, Nine.AddHours(8)) with { InstanceCost = 0.5m }, CancellationToken.None);
+
+        var all = await store.QueryAsync(Nine, Nine.AddDays(2), null, null, CancellationToken.None);
+        var alice = await store.QueryAsync(Nine, Nine.AddDays(2), "alice", null, CancellationToken.None);
+        var teamB = await store.QueryAsync(Nine, Nine.AddDays(2), null, "team-b", CancellationToken.None);
+        // [Nine+8h, Nine+1d): touches i-1's end and i-2's start, overlaps neither.
+        var between = await store.QueryAsync(Nine.AddHours(8), Nine.AddDays(1), null, null, CancellationToken.None);
+
+        Assert.Equal(["i-1", "i-3", "i-2"], all.Select(e => e.InstanceId));
+        Assert.Equal(0.5m, all[0].InstanceCost);
+        Assert.Equal(["i-1", "i-2"], alice.Select(e => e.InstanceId));
+        Assert.Equal(["i-3"], teamB.Select(e => e.InstanceId));
+        Assert.Empty(between);
+    }
+
+    private static LedgerEntry Ledger(string instanceId, string box, string owner, DateTimeOffset start, DateTimeOffset end) => new(
+        box, owner, instanceId, "eu-central-1", "m7i.large", "eu-central-1a", "spot", start, end, "idle", false,
+        (long)(end - start).TotalSeconds, (long)(end - start).TotalSeconds, 0.081234567m, 0.2016m, 0.0219m, 0.0004m, 0.103534567m, 30, 0.1008m, [], [], end.AddMinutes(1));
+
+    [Fact]
+    public async Task InitializeAsync_NewFile_CurrentSchemaVersionInWalMode()
     {
         await OpenStoreAsync();
 
-        Assert.Equal(1L, await RawScalarAsync("PRAGMA user_version"));
+        Assert.Equal(2L, await RawScalarAsync("PRAGMA user_version"));
         Assert.Equal("wal", await RawScalarAsync("PRAGMA journal_mode"));
     }
 
@@ -447,7 +497,7 @@ public sealed class SqliteControllerStoreTests : IDisposable
 
         Assert.Contains(DatabasePath, e.Message, StringComparison.Ordinal);
         Assert.Contains("schema version 7", e.Message, StringComparison.Ordinal);
-        Assert.Contains("up to 1", e.Message, StringComparison.Ordinal);
+        Assert.Contains("up to 2", e.Message, StringComparison.Ordinal);
         Assert.Equal(0L, await RawScalarAsync("SELECT count(*) FROM sqlite_schema WHERE type = 'table'"));
     }
 
@@ -459,7 +509,7 @@ public sealed class SqliteControllerStoreTests : IDisposable
 
         await store.InitializeAsync(CancellationToken.None);
 
-        Assert.Equal(1L, await RawScalarAsync("PRAGMA user_version"));
+        Assert.Equal(2L, await RawScalarAsync("PRAGMA user_version"));
         Assert.Equal(Nine, await store.GetLastRunAsync(CancellationToken.None));
     }
 
