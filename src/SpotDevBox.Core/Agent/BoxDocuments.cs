@@ -75,6 +75,9 @@ public sealed record ControlDocument
     public DateTimeOffset? LeaseUntil { get; init; }
     public string? LeaseSetBy { get; init; }
     public string? LeaseNote { get; init; }
+    /// <summary>Launches past the box's or its owner's monthly budget are allowed until then (<c>up --over-budget</c>).</summary>
+    public DateTimeOffset? BudgetOverrideUntil { get; init; }
+    public string? BudgetOverrideBy { get; init; }
     /// <summary>A person's exception to the schedule (<c>up --for</c>, <c>down --until</c>), read by the controller.</summary>
     public OverrideDocument? Override { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }

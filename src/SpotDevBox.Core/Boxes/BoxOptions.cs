@@ -19,6 +19,9 @@ public sealed class ControllerOptions
 
     public IDictionary<string, BoxOptions> Boxes { get; } = new Dictionary<string, BoxOptions>(StringComparer.Ordinal);
 
+    /// <summary>What all of an owner's boxes together may cost per calendar month (UTC), in USD, by owner.</summary>
+    public IDictionary<string, decimal> OwnerBudgets { get; } = new Dictionary<string, decimal>(StringComparer.Ordinal);
+
     /// <summary>The controller's SQLite file (sessions, decisions); empty: spotdevbox.db next to the configuration file.</summary>
     public string Database { get; set; } = "";
 
@@ -105,6 +108,9 @@ public sealed class BoxOptions
 
     /// <summary>An Elastic IP allocation (eipalloc-...) for a stable address; empty: none.</summary>
     public string ElasticIp { get; set; } = "";
+
+    /// <summary>What the box may cost per calendar month (UTC), in USD; null: no budget. Warned at 80%, launches refused past it.</summary>
+    public decimal? MonthlyBudget { get; set; }
 
     public ScheduleOptions Schedule { get; set; } = new();
 }
@@ -208,7 +214,17 @@ public sealed partial class ControllerOptionsValidator : IValidateOptions<Contro
                 failures.Add($"{s}:ElasticIp must be an allocation id (eipalloc-...), got '{o.ElasticIp}'");
             }
 
+            if (o.MonthlyBudget is { } budget && (budget <= 0 || budget > 1_000_000))
+            {
+                failures.Add(string.Create(CultureInfo.InvariantCulture, $"{s}:MonthlyBudget must be more than 0 and at most 1000000 (USD per month), got {budget}"));
+            }
+
             failures.AddRange(ScheduleOptionsValidator.ValidateSection($"{s}:Schedule", o.Schedule));
+        }
+
+        foreach (var (owner, budget) in options.OwnerBudgets.Where(b => b.Value <= 0 || b.Value > 1_000_000))
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{ControllerOptions.SectionName}:OwnerBudgets:{owner} must be more than 0 and at most 1000000 (USD per month), got {budget}"));
         }
 
         var r = options.Reconcile;

@@ -6,6 +6,7 @@ using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Boxes;
 using SpotDevBox.Core.Compute;
 using SpotDevBox.Core.Launch;
+using SpotDevBox.Core.Savings;
 using SpotDevBox.Core.Schedules;
 
 namespace SpotDevBox.Core.Controller;
@@ -13,7 +14,8 @@ namespace SpotDevBox.Core.Controller;
 /// <summary>What reconcile decided for a box, and why; also what <c>controller run</c> derives its next trigger from.</summary>
 /// <param name="Action">See <see cref="ReconcileActions"/>.</param>
 /// <param name="NextChange">When the schedule (with overrides) next flips the box up or down: the next Quartz trigger.</param>
-public sealed record BoxDecision(string Box, string Action, string Reason, string? InstanceId = null, DateTimeOffset? NextChange = null);
+/// <param name="Signature">What makes a repeat the same decision for the log (default: the reason); a budget warning repeats while only its amount grows.</param>
+public sealed record BoxDecision(string Box, string Action, string Reason, string? InstanceId = null, DateTimeOffset? NextChange = null, string? Signature = null);
 
 /// <summary>The actions a decision names, as they appear in the log and in the store.</summary>
 public static class ReconcileActions
@@ -30,6 +32,8 @@ public static class ReconcileActions
     public const string ApiStop = "api-stop";
     public const string TerminateDuplicate = "terminate-duplicate";
     public const string AssociateAddress = "associate-address";
+    public const string BudgetWarning = "budget-warning";
+    public const string BudgetExceeded = "budget-exceeded";
     public const string AddressFailed = "address-failed";
     public const string SessionStarted = "session-start";
     public const string SessionEnded = "session-end";
@@ -77,6 +81,7 @@ public sealed partial class Reconciler(
     IBoxDocuments documents,
     ILaunchUserData userData,
     BoxLauncher launcher,
+    IBudgetGuard budgets,
     TimeProvider time,
     ILogger<Reconciler> logger) : IDisposable
 {
@@ -209,6 +214,14 @@ public sealed partial class Reconciler(
         var gateway = gateways.ForRegion(o.Region);
 
         await TrackSessionsAsync(box, o, gateway, instances, now, cancellationToken);
+        var budget = await budgets.CheckAsync(box, options.Value, cancellationToken);
+        foreach (var warning in budget.Warnings)
+        {
+            var whose = warning[..Math.Max(0, warning.IndexOf(':', StringComparison.Ordinal))];
+            await RecordAsync(new BoxDecision(box, ReconcileActions.BudgetWarning, warning, Signature: $"{whose} {(budget.Allowed ? "past 80%" : "spent")}"), cancellationToken);
+        }
+
+        var overBudgetAllowed = control?.BudgetOverrideUntil is { } until && until > now;
 
         var live = instances.Where(i => i.IsLive).OrderBy(i => i.LaunchTime).ThenBy(i => i.InstanceId, StringComparer.Ordinal).ToList();
         if (live.Count > 1)
@@ -268,7 +281,7 @@ public sealed partial class Reconciler(
                     : status!.InstanceType is { } t && status.AvailabilityZone is { } z ? new InterruptedPlacement(t, z) : null;
                 var which = sessionInPeriod ? last!.InstanceId : status!.InstanceId ?? "its instance";
                 return await LaunchAsync(
-                    box, o, state, wanted, now, ReconcileActions.Relaunch,
+                    box, o, state, wanted, now, budget, overBudgetAllowed, ReconcileActions.Relaunch,
                     $"{which} was interrupted by EC2 inside the window ({wanted.Reason}): relaunching{(pool is null ? "" : $", away from {pool} first")}",
                     pool,
                     cancellationToken);
@@ -294,10 +307,10 @@ public sealed partial class Reconciler(
                 return new BoxDecision(box, ReconcileActions.SkipMissedStart, catchUp.Reason, null, wanted.NextChange);
             }
 
-            return await LaunchAsync(box, o, state, wanted, now, ReconcileActions.Launch, catchUp.Reason, null, cancellationToken);
+            return await LaunchAsync(box, o, state, wanted, now, budget, overBudgetAllowed, ReconcileActions.Launch, catchUp.Reason, null, cancellationToken);
         }
 
-        return await LaunchAsync(box, o, state, wanted, now, ReconcileActions.Launch, $"start: {wanted.Reason}", null, cancellationToken);
+        return await LaunchAsync(box, o, state, wanted, now, budget, overBudgetAllowed, ReconcileActions.Launch, $"start: {wanted.Reason}", null, cancellationToken);
     }
 
     private async Task<BoxDecision> DecideLiveAsync(
@@ -420,11 +433,18 @@ public sealed partial class Reconciler(
         BoxStateRow state,
         ScheduleDecision wanted,
         DateTimeOffset now,
+        BudgetVerdict budget,
+        bool overBudgetAllowed,
         string action,
         string why,
         InterruptedPlacement? interrupted,
         CancellationToken cancellationToken)
     {
+        if (!budget.Allowed && !overBudgetAllowed)
+        {
+            return new BoxDecision(box, ReconcileActions.BudgetExceeded, $"{why}; not launched: {budget.Refusal}", null, wanted.NextChange);
+        }
+
         if (state.NextLaunchAttemptAt is { } next && next > now)
         {
             return new BoxDecision(
@@ -669,11 +689,17 @@ public sealed partial class Reconciler(
     /// <summary>Logs every decision; stores it and logs it at Information when it acts or its reason changed.</summary>
     private async Task RecordAsync(BoxDecision decision, CancellationToken cancellationToken)
     {
-        var key = decision.Action is ReconcileActions.SessionStarted or ReconcileActions.SessionEnded or ReconcileActions.InstanceState ? null : decision.Box;
-        var changed = key is null || !_lastLogged.TryGetValue(key, out var was) || was != decision.Action + "|" + decision.Reason;
+        var key = decision.Action switch
+        {
+            ReconcileActions.SessionStarted or ReconcileActions.SessionEnded or ReconcileActions.InstanceState => null,
+            ReconcileActions.BudgetWarning => decision.Box + ":budget:" + decision.Signature,
+            _ => decision.Box,
+        };
+        var signature = decision.Action + "|" + (decision.Signature ?? decision.Reason);
+        var changed = key is null || !_lastLogged.TryGetValue(key, out var was) || was != signature;
         if (key is not null)
         {
-            _lastLogged[key] = decision.Action + "|" + decision.Reason;
+            _lastLogged[key] = signature;
         }
 
         if (!changed)
@@ -682,7 +708,7 @@ public sealed partial class Reconciler(
             return;
         }
 
-        if (decision.Action is ReconcileActions.LaunchFailed or ReconcileActions.AddressFailed or ReconcileActions.ApiStop or ReconcileActions.TerminateDuplicate or ReconcileActions.Unreachable)
+        if (decision.Action is ReconcileActions.LaunchFailed or ReconcileActions.AddressFailed or ReconcileActions.BudgetWarning or ReconcileActions.BudgetExceeded or ReconcileActions.ApiStop or ReconcileActions.TerminateDuplicate or ReconcileActions.Unreachable)
         {
             LogDecisionWarning(logger, decision.Box, decision.Action, decision.Reason);
         }

@@ -9,6 +9,7 @@ using SpotDevBox.Core.Boxes;
 using SpotDevBox.Core.Compute;
 using SpotDevBox.Core.Controller;
 using SpotDevBox.Core.Launch;
+using SpotDevBox.Core.Savings;
 using SpotDevBox.Core.Schedules;
 
 namespace SpotDevBox.Commands;
@@ -22,6 +23,10 @@ internal sealed class UpSettings : CommandSettings
     [CommandOption("--for <DURATION>")]
     [Description("Keep it up this long whatever the schedule says (an override the controller honours): 90m, 3h, 1d. Outside the schedule the default is 2h; inside it, until the schedule's stop.")]
     public string? For { get; set; }
+
+    [CommandOption("--over-budget")]
+    [Description("Launch even when the box's or its owner's monthly budget is spent; the controller may then relaunch it too, until the month ends.")]
+    public bool OverBudget { get; set; }
 
     [CommandOption("--no-wait")]
     [Description("Return once EC2 accepted the launch, without waiting for the box to run and its agent to restore the work.")]
@@ -83,6 +88,19 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
             Console.Error.WriteLine($"{settings.Box} is down by its schedule now ({wanted.Reason}): keeping it up for {Terminal.Duration(DefaultOutsideSchedule)} (--for sets how long)");
         }
 
+        var budget = await services.GetRequiredService<IBudgetGuard>().CheckAsync(settings.Box, controller, cancellationToken);
+        foreach (var warning in budget.Warnings)
+        {
+            Console.Error.WriteLine($"spotdevbox: warning: {warning}");
+        }
+
+        var overridden = control.BudgetOverrideUntil is { } allowedUntil && allowedUntil > now;
+        if (!budget.Allowed && !settings.OverBudget && !overridden)
+        {
+            Console.Error.WriteLine($"spotdevbox: not launched: {budget.Refusal}");
+            return ExitCodes.Failure;
+        }
+
         // A stop asked of the box (by `down` or the controller) is withdrawn: someone wants it up.
         await documents.WriteControlAsync(
             box.Storage,
@@ -94,6 +112,8 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
                 StopReason = null,
                 StopInstanceId = null,
                 RequestedBy = null,
+                BudgetOverrideUntil = settings.OverBudget && !budget.Allowed ? new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1) : control.BudgetOverrideUntil,
+                BudgetOverrideBy = settings.OverBudget && !budget.Allowed ? who : control.BudgetOverrideBy,
                 UpdatedAt = now,
             },
             cancellationToken);

@@ -11,6 +11,7 @@ using SpotDevBox.Core.Boxes;
 using SpotDevBox.Core.Compute;
 using SpotDevBox.Core.Controller;
 using SpotDevBox.Core.Launch;
+using SpotDevBox.Core.Savings;
 
 namespace SpotDevBox.Controller;
 
@@ -26,7 +27,7 @@ internal static class ControllerRegistration
         services.TryAddSingleton<BoxLaunchGate>();
         services.TryAddSingleton<BoxLauncher>();
         services.TryAddSingleton<IOptions<ControllerOptions>>(_ => Options.Create(ControllerConfiguration.ReadValidated(configuration)));
-        services.TryAddSingleton<IControllerStore>(sp =>
+        services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<ControllerOptions>>().Value;
             var path = string.IsNullOrWhiteSpace(options.Database)
@@ -34,6 +35,9 @@ internal static class ControllerRegistration
                 : Path.GetFullPath(options.Database);
             return new SqliteControllerStore(path, sp.GetRequiredService<ILogger<SqliteControllerStore>>());
         });
+        services.TryAddSingleton<IControllerStore>(sp => sp.GetRequiredService<SqliteControllerStore>());
+        services.TryAddSingleton<ILedgerStore>(sp => sp.GetRequiredService<SqliteControllerStore>());
+        services.TryAddSingleton<IBudgetGuard, BudgetGuard>();
         services.TryAddSingleton<IBoxDocuments, ControllerBoxDocuments>();
         services.TryAddSingleton<ILaunchUserData, ControllerUserData>();
         services.TryAddSingleton<Reconciler>();

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Controller;
+using SpotDevBox.Core.Savings;
 
 namespace SpotDevBox.Core.Tests.Controller;
 
@@ -109,4 +110,24 @@ internal sealed class FakeBoxDocuments : IBoxDocuments
 
     public Task<SessionRecord?> FindSessionRecordAsync(string storage, string instanceId, CancellationToken cancellationToken) =>
         Task.FromResult(Sessions.TryGetValue(instanceId, out var r) ? r : null);
+}
+
+/// <summary>The ledger in memory, for the budget and reconcile logic.</summary>
+internal sealed class InMemoryLedger : ILedgerStore
+{
+    public ConcurrentDictionary<string, LedgerEntry> Entries { get; } = new(StringComparer.Ordinal);
+
+    public Task RecordAsync(LedgerEntry entry, CancellationToken cancellationToken)
+    {
+        Entries[entry.InstanceId] = entry;
+        return Task.CompletedTask;
+    }
+
+    public Task<LedgerEntry?> GetAsync(string instanceId, CancellationToken cancellationToken) =>
+        Task.FromResult(Entries.TryGetValue(instanceId, out var e) ? e : null);
+
+    public Task<IReadOnlyList<LedgerEntry>> QueryAsync(DateTimeOffset from, DateTimeOffset to, string? box, string? owner, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<LedgerEntry>>([.. Entries.Values
+            .Where(e => e.Start < to && e.End > from && (box is null || e.Box == box) && (owner is null || e.Owner == owner))
+            .OrderBy(e => e.Start)]);
 }

@@ -6,6 +6,7 @@ using SpotDevBox.Core.Boxes;
 using SpotDevBox.Core.Compute;
 using SpotDevBox.Core.Controller;
 using SpotDevBox.Core.Launch;
+using SpotDevBox.Core.Savings;
 using SpotDevBox.Core.Schedules;
 using SpotDevBox.Core.Tests.Launch;
 
@@ -30,6 +31,7 @@ public sealed class ReconcilerTests : IDisposable
     private readonly List<string> _terminated = [];
     private readonly Queue<LaunchOutcome> _outcomes = new();
     private readonly InMemoryControllerStore _store = new();
+    private readonly InMemoryLedger _ledger = new();
     private readonly FakeBoxDocuments _documents = new();
     private readonly RecordingLogger<Reconciler> _logger = new();
     private readonly ControllerOptions _options = new();
@@ -517,6 +519,60 @@ public sealed class ReconcilerTests : IDisposable
     }
 
     [Fact]
+    public async Task Reconcile_MonthlyBudgetSpent_RefusesTheLaunchSayingHowToOverride()
+    {
+        _options.Boxes[Box].MonthlyBudget = 10m;
+        // Earlier this month: $10.00 paid.
+        _ledger.Entries["i-0earlier"] = Entry("i-0earlier", WindowStart.AddDays(-3), WindowStart.AddDays(-3).AddHours(9), paid: 10.00m);
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+
+        var decision = Single(await Reconciler().ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(ReconcileActions.BudgetExceeded, decision.Action);
+        Assert.Contains("box alice: $10.00 of its $10.00 budget for 2026-11 (100%): spent; a launch needs 'spotdevbox up alice --over-budget'", decision.Reason, StringComparison.Ordinal);
+        Assert.Empty(_launches);
+    }
+
+    [Fact]
+    public async Task Reconcile_BudgetSpentButOverridden_Launches()
+    {
+        _options.Boxes[Box].MonthlyBudget = 10m;
+        _ledger.Entries["i-0earlier"] = Entry("i-0earlier", WindowStart.AddDays(-3), WindowStart.AddDays(-3).AddHours(9), paid: 12.00m);
+        _documents.Controls[Storage] = new ControlDocument { BudgetOverrideUntil = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero), BudgetOverrideBy = "alice" };
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+
+        var decision = Single(await Reconciler().ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(ReconcileActions.Launch, decision.Action);
+        Assert.Single(_launches);
+    }
+
+    [Fact]
+    public async Task Reconcile_OwnersBudgetPast80Percent_WarnsOnceWhileTheAmountGrows()
+    {
+        _options.OwnerBudgets["alice"] = 20m;
+        // $15.00 paid this month, and the running box adds $0.03 an hour (the spot price at its start).
+        _ledger.Entries["i-0earlier"] = Entry("i-0earlier", WindowStart.AddDays(-3), WindowStart.AddDays(-3).AddHours(9), paid: 15.00m);
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        var reconciler = Reconciler();
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+        Run(0);
+
+        _time.Advance(TimeSpan.FromHours(34));
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+        _time.Advance(TimeSpan.FromHours(1));
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+
+        // 15.00 + 34 h x $0.03 = $16.02 (80.1%): the first warning; the next pass ($16.05) repeats it unchanged.
+        var warning = Assert.Single(_store.Decisions, d => d.Action == ReconcileActions.BudgetWarning);
+        Assert.Equal("owner alice: $16.02 of its $20.00 budget for 2026-11 (80%)", warning.Reason);
+    }
+
+    private static LedgerEntry Entry(string instanceId, DateTimeOffset start, DateTimeOffset end, decimal paid) => new(
+        Box, "alice", instanceId, "eu-central-1", "m6i.large", "eu-central-1a", "spot", start, end, "idle", false,
+        (long)(end - start).TotalSeconds, (long)(end - start).TotalSeconds, paid, null, 0, 0, paid, 30, null, [], [], end);
+
+    [Fact]
     public async Task Reconcile_Ec2Unreachable_SaysSoAndChangesNothing()
     {
         _gateway.Setup(g => g.FindBoxInstancesAsync(null, It.IsAny<CancellationToken>()))
@@ -591,7 +647,7 @@ public sealed class ReconcilerTests : IDisposable
         userData.Setup(u => u.PrepareAsync(Box, It.IsAny<BoxOptions>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync((Func<CpuArchitecture, string>)(a => $"#cloud-config {LaunchCandidates.Name(a)}"));
         var launcher = new BoxLauncher(factory.Object, new BoxLaunchGate(), _time, new RecordingLogger<BoxLauncher>());
-        _reconciler = new Reconciler(Options.Create(_options), factory.Object, _store, _documents, userData.Object, launcher, _time, _logger);
+        _reconciler = new Reconciler(Options.Create(_options), factory.Object, _store, _documents, userData.Object, launcher, new BudgetGuard(_ledger, _store, _time), _time, _logger);
         return _reconciler;
     }
 }
