@@ -103,7 +103,14 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
             on_demand_per_hour TEXT,
             spot_segments TEXT NOT NULL,
             unknowns TEXT NOT NULL,
-            computed_at TEXT NOT NULL
+            computed_at TEXT NOT NULL,
+            spot_missing TEXT,
+            on_demand_missing TEXT,
+            ebs_per_gb_month TEXT,
+            ebs_missing TEXT,
+            s3_per_gb_month TEXT,
+            s3_missing TEXT,
+            repository_bytes INTEGER
         );
         CREATE INDEX ledger_started_at ON ledger (started_at);
         CREATE INDEX ledger_box_started_at ON ledger (box, started_at);
@@ -112,7 +119,8 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
 
     private const string LedgerColumns =
         "instance_id, box, owner, region, instance_type, availability_zone, lifecycle, started_at, ended_at, ended_by, interrupted_by_ec2, seconds, billed_seconds, " +
-        "instance_cost, on_demand_cost, ebs_cost, s3_cost, paid, volume_gib, on_demand_per_hour, spot_segments, unknowns, computed_at";
+        "instance_cost, on_demand_cost, ebs_cost, s3_cost, paid, volume_gib, on_demand_per_hour, spot_segments, unknowns, computed_at, " +
+        "spot_missing, on_demand_missing, ebs_per_gb_month, ebs_missing, s3_per_gb_month, s3_missing, repository_bytes";
 
     private const string SessionColumns =
         "box, instance_id, session_id, region, owner, instance_type, availability_zone, lifecycle, price_per_hour, started_at, ended_at, ended_by, end_detail";
@@ -429,6 +437,13 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         Add(command, "$spot_segments", System.Text.Json.JsonSerializer.Serialize([.. entry.SpotSegments.Select(g => new StoredSegment(FormatTime(g.From), FormatTime(g.To), Money(g.UsdPerHour)!))], LedgerJson.Default.ListStoredSegment));
         Add(command, "$unknowns", System.Text.Json.JsonSerializer.Serialize([.. entry.Unknowns], LedgerJson.Default.ListString));
         Add(command, "$computed_at", FormatTime(entry.ComputedAt));
+        Add(command, "$spot_missing", entry.SpotMissing);
+        Add(command, "$on_demand_missing", entry.OnDemandMissing);
+        Add(command, "$ebs_per_gb_month", Money(entry.EbsPerGbMonth));
+        Add(command, "$ebs_missing", entry.EbsMissing);
+        Add(command, "$s3_per_gb_month", Money(entry.S3PerGbMonth));
+        Add(command, "$s3_missing", entry.S3Missing);
+        Add(command, "$repository_bytes", entry.RepositoryBytes);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -482,7 +497,16 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
             OnDemandPerHour: ReadMoney(r, 19),
             SpotSegments: [.. segments.Select(g => new PriceSegment(ParseTime(g.From), ParseTime(g.To), ParseMoney(g.UsdPerHour)))],
             Unknowns: System.Text.Json.JsonSerializer.Deserialize(r.GetString(21), LedgerJson.Default.ListString) ?? [],
-            ComputedAt: ReadTime(r, 22));
+            ComputedAt: ReadTime(r, 22))
+        {
+            SpotMissing = ReadString(r, 23),
+            OnDemandMissing = ReadString(r, 24),
+            EbsPerGbMonth = ReadMoney(r, 25),
+            EbsMissing = ReadString(r, 26),
+            S3PerGbMonth = ReadMoney(r, 27),
+            S3Missing = ReadString(r, 28),
+            RepositoryBytes = r.IsDBNull(29) ? null : r.GetInt64(29),
+        };
     }
 
     private static string? Money(decimal? value) => value?.ToString(CultureInfo.InvariantCulture);

@@ -421,6 +421,9 @@ public sealed class SqliteControllerStoreTests : IDisposable
             Unknowns = ["S3 price for eu-south-2 unknown"],
             S3Cost = null,
             Paid = null,
+            S3Missing = "S3 price for eu-south-2 unknown",
+            EbsPerGbMonth = 0.0952m,
+            RepositoryBytes = 5_368_709_120,
         };
 
         await store.RecordAsync(entry, CancellationToken.None);
