@@ -82,6 +82,7 @@ public sealed partial class Reconciler(
     ILaunchUserData userData,
     BoxLauncher launcher,
     IBudgetGuard budgets,
+    ISessionCostRecorder costs,
     TimeProvider time,
     ILogger<Reconciler> logger) : IDisposable
 {
@@ -606,7 +607,18 @@ public sealed partial class Reconciler(
             end = row.Start;
         }
 
-        await store.UpsertSessionAsync(row with { End = end, EndedBy = endedBy, EndDetail = detail }, cancellationToken);
+        var closed = row with { End = end, EndedBy = endedBy, EndDetail = detail };
+        await store.UpsertSessionAsync(closed, cancellationToken);
+        try
+        {
+            await costs.RecordAsync(closed, o, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ComputeException or InvalidOperationException)
+        {
+            // The session stays recorded; its cost can be computed again (savings recompute) while the price history lasts.
+            LogCostNotRecorded(logger, row.Box, row.InstanceId, e.Message);
+        }
+
         await RecordAsync(
             new BoxDecision(
                 row.Box,
@@ -777,6 +789,9 @@ public sealed partial class Reconciler(
 
     [LoggerMessage(EventId = 5106, Level = LogLevel.Warning, Message = "The spot price in effect at the start of {InstanceId} is unknown: {Reason}")]
     private static partial void LogPriceUnknown(ILogger logger, string instanceId, string reason);
+
+    [LoggerMessage(EventId = 5108, Level = LogLevel.Error, Message = "Box {Box}: the cost of {InstanceId}'s session could not be recorded: {Reason}")]
+    private static partial void LogCostNotRecorded(ILogger logger, string box, string instanceId, string reason);
 
     [LoggerMessage(EventId = 5107, Level = LogLevel.Warning, Message = "Box {Box}: {Document} could not be read, going on without it: {Reason}")]
     private static partial void LogDocumentUnreadable(ILogger logger, string box, string document, string reason);

@@ -32,6 +32,7 @@ public sealed class ReconcilerTests : IDisposable
     private readonly Queue<LaunchOutcome> _outcomes = new();
     private readonly InMemoryControllerStore _store = new();
     private readonly InMemoryLedger _ledger = new();
+    private readonly Mock<ISessionCostRecorder> _costs = new();
     private readonly FakeBoxDocuments _documents = new();
     private readonly RecordingLogger<Reconciler> _logger = new();
     private readonly ControllerOptions _options = new();
@@ -162,6 +163,8 @@ public sealed class ReconcilerTests : IDisposable
         Assert.NotEqual(_launches[0].SessionId, _launches[1].SessionId);
         var ended = _store.Sessions[first.InstanceId];
         Assert.Equal((SessionEndings.Interruption, (DateTimeOffset?)_time.GetUtcNow()), (ended.EndedBy, ended.End));
+        // Its cost is recorded once, as it closes, with the box's options (volume, storage).
+        _costs.Verify(c => c.RecordAsync(ended, _options.Boxes[Box], It.IsAny<CancellationToken>()), Times.Once);
         Assert.Equal(
             // Launched after the pass listed the instances; the next pass first sees it ended.
             [$"{first.InstanceId}: terminated (Server.SpotInstanceTermination)"],
@@ -647,7 +650,7 @@ public sealed class ReconcilerTests : IDisposable
         userData.Setup(u => u.PrepareAsync(Box, It.IsAny<BoxOptions>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync((Func<CpuArchitecture, string>)(a => $"#cloud-config {LaunchCandidates.Name(a)}"));
         var launcher = new BoxLauncher(factory.Object, new BoxLaunchGate(), _time, new RecordingLogger<BoxLauncher>());
-        _reconciler = new Reconciler(Options.Create(_options), factory.Object, _store, _documents, userData.Object, launcher, new BudgetGuard(_ledger, _store, _time), _time, _logger);
+        _reconciler = new Reconciler(Options.Create(_options), factory.Object, _store, _documents, userData.Object, launcher, new BudgetGuard(_ledger, _store, _time), _costs.Object, _time, _logger);
         return _reconciler;
     }
 }
