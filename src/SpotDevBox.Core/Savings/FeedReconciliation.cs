@@ -276,17 +276,25 @@ public static class HourlySpotCost
     public static IReadOnlyList<LedgerHour> Attribute(LedgerEntry entry, DateTimeOffset from, DateTimeOffset to)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        if (!string.Equals(entry.Lifecycle, "spot", StringComparison.Ordinal) || entry.End <= entry.Start)
+        // Whole UTC seconds, as the ledger counts them (EC2 bills per second): a fraction of a second is dropped.
+        var sessionStart = WholeSecond(entry.Start);
+        var sessionEnd = WholeSecond(entry.End);
+        if (!string.Equals(entry.Lifecycle, "spot", StringComparison.Ordinal) || sessionEnd <= sessionStart)
         {
             return [];
         }
 
-        var length = entry.End - entry.Start;
+        var segments = entry.SpotSegments
+            .Select(g => new PriceSegment(WholeSecond(g.From), WholeSecond(g.To), g.UsdPerHour))
+            .Where(g => g.To > g.From)
+            .OrderBy(g => g.From)
+            .ToList();
+        var length = sessionEnd - sessionStart;
         // EC2 reclaimed it within its first hour: AWS charges nothing, for any hour it touched.
         var waived = entry.InterruptedByEc2 && length < Hour;
         var hours = new List<LedgerHour>();
         var first = true;
-        for (var hour = SpotFeed.HourOf(entry.Start); hour < entry.End; hour += Hour, first = false)
+        for (var hour = SpotFeed.HourOf(sessionStart); hour < sessionEnd; hour += Hour, first = false)
         {
             if (hour < SpotFeed.HourOf(from) || hour >= to)
             {
@@ -299,11 +307,11 @@ public static class HourlySpotCost
                 continue;
             }
 
-            var start = Max(hour, entry.Start);
-            var end = Min(hour + Hour, entry.End);
-            var amount = 0m;
+            var start = Max(hour, sessionStart);
+            var end = Min(hour + Hour, sessionEnd);
+            decimal? amount = 0m;
             var covered = TimeSpan.Zero;
-            foreach (var segment in entry.SpotSegments)
+            foreach (var segment in segments)
             {
                 var s = Max(start, segment.From);
                 var e = Min(end, segment.To);
@@ -314,24 +322,15 @@ public static class HourlySpotCost
                 }
             }
 
-            // The stored times are exact to 100 ns; a gap of a second or more is a price the ledger did not know.
-            if (end - start - covered >= TimeSpan.FromSeconds(1))
+            if (covered < end - start)
             {
-                hours.Add(new LedgerHour(hour, null));
-                continue;
+                // A second the ledger has no price for: say so rather than guess.
+                amount = null;
             }
-
-            if (first && length < Minimum)
+            else if (first && length < Minimum)
             {
-                // Billed as 60 s: the seconds it did not run, at the price in effect when it started.
-                var price = entry.SpotSegments.Where(g => g.To > entry.Start).MinBy(g => g.From)?.UsdPerHour;
-                if (price is null)
-                {
-                    hours.Add(new LedgerHour(hour, null));
-                    continue;
-                }
-
-                amount += price.Value * Seconds(Minimum - length) / SecondsPerHour;
+                // Billed as 60 s: the seconds after the end up to 60 s, at the prices of those seconds, all in the first hour.
+                amount += StepIntegral(segments, sessionEnd, sessionStart + Minimum);
             }
 
             hours.Add(new LedgerHour(hour, amount));
@@ -340,7 +339,34 @@ public static class HourlySpotCost
         return hours;
     }
 
-    private static decimal Seconds(TimeSpan span) => span.Ticks / (decimal)TimeSpan.TicksPerSecond;
+    /// <summary>
+    /// USD over [from, to) with the price as a step function: each segment's price holds from its start until the
+    /// next segment's, the last one's past its end (no later change is known). Null when no price is in effect at <paramref name="from"/>.
+    /// </summary>
+    private static decimal? StepIntegral(List<PriceSegment> segments, DateTimeOffset from, DateTimeOffset to)
+    {
+        if (segments.Count == 0 || segments[0].From > from)
+        {
+            return null;
+        }
+
+        var usd = 0m;
+        for (var i = 0; i < segments.Count; i++)
+        {
+            var s = Max(from, segments[i].From);
+            var e = Min(to, i + 1 < segments.Count ? segments[i + 1].From : DateTimeOffset.MaxValue);
+            if (e > s)
+            {
+                usd += segments[i].UsdPerHour * Seconds(e - s) / SecondsPerHour;
+            }
+        }
+
+        return usd;
+    }
+
+    private static DateTimeOffset WholeSecond(DateTimeOffset at) => new(at.UtcTicks - (at.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
+
+    private static decimal Seconds(TimeSpan span) => span.Ticks / TimeSpan.TicksPerSecond;
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 

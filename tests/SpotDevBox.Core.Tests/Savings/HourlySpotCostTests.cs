@@ -74,11 +74,33 @@ public sealed class HourlySpotCostTests
     public void Attribute_UnderSixtySeconds_TheMissingSecondsGoToTheFirstHour()
     {
         // 09:59:30-10:00:10 (40 s) billed as 60 s at 0.036/h (0.00001/s): 09:00 gets its 30 s + the 20 s short = 0.0005; 10:00 its 10 s = 0.0001.
-        var entry = Spot("i-1", Ten.AddSeconds(-30), Ten.AddSeconds(10), new PriceSegment(Nine, Eleven, 0.036m));
+        // The ledger's segment ends with the session: its price holds for the 20 s after the end.
+        var entry = Spot("i-1", Ten.AddSeconds(-30), Ten.AddSeconds(10), new PriceSegment(Ten.AddSeconds(-30), Ten.AddSeconds(10), 0.036m));
 
         var hours = HourlySpotCost.Attribute(entry, Day, Day.AddDays(1));
 
         Assert.Equal([(Nine, (decimal?)0.0005m), (Ten, 0.0001m)], hours.Select(h => (h.Hour, h.Usd is { } u ? Math.Round(u, 12) : (decimal?)null)));
+    }
+
+    [Fact]
+    public void Attribute_UnderSixtySecondsAndThePriceChangesBeforeTheMinute_TheMissingSecondsAtTheirOwnPrices()
+    {
+        // The same 40 s; the price doubles to 0.072/h at 10:00:20. The 20 s short: 10 s at 0.036 (0.0001) + 10 s at 0.072 (0.0002),
+        // so 09:00 gets 0.0003 + 0.0003 = 0.0006 and 10:00 its own 10 s at 0.036 = 0.0001.
+        var entry = Spot("i-1", Ten.AddSeconds(-30), Ten.AddSeconds(10), new PriceSegment(Nine, Ten.AddSeconds(20), 0.036m), new PriceSegment(Ten.AddSeconds(20), Eleven, 0.072m));
+
+        var hours = HourlySpotCost.Attribute(entry, Day, Day.AddDays(1));
+
+        Assert.Equal([(Nine, (decimal?)0.0006m), (Ten, 0.0001m)], hours.Select(h => (h.Hour, h.Usd is { } u ? Math.Round(u, 12) : (decimal?)null)));
+    }
+
+    [Fact]
+    public void Attribute_FractionsOfASecond_DroppedAsTheLedgerDoes()
+    {
+        // 09:20:00.6-09:22:00.4 counts as 09:20:00-09:22:00: 120 whole seconds at 0.036/h = 0.0012 (not 119.8 s = 0.001198).
+        var entry = Spot("i-1", Nine.AddMinutes(20).AddMilliseconds(600), Nine.AddMinutes(22).AddMilliseconds(400), new PriceSegment(Nine, Eleven, 0.036m));
+
+        Assert.Equal(0.0012m, Assert.Single(HourlySpotCost.Attribute(entry, Day, Day.AddDays(1))).Usd);
     }
 
     [Fact]
