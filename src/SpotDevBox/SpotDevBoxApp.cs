@@ -67,6 +67,13 @@ internal static class SpotDevBoxApp
                 controller.SetDescription("The controller: schedules, launches, reconcile and relaunch (a worker service; see docs/controller.md).");
                 controller.AddCommand<ControllerRunCommand>("run");
             });
+            config.AddBranch("savings", savings =>
+            {
+                savings.SetDescription("What the boxes cost and saved, and the check of that against the bill (docs/savings.md).");
+                savings.AddCommand<SavingsReconcileCommand>("reconcile")
+                    .WithExample("savings", "reconcile", "--feed", "s3://my-bucket/spot-feed")
+                    .WithExample("savings", "reconcile", "--feed", "s3://my-bucket/spot-feed", "--from", "2026-11-01", "--to", "2026-12-01", "--box", "alice", "--format", "csv");
+            });
             config.AddCommand<UpCommand>("up")
                 .WithExample("up", "alice")
                 .WithExample("up", "alice", "--for", "3h");
