@@ -87,6 +87,13 @@ internal static class SpotDevBoxApp
                 .WithExample("ssh-config")
                 .WithExample("ssh-config", "--box", "alice")
                 .WithExample("ssh-config", "--known-hosts", "/home/alice/.ssh/work_known_hosts");
+            config.AddBranch("prices", prices =>
+            {
+                prices.SetDescription("The price tables behind estimate and the savings figures: shipped in config/prices, refreshed per region, overridden in Prices:* settings (docs/savings.md).");
+                prices.AddCommand<PricesRefreshCommand>("refresh")
+                    .WithExample("prices", "refresh", "--region", "eu-central-1")
+                    .WithExample("prices", "refresh", "--region", "eu-central-1", "--offer", "./index.csv");
+            });
             config.AddCommand<SshCommand>("ssh")
                 .WithExample("ssh", "alice")
                 .WithExample("ssh", "alice", "--", "-L", "8080:localhost:8080")
@@ -139,6 +146,7 @@ internal static class SpotDevBoxApp
             InvalidOperationException i when i.Message.Contains("ErrorOnUnknownConfiguration", StringComparison.Ordinal) =>
                 (ExitCodes.InvalidInput, "invalid configuration: " + i.Message),
             ArgumentException or FormatException => (ExitCodes.InvalidInput, e.Message),
+            SpotDevBox.Core.Savings.OfferFormatException => (ExitCodes.InvalidInput, e.Message + "; nothing was written"),
             SpotDevBox.Core.Compute.ComputeException => (ExitCodes.Failure, e.Message),
             StorageException { Failure: StorageFailure.ContainerMissing } => (ExitCodes.InvalidInput, e.Message),
             StorageException => (ExitCodes.Failure, e.Message),
