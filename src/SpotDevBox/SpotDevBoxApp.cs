@@ -87,6 +87,10 @@ internal static class SpotDevBoxApp
                 .WithExample("ssh-config")
                 .WithExample("ssh-config", "--box", "alice")
                 .WithExample("ssh-config", "--known-hosts", "/home/alice/.ssh/work_known_hosts");
+            config.AddCommand<EstimateCommand>("estimate")
+                .WithExample("estimate", "--region", "us-east-1", "--type", "m7i.large", "--schedule", "Mon-Fri 09:00-18:00", "--tz", "Europe/Berlin")
+                .WithExample("estimate", "--region", "us-east-1", "--type", "m7i.large", "--schedule", "Mon-Fri 08:30-19:00", "--tz", "America/New_York", "--idle-hours-per-day", "1.5", "--json")
+                .WithExample("estimate", "--region", "eu-central-1", "--type", "c7g.xlarge", "--live");
             config.AddBranch("prices", prices =>
             {
                 prices.SetDescription("The price tables behind estimate and the savings figures: shipped in config/prices, refreshed per region, overridden in Prices:* settings (docs/savings.md).");

@@ -72,8 +72,9 @@ public sealed record SpotRate(SpotRateMethod Method, decimal UsdPerHour, decimal
 }
 
 /// <summary>One line of the estimate: hours a month and what they cost.</summary>
+/// <param name="Id">One of <see cref="MonthlyEstimate.OnDemandAlwaysOn"/>, <see cref="MonthlyEstimate.OnDemandScheduled"/>, <see cref="MonthlyEstimate.SpotScheduled"/>.</param>
 /// <param name="InstanceUsd">Null when the price is unknown (spot without an advisor entry, a discount or --live).</param>
-public sealed record EstimateRow(string Name, decimal HoursPerMonth, decimal? UsdPerHour, decimal? InstanceUsd, decimal VolumeUsd, decimal? TotalUsd);
+public sealed record EstimateRow(string Id, decimal HoursPerMonth, decimal? UsdPerHour, decimal? InstanceUsd, decimal VolumeUsd, decimal? TotalUsd);
 
 /// <summary>
 /// The three lines of <c>spotdevbox estimate</c>, in a month of <see cref="ScheduleHours.MonthHours"/> hours:
@@ -87,9 +88,9 @@ public sealed record EstimateRow(string Name, decimal HoursPerMonth, decimal? Us
 /// </summary>
 public static class MonthlyEstimate
 {
-    public const string OnDemandAlwaysOn = "on-demand 24/7";
-    public const string OnDemandScheduled = "on-demand on the schedule";
-    public const string SpotScheduled = "spot on the schedule";
+    public const string OnDemandAlwaysOn = "on-demand-24x7";
+    public const string OnDemandScheduled = "on-demand-scheduled";
+    public const string SpotScheduled = "spot-scheduled";
 
     /// <param name="ebsUsdPerGbMonth">The volume type's price per GB-month (EBS bills provisioned GiB as GB); may be 0 with no volume.</param>
     public static IReadOnlyList<EstimateRow> Rows(decimal onDemandUsdPerHour, SpotRate? spot, int volumeGiB, decimal ebsUsdPerGbMonth, ScheduledHours hours)
