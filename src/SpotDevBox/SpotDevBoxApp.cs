@@ -94,6 +94,17 @@ internal static class SpotDevBoxApp
                 .WithExample("ssh-config")
                 .WithExample("ssh-config", "--box", "alice")
                 .WithExample("ssh-config", "--known-hosts", "/home/alice/.ssh/work_known_hosts");
+            config.AddCommand<EstimateCommand>("estimate")
+                .WithExample("estimate", "--region", "us-east-1", "--type", "m7i.large", "--schedule", "Mon-Fri 09:00-18:00", "--tz", "Europe/Berlin")
+                .WithExample("estimate", "--region", "us-east-1", "--type", "m7i.large", "--schedule", "Mon-Fri 08:30-19:00", "--tz", "America/New_York", "--idle-hours-per-day", "1.5", "--json")
+                .WithExample("estimate", "--region", "eu-central-1", "--type", "c7g.xlarge", "--live");
+            config.AddBranch("prices", prices =>
+            {
+                prices.SetDescription("The price tables behind estimate and the savings figures: shipped in config/prices, refreshed per region, overridden in Prices:* settings (docs/savings.md).");
+                prices.AddCommand<PricesRefreshCommand>("refresh")
+                    .WithExample("prices", "refresh", "--region", "eu-central-1")
+                    .WithExample("prices", "refresh", "--region", "eu-central-1", "--offer", "./index.csv");
+            });
             config.AddCommand<SshCommand>("ssh")
                 .WithExample("ssh", "alice")
                 .WithExample("ssh", "alice", "--", "-L", "8080:localhost:8080")
@@ -146,6 +157,7 @@ internal static class SpotDevBoxApp
             InvalidOperationException i when i.Message.Contains("ErrorOnUnknownConfiguration", StringComparison.Ordinal) =>
                 (ExitCodes.InvalidInput, "invalid configuration: " + i.Message),
             ArgumentException or FormatException => (ExitCodes.InvalidInput, e.Message),
+            SpotDevBox.Core.Savings.OfferFormatException => (ExitCodes.InvalidInput, e.Message + "; nothing was written"),
             SpotDevBox.Core.Compute.ComputeException => (ExitCodes.Failure, e.Message),
             StorageException { Failure: StorageFailure.ContainerMissing } => (ExitCodes.InvalidInput, e.Message),
             StorageException => (ExitCodes.Failure, e.Message),

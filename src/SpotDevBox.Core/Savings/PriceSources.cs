@@ -24,10 +24,16 @@ public interface IStoragePrices
     PriceQuote EbsPerGbMonth(string region, string volumeType);
 
     PriceQuote S3StandardPerGbMonth(string region);
+
+    /// <summary>
+    /// Any item of <see cref="StorageItems"/> (EBS storage per volume type, gp3 IOPS and throughput above the
+    /// baseline, EBS snapshots, S3 Standard storage and requests), in the unit <see cref="StorageItems.UnitOf"/> names.
+    /// </summary>
+    PriceQuote Item(string region, string item);
 }
 
 /// <summary>The Spot Instance Advisor's average discount and interruption band: an estimate for `estimate`, never a ledger price.</summary>
-/// <param name="SavingsPercent">Average saving of spot over on-demand, 0-100.</param>
+/// <param name="SavingsPercent">Average saving of spot over on-demand, up to 100; below 0 where spot cost more than on-demand.</param>
 /// <param name="InterruptionBand">"&lt;5%", "5-10%", "10-15%", "15-20%", "&gt;20%".</param>
 /// <param name="AsOf">The date of the advisor data.</param>
 public sealed record SpotAdvice(string Region, string InstanceType, int SavingsPercent, string InterruptionBand, DateOnly AsOf, string Source);

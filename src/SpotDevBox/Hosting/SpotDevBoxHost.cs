@@ -33,6 +33,7 @@ internal static class SpotDevBoxHost
         builder.Services.AddSerilog((services, logger) => ConfigureSerilog(logger, builder.Configuration, consoleLevel));
         builder.Services.AddSpotDevBoxBackup(builder.Configuration);
         builder.Services.AddSpotDevBoxCompute(builder.Configuration);
+        builder.Services.AddSpotDevBoxPrices(builder.Configuration);
         builder.Services.AddSingleton(consoleLevel);
         return builder;
     }

@@ -1,0 +1,42 @@
+using SpotDevBox.Core.Savings;
+
+namespace SpotDevBox.Savings;
+
+/// <summary>Where the price tables are: the shipped ones next to the executable, the refreshed ones in the state directory.</summary>
+internal sealed record PriceFolders(PriceTableFolder Refreshed, PriceTableFolder Shipped)
+{
+    public static PriceFolders Resolve(PriceOptions options) =>
+        Resolve(options, AppContext.BaseDirectory, Environment.GetEnvironmentVariable, Environment.GetFolderPath, OperatingSystem.IsWindows());
+
+    internal static PriceFolders Resolve(
+        PriceOptions options,
+        string baseDirectory,
+        Func<string, string?> variable,
+        Func<Environment.SpecialFolder, string> folder,
+        bool windows)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(variable);
+        ArgumentNullException.ThrowIfNull(folder);
+        string refreshed;
+        if (!string.IsNullOrWhiteSpace(options.Directory))
+        {
+            refreshed = Path.GetFullPath(options.Directory.Trim());
+        }
+        else if (variable("XDG_STATE_HOME") is { Length: > 0 } state && Path.IsPathFullyQualified(state))
+        {
+            // The XDG spec: a relative path in the variable is invalid and ignored.
+            refreshed = Path.Join(state, "spotdevbox", "prices");
+        }
+        else
+        {
+            refreshed = windows
+                ? Path.Join(folder(Environment.SpecialFolder.LocalApplicationData), "spotdevbox", "prices")
+                : Path.Join(folder(Environment.SpecialFolder.UserProfile), ".local", "state", "spotdevbox", "prices");
+        }
+
+        return new PriceFolders(
+            new PriceTableFolder(refreshed, refreshed),
+            new PriceTableFolder(Path.Combine(baseDirectory, "config", "prices"), "config/prices"));
+    }
+}
