@@ -38,6 +38,8 @@ internal static class ControllerRegistration
         services.TryAddSingleton<IControllerStore>(sp => sp.GetRequiredService<SqliteControllerStore>());
         services.TryAddSingleton<ILedgerStore>(sp => sp.GetRequiredService<SqliteControllerStore>());
         services.TryAddSingleton<IBudgetGuard, BudgetGuard>();
+        services.TryAddSingleton<IRepositorySizes, RepositorySizes>();
+        services.TryAddSingleton<ISessionCostRecorder, SessionCostRecorder>();
         services.TryAddSingleton<IBoxDocuments, ControllerBoxDocuments>();
         services.TryAddSingleton<ILaunchUserData, ControllerUserData>();
         services.TryAddSingleton<Reconciler>();

@@ -102,6 +102,10 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.Equal(("m7i.large", "subnet-0bbb2222"), (runs[1]["InstanceType"], runs[1]["SubnetId"]));
         Assert.NotEqual(runs[0]["ClientToken"], runs[1]["ClientToken"]);
         Assert.Equal([["interruption"]], await QueryAsync($"SELECT ended_by FROM sessions WHERE instance_id = '{interrupted}'"));
+        // Its cost, recorded as it closed: EC2 interrupted it within its first hour, so the instance cost nothing;
+        // the on-demand comparison comes from the shipped us-east-1 table (m6i.large: 0.096 per hour).
+        var ledger = (await QueryAsync($"SELECT instance_cost, ended_by, interrupted_by_ec2, on_demand_per_hour FROM ledger WHERE instance_id = '{interrupted}'")).Single();
+        Assert.Equal("0|interruption|1|0.096000", string.Join('|', ledger));
         var relaunched = _ec2.Instances.Single(i => i.StateCode != 48).InstanceId;
 
         // A person takes the box down until a date: the controller asks the running instance's agent to stop.
