@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Quartz;
 using SpotDevBox.Core.Controller;
+using SpotDevBox.Core.Savings;
 
 namespace SpotDevBox.Controller;
 
@@ -15,6 +16,17 @@ internal sealed class ReconcileJob(Reconciler reconciler, TransitionTriggers tri
         {
             await triggers.EnsureAsync(context.Scheduler, decision, cancellationToken);
         }
+    }
+}
+
+/// <summary>00:05 UTC every day: the day before's savings, per box and for the fleet, as DailySavingsSummary events.</summary>
+[DisallowConcurrentExecution]
+internal sealed class DailySummaryJob(DailySummary summary, Microsoft.Extensions.Options.IOptions<Core.Boxes.ControllerOptions> options, TimeProvider time) : IJob
+{
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
+    {
+        var yesterday = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime).AddDays(-1);
+        await summary.LogAsync(yesterday, options.Value, cancellationToken);
     }
 }
 

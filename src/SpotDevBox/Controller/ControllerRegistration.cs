@@ -51,6 +51,7 @@ internal static class ControllerRegistration
     {
         services.AddSpotDevBoxControllerCore(configuration);
         services.TryAddSingleton<TransitionTriggers>();
+        services.TryAddSingleton<DailySummary>();
         var interval = configuration.GetSection($"{ControllerOptions.SectionName}:Reconcile").GetValue(nameof(ReconcileOptions.Interval), new ReconcileOptions().Interval);
         if (interval <= TimeSpan.Zero)
         {
@@ -68,6 +69,9 @@ internal static class ControllerRegistration
                     .WithSimpleSchedule(s => s.WithInterval(interval).RepeatForever().WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)),
                 (_, j) => j.WithIdentity("reconcile", "controller"));
             q.AddJob<TransitionJob>(j => j.WithIdentity(TransitionTriggers.Job).StoreDurably());
+            q.ScheduleJob<DailySummaryJob>(
+                t => t.WithIdentity("daily-summary", "controller").WithCronSchedule("0 5 0 * * ?", c => c.InTimeZone(TimeZoneInfo.Utc)),
+                j => j.WithIdentity("daily-summary", "controller"));
         });
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         services.AddSystemd();
