@@ -69,7 +69,12 @@ internal static class SpotDevBoxApp
             });
             config.AddBranch("savings", savings =>
             {
-                savings.SetDescription("What the boxes cost and saved, and the check of that against the bill (docs/savings.md).");
+                savings.SetDescription(
+                    "What the boxes cost and saved (docs/savings.md). Without a command, the report: savings [[--from T]] [[--to T]] [[--box B]] [[--owner O]] " +
+                    "[[--by day|week|month|box|owner]] [[--tz ZONE]] [[--format table|csv|json|html]] [[--output FILE]]; reconcile checks the ledger against the bill.");
+                // Spectre.Console.Cli rejects a branch's examples that use its default command's options, and its help lists
+                // only the branch's own: the report's options are in the description (markup, so brackets are doubled).
+                savings.SetDefaultCommand<SavingsReportCommand>();
                 savings.AddCommand<SavingsReconcileCommand>("reconcile")
                     .WithExample("savings", "reconcile", "--feed", "s3://my-bucket/spot-feed")
                     .WithExample("savings", "reconcile", "--feed", "s3://my-bucket/spot-feed", "--from", "2026-11-01", "--to", "2026-12-01", "--box", "alice", "--format", "csv");
