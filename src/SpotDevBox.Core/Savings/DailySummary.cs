@@ -19,18 +19,25 @@ public static class BoxBaselines
             .Where(e => e.RepositoryBytes is not null)
             .GroupBy(e => e.Box, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.MaxBy(e => e.End)!.RepositoryBytes, StringComparer.Ordinal);
-        return
-        [
-            .. boxes.OrderBy(b => b.Key, StringComparer.Ordinal).Select(b => new BoxBaseline(
-                b.Key,
-                b.Value.Region,
-                b.Value.InstanceTypes.Count > 0 ? b.Value.InstanceTypes[0] : "",
-                b.Value.InstanceTypes.Count > 0 ? onDemand.PerHour(b.Value.Region, b.Value.InstanceTypes[0]) : PriceQuote.Unknown($"box {b.Key} has no instance type"),
-                storage.EbsPerGbMonth(b.Value.Region, b.Value.RootVolumeType),
-                b.Value.RootVolumeGiB,
-                storage.S3StandardPerGbMonth(b.Value.Region),
-                lastBytes.GetValueOrDefault(b.Key))),
-        ];
+        return [.. boxes.OrderBy(b => b.Key, StringComparer.Ordinal).Select(b => For(b.Key, b.Value, onDemand, storage, lastBytes.GetValueOrDefault(b.Key)))];
+    }
+
+    /// <summary>One configured box's baseline at today's prices.</summary>
+    public static BoxBaseline For(string name, BoxOptions box, IOnDemandPrices onDemand, IStoragePrices storage, long? repositoryBytes)
+    {
+        ArgumentNullException.ThrowIfNull(box);
+        ArgumentNullException.ThrowIfNull(onDemand);
+        ArgumentNullException.ThrowIfNull(storage);
+        var type = box.InstanceTypes.Count > 0 ? box.InstanceTypes[0] : "";
+        return new BoxBaseline(
+            name,
+            box.Region,
+            type,
+            type.Length > 0 ? onDemand.PerHour(box.Region, type) : PriceQuote.Unknown($"box {name} has no instance type"),
+            storage.EbsPerGbMonth(box.Region, box.RootVolumeType),
+            box.RootVolumeGiB,
+            storage.S3StandardPerGbMonth(box.Region),
+            repositoryBytes);
     }
 }
 

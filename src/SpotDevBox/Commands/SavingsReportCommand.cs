@@ -298,15 +298,7 @@ internal sealed class SavingsReportCommand(
         return (boxes, notCounted);
     }
 
-    private BoxBaseline Baseline(string name, BoxOptions box, long? repositoryBytes) => new(
-        name,
-        box.Region,
-        box.InstanceTypes[0],
-        onDemandPrices.PerHour(box.Region, box.InstanceTypes[0]),
-        storagePrices.EbsPerGbMonth(box.Region, box.RootVolumeType),
-        box.RootVolumeGiB,
-        storagePrices.S3StandardPerGbMonth(box.Region),
-        repositoryBytes);
+    private BoxBaseline Baseline(string name, BoxOptions box, long? repositoryBytes) => BoxBaselines.For(name, box, onDemandPrices, storagePrices, repositoryBytes);
 
     private static PriceQuote Quote(decimal? usd, string? missing) =>
         usd is { } v ? new PriceQuote(v, "ledger") : PriceQuote.Unknown(missing ?? "the price was unknown when the box's latest session was recorded");
