@@ -9,6 +9,8 @@ namespace SpotDevBox.Tests;
 /// Runs the built CLI (spotdevbox.dll, copied next to the tests by the project reference) as a child
 /// process, as a user or a script would: its own exit code, stdout and stderr, and an environment that
 /// holds nothing of the machine's SPOTDEVBOX_*/AWS_* settings, caches or log folders.
+/// With SPOTDEVBOX_TEST_BINARY set to a published executable (the native AOT build of
+/// scripts/publish-agent, or any self-contained one), the same tests run that executable instead.
 /// </summary>
 internal sealed class SpotDevBoxProcess
 {
@@ -41,6 +43,23 @@ internal sealed class SpotDevBoxProcess
     /// </summary>
     public static string Dll { get; } = FindDll();
 
+    /// <summary>The executable named by SPOTDEVBOX_TEST_BINARY, if any: then it runs instead of <see cref="Dll"/>.</summary>
+    public static string? Binary { get; } = FindBinary();
+
+    private static string? FindBinary()
+    {
+        var binary = Environment.GetEnvironmentVariable("SPOTDEVBOX_TEST_BINARY");
+        if (string.IsNullOrEmpty(binary))
+        {
+            return null;
+        }
+
+        var full = Path.GetFullPath(binary);
+        return File.Exists(full)
+            ? full
+            : throw new FileNotFoundException($"SPOTDEVBOX_TEST_BINARY names '{binary}', which does not exist", full);
+    }
+
     private static string FindDll()
     {
         var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
@@ -61,7 +80,7 @@ internal sealed class SpotDevBoxProcess
     public RunningCli Start(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? extraEnvironment)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(Binary ?? DotnetHost())
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -70,7 +89,11 @@ internal sealed class SpotDevBoxProcess
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        start.ArgumentList.Add(Dll);
+        if (Binary is null)
+        {
+            start.ArgumentList.Add(Dll);
+        }
+
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -93,7 +116,7 @@ internal sealed class SpotDevBoxProcess
             }
         }
 
-        return new RunningCli(start);
+        return new RunningCli(start, argumentsSkipped: Binary is null ? 1 : 0);
     }
 
     public async Task<CliResult> RunAsync(params string[] args)
@@ -126,8 +149,12 @@ internal sealed class RunningCli : IDisposable
     private readonly long _started;
     private int _disposed;
 
-    public RunningCli(ProcessStartInfo start)
+    private readonly int _argumentsSkipped;
+
+    /// <param name="argumentsSkipped">Leading arguments that are not the verb's (the dll), left out of messages.</param>
+    public RunningCli(ProcessStartInfo start, int argumentsSkipped = 1)
     {
+        _argumentsSkipped = argumentsSkipped;
         _process = new Process { StartInfo = start };
         _process.OutputDataReceived += (_, e) =>
         {
@@ -228,7 +255,7 @@ internal sealed class RunningCli : IDisposable
         {
             Kill();
             await _process.WaitForExitAsync();
-            throw new TimeoutException($"spotdevbox {string.Join(' ', _process.StartInfo.ArgumentList.Skip(1))} did not exit within {timeout}; stderr:\n{Stderr}");
+            throw new TimeoutException($"spotdevbox {string.Join(' ', _process.StartInfo.ArgumentList.Skip(_argumentsSkipped))} did not exit within {timeout}; stderr:\n{Stderr}");
         }
 
         // The parameterless wait also drains the asynchronous stdout/stderr readers.

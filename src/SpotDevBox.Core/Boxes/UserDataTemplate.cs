@@ -152,9 +152,17 @@ public static partial class UserDataTemplate
     // .NET's $ also matches before a final newline: every pattern below ends in \z.
 
     /// <summary>A value as an error message shows it: quoted, with a newline or a quote visible as an escape.</summary>
-    private static string Display(string value) => JsonSerializer.Serialize(value, DisplayOptions);
+    private static string Display(string value)
+    {
+        // A JSON string, written directly rather than through JsonSerializer (whose reflection path a native AOT build lacks).
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            writer.WriteStringValue(value);
+        }
 
-    private static readonly JsonSerializerOptions DisplayOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
 
     /// <summary>A YAML double-quoted scalar. Callers have refused control and line-break characters, so only \ and " need escaping.</summary>
     private static string Quote(string value) =>

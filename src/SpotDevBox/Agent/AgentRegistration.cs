@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -20,9 +21,15 @@ internal static class AgentRegistration
     /// </summary>
     public static IServiceCollection AddSpotDevBoxAgent(this IServiceCollection services, IConfiguration configuration)
     {
-        Bind<AgentOptions, AgentOptionsValidator>(services, AgentOptions.SectionName);
-        Bind<InterruptionOptions, InterruptionOptionsValidator>(services, InterruptionOptions.SectionName);
-        Bind<MetadataOptions, MetadataOptionsValidator>(services, MetadataOptions.SectionName);
+        // One call per type, not a generic helper: the binding source generator only sees calls with a
+        // concrete type, and a generic one falls back to the reflection binder, which a native AOT build
+        // cannot run (list settings such as Agent:Paths were left empty).
+        services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.SectionName, o => o.ErrorOnUnknownConfiguration = true).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>());
+        services.AddOptions<InterruptionOptions>().BindConfiguration(InterruptionOptions.SectionName, o => o.ErrorOnUnknownConfiguration = true).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InterruptionOptions>, InterruptionOptionsValidator>());
+        services.AddOptions<MetadataOptions>().BindConfiguration(MetadataOptions.SectionName, o => o.ErrorOnUnknownConfiguration = true).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MetadataOptions>, MetadataOptionsValidator>());
         services.TryAddSingleton<IMetadataClient, ImdsMetadataClient>();
         services.TryAddSingleton<ICommandRunner, ProcessCommandRunner>();
         services.TryAddSingleton<BoxStorage>();
@@ -77,7 +84,9 @@ internal static class AgentRegistration
 
     private static TimeSpan Positive(TimeSpan t) => t > TimeSpan.Zero ? t : TimeSpan.FromMinutes(1);
 
-    private static void Every<TJob>(IQuartzBuilder q, TimeSpan interval, TimeSpan firstAfter)
+    // Quartz creates each job through the container (its constructor) and may set job data on its properties.
+    private static void Every<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors | DynamicallyAccessedMemberTypes.PublicProperties | DynamicallyAccessedMemberTypes.Interfaces)] TJob>(
+        IQuartzBuilder q, TimeSpan interval, TimeSpan firstAfter)
         where TJob : IJob
     {
         // A run missed while the box was busy (or suspended) is not made up for: the next one comes on time.
@@ -87,13 +96,5 @@ internal static class AgentRegistration
                 .StartAt(sp.GetRequiredService<TimeProvider>().GetUtcNow() + (firstAfter > TimeSpan.Zero ? firstAfter : TimeSpan.FromSeconds(1)))
                 .WithSimpleSchedule(s => s.WithInterval(interval).RepeatForever().WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)),
             (_, j) => j.WithIdentity(typeof(TJob).Name));
-    }
-
-    private static void Bind<TOptions, TValidator>(IServiceCollection services, string section)
-        where TOptions : class
-        where TValidator : class, IValidateOptions<TOptions>
-    {
-        services.AddOptions<TOptions>().BindConfiguration(section, o => o.ErrorOnUnknownConfiguration = true).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, TValidator>());
     }
 }

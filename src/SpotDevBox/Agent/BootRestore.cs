@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -77,7 +78,7 @@ internal sealed partial class BootRestore(
             }
         }
 
-        await File.WriteAllBytesAsync(marker, JsonSerializer.SerializeToUtf8Bytes(new RestoreMarker(instance, restored, time.GetUtcNow())), cancellationToken);
+        await File.WriteAllBytesAsync(marker, JsonSerializer.SerializeToUtf8Bytes(new RestoreMarker(instance, restored, time.GetUtcNow()), RestoreMarkerJson.Default.RestoreMarker), cancellationToken);
         Ready();
         // The restore's buffers and index are garbage now; the agent then rests for minutes.
         AgentMemory.GiveBack(_logger, "the start-up restore");
@@ -270,7 +271,7 @@ internal sealed partial class BootRestore(
     {
         try
         {
-            return JsonSerializer.Deserialize<RestoreMarker>(File.ReadAllBytes(path));
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), RestoreMarkerJson.Default.RestoreMarker);
         }
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
         {
@@ -303,7 +304,7 @@ internal sealed partial class BootRestore(
         }
     }
 
-    private sealed record RestoreMarker(string InstanceId, string? SnapshotId, DateTimeOffset Time);
+    internal sealed record RestoreMarker(string InstanceId, string? SnapshotId, DateTimeOffset Time);
 
     [LoggerMessage(EventId = 3100, Level = LogLevel.Information, Message = "Box {Box} is ready: backups may run")]
     private static partial void LogReady(ILogger logger, string box);
@@ -353,3 +354,7 @@ internal sealed partial class BootRestore(
     [LoggerMessage(EventId = 3115, Level = LogLevel.Warning, Message = "Could not write {Location} ({Reason}): ssh-config will accept this box's first key instead of pinning it")]
     private static partial void LogPublishFailed(ILogger logger, string location, string reason);
 }
+
+/// <summary>The restore marker's JSON (property names as written by earlier versions: InstanceId, SnapshotId, Time).</summary>
+[JsonSerializable(typeof(BootRestore.RestoreMarker))]
+internal sealed partial class RestoreMarkerJson : JsonSerializerContext;

@@ -117,7 +117,7 @@ internal sealed class BackupCommand(RepositoryOpener opener, IServiceProvider se
         var s = result.Manifest.Summary!;
         if (settings.Json)
         {
-            WriteJson(new { snapshot_id = result.SnapshotId, time = result.Manifest.Time, paths = result.Manifest.Paths, summary = s, warnings = result.Warnings });
+            WriteJson(new BackupOutput(result.SnapshotId, result.Manifest.Time, result.Manifest.Paths, s, result.Warnings), CommandJson.Default.BackupOutput);
         }
         else
         {

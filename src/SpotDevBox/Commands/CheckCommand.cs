@@ -33,7 +33,7 @@ internal sealed class CheckCommand(RepositoryOpener opener, IServiceProvider ser
 
         if (settings.Json)
         {
-            WriteJson(new { ok = result.Ok, snapshots = result.Snapshots, packs = result.Packs, blobs = result.Blobs, bytes_verified = result.BytesVerified, errors = result.Errors, warnings = result.Warnings });
+            WriteJson(new CheckOutput(result.Ok, result.Snapshots, result.Packs, result.Blobs, result.BytesVerified, result.Errors, result.Warnings), CommandJson.Default.CheckOutput);
         }
         else
         {

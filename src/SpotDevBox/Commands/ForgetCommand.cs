@@ -60,12 +60,9 @@ internal sealed class ForgetCommand(RepositoryOpener opener, IServiceProvider se
 
         if (settings.Json)
         {
-            WriteJson(new
-            {
-                dry_run = settings.DryRun,
-                snapshots = forget.Decisions.Select(d => new { id = d.Snapshot.Id, time = d.Snapshot.Manifest.Time, keep = d.Keep, reason = d.Reason }),
-                prune,
-            });
+            WriteJson(
+                new ForgetOutput(settings.DryRun, [.. forget.Decisions.Select(d => new ForgetDecisionOutput(d.Snapshot.Id, d.Snapshot.Manifest.Time, d.Keep, d.Reason))], prune),
+                CommandJson.Default.ForgetOutput);
             return ExitCodes.Ok;
         }
 
@@ -95,7 +92,7 @@ internal sealed class PruneCommand(RepositoryOpener opener, IServiceProvider ser
         var prune = await maintenance.PruneAsync(settings.DryRun, cancellationToken);
         if (settings.Json)
         {
-            WriteJson(prune);
+            WriteJson(prune, CommandJson.Default.PruneResult);
         }
         else
         {

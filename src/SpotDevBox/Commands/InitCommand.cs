@@ -11,7 +11,7 @@ internal sealed class InitCommand(RepositoryOpener opener, LoggingLevelSwitch co
         var repository = await opener.InitializeAsync(settings, cancellationToken);
         if (settings.Json)
         {
-            WriteJson(new { repository = repository.Store.Location, id = repository.Config.Id, created = repository.Config.Created });
+            WriteJson(new InitOutput(repository.Store.Location, repository.Config.Id, repository.Config.Created), CommandJson.Default.InitOutput);
         }
         else
         {

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Serilog.Core;
 using Serilog.Events;
 using Spectre.Console.Cli;
@@ -10,13 +10,6 @@ namespace SpotDevBox.Commands;
 internal abstract class RepositoryCommand<TSettings>(LoggingLevelSwitch consoleLevel) : AsyncCommand<TSettings>
     where TSettings : RepositorySettings
 {
-    protected static readonly JsonSerializerOptions JsonOutput = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-    };
-
     public override async Task<int> ExecuteAsync(CommandContext context, TSettings settings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -30,5 +23,6 @@ internal abstract class RepositoryCommand<TSettings>(LoggingLevelSwitch consoleL
 
     protected abstract Task<int> RunAsync(TSettings settings, CancellationToken cancellationToken);
 
-    protected static void WriteJson<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, JsonOutput));
+    /// <summary>--json output: one document on stdout, in the shape of <see cref="CommandJson"/>.</summary>
+    protected static void WriteJson<T>(T value, JsonTypeInfo<T> type) => Console.Out.WriteLine(JsonSerializer.Serialize(value, type));
 }

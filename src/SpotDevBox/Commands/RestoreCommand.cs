@@ -86,20 +86,20 @@ internal sealed class RestoreCommand(RepositoryOpener opener, IServiceProvider s
 
         if (settings.Json)
         {
-            WriteJson(new
-            {
-                snapshot_id = result.SnapshotId,
-                target = Path.GetFullPath(request.Target),
-                files = result.Files,
-                dirs = result.Dirs,
-                symlinks = result.Symlinks,
-                bytes_written = result.BytesWritten,
-                files_unchanged = result.FilesUnchanged,
-                deleted = result.Deleted,
-                duration_seconds = elapsed.TotalSeconds,
-                warnings = result.Warnings,
-                errors = result.Errors,
-            });
+            WriteJson(
+                new RestoreOutput(
+                    result.SnapshotId,
+                    Path.GetFullPath(request.Target),
+                    result.Files,
+                    result.Dirs,
+                    result.Symlinks,
+                    result.BytesWritten,
+                    result.FilesUnchanged,
+                    result.Deleted,
+                    elapsed.TotalSeconds,
+                    result.Warnings,
+                    result.Errors),
+                CommandJson.Default.RestoreOutput);
         }
         else
         {

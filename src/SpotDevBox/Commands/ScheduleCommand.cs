@@ -1,6 +1,8 @@
 using System.ComponentModel;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Spectre.Console;
@@ -60,16 +62,9 @@ internal sealed class ScheduleCommand(IConfiguration configuration, TimeProvider
         var transitions = ScheduleEvaluator.Transitions(schedule, [], now, now + span).ToList();
         if (settings.Json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(new
-            {
-                box = settings.Box,
-                time_zone = schedule.Zone.Id,
-                schedule = schedule.ToString(),
-                now,
-                up = decision.Up,
-                reason = decision.Reason,
-                transitions = transitions.Select(t => new { at = t.At, local = t.LocalTime, up = t.Up, reason = t.Reason }),
-            }));
+            Console.Out.WriteLine(JsonSerializer.Serialize(
+                new ScheduleOutput(settings.Box!, schedule.Zone.Id, schedule.ToString(), now, decision.Up, decision.Reason, [.. transitions.Select(t => new TransitionOutput(t.At, t.LocalTime, t.Up, t.Reason))]),
+                ScheduleJson.Default.ScheduleOutput));
             return Task.FromResult(ExitCodes.Ok);
         }
 
@@ -104,9 +99,39 @@ internal sealed class ScheduleCommand(IConfiguration configuration, TimeProvider
     }
 }
 
+/// <summary><c>schedule --json</c>: named records for the source-generated JSON (the native AOT build); the names are the output's format.</summary>
+internal sealed record ScheduleOutput(
+    [property: JsonPropertyName("box")] string Box,
+    [property: JsonPropertyName("time_zone")] string TimeZone,
+    [property: JsonPropertyName("schedule")] string Schedule,
+    [property: JsonPropertyName("now")] DateTimeOffset Now,
+    [property: JsonPropertyName("up")] bool Up,
+    [property: JsonPropertyName("reason")] string Reason,
+    [property: JsonPropertyName("transitions")] IReadOnlyList<TransitionOutput> Transitions);
+
+internal sealed record TransitionOutput(
+    [property: JsonPropertyName("at")] DateTimeOffset At,
+    [property: JsonPropertyName("local")] DateTimeOffset Local,
+    [property: JsonPropertyName("up")] bool Up,
+    [property: JsonPropertyName("reason")] string Reason);
+
+[JsonSerializable(typeof(ScheduleOutput))]
+internal sealed partial class ScheduleJson : JsonSerializerContext;
+
 /// <summary>The controller's boxes for the verbs people type: bound strictly and validated, so a bad box stops with exit code 2.</summary>
 internal static class ControllerConfiguration
 {
+    /// <summary>
+    /// Every class that <see cref="UnknownKeys"/> walks, kept with its public properties in a trimmed (native
+    /// AOT) build, where the binder is generated code and nothing else would keep their metadata. A test checks
+    /// that this list holds every class-typed property reachable from <see cref="ControllerOptions"/>.
+    /// </summary>
+    internal static readonly Type[] WalkedOptionTypes = [typeof(ControllerOptions), typeof(ReconcileOptions), typeof(BoxOptions), typeof(ScheduleOptions)];
+
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(ControllerOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(ReconcileOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(BoxOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(ScheduleOptions))]
     public static ControllerOptions ReadValidated(IConfiguration configuration)
     {
         var section = configuration.GetSection(ControllerOptions.SectionName);
@@ -131,6 +156,7 @@ internal static class ControllerConfiguration
         return options;
     }
 
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "Only the types of WalkedOptionTypes reach here; ReadValidated keeps their public properties (DynamicDependency).")]
     private static IEnumerable<string> UnknownKeys(IConfigurationSection section, Type type)
     {
         foreach (var child in section.GetChildren())

@@ -13,19 +13,19 @@ internal sealed class SnapshotsCommand(RepositoryOpener opener, LoggingLevelSwit
         var snapshots = await repository.ListSnapshotsAsync(cancellationToken);
         if (settings.Json)
         {
-            WriteJson(snapshots.Select(s => new
-            {
-                id = s.Id,
-                short_id = s.ShortId,
-                time = s.Manifest.Time,
-                hostname = s.Manifest.Hostname,
-                paths = s.Manifest.Paths,
-                tags = s.Manifest.Tags,
-                tree = s.Manifest.Tree.ToHex(),
-                parent = s.Manifest.Parent?.ToHex(),
-                partial = s.Manifest.Partial,
-                summary = s.Manifest.Summary,
-            }));
+            WriteJson(
+                [.. snapshots.Select(s => new SnapshotOutput(
+                    s.Id,
+                    s.ShortId,
+                    s.Manifest.Time,
+                    s.Manifest.Hostname,
+                    s.Manifest.Paths,
+                    s.Manifest.Tags,
+                    s.Manifest.Tree.ToHex(),
+                    s.Manifest.Parent?.ToHex(),
+                    s.Manifest.Partial,
+                    s.Manifest.Summary))],
+                CommandJson.Default.ListSnapshotOutput);
             return ExitCodes.Ok;
         }
 

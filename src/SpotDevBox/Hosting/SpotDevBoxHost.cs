@@ -40,8 +40,8 @@ internal static class SpotDevBoxHost
 
     private static void ConfigureSerilog(LoggerConfiguration logger, ConfigurationManager configuration, LoggingLevelSwitch consoleLevel)
     {
-        logger.ReadFrom.Configuration(configuration)
-            .Enrich.FromLogContext()
+        SerilogSettings.ApplyMinimumLevels(logger.MinimumLevel, configuration);
+        logger.Enrich.FromLogContext()
             .WriteTo.Console(
                 outputTemplate: "{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}{NewLine}{Exception}",
                 standardErrorFromLevel: LogEventLevel.Verbose,

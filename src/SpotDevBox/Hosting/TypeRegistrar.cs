@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Spectre.Console.Cli;
@@ -25,6 +26,9 @@ internal sealed class TypeRegistrar(HostApplicationBuilder builder) : ITypeRegis
         return new Resolver(Host.Services);
     }
 
+    // Spectre registers the command and settings types of the verbs, all in this assembly, which the native AOT
+    // build roots whole (SpotDevBox.csproj): their constructors are kept.
+    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = "The implementations are the verbs' command and settings types, in the rooted spotdevbox assembly.")]
     public void Register(Type service, Type implementation) => builder.Services.AddSingleton(service, implementation);
 
     public void RegisterInstance(Type service, object implementation) => builder.Services.AddSingleton(service, implementation);

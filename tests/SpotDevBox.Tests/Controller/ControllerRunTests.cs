@@ -140,7 +140,9 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         }
 
         // Two more at once, from "other laptops": both find the live instance; EC2 starts nothing more.
-        var again = await Task.WhenAll(Cli().RunAsync("up", "e2e", "--no-wait"), Cli().RunAsync("up", "e2e", "--no-wait"));
+        // One Cli(): each call rewrites the configuration file, which a fast-starting first process may be reading.
+        var cli = Cli();
+        var again = await Task.WhenAll(cli.RunAsync("up", "e2e", "--no-wait"), cli.RunAsync("up", "e2e", "--no-wait"));
         Assert.All(again, r => Assert.True(r.ExitCode == 0, r.ToString()));
         Assert.All(again, r => Assert.Contains($"already has {instance.InstanceId}", r.Stderr, StringComparison.Ordinal));
         Assert.Single(_ec2.RequestsFor("RunInstances"));

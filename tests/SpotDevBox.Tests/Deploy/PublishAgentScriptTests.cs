@@ -50,17 +50,75 @@ public sealed class PublishAgentScriptTests : IDisposable
         Assert.Contains("publish-agent: " + expected, output, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Script_BothRids_PublishesEachAndPacksSpotdevboxAtTheTop()
+    public static TheoryData<string[], string, string[]> Kinds => new()
+    {
+        // The native AOT build is the default; its symbols stay out of the archive.
+        { [], "-p:PublishAot=true", ["./", "./config/", "./config/spotdevbox.json", "./spotdevbox"] },
+        { ["--ready-to-run", "--aot"], "-p:PublishAot=true", ["./", "./config/", "./config/spotdevbox.json", "./spotdevbox"] },
+        // ReadyToRun: the publish directory packed as it is.
+        { ["--ready-to-run"], "-o", ["./", "./SpotDevBox.Core.pdb", "./config/", "./config/spotdevbox.json", "./spotdevbox", "./spotdevbox.dbg"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task Script_BothRids_PublishesEachAndPacksSpotdevboxAtTheTop(string[] kind, string afterSelfContained, string[] entries)
     {
         var bin = _temp.Sub("bin");
-        Directory.CreateDirectory(bin);
         var log = _temp.Sub("dotnet.log");
+        await StubDotnetAsync(bin, log, failNative: false);
+        var target = _temp.Sub("agent-builds");
+        var kept = _temp.Sub("kept");
+
+        var (code, output) = await RunAsync(Script, [("PATH", bin + ":" + Environment.GetEnvironmentVariable("PATH"))],
+            ["--to", target, "--version", "v1", "--out", kept, .. kind]);
+
+        Assert.True(code == 0, output);
+        var calls = await File.ReadAllLinesAsync(log);
+        Assert.Equal($"publish {S3PeerFixture.RepositoryRoot}/src/SpotDevBox -c Release -r linux-x64 --self-contained true {afterSelfContained}", string.Join(' ', calls[0].Split(' ').Take(9)));
+        Assert.Equal($"publish {S3PeerFixture.RepositoryRoot}/src/SpotDevBox -c Release -r linux-arm64 --self-contained true {afterSelfContained}", string.Join(' ', calls[1].Split(' ').Take(9)));
+        Assert.StartsWith($"run --project {S3PeerFixture.RepositoryRoot}/src/SpotDevBox -c Release -- agent publish --to {target} --build linux-x64=", calls[2], StringComparison.Ordinal);
+        Assert.Equal(3, calls.Length);
+
+        using var manifest = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(target, "manifest.json")));
+        Assert.Equal(["x86_64", "arm64"], manifest.RootElement.GetProperty("builds").EnumerateArray().Select(b => b.GetProperty("architecture").GetString()));
+        foreach (var rid in new[] { "linux-x64", "linux-arm64" })
+        {
+            var published = Path.Combine(target, "v1", $"spotdevbox-{rid}.tar.gz");
+            Assert.Equal(entries, await EntriesAsync(published));
+            Assert.Equal(await File.ReadAllBytesAsync(published), await File.ReadAllBytesAsync(Path.Combine(kept, $"spotdevbox-{rid}.tar.gz")));
+        }
+    }
+
+    [Fact]
+    public async Task Script_NativeBuildFails_Exit1NamingWhatItNeedsAndPublishesNothing()
+    {
+        var bin = _temp.Sub("bin");
+        await StubDotnetAsync(bin, _temp.Sub("dotnet.log"), failNative: true);
+        var target = _temp.Sub("agent-builds");
+
+        var (code, output) = await RunAsync(Script, [("PATH", bin + ":" + Environment.GetEnvironmentVariable("PATH"))], "--to", target, "--rid", "linux-arm64");
+
+        Assert.Equal(1, code);
+        Assert.Contains("publish-agent: the native AOT build for linux-arm64 failed: it needs clang (or gcc), and a cross toolchain", output, StringComparison.Ordinal);
+        Assert.Contains("--ready-to-run needs neither", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(target), "something was published");
+    }
+
+    /// <summary>
+    /// A stand-in 'dotnet' whose publish writes a small publish directory (an ELF header for the RID, the
+    /// configuration, and the symbol files a real publish leaves) and whose run starts the real CLI; with
+    /// <paramref name="failNative"/> a native AOT publish fails as one without a linker does. The stand-in
+    /// uname says Darwin, so the script uploads through 'dotnet run'.
+    /// </summary>
+    private static async Task StubDotnetAsync(string bin, string log, bool failNative)
+    {
+        Directory.CreateDirectory(bin);
         // The ELF header of an x86_64 or aarch64 executable (e_machine 62 or 183) is all that 'agent publish' reads of it.
         await StubAsync(bin, "dotnet", $$"""
             echo "$*" >> '{{log}}'
             case "$1" in
                 publish)
+                    case "$*" in *-p:PublishAot=true*) {{(failNative ? "echo 'error : Platform linker not found' >&2; exit 1" : ":")}} ;; esac
                     while [ $# -gt 0 ]; do
                         case "$1" in -r) rid="$2"; shift ;; -o) out="$2"; shift ;; esac
                         shift
@@ -70,6 +128,8 @@ public sealed class PublishAgentScriptTests : IDisposable
                     printf "\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000$machine\000" > "$out/spotdevbox"
                     chmod 755 "$out/spotdevbox"
                     echo '{}' > "$out/config/spotdevbox.json"
+                    echo symbols > "$out/spotdevbox.dbg"
+                    echo symbols > "$out/SpotDevBox.Core.pdb"
                     ;;
                 run)
                     while [ "$1" != -- ]; do shift; done
@@ -79,27 +139,6 @@ public sealed class PublishAgentScriptTests : IDisposable
             esac
             """);
         await StubAsync(bin, "uname", "echo Darwin");
-        var target = _temp.Sub("agent-builds");
-        var kept = _temp.Sub("kept");
-
-        var (code, output) = await RunAsync(Script, [("PATH", bin + ":" + Environment.GetEnvironmentVariable("PATH"))],
-            "--to", target, "--version", "v1", "--out", kept);
-
-        Assert.True(code == 0, output);
-        var calls = await File.ReadAllLinesAsync(log);
-        Assert.Equal($"publish {S3PeerFixture.RepositoryRoot}/src/SpotDevBox -c Release -r linux-x64 --self-contained true", string.Join(' ', calls[0].Split(' ').Take(8)));
-        Assert.Equal($"publish {S3PeerFixture.RepositoryRoot}/src/SpotDevBox -c Release -r linux-arm64 --self-contained true", string.Join(' ', calls[1].Split(' ').Take(8)));
-        Assert.StartsWith($"run --project {S3PeerFixture.RepositoryRoot}/src/SpotDevBox -c Release -- agent publish --to {target} --build linux-x64=", calls[2], StringComparison.Ordinal);
-        Assert.Equal(3, calls.Length);
-
-        using var manifest = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(target, "manifest.json")));
-        Assert.Equal(["x86_64", "arm64"], manifest.RootElement.GetProperty("builds").EnumerateArray().Select(b => b.GetProperty("architecture").GetString()));
-        foreach (var rid in new[] { "linux-x64", "linux-arm64" })
-        {
-            var published = Path.Combine(target, "v1", $"spotdevbox-{rid}.tar.gz");
-            Assert.Equal(["./", "./config/", "./config/spotdevbox.json", "./spotdevbox"], await EntriesAsync(published));
-            Assert.Equal(await File.ReadAllBytesAsync(published), await File.ReadAllBytesAsync(Path.Combine(kept, $"spotdevbox-{rid}.tar.gz")));
-        }
     }
 
     public void Dispose() => _temp.Dispose();

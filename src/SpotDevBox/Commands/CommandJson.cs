@@ -1,0 +1,53 @@
+using System.Text.Json.Serialization;
+using SpotDevBox.Backup.Engine;
+using SpotDevBox.Backup.Format;
+
+namespace SpotDevBox.Commands;
+
+// What the repository verbs print with --json. Named records (not anonymous objects) so the JSON is
+// source-generated and works in the native AOT build; snake_case names, in this order, are the output's format.
+
+internal sealed record InitOutput(string Repository, string Id, DateTimeOffset Created);
+
+internal sealed record BackupOutput(string SnapshotId, DateTimeOffset Time, IReadOnlyList<string> Paths, SnapshotSummary Summary, IReadOnlyList<string> Warnings);
+
+internal sealed record SnapshotOutput(
+    string Id,
+    string ShortId,
+    DateTimeOffset Time,
+    string Hostname,
+    IReadOnlyList<string> Paths,
+    IReadOnlyList<string> Tags,
+    string Tree,
+    string? Parent,
+    bool Partial,
+    SnapshotSummary? Summary);
+
+internal sealed record RestoreOutput(
+    string SnapshotId,
+    string Target,
+    long Files,
+    long Dirs,
+    long Symlinks,
+    long BytesWritten,
+    long FilesUnchanged,
+    long Deleted,
+    double DurationSeconds,
+    IReadOnlyList<string> Warnings,
+    IReadOnlyList<string> Errors);
+
+internal sealed record CheckOutput(bool Ok, int Snapshots, int Packs, int Blobs, long BytesVerified, IReadOnlyList<string> Errors, IReadOnlyList<string> Warnings);
+
+internal sealed record ForgetOutput(bool DryRun, IReadOnlyList<ForgetDecisionOutput> Snapshots, PruneResult? Prune);
+
+internal sealed record ForgetDecisionOutput(string Id, DateTimeOffset Time, bool Keep, string Reason);
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(InitOutput))]
+[JsonSerializable(typeof(BackupOutput))]
+[JsonSerializable(typeof(List<SnapshotOutput>))]
+[JsonSerializable(typeof(RestoreOutput))]
+[JsonSerializable(typeof(CheckOutput))]
+[JsonSerializable(typeof(ForgetOutput))]
+[JsonSerializable(typeof(PruneResult))]
+internal sealed partial class CommandJson : JsonSerializerContext;
