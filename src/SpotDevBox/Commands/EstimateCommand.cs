@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using SpotDevBox.Core.Compute;
@@ -310,60 +311,62 @@ internal sealed class EstimateCommand(
         IReadOnlyList<string> notIncluded)
     {
         var alwaysOn = rows[0].TotalUsd!.Value;
-        Console.Out.WriteLine(JsonSerializer.Serialize(new
+        // Built as a JsonObject (no reflection: the agent binary is native AOT); null members are written as null.
+        var json = new JsonObject
         {
-            region,
-            instance_type = type,
-            month_hours = ScheduleHours.MonthHours,
-            schedule = settings.Schedule is null ? null : new { rules = schedule.ToString(), time_zone = schedule.Zone.Id },
-            period = new
+            ["region"] = region,
+            ["instance_type"] = type,
+            ["month_hours"] = ScheduleHours.MonthHours,
+            ["schedule"] = settings.Schedule is null ? null : new JsonObject { ["rules"] = schedule.ToString(), ["time_zone"] = schedule.Zone.Id },
+            ["period"] = new JsonObject
             {
-                from = hours.From,
-                to = hours.To,
-                hours = hours.PeriodHours,
-                up_hours = Round(hours.UpHours),
-                idle_hours_per_day = hours.IdleHoursPerDay,
-                scheduled_days = hours.ScheduledDays,
-                run_hours = Round(hours.RunHours),
-                hours_per_month = Round(hours.HoursPerMonth),
+                ["from"] = hours.From,
+                ["to"] = hours.To,
+                ["hours"] = hours.PeriodHours,
+                ["up_hours"] = Round(hours.UpHours),
+                ["idle_hours_per_day"] = hours.IdleHoursPerDay,
+                ["scheduled_days"] = hours.ScheduledDays,
+                ["run_hours"] = Round(hours.RunHours),
+                ["hours_per_month"] = Round(hours.HoursPerMonth),
             },
-            on_demand = new { usd_per_hour = onDemand.UsdPerUnit, source = onDemand.Source },
-            root_volume = ebs is null
+            ["on_demand"] = new JsonObject { ["usd_per_hour"] = onDemand.UsdPerUnit, ["source"] = onDemand.Source },
+            ["root_volume"] = ebs is null
                 ? null
-                : new { gib = settings.VolumeGiB, type = VolumeType, usd_per_gb_month = ebs.UsdPerUnit, source = ebs.Source },
-            spot = spot is null
+                : new JsonObject { ["gib"] = settings.VolumeGiB, ["type"] = VolumeType, ["usd_per_gb_month"] = ebs.UsdPerUnit, ["source"] = ebs.Source },
+            ["spot"] = spot is null
                 ? null
-                : new
+                : new JsonObject
                 {
-                    method = spot.Method switch
+                    ["method"] = spot.Method switch
                     {
                         SpotRateMethod.Given => "given",
                         SpotRateMethod.LiveCheapestZone => "live-cheapest-zone",
                         _ => "spot-advisor",
                     },
-                    usd_per_hour = spot.UsdPerHour,
-                    discount_percent = Round(spot.DiscountPercent),
-                    source = spot.Source,
-                    interruption_band = spot.InterruptionBand,
-                    as_of = spot.AsOf?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-                    availability_zone = spot.AvailabilityZone,
-                    median_usd_per_hour = spot.MedianUsdPerHour,
-                    zones = spot.Zones.Select(z => new { availability_zone = z.AvailabilityZone, usd_per_hour = z.UsdPerHour, since = z.Timestamp }),
+                    ["usd_per_hour"] = spot.UsdPerHour,
+                    ["discount_percent"] = Round(spot.DiscountPercent),
+                    ["source"] = spot.Source,
+                    ["interruption_band"] = spot.InterruptionBand,
+                    ["as_of"] = spot.AsOf?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                    ["availability_zone"] = spot.AvailabilityZone,
+                    ["median_usd_per_hour"] = spot.MedianUsdPerHour,
+                    ["zones"] = new JsonArray([.. spot.Zones.Select(z => (JsonNode)new JsonObject { ["availability_zone"] = z.AvailabilityZone, ["usd_per_hour"] = z.UsdPerHour, ["since"] = z.Timestamp })]),
                 },
-            spot_missing = spotMissing,
-            rows = rows.Select(r => new
+            ["spot_missing"] = spotMissing,
+            ["rows"] = new JsonArray([.. rows.Select(r => (JsonNode)new JsonObject
             {
-                id = r.Id,
-                name = Label(r.Id, settings.Schedule is not null),
-                hours_per_month = Round(r.HoursPerMonth),
-                usd_per_hour = r.UsdPerHour,
-                instance_usd = r.InstanceUsd is { } instance ? Round(instance) : (decimal?)null,
-                root_volume_usd = Round(r.VolumeUsd),
-                total_usd = r.TotalUsd is { } total ? Round(total) : (decimal?)null,
-                saving_vs_always_on_percent = r.TotalUsd is { } t ? Round(SavingPercent(t, alwaysOn)) : (decimal?)null,
-            }),
-            not_included = notIncluded,
-        }));
+                ["id"] = r.Id,
+                ["name"] = Label(r.Id, settings.Schedule is not null),
+                ["hours_per_month"] = Round(r.HoursPerMonth),
+                ["usd_per_hour"] = r.UsdPerHour,
+                ["instance_usd"] = r.InstanceUsd is { } instance ? Round(instance) : null,
+                ["root_volume_usd"] = Round(r.VolumeUsd),
+                ["total_usd"] = r.TotalUsd is { } total ? Round(total) : null,
+                ["saving_vs_always_on_percent"] = r.TotalUsd is { } t ? Round(SavingPercent(t, alwaysOn)) : null,
+            })]),
+            ["not_included"] = new JsonArray([.. notIncluded.Select(n => (JsonNode)JsonValue.Create(n))]),
+        };
+        Console.Out.WriteLine(json.ToJsonString());
     }
 
     private static decimal SavingPercent(decimal total, decimal alwaysOn) => alwaysOn == 0 ? 0 : (1m - (total / alwaysOn)) * 100m;
