@@ -53,9 +53,9 @@ public sealed partial class DailySummary(ILedgerStore ledger, IOnDemandPrices on
         ArgumentNullException.ThrowIfNull(options);
         var from = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
         var to = from.AddDays(1);
-        var entries = await ledger.QueryAsync(from, to, null, null, cancellationToken);
-        // The repository sizes come from the latest entries, also those before the day.
+        // One query: the repository sizes come from the latest entries, also those before the day.
         var recent = await ledger.QueryAsync(from.AddDays(-90), to, null, null, cancellationToken);
+        var entries = recent.Where(e => e.Start < to && e.End > from).ToList();
         var baselines = new List<BoxBaseline>();
         foreach (var b in BoxBaselines.ForConfigured(options.Boxes.AsReadOnly(), onDemand, storage, recent))
         {

@@ -10,6 +10,7 @@ using Spectre.Console;
 using Spectre.Console.Cli;
 using SpotDevBox.Agent;
 using SpotDevBox.Core.Agent;
+using SpotDevBox.Core.Boxes;
 using SpotDevBox.Core.Idle;
 using SpotDevBox.Core.Schedules;
 
@@ -50,7 +51,7 @@ internal sealed class StatusCommand(IConfiguration configuration, RepositoryOpen
         AgentStatus? status;
         Lease? localLease = null;
         var onBox = File.Exists(Path.Combine(agent.RunDirectory, "status.json"));
-        var named = settings.Box is { } b && !b.Contains("://", StringComparison.Ordinal) && !b.StartsWith('/') && !b.StartsWith('.');
+        var named = settings.Box is { } b && !BoxReference.IsPrefix(b);
         if (named || (settings.Box is null && !onBox && configuration.GetSection($"{Core.Boxes.ControllerOptions.SectionName}:Boxes").GetChildren().Any()))
         {
             return await FleetAsync(settings, cancellationToken);
@@ -125,13 +126,14 @@ internal sealed class StatusCommand(IConfiguration configuration, RepositoryOpen
 
     private async Task<int> FleetAsync(StatusSettings settings, CancellationToken cancellationToken)
     {
-        var boxes = ControllerConfiguration.ReadValidated(configuration).Boxes;
+        var controller = ControllerConfiguration.ReadValidated(configuration);
+        var boxes = controller.Boxes;
         IReadOnlyDictionary<string, Core.Boxes.BoxOptions> chosen = boxes.AsReadOnly();
         if (settings.Box is { } one)
         {
             chosen = boxes.TryGetValue(one, out var options)
                 ? new Dictionary<string, Core.Boxes.BoxOptions> { [one] = options }
-                : throw new ArgumentException(UpCommand.UnknownBox(one, ControllerConfiguration.ReadValidated(configuration)) + "; or give its storage prefix s3://bucket/prefix/box");
+                : throw new ArgumentException(UpCommand.UnknownBox(one, controller) + "; or give its storage prefix s3://bucket/prefix/box");
         }
 
         var fleet = new FleetStatus(
@@ -300,7 +302,8 @@ internal sealed class DownCommand(IConfiguration configuration, RepositoryOpener
         ScheduleOverride? down = null;
         if (settings.Until is { } until)
         {
-            var boxes = ControllerConfiguration.ReadValidated(configuration).Boxes;
+            var controller = ControllerConfiguration.ReadValidated(configuration);
+        var boxes = controller.Boxes;
             if (!boxes.TryGetValue(settings.Box!, out var options))
             {
                 throw new ArgumentException($"--until needs the box's schedule: name a box configured in Controller:Boxes, not a prefix ('{settings.Box}')");
@@ -373,9 +376,16 @@ internal sealed class DownCommand(IConfiguration configuration, RepositoryOpener
 /// <summary>--box: a name from Controller:Boxes (its Storage prefix), or a prefix given directly.</summary>
 internal static class BoxReference
 {
+    /// <summary>A storage prefix given directly (s3://..., /path, ./path) rather than a box's name.</summary>
+    public static bool IsPrefix(string box) => box.Contains("://", StringComparison.Ordinal) || box.StartsWith('/') || box.StartsWith('.');
+
+    /// <summary>The configured boxes as an error message lists them: "configured: alice, bob" or that there is none.</summary>
+    public static string Known(ControllerOptions controller) =>
+        controller.Boxes.Count == 0 ? "none is configured (Controller:Boxes)" : "configured: " + string.Join(", ", controller.Boxes.Keys.Order(StringComparer.Ordinal));
+
     public static string Resolve(string box, IConfiguration configuration)
     {
-        if (box.Contains("://", StringComparison.Ordinal) || box.StartsWith('/') || box.StartsWith('.'))
+        if (IsPrefix(box))
         {
             return box;
         }
@@ -386,7 +396,6 @@ internal static class BoxReference
             return options.Storage;
         }
 
-        var known = controller.Boxes.Count == 0 ? "none is configured (Controller:Boxes)" : "configured: " + string.Join(", ", controller.Boxes.Keys.Order(StringComparer.Ordinal));
-        throw new ArgumentException($"there is no box '{box}' ({known}); name one, or give its storage prefix s3://bucket/prefix/box");
+        throw new ArgumentException($"there is no box '{box}' ({Known(controller)}); name one, or give its storage prefix s3://bucket/prefix/box");
     }
 }

@@ -47,8 +47,7 @@ internal sealed class ScheduleCommand(IConfiguration configuration, TimeProvider
         var controller = ControllerConfiguration.ReadValidated(configuration);
         if (!controller.Boxes.TryGetValue(settings.Box!, out var box))
         {
-            var known = controller.Boxes.Count == 0 ? "none is configured (Controller:Boxes)" : "configured: " + string.Join(", ", controller.Boxes.Keys.Order(StringComparer.Ordinal));
-            throw new ArgumentException($"there is no box '{settings.Box}'; {known}");
+            throw new ArgumentException($"there is no box '{settings.Box}'; {BoxReference.Known(controller)}");
         }
 
         if (!TryParseSpan(settings.Next, out var span))

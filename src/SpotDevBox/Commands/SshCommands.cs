@@ -131,8 +131,7 @@ internal static class SshBoxes
             return [new(box, options)];
         }
 
-        var known = controller.Boxes.Count == 0 ? "none is configured (Controller:Boxes)" : "configured: " + string.Join(", ", controller.Boxes.Keys.Order(StringComparer.Ordinal));
-        throw new ArgumentException($"there is no box '{box}' ({known})");
+        throw new ArgumentException(UpCommand.UnknownBox(box, controller));
     }
 
     public static string KnownHostsPath(string? given) =>

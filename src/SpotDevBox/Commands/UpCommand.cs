@@ -259,7 +259,6 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
 
     internal static string UnknownBox(string box, ControllerOptions controller)
     {
-        var known = controller.Boxes.Count == 0 ? "none is configured (Controller:Boxes)" : "configured: " + string.Join(", ", controller.Boxes.Keys.Order(StringComparer.Ordinal));
-        return $"there is no box '{box}' ({known})";
+        return $"there is no box '{box}' ({BoxReference.Known(controller)})";
     }
 }
