@@ -8,16 +8,30 @@ namespace SpotDevBox.Tests.Agent;
 /// <summary>A loopback webhook receiver: records every POST (its JSON body) and answers with <see cref="Status"/>.</summary>
 internal sealed class WebhookRecorder : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly ConcurrentQueue<(string ContentType, JsonElement Body)> _received = new();
     private readonly Task _loop;
 
     public WebhookRecorder()
     {
-        var port = FreePort();
-        Url = $"http://127.0.0.1:{port}/hook/";
-        _listener.Prefixes.Add(Url);
-        _listener.Start();
+        // A port free a moment ago can be taken by a parallel test before the listener binds it: try another.
+        for (var attempt = 1; ; attempt++)
+        {
+            Url = $"http://127.0.0.1:{FreePort()}/hook/";
+            var listener = new HttpListener();
+            listener.Prefixes.Add(Url);
+            try
+            {
+                listener.Start();
+                _listener = listener;
+                break;
+            }
+            catch (HttpListenerException) when (attempt < 20)
+            {
+                listener.Close();
+            }
+        }
+
         _loop = Task.Run(LoopAsync);
     }
 
