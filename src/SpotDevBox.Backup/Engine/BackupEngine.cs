@@ -25,7 +25,9 @@ public sealed record BackupRequest
     /// When set, the snapshot must be durable by this time (a spot interruption notice's deadline). The
     /// walk runs first, then changed files are read most recently modified first until
     /// <see cref="CommitReserve"/> before the deadline; files not read by then keep their parent-snapshot
-    /// version (or are left out when new), and the snapshot is saved marked partial, naming them.
+    /// version (or are left out when new), and the snapshot is saved marked partial, naming each of them.
+    /// The walk itself (lstat only) may run into the first half of the reserve; a directory it has not
+    /// entered by then keeps its parent-snapshot version and is named (with a trailing '/') as not examined.
     /// </summary>
     public DateTimeOffset? Deadline { get; init; }
 
@@ -279,6 +281,7 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
         // for reading); it starts at 1 for the walk itself, released once every root has started.
         private readonly bool _deferred;
         private readonly CancellationTokenSource? _cutoff;
+        private readonly CancellationTokenSource? _walkCutoff;
         private readonly CancellationTokenSource? _readCancel;
         private readonly List<PendingRead> _pending = [];
         private readonly TaskCompletionSource _discovered = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -320,6 +323,11 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
                 var left = deadline - request.CommitReserve - _repo.Time.GetUtcNow();
                 // A deadline weeks away is no deadline (and past what a timer can hold).
                 _cutoff = left > TimeSpan.FromDays(7) ? new CancellationTokenSource() : new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero, _repo.Time);
+                // The walk only lstats, which is cheap next to reading: it goes on into the first half of the
+                // commit reserve, so that the snapshot names each changed or new file it could not read
+                // instead of whole directories. A directory it has not entered by then is named as not examined.
+                var walkLeft = left + (request.CommitReserve / 2);
+                _walkCutoff = walkLeft > TimeSpan.FromDays(7) ? new CancellationTokenSource() : new CancellationTokenSource(walkLeft > TimeSpan.Zero ? walkLeft : TimeSpan.Zero, _repo.Time);
                 _readCancel = CancellationTokenSource.CreateLinkedTokenSource(ct, _cutoff.Token);
             }
         }
@@ -328,6 +336,7 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
         {
             _readCancel?.Dispose();
             _cutoff?.Dispose();
+            _walkCutoff?.Dispose();
             _readSlots.Dispose();
             DataBuffers.Dispose();
             TreeBuffers.Dispose();
@@ -496,9 +505,9 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
 
         private async Task<Node?> ProcessDirectoryAsync(string path, string relative, string name, FileStatus st, Node? parentNode, Settle? settle)
         {
-            if (_cutoff is { IsCancellationRequested: true })
+            if (_walkCutoff is { IsCancellationRequested: true })
             {
-                // Past the deadline the walk stops too: this directory stays as the parent snapshot had it.
+                // Past the walk's cutoff the walk stops too: this directory stays as the parent snapshot had it.
                 return LeaveAtOlderVersion(path, parentNode is { Type: NodeType.Dir } ? parentNode : null, "/");
             }
 

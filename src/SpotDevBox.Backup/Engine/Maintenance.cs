@@ -12,7 +12,18 @@ public sealed record ForgetResult(IReadOnlyList<(SnapshotRef Snapshot, bool Keep
     public int Removed => Decisions.Count(d => !d.Keep);
 }
 
-public sealed record PruneResult(int PacksDeleted, int PacksRepacked, int PacksKept, long BytesFreed, int BlobsRemoved, bool DryRun);
+/// <param name="TemporaryFilesRemoved">Temporary files of unfinished writes (a local repository's, left by a killed process) removed, or that would be with a dry run.</param>
+/// <param name="TemporaryFilesKept">Temporary files kept because they are younger than <see cref="BackupEngineOptions.StaleLockAfter"/>: a writer may still own them.</param>
+public sealed record PruneResult(
+    int PacksDeleted,
+    int PacksRepacked,
+    int PacksKept,
+    long BytesFreed,
+    int BlobsRemoved,
+    bool DryRun,
+    int TemporaryFilesRemoved = 0,
+    long TemporaryBytesRemoved = 0,
+    int TemporaryFilesKept = 0);
 
 public sealed record CheckResult(int Snapshots, int Packs, int Blobs, long BytesVerified, IReadOnlyList<string> Errors, IReadOnlyList<string> Warnings)
 {
@@ -52,6 +63,7 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
     public async Task<PruneResult> PruneAsync(bool dryRun, CancellationToken cancellationToken)
     {
         await using var repoLock = await RepositoryLock.AcquireAsync(repository, exclusive: true, "prune", cancellationToken);
+        var (tempRemoved, tempBytes, tempKept) = await RemoveUnfinishedWritesAsync(dryRun, cancellationToken);
         await repository.LoadIndexAsync(cancellationToken);
         await repository.RecoverUnindexedPacksAsync(cancellationToken);
         var used = await CollectUsedBlobsAsync(cancellationToken);
@@ -97,7 +109,7 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
 
         if (dryRun || (delete.Count == 0 && repack.Count == 0))
         {
-            return new PruneResult(delete.Count, repack.Count, keep.Count, freed, blobsRemoved, dryRun);
+            return new PruneResult(delete.Count, repack.Count, keep.Count, freed, blobsRemoved, dryRun, tempRemoved, tempBytes, tempKept);
         }
 
         var newPacks = await RepackAsync(repack, packBlobs, cancellationToken);
@@ -118,7 +130,46 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
 
         await repository.Store.DeleteAsync([.. delete.Concat(repack).Select(Pack.Key)], cancellationToken);
         LogPruned(logger, delete.Count, repack.Count, freed);
-        return new PruneResult(delete.Count, repack.Count, keep.Count, freed, blobsRemoved, dryRun);
+        return new PruneResult(delete.Count, repack.Count, keep.Count, freed, blobsRemoved, dryRun, tempRemoved, tempBytes, tempKept);
+    }
+
+    /// <summary>
+    /// Removes the temporary files of writes that never finished (a local repository's, left by a killed
+    /// backup). Prune holds the exclusive lock, so no backup is writing now; a temporary file is still
+    /// only removed once it has not been written to for <see cref="BackupEngineOptions.StaleLockAfter"/>,
+    /// the same silence after which a lock is taken for a dead writer's: this also covers a writer that
+    /// does not honour locks, or a lock record written (under locks/) while this prune runs.
+    /// </summary>
+    private async Task<(int Removed, long Bytes, int Kept)> RemoveUnfinishedWritesAsync(bool dryRun, CancellationToken cancellationToken)
+    {
+        if (repository.Store is not IUnfinishedWrites unfinished)
+        {
+            return (0, 0, 0);
+        }
+
+        var olderThan = repository.Time.GetUtcNow() - repository.Options.StaleLockAfter;
+        var remove = new List<StoredObject>();
+        var kept = 0;
+        await foreach (var obj in unfinished.ListUnfinishedWritesAsync(cancellationToken))
+        {
+            if (obj.LastModified < olderThan)
+            {
+                remove.Add(obj);
+            }
+            else
+            {
+                kept++;
+            }
+        }
+
+        var bytes = remove.Sum(o => o.Size);
+        if (!dryRun && remove.Count > 0)
+        {
+            await unfinished.DeleteUnfinishedWritesAsync([.. remove.Select(o => o.Key)], cancellationToken);
+            LogUnfinishedWritesRemoved(logger, remove.Count, bytes);
+        }
+
+        return (remove.Count, bytes, kept);
     }
 
     private async Task<HashSet<BlobId>> CollectUsedBlobsAsync(CancellationToken cancellationToken)
@@ -272,6 +323,24 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
             }
         }
 
+        if (repository.Store is IUnfinishedWrites unfinished)
+        {
+            // A warning, not an error: no snapshot refers to them, nothing is damaged, only space is
+            // wasted; and check runs beside backups (shared lock), so some may be a running backup's.
+            var (count, bytes) = (0, 0L);
+            await foreach (var obj in unfinished.ListUnfinishedWritesAsync(cancellationToken))
+            {
+                count++;
+                bytes += obj.Size;
+            }
+
+            if (count > 0)
+            {
+                warnings.Add($"unfinished temporary files: {count} ({bytes} bytes), left by writes that never finished (a backup killed while writing a pack, or one writing now); "
+                    + $"no snapshot refers to them, and 'spotdevbox prune' removes those not written to for {repository.Options.StaleLockAfter.TotalMinutes:0} minutes");
+            }
+        }
+
         var unindexed = stored.Keys.Count(k => !repository.Index.HasPack(k));
         if (unindexed > 0)
         {
@@ -285,9 +354,15 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
         }
 
         var seenTrees = new HashSet<BlobId>();
+        var unreadableTrees = new Dictionary<BlobId, string>();
         foreach (var snapshot in snapshots)
         {
-            await CheckTreeAsync(snapshot, snapshot.Manifest.Tree, "", seenTrees, errors, cancellationToken);
+            await CheckTreeAsync(snapshot, snapshot.Manifest.Tree, "", seenTrees, unreadableTrees, errors, cancellationToken);
+        }
+
+        foreach (var damage in repository.DamagedTreePacks.Values)
+        {
+            errors.Add(damage);
         }
 
         long verifiedBytes = 0;
@@ -307,10 +382,17 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
         return new CheckResult(snapshots.Count, repository.Index.PackCount, repository.Index.BlobCount, verifiedBytes, [.. errors.Order(StringComparer.Ordinal)], [.. warnings]);
     }
 
-    private async Task CheckTreeAsync(SnapshotRef snapshot, BlobId treeId, string path, HashSet<BlobId> seen, ConcurrentBag<string> errors, CancellationToken cancellationToken)
+    /// <param name="unreadable">Trees found unreadable so far, with the reason: a tree shared by several snapshots is read once, and reported for each.</param>
+    private async Task CheckTreeAsync(SnapshotRef snapshot, BlobId treeId, string path, HashSet<BlobId> seen, Dictionary<BlobId, string> unreadable, ConcurrentBag<string> errors, CancellationToken cancellationToken)
     {
+        var where = $"snapshot {snapshot.ShortId}: directory '{(path.Length == 0 ? "/" : path)}' cannot be read (tree {treeId.ShortHex}): ";
         if (!seen.Add(treeId))
         {
+            if (unreadable.TryGetValue(treeId, out var known))
+            {
+                errors.Add(where + known);
+            }
+
             return;
         }
 
@@ -322,7 +404,8 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
         }
         catch (Exception e) when (e is InvalidDataException or RepositoryException or StorageException)
         {
-            errors.Add($"snapshot {snapshot.ShortId}: directory '{(path.Length == 0 ? "/" : path)}' cannot be read: {e.Message}");
+            unreadable[treeId] = e.Message;
+            errors.Add(where + e.Message);
             return;
         }
 
@@ -340,7 +423,7 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
 
             if (node.Subtree is { } sub)
             {
-                await CheckTreeAsync(snapshot, sub, child, seen, errors, cancellationToken);
+                await CheckTreeAsync(snapshot, sub, child, seen, unreadable, errors, cancellationToken);
             }
         }
     }
@@ -394,6 +477,9 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
 
     [LoggerMessage(EventId = 1300, Level = LogLevel.Information, Message = "Forgot snapshot {SnapshotId} of {Time:u}")]
     private static partial void LogForgot(ILogger logger, string snapshotId, DateTimeOffset time);
+
+    [LoggerMessage(EventId = 1302, Level = LogLevel.Information, Message = "Removed {Files} temporary files ({Bytes} bytes) of writes that never finished")]
+    private static partial void LogUnfinishedWritesRemoved(ILogger logger, int files, long bytes);
 
     [LoggerMessage(EventId = 1301, Level = LogLevel.Information, Message = "Pruned: {Deleted} packs deleted, {Repacked} repacked, {BytesFreed} bytes freed")]
     private static partial void LogPruned(ILogger logger, int deleted, int repacked, long bytesFreed);

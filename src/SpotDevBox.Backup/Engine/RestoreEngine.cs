@@ -29,7 +29,15 @@ public sealed record RestoreResult(
     long FilesUnchanged,
     long Deleted,
     IReadOnlyList<string> Warnings,
-    IReadOnlyList<string> Errors);
+    IReadOnlyList<string> Errors)
+{
+    /// <summary>
+    /// One line per entry a partial snapshot left at an older version or out. Up to
+    /// <see cref="RestoreEngine.LeftBehindListedLimit"/> of them are also in <see cref="Warnings"/>;
+    /// beyond that, <see cref="Warnings"/> only counts them.
+    /// </summary>
+    public IReadOnlyList<string> LeftBehind { get; init; } = [];
+}
 
 public sealed class RestoreProgress
 {
@@ -64,6 +72,12 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
     private const int MaxDepth = 512;
     private const int MaxEntries = 50_000_000;
 
+    /// <summary>
+    /// Entries a partial snapshot left behind are each named in the warnings up to this many; beyond it one
+    /// warning counts them (thousands of lines would bury every other message) and <see cref="RestoreResult.LeftBehind"/> lists them.
+    /// </summary>
+    public const int LeftBehindListedLimit = 20;
+
     /// <summary>Pack ranges held in memory at once during a restore (at least one, whatever its size).</summary>
     internal const long RangeBytesInFlight = 20L * 1024 * 1024;
 
@@ -97,31 +111,56 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         await repository.LoadIndexAsync(cancellationToken);
         var snapshot = await repository.ResolveSnapshotAsync(request.Snapshot, cancellationToken);
 
-        // Plan everything (and refuse a hostile manifest) before the first write.
+        // Plan everything (and refuse a hostile manifest) before the first write. A tree that cannot be
+        // read is damage, not hostility: it is recorded and what lies under it is skipped.
         var items = new List<Item>();
-        await CollectAsync(snapshot.Manifest.Tree, "", target, 0, items, cancellationToken);
+        var damaged = new List<DamagedTree>();
+        await CollectAsync(snapshot.Manifest.Tree, "", target, 0, items, damaged, cancellationToken);
         items = Filter(items, request.Includes);
 
         var warnings = new ConcurrentBag<string>();
         var errors = new ConcurrentBag<string>();
+        foreach (var tree in damaged)
+        {
+            // With --include it cannot be known whether what was asked for lay under it, so it is always named.
+            errors.Add(tree.Relative.Length == 0
+                ? $"the snapshot's root tree {tree.Id.ShortHex} cannot be read, so nothing in the snapshot could be restored: {tree.Reason}"
+                : $"the contents of directory '{tree.Relative}' could not be restored: its tree {tree.Id.ShortHex} cannot be read: {tree.Reason}");
+        }
+
         foreach (var item in items.Where(i => i.Node.ChangedDuringBackup))
         {
             warnings.Add($"'{item.Relative}' was changing while it was backed up; its content may mix old and new bytes");
         }
 
+        var leftBehind = new List<string>();
         foreach (var item in items.Where(i => i.Node.Stale))
         {
-            warnings.Add($"'{item.Relative}' is an older version: the snapshot is partial and did not get to save it");
+            leftBehind.Add(item.Node.Type == NodeType.Dir
+                ? $"directory '{item.Relative}' was not examined by the partial backup: files in it may be older versions, and files new since the previous snapshot are missing"
+                : $"'{item.Relative}' is an older version: the snapshot is partial and did not get to save it");
         }
 
         if (snapshot.Manifest.Partial)
         {
             var manifest = snapshot.Manifest;
-            warnings.Add($"snapshot {snapshot.ShortId} is partial: its backup reached a deadline and left {manifest.IncompleteFiles.Count} entries at an older version or out");
             var older = items.Where(i => i.Node.Stale).Select(i => i.Relative).ToHashSet(StringComparer.Ordinal);
             foreach (var missing in manifest.IncompleteFiles.Where(f => !older.Contains(f.TrimEnd('/'))))
             {
-                warnings.Add($"'{missing}' is not in this snapshot: it was new and the partial backup did not get to it");
+                leftBehind.Add(missing.EndsWith('/')
+                    ? $"directory '{missing.TrimEnd('/')}' is not in this snapshot: it was new and the partial backup did not get to it"
+                    : $"'{missing}' is not in this snapshot: it was new and the partial backup did not get to it");
+            }
+
+            warnings.Add($"snapshot {snapshot.ShortId} is partial: its backup reached a deadline and left {manifest.IncompleteFiles.Count} entries at an older version or out"
+                + (leftBehind.Count > LeftBehindListedLimit ? "; too many to name here: restore with --verbose lists each" : ""));
+        }
+
+        if (leftBehind.Count <= LeftBehindListedLimit)
+        {
+            foreach (var line in leftBehind)
+            {
+                warnings.Add(line);
             }
         }
 
@@ -226,7 +265,7 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         long deleted = 0;
         if (request.Delete)
         {
-            deleted = DeleteExtraneous(target, items, request.Includes.Count > 0);
+            deleted = DeleteExtraneous(target, items, damaged, request.Includes.Count > 0);
         }
 
         // Metadata last: writing content would change mtimes, creating entries would change directory mtimes.
@@ -258,7 +297,10 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
             unchanged.Count,
             deleted,
             [.. warnings],
-            [.. errors]);
+            [.. errors])
+        {
+            LeftBehind = leftBehind,
+        };
         LogRestored(logger, snapshot.ShortId, target, files.Count, Progress.BytesWritten, errors.Count);
         return result;
     }
@@ -277,14 +319,30 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         }
     }
 
-    private async Task CollectAsync(BlobId treeId, string relative, string fullPath, int depth, List<Item> items, CancellationToken cancellationToken)
+    private sealed record DamagedTree(string Relative, string FullPath, BlobId Id, string Reason);
+
+    private async Task CollectAsync(BlobId treeId, string relative, string fullPath, int depth, List<Item> items, List<DamagedTree> damaged, CancellationToken cancellationToken)
     {
         if (depth > MaxDepth)
         {
             throw new InvalidDataException($"snapshot refused: directories nest deeper than {MaxDepth} levels at '{relative}'");
         }
 
-        var tree = await repository.LoadTreeAsync(treeId, cancellationToken);
+        Tree tree;
+        try
+        {
+            tree = await repository.LoadTreeAsync(treeId, cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidDataException or RepositoryException
+            || (e is Storage.StorageException s && s.Failure is Storage.StorageFailure.NotFound or Storage.StorageFailure.Rejected))
+        {
+            // Hash mismatch, undecodable, or not in the repository: nothing under it is known, so nothing
+            // under it is written, and the walk goes on to refuse any hostile tree elsewhere. An unreachable
+            // store is not damage: that still fails the whole restore.
+            damaged.Add(new DamagedTree(relative, fullPath, treeId, e.Message));
+            return;
+        }
+
         tree.Validate(relative.Length == 0 ? "/" : relative);
         if (items.Count + tree.Nodes.Count > MaxEntries)
         {
@@ -299,7 +357,7 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
             items.Add(new Item(rel, full, node, depth, items.Count, _tempPrefix));
             if (node.Type == NodeType.Dir)
             {
-                await CollectAsync(node.Subtree!.Value, rel, full, depth + 1, items, cancellationToken);
+                await CollectAsync(node.Subtree!.Value, rel, full, depth + 1, items, damaged, cancellationToken);
             }
         }
     }
@@ -627,15 +685,18 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         }
     }
 
-    private static long DeleteExtraneous(string target, List<Item> items, bool filtered)
+    private static long DeleteExtraneous(string target, List<Item> items, List<DamagedTree> damaged, bool filtered)
     {
-        if (filtered)
+        if (filtered || damaged.Any(d => d.Relative.Length == 0))
         {
             // With --include only part of the snapshot is in scope; deleting around it would be a surprise.
+            // Without the root tree nothing is known to be extraneous.
             return 0;
         }
 
         var wanted = new HashSet<string>(items.Select(i => i.FullPath), StringComparer.Ordinal);
+        // What the snapshot holds in a directory whose tree is unreadable is unknown: the local copies stay.
+        var unknown = new HashSet<string>(damaged.Select(d => d.FullPath), StringComparer.Ordinal);
         long deleted = 0;
         var stack = new Stack<string>();
         stack.Push(target);
@@ -659,7 +720,7 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
 
                     deleted++;
                 }
-                else if (isRealDir)
+                else if (isRealDir && !unknown.Contains(full))
                 {
                     stack.Push(full);
                 }

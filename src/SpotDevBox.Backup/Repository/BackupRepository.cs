@@ -120,6 +120,12 @@ public sealed partial class BackupRepository
     /// <summary>Snapshot manifests that could not be read, with the reason (check reports them; prune refuses to run).</summary>
     public ConcurrentBag<string> UnreadableSnapshots { get; } = [];
 
+    /// <summary>
+    /// Tree packs read so far whose bytes do not match their name, with the reason (check reports them).
+    /// Their blobs are still read one by one, each verified against its id.
+    /// </summary>
+    public ConcurrentDictionary<string, string> DamagedTreePacks { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Read every object from the store, never from the local cache (check uses this to prove the store itself).</summary>
     public bool BypassCache { get; set; }
 
@@ -387,6 +393,11 @@ public sealed partial class BackupRepository
         if (entry.Type == BlobType.Tree)
         {
             var pack = await _treePacks.GetOrAdd(location.Pack, p => new Lazy<Task<byte[]>>(() => LoadTreePackAsync(p, cancellationToken))).Value;
+            if (entry.Offset + entry.StoredLength > pack.Length)
+            {
+                throw new InvalidDataException($"tree blob {id.ShortHex} lies past the end of pack {location.Pack.ShortHex} ({pack.Length} bytes)");
+            }
+
             return Pack.ExtractBlob(pack.AsSpan((int)entry.Offset, entry.StoredLength), entry);
         }
 
@@ -397,13 +408,19 @@ public sealed partial class BackupRepository
     private async Task<byte[]> LoadTreePackAsync(BlobId packId, CancellationToken cancellationToken)
     {
         var key = Pack.Key(packId);
-        var bytes = await GetImmutableCachedAsync(key, cancellationToken);
-        if (BlobId.Compute(bytes) != packId)
+        try
         {
-            throw new InvalidDataException($"pack {packId.ShortHex} is corrupt: its bytes do not match its name");
+            return await GetImmutableCachedAsync(key, cancellationToken);
         }
-
-        return bytes;
+        catch (InvalidDataException e)
+        {
+            // One flipped byte must not cost every directory listed in the pack: each tree blob is still
+            // verified against its own id when extracted, so the intact ones are used and only the damaged
+            // one fails. The damaged pack is never cached.
+            DamagedTreePacks.TryAdd(key, e.Message);
+            LogTreePackDamaged(_logger, key, e.Message);
+            return await Store.GetAsync(key, cancellationToken);
+        }
     }
 
     /// <summary>Reads an object that never changes once written, through the local cache; cached copies are checked against their name.</summary>
@@ -547,6 +564,9 @@ public sealed partial class BackupRepository
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Recovered {Packs} packs ({Blobs} blobs) left by an interrupted backup")]
     private static partial void LogRecoveredPacks(ILogger logger, int packs, int blobs);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Tree pack {Key} is damaged; its tree blobs are verified one by one and only the damaged ones are unreadable: {Reason}")]
+    private static partial void LogTreePackDamaged(ILogger logger, string key, string reason);
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Local cache {Directory} is not writable, working without it: {Reason}")]
     private static partial void LogCacheUnwritable(ILogger logger, string directory, string reason);

@@ -6,7 +6,7 @@ namespace SpotDevBox.Backup.Storage;
 /// A repository in a local directory (another disk, an NFS mount, tests). Writes go to a temporary
 /// file that is flushed to disk and then renamed, so a reader never sees half an object.
 /// </summary>
-public sealed class LocalDirectoryObjectStore(string root) : IObjectStore
+public sealed class LocalDirectoryObjectStore(string root) : IObjectStore, IUnfinishedWrites
 {
     private const string TempSuffix = ".tmp-spotdevbox";
 
@@ -179,6 +179,32 @@ public sealed class LocalDirectoryObjectStore(string root) : IObjectStore
         }
 
         return Task.CompletedTask;
+    }
+
+    public async IAsyncEnumerable<StoredObject> ListUnfinishedWritesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        EnsureRoot();
+        await Task.Yield();
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = 0 };
+        foreach (var file in new DirectoryInfo(root).EnumerateFiles("*" + TempSuffix, options))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var key = Path.GetRelativePath(root, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
+            yield return new StoredObject(key, file.Length, new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero));
+        }
+    }
+
+    public Task DeleteUnfinishedWritesAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var other = keys.FirstOrDefault(k => !k.EndsWith(TempSuffix, StringComparison.Ordinal));
+        if (other is not null)
+        {
+            // Only temporary files: a repository object must never go through this door.
+            throw new ArgumentException($"'{other}' is not a temporary file of an unfinished write", nameof(keys));
+        }
+
+        return DeleteAsync(keys, cancellationToken);
     }
 
     private string PathOf(string key)

@@ -34,7 +34,8 @@ internal sealed record RestoreOutput(
     long Deleted,
     double DurationSeconds,
     IReadOnlyList<string> Warnings,
-    IReadOnlyList<string> Errors);
+    IReadOnlyList<string> Errors,
+    IReadOnlyList<string> LeftBehind);
 
 internal sealed record CheckOutput(bool Ok, int Snapshots, int Packs, int Blobs, long BytesVerified, IReadOnlyList<string> Errors, IReadOnlyList<string> Warnings);
 

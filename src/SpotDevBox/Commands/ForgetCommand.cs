@@ -76,6 +76,7 @@ internal sealed class ForgetCommand(RepositoryOpener opener, IServiceProvider se
         if (prune is not null)
         {
             Console.Out.WriteLine($"prune: {(settings.DryRun ? "would delete" : "deleted")} {prune.PacksDeleted} packs, {(settings.DryRun ? "would repack" : "repacked")} {prune.PacksRepacked}, kept {prune.PacksKept}; {Terminal.Bytes(prune.BytesFreed)} freed");
+            PruneCommand.WriteTemporaryFiles(prune, repository.Options.StaleLockAfter, "prune: ");
         }
 
         return ExitCodes.Ok;
@@ -97,9 +98,24 @@ internal sealed class PruneCommand(RepositoryOpener opener, IServiceProvider ser
         else
         {
             Console.Out.WriteLine($"{(settings.DryRun ? "would delete" : "deleted")} {prune.PacksDeleted} packs, {(settings.DryRun ? "would repack" : "repacked")} {prune.PacksRepacked}, kept {prune.PacksKept}; {Terminal.Bytes(prune.BytesFreed)} freed");
+            WriteTemporaryFiles(prune, repository.Options.StaleLockAfter, "");
         }
 
         return ExitCodes.Ok;
+    }
+
+    /// <summary>The lines about a local repository's temporary files of unfinished writes, when there were any.</summary>
+    internal static void WriteTemporaryFiles(PruneResult prune, TimeSpan keptYoungerThan, string prefix)
+    {
+        if (prune.TemporaryFilesRemoved > 0)
+        {
+            Console.Out.WriteLine($"{prefix}{(prune.DryRun ? "would remove" : "removed")} {prune.TemporaryFilesRemoved} unfinished temporary files ({Terminal.Bytes(prune.TemporaryBytesRemoved)})");
+        }
+
+        if (prune.TemporaryFilesKept > 0)
+        {
+            Console.Out.WriteLine($"{prefix}kept {prune.TemporaryFilesKept} unfinished temporary files younger than {keptYoungerThan.TotalMinutes:0} minutes (a backup may still be writing them; a later prune removes them)");
+        }
     }
 }
 

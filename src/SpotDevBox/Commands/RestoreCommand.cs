@@ -79,6 +79,15 @@ internal sealed class RestoreCommand(RepositoryOpener opener, IServiceProvider s
             Terminal.Warn(warning);
         }
 
+        if (settings.Verbose && result.LeftBehind.Count > RestoreEngine.LeftBehindListedLimit)
+        {
+            // The warnings only counted them: too many to list unasked.
+            foreach (var line in result.LeftBehind)
+            {
+                Terminal.Warn(line);
+            }
+        }
+
         foreach (var error in result.Errors)
         {
             Terminal.Error(error);
@@ -98,7 +107,8 @@ internal sealed class RestoreCommand(RepositoryOpener opener, IServiceProvider s
                     result.Deleted,
                     elapsed.TotalSeconds,
                     result.Warnings,
-                    result.Errors),
+                    result.Errors,
+                    result.LeftBehind),
                 CommandJson.Default.RestoreOutput);
         }
         else
@@ -112,7 +122,7 @@ internal sealed class RestoreCommand(RepositoryOpener opener, IServiceProvider s
 
             if (result.Errors.Count > 0)
             {
-                Console.Out.WriteLine($"  {result.Errors.Count} files could NOT be restored (see errors above)");
+                Console.Out.WriteLine($"  {result.Errors.Count} files or directories could NOT be restored (see errors above)");
             }
         }
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Amazon.S3.Model;
 using SpotDevBox.Backup.Format;
+using SpotDevBox.Backup.Repository;
 using SpotDevBox.Backup.Storage;
 using TestSupport;
 
@@ -78,17 +79,84 @@ public abstract class CorruptionTests : IDisposable
     }
 
     [Fact]
-    public async Task Restore_ByteFlippedInTreePack_FailsNamingThePackBeforeWriting()
+    public async Task Restore_ByteFlippedInSubdirectoryTree_RestoresTheRestAndNamesTheDirectory()
     {
         using var harness = await BackupSourceAsync();
-        var (key, entry) = await FindTreePackAsync(harness);
+        var subTree = await TreeIdAsync(harness, "src", "sub");
+        var (key, entry) = await FindPackHoldingAsync(harness, subTree.ToHex());
         await FlipByteAsync(harness, key, entry.Offset + (entry.StoredLength / 2));
         ClearCache(harness); // as on another machine: the cache holds an intact copy of every tree pack written here
 
-        var e = await Assert.ThrowsAsync<InvalidDataException>(() => harness.RestoreAsync(Target));
+        var result = await harness.RestoreAsync(Target);
 
-        Assert.Equal($"object '{key}' is corrupt: its bytes do not match its name", e.Message);
-        Assert.False(Directory.Exists(Target));
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith("the contents of directory 'src/sub' could not be restored: its tree ", error, StringComparison.Ordinal);
+        Assert.Contains($"tree {subTree.ShortHex}", error, StringComparison.Ordinal);
+        Assert.Equal(_victim, await File.ReadAllBytesAsync(Path.Combine(Target, "src", "victim.bin")));
+        Assert.Equal(_bystander, await File.ReadAllBytesAsync(Path.Combine(Target, "src", "bystander.bin")));
+        Assert.Equal("plain text", await File.ReadAllTextAsync(Path.Combine(Target, "src", "notes.txt")));
+        Assert.False(File.Exists(Path.Combine(Target, "src", "sub", "deep.txt")));
+    }
+
+    [Fact]
+    public async Task Restore_ByteFlippedInRootTree_SaysSoAndRestoresNothing()
+    {
+        using var harness = await BackupSourceAsync();
+        var root = (await LatestAsync(harness)).Manifest.Tree;
+        var (key, entry) = await FindPackHoldingAsync(harness, root.ToHex());
+        await FlipByteAsync(harness, key, entry.Offset + (entry.StoredLength / 2));
+        ClearCache(harness);
+
+        var result = await harness.RestoreAsync(Target);
+
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith($"the snapshot's root tree {root.ShortHex} cannot be read, so nothing in the snapshot could be restored: ", error, StringComparison.Ordinal);
+        Assert.Equal(0, result.Files);
+        Assert.False(Directory.Exists(Path.Combine(Target, "src")));
+    }
+
+    [Fact]
+    public async Task RestoreOverwriteDelete_SubdirectoryTreeDamaged_LocalFilesInItAreKept()
+    {
+        using var harness = await BackupSourceAsync();
+        var subTree = await TreeIdAsync(harness, "src", "sub");
+        var (key, entry) = await FindPackHoldingAsync(harness, subTree.ToHex());
+        await FlipByteAsync(harness, key, entry.Offset + (entry.StoredLength / 2));
+        ClearCache(harness);
+        Directory.CreateDirectory(Path.Combine(Target, "src", "sub"));
+        await File.WriteAllTextAsync(Path.Combine(Target, "src", "sub", "deep.txt"), "local copy");
+        await File.WriteAllTextAsync(Path.Combine(Target, "src", "sub", "local-only.txt"), "local only");
+
+        var result = await harness.RestoreAsync(Target, overwrite: true, delete: true);
+
+        Assert.Single(result.Errors);
+        Assert.Equal("local copy", await File.ReadAllTextAsync(Path.Combine(Target, "src", "sub", "deep.txt")));
+        Assert.Equal("local only", await File.ReadAllTextAsync(Path.Combine(Target, "src", "sub", "local-only.txt")));
+        Assert.Equal("plain text", await File.ReadAllTextAsync(Path.Combine(Target, "src", "notes.txt")));
+    }
+
+    [Fact]
+    public async Task Check_ByteFlippedInSubdirectoryTreeTwoSnapshotsShare_NamesBothSnapshotsAndThePath()
+    {
+        using var harness = await BackupSourceAsync();
+        var first = (await LatestAsync(harness)).Id;
+        await File.WriteAllTextAsync(Path.Combine(Source, "notes.txt"), "second version");
+        var (second, _) = await harness.BackupAsync(Source);
+        var subTree = await TreeIdAsync(harness, "src", "sub");
+        var (key, entry) = await FindPackHoldingAsync(harness, subTree.ToHex());
+        await FlipByteAsync(harness, key, entry.Offset + (entry.StoredLength / 2));
+        ClearCache(harness);
+
+        var check = await harness.CheckAsync(readData: false);
+
+        Assert.False(check.Ok);
+        foreach (var snapshot in new[] { first, second.SnapshotId })
+        {
+            Assert.Contains(check.Errors, e => e.StartsWith($"snapshot {snapshot[..8]}: directory 'src/sub' cannot be read (tree {subTree.ShortHex}): ", StringComparison.Ordinal));
+        }
+
+        Assert.Contains($"object '{key}' is corrupt: its bytes do not match its name", check.Errors);
+        Assert.DoesNotContain(check.Errors, e => e.Contains("directory '/'", StringComparison.Ordinal) || e.Contains("directory 'src' ", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -103,8 +171,9 @@ public abstract class CorruptionTests : IDisposable
         var structure = await harness.CheckAsync(readData: false);
         var full = await harness.CheckAsync(readData: true);
 
-        Assert.Contains(structure.Errors, e => e.Contains("directory '/' cannot be read", StringComparison.Ordinal)
-            && e.Contains($"object '{key}' is corrupt", StringComparison.Ordinal));
+        // The flipped byte lies in the largest tree blob, src's; only that directory is unreadable.
+        Assert.Contains(structure.Errors, e => e.Contains($"directory 'src' cannot be read (tree {entry.Id.ShortHex})", StringComparison.Ordinal));
+        Assert.Contains(structure.Errors, e => e.Contains($"object '{key}' is corrupt", StringComparison.Ordinal));
         Assert.Contains($"pack {packId.ShortHex} is corrupt: its bytes do not hash to its name", full.Errors);
     }
 
@@ -206,6 +275,8 @@ public abstract class CorruptionTests : IDisposable
         await File.WriteAllBytesAsync(Path.Combine(Source, "victim.bin"), _victim);
         await File.WriteAllBytesAsync(Path.Combine(Source, "bystander.bin"), _bystander);
         await File.WriteAllTextAsync(Path.Combine(Source, "notes.txt"), "plain text");
+        Directory.CreateDirectory(Path.Combine(Source, "sub"));
+        await File.WriteAllTextAsync(Path.Combine(Source, "sub", "deep.txt"), "deep text");
         var harness = await CreateHarnessAsync();
         await harness.BackupAsync(Source);
         return harness;
@@ -222,6 +293,27 @@ public abstract class CorruptionTests : IDisposable
         }
 
         throw new InvalidOperationException($"no pack holds blob {blobHex}");
+    }
+
+    private static async Task<SnapshotRef> LatestAsync(EngineHarness harness)
+    {
+        var repository = await harness.OpenAsync();
+        return await repository.ResolveSnapshotAsync("latest", CancellationToken.None);
+    }
+
+    /// <summary>The id of the tree blob listing the directory at <paramref name="path"/> in the latest snapshot.</summary>
+    private static async Task<BlobId> TreeIdAsync(EngineHarness harness, params string[] path)
+    {
+        var repository = await harness.OpenAsync();
+        await repository.LoadIndexAsync(CancellationToken.None);
+        var id = (await repository.ResolveSnapshotAsync("latest", CancellationToken.None)).Manifest.Tree;
+        foreach (var name in path)
+        {
+            var tree = await repository.LoadTreeAsync(id, CancellationToken.None);
+            id = tree.Nodes.Single(n => n.Name == name).Subtree!.Value;
+        }
+
+        return id;
     }
 
     private static async Task<(string Key, PackEntry Entry)> FindTreePackAsync(EngineHarness harness)

@@ -198,6 +198,23 @@ public sealed class HostileManifestTests : IDisposable
     }
 
     [Fact]
+    public async Task Restore_UnreadableSubtreeBeforeAHostileOne_StillRefusedBeforeAnyWrite()
+    {
+        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        var forger = new RepositoryForger(await harness.OpenAsync());
+        // A tree the snapshot names but no pack holds: damage, which must not end the walk that looks for hostility.
+        var missing = BlobId.Compute(Encoding.UTF8.GetBytes("a tree that was never stored"));
+        await forger.SnapshotAsync(forger.Tree(
+            Dir("a-damaged", missing),
+            Dir("work", forger.Tree(forger.File("../escape", "escaped")))));
+
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => harness.RestoreAsync(Target));
+
+        Assert.Equal("snapshot refused: entry name '../escape' in 'work' is not a plain file name", e.Message);
+        AssertNothingWritten();
+    }
+
+    [Fact]
     public async Task Check_HostileSnapshot_ReportsTheEntry()
     {
         using var harness = await EngineHarness.LocalAsync(RepoPath);

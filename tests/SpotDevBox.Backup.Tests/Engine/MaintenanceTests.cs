@@ -139,5 +139,58 @@ public sealed class MaintenanceTests : IDisposable
         Assert.True((await harness.CheckAsync(readData: true)).Ok);
     }
 
+    [Fact]
+    public async Task Check_TemporaryFilesOfKilledWrites_WarnsWithCountAndBytesAndStaysOk()
+    {
+        var source = _temp.Sub("src");
+        new TreeGenerator(31) { Files = 20, LargeFiles = 1 }.Generate(source);
+        var repo = _temp.Sub("repo");
+        using var harness = await EngineHarness.LocalAsync(repo);
+        await harness.BackupAsync(source);
+        PlantTemporaryFile(repo, "ab", 3_000_000, TimeSpan.FromHours(2));
+        PlantTemporaryFile(repo, "cd", 2_500_000, TimeSpan.FromMinutes(1));
+
+        var check = await harness.CheckAsync();
+
+        Assert.True(check.Ok, string.Join("\n", check.Errors));
+        var warning = Assert.Single(check.Warnings);
+        Assert.StartsWith("unfinished temporary files: 2 (5500000 bytes)", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Prune_TemporaryFilesOfKilledWrites_RemovesThoseOlderThanStaleLockAfterKeepsYoungerOnes()
+    {
+        var source = _temp.Sub("src");
+        new TreeGenerator(32) { Files = 20, LargeFiles = 1 }.Generate(source);
+        var repo = _temp.Sub("repo");
+        using var harness = await EngineHarness.LocalAsync(repo);
+        await harness.BackupAsync(source);
+        var old = PlantTemporaryFile(repo, "ab", 3_000_000, TimeSpan.FromMinutes(31));
+        var young = PlantTemporaryFile(repo, "cd", 2_500_000, TimeSpan.FromMinutes(29));
+
+        var dryRun = await (await harness.MaintenanceAsync()).PruneAsync(dryRun: true, CancellationToken.None);
+        Assert.True(File.Exists(old));
+        var prune = await (await harness.MaintenanceAsync()).PruneAsync(dryRun: false, CancellationToken.None);
+
+        Assert.Equal((1, 3_000_000L, 1), (dryRun.TemporaryFilesRemoved, dryRun.TemporaryBytesRemoved, dryRun.TemporaryFilesKept));
+        Assert.Equal((1, 3_000_000L, 1), (prune.TemporaryFilesRemoved, prune.TemporaryBytesRemoved, prune.TemporaryFilesKept));
+        Assert.False(File.Exists(old));
+        Assert.True(File.Exists(young));
+        var check = await harness.CheckAsync(readData: true);
+        Assert.True(check.Ok, string.Join("\n", check.Errors));
+        Assert.StartsWith("unfinished temporary files: 1 (2500000 bytes)", Assert.Single(check.Warnings), StringComparison.Ordinal);
+    }
+
+    /// <summary>A temporary file as the local-directory store leaves it when its writer is killed between create and rename.</summary>
+    private static string PlantTemporaryFile(string repo, string prefix, int length, TimeSpan age)
+    {
+        var directory = Path.Combine(repo, "data", prefix);
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, prefix + new string('0', 62) + ".1a2b3c4d.tmp-spotdevbox");
+        File.WriteAllBytes(path, new byte[length]);
+        File.SetLastWriteTimeUtc(path, TimeProvider.System.GetUtcNow().UtcDateTime - age);
+        return path;
+    }
+
     public void Dispose() => _temp.Dispose();
 }

@@ -78,10 +78,10 @@ public sealed class PartialSnapshotTests : IDisposable
         Write("a.txt", "new a\n", minutesAgo: 5);
         Write("sub/b.txt", "new b, longer\n", minutesAgo: 4);
         var time = new FakeTimeProvider(Start);
-        // A deadline inside the commit reserve: nothing can be read, the parent's tree is kept whole.
+        // A deadline inside the commit reserve: nothing can be read, each changed file keeps its older version.
         var (partial, _) = await harness.BackupAsync(new BackupRequest { Paths = [_source], Deadline = Start.AddSeconds(3) }, time);
         Assert.True(partial.Manifest.Partial);
-        Assert.Equal(["src/"], partial.Manifest.IncompleteFiles);
+        Assert.Equal(["src/a.txt", "src/sub/b.txt"], partial.Manifest.IncompleteFiles);
 
         var (next, progress) = await harness.BackupAsync(_source);
 
@@ -92,6 +92,109 @@ public sealed class PartialSnapshotTests : IDisposable
         var restore = await harness.RestoreAsync(target, next.SnapshotId);
         Assert.Empty(restore.Warnings);
         Assert.Empty(TreeComparer.Compare(_source, Path.Combine(target, "src")));
+    }
+
+    [Fact]
+    public async Task Backup_DeadlineLeavesNoTimeToRead_WalksOnAndNamesEachChangedAndNewFile()
+    {
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+        Write("a.txt", "old a\n", minutesAgo: 100);
+        Write("sub/b.txt", "old b\n", minutesAgo: 100);
+        Write("sub/same.txt", "same\n", minutesAgo: 100);
+        await harness.BackupAsync(_source);
+        Write("a.txt", "new a\n", minutesAgo: 5);
+        Write("sub/b.txt", "new b, longer\n", minutesAgo: 4);
+        Write("sub/c.txt", "brand new\n", minutesAgo: 3);
+        var time = new FakeTimeProvider(Start);
+
+        // The deadline is 3 s away and the commit reserve 5 s: no file can be read, yet the walk (lstat only) fits.
+        var (result, _) = await harness.BackupAsync(new BackupRequest { Paths = [_source], Deadline = Start.AddSeconds(3) }, time);
+
+        Assert.True(result.Manifest.Partial);
+        Assert.Equal(["src/a.txt", "src/sub/b.txt", "src/sub/c.txt"], result.Manifest.IncompleteFiles);
+        var target = _temp.Sub("restored");
+        var restore = await harness.RestoreAsync(target, result.SnapshotId);
+        Assert.Empty(restore.Errors);
+        Assert.Equal("old a\n", await File.ReadAllTextAsync(Path.Combine(target, "src", "a.txt")));
+        Assert.Equal("old b\n", await File.ReadAllTextAsync(Path.Combine(target, "src", "sub", "b.txt")));
+        Assert.Equal("same\n", await File.ReadAllTextAsync(Path.Combine(target, "src", "sub", "same.txt")));
+        Assert.False(File.Exists(Path.Combine(target, "src", "sub", "c.txt")));
+        Assert.Contains(restore.Warnings, w => w.StartsWith("'src/a.txt' is an older version", StringComparison.Ordinal));
+        Assert.Contains(restore.Warnings, w => w.StartsWith("'src/sub/b.txt' is an older version", StringComparison.Ordinal));
+        Assert.Contains(restore.Warnings, w => w.StartsWith("'src/sub/c.txt' is not in this snapshot", StringComparison.Ordinal));
+        Assert.DoesNotContain(restore.Warnings, w => w.StartsWith("'src' ", StringComparison.Ordinal) || w.StartsWith("'src/sub' ", StringComparison.Ordinal));
+        Assert.DoesNotContain(restore.Warnings, w => w.Contains("same.txt", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Backup_DeadlineAlreadyPassed_RecordsTheUnexaminedDirectoryAndRestoreSaysSo()
+    {
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+        Write("a.txt", "old a\n", minutesAgo: 100);
+        await harness.BackupAsync(_source);
+        Write("a.txt", "new a\n", minutesAgo: 5);
+        var time = new FakeTimeProvider(Start);
+
+        var (result, _) = await harness.BackupAsync(new BackupRequest { Paths = [_source], Deadline = Start.AddSeconds(-1) }, time);
+
+        Assert.True(result.Manifest.Partial);
+        Assert.Equal(["src/"], result.Manifest.IncompleteFiles);
+        var restore = await harness.RestoreAsync(_temp.Sub("restored"), result.SnapshotId);
+        Assert.Contains(restore.Warnings, w => w.StartsWith("directory 'src' was not examined by the partial backup: files in it may be older versions, and files new since the previous snapshot are missing", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Backup_DeadlineMillisecondsAway_EveryChangedFileIsSavedOrNamed()
+    {
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+        new TreeGenerator(11) { Files = 300, LargeFiles = 2 }.Generate(Path.Combine(_source, "gen"));
+        await harness.BackupAsync(_source);
+        var changed = Directory.GetFiles(_source, "*", SearchOption.AllDirectories).Where((_, i) => i % 3 == 0).ToList();
+        foreach (var file in changed)
+        {
+            await File.AppendAllTextAsync(file, "edited\n");
+        }
+
+        var (result, _) = await harness.BackupAsync(new BackupRequest { Paths = [_source], Deadline = TimeProvider.System.GetUtcNow().AddMilliseconds(30), CommitReserve = TimeSpan.Zero });
+
+        var target = _temp.Sub("restored");
+        await harness.RestoreAsync(target, result.SnapshotId);
+        foreach (var file in changed)
+        {
+            var snapshotPath = "src/" + Path.GetRelativePath(_source, file);
+            var restored = Path.Combine(target, snapshotPath);
+            var expected = await File.ReadAllBytesAsync(file);
+            var saved = File.Exists(restored) && (await File.ReadAllBytesAsync(restored)).AsSpan().SequenceEqual(expected);
+            var named = result.Manifest.IncompleteFiles.Any(e => e == snapshotPath || (e.EndsWith('/') && snapshotPath.StartsWith(e, StringComparison.Ordinal)));
+            Assert.True(saved || named, $"'{snapshotPath}' is neither saved nor named in incomplete_files ({string.Join(", ", result.Manifest.IncompleteFiles)})");
+        }
+    }
+
+    [Fact]
+    public async Task Restore_PartialSnapshotLeftMoreThan20FilesBehind_OneWarningCountsThem()
+    {
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+        for (var i = 0; i < 25; i++)
+        {
+            Write($"sub/f{i:00}.txt", $"old {i}\n", minutesAgo: 100);
+        }
+
+        await harness.BackupAsync(_source);
+        for (var i = 0; i < 25; i++)
+        {
+            Write($"sub/f{i:00}.txt", $"new {i}\n", minutesAgo: 5);
+        }
+
+        var time = new FakeTimeProvider(Start);
+        var (result, _) = await harness.BackupAsync(new BackupRequest { Paths = [_source], Deadline = Start.AddSeconds(3) }, time);
+
+        var restore = await harness.RestoreAsync(_temp.Sub("restored"), result.SnapshotId);
+
+        Assert.Equal(25, result.Manifest.IncompleteFiles.Count);
+        Assert.DoesNotContain(restore.Warnings, w => w.Contains("is an older version", StringComparison.Ordinal));
+        Assert.Contains(restore.Warnings, w => w.Contains("25 entries", StringComparison.Ordinal) && w.Contains("--verbose", StringComparison.Ordinal));
+        Assert.Equal(25, restore.LeftBehind.Count);
+        Assert.Equal("'src/sub/f00.txt' is an older version: the snapshot is partial and did not get to save it", restore.LeftBehind.Order(StringComparer.Ordinal).First());
     }
 
     [Fact]
