@@ -87,7 +87,8 @@ internal static class SpotDevBoxApp
                 .WithExample("down", "--box", "alice")
                 .WithExample("down", "--box", "s3://my-bucket/boxes/alice", "--note", "done for today");
             config.AddCommand<ScheduleCommand>("schedule")
-                .WithExample("schedule", "--box", "alice", "--next", "7d");
+                .WithExample("schedule", "--box", "alice", "--next", "7d")
+                .WithExample("schedule", "--box", "alice", "--next", "3d", "--from", "2027-01-04T10:00:00+01:00");
             config.AddCommand<StatusCommand>("status")
                 .WithExample("status")
                 .WithExample("status", "--box", "alice")

@@ -17,6 +17,7 @@ internal sealed class SpotDevBoxProcess
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(2);
 
     private readonly Dictionary<string, string?> _environment = new(StringComparer.Ordinal);
+    private string[] _wrapper = [];
 
     /// <param name="stateRoot">Folder for the child's XDG cache and state folders.</param>
     /// <param name="peer">The S3 peer whose (any) credentials and region the child gets, if any.</param>
@@ -75,12 +76,23 @@ internal sealed class SpotDevBoxProcess
         return this;
     }
 
+    /// <summary>
+    /// Runs every later child under <paramref name="wrapper"/> (a program and its arguments, before the dotnet host or
+    /// the binary), e.g. <c>faketime -f "@2027-01-04 10:00:00"</c>.
+    /// </summary>
+    public SpotDevBoxProcess Under(params string[] wrapper)
+    {
+        _wrapper = wrapper;
+        return this;
+    }
+
     public RunningCli Start(params string[] args) => Start(args, extraEnvironment: null);
 
     public RunningCli Start(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? extraEnvironment)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var start = new ProcessStartInfo(Binary ?? DotnetHost())
+        var program = Binary ?? DotnetHost();
+        var start = new ProcessStartInfo(_wrapper.Length > 0 ? _wrapper[0] : program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -89,10 +101,20 @@ internal sealed class SpotDevBoxProcess
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
+        if (_wrapper.Length > 0)
+        {
+            foreach (var arg in _wrapper.Skip(1).Append(program))
+            {
+                start.ArgumentList.Add(arg);
+            }
+        }
+
         if (Binary is null)
         {
             start.ArgumentList.Add(Dll);
         }
+
+        var argumentsSkipped = start.ArgumentList.Count;
 
         foreach (var arg in args)
         {
@@ -116,7 +138,7 @@ internal sealed class SpotDevBoxProcess
             }
         }
 
-        return new RunningCli(start, argumentsSkipped: Binary is null ? 1 : 0);
+        return new RunningCli(start, argumentsSkipped);
     }
 
     public async Task<CliResult> RunAsync(params string[] args)

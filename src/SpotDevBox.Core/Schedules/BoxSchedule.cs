@@ -23,6 +23,12 @@ public sealed class BoxSchedule
 
     public IReadOnlyList<ScheduleRule> Rules { get; }
 
+    /// <summary>
+    /// A wall-clock time in <paramref name="zone"/> as an instant, read as a period's times are: a time the clocks skip
+    /// is the moment they jump, a time that happens twice is its first occurrence (docs/schedules.md).
+    /// </summary>
+    public static DateTimeOffset ToInstant(TimeZoneInfo zone, DateTime local) => new ScheduleTimeline(new BoxSchedule(zone, [])).ToInstant(local);
+
     /// <summary>Rules from one text ("Mon-Fri 08:30-19:00; 2026-12-24 off"), separated by ';' or new lines; blank: no rules.</summary>
     /// <exception cref="ScheduleFormatException">The zone or a rule is invalid; the message names each problem and where.</exception>
     public static BoxSchedule Parse(string timeZone, string rules) => Parse(timeZone, string.IsNullOrWhiteSpace(rules) ? [] : [rules]);

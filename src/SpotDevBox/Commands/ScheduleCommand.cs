@@ -22,6 +22,10 @@ internal sealed class ScheduleSettings : CommandSettings
     [Description("How far ahead to look: 12h, 7d, 30d (at most 366d). Default: 7d.")]
     public string Next { get; set; } = "7d";
 
+    [CommandOption("--from <TIME>")]
+    [Description("Evaluate as of this instant instead of now: 2027-01-04T10:00:00+01:00 or 2027-01-04T09:00Z as given; 2027-01-04T10:00 or 2027-01-04 (midnight) in the box's zone. Default: now.")]
+    public string? From { get; set; }
+
     [CommandOption("--json")]
     [Description("Print the decision and the transitions as JSON.")]
     public bool Json { get; set; }
@@ -33,9 +37,15 @@ internal sealed class ScheduleSettings : CommandSettings
             return ValidationResult.Error("name the box: --box NAME (one of Controller:Boxes)");
         }
 
-        return ScheduleCommand.TryParseSpan(Next, out _)
+        if (!ScheduleCommand.TryParseSpan(Next, out _))
+        {
+            return ValidationResult.Error($"--next: '{Next}' is not a span between 1 hour and 366 days (examples: 12h, 7d, 30d)");
+        }
+
+        // The box's zone is not known before the configuration is read: UTC checks only the form here.
+        return From is null || ScheduleCommand.TryParseFrom(From, TimeZoneInfo.Utc, out _)
             ? ValidationResult.Success()
-            : ValidationResult.Error($"--next: '{Next}' is not a span between 1 hour and 366 days (examples: 12h, 7d, 30d)");
+            : ValidationResult.Error($"--from: '{From}' is not an instant (2027-01-04T10:00:00+01:00, 2027-01-04T09:00Z) or a date-time in the box's zone (2027-01-04T10:00, 2027-01-04)");
     }
 }
 
@@ -56,7 +66,16 @@ internal sealed class ScheduleCommand(IConfiguration configuration, TimeProvider
         }
 
         var schedule = box.Schedule.ToSchedule();
-        var now = time.GetUtcNow();
+        DateTimeOffset now;
+        if (settings.From is null)
+        {
+            now = time.GetUtcNow();
+        }
+        else if (!TryParseFrom(settings.From, schedule.Zone, out now))
+        {
+            throw new ArgumentException($"--from: '{settings.From}' is not an instant or a date-time in {schedule.Zone.Id}");
+        }
+
         var decision = ScheduleEvaluator.Evaluate(schedule, [], now);
         var transitions = ScheduleEvaluator.Transitions(schedule, [], now, now + span).ToList();
         if (settings.Json)
@@ -67,7 +86,8 @@ internal sealed class ScheduleCommand(IConfiguration configuration, TimeProvider
             return Task.FromResult(ExitCodes.Ok);
         }
 
-        Console.Out.WriteLine($"{settings.Box}: {(decision.Up ? "up" : "down")} now — {decision.Reason}");
+        var when = settings.From is null ? "now" : "at " + TimeZoneInfo.ConvertTime(now, schedule.Zone).ToString("ddd yyyy-MM-dd HH:mm zzz", CultureInfo.InvariantCulture);
+        Console.Out.WriteLine($"{settings.Box}: {(decision.Up ? "up" : "down")} {when} — {decision.Reason}");
         Console.Out.WriteLine($"  schedule  {(schedule.Rules.Count == 0 ? "(none: the box runs only when started by hand)" : schedule.ToString())} ({schedule.Zone.Id})");
         if (transitions.Count == 0)
         {
@@ -80,6 +100,39 @@ internal sealed class ScheduleCommand(IConfiguration configuration, TimeProvider
         }
 
         return Task.FromResult(ExitCodes.Ok);
+    }
+
+    private static readonly string[] LocalFormats =
+    [
+        "yyyy-MM-dd", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-dd HH:mm:ss",
+    ];
+
+    private static readonly string[] InstantFormats =
+    [
+        "yyyy-MM-dd'T'HH:mm'Z'", "yyyy-MM-dd'T'HH:mm:ss'Z'", "yyyy-MM-dd'T'HH:mmzzz", "yyyy-MM-dd'T'HH:mm:sszzz",
+        "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFzzz",
+    ];
+
+    /// <summary>
+    /// --from: an ISO-8601 instant with Z or an offset, as given; or a date-time without one (a date is its midnight)
+    /// on the wall clock of <paramref name="zone"/>, read like a period's times (docs/schedules.md): a time the clocks
+    /// skip is the moment they jump, a time that happens twice is its first occurrence.
+    /// </summary>
+    public static bool TryParseFrom(string text, TimeZoneInfo zone, out DateTimeOffset instant)
+    {
+        text = text.Trim();
+        if (DateTimeOffset.TryParseExact(text, InstantFormats, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out instant))
+        {
+            return true;
+        }
+
+        if (!DateTime.TryParseExact(text, LocalFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
+        {
+            return false;
+        }
+
+        instant = BoxSchedule.ToInstant(zone, local);
+        return true;
     }
 
     /// <summary>12h, 7d, 1d12h: at least an hour, at most 366 days.</summary>

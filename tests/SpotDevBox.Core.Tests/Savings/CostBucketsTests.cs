@@ -4,6 +4,7 @@ using static SpotDevBox.Core.Tests.Savings.SavingsData;
 namespace SpotDevBox.Core.Tests.Savings;
 
 /// <summary>Prices in <see cref="SavingsData"/>: on-demand 0.1008/h, EBS 2.88 and S3 0.207 per month.</summary>
+[Trait("Category", "Calendar")]
 public sealed class CostBucketsTests
 {
     private static readonly TimeZoneInfo Berlin = CostBuckets.FindZone("Europe/Berlin");

@@ -7,6 +7,7 @@ namespace SpotDevBox.Core.Tests.Savings;
 /// The estimate's schedule hours: four weeks from a local Monday midnight, scaled by 730 / the period's real hours.
 /// Berlin's 2026 changes: 2026-03-29 (clocks forward, a 23-hour Sunday) and 2026-10-25 (back, a 25-hour Sunday).
 /// </summary>
+[Trait("Category", "Calendar")]
 public sealed class ScheduleHoursTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using SpotDevBox.Core.Schedules;
 namespace SpotDevBox.Core.Tests.Schedules;
 
 /// <summary>Mon 2026-06-08 in Berlin (CEST, UTC+2): the 08:30 start is 06:30 UTC, the 19:00 stop 17:00 UTC.</summary>
+[Trait("Category", "Calendar")]
 public sealed class MissedTransitionsTests
 {
     private static readonly BoxSchedule Office = BoxSchedule.Parse("Europe/Berlin", "Mon-Fri 08:30-19:00");

@@ -7,6 +7,7 @@ namespace SpotDevBox.Core.Tests.Schedules;
 /// Berlin 2026-03-29 02:00 CET (UTC+1) -> 03:00 CEST (UTC+2) and 2026-10-25 03:00 CEST -> 02:00 CET;
 /// Sydney 2026-04-05 03:00 AEDT (UTC+11) -> 02:00 AEST (UTC+10) and 2026-10-04 02:00 AEST -> 03:00 AEDT.
 /// </summary>
+[Trait("Category", "Calendar")]
 public sealed class ScheduleDstTests
 {
     private static DateTimeOffset Utc(int month, int day, int hour, int minute = 0) => new(2026, month, day, hour, minute, 0, TimeSpan.Zero);

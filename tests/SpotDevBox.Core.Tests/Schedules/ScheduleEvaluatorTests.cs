@@ -4,6 +4,7 @@ using SpotDevBox.Core.Schedules;
 namespace SpotDevBox.Core.Tests.Schedules;
 
 /// <summary>Berlin is UTC+1 (CET) until 2026-03-29 and from 2026-10-25, UTC+2 (CEST) in between.</summary>
+[Trait("Category", "Calendar")]
 public sealed class ScheduleEvaluatorTests
 {
     private static readonly BoxSchedule Office = BoxSchedule.Parse("Europe/Berlin", "Mon-Fri 08:30-19:00");

@@ -2,6 +2,7 @@ using SpotDevBox.Core.Schedules;
 
 namespace SpotDevBox.Core.Tests.Schedules;
 
+[Trait("Category", "Calendar")]
 public sealed class ScheduleTransitionsTests
 {
     private static readonly BoxSchedule Office = BoxSchedule.Parse("Europe/Berlin", "Mon-Fri 08:30-19:00");

@@ -28,6 +28,7 @@ public sealed class EstimateCommandTests : IDisposable
     private static decimal Total(JsonElement json, string id) => Row(json, id).GetProperty("total_usd").GetDecimal();
 
     [Fact]
+    [Trait("Category", "Calendar")]
     public async Task Estimate_M7iLargeWeekdaysBerlin_JsonDollarsWorkedByHand()
     {
         var result = await Estimate(["--region", "us-east-1", "--type", "m7i.large", .. WeekdaysBerlin, "--json"]);

@@ -10,7 +10,8 @@ namespace SpotDevBox.Tests.Cli;
 /// spotdevbox prices refresh, the real binary, on the hand-written offer (<see cref="OfferFixture"/>) from a file or a
 /// loopback HTTP server; never the network. Tables land in $XDG_STATE_HOME/spotdevbox/prices of the child.
 /// </summary>
-public sealed class PricesRefreshCommandTests : IAsyncDisposable
+/// <remarks>IAsyncLifetime, not IAsyncDisposable: xunit 2 never calls DisposeAsync of a test class that only implements the latter.</remarks>
+public sealed class PricesRefreshCommandTests : IAsyncLifetime
 {
     private readonly TempDir _temp = new("spotdevbox-prices-");
     private readonly SpotDevBoxProcess _cli;
@@ -24,7 +25,9 @@ public sealed class PricesRefreshCommandTests : IAsyncDisposable
 
     private string StorageTable => Path.Combine(Tables, "storage-eu-west-3.csv");
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         if (_server is not null)
         {

@@ -26,6 +26,7 @@ public sealed class SavingsReportCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait("Category", "Calendar")]
     public async Task Savings_Table_DaysTotalsTheBoxNotCountedAndTheRunningSession()
     {
         var result = await _ledger.SavingsAsync();
