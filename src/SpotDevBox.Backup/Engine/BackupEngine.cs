@@ -26,8 +26,9 @@ public sealed record BackupRequest
     /// walk runs first, then changed files are read most recently modified first until
     /// <see cref="CommitReserve"/> before the deadline; files not read by then keep their parent-snapshot
     /// version (or are left out when new), and the snapshot is saved marked partial, naming them.
+    /// <see cref="BackupDeadline.MoveEarlier"/> while the backup runs moves that cut-off earlier.
     /// </summary>
-    public DateTimeOffset? Deadline { get; init; }
+    public BackupDeadline? Deadline { get; init; }
 
     /// <summary>Time kept before <see cref="Deadline"/> for the last packs, the trees, the index and the manifest.</summary>
     public TimeSpan CommitReserve { get; init; } = TimeSpan.FromSeconds(5);
@@ -280,6 +281,7 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
         private readonly bool _deferred;
         private readonly CancellationTokenSource? _cutoff;
         private readonly CancellationTokenSource? _readCancel;
+        private readonly IDisposable? _deadlineMoves;
         private readonly List<PendingRead> _pending = [];
         private readonly TaskCompletionSource _discovered = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _outstanding = 1;
@@ -317,15 +319,35 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
             if (request.Deadline is { } deadline)
             {
                 _deferred = true;
-                var left = deadline - request.CommitReserve - _repo.Time.GetUtcNow();
-                // A deadline weeks away is no deadline (and past what a timer can hold).
-                _cutoff = left > TimeSpan.FromDays(7) ? new CancellationTokenSource() : new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero, _repo.Time);
+                // Always on the repository's clock, so that a deadline moved earlier later is timed by it too.
+                _cutoff = new CancellationTokenSource(CutoffDelay(deadline, request.CommitReserve), _repo.Time);
                 _readCancel = CancellationTokenSource.CreateLinkedTokenSource(ct, _cutoff.Token);
+                var cutoff = _cutoff;
+                var reserve = request.CommitReserve;
+                _deadlineMoves = deadline.OnMovedEarlier(() =>
+                {
+                    try
+                    {
+                        cutoff.CancelAfter(CutoffDelay(deadline, reserve));
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // the backup is over
+                    }
+                });
             }
+        }
+
+        /// <summary>Until reads stop: the deadline less the commit reserve. A deadline weeks away is no deadline (and past what a timer can hold).</summary>
+        private TimeSpan CutoffDelay(BackupDeadline deadline, TimeSpan reserve)
+        {
+            var left = deadline.Value - reserve - _repo.Time.GetUtcNow();
+            return left > TimeSpan.FromDays(7) ? Timeout.InfiniteTimeSpan : left > TimeSpan.Zero ? left : TimeSpan.Zero;
         }
 
         public void Dispose()
         {
+            _deadlineMoves?.Dispose();
             _readCancel?.Dispose();
             _cutoff?.Dispose();
             _readSlots.Dispose();

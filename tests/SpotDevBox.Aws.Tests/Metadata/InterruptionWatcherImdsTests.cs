@@ -155,6 +155,8 @@ public sealed class InterruptionWatcherImdsTests
             return Task.CompletedTask;
         }
 
+        public Task OnInstanceActionTightenedAsync(InstanceAction action, CancellationToken cancellationToken) => Task.CompletedTask;
+
         public Task OnRebalanceRecommendationAsync(RebalanceRecommendation recommendation, CancellationToken cancellationToken) => Task.CompletedTask;
 
         public Task OnMaintenanceEventAsync(MaintenanceEvent maintenanceEvent, CancellationToken cancellationToken) => Task.CompletedTask;
