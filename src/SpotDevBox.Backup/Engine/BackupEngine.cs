@@ -328,7 +328,15 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
                 {
                     try
                     {
-                        cutoff.CancelAfter(CutoffDelay(deadline, reserve));
+                        var delay = CutoffDelay(deadline, reserve);
+                        if (delay == TimeSpan.Zero)
+                        {
+                            cutoff.Cancel();
+                        }
+                        else
+                        {
+                            cutoff.CancelAfter(delay);
+                        }
                     }
                     catch (ObjectDisposedException)
                     {
