@@ -343,6 +343,11 @@ public sealed class ImdsSimulator : IAsyncDisposable
                 continue;
             }
 
+            if (armed.Fault.Every > 1 && armed.Matched++ % armed.Fault.Every != 0)
+            {
+                continue;
+            }
+
             if (armed.Remaining is { } remaining)
             {
                 armed.Remaining = remaining - 1;
@@ -476,6 +481,9 @@ public sealed class ImdsSimulator : IAsyncDisposable
         public ImdsFault Fault { get; } = fault;
 
         public int? Remaining { get; set; } = remaining;
+
+        /// <summary>Matching requests seen, for <see cref="ImdsFault.Every"/>.</summary>
+        public int Matched { get; set; }
     }
 
     private sealed record Reply(int Status, string Body, string ContentType)
