@@ -28,8 +28,9 @@ public sealed record BackupRequest
     /// version (or are left out when new), and the snapshot is saved marked partial, naming each of them.
     /// The walk itself (lstat only) may run into the first half of the reserve; a directory it has not
     /// entered by then keeps its parent-snapshot version and is named (with a trailing '/') as not examined.
+    /// <see cref="BackupDeadline.MoveEarlier"/> while the backup runs moves both cut-offs earlier.
     /// </summary>
-    public DateTimeOffset? Deadline { get; init; }
+    public BackupDeadline? Deadline { get; init; }
 
     /// <summary>Time kept before <see cref="Deadline"/> for the last packs, the trees, the index and the manifest.</summary>
     public TimeSpan CommitReserve { get; init; } = TimeSpan.FromSeconds(5);
@@ -283,6 +284,7 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
         private readonly CancellationTokenSource? _cutoff;
         private readonly CancellationTokenSource? _walkCutoff;
         private readonly CancellationTokenSource? _readCancel;
+        private readonly IDisposable? _deadlineMoves;
         private readonly List<PendingRead> _pending = [];
         private readonly TaskCompletionSource _discovered = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _outstanding = 1;
@@ -320,20 +322,56 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
             if (request.Deadline is { } deadline)
             {
                 _deferred = true;
-                var left = deadline - request.CommitReserve - _repo.Time.GetUtcNow();
-                // A deadline weeks away is no deadline (and past what a timer can hold).
-                _cutoff = left > TimeSpan.FromDays(7) ? new CancellationTokenSource() : new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero, _repo.Time);
+                // Always on the repository's clock, so that a deadline moved earlier later is timed by it too.
+                _cutoff = new CancellationTokenSource(CutoffDelay(deadline, request.CommitReserve, TimeSpan.Zero), _repo.Time);
                 // The walk only lstats, which is cheap next to reading: it goes on into the first half of the
                 // commit reserve, so that the snapshot names each changed or new file it could not read
                 // instead of whole directories. A directory it has not entered by then is named as not examined.
-                var walkLeft = left + (request.CommitReserve / 2);
-                _walkCutoff = walkLeft > TimeSpan.FromDays(7) ? new CancellationTokenSource() : new CancellationTokenSource(walkLeft > TimeSpan.Zero ? walkLeft : TimeSpan.Zero, _repo.Time);
+                _walkCutoff = new CancellationTokenSource(CutoffDelay(deadline, request.CommitReserve, request.CommitReserve / 2), _repo.Time);
                 _readCancel = CancellationTokenSource.CreateLinkedTokenSource(ct, _cutoff.Token);
+                var cutoff = _cutoff;
+                var walkCutoff = _walkCutoff;
+                var reserve = request.CommitReserve;
+                _deadlineMoves = deadline.OnMovedEarlier(() =>
+                {
+                    Move(cutoff, CutoffDelay(deadline, reserve, TimeSpan.Zero));
+                    Move(walkCutoff, CutoffDelay(deadline, reserve, reserve / 2));
+                });
             }
+        }
+
+        private static void Move(CancellationTokenSource cutoff, TimeSpan delay)
+        {
+            try
+            {
+                if (delay == TimeSpan.Zero)
+                {
+                    cutoff.Cancel();
+                }
+                else
+                {
+                    cutoff.CancelAfter(delay);
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                // the backup is over
+            }
+        }
+
+        /// <summary>
+        /// Until reads stop (<paramref name="grace"/> zero: the deadline less the commit reserve) or the walk stops
+        /// (a grace into the reserve). A deadline weeks away is no deadline (and past what a timer can hold).
+        /// </summary>
+        private TimeSpan CutoffDelay(BackupDeadline deadline, TimeSpan reserve, TimeSpan grace)
+        {
+            var left = deadline.Value - reserve + grace - _repo.Time.GetUtcNow();
+            return left > TimeSpan.FromDays(7) ? Timeout.InfiniteTimeSpan : left > TimeSpan.Zero ? left : TimeSpan.Zero;
         }
 
         public void Dispose()
         {
+            _deadlineMoves?.Dispose();
             _readCancel?.Dispose();
             _cutoff?.Dispose();
             _walkCutoff?.Dispose();

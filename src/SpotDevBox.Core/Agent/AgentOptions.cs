@@ -72,7 +72,7 @@ public sealed class AgentOptions
     /// <summary>A webhook for notices, stop warnings, backup failures and the stop (JSON POST, Slack-compatible "text").</summary>
     public string WebhookUrl { get; set; } = "";
 
-    /// <summary>How long the final backup may take when the agent is stopped (keep below systemd's TimeoutStopSec).</summary>
+    /// <summary>How long the final backup may take when the agent is stopped (keep below systemd's TimeoutStopSec); it commits a partial snapshot by then, newest changes first.</summary>
     public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(100);
 
     /// <summary>

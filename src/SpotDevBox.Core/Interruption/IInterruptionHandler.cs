@@ -9,10 +9,19 @@ namespace SpotDevBox.Core.Interruption;
 /// </summary>
 public interface IInterruptionHandler
 {
-    /// <summary>The spot interruption notice; the backup deadline is <c>action.Time - SafetyMargin</c>.</summary>
+    /// <summary>
+    /// The spot interruption notice; the backup deadline is <c>action.Time - SafetyMargin</c>. Called once
+    /// per instance: a later reading with another time or action is the same interruption.
+    /// </summary>
     Task OnInstanceActionAsync(InstanceAction action, CancellationToken cancellationToken);
 
-    /// <summary>A soft signal: start an early backup and tell the user; never a shutdown.</summary>
+    /// <summary>
+    /// The notice already handled now gives an earlier time: move the response's deadline earlier. Never a
+    /// second response. Called each time the time moves earlier still; a later time is never passed on.
+    /// </summary>
+    Task OnInstanceActionTightenedAsync(InstanceAction action, CancellationToken cancellationToken);
+
+    /// <summary>A soft signal: start an early backup and tell the user; never a shutdown. Called once per instance.</summary>
     Task OnRebalanceRecommendationAsync(RebalanceRecommendation recommendation, CancellationToken cancellationToken);
 
     /// <summary>An active scheduled event that stops or retires the instance.</summary>

@@ -12,12 +12,13 @@ public enum InstanceActionKind
 
 /// <summary>
 /// The spot interruption notice (<c>spot/instance-action</c>). <paramref name="Time"/> is when EC2 acts,
-/// as EC2 stated it; deadlines are computed from it, never from "now + 120 s". The pair of kind and time
-/// identifies the notice: a notice whose time changes is a new notice.
+/// as EC2 stated it; deadlines are computed from it, never from "now + 120 s". Nothing promises the time
+/// stays fixed (the AWS mock recomputes it on every read), so it does not identify the notice: an instance
+/// gets one interruption, whose deadline a later, earlier time can only tighten.
 /// </summary>
 public sealed record InstanceAction(InstanceActionKind Kind, DateTimeOffset Time);
 
-/// <summary>A rebalance recommendation: an elevated risk of interruption. A soft signal, never a shutdown.</summary>
+/// <summary>A rebalance recommendation: an elevated risk of interruption. A soft signal, never a shutdown; answered once per instance.</summary>
 public sealed record RebalanceRecommendation(DateTimeOffset NoticeTime);
 
 /// <summary>

@@ -32,9 +32,13 @@ public sealed partial class InterruptionWatcher
     private readonly ILogger _logger;
     private readonly Random _random;
 
-    // Each set is touched by one loop only.
-    private readonly HashSet<InstanceAction> _handledNotices = [];
-    private readonly HashSet<DateTimeOffset> _handledRebalances = [];
+    // Each field is touched by one loop only. One interruption and one rebalance per instance: their
+    // times are not identities (the AWS mock recomputes them on every read, and nothing promises EC2 will not).
+    private InstanceAction? _notice;
+    private bool _noticeMovedLaterLogged;
+    private bool _noticeActionChangeLogged;
+    private RebalanceRecommendation? _rebalance;
+    private bool _rebalanceMovedLogged;
     private readonly HashSet<(string EventId, string State)> _seenMaintenance = [];
 
     public InterruptionWatcher(
@@ -172,25 +176,60 @@ public sealed partial class InterruptionWatcher
     private double NextJitter() => _random.NextDouble();
 #pragma warning restore CA5394
 
+    /// <summary>
+    /// One response per instance. A later reading can only tighten it: an earlier time moves the deadline
+    /// earlier; a later time is ignored (the deadline never moves later, or a mock whose time moves on
+    /// every read would push it out forever); another action (terminate to stop) is the same interruption.
+    /// </summary>
     private async Task OnNoticeAsync(InstanceAction action, CancellationToken cancellationToken)
     {
-        if (!_handledNotices.Add(action))
+        if (_notice is not { } handled)
         {
+            _notice = action;
+            LogNotice(_logger, action.Kind, action.Time, _options.BackupDeadline(action));
+            await CallHandlerAsync(NoticeSource, () => _handler.OnInstanceActionAsync(action, cancellationToken), cancellationToken);
             return;
         }
 
-        var deadline = _options.BackupDeadline(action);
-        LogNotice(_logger, action.Kind, action.Time, deadline);
-        await CallHandlerAsync(NoticeSource, () => _handler.OnInstanceActionAsync(action, cancellationToken), cancellationToken);
+        if (action.Kind != handled.Kind && !_noticeActionChangeLogged)
+        {
+            _noticeActionChangeLogged = true;
+            LogNoticeActionChanged(_logger, handled.Kind, action.Kind);
+        }
+
+        if (action.Time < handled.Time)
+        {
+            var tightened = handled with { Time = action.Time };
+            _notice = tightened;
+            var deadline = _options.BackupDeadline(tightened);
+            LogNoticeTightened(_logger, handled.Time, action.Time, deadline);
+            await CallHandlerAsync(NoticeSource, () => _handler.OnInstanceActionTightenedAsync(tightened, cancellationToken), cancellationToken);
+        }
+        else if (action.Time > handled.Time && !_noticeMovedLaterLogged)
+        {
+            _noticeMovedLaterLogged = true;
+            LogNoticeMovedLater(_logger, action.Time, handled.Time);
+        }
     }
 
+    /// <summary>
+    /// One per instance: the recommendation says the risk is elevated, and it stays so until the instance
+    /// ends; a new noticeTime adds nothing the periodic backups and the 2-minute notice do not cover.
+    /// </summary>
     private async Task OnRebalanceAsync(RebalanceRecommendation recommendation, CancellationToken cancellationToken)
     {
-        if (!_handledRebalances.Add(recommendation.NoticeTime))
+        if (_rebalance is { } handled)
         {
+            if (handled != recommendation && !_rebalanceMovedLogged)
+            {
+                _rebalanceMovedLogged = true;
+                LogRebalanceMoved(_logger, recommendation.NoticeTime, handled.NoticeTime);
+            }
+
             return;
         }
 
+        _rebalance = recommendation;
         LogRebalance(_logger, recommendation.NoticeTime);
         await CallHandlerAsync(RebalanceSource, () => _handler.OnRebalanceRecommendationAsync(recommendation, cancellationToken), cancellationToken);
     }
@@ -234,21 +273,42 @@ public sealed partial class InterruptionWatcher
         }
     }
 
+    /// <summary>
+    /// At most one warning per <see cref="UnknownSummaryInterval"/> per source, whether the source stays
+    /// down (3905, then 3906 summaries) or flaps (failures within the interval of the last warning are
+    /// counted, not logged, and summarised by 3908 once the interval has passed). A recovery (3907) is
+    /// logged only for an outage whose warning was logged, so a flapping source logs one pair per interval.
+    /// </summary>
     private void RecordUnknown(string source, SourceHealth health, string reason)
     {
         var now = _time.GetUtcNow();
         health.ConsecutiveUnknowns++;
+        var quiet = health.LastWarnedAt is { } last && now - last < UnknownSummaryInterval;
         if (health.ConsecutiveUnknowns == 1)
         {
             health.FirstUnknownAt = now;
-            health.LastLoggedAt = now;
-            LogSourceUnknown(_logger, source, reason);
+            health.OutageLogged = !quiet;
+            if (quiet)
+            {
+                health.UnloggedOutages++;
+            }
+            else if (health.UnloggedOutages > 0)
+            {
+                LogSourceFlapping(_logger, source, health.UnloggedOutages + 1, now - health.LastWarnedAt!.Value, reason);
+                health.UnloggedOutages = 0;
+                health.LastWarnedAt = now;
+            }
+            else
+            {
+                LogSourceUnknown(_logger, source, reason);
+                health.LastWarnedAt = now;
+            }
         }
-        else if (now - health.LastLoggedAt >= UnknownSummaryInterval)
+        else if (!quiet)
         {
-            health.LastLoggedAt = now;
-            var duration = now - health.FirstUnknownAt;
-            LogSourceStillUnknown(_logger, source, health.ConsecutiveUnknowns, duration, reason);
+            LogSourceStillUnknown(_logger, source, health.ConsecutiveUnknowns, now - health.FirstUnknownAt, reason);
+            health.OutageLogged = true;
+            health.LastWarnedAt = now;
         }
     }
 
@@ -256,8 +316,12 @@ public sealed partial class InterruptionWatcher
     {
         if (health.ConsecutiveUnknowns > 0)
         {
-            var duration = _time.GetUtcNow() - health.FirstUnknownAt;
-            LogSourceRecovered(_logger, source, health.ConsecutiveUnknowns, duration);
+            if (health.OutageLogged)
+            {
+                var duration = _time.GetUtcNow() - health.FirstUnknownAt;
+                LogSourceRecovered(_logger, source, health.ConsecutiveUnknowns, duration);
+            }
+
             health.ConsecutiveUnknowns = 0;
         }
     }
@@ -268,7 +332,14 @@ public sealed partial class InterruptionWatcher
 
         public DateTimeOffset FirstUnknownAt { get; set; }
 
-        public DateTimeOffset LastLoggedAt { get; set; }
+        /// <summary>The last 3905, 3906 or 3908 line for this source.</summary>
+        public DateTimeOffset? LastWarnedAt { get; set; }
+
+        /// <summary>Whether the current outage was announced, so its recovery is logged too.</summary>
+        public bool OutageLogged { get; set; }
+
+        /// <summary>Outages since <see cref="LastWarnedAt"/> that began and ended without a line.</summary>
+        public int UnloggedOutages { get; set; }
     }
 
     [LoggerMessage(EventId = 3900, Level = LogLevel.Warning, Message = "Spot interruption notice: {Action} at {ActionTime:u}; final backup deadline {Deadline:u}")]
@@ -294,4 +365,19 @@ public sealed partial class InterruptionWatcher
 
     [LoggerMessage(EventId = 3907, Level = LogLevel.Information, Message = "Metadata {Source} readable again after {Attempts} failed attempts over {Duration}")]
     private static partial void LogSourceRecovered(ILogger logger, string source, int attempts, TimeSpan duration);
+
+    [LoggerMessage(EventId = 3908, Level = LogLevel.Warning, Message = "Metadata {Source} keeps failing and recovering: {Outages} outages in the last {Duration}, polling on with backoff; last: {Reason}")]
+    private static partial void LogSourceFlapping(ILogger logger, string source, int outages, TimeSpan duration, string reason);
+
+    [LoggerMessage(EventId = 3909, Level = LogLevel.Information, Message = "The spot notice now gives {Time:u}, earlier than {Previous:u}: the final backup's deadline moves to {Deadline:u}")]
+    private static partial void LogNoticeTightened(ILogger logger, DateTimeOffset previous, DateTimeOffset time, DateTimeOffset deadline);
+
+    [LoggerMessage(EventId = 3910, Level = LogLevel.Debug, Message = "The spot notice now gives {Time:u}, later than {Kept:u}: ignored (a deadline never moves later; logged once)")]
+    private static partial void LogNoticeMovedLater(ILogger logger, DateTimeOffset time, DateTimeOffset kept);
+
+    [LoggerMessage(EventId = 3911, Level = LogLevel.Information, Message = "The spot notice's action changed from {First} to {Now}: the same interruption, its response goes on (logged once)")]
+    private static partial void LogNoticeActionChanged(ILogger logger, InstanceActionKind first, InstanceActionKind now);
+
+    [LoggerMessage(EventId = 3912, Level = LogLevel.Debug, Message = "Rebalance recommendation now of {NoticeTime:u}, already answered the one of {Answered:u}: one per instance (logged once)")]
+    private static partial void LogRebalanceMoved(ILogger logger, DateTimeOffset noticeTime, DateTimeOffset answered);
 }

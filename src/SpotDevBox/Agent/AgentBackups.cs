@@ -28,7 +28,8 @@ internal sealed record BackupOutcome(BackupKind Kind, bool Committed, string? Sn
 /// Runs the box's backups one at a time. A periodic backup is skipped while another runs; an urgent one
 /// (a spot notice, the final backup before power-off) cancels a running periodic backup — what it
 /// uploaded is reused — and goes next. Nothing is backed up before the start-up restore has finished,
-/// so an empty home on a fresh box can never become the latest snapshot.
+/// so an empty home on a fresh box can never become the latest snapshot: other kinds are refused then,
+/// but a spot notice's backup waits for the restore and runs as soon as it is done.
 /// </summary>
 internal sealed partial class AgentBackups(
     BoxStorage storage,
@@ -46,14 +47,14 @@ internal sealed partial class AgentBackups(
     private CancellationTokenSource? _running;
     private bool _preemptRequested;
     private BackupKind _runningKind;
-    private volatile bool _ready;
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public bool IsRunning => _gate.CurrentCount == 0;
 
     /// <summary>Set once the start-up restore is done (or found nothing to do): backups may run from then on.</summary>
-    public void MarkReady() => _ready = true;
+    public void MarkReady() => _ready.TrySetResult();
 
-    public bool IsReady => _ready;
+    public bool IsReady => _ready.Task.IsCompleted;
 
     public IReadOnlyList<string> ResolvePaths()
     {
@@ -66,12 +67,20 @@ internal sealed partial class AgentBackups(
         return [new Mono.Unix.UnixUserInfo(o.User).HomeDirectory];
     }
 
-    public async Task<BackupOutcome> RunAsync(BackupKind kind, string reason, DateTimeOffset? deadline, CancellationToken cancellationToken)
+    /// <param name="deadline">When the snapshot must be durable (a partial one, newest changes first, if need be); the caller may move it earlier while the backup runs.</param>
+    public async Task<BackupOutcome> RunAsync(BackupKind kind, string reason, BackupDeadline? deadline, CancellationToken cancellationToken)
     {
-        if (!_ready)
+        if (!IsReady)
         {
-            LogBackupRefused(_logger, kind, "the start-up restore has not completed");
-            return BackupOutcome.Skipped(kind, "the start-up restore has not completed");
+            if (kind != BackupKind.Interruption)
+            {
+                LogBackupRefused(_logger, kind, "the start-up restore has not completed");
+                return BackupOutcome.Skipped(kind, "the start-up restore has not completed");
+            }
+
+            // A notice during the restore: the restored work is what must be saved, so after the restore it is.
+            LogWaitingForRestore(_logger, kind);
+            await _ready.Task.WaitAsync(cancellationToken);
         }
 
         var urgent = kind is BackupKind.Interruption or BackupKind.Final;
@@ -145,11 +154,11 @@ internal sealed partial class AgentBackups(
         }
     }
 
-    private async Task<BackupOutcome> BackupAsync(BackupKind kind, string reason, DateTimeOffset? deadline, CancellationToken runToken, CancellationToken callerToken)
+    private async Task<BackupOutcome> BackupAsync(BackupKind kind, string reason, BackupDeadline? deadline, CancellationToken runToken, CancellationToken callerToken)
     {
         var previous = board.Current.State;
         board.SetState(AgentState.BackingUp);
-        LogBackupStarting(_logger, kind, reason, deadline);
+        LogBackupStarting(_logger, kind, reason, deadline?.Value);
         try
         {
             var repository = await storage.OpenRepositoryAsync("repo", runToken);
@@ -241,6 +250,9 @@ internal sealed partial class AgentBackups(
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Backup ({Kind}) stopped to make way for an urgent backup")]
     private static partial void LogBackupPreempted(ILogger logger, BackupKind kind);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Information, Message = "Backup ({Kind}) waits for the start-up restore to finish, then runs")]
+    private static partial void LogWaitingForRestore(ILogger logger, BackupKind kind);
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Error, Message = "Backup ({Kind}) failed: {Reason}")]
     private static partial void LogBackupFailed(ILogger logger, BackupKind kind, string reason);

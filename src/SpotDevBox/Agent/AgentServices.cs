@@ -110,7 +110,9 @@ internal sealed partial class StatusPublisher(AgentStatusBoard board, BoxStorage
 /// <summary>
 /// The agent's last act when it is stopped (systemctl stop, a user's poweroff, or its own power-off): unless
 /// a final backup already ran (the idle or schedule stop, or the spot notice, whose backup it waits for),
-/// take one; then write the session record and the last status. The reason is logged.
+/// take one, in the notice's deadline mode: newest changes first, committed (partial if need be) before
+/// Agent:StopTimeout runs out. Then write the session record and the last status. The reason is logged;
+/// a final backup that committed nothing sets <see cref="FinalBackupLost"/> (<c>agent run</c> exits 1).
 /// </summary>
 internal sealed partial class AgentLifetime(
     AgentBackups backups,
@@ -120,28 +122,45 @@ internal sealed partial class AgentLifetime(
     StatusPublisher status,
     ICommandRunner commands,
     IOptions<AgentOptions> options,
+    TimeProvider time,
     ILogger<AgentLifetime> logger) : IHostedService
 {
+    /// <summary>True once a final backup (at stop, or the spot notice's) committed nothing: the session's last changes are lost.</summary>
+    public bool FinalBackupLost { get; private set; }
+
+    /// <summary>
+    /// Kept between the final backup's deadline and Agent:StopTimeout, which cancels it outright: a fifth of
+    /// the timeout, at most 10 s. The engine itself stops reading its commit reserve (5 s) before the deadline.
+    /// </summary>
+    internal static TimeSpan StopMargin(TimeSpan stopTimeout) => TimeSpan.FromTicks(Math.Min(stopTimeout.Ticks / 5, TimeSpan.FromSeconds(10).Ticks));
+
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        var stopTimeout = options.Value.StopTimeout;
+        var deadline = time.GetUtcNow() + stopTimeout - StopMargin(stopTimeout);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(options.Value.StopTimeout);
+        limit.CancelAfter(stopTimeout);
+        var finalBackupRunning = false;
         try
         {
-            if (responder.FinalBackup is not null)
+            if (!backups.IsReady)
+            {
+                // Nothing was restored yet, so nothing new can be lost; a notice's backup still waiting for the restore is let go.
+                LogStopBeforeReady(logger);
+                await responder.DrainAsync(new CancellationToken(canceled: true));
+            }
+            else if (responder.FinalBackup is not null)
             {
                 LogStopAfterNotice(logger);
+                finalBackupRunning = true;
                 await responder.DrainAsync(limit.Token);
+                FinalBackupLost = responder.FinalBackupFailed;
             }
             else if (board.Current.State == AgentState.Stopping && board.EndReason is not null)
             {
                 LogStopAfterPlannedStop(logger, board.EndReason.Value);
-            }
-            else if (!backups.IsReady)
-            {
-                LogStopBeforeReady(logger);
             }
             else
             {
@@ -149,15 +168,18 @@ internal sealed partial class AgentLifetime(
                 board.DecideEnd(reason, detail);
                 LogStopping(logger, reason, detail);
                 board.SetState(AgentState.Stopping);
-                var outcome = await backups.RunAsync(BackupKind.Final, detail, null, limit.Token);
+                finalBackupRunning = true;
+                var outcome = await backups.RunAsync(BackupKind.Final, detail, deadline, limit.Token);
                 if (!outcome.Committed)
                 {
+                    FinalBackupLost = true;
                     LogFinalBackupFailed(logger, outcome.Error ?? "unknown");
                 }
             }
         }
         catch (OperationCanceledException) when (limit.IsCancellationRequested)
         {
+            FinalBackupLost |= finalBackupRunning;
             LogStopTimedOut(logger, options.Value.StopTimeout);
         }
 

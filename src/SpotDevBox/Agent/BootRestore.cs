@@ -88,8 +88,9 @@ internal sealed partial class BootRestore(
 
     private void Ready()
     {
+        // A notice seen during the restore keeps the box "interrupted"; its backup, waiting for this, runs next.
+        board.Update(s => s with { State = s.State == AgentState.Interrupted ? s.State : AgentState.Running });
         backups.MarkReady();
-        board.SetState(AgentState.Running);
         LogReady(_logger, storage.BoxName);
     }
 

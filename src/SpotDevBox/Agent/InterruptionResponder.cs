@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using SpotDevBox.Backup.Engine;
 using SpotDevBox.Backup.Storage;
 using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Interruption;
@@ -10,9 +11,11 @@ namespace SpotDevBox.Agent;
 
 /// <summary>
 /// What the agent does with the watcher's signals. A stop or terminate notice starts the final
-/// incremental backup at once, bounded by the notice's time minus the safety margin, records the
-/// interruption in storage, and then waits: EC2 ends the instance (ending it ourselves would forfeit
-/// the first-hour-free rule). Each method returns at once; the work runs on tracked tasks.
+/// incremental backup at once (or, during the start-up restore, as soon as the restore is done), bounded
+/// by the notice's time minus the safety margin, tells logins that an interruption is pending, records
+/// the interruption in storage, and then waits: EC2 ends the instance (ending it ourselves would forfeit
+/// the first-hour-free rule). A notice brought forward moves the running backup's deadline earlier.
+/// Each method returns at once; the work runs on tracked tasks.
 /// </summary>
 internal sealed partial class InterruptionResponder(
     AgentBackups backups,
@@ -20,14 +23,24 @@ internal sealed partial class InterruptionResponder(
     BoxStorage storage,
     Notifier notifier,
     IOptions<InterruptionOptions> options,
+    IOptions<AgentOptions> agentOptions,
     TimeProvider time,
     ILogger<InterruptionResponder> logger) : IInterruptionHandler, IDisposable
 {
     private readonly ConcurrentBag<Task> _work = [];
     private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _gate = new();
+    private InstanceAction? _action;
+    private BackupDeadline? _deadline;
 
     /// <summary>The final backup a notice started, if any: the agent's stop waits for it instead of starting another.</summary>
     public Task? FinalBackup { get; private set; }
+
+    /// <summary>After <see cref="DrainAsync"/>: a notice's final backup was due (not for hibernation) and did not commit, or did not finish.</summary>
+    public bool FinalBackupFailed => _backupDue && _finalOutcome is not { Committed: true };
+
+    private volatile bool _backupDue;
+    private BackupOutcome? _finalOutcome;
 
     public Task OnInstanceActionAsync(InstanceAction action, CancellationToken cancellationToken)
     {
@@ -37,11 +50,46 @@ internal sealed partial class InterruptionResponder(
         LogNotice(logger, action.Kind, action.Time, deadline, action.Time - seen);
         board.DecideEnd(SessionEnd.Interruption, $"spot {action.Kind.ToString().ToLowerInvariant()} notice for {action.Time:u}");
         board.Update(s => s with { Notice = $"{action.Kind.ToString().ToLowerInvariant()} at {action.Time:u}", State = AgentState.Interrupted });
+        var backupDeadline = new BackupDeadline(deadline);
+        lock (_gate)
+        {
+            _action = action;
+            _deadline = backupDeadline;
+        }
+
+        TellLogins(action, null);
+        _backupDue = action.Kind != InstanceActionKind.Hibernate;
         var task = action.Kind == InstanceActionKind.Hibernate
             ? Task.Run(() => HibernateAsync(action, seen), CancellationToken.None)
-            : Task.Run(() => FinalBackupAsync(action, seen, deadline), CancellationToken.None);
+            : Task.Run(() => FinalBackupAsync(action, seen, backupDeadline), CancellationToken.None);
         FinalBackup = task;
         _work.Add(task);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The notice now gives an earlier time: the running final backup's deadline moves earlier; nothing starts again.</summary>
+    public Task OnInstanceActionTightenedAsync(InstanceAction action, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        var deadline = options.Value.BackupDeadline(action);
+        InstanceAction? first;
+        BackupDeadline? running;
+        lock (_gate)
+        {
+            first = _action;
+            running = _deadline;
+            if (first is null || action.Time >= first.Time)
+            {
+                return Task.CompletedTask;
+            }
+
+            _action = first with { Time = action.Time };
+        }
+
+        var moved = running?.MoveEarlier(deadline) ?? false;
+        LogTightened(logger, first.Time, action.Time, deadline, moved);
+        board.Update(s => s with { Notice = $"{first.Kind.ToString().ToLowerInvariant()} at {action.Time:u}" });
+        TellLogins(first with { Time = action.Time }, null);
         return Task.CompletedTask;
     }
 
@@ -89,13 +137,22 @@ internal sealed partial class InterruptionResponder(
         }
     }
 
-    private async Task FinalBackupAsync(InstanceAction action, DateTimeOffset seen, DateTimeOffset deadline)
+    private async Task FinalBackupAsync(InstanceAction first, DateTimeOffset seen, BackupDeadline deadline)
     {
         var notify = notifier.NotifyAsync(
             NotificationKind.Notice,
-            string.Create(CultureInfo.InvariantCulture, $"AWS is reclaiming this spot instance at {action.Time:HH:mm:ss} UTC ({action.Kind.ToString().ToLowerInvariant()}). Saving your work now; save your files immediately."),
+            string.Create(CultureInfo.InvariantCulture, $"AWS is reclaiming this spot instance at {first.Time:HH:mm:ss} UTC ({first.Kind.ToString().ToLowerInvariant()}). Saving your work now; save your files immediately."),
             _stopping.Token);
-        var outcome = await backups.RunAsync(BackupKind.Interruption, $"spot {action.Kind.ToString().ToLowerInvariant()} notice", deadline, _stopping.Token);
+        var outcome = await backups.RunAsync(BackupKind.Interruption, $"spot {first.Kind.ToString().ToLowerInvariant()} notice", deadline, _stopping.Token);
+        // The notice as it stands now: its time may have been brought forward while the backup ran.
+        InstanceAction action;
+        lock (_gate)
+        {
+            action = _action ?? first;
+        }
+
+        _finalOutcome = outcome;
+        TellLogins(action, outcome);
         var spare = outcome.DurableAt is { } at ? (action.Time - at).TotalSeconds : (double?)null;
         if (outcome.Committed)
         {
@@ -113,7 +170,7 @@ internal sealed partial class InterruptionResponder(
             Action = action.Kind.ToString().ToLowerInvariant(),
             NoticeTime = action.Time,
             SeenAt = seen,
-            Deadline = deadline,
+            Deadline = deadline.Value,
             SnapshotDurableAt = outcome.DurableAt,
             SnapshotId = outcome.SnapshotId,
             SnapshotPartial = outcome.Partial,
@@ -149,6 +206,33 @@ internal sealed partial class InterruptionResponder(
         });
     }
 
+    /// <summary>
+    /// The login message (<c>/etc/profile.d/spotdevbox.sh</c> prints <c>RunDirectory/interruption</c>): whoever
+    /// logs in after the notice, even one that came during the start-up restore, learns that the box is going.
+    /// </summary>
+    private void TellLogins(InstanceAction action, BackupOutcome? outcome)
+    {
+        var kind = action.Kind.ToString().ToLowerInvariant();
+        var saved = outcome switch
+        {
+            null => "Your work is being saved now; save your files and expect to be disconnected.",
+            { Committed: true } => string.Create(CultureInfo.InvariantCulture, $"Your work up to {outcome.DurableAt:HH:mm:ss} UTC is saved (snapshot {outcome.SnapshotId![..8]}{(outcome.Partial ? ", partial" : "")}); later changes may be lost."),
+            _ => $"The final backup did not commit ({outcome.Error}); only the last periodic snapshot survives.",
+        };
+        var text = string.Create(CultureInfo.InvariantCulture, $"spotdevbox: a spot interruption is pending: AWS will {kind} this instance at {action.Time:HH:mm:ss} UTC. {saved}\n");
+        var path = Path.Combine(agentOptions.Value.RunDirectory, "interruption");
+        try
+        {
+            Directory.CreateDirectory(agentOptions.Value.RunDirectory);
+            File.WriteAllText(path + ".tmp", text);
+            File.Move(path + ".tmp", path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogLoginNoticeFailed(logger, path, e.Message);
+        }
+    }
+
     private async Task RecordAsync(InterruptionRecord record)
     {
         try
@@ -182,6 +266,12 @@ internal sealed partial class InterruptionResponder(
 
     [LoggerMessage(EventId = 3206, Level = LogLevel.Warning, Message = "The interruption record could not be written: {Reason}")]
     private static partial void LogRecordFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 3208, Level = LogLevel.Warning, Message = "Interruption: the notice was brought forward from {Previous} to {ActionTime}; deadline now {Deadline} (running final backup moved: {Moved})")]
+    private static partial void LogTightened(ILogger logger, DateTimeOffset previous, DateTimeOffset actionTime, DateTimeOffset deadline, bool moved);
+
+    [LoggerMessage(EventId = 3209, Level = LogLevel.Warning, Message = "The login message {Path} could not be written: {Reason}")]
+    private static partial void LogLoginNoticeFailed(ILogger logger, string path, string reason);
 
     [LoggerMessage(EventId = 3207, Level = LogLevel.Warning, Message = "sync before hibernation failed: {Reason}")]
     private static partial void LogSyncFailed(ILogger logger, string reason);

@@ -18,7 +18,7 @@ namespace SpotDevBox.Commands;
 
 internal sealed class AgentRunSettings : CommandSettings;
 
-[Description("Run the on-box agent (the systemd service): restore at boot, periodic backups, the spot notice, idle shutdown. Configured by the \"Agent\" section.")]
+[Description("Run the on-box agent (the systemd service): restore at boot, periodic backups, the spot notice, idle shutdown. Configured by the \"Agent\" section. Exits 0 when stopped after its final backup committed (partial if Agent:StopTimeout was too short for all changes), 1 when the final backup committed nothing (the last changes are lost), 2 for an invalid configuration.")]
 internal sealed class AgentRunCommand(IServiceProvider services, LoggingLevelSwitch consoleLevel) : AsyncCommand<AgentRunSettings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, AgentRunSettings settings, CancellationToken cancellationToken)
@@ -26,8 +26,11 @@ internal sealed class AgentRunCommand(IServiceProvider services, LoggingLevelSwi
         // The journal is the agent's console: every decision shows there.
         consoleLevel.MinimumLevel = LogEventLevel.Information;
         var host = services.GetRequiredService<IHost>();
+        // Resolved before the run: the host disposes its services when it ends.
+        var lifetime = services.GetRequiredService<AgentLifetime>();
         await host.RunAsync(cancellationToken);
-        return ExitCodes.Ok;
+        // systemd shows it ("status=1/FAILURE"), so a stop that lost work does not pass for a clean one.
+        return lifetime.FinalBackupLost ? ExitCodes.Failure : ExitCodes.Ok;
     }
 }
 

@@ -107,6 +107,39 @@ public sealed class InterruptionWatcherImdsTests
         Assert.True(simulator.Requests.Count(r => r.Path == ImdsPaths.InstanceAction && r.Status == 200) >= 3, "the notice was read only once or twice");
     }
 
+    [Fact]
+    public async Task RunAsync_NoticeSourceFlapsAgainstTheSimulator_OneWarningAndOneRecovery()
+    {
+        await using var simulator = await ImdsSimulator.StartAsync();
+        using var client = new ImdsMetadataClient(
+            Options.Create(new MetadataOptions { BaseUrl = simulator.BaseUrl, RequestTimeout = TimeSpan.FromMilliseconds(300) }),
+            TimeProvider.System,
+            new CapturingLogger<ImdsMetadataClient>());
+        var logger = new CapturingLogger<InterruptionWatcher>();
+        var watcher = new InterruptionWatcher(
+            client,
+            new RecordingHandler(),
+            Options.Create(new InterruptionOptions { PollInterval = TimeSpan.FromMilliseconds(50), MaxBackoff = TimeSpan.FromMilliseconds(100), MaintenancePollInterval = TimeSpan.FromSeconds(5) }),
+            TimeProvider.System,
+            logger);
+        // A throttled service: every other read of the notice is a 503.
+        simulator.InjectFault(ImdsFault.Alternating(503, ImdsPaths.InstanceAction));
+        using var stop = new CancellationTokenSource();
+        var run = watcher.RunAsync(stop.Token);
+
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(5));
+
+        // Within one 5-minute summary interval: one warning and one recovery, however often it flipped.
+        var flips = simulator.Requests.Count(r => r.Path == ImdsPaths.InstanceAction && r.Status == 503);
+        var lines = logger.Lines.Where(l => l.Message.Contains("spot/instance-action", StringComparison.Ordinal)).ToList();
+        Assert.True(flips >= 10, $"only {flips} failed reads in 3 s");
+        Assert.Single(lines, l => l.EventId.Id == 3905);
+        Assert.Single(lines, l => l.EventId.Id == 3907);
+        Assert.DoesNotContain(lines, l => l.EventId.Id is 3906 or 3908);
+    }
+
     private static async Task<bool> WaitAsync(Func<bool> condition, TimeSpan timeout)
     {
         var until = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
@@ -154,6 +187,8 @@ public sealed class InterruptionWatcherImdsTests
             Notices.Enqueue(action);
             return Task.CompletedTask;
         }
+
+        public Task OnInstanceActionTightenedAsync(InstanceAction action, CancellationToken cancellationToken) => Task.CompletedTask;
 
         public Task OnRebalanceRecommendationAsync(RebalanceRecommendation recommendation, CancellationToken cancellationToken) => Task.CompletedTask;
 

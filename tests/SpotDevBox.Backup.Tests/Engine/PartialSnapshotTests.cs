@@ -69,6 +69,37 @@ public sealed class PartialSnapshotTests : IDisposable
     }
 
     [Fact]
+    public async Task Backup_DeadlineMovedEarlierWhileReading_StopsThenAndKeepsNewestEdits()
+    {
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+        harness.ReadConcurrency = 1;
+        for (var i = 1; i <= 6; i++)
+        {
+            Write($"sub/f{i}.txt", $"old {i}\n", minutesAgo: 100);
+        }
+
+        await harness.BackupAsync(_source);
+        for (var i = 1; i <= 6; i++)
+        {
+            Write($"sub/f{i}.txt", $"new {i}\n", minutesAgo: 10 - i);
+        }
+
+        var time = new FakeTimeProvider(Start);
+        // An hour to spare at first; while f5 is read, the notice is brought forward to 5 s from now,
+        // inside the 10 s commit reserve: reading stops there.
+        var deadline = new BackupDeadline(Start.AddHours(1));
+        var fs = new TriggeringFileSystem(Path.Combine(_source, "sub", "f5.txt"), onSecondLstat: () => Assert.True(deadline.MoveEarlier(Start.AddSeconds(5))));
+
+        var (result, _) = await harness.BackupAsync(
+            new BackupRequest { Paths = [_source], Deadline = deadline, CommitReserve = TimeSpan.FromSeconds(10) }, time, fs);
+
+        Assert.True(result.Manifest.Partial);
+        Assert.Equal(["src/sub/f1.txt", "src/sub/f2.txt", "src/sub/f3.txt", "src/sub/f4.txt"], result.Manifest.IncompleteFiles);
+        Assert.False(deadline.MoveEarlier(Start.AddSeconds(30)));
+        Assert.Equal(Start.AddSeconds(5), deadline.Value);
+    }
+
+    [Fact]
     public async Task Backup_AfterPartialSnapshot_ReadsTheOlderFilesAgainAndIsComplete()
     {
         using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));

@@ -48,6 +48,8 @@ internal sealed class RecordingHandler : IInterruptionHandler
 {
     public ConcurrentQueue<InstanceAction> Notices { get; } = new();
 
+    public ConcurrentQueue<InstanceAction> Tightened { get; } = new();
+
     public ConcurrentQueue<RebalanceRecommendation> Rebalances { get; } = new();
 
     public ConcurrentQueue<MaintenanceEvent> MaintenanceEvents { get; } = new();
@@ -58,6 +60,12 @@ internal sealed class RecordingHandler : IInterruptionHandler
     {
         Notices.Enqueue(action);
         return FailOnNotice(action) is { } e ? Task.FromException(e) : Task.CompletedTask;
+    }
+
+    public Task OnInstanceActionTightenedAsync(InstanceAction action, CancellationToken cancellationToken)
+    {
+        Tightened.Enqueue(action);
+        return Task.CompletedTask;
     }
 
     public Task OnRebalanceRecommendationAsync(RebalanceRecommendation recommendation, CancellationToken cancellationToken)

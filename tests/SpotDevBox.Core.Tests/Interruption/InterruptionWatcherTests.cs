@@ -36,24 +36,42 @@ public sealed class InterruptionWatcherTests
     }
 
     [Fact]
-    public async Task RunAsync_NoticeTimeChanges_IsANewNotice()
+    public async Task RunAsync_NoticeTimeMovesLaterOnEveryRead_HandlerCalledOnce()
     {
-        _client.InstanceAction = i => MetadataReading.Present(i < 5 ? NoticeA : NoticeB);
+        // amazon-ec2-metadata-mock: every read says "2 minutes from now".
+        _client.InstanceAction = i => MetadataReading.Present(new InstanceAction(InstanceActionKind.Terminate, Start.AddSeconds((2 * i) + 120)));
 
-        await RunAsync(TimeSpan.FromMinutes(1));
+        await RunAsync(TimeSpan.FromSeconds(40));
 
-        Assert.Equal([NoticeA, NoticeB], _handler.Notices);
+        // Reads at 0, 2, ..., 40 s: 21 different times, one response, to the first.
+        Assert.Equal(21, _client.InstanceActionReads.Count);
+        Assert.Equal([new InstanceAction(InstanceActionKind.Terminate, Start.AddSeconds(120))], _handler.Notices);
+        Assert.Empty(_handler.Tightened);
+        Assert.Single(_logger.Lines, l => l.EventId == 3900);
     }
 
     [Fact]
-    public async Task RunAsync_NoticeActionChangesAtSameTime_IsANewNotice()
+    public async Task RunAsync_NoticeTimeMovesEarlier_TightensTheResponseNeverANewOne()
+    {
+        // 12:04, then 12:02 (earlier: tightened), then 12:04 again (later than the tightened time: ignored).
+        _client.InstanceAction = i => MetadataReading.Present(i switch { < 5 => NoticeB, < 10 => NoticeA, _ => NoticeB });
+
+        await RunAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal([NoticeB], _handler.Notices);
+        Assert.Equal([NoticeA], _handler.Tightened);
+    }
+
+    [Fact]
+    public async Task RunAsync_NoticeActionChangesAtSameTime_SameResponse()
     {
         var stop = NoticeA with { Kind = InstanceActionKind.Stop };
         _client.InstanceAction = i => MetadataReading.Present(i < 3 ? NoticeA : stop);
 
         await RunAsync(TimeSpan.FromSeconds(20));
 
-        Assert.Equal([NoticeA, stop], _handler.Notices);
+        Assert.Equal([NoticeA], _handler.Notices);
+        Assert.Empty(_handler.Tightened);
     }
 
     [Fact]
@@ -147,14 +165,15 @@ public sealed class InterruptionWatcherTests
 
         var run = await RunAsync(TimeSpan.FromMinutes(1));
 
-        Assert.Equal([NoticeA, NoticeB], _handler.Notices);
+        // NoticeB is later than NoticeA: the same interruption, not a second response.
+        Assert.Equal([NoticeA], _handler.Notices);
         Assert.Equal([new RebalanceRecommendation(Start)], _handler.Rebalances);
         Assert.Single(_logger.Lines, l => l.EventId == 3904);
         Assert.True(run.IsCompletedSuccessfully);
     }
 
     [Fact]
-    public async Task RunAsync_SameRebalanceOnEveryPoll_HandledOnceAndNewNoticeTimeIsNew()
+    public async Task RunAsync_RebalanceNoticeTimeChanges_HandledOncePerInstance()
     {
         var first = new RebalanceRecommendation(new DateTimeOffset(2024, 5, 1, 11, 59, 0, TimeSpan.Zero));
         var second = new RebalanceRecommendation(new DateTimeOffset(2024, 5, 1, 12, 1, 0, TimeSpan.Zero));
@@ -162,8 +181,42 @@ public sealed class InterruptionWatcherTests
 
         await RunAsync(TimeSpan.FromMinutes(2));
 
-        Assert.Equal([first, second], _handler.Rebalances);
+        Assert.Equal([first], _handler.Rebalances);
         Assert.Empty(_handler.Notices);
+    }
+
+    [Fact]
+    public async Task RunAsync_RebalanceNoticeTimeMovesOnEveryRead_HandledOnce()
+    {
+        // The AWS mock recomputes noticeTime on every read.
+        _client.Rebalance = i => MetadataReading.Present(new RebalanceRecommendation(Start.AddSeconds(2 * i)));
+
+        await RunAsync(TimeSpan.FromMinutes(10));
+
+        Assert.Equal([new RebalanceRecommendation(Start)], _handler.Rebalances);
+        Assert.Single(_logger.Lines, l => l.EventId == 3901);
+    }
+
+    [Fact]
+    public async Task RunAsync_SourceFlapsOnEveryRead_AtMostOneWarningAndRecoveryPerFiveMinutes()
+    {
+        // A hung service that answers every other read: unknown, absent, unknown, absent, ...
+        _client.InstanceAction = i => i % 2 == 0 ? MetadataReading.Unknown<InstanceAction>("no reply within 2 s") : MetadataReading.Absent<InstanceAction>();
+
+        await RunAsync(TimeSpan.FromMinutes(10));
+
+        var lines = _logger.Lines.Where(l => l.EventId is >= 3905 and <= 3908 && l.Message.Contains("spot/instance-action", StringComparison.Ordinal)).ToList();
+        var warnings = lines.Count(l => l.Level == Microsoft.Extensions.Logging.LogLevel.Warning);
+        var recoveries = lines.Count(l => l.EventId == 3907);
+        // Reads every 2-4 s for 10 minutes: well over 100 flips. Warnings at 0 and once 5 minutes have passed
+        // (a third if a flip falls on exactly 10 minutes), each followed by its recovery.
+        Assert.True(_client.InstanceActionReads.Count > 100, $"{_client.InstanceActionReads.Count} reads");
+        Assert.InRange(warnings, 2, 3);
+        Assert.InRange(recoveries, 2, 3);
+        Assert.True(recoveries <= warnings, string.Join('\n', lines));
+        var summaries = lines.Where(l => l.EventId == 3908).ToList();
+        Assert.InRange(summaries.Count, 1, 2);
+        Assert.Contains("no reply within 2 s", summaries[0].Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public sealed class AgentBackupsTests : IDisposable
 
     [Theory]
     [InlineData("Periodic")]
-    [InlineData("Interruption")]
+    [InlineData("Rebalance")]
     [InlineData("Final")]
     public async Task RunAsync_BeforeMarkReady_SkippedAndNothingWritten(string kindName)
     {
@@ -31,6 +31,22 @@ public sealed class AgentBackupsTests : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(_box.BoxDirectory));
         Assert.Null(_box.Board.Current.LastSnapshotId);
         Assert.Equal(AgentState.Starting, _box.Board.Current.State);
+    }
+
+    [Fact]
+    public async Task RunAsync_InterruptionBeforeMarkReady_WaitsForTheRestoreThenCommits()
+    {
+        var run = _box.Backups.RunAsync(BackupKind.Interruption, "notice during the restore", null, CancellationToken.None);
+        await Task.Delay(200);
+        Assert.False(run.IsCompleted);
+        Assert.Empty(Directory.GetFileSystemEntries(_box.BoxDirectory));
+
+        _box.Backups.MarkReady();
+        var outcome = await run.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(outcome.Committed, outcome.Error);
+        var snapshot = Assert.Single(await _box.SnapshotsAsync());
+        Assert.Equal(["agent", "interruption"], snapshot.Manifest.Tags);
     }
 
     [Fact]

@@ -148,6 +148,9 @@ public sealed class AgentEndToEndTests(S3PeerFixture peer)
         }
 
         Assert.True(File.Exists(box.PowerOffMarker), agent.Stderr);
+        // The marker can land before the agent's stderr lines are read through the pipe (seen on a loaded machine).
+        var loggedPowerOff = agent.StderrLineAsync("Powering off (Manual)");
+        await Task.WhenAny(loggedPowerOff, Task.Delay(TimeSpan.FromSeconds(10)));
         var stderr = agent.Stderr;
         var warned = stderr.IndexOf("Telling users (StopWarning)", StringComparison.Ordinal);
         var committed = stderr.IndexOf("Backup (Final) committed", StringComparison.Ordinal);

@@ -165,6 +165,27 @@ internal sealed class AgentHarness : IAsyncDisposable
         await s3.DeleteObjectAsync(Bucket, "boxes/e2e/" + key);
     }
 
+    /// <summary>Empties and deletes the box's bucket: storage is gone for the agent from then on.</summary>
+    public async Task DeleteBucketAsync()
+    {
+        using var s3 = _peer.CreateClient();
+        while (true)
+        {
+            var listed = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket });
+            if (listed.S3Objects is not { Count: > 0 } objects)
+            {
+                break;
+            }
+
+            foreach (var o in objects)
+            {
+                await s3.DeleteObjectAsync(Bucket, o.Key);
+            }
+        }
+
+        await s3.DeleteBucketAsync(Bucket);
+    }
+
     public async Task<List<string>> ListAsync(string prefix)
     {
         using var s3 = _peer.CreateClient();

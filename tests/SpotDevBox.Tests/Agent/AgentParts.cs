@@ -126,7 +126,7 @@ internal sealed class AgentParts : IDisposable
             Notifier = new Notifier(agent, parts.Loggers.CreateLogger<Notifier>());
             Sessions = new SessionRecorder(Board, Storage, parts.Time, parts.Loggers.CreateLogger<SessionRecorder>());
             Responder = new InterruptionResponder(
-                Backups, Board, Storage, Notifier, Microsoft.Extensions.Options.Options.Create(parts.Interruption.Value), parts.Time, parts.Loggers.CreateLogger<InterruptionResponder>());
+                Backups, Board, Storage, Notifier, Microsoft.Extensions.Options.Options.Create(parts.Interruption.Value), agent, parts.Time, parts.Loggers.CreateLogger<InterruptionResponder>());
         }
 
         public SelfActivityTracker Self { get; }

@@ -31,6 +31,13 @@ public sealed record ImdsFault(ImdsFaultKind Kind, string? Path = null, int? Tim
 
     public string Body { get; init; } = "";
 
+    /// <summary>Applies to one matching request in every <see cref="Every"/> (the first, then every Nth); the others are served normally. 2 makes a source flap.</summary>
+    public int Every { get; init; } = 1;
+
+    /// <summary>Every other matching request fails with <paramref name="statusCode"/>, the others are served: a source that flips between failing and working.</summary>
+    public static ImdsFault Alternating(int statusCode, string? path = null) =>
+        new(ImdsFaultKind.Status, path, null, "GET") { StatusCode = statusCode, Every = 2 };
+
     public static ImdsFault Status(int statusCode, string? path = null, int? times = null, string? method = null) =>
         new(ImdsFaultKind.Status, path, times, method) { StatusCode = statusCode };
 

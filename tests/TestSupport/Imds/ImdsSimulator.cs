@@ -40,6 +40,10 @@ public sealed class ImdsSimulator : IAsyncDisposable
 
     private (InstanceActionKind Kind, DateTimeOffset Time, DateTimeOffset VisibleFrom)? _notice;
     private (DateTimeOffset NoticeTime, DateTimeOffset VisibleFrom)? _rebalance;
+
+    // Moving-time mode, as amazon-ec2-metadata-mock serves by default: the time is recomputed on every read.
+    private TimeSpan? _noticeLead;
+    private TimeSpan? _rebalanceLead;
     private string _scheduledEvents = "[]";
 
     private ImdsSimulator(TimeProvider timeProvider)
@@ -102,6 +106,7 @@ public sealed class ImdsSimulator : IAsyncDisposable
         lock (_gate)
         {
             _notice = (kind, Truncate(time), visibleFrom ?? DateTimeOffset.MinValue);
+            _noticeLead = null;
         }
     }
 
@@ -113,11 +118,26 @@ public sealed class ImdsSimulator : IAsyncDisposable
         return Truncate(time);
     }
 
+    /// <summary>
+    /// The spot notice in moving-time mode, as amazon-ec2-metadata-mock serves it: every read answers
+    /// <c>time</c> = now on the simulator's clock + <paramref name="leadTime"/>, so no two reads a second
+    /// apart carry the same time. Replaces a pinned notice.
+    /// </summary>
+    public void ArmMovingNotice(InstanceActionKind kind, TimeSpan leadTime)
+    {
+        lock (_gate)
+        {
+            _notice = (kind, DateTimeOffset.MinValue, DateTimeOffset.MinValue);
+            _noticeLead = leadTime;
+        }
+    }
+
     public void ClearNotice()
     {
         lock (_gate)
         {
             _notice = null;
+            _noticeLead = null;
         }
     }
 
@@ -126,6 +146,17 @@ public sealed class ImdsSimulator : IAsyncDisposable
         lock (_gate)
         {
             _rebalance = (Truncate(noticeTime), visibleFrom ?? DateTimeOffset.MinValue);
+            _rebalanceLead = null;
+        }
+    }
+
+    /// <summary>A rebalance recommendation whose <c>noticeTime</c> is recomputed on every read (now + <paramref name="offset"/>), as the AWS mock serves it.</summary>
+    public void ArmMovingRebalance(TimeSpan offset = default)
+    {
+        lock (_gate)
+        {
+            _rebalance = (DateTimeOffset.MinValue, DateTimeOffset.MinValue);
+            _rebalanceLead = offset;
         }
     }
 
@@ -142,6 +173,7 @@ public sealed class ImdsSimulator : IAsyncDisposable
         lock (_gate)
         {
             _rebalance = null;
+            _rebalanceLead = null;
         }
     }
 
@@ -311,6 +343,11 @@ public sealed class ImdsSimulator : IAsyncDisposable
                 continue;
             }
 
+            if (armed.Fault.Every > 1 && armed.Matched++ % armed.Fault.Every != 0)
+            {
+                continue;
+            }
+
             if (armed.Remaining is { } remaining)
             {
                 armed.Remaining = remaining - 1;
@@ -395,16 +432,16 @@ public sealed class ImdsSimulator : IAsyncDisposable
         return path switch
         {
             ImdsPaths.InstanceAction => _notice is { } n && now >= n.VisibleFrom
-                ? Json(new Dictionary<string, string> { ["action"] = n.Kind.ToString().ToLowerInvariant(), ["time"] = FormatRfc3339(n.Time) })
+                ? Json(new Dictionary<string, string> { ["action"] = n.Kind.ToString().ToLowerInvariant(), ["time"] = FormatRfc3339(_noticeLead is { } lead ? now + lead : n.Time) })
                 : NotFound(),
             // Only a termination sets the legacy item; it keeps its (then past) time if EC2 fails to terminate.
             ImdsPaths.TerminationTime => _notice is { Kind: InstanceActionKind.Terminate } t && now >= t.VisibleFrom
-                ? Text(FormatRfc3339(t.Time))
+                ? Text(FormatRfc3339(_noticeLead is { } legacyLead ? now + legacyLead : t.Time))
                 : NotFound(),
             // Not the spot notice: the top-level item says "none" on every instance.
             ImdsPaths.TopLevelInstanceAction => Text("none"),
             ImdsPaths.Rebalance => _rebalance is { } r && now >= r.VisibleFrom
-                ? Json(new Dictionary<string, string> { ["noticeTime"] = FormatRfc3339(r.NoticeTime) })
+                ? Json(new Dictionary<string, string> { ["noticeTime"] = FormatRfc3339(_rebalanceLead is { } offset ? now + offset : r.NoticeTime) })
                 : NotFound(),
             ImdsPaths.ScheduledEvents => Raw(_scheduledEvents),
             ImdsPaths.InstanceId => Text(instance.InstanceId),
@@ -444,6 +481,9 @@ public sealed class ImdsSimulator : IAsyncDisposable
         public ImdsFault Fault { get; } = fault;
 
         public int? Remaining { get; set; } = remaining;
+
+        /// <summary>Matching requests seen, for <see cref="ImdsFault.Every"/>.</summary>
+        public int Matched { get; set; }
     }
 
     private sealed record Reply(int Status, string Body, string ContentType)
