@@ -101,10 +101,10 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         var items = new List<Item>();
         await CollectAsync(snapshot.Manifest.Tree, "", target, 0, items, cancellationToken);
         items = Filter(items, request.Includes);
+        var linkedTo = PlanHardLinks(items, out var linkWarnings);
 
-        var warnings = new ConcurrentBag<string>();
+        var warnings = new ConcurrentBag<string>(linkWarnings);
         var errors = new ConcurrentBag<string>();
-        var linkedTo = PlanHardLinks(items, warnings);
         foreach (var item in items.Where(i => i.Node.ChangedDuringBackup))
         {
             warnings.Add($"'{item.Relative}' was changing while it was backed up; its content may mix old and new bytes");
@@ -358,8 +358,9 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
     /// (version 2) or by device and inode when <c>links</c> is above 1 (version 1). A member that is
     /// stale (or under a stale directory) is an older version by design and is restored on its own.
     /// </summary>
-    private static Dictionary<Item, Item> PlanHardLinks(List<Item> items, ConcurrentBag<string> warnings)
+    private static Dictionary<Item, Item> PlanHardLinks(List<Item> items, out List<string> warnings)
     {
+        warnings = [];
         var groups = new Dictionary<string, List<Item>>(StringComparer.Ordinal);
         foreach (var item in items)
         {

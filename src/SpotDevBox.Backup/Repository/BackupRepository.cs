@@ -572,11 +572,11 @@ public sealed partial class BackupRepository
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Recovered {Packs} packs ({Blobs} blobs) left by an interrupted backup")]
     private static partial void LogRecoveredPacks(ILogger logger, int packs, int blobs);
 
-    [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Repository {Location} upgraded from format version {From} to {To}: builds that read only version {From} now refuse it")]
-    private static partial void LogFormatUpgraded(ILogger logger, string location, int from, int to);
-
     [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Local cache {Directory} is not writable, working without it: {Reason}")]
     private static partial void LogCacheUnwritable(ILogger logger, string directory, string reason);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Repository {Location} upgraded from format version {From} to {To}: builds that read only version {From} now refuse it")]
+    private static partial void LogFormatUpgraded(ILogger logger, string location, int from, int to);
 }
 
 public sealed record SnapshotRef(string Id, SnapshotManifest Manifest)
