@@ -67,6 +67,7 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
         // The index is read only once the lock is held: a prune that ran in between could otherwise
         // have deleted packs this backup would then deduplicate against.
         await using var repoLock = await RepositoryLock.AcquireAsync(_repository, exclusive: false, "backup", cancellationToken);
+        await _repository.UpgradeFormatAsync(cancellationToken);
         var parentTask = FindParentAsync(request, roots, cancellationToken);
         await _repository.LoadIndexAsync(cancellationToken);
         await _repository.RecoverUnindexedPacksAsync(cancellationToken);
@@ -90,6 +91,7 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
             run.RootsStarted();
             rootNodes = (await WhenAllOrFirstFailure(tasks, failure)).OfType<Node>().ToArray();
             await reader;
+            rootNodes = await run.NameHardLinksAsync(rootNodes);
             var rootTree = await run.SaveTreeAsync(new Tree(rootNodes));
             await run.DataPacker.FlushAsync(failure.Token);
             await run.TreePacker.FlushAsync(failure.Token);
@@ -143,6 +145,7 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
             }
 
             LogSnapshotSaved(_logger, id[..8], summary.FilesNew, summary.FilesChanged, summary.FilesUnchanged, summary.BytesUploaded, summary.DurationSeconds);
+            run.SaveIdentities();
             return new BackupResult(id, manifest, [.. run.Warnings], run.Unreadable);
         }
         catch
@@ -393,6 +396,109 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
         public ConcurrentBag<string> Incomplete { get; } = [];
         public int Unreadable => Volatile.Read(ref _unreadable);
 
+        /// <summary>Files whose content this run knows for their current identity: the next backup's change detection.</summary>
+        private ConcurrentBag<(string Path, FileStatus Status, IReadOnlyList<BlobId> Content)> Identified { get; } = [];
+
+        /// <summary>
+        /// Replaces what the local record held under this backup's paths with what this backup saw, once
+        /// the snapshot is durable. A failure only costs the next backup a read of those files.
+        /// </summary>
+        public void SaveIdentities()
+        {
+            foreach (var (rootPath, _) in _roots)
+            {
+                _identities.ForgetUnder(rootPath);
+            }
+
+            foreach (var (path, status, content) in Identified)
+            {
+                _identities.Record(path, status, content);
+            }
+
+            try
+            {
+                _identities.Save(_repo.CacheDirectory);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                LogIdentitiesNotSaved(_engine._logger, e.Message);
+            }
+        }
+
+        /// <summary>
+        /// Names the hard link groups and stores the trees that waited for them. A group is named by the
+        /// snapshot path of its first member in walk order (depth first, names sorted), which a restore
+        /// reproduces, so the trees of a restored copy are byte-identical. Only names that agree on
+        /// everything a restore gives the one file (size, content, mode, mtime, owner) are grouped: a
+        /// file edited between the reads of two of its names is stored as separate files, never as a
+        /// group a restorer would refuse.
+        /// </summary>
+        public async Task<Node[]> NameHardLinksAsync(Node[] roots)
+        {
+            if (!roots.Any(n => n.LinkKey is not null || n.PendingTree is not null))
+            {
+                return roots;
+            }
+
+            var members = new List<(string Path, Node Node)>();
+            void Collect(IReadOnlyList<Node> nodes, string prefix)
+            {
+                foreach (var node in nodes)
+                {
+                    var path = prefix + node.Name;
+                    if (node.LinkKey is not null)
+                    {
+                        members.Add((path, node));
+                    }
+                    else if (node.PendingTree is { } pending)
+                    {
+                        Collect(pending.Nodes, path + "/");
+                    }
+                }
+            }
+
+            Collect(roots, "");
+            var names = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var group in members.GroupBy(m => LinkGroupKey(m.Node), StringComparer.Ordinal).Where(g => g.Count() > 1))
+            {
+                var name = group.First().Path;
+                foreach (var (path, _) in group)
+                {
+                    names[path] = name;
+                }
+            }
+
+            async Task<List<Node>> MaterializeAsync(IReadOnlyList<Node> nodes, string prefix)
+            {
+                var result = new List<Node>(nodes.Count);
+                foreach (var node in nodes)
+                {
+                    var path = prefix + node.Name;
+                    if (node.LinkKey is not null)
+                    {
+                        result.Add(node with { LinkKey = null, Link = names.GetValueOrDefault(path) });
+                    }
+                    else if (node.PendingTree is { } pending)
+                    {
+                        var subtree = await SaveTreeAsync(new Tree(await MaterializeAsync(pending.Nodes, path + "/")));
+                        result.Add(node with { PendingTree = null, Subtree = subtree });
+                    }
+                    else
+                    {
+                        result.Add(node);
+                    }
+                }
+
+                return result;
+            }
+
+            return [.. await MaterializeAsync(roots, "")];
+        }
+
+        private static string LinkGroupKey(Node n) => string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"{n.LinkKey!.Value.Device}:{n.LinkKey.Value.Inode}:{n.Size}:{n.Mode}:{n.MtimeNs}:{n.Uid}:{n.Gid}:{n.ChangedDuringBackup}:{string.Join(',', n.Content?.Select(c => c.ToHex()) ?? [])}");
+
         private BackupProgress Progress => _engine.Progress;
 
         public async Task UploadLoopAsync()
@@ -512,7 +618,7 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
             if (parentNode is not null)
             {
                 Warn($"cannot read '{path}' ({reason}); keeping its version from the parent snapshot");
-                return parentNode;
+                return WithoutIdentity(parentNode);
             }
 
             Warn($"cannot read '{path}' ({reason}); it is not in this snapshot");
@@ -531,10 +637,6 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
             Type = type,
             Mode = st.Mode & 0xFFF,
             MtimeNs = st.MtimeNs,
-            CtimeNs = st.CtimeNs,
-            Inode = st.Inode,
-            Device = st.Device,
-            Links = st.LinkCount,
             Uid = st.Uid,
             Gid = st.Gid,
             User = _fs.UserName(st.Uid),
@@ -590,6 +692,12 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
 
             settle?.Done();
             var nodes = (await Task.WhenAll(tasks)).OfType<Node>().ToList();
+            if (nodes.Any(n => n.LinkKey is not null || n.PendingTree is not null))
+            {
+                // Its tree names hard link groups, which are named once the whole walk is known.
+                return MetadataNode(name, NodeType.Dir, st) with { PendingTree = new Tree(nodes) };
+            }
+
             var treeId = await SaveTreeAsync(new Tree(nodes));
             return MetadataNode(name, NodeType.Dir, st) with { Subtree = treeId };
         }
@@ -633,18 +741,21 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
 
         private async Task<Node?> ProcessFileAsync(string path, string name, FileStatus st, Node? parentNode, Settle? settle)
         {
-            var baseNode = MetadataNode(name, NodeType.File, st) with { Size = st.Size };
-            if (parentNode is { Type: NodeType.File } p && p.Size == st.Size && p.MtimeNs == st.MtimeNs && p.CtimeNs == st.CtimeNs
+            var baseNode = MetadataNode(name, NodeType.File, st) with { Size = st.Size, LinkKey = st.LinkCount > 1 ? (st.Device, st.Inode) : null };
+            // A version 1 parent still holds the identity the file had when it was backed up.
+            if (parentNode is { Type: NodeType.File, Inode: not 0 } p && p.Size == st.Size && p.MtimeNs == st.MtimeNs && p.CtimeNs == st.CtimeNs
                 && p.Inode == st.Inode && !p.ChangedDuringBackup && !p.Stale && AllKnown(p.Content))
             {
                 Progress.FileUnchanged(st.Size);
+                Identified.Add((path, st, p.Content!));
                 return baseNode with { Content = p.Content };
             }
 
             if (_identities.TryMatch(path, st) is { } known && AllKnown(known))
             {
-                // Written by a restore on this machine and untouched since: the content is known.
+                // Restored or backed up on this machine and untouched since: the content is known.
                 Progress.FileUnchanged(st.Size);
+                Identified.Add((path, st, known));
                 return baseNode with { Content = known };
             }
 
@@ -736,8 +847,15 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
         private Node? LeaveAtOlderVersion(string path, Node? parentNode, string suffix)
         {
             Incomplete.Add(SnapshotPath(path) + suffix);
-            return parentNode is null ? null : parentNode with { Stale = true };
+            return parentNode is null ? null : WithoutIdentity(parentNode) with { Stale = true };
         }
+
+        /// <summary>
+        /// A parent snapshot's node as this snapshot keeps it: without the version 1 identity fields, and
+        /// out of its hard link group (the group's other names may have moved on; an older version on
+        /// its own is restorable, a group whose members disagree is not).
+        /// </summary>
+        private static Node WithoutIdentity(Node node) => node with { CtimeNs = 0, Inode = 0, Device = 0, Links = 0, Link = null };
 
         private string SnapshotPath(string path)
         {
@@ -768,6 +886,10 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
                 {
                     ChangedDuringRead.Add(path);
                     Warn($"'{path}' changed while it was read; the snapshot keeps what was read and marks it, and the next backup reads it again");
+                }
+                else
+                {
+                    Identified.Add((path, st, content));
                 }
 
                 if (parentNode is null)
@@ -852,6 +974,9 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
 
     [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "All packs and the index are durable; pausing {Delay} before writing the snapshot (Backup:PauseBeforeSnapshot)")]
     private static partial void LogPausingBeforeSnapshot(ILogger logger, TimeSpan delay);
+
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "The files' identities could not be saved in the local cache; the next backup will read them again: {Reason}")]
+    private static partial void LogIdentitiesNotSaved(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "{Warning}")]
     private static partial void LogWarning(ILogger logger, string warning);

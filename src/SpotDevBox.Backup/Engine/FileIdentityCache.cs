@@ -6,11 +6,14 @@ using SpotDevBox.Backup.Format;
 namespace SpotDevBox.Backup.Engine;
 
 /// <summary>
-/// What a restore wrote on this machine: for each file, the identity it had right after the write
-/// (inode, ctime, size, mtime) and the content it was given. A fresh box restores its work and then
-/// backs up; without this record its first backup would read the whole tree again, because inode
-/// and ctime differ from the snapshot taken on the previous box.
-/// Stored per repository in the local cache as zstd-compressed JSON.
+/// What this machine knows about files it restored or backed up: for each path, the identity the file
+/// had (inode, ctime, size, mtime) and its content. Trees hold no inode or ctime (they would differ on
+/// every machine and make every tree new after a restore), so this record is what lets a backup skip
+/// a file: a restore records what it wrote, a backup what it read or found unchanged. A file replaced
+/// by another with the same size and mtime has another inode or ctime and is read; without the record
+/// (another machine, a wiped cache) every file is read. Each backup or restore replaces what the
+/// record held under its paths, so it holds one generation per place, not one per run.
+/// Stored per repository in the local cache as zstd-compressed JSON (the file name predates backups recording too).
 /// </summary>
 internal sealed class FileIdentityCache
 {
@@ -51,11 +54,12 @@ internal sealed class FileIdentityCache
             ? f.Content
             : null;
 
-    /// <summary>Forgets what an earlier restore wrote under <paramref name="root"/>: the record of one target is replaced, never piled up.</summary>
+    /// <summary>Forgets <paramref name="root"/> and what is under it: the record of one place is replaced, never piled up.</summary>
     public void ForgetUnder(string root)
     {
-        var prefix = Path.TrimEndingDirectorySeparator(root) + "/";
-        foreach (var path in _files.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToList())
+        var exact = Path.TrimEndingDirectorySeparator(root);
+        var prefix = exact + "/";
+        foreach (var path in _files.Keys.Where(k => k == exact || k.StartsWith(prefix, StringComparison.Ordinal)).ToList())
         {
             _files.Remove(path);
         }

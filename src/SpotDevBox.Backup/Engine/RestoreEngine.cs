@@ -117,8 +117,9 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         var damaged = new List<DamagedTree>();
         await CollectAsync(snapshot.Manifest.Tree, "", target, 0, items, damaged, cancellationToken);
         items = Filter(items, request.Includes);
+        var linkedTo = PlanHardLinks(items, out var linkWarnings);
 
-        var warnings = new ConcurrentBag<string>();
+        var warnings = new ConcurrentBag<string>(linkWarnings);
         var errors = new ConcurrentBag<string>();
         foreach (var tree in damaged)
         {
@@ -178,19 +179,12 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         var toWrite = new List<Item>();
         var unchanged = new List<Item>();
         var hardLinks = new List<(Item Link, Item Primary)>();
-        var primaries = new Dictionary<(ulong Dev, ulong Ino), Item>();
         foreach (var file in files)
         {
-            if (file.Node.Links > 1 && file.Node.Inode != 0)
+            if (linkedTo.TryGetValue(file, out var primary))
             {
-                var key = (file.Node.Device, file.Node.Inode);
-                if (primaries.TryGetValue(key, out var primary))
-                {
-                    hardLinks.Add((file, primary));
-                    continue;
-                }
-
-                primaries[key] = file;
+                hardLinks.Add((file, primary));
+                continue;
             }
 
             if (request.Overwrite && IsSameFile(file))
@@ -285,7 +279,7 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
             ApplyMetadata(dir, isRoot, warnings);
         }
 
-        RecordIdentities(target, request.Includes.Count > 0, toWrite.Concat(unchanged).Concat(hardLinks.Where(h => !failedFiles.ContainsKey(h.Primary.FullPath)).Select(h => h.Link))
+        RecordIdentities(target, request.Includes.Count > 0 ? SelectionRoots(items, request.Includes) : null, toWrite.Concat(unchanged).Concat(hardLinks.Where(h => !failedFiles.ContainsKey(h.Primary.FullPath)).Select(h => h.Link))
             .Where(f => !failedFiles.ContainsKey(f.FullPath)));
 
         var result = new RestoreResult(
@@ -391,6 +385,101 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         }
 
         return [.. items.Where(i => selected.Contains(i.Relative))];
+    }
+
+    /// <summary>What an include list selected as a whole: the matched entries whose parent was not matched.</summary>
+    private static List<string> SelectionRoots(List<Item> items, IReadOnlyList<string> includes)
+    {
+        var matcher = new ExcludeMatcher(includes);
+        var whole = new HashSet<string>(StringComparer.Ordinal);
+        var roots = new List<string>();
+        foreach (var item in items)
+        {
+            if (ParentOf(item.Relative) is { } parent && whole.Contains(parent))
+            {
+                whole.Add(item.Relative);
+            }
+            else if (matcher.IsExcluded(item.Relative, item.Node.Type == NodeType.Dir))
+            {
+                whole.Add(item.Relative);
+                roots.Add(item.FullPath);
+            }
+        }
+
+        return roots;
+    }
+
+    /// <summary>
+    /// Maps every further name of a hard link group to the group's first member, and refuses the
+    /// snapshot, before anything is written, when the members disagree: restoring them as one file
+    /// would put one entry's bytes under another's name. Groups are named by <see cref="Node.Link"/>
+    /// (version 2) or by device and inode when <c>links</c> is above 1 (version 1). A member that is
+    /// stale (or under a stale directory) is an older version by design and is restored on its own.
+    /// </summary>
+    private static Dictionary<Item, Item> PlanHardLinks(List<Item> items, out List<string> warnings)
+    {
+        warnings = [];
+        var groups = new Dictionary<string, List<Item>>(StringComparer.Ordinal);
+        foreach (var item in items)
+        {
+            var node = item.Node;
+            var key = node.Link is { } link ? "link " + link
+                : node.Type != NodeType.Dir && node.Links > 1 && node.Inode != 0 ? $"inode {node.Device} {node.Inode}"
+                : null;
+            if (key is not null)
+            {
+                if (!groups.TryGetValue(key, out var members))
+                {
+                    groups[key] = members = [];
+                }
+
+                members.Add(item);
+            }
+        }
+
+        var linkedTo = new Dictionary<Item, Item>();
+        if (groups.Count == 0)
+        {
+            return linkedTo;
+        }
+
+        var staleDirs = items.Where(i => i.Node is { Type: NodeType.Dir, Stale: true }).Select(i => i.Relative + "/").ToList();
+        bool IsStale(Item i) => i.Node.Stale || staleDirs.Any(d => i.Relative.StartsWith(d, StringComparison.Ordinal));
+        foreach (var members in groups.Values.Where(g => g.Count > 1))
+        {
+            if (members.All(m => m.Node.Type == NodeType.Symlink))
+            {
+                // Version 1 recorded hard-linked symlinks too; they were always restored as separate links.
+                continue;
+            }
+
+            var primary = members.FirstOrDefault(m => !IsStale(m)) ?? members[0];
+            foreach (var member in members.Where(m => m != primary))
+            {
+                var nonFile = new[] { member, primary }.FirstOrDefault(m => m.Node.Type != NodeType.File);
+                if (nonFile is not null)
+                {
+                    throw new InvalidDataException(nonFile == member
+                        ? $"snapshot refused: '{member.Relative}' is a hard link to '{primary.Relative}' but is a {member.Node.Type}, not a File"
+                        : $"snapshot refused: '{member.Relative}' is a hard link to '{primary.Relative}', which is a {primary.Node.Type}, not a File");
+                }
+
+                if (member.Node.Size != primary.Node.Size || !member.Node.Content!.SequenceEqual(primary.Node.Content!))
+                {
+                    if (!IsStale(member))
+                    {
+                        throw new InvalidDataException($"snapshot refused: '{member.Relative}' is a hard link to '{primary.Relative}' but its size or content differs");
+                    }
+
+                    warnings.Add($"'{member.Relative}' is an older version of a file hard-linked to '{primary.Relative}'; it is restored as a file of its own");
+                    continue;
+                }
+
+                linkedTo[member] = primary;
+            }
+        }
+
+        return linkedTo;
     }
 
     private static string? ParentOf(string relative)
@@ -774,12 +863,13 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         }
     }
 
-    private void RecordIdentities(string target, bool partial, IEnumerable<Item> files)
+    /// <param name="selected">With an include list, the paths it selected as a whole; null for the whole snapshot.</param>
+    private void RecordIdentities(string target, IReadOnlyList<string>? selected, IEnumerable<Item> files)
     {
         var cache = FileIdentityCache.Load(repository.CacheDirectory);
-        if (!partial)
+        foreach (var root in selected ?? [target])
         {
-            cache.ForgetUnder(target);
+            cache.ForgetUnder(root);
         }
 
         foreach (var file in files)

@@ -9,6 +9,17 @@ public enum NodeType
     Symlink,
 }
 
+/// <summary>The format versions this build reads; it writes <see cref="Current"/>.</summary>
+public static class FormatVersion
+{
+    public const int Oldest = 1;
+
+    /// <summary>2: tree nodes hold no per-machine identity and name hard link groups by <see cref="Node.Link"/>.</summary>
+    public const int Current = 2;
+
+    public static bool IsKnown(int version) => version is >= Oldest and <= Current;
+}
+
 /// <summary>One entry of a directory. Times are nanoseconds since the Unix epoch, UTC.</summary>
 public sealed record Node
 {
@@ -17,9 +28,16 @@ public sealed record Node
     /// <summary>Permission bits, setuid/setgid/sticky included (not the file type bits).</summary>
     public uint Mode { get; init; }
     public long MtimeNs { get; init; }
+
+    // Version 1 only: identity on the machine that took the snapshot. Read for old snapshots (change
+    // detection, inode-based hard links); never written now, so trees do not change with a restore.
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public long CtimeNs { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public ulong Inode { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public ulong Device { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public ulong Links { get; init; }
     public uint Uid { get; init; }
     public uint Gid { get; init; }
@@ -36,6 +54,19 @@ public sealed record Node
     public bool ChangedDuringBackup { get; init; }
     /// <summary>A partial snapshot kept an older version of this file (see the snapshot's incomplete list).</summary>
     public bool Stale { get; init; }
+    /// <summary>
+    /// Hard link group (files only): entries of one snapshot with the same value are one file. The
+    /// snapshot path of the group's first member in walk order, so it survives a restore unchanged.
+    /// </summary>
+    public string? Link { get; init; }
+
+    /// <summary>While a backup runs: the device and inode of a file with other names, until its group is named.</summary>
+    [JsonIgnore]
+    internal (ulong Device, ulong Inode)? LinkKey { get; init; }
+
+    /// <summary>While a backup runs: a directory whose tree waits for its hard link groups to be named.</summary>
+    [JsonIgnore]
+    internal Tree? PendingTree { get; init; }
 }
 
 public sealed record Tree(IReadOnlyList<Node> Nodes)
@@ -64,9 +95,9 @@ public sealed record Tree(IReadOnlyList<Node> Nodes)
 
             var ok = node.Type switch
             {
-                NodeType.File => node.Content is not null && node.Subtree is null && node.Target is null && node.Size >= 0,
-                NodeType.Dir => node.Subtree is not null && node.Content is null && node.Target is null,
-                NodeType.Symlink => !string.IsNullOrEmpty(node.Target) && node.Content is null && node.Subtree is null && !node.Target.Contains('\0', StringComparison.Ordinal),
+                NodeType.File => node.Content is not null && node.Subtree is null && node.Target is null && node.Size >= 0 && node.Link is null or { Length: > 0 },
+                NodeType.Dir => node.Subtree is not null && node.Content is null && node.Target is null && node.Link is null,
+                NodeType.Symlink => !string.IsNullOrEmpty(node.Target) && node.Content is null && node.Subtree is null && !node.Target.Contains('\0', StringComparison.Ordinal) && node.Link is null,
                 _ => false,
             };
             if (!ok)
@@ -88,7 +119,7 @@ public sealed record Tree(IReadOnlyList<Node> Nodes)
 /// <summary>A snapshot manifest, stored at snapshots/&lt;sha256 of its bytes&gt;; written last, after everything it references is durable.</summary>
 public sealed record SnapshotManifest
 {
-    public int Version { get; init; } = 1;
+    public int Version { get; init; } = FormatVersion.Current;
     public required DateTimeOffset Time { get; init; }
     public required string Hostname { get; init; }
     public string? Username { get; init; }
@@ -127,7 +158,8 @@ public sealed record IndexPack(BlobId Id, long Size, IReadOnlyList<PackEntry> Bl
 /// <summary>The repository's identity and the parameters every client must share, stored at "config".</summary>
 public sealed record RepositoryConfig
 {
-    public int Version { get; init; } = 1;
+    /// <summary>The newest format of any snapshot the repository may hold (see docs/repository-format.md, "config").</summary>
+    public int Version { get; init; } = FormatVersion.Current;
     public required string Id { get; init; }
     public required DateTimeOffset Created { get; init; }
     public int ChunkMin { get; init; }

@@ -35,7 +35,7 @@ public sealed partial class BackupRepository
 
     public IObjectStore Store { get; }
 
-    public RepositoryConfig Config { get; }
+    public RepositoryConfig Config { get; private set; }
 
     public BackupEngineOptions Options { get; }
 
@@ -94,9 +94,9 @@ public sealed partial class BackupRepository
             throw new RepositoryException($"repository config at {store.Location} is not readable: {e.Message}", e);
         }
 
-        if (config.Version != 1)
+        if (!FormatVersion.IsKnown(config.Version))
         {
-            throw new RepositoryException($"repository format version {config.Version} is not supported by this build (it reads version 1)");
+            throw new RepositoryException($"repository format version {config.Version} is not supported by this build (it reads versions {FormatVersion.Oldest} and {FormatVersion.Current})");
         }
 
         if (config.ChunkMin != ChunkMin || config.ChunkAverage != ChunkAverage || config.ChunkMax != ChunkMax)
@@ -110,6 +110,24 @@ public sealed partial class BackupRepository
         }
 
         return new BackupRepository(store, config, options, time, logger);
+    }
+
+    /// <summary>
+    /// Before the first snapshot of the current format goes into an older repository: rewrites the
+    /// config with the current version (nothing else changes), so that older builds, which check the
+    /// config's version but not a snapshot's, refuse the repository instead of misreading new snapshots.
+    /// </summary>
+    public async Task UpgradeFormatAsync(CancellationToken cancellationToken)
+    {
+        if (Config.Version >= FormatVersion.Current)
+        {
+            return;
+        }
+
+        var upgraded = Config with { Version = FormatVersion.Current };
+        await Store.PutAsync(ConfigKey, JsonSerializer.SerializeToUtf8Bytes(upgraded, FormatJson.Default.RepositoryConfig), cancellationToken);
+        LogFormatUpgraded(_logger, Store.Location, Config.Version, upgraded.Version);
+        Config = upgraded;
     }
 
     // ---------- index ----------
@@ -511,14 +529,20 @@ public sealed partial class BackupRepository
     {
         var key = "snapshots/" + id;
         var bytes = await GetImmutableCachedAsync(key, cancellationToken);
+        SnapshotManifest manifest;
         try
         {
-            return JsonSerializer.Deserialize(bytes, FormatJson.Default.SnapshotManifest) ?? throw new InvalidDataException("empty");
+            manifest = JsonSerializer.Deserialize(bytes, FormatJson.Default.SnapshotManifest) ?? throw new InvalidDataException("empty");
         }
         catch (JsonException e)
         {
             throw new InvalidDataException($"snapshot {id[..Math.Min(8, id.Length)]} is not readable: {e.Message}", e);
         }
+
+        // A newer format may mean something else by the same fields: refuse rather than guess.
+        return FormatVersion.IsKnown(manifest.Version)
+            ? manifest
+            : throw new InvalidDataException($"snapshot format version {manifest.Version} is not supported by this build (it reads versions {FormatVersion.Oldest} and {FormatVersion.Current})");
     }
 
     public async Task<string> SaveSnapshotAsync(SnapshotManifest manifest, CancellationToken cancellationToken)
@@ -570,6 +594,9 @@ public sealed partial class BackupRepository
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Local cache {Directory} is not writable, working without it: {Reason}")]
     private static partial void LogCacheUnwritable(ILogger logger, string directory, string reason);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Repository {Location} upgraded from format version {From} to {To}: builds that read only version {From} now refuse it")]
+    private static partial void LogFormatUpgraded(ILogger logger, string location, int from, int to);
 }
 
 public sealed record SnapshotRef(string Id, SnapshotManifest Manifest)

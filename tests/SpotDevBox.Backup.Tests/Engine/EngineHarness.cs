@@ -28,6 +28,9 @@ internal sealed class EngineHarness : IDisposable
         return h;
     }
 
+    /// <summary>A repository that already exists in <paramref name="directory"/> (a fixture), opened as it is.</summary>
+    public static EngineHarness Existing(string directory) => new(new LocalDirectoryObjectStore(directory));
+
     public static async Task<EngineHarness> S3Async(S3PeerFixture peer, string? prefix = "repo")
     {
         ArgumentNullException.ThrowIfNull(peer);

@@ -138,6 +138,87 @@ public sealed class HostileManifestTests : IDisposable
     }
 
     [Fact]
+    public async Task Restore_Version1HardLinksWithDifferentContent_RefusedBeforeAnyWrite()
+    {
+        // Version 1 trees name a hard link group by device and inode: two entries that claim one inode
+        // but hold different bytes cannot both be restored as one file.
+        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        var forger = new RepositoryForger(await harness.OpenAsync());
+        await forger.SnapshotAsync(forger.Tree(
+            forger.File("a", "first content") with { Device = 7, Inode = 42, Links = 2 },
+            Dir("work", forger.Tree(forger.File("b", "other content") with { Device = 7, Inode = 42, Links = 2 }))));
+
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => harness.RestoreAsync(Target));
+
+        Assert.Equal("snapshot refused: 'work/b' is a hard link to 'a' but its size or content differs", e.Message);
+        AssertNothingWritten();
+    }
+
+    [Fact]
+    public async Task Restore_LinkGroupWithDifferentContent_RefusedBeforeAnyWrite()
+    {
+        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        var forger = new RepositoryForger(await harness.OpenAsync());
+        await forger.SnapshotAsync(forger.Tree(
+            forger.File("a", "first content") with { Link = "a" },
+            Dir("work", forger.Tree(forger.File("b", "other content") with { Link = "a" }))));
+
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => harness.RestoreAsync(Target));
+
+        Assert.Equal("snapshot refused: 'work/b' is a hard link to 'a' but its size or content differs", e.Message);
+        AssertNothingWritten();
+    }
+
+    [Fact]
+    public async Task Restore_LinkOnASymlink_RefusedAsInconsistent()
+    {
+        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        var forger = new RepositoryForger(await harness.OpenAsync());
+        await forger.SnapshotAsync(forger.Tree(forger.File("a", "content") with { Link = "a" }, Link("b", "a") with { Link = "a" }));
+
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => harness.RestoreAsync(Target));
+
+        Assert.Equal("snapshot refused: entry 'b' in '/' is an inconsistent Symlink", e.Message);
+        AssertNothingWritten();
+    }
+
+    [Fact]
+    public async Task Restore_LinkGroupMemberUnderStaleDirectoryDisagrees_RestoredOnItsOwnWithWarning()
+    {
+        // A partial snapshot keeps a directory it did not get to at the parent's version, hard link
+        // names included; a newer version of the file elsewhere must not make the snapshot unrestorable.
+        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        var forger = new RepositoryForger(await harness.OpenAsync());
+        await forger.SnapshotAsync(forger.Tree(
+            forger.File("a", "new content") with { Link = "a" },
+            forger.File("c", "new content") with { Link = "a" },
+            Dir("old", forger.Tree(forger.File("b", "old content") with { Link = "a" })) with { Stale = true }));
+
+        var result = await harness.RestoreAsync(Target);
+
+        Assert.Empty(result.Errors);
+        Assert.Contains("'old/b' is an older version of a file hard-linked to 'a'; it is restored as a file of its own", result.Warnings);
+        Assert.Equal("old content", File.ReadAllText(Path.Combine(Target, "old", "b")));
+        var fs = new SpotDevBox.Backup.FileSystem.UnixFileSystem();
+        Assert.Equal(fs.Lstat(Path.Combine(Target, "a")).Inode, fs.Lstat(Path.Combine(Target, "c")).Inode);
+    }
+
+    [Fact]
+    public async Task Restore_Version1HardLinksToASymlink_RefusedBeforeAnyWrite()
+    {
+        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        var forger = new RepositoryForger(await harness.OpenAsync());
+        await forger.SnapshotAsync(forger.Tree(
+            forger.File("a", "content") with { Device = 7, Inode = 42, Links = 2 },
+            Link("b", "a") with { Device = 7, Inode = 42, Links = 2 }));
+
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => harness.RestoreAsync(Target));
+
+        Assert.Equal("snapshot refused: 'b' is a hard link to 'a' but is a Symlink, not a File", e.Message);
+        AssertNothingWritten();
+    }
+
+    [Fact]
     public async Task Restore_DirectoryWithoutSubtree_RefusedAsInconsistent()
     {
         using var harness = await EngineHarness.LocalAsync(RepoPath);

@@ -195,8 +195,22 @@ public sealed class TreeTests
         var json = Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(tree, FormatJson.Default.Tree));
 
         Assert.Equal(
-            """{"nodes":[{"name":"l","type":"Symlink","mode":511,"mtime_ns":12,"ctime_ns":0,"inode":0,"device":0,"links":0,"uid":0,"gid":0,"size":0,"target":"/etc","changed_during_backup":false,"stale":false}]}""",
+            """{"nodes":[{"name":"l","type":"Symlink","mode":511,"mtime_ns":12,"uid":0,"gid":0,"size":0,"target":"/etc","changed_during_backup":false,"stale":false}]}""",
             json);
+    }
+
+    [Fact]
+    public void Json_Version1NodeWithIdentity_ReadWithItsHardLinkFields()
+    {
+        // As version 1 wrote a file with a second name: the identity fields are read, never written again.
+        const string json = """{"nodes":[{"name":"f","type":"File","mode":420,"mtime_ns":12,"ctime_ns":13,"inode":14,"device":15,"links":2,"uid":0,"gid":0,"size":0,"content":[],"changed_during_backup":false,"stale":false}]}""";
+
+        var node = Assert.Single(JsonSerializer.Deserialize(json, FormatJson.Default.Tree)!.Nodes);
+
+        Assert.Equal((13L, 14UL, 15UL, 2UL, null), (node.CtimeNs, node.Inode, node.Device, node.Links, node.Link));
+        Assert.Equal(
+            """{"nodes":[{"name":"f","type":"File","mode":420,"mtime_ns":12,"uid":0,"gid":0,"size":0,"content":[],"changed_during_backup":false,"stale":false}]}""",
+            Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(new Tree([node with { CtimeNs = 0, Inode = 0, Device = 0, Links = 0 }]), FormatJson.Default.Tree)));
     }
 
     [Fact]
