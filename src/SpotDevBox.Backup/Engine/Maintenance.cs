@@ -147,12 +147,11 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
             return (0, 0, 0);
         }
 
-        var olderThan = repository.Time.GetUtcNow() - repository.Options.StaleLockAfter;
-        var remove = new List<StoredObject>();
+        var remove = new List<UnfinishedWrite>();
         var kept = 0;
-        await foreach (var obj in unfinished.ListUnfinishedWritesAsync(cancellationToken))
+        await foreach (var obj in unfinished.ListUnfinishedWritesAsync(repository.Time, cancellationToken))
         {
-            if (obj.LastModified < olderThan)
+            if (obj.Age > repository.Options.StaleLockAfter)
             {
                 remove.Add(obj);
             }
@@ -328,7 +327,7 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
             // A warning, not an error: no snapshot refers to them, nothing is damaged, only space is
             // wasted; and check runs beside backups (shared lock), so some may be a running backup's.
             var (count, bytes) = (0, 0L);
-            await foreach (var obj in unfinished.ListUnfinishedWritesAsync(cancellationToken))
+            await foreach (var obj in unfinished.ListUnfinishedWritesAsync(repository.Time, cancellationToken))
             {
                 count++;
                 bytes += obj.Size;

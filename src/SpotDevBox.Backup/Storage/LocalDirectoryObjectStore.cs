@@ -181,16 +181,53 @@ public sealed class LocalDirectoryObjectStore(string root) : IObjectStore, IUnfi
         return Task.CompletedTask;
     }
 
-    public async IAsyncEnumerable<StoredObject> ListUnfinishedWritesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<UnfinishedWrite> ListUnfinishedWritesAsync(TimeProvider fallbackClock, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         EnsureRoot();
+        ArgumentNullException.ThrowIfNull(fallbackClock);
         await Task.Yield();
+        var now = FileSystemNow(fallbackClock);
         var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = 0 };
         foreach (var file in new DirectoryInfo(root).EnumerateFiles("*" + TempSuffix, options))
         {
             cancellationToken.ThrowIfCancellationRequested();
             var key = Path.GetRelativePath(root, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
-            yield return new StoredObject(key, file.Length, new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero));
+            var age = now - file.LastWriteTimeUtc;
+            yield return new UnfinishedWrite(key, file.Length, age > TimeSpan.Zero ? age : TimeSpan.Zero);
+        }
+    }
+
+    /// <summary>
+    /// "Now" as the file system stamps it: the last-write time of a file created here this instant. A repository
+    /// on a file server gets the server's times, which need not agree with this machine's clock; comparing a
+    /// leftover's time with another file's keeps the comparison on one clock. Where nothing can be written
+    /// (a read-only repository), the caller's clock.
+    /// </summary>
+    private DateTime FileSystemNow(TimeProvider fallbackClock)
+    {
+        var probe = Path.Combine(root, $".clock-probe-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            using (File.Create(probe, 1, FileOptions.None))
+            {
+            }
+
+            return File.GetLastWriteTimeUtc(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return fallbackClock.GetUtcNow().UtcDateTime;
+        }
+        finally
+        {
+            try
+            {
+                File.Delete(probe);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // a leftover probe is an empty file that no listing reads
+            }
         }
     }
 

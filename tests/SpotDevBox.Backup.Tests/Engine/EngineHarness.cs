@@ -67,7 +67,7 @@ internal sealed class EngineHarness : IDisposable
     public async Task<CheckResult> CheckAsync(bool readData = false) =>
         await new Maintenance(await OpenAsync(), NullLogger<Maintenance>.Instance).CheckAsync(readData, null, CancellationToken.None);
 
-    public async Task<Maintenance> MaintenanceAsync() => new(await OpenAsync(), NullLogger<Maintenance>.Instance);
+    public async Task<Maintenance> MaintenanceAsync(TimeProvider? time = null) => new(await OpenAsync(time), NullLogger<Maintenance>.Instance);
 
     public void Dispose()
     {

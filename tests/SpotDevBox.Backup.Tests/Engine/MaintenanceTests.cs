@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using SpotDevBox.Backup.Engine;
 using SpotDevBox.Backup.Repository;
 using TestSupport;
@@ -181,6 +182,26 @@ public sealed class MaintenanceTests : IDisposable
         Assert.StartsWith("unfinished temporary files: 1 (2500000 bytes)", Assert.Single(check.Warnings), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Prune_ThisMachinesClockHoursAheadOfTheFileSystems_KeepsATemporaryFileJustWritten()
+    {
+        var source = _temp.Sub("src");
+        new TreeGenerator(33) { Files = 5 }.Generate(source);
+        var repo = _temp.Sub("repo");
+        using var harness = await EngineHarness.LocalAsync(repo);
+        await harness.BackupAsync(source);
+        var running = PlantTemporaryFile(repo, "ab", 1_000, TimeSpan.Zero);
+        // A repository on a file server whose clock is behind this machine's by more than StaleLockAfter: a
+        // running writer's file must not look abandoned.
+        var ahead = new FakeTimeProvider(TimeProvider.System.GetUtcNow() + TimeSpan.FromHours(3));
+
+        var prune = await (await harness.MaintenanceAsync(ahead)).PruneAsync(dryRun: false, CancellationToken.None);
+
+        Assert.Equal((0, 1), (prune.TemporaryFilesRemoved, prune.TemporaryFilesKept));
+        Assert.True(File.Exists(running));
+        Assert.Empty(Directory.GetFiles(repo, ".clock-probe-*"));
+    }
+
     /// <summary>A temporary file as the local-directory store leaves it when its writer is killed between create and rename.</summary>
     private static string PlantTemporaryFile(string repo, string prefix, int length, TimeSpan age)
     {
@@ -188,7 +209,8 @@ public sealed class MaintenanceTests : IDisposable
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, prefix + new string('0', 62) + ".1a2b3c4d.tmp-spotdevbox");
         File.WriteAllBytes(path, new byte[length]);
-        File.SetLastWriteTimeUtc(path, TimeProvider.System.GetUtcNow().UtcDateTime - age);
+        // Aged on the file system's clock (the time it just stamped), which is the one prune compares with.
+        File.SetLastWriteTimeUtc(path, File.GetLastWriteTimeUtc(path) - age);
         return path;
     }
 

@@ -95,7 +95,8 @@ public sealed class DamagedRepositoryTests : IDisposable
 
         foreach (var file in left)
         {
-            File.SetLastWriteTimeUtc(file, TimeProvider.System.GetUtcNow().UtcDateTime.AddHours(-2));
+            // Two hours before its own last write: on the file system's clock, the one prune compares with.
+            File.SetLastWriteTimeUtc(file, File.GetLastWriteTimeUtc(file).AddHours(-2));
         }
 
         var old = await _cli.RunAsync("prune", "--repo", Repo);
