@@ -16,7 +16,7 @@ internal sealed class CheckSettings : RepositorySettings
     public bool ReadData { get; set; }
 }
 
-[Description("Prove the repository complete: every snapshot's trees and data are present; with --read-data, that every byte matches its hash.")]
+[Description("Prove the repository complete: every tree of every snapshot read and verified against its hash (a damaged one is named with each snapshot and path it costs), every pack of their data present; with --read-data, every byte matched against its hash. Also counts a local repository's temporary files left by killed writes (a warning).")]
 internal sealed class CheckCommand(RepositoryOpener opener, IServiceProvider services, ILogger<CheckCommand> logger, LoggingLevelSwitch consoleLevel)
     : RepositoryCommand<CheckSettings>(consoleLevel)
 {

@@ -83,7 +83,7 @@ internal sealed class ForgetCommand(RepositoryOpener opener, IServiceProvider se
     }
 }
 
-[Description("Delete data that no snapshot references (takes the exclusive lock: waits for no backup, refuses while one runs).")]
+[Description("Delete data that no snapshot references, and a local repository's temporary files left by killed writes once untouched for Backup:StaleLockAfter (takes the exclusive lock: waits for no backup, refuses while one runs).")]
 internal sealed class PruneCommand(RepositoryOpener opener, IServiceProvider services, LoggingLevelSwitch consoleLevel) : RepositoryCommand<PruneSettings>(consoleLevel)
 {
     protected override async Task<int> RunAsync(PruneSettings settings, CancellationToken cancellationToken)
