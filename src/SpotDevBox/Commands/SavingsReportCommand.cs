@@ -176,7 +176,8 @@ internal sealed class SavingsReportCommand(
     internal static bool TryParseTime(string text, TimeZoneInfo zone, out DateTimeOffset time)
     {
         text = text.Trim();
-        if (DateTimeOffset.TryParseExact(text, OffsetFormats, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out time))
+        // The 'Z' of these formats is a literal, not an offset: without AssumeUniversal it would be read in the machine's zone.
+        if (DateTimeOffset.TryParseExact(text, OffsetFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time))
         {
             return true;
         }

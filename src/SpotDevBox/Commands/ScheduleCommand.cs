@@ -121,7 +121,8 @@ internal sealed class ScheduleCommand(IConfiguration configuration, TimeProvider
     public static bool TryParseFrom(string text, TimeZoneInfo zone, out DateTimeOffset instant)
     {
         text = text.Trim();
-        if (DateTimeOffset.TryParseExact(text, InstantFormats, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out instant))
+        // The 'Z' of these formats is a literal, not an offset: without AssumeUniversal it would be read in the machine's zone.
+        if (DateTimeOffset.TryParseExact(text, InstantFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out instant))
         {
             return true;
         }

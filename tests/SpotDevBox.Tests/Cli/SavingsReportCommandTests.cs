@@ -78,6 +78,21 @@ public sealed class SavingsReportCommandTests : IAsyncLifetime
             result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1));
     }
 
+    [Theory]
+    [InlineData("2026-06-08T00:00Z", "2026-06-10T00:00:00Z")]
+    [InlineData("2026-06-08T02:00+02:00", "2026-06-10T00:00:00+00:00")]
+    public async Task Savings_FromAndToWithZOrAnOffset_TakenAsGivenWhateverTheMachinesZone(string from, string to)
+    {
+        // The report's zone is UTC (the configuration's default); the machine's is Kolkata's (+05:30), which must not matter.
+        var result = await _ledger.Cli().RunAsync(
+            ["savings", "--from", from, "--to", to, "--format", "json"],
+            new Dictionary<string, string?> { ["TZ"] = "Asia/Kolkata" });
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var json = result.Json();
+        Assert.Equal(("2026-06-08T00:00:00Z", "2026-06-10T00:00:00Z"), (S(json, "from"), S(json, "to")));
+    }
+
     [Fact]
     public async Task Savings_Json_TheDocumentedFieldsAndTypesWithTheLedgersFigures()
     {

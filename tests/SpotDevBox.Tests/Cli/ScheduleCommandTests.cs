@@ -22,7 +22,8 @@ public sealed class ScheduleCommandTests : IDisposable
     }
 
     private Task<CliResult> RunAsync(string config, params string[] args) =>
-        _cli.RunAsync(["schedule", .. args], new Dictionary<string, string?> { ["SPOTDEVBOX_CONFIG"] = config });
+        // Under a zone that is neither the box's nor UTC, so that reading the machine's zone anywhere shows.
+        _cli.RunAsync(["schedule", .. args], new Dictionary<string, string?> { ["SPOTDEVBOX_CONFIG"] = config, ["TZ"] = "Asia/Kolkata" });
 
     [Fact]
     [Trait("Category", "Calendar")]
