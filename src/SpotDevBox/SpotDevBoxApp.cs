@@ -18,21 +18,39 @@ internal static class SpotDevBoxApp
     public static async Task<int> RunAsync(string[] args)
     {
         var consoleLevel = new LoggingLevelSwitch(LogEventLevel.Warning);
-        var builder = SpotDevBoxHost.CreateBuilder(args, consoleLevel);
-        if (args is ["agent", "run", ..] && !args.Any(a => a is "-h" or "--help" or "-?"))
+        var help = IsHelp(args);
+        HostApplicationBuilder builder;
+        try
         {
-            // Only the agent validates and runs the agent's services; the other verbs never start them.
-            Agent.AgentRegistration.AddSpotDevBoxAgent(builder.Services, builder.Configuration);
+            builder = SpotDevBoxHost.CreateBuilder(args, consoleLevel, readConfiguration: !help);
         }
-        else if (args is ["controller", "run", ..] && !args.Any(a => a is "-h" or "--help" or "-?"))
+        catch (Exception e)
         {
-            Controller.ControllerRegistration.AddSpotDevBoxController(builder.Services, builder.Configuration);
+            return Report(e, cancelled: false, configuration: null);
+        }
+
+        try
+        {
+            if (args is ["agent", "run", ..] && !help)
+            {
+                // Only the agent validates and runs the agent's services; the other verbs never start them.
+                Agent.AgentRegistration.AddSpotDevBoxAgent(builder.Services, builder.Configuration);
+            }
+            else if (args is ["controller", "run", ..] && !help)
+            {
+                Controller.ControllerRegistration.AddSpotDevBoxController(builder.Services, builder.Configuration);
+            }
+        }
+        catch (Exception e)
+        {
+            // Both read a few intervals while they register (Quartz's triggers): a value of the wrong type stops here.
+            return Report(e, cancelled: false, builder.Configuration);
         }
 
         // up, status and down resolve these only when they run; nothing is read or validated before.
         Controller.ControllerRegistration.AddSpotDevBoxControllerCore(builder.Services, builder.Configuration);
 
-        var registrar = new TypeRegistrar(builder);
+        var registrar = new TypeRegistrar(builder, validate: !help);
         var app = CreateApp(registrar);
         app.Configure(config =>
         {
@@ -137,7 +155,7 @@ internal static class SpotDevBoxApp
         }
         catch (Exception e)
         {
-            return Report(e, cancel.IsCancellationRequested);
+            return Report(e, cancel.IsCancellationRequested, builder.Configuration);
         }
         finally
         {
@@ -158,10 +176,19 @@ internal static class SpotDevBoxApp
             + "(SpotDevBox.csproj), so that metadata is compiled in; the process-level tests run every verb against that build.")]
     private static CommandApp CreateApp(TypeRegistrar registrar) => new(registrar);
 
-    private static int Report(Exception e, bool cancelled)
+    /// <summary>
+    /// --help (-h, -?) anywhere before "--" (after it, the arguments are another program's, as in ssh): help is
+    /// shown without reading the configuration, so it works when the configuration is what needs fixing.
+    /// </summary>
+    private static bool IsHelp(string[] args) => args.TakeWhile(a => a != "--").Any(a => a is "-h" or "--help" or "-?");
+
+    private static int Report(Exception e, bool cancelled, Microsoft.Extensions.Configuration.IConfiguration? configuration)
     {
         var (code, message) = e switch
         {
+            InvalidConfigurationException => (ExitCodes.InvalidInput, "invalid configuration: " + e.Message),
+            // Before the other arms: the binder's message (wrapped or not) quotes the value, which may be a secret.
+            _ when ConfigurationFiles.DescribeConversionFailure(e, configuration) is { } conversion => (ExitCodes.InvalidInput, conversion),
             CommandParseException or CommandRuntimeException => (ExitCodes.InvalidInput, e.Message),
             OptionsValidationException v => (ExitCodes.InvalidInput, "invalid configuration: " + string.Join("; ", v.Failures)),
             InvalidOperationException { InnerException: OptionsValidationException v } => (ExitCodes.InvalidInput, "invalid configuration: " + string.Join("; ", v.Failures)),

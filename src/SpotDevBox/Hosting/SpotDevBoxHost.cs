@@ -14,20 +14,19 @@ namespace SpotDevBox.Hosting;
 /// <summary>Builds the Generic Host every verb runs in: configuration, Serilog, options, services.</summary>
 internal static class SpotDevBoxHost
 {
-    /// <summary>Console log level; verbs raise it with --verbose. Not static: one per host.</summary>
-    public static HostApplicationBuilder CreateBuilder(string[] args, LoggingLevelSwitch consoleLevel)
+    /// <summary>
+    /// The host of a verb. Without <paramref name="readConfiguration"/> (--help) no file or variable is read:
+    /// help shows whatever state the configuration is in. The console log level is raised by --verbose; one per host.
+    /// </summary>
+    public static HostApplicationBuilder CreateBuilder(string[] args, LoggingLevelSwitch consoleLevel, bool readConfiguration = true)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
-        var configFile = Environment.GetEnvironmentVariable("SPOTDEVBOX_CONFIG");
-        builder.Configuration
-            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "config", "spotdevbox.json"), optional: true, reloadOnChange: false)
-            .AddJsonFile("/etc/spotdevbox/spotdevbox.json", optional: true, reloadOnChange: false);
-        if (!string.IsNullOrEmpty(configFile))
+        if (readConfiguration)
         {
-            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
+            ConfigurationFiles.Add(builder.Configuration, Environment.GetEnvironmentVariable(ConfigurationFiles.ConfigVariable));
+            builder.Configuration.AddEnvironmentVariables(ConfigurationFiles.EnvironmentPrefix);
         }
 
-        builder.Configuration.AddEnvironmentVariables("SPOTDEVBOX_");
         _ = args;
 
         builder.Services.AddSerilog((services, logger) => ConfigureSerilog(logger, builder.Configuration, consoleLevel));

@@ -7,9 +7,10 @@ namespace SpotDevBox.Hosting;
 
 /// <summary>
 /// Lets Spectre.Console.Cli register its commands into the Generic Host's container and resolve them
-/// from it: the host is built when the command line has been parsed.
+/// from it: the host is built when the command line has been parsed. Without <paramref name="validate"/> (--help)
+/// the options are not validated: help needs none of them.
 /// </summary>
-internal sealed class TypeRegistrar(HostApplicationBuilder builder) : ITypeRegistrar
+internal sealed class TypeRegistrar(HostApplicationBuilder builder, bool validate = true) : ITypeRegistrar
 {
     public IHost? Host { get; private set; }
 
@@ -20,7 +21,10 @@ internal sealed class TypeRegistrar(HostApplicationBuilder builder) : ITypeRegis
             Host = builder.Build();
             // Invalid configuration stops every verb before it does anything (ValidateOnStart's checks,
             // run here because a CLI verb does not start the host's background services).
-            Host.Services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
+            if (validate)
+            {
+                Host.Services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
+            }
         }
 
         return new Resolver(Host.Services);
