@@ -36,7 +36,7 @@ internal static class ReportHtml
         .figure .label{font-size:.8em;color:#555}.figure .value{font-size:1.3em;font-weight:600}
         table{border-collapse:collapse;font-size:.9em}th,td{padding:4px 8px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}th{white-space:normal}
         th:first-child,td:first-child,.text{text-align:left}thead th{border-bottom:2px solid #ccc}tfoot td{font-weight:600;border-top:2px solid #ccc}
-        .incomplete{color:#a15c00}.bars{min-width:160px}.bar{height:7px;margin:2px 0;background:#f2f2f2}.bar span{display:block;height:7px}
+        .incomplete{color:#a15c00}.bars{min-width:120px}.bar{height:7px;margin:2px 0;background:#f2f2f2}.bar span{display:block;height:7px}
         .wide{overflow-x:auto;max-width:100%}td.text,td[data-figure$=saving]{white-space:normal}.percent{white-space:nowrap;color:#555;font-size:.9em}
         .scale{position:relative;height:14px;margin-top:4px;border-top:1px solid #888;font-size:.75em;font-weight:normal;color:#555}
         .scale .tick{position:absolute;top:1px;transform:translateX(-50%)}.scale .tick:first-child{transform:none}.scale .tick:last-child{transform:translateX(-100%)}
