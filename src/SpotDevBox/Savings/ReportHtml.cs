@@ -24,7 +24,7 @@ internal static class ReportHtml
     private const int Width = 880;
     private const int Height = 340;
     private const int Left = 72;
-    private const int Right = 24;
+    private const int Right = 40;
     private const int Top = 20;
     private const int Bottom = 44;
 
@@ -36,8 +36,11 @@ internal static class ReportHtml
         .figure .label{font-size:.8em;color:#555}.figure .value{font-size:1.3em;font-weight:600}
         table{border-collapse:collapse;font-size:.9em}th,td{padding:4px 8px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}th{white-space:normal}
         th:first-child,td:first-child,.text{text-align:left}thead th{border-bottom:2px solid #ccc}tfoot td{font-weight:600;border-top:2px solid #ccc}
-        .incomplete{color:#a15c00}.bars{min-width:160px}.bar{height:7px;margin:2px 0;background:#f2f2f2}.bar span{display:block;height:7px}
-        svg text{font-size:11px;fill:#444}.grid{stroke:#e6e6e6}.axis{stroke:#888}
+        .incomplete{color:#a15c00}.bars{min-width:120px}.bar{height:7px;margin:2px 0;background:#f2f2f2}.bar span{display:block;height:7px}
+        .wide{overflow-x:auto;max-width:100%}td.text,td[data-figure$=saving]{white-space:normal}.percent{white-space:nowrap;color:#555;font-size:.9em}
+        .scale{position:relative;height:14px;margin-top:4px;border-top:1px solid #888;font-size:.75em;font-weight:normal;color:#555}
+        .scale .tick{position:absolute;top:1px;transform:translateX(-50%)}.scale .tick:first-child{transform:none}.scale .tick:last-child{transform:translateX(-100%)}
+        svg.chart{display:block;width:100%;height:auto}svg text{font-size:11px;fill:#444}svg text.note{font-weight:600;fill:#222}.grid{stroke:#e6e6e6}.axis{stroke:#888}
         .paid{stroke:#1f77b4;background:#1f77b4}.same-hours{stroke:#ff7f0e;background:#ff7f0e}.always-on{stroke:#d62728;background:#d62728}
         polyline{fill:none;stroke-width:3;stroke-linejoin:round}polyline.partial{stroke-dasharray:8 5}
         .swatch{display:inline-block;width:14px;height:4px;vertical-align:middle;margin:0 4px 0 12px}
@@ -91,28 +94,47 @@ internal static class ReportHtml
         Figure("paid", "Paid", f.Paid.Usd, f.Paid.Known);
         Figure("same-hours", "Same hours on-demand", f.SameHoursOnDemand.Usd, f.SameHoursOnDemand.Known);
         Figure("always-on", "24/7 on-demand", f.AlwaysOnOnDemand.Usd, f.AlwaysOnOnDemand.Known);
-        Figure("spot-saving", "Spot saving", f.SpotSaving, null);
-        Figure("off-hours-saving", "Off-hours saving", f.OffHoursSaving, null);
-        Figure("total-saving", "Total saving", f.TotalSaving, null);
+        Saved("spot-saving", "Spot saving", f.SpotSaving, f.SameHoursOnDemand.Usd);
+        Saved("off-hours-saving", "Off-hours saving", f.OffHoursSaving, f.AlwaysOnOnDemand.Usd);
+        Saved("total-saving", "Total saving", f.TotalSaving, f.AlwaysOnOnDemand.Usd);
         html.Append("</div>\n");
 
         void Figure(string id, string label, decimal? usd, decimal? known) =>
             html.Append("<div class=\"figure\"").Append(Attr("data-figure", id)).Append(Attr("data-usd", ReportOutput.Money(usd) ?? ""))
                 .Append("><div class=\"label\">").Append(E(label)).Append("</div><div class=\"value\">")
                 .Append(E(Shown(usd, known))).Append("</div></div>\n");
+
+        void Saved(string id, string label, decimal? usd, decimal? of) =>
+            html.Append("<div class=\"figure\"").Append(Attr("data-figure", id)).Append(Attr("data-usd", ReportOutput.Money(usd) ?? ""))
+                .Append(Attr("data-percent", PercentData(usd, of))).Append("><div class=\"label\">").Append(E(label)).Append("</div><div class=\"value\">")
+                .Append(SavingText(usd, of)).Append("</div></div>\n");
     }
 
     private static void Chart(StringBuilder html, SavingsReport report)
     {
+        html.Append("<h2>Cumulative cost over the period</h2>\n");
+        Plot(html, report, "cumulative-chart", "line-", Series, "Cumulative cost: paid, same hours on-demand and 24/7 on-demand", null);
+
+        // At the 24/7 scale paid and same hours on-demand lie on the x axis; on their own scale the spot saving shows.
+        var f = report.Totals.Figures;
+        html.Append("<h2>Spot saving: paid against the same hours on-demand</h2>\n");
+        Plot(html, report, "spot-chart", "spot-line-", Series[..2], "Cumulative cost on its own scale: paid and same hours on-demand",
+            "spot saving " + Saved(f.SpotSaving, f.SameHoursOnDemand.Usd));
+    }
+
+    /// <summary>One chart of cumulative cost: the series given, on a y scale of their own, the time axis ticked at even intervals.</summary>
+    private static void Plot(StringBuilder html, SavingsReport report, string svgId, string linePrefix, (string Id, string Label, string Colour)[] series, string aria, string? note)
+    {
         var points = report.Cumulative;
-        var top = points.SelectMany(p => new[] { p.Paid.Known, p.SameHoursOnDemand.Known, p.AlwaysOnOnDemand.Known }).DefaultIfEmpty(0m).Max();
+        var top = points.SelectMany(p => series.Select(s => Pick(p, s.Id).Known)).DefaultIfEmpty(0m).Max();
         var (yMax, yStep) = Scale(top);
         var span = (decimal)(report.To - report.From).TotalSeconds;
         decimal X(DateTimeOffset at) => Left + ((Width - Left - Right) * (decimal)(at - report.From).TotalSeconds / span);
         decimal Y(decimal usd) => Top + ((Height - Top - Bottom) * (1 - (usd / yMax)));
 
-        html.Append("<h2>Cumulative cost over the period</h2>\n")
-            .Append(CultureInfo.InvariantCulture, $"<svg id=\"cumulative-chart\" width=\"{Width}\" height=\"{Height}\" viewBox=\"0 0 {Width} {Height}\" role=\"img\" aria-label=\"Cumulative cost: paid, same hours on-demand and 24/7 on-demand\">\n");
+        // width 100% and a viewBox: the chart scales with the page and keeps its proportions.
+        html.Append(CultureInfo.InvariantCulture, $"<svg id=\"{svgId}\" class=\"chart\" width=\"100%\" viewBox=\"0 0 {Width} {Height}\" preserveAspectRatio=\"xMidYMid meet\" role=\"img\"")
+            .Append(Attr("aria-label", aria)).Append(">\n");
         for (var tick = 0m; tick <= yMax; tick += yStep)
         {
             var y = Num(Y(tick));
@@ -120,24 +142,21 @@ internal static class ReportHtml
                 .Append(CultureInfo.InvariantCulture, $"<text x=\"{Left - 6}\" y=\"{y}\" text-anchor=\"end\" dominant-baseline=\"middle\">${E(Tick(tick, yStep))}</text>\n");
         }
 
-        html.Append(CultureInfo.InvariantCulture, $"<line class=\"axis\" x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{Height - Bottom}\" y2=\"{Height - Bottom}\"/>\n")
-            .Append(CultureInfo.InvariantCulture, $"<line class=\"axis\" x1=\"{Left}\" x2=\"{Left}\" y1=\"{Top}\" y2=\"{Height - Bottom}\"/>\n");
-        var hourly = report.To - report.From <= SavingsReport.HourlyChartUpTo;
-        var labels = Math.Min(6, points.Count - 1);
-        for (var i = 0; i <= labels && labels > 0; i++)
+        foreach (var (at, label) in TimeTicks(report.From, report.To, report.Zone))
         {
-            var point = points[(int)Math.Round((double)i * (points.Count - 1) / labels)];
-            var local = TimeZoneInfo.ConvertTime(point.At, report.Zone);
-            var text = local.ToString(hourly ? "MM-dd HH:mm" : "yyyy-MM-dd", CultureInfo.InvariantCulture);
-            var anchor = i == 0 ? "start" : i == labels ? "end" : "middle";
-            html.Append(CultureInfo.InvariantCulture, $"<text x=\"{Num(X(point.At))}\" y=\"{Height - Bottom + 18}\" text-anchor=\"{anchor}\">{E(text)}</text>\n");
+            var x = Num(X(at));
+            html.Append(CultureInfo.InvariantCulture, $"<line class=\"grid\" x1=\"{x}\" x2=\"{x}\" y1=\"{Top}\" y2=\"{Height - Bottom + 4}\"/>")
+                .Append(CultureInfo.InvariantCulture, $"<text class=\"time-tick\" data-at=\"{ReportOutput.Iso(at)}\" x=\"{x}\" y=\"{Height - Bottom + 18}\" text-anchor=\"middle\">{E(label)}</text>\n");
         }
 
-        foreach (var (id, label, _) in Series)
+        html.Append(CultureInfo.InvariantCulture, $"<line class=\"axis\" x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{Height - Bottom}\" y2=\"{Height - Bottom}\"/>\n")
+            .Append(CultureInfo.InvariantCulture, $"<line class=\"axis\" x1=\"{Left}\" x2=\"{Left}\" y1=\"{Top}\" y2=\"{Height - Bottom}\"/>\n");
+
+        foreach (var (id, label, _) in series)
         {
             var amounts = points.Select(p => Pick(p, id)).ToList();
             var complete = amounts[^1].IsComplete;
-            html.Append("<polyline").Append(Attr("id", "line-" + id)).Append(Attr("class", complete ? id : id + " partial"))
+            html.Append("<polyline").Append(Attr("id", linePrefix + id)).Append(Attr("class", complete ? id : id + " partial"))
                 .Append(Attr("data-series", id)).Append(Attr("data-complete", complete ? "true" : "false"))
                 .Append(Attr("data-final-usd", ReportOutput.Money(amounts[^1].Usd) ?? ""))
                 .Append(Attr("points", string.Join(' ', points.Select((p, i) => Num(X(p.At)) + "," + Num(Y(amounts[i].Known))))))
@@ -145,7 +164,7 @@ internal static class ReportHtml
         }
 
         var legendX = Left + 8;
-        foreach (var (id, label, colour) in Series)
+        foreach (var (id, label, colour) in series)
         {
             var partial = !Pick(points[^1], id).IsComplete;
             html.Append(CultureInfo.InvariantCulture, $"<rect x=\"{legendX}\" y=\"{Top + 4}\" width=\"16\" height=\"4\" fill=\"{colour}\"/>")
@@ -153,14 +172,73 @@ internal static class ReportHtml
             legendX += 60 + (label.Length * 6) + (partial ? 72 : 0);
         }
 
+        if (note is not null)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<text class=\"note\" x=\"{legendX}\" y=\"{Top + 9}\">{E(note)}</text>\n");
+        }
+
         html.Append("</svg>\n");
+    }
+
+    /// <summary>
+    /// The time axis' ticks: the first step of 1, 2, 3, 6 or 12 hours, 1 or 2 days, 1 or 2 weeks (Mondays), 1, 3, 6 or 12 months
+    /// that gives at most 8 intervals, at the local times that are whole multiples of it (midnights, Mondays, firsts of the month).
+    /// </summary>
+    private static List<(DateTimeOffset At, string Label)> TimeTicks(DateTimeOffset from, DateTimeOffset to, TimeZoneInfo zone)
+    {
+        var span = to - from;
+        var firstDay = TimeZoneInfo.ConvertTime(from, zone).Date;
+        var lastDay = TimeZoneInfo.ConvertTime(to, zone).Date;
+        var days = Enumerable.Range(0, (int)(lastDay - firstDay).TotalDays + 1).Select(d => firstDay.AddDays(d)).ToList();
+        IEnumerable<(DateTime Local, string Label)> candidates;
+        int[] hours = [1, 2, 3, 6, 12];
+        if (hours.FirstOrDefault(h => span.TotalHours / h <= 8) is var hour and > 0)
+        {
+            candidates = days.SelectMany(d => Enumerable.Range(0, 24 / hour).Select(i => d.AddHours(i * hour)))
+                .Select(t => (t, t.Hour == 0 ? t.ToString("MM-dd HH:mm", CultureInfo.InvariantCulture) : t.ToString("HH:mm", CultureInfo.InvariantCulture)));
+        }
+        else if (span.TotalDays <= 16)
+        {
+            var step = span.TotalDays <= 8 ? 1 : 2;
+            var midnights = days.Where(d => Utc(d) is { } at && at >= from).ToList();
+            candidates = midnights.Where((_, i) => i % step == 0).Select(d => (d, d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)));
+        }
+        else if (span.TotalDays <= 8 * 14)
+        {
+            var step = span.TotalDays <= 8 * 7 ? 1 : 2;
+            var mondays = days.Where(d => d.DayOfWeek == DayOfWeek.Monday && Utc(d) is { } at && at >= from).ToList();
+            candidates = mondays.Where((_, i) => i % step == 0).Select(d => (d, d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)));
+        }
+        else
+        {
+            int[] months = [1, 3, 6, 12];
+            var step = months.FirstOrDefault(m => span.TotalDays / (m * 30.4) <= 8, 12);
+            candidates = days.Where(d => d.Day == 1 && (d.Month - 1) % step == 0)
+                .Select(d => (d, d.ToString(step == 12 ? "yyyy" : "yyyy-MM", CultureInfo.InvariantCulture)));
+        }
+
+        return [.. candidates.Select(c => (At: Utc(c.Local), c.Label)).Where(c => c.At is { } at && at >= from && at <= to).Select(c => (c.At!.Value, c.Label))];
+
+        DateTimeOffset? Utc(DateTime local)
+        {
+            var unspecified = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
+            return zone.IsInvalidTime(unspecified) ? null : new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(unspecified, zone), TimeSpan.Zero);
+        }
     }
 
     private static void Boxes(StringBuilder html, SavingsReport report)
     {
-        var max = report.Boxes.Select(b => Math.Max(b.Figures.AlwaysOnOnDemand.Known, Math.Max(b.Figures.SameHoursOnDemand.Known, b.Figures.Paid.Known))).DefaultIfEmpty(0m).Max();
-        html.Append("<h2>Per box</h2>\n<table id=\"boxes\">\n<thead><tr><th>Box</th><th class=\"text\">Owner</th><th>Paid</th><th>Same hours on-demand</th><th>24/7 on-demand</th>")
-            .Append("<th class=\"bars\">Compared</th><th>Total saving</th><th>Sessions</th><th>Hours</th></tr></thead>\n<tbody>\n");
+        var top = report.Boxes.Select(b => Math.Max(b.Figures.AlwaysOnOnDemand.Known, Math.Max(b.Figures.SameHoursOnDemand.Known, b.Figures.Paid.Known))).DefaultIfEmpty(0m).Max();
+        var (max, step) = Scale(top);
+        html.Append("<h2>Per box</h2>\n<div class=\"wide\"><table id=\"boxes\">\n<thead><tr><th>Box</th><th class=\"text\">Owner</th><th>Paid</th><th>Same hours on-demand</th><th>24/7 on-demand</th>")
+            .Append("<th class=\"bars\">Compared<div class=\"scale\" id=\"box-scale\">");
+        for (var tick = 0m; tick <= max; tick += step)
+        {
+            html.Append("<span class=\"tick\"").Append(Attr("data-usd", ReportOutput.Money(tick)!)).Append(" style=\"left:").Append(Num(tick / max * 100m)).Append("%\">")
+                .Append(E("$" + Tick(tick, step))).Append("</span>");
+        }
+
+        html.Append("</div></th><th>Total saving</th><th>Sessions</th><th>Hours</th></tr></thead>\n<tbody>\n");
         foreach (var line in report.Boxes)
         {
             var f = line.Figures;
@@ -170,10 +248,10 @@ internal static class ReportHtml
                 .Append(Money("paid", f.Paid)).Append(Money("same-hours", f.SameHoursOnDemand)).Append(Money("always-on", f.AlwaysOnOnDemand))
                 .Append("<td class=\"bars\">").Append(Bar("paid", f.Paid.Known, max)).Append(Bar("same-hours", f.SameHoursOnDemand.Known, max))
                 .Append(Bar("always-on", f.AlwaysOnOnDemand.Known, max)).Append("</td>")
-                .Append(Money("total-saving", f.TotalSaving)).Append(Count(line)).Append("</tr>\n");
+                .Append(Saving("total-saving", f.TotalSaving, f.AlwaysOnOnDemand.Usd)).Append(Count(line)).Append("</tr>\n");
         }
 
-        html.Append("</tbody>\n</table>\n");
+        html.Append("</tbody>\n</table></div>\n");
 
         static string Bar(string id, decimal usd, decimal max)
         {
@@ -185,7 +263,7 @@ internal static class ReportHtml
     private static void Lines(StringBuilder html, SavingsReport report)
     {
         var by = ReportOutput.By(report.Grouping);
-        html.Append("<h2>By ").Append(E(by)).Append("</h2>\n<table id=\"lines\"").Append(Attr("data-by", by)).Append(">\n<thead><tr><th>")
+        html.Append("<h2>By ").Append(E(by)).Append("</h2>\n<div class=\"wide\"><table id=\"lines\"").Append(Attr("data-by", by)).Append(">\n<thead><tr><th>")
             .Append(E(char.ToUpperInvariant(by[0]) + by[1..]))
             .Append("</th><th>Paid</th><th>Same hours on-demand</th><th>24/7 on-demand</th><th>Spot saving</th><th>Off-hours saving</th><th>Total saving</th><th>Sessions</th><th>Hours</th></tr></thead>\n<tbody>\n");
         foreach (var line in report.Lines)
@@ -195,7 +273,7 @@ internal static class ReportHtml
 
         html.Append("</tbody>\n<tfoot>\n");
         Row(html, report.Totals, "totals");
-        html.Append("</tfoot>\n</table>\n");
+        html.Append("</tfoot>\n</table></div>\n");
 
         static void Row(StringBuilder html, ReportLine line, string? id)
         {
@@ -205,7 +283,8 @@ internal static class ReportHtml
                 .Append(Attr("data-complete", line.IsComplete ? "true" : "false")).Append(line.IsComplete ? "" : " class=\"incomplete\"").Append('>')
                 .Append("<td>").Append(E(line.Key)).Append("</td>")
                 .Append(Money("paid", f.Paid)).Append(Money("same-hours", f.SameHoursOnDemand)).Append(Money("always-on", f.AlwaysOnOnDemand))
-                .Append(Money("spot-saving", f.SpotSaving)).Append(Money("off-hours-saving", f.OffHoursSaving)).Append(Money("total-saving", f.TotalSaving))
+                .Append(Saving("spot-saving", f.SpotSaving, f.SameHoursOnDemand.Usd)).Append(Saving("off-hours-saving", f.OffHoursSaving, f.AlwaysOnOnDemand.Usd))
+                .Append(Saving("total-saving", f.TotalSaving, f.AlwaysOnOnDemand.Usd))
                 .Append(Count(line)).Append("</tr>\n");
         }
     }
@@ -254,14 +333,14 @@ internal static class ReportHtml
 
     private static void Cumulative(StringBuilder html, SavingsReport report)
     {
-        html.Append("<details>\n<summary>The chart's figures</summary>\n<table id=\"cumulative\">\n<thead><tr><th>Until</th><th>Paid</th><th>Same hours on-demand</th><th>24/7 on-demand</th></tr></thead>\n<tbody>\n");
+        html.Append("<details>\n<summary>The chart's figures</summary>\n<div class=\"wide\"><table id=\"cumulative\">\n<thead><tr><th>Until</th><th>Paid</th><th>Same hours on-demand</th><th>24/7 on-demand</th></tr></thead>\n<tbody>\n");
         foreach (var p in report.Cumulative)
         {
             html.Append("<tr").Append(Attr("data-at", ReportOutput.Iso(p.At))).Append("><td>").Append(E(ReportOutput.Local(p.At, report.Zone))).Append("</td>")
                 .Append(Money("paid", p.Paid)).Append(Money("same-hours", p.SameHoursOnDemand)).Append(Money("always-on", p.AlwaysOnOnDemand)).Append("</tr>\n");
         }
 
-        html.Append("</tbody>\n</table>\n<p class=\"muted\">Each step's parts are rounded on their own, so the last row may differ from the totals by a few micro-dollars.</p>\n</details>\n");
+        html.Append("</tbody>\n</table></div>\n<p class=\"muted\">Each step's parts are rounded on their own, so the last row may differ from the totals by a few micro-dollars.</p>\n</details>\n");
     }
 
     private static UsdAmount Pick(CumulativePoint point, string id) => id switch
@@ -274,8 +353,26 @@ internal static class ReportHtml
     private static string Money(string figure, UsdAmount amount) =>
         $"<td{Attr("data-figure", figure)}{Attr("data-usd", ReportOutput.Money(amount.Usd) ?? "")}{Attr("data-known-usd", ReportOutput.Money(amount.Known)!)}>{E(Shown(amount.Usd, amount.Known))}</td>";
 
-    private static string Money(string figure, decimal? usd) =>
-        $"<td{Attr("data-figure", figure)}{Attr("data-usd", ReportOutput.Money(usd) ?? "")}>{E(Shown(usd, null))}</td>";
+    /// <summary>A saving's cell: the amount and, shown and in <c>data-percent</c>, the part it is of the cost it is saved from.</summary>
+    private static string Saving(string figure, decimal? usd, decimal? of) =>
+        $"<td{Attr("data-figure", figure)}{Attr("data-usd", ReportOutput.Money(usd) ?? "")}{Attr("data-percent", PercentData(usd, of))}>{SavingText(usd, of)}</td>";
+
+    /// <summary>The saving as a percentage of <paramref name="of"/>; null when either is unknown or there was nothing to save from.</summary>
+    private static decimal? Percent(decimal? usd, decimal? of) => usd is { } v && of is { } o && o > 0 ? v / o * 100m : null;
+
+    private static string PercentData(decimal? usd, decimal? of) =>
+        Percent(usd, of) is { } p ? Math.Round(p, 2, MidpointRounding.AwayFromZero).ToString("0.00", CultureInfo.InvariantCulture) : "";
+
+    private static string PercentShown(decimal percent) =>
+        Math.Round(percent, 1, MidpointRounding.AwayFromZero).ToString("0.0", CultureInfo.InvariantCulture) + " %";
+
+    /// <summary>"$0.85 (44.8 %)", encoded, the percentage in a span that does not break.</summary>
+    private static string SavingText(decimal? usd, decimal? of) =>
+        E(Shown(usd, null)) + (Percent(usd, of) is { } p ? " <span class=\"percent\">(" + E(PercentShown(p)) + ")</span>" : "");
+
+    /// <summary>"$0.85 (44.8 %)" as plain text, for the chart.</summary>
+    private static string Saved(decimal? usd, decimal? of) =>
+        Shown(usd, null) + (Percent(usd, of) is { } p ? " (" + PercentShown(p) + ")" : "");
 
     private static string Count(ReportLine line) =>
         $"<td data-figure=\"sessions\">{line.Sessions.ToString(CultureInfo.InvariantCulture)}</td><td{Attr("data-figure", "hours")}{Attr("data-seconds", line.Seconds.ToString(CultureInfo.InvariantCulture))}>{ReportOutput.Hours(line.Seconds)}</td>";

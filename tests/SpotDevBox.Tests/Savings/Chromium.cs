@@ -33,6 +33,13 @@ internal static class Chromium
         return stdout;
     }
 
+    /// <summary>The DOM after the page loaded in a window of the given size (for a test's own copy of a page that measures its layout).</summary>
+    public static async Task<string> DumpDomAsync(string page, int width, int height)
+    {
+        var (stdout, _) = await RunAsync($"--window-size={width},{height}", "--dump-dom", new Uri(page).AbsoluteUri);
+        return stdout;
+    }
+
     /// <summary>A PNG of the page as a window of the given size shows it.</summary>
     public static async Task<byte[]> ScreenshotAsync(string page, int width, int height)
     {
