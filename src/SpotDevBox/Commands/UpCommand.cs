@@ -101,23 +101,6 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
             return ExitCodes.Failure;
         }
 
-        // A stop asked of the box (by `down` or the controller) is withdrawn: someone wants it up.
-        await documents.WriteControlAsync(
-            box.Storage,
-            control with
-            {
-                // Inside the window without --for, an override in effect (an earlier up --for) is kept.
-                Override = up is null ? control.Override : OverrideDocument.Of(up),
-                StopAt = null,
-                StopReason = null,
-                StopInstanceId = null,
-                RequestedBy = null,
-                BudgetOverrideUntil = settings.OverBudget && !budget.Allowed ? new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1) : control.BudgetOverrideUntil,
-                BudgetOverrideBy = settings.OverBudget && !budget.Allowed ? who : control.BudgetOverrideBy,
-                UpdatedAt = now,
-            },
-            cancellationToken);
-
         var userData = await services.GetRequiredService<ILaunchUserData>().PrepareAsync(settings.Box, box, cancellationToken);
         var launcher = services.GetRequiredService<BoxLauncher>();
         var result = await launcher.LaunchAsync(new BoxLaunch(settings.Box, box, Reconciler.NewSessionId(now), userData), cancellationToken);
@@ -149,6 +132,33 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
                 throw new InvalidOperationException($"unexpected launch result {result.GetType().Name}");
         }
 
+        // The override and the stop's withdrawal are written only now that the box has a live instance.
+        // Written before the launch, a launch that failed (or a crash before it) left an override behind, and
+        // a controller started later launched the box on its strength. Written after, a crash between the
+        // launch and this write leaves an instance without an override: outside its schedule a controller asks
+        // its agent to stop it (a backed-up, graceful stop, the safe side), and inside it nothing is missing.
+        // A controller pass that sees the new instance in the seconds before this write may ask it to stop;
+        // this write withdraws that stop, and the controller's next pass sees the override and withdraws its
+        // own (withdraw-stop). control.json is read again here so that what the controller or another person
+        // wrote while EC2 was launching is kept rather than overwritten with what was read at the start.
+        control = await documents.ReadControlAsync(box.Storage, cancellationToken) ?? new ControlDocument();
+        // A stop asked of the box (by `down` or the controller) is withdrawn: someone wants it up.
+        await documents.WriteControlAsync(
+            box.Storage,
+            control with
+            {
+                // Inside the window without --for, an override in effect (an earlier up --for) is kept.
+                Override = up is null ? control.Override : OverrideDocument.Of(up),
+                StopAt = null,
+                StopReason = null,
+                StopInstanceId = null,
+                RequestedBy = null,
+                BudgetOverrideUntil = settings.OverBudget && !budget.Allowed ? new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1) : control.BudgetOverrideUntil,
+                BudgetOverrideBy = settings.OverBudget && !budget.Allowed ? who : control.BudgetOverrideBy,
+                UpdatedAt = now,
+            },
+            cancellationToken);
+
         if (up is not null)
         {
             Console.Error.WriteLine($"up until {up.Until.ToLocalTime():ddd HH:mm} (override of {who}); then the schedule decides again");
@@ -170,7 +180,9 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
         var address = ready.PublicIpAddress ?? ready.PublicDnsName ?? ready.PrivateIpAddress;
         Console.Out.WriteLine($"{settings.Box} is ready: {ready.InstanceId} ({ready.InstanceType} in {ready.AvailabilityZone}) at {address}");
         Console.Out.WriteLine($"  connect: spotdevbox ssh {settings.Box}   (or: ssh {(string.IsNullOrWhiteSpace(box.User) ? "" : box.User + "@")}{address})");
-        Console.Out.WriteLine($"  IDEs:    spotdevbox ssh-config >> ~/.ssh/config");
+        // Replaced, not appended to: ~/.ssh/config includes the file once, and each run rewrites every entry
+        // (appending left two Host blocks, and ssh takes the first, the old address).
+        Console.Out.WriteLine("  IDEs:    spotdevbox ssh-config > ~/.ssh/spotdevbox_config   (once, at the top of ~/.ssh/config: Include spotdevbox_config)");
         return ExitCodes.Ok;
     }
 
