@@ -295,7 +295,7 @@ public sealed partial class Reconciler(
             return new BoxDecision(
                 box,
                 ReconcileActions.None,
-                $"up-period ({wanted.Reason}), but the box's session in it ended at {whenEnded} ({how}) without an interruption: not relaunched; 'spotdevbox up --box {box}' starts it again",
+                $"up-period ({wanted.Reason}), but the box's session in it ended at {whenEnded} ({how}) without an interruption: not relaunched; 'spotdevbox up {box}' starts it again",
                 null,
                 wanted.NextChange);
         }
