@@ -73,6 +73,13 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.Equal(string.Join('|', instance.InstanceId, "m6i.large", "us-east-1a", "spot", "0.030000"), string.Join('|', session.Single()));
         var decisions = await QueryAsync("SELECT action FROM decisions WHERE box = 'e2e' ORDER BY id");
         Assert.Contains(["launch"], decisions);
+        // Every decision about the instance names its session, the one its launch tagged it with.
+        var sessionId = run.TagsFor("instance")![BoxTags.Session];
+        Assert.False(string.IsNullOrEmpty(sessionId));
+        Assert.Equal([[sessionId]], await QueryAsync("SELECT session_id FROM sessions"));
+        var aboutTheInstance = await QueryAsync($"SELECT action, session_id FROM decisions WHERE instance_id = '{instance.InstanceId}' ORDER BY id");
+        Assert.Contains(["launch", sessionId], aboutTheInstance);
+        Assert.All(aboutTheInstance, d => Assert.Equal(sessionId, d[1]));
     }
 
     [Fact]
