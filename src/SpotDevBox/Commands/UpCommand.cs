@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using SpotDevBox.Agent;
+using SpotDevBox.Controller;
 using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Boxes;
 using SpotDevBox.Core.Compute;
@@ -86,6 +87,13 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
         {
             up = ScheduleOverride.UpFor(DefaultOutsideSchedule, now, who);
             Console.Error.WriteLine($"{settings.Box} is down by its schedule now ({wanted.Reason}): keeping it up for {Terminal.Duration(DefaultOutsideSchedule)} (--for sets how long)");
+        }
+
+        if (box.MonthlyBudget is not null || controller.OwnerBudgets.ContainsKey(box.Owner))
+        {
+            // The budget is read from the controller's database, which no controller may have created yet on
+            // this machine: created (or migrated) here, an absent one means nothing spent, not an SQLite error.
+            await services.GetRequiredService<SqliteControllerStore>().InitializeAsync(cancellationToken);
         }
 
         var budget = await services.GetRequiredService<IBudgetGuard>().CheckAsync(settings.Box, controller, cancellationToken);

@@ -258,6 +258,33 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Up_BoxWithABudgetBeforeAnyControllerRan_LaunchesWithNothingSpent()
+    {
+        // No controller has created the database yet: nothing is spent, and up must say so rather than fail.
+        Assert.False(File.Exists(Database));
+
+        var up = await Cli(monthlyBudget: "50").RunAsync("up", "e2e", "--no-wait");
+
+        Assert.True(up.ExitCode == 0, up.ToString());
+        Assert.Single(_ec2.Instances);
+    }
+
+    [Fact]
+    public async Task Up_DatabaseFileIsNotADatabase_Exit1WithOneLineNamingTheFile()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Database)!);
+        await File.WriteAllTextAsync(Database, "this is not an SQLite file, but long enough for SQLite to read its header and say so.");
+
+        var up = await Cli(monthlyBudget: "50").RunAsync("up", "e2e", "--no-wait");
+
+        Assert.True(up.ExitCode == 1, up.ToString());
+        var line = Assert.Single(ErrorLines(up.Stderr));
+        Assert.Contains(Database, line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", up.Stderr, StringComparison.Ordinal);
+        Assert.Empty(_ec2.RequestsFor("RunInstances"));
+    }
+
+    [Fact]
     public async Task Down_AfterUpFor_EndsTheUpOverride()
     {
         var up = await Cli().RunAsync("up", "e2e", "--for", "3h", "--no-wait");
@@ -328,7 +355,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.Empty(_ec2.Requests);
     }
 
-    private SpotDevBoxProcess Cli(string maxPrice = "0.05", string instanceTypes = """["m7i.large", "m6i.large"]""", string imageId = "ami-0123456789abcdef0")
+    private SpotDevBoxProcess Cli(string maxPrice = "0.05", string instanceTypes = """["m7i.large", "m6i.large"]""", string imageId = "ami-0123456789abcdef0", string? monthlyBudget = null)
     {
         var config = _temp.Sub("spotdevbox.json");
         File.WriteAllText(config, $$"""
@@ -341,7 +368,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
                   "e2e": {
                     "Owner": "dev", "Region": "us-east-1", "InstanceTypes": {{instanceTypes}},
                     "Subnets": ["subnet-0aaa1111", "subnet-0bbb2222"], "ImageId": "{{imageId}}",
-                    "SecurityGroups": ["sg-0123abcd"], "InstanceProfile": "spotdevbox-box", "MaxPrice": {{maxPrice}},
+                    "SecurityGroups": ["sg-0123abcd"], "InstanceProfile": "spotdevbox-box", "MaxPrice": {{maxPrice}},{{(monthlyBudget is null ? "" : $" \"MonthlyBudget\": {monthlyBudget},")}}
                     "Storage": "s3://{{_bucket}}/boxes/e2e", "User": "dev",
                     "Schedule": { "TimeZone": "UTC", "Periods": ["daily 00:00-24:00"] }
                   }
