@@ -201,6 +201,12 @@ internal static class SpotDevBoxApp
             ArgumentException or FormatException => (ExitCodes.InvalidInput, e.Message),
             SpotDevBox.Core.Savings.OfferFormatException => (ExitCodes.InvalidInput, e.Message + "; nothing was written"),
             SpotDevBox.Core.Compute.ComputeException => (ExitCodes.Failure, e.Message),
+            // No agent build published (the likeliest first mistake), or none for the image's architecture: the
+            // message says what to run. A manifest that could not be read for another reason (S3 unreachable) is
+            // a run-time failure; one that is missing, refused or malformed is the setup's, and nothing was launched.
+            SpotDevBox.Core.Boxes.AgentBuildException { InnerException: StorageException { Failure: not (StorageFailure.NotFound or StorageFailure.AccessDenied or StorageFailure.ContainerMissing) } } =>
+                (ExitCodes.Failure, e.Message),
+            SpotDevBox.Core.Boxes.AgentBuildException or SpotDevBox.Core.Boxes.UserDataException => (ExitCodes.InvalidInput, e.Message),
             StorageException { Failure: StorageFailure.ContainerMissing } => (ExitCodes.InvalidInput, e.Message),
             StorageException => (ExitCodes.Failure, e.Message),
             RepositoryException r when r.Message.StartsWith("there is no repository", StringComparison.Ordinal) => (ExitCodes.InvalidInput, e.Message),

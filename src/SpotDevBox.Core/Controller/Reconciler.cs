@@ -15,7 +15,8 @@ namespace SpotDevBox.Core.Controller;
 /// <param name="Action">See <see cref="ReconcileActions"/>.</param>
 /// <param name="NextChange">When the schedule (with overrides) next flips the box up or down: the next Quartz trigger.</param>
 /// <param name="Signature">What makes a repeat the same decision for the log (default: the reason); a budget warning repeats while only its amount grows.</param>
-public sealed record BoxDecision(string Box, string Action, string Reason, string? InstanceId = null, DateTimeOffset? NextChange = null, string? Signature = null);
+/// <param name="SessionId">The session the decision concerns, when it is not the one the store has for <paramref name="InstanceId"/> (a launch that failed with its outcome unknown keeps its session id for the next attempt).</param>
+public sealed record BoxDecision(string Box, string Action, string Reason, string? InstanceId = null, DateTimeOffset? NextChange = null, string? Signature = null, string? SessionId = null);
 
 /// <summary>The actions a decision names, as they appear in the log and in the store.</summary>
 public static class ReconcileActions
@@ -295,7 +296,7 @@ public sealed partial class Reconciler(
             return new BoxDecision(
                 box,
                 ReconcileActions.None,
-                $"up-period ({wanted.Reason}), but the box's session in it ended at {whenEnded} ({how}) without an interruption: not relaunched; 'spotdevbox up --box {box}' starts it again",
+                $"up-period ({wanted.Reason}), but the box's session in it ended at {whenEnded} ({how}) without an interruption: not relaunched; 'spotdevbox up {box}' starts it again",
                 null,
                 wanted.NextChange);
         }
@@ -479,7 +480,8 @@ public sealed partial class Reconciler(
                     action,
                     $"{why}: launched {launched.Instance.InstanceId} ({c})",
                     launched.Instance.InstanceId,
-                    wanted.NextChange);
+                    wanted.NextChange,
+                    SessionId: launched.Instance.SessionId ?? session);
 
             case LaunchResult.AlreadyRunning running:
                 return new BoxDecision(box, ReconcileActions.None, $"{why}: {running.Instance.InstanceId} is already {Name(running.Instance.State)}", running.Instance.InstanceId, wanted.NextChange);
@@ -497,7 +499,13 @@ public sealed partial class Reconciler(
                         PendingSessionId = failed.Failure == LaunchFailure.Indeterminate ? session : null,
                     },
                     cancellationToken);
-                return new BoxDecision(box, ReconcileActions.LaunchFailed, $"{why}: {failed.Reason}; retrying in {Span(delay)}", null, wanted.NextChange);
+                return new BoxDecision(
+                    box,
+                    ReconcileActions.LaunchFailed,
+                    $"{why}: {failed.Reason}; retrying in {Span(delay)}",
+                    null,
+                    wanted.NextChange,
+                    SessionId: failed.Failure == LaunchFailure.Indeterminate ? session : null);
 
             default:
                 throw new InvalidOperationException($"unexpected launch result {result.GetType().Name}");
@@ -729,8 +737,11 @@ public sealed partial class Reconciler(
             LogDecision(logger, decision.Box, decision.Action, decision.Reason);
         }
 
+        // A decision about an instance concerns its session: the one the store opened for it (its session tag).
+        var session = decision.SessionId
+            ?? (decision.InstanceId is { } instanceId ? (await store.GetSessionAsync(instanceId, cancellationToken))?.SessionId : null);
         await store.RecordDecisionAsync(
-            new DecisionRow(time.GetUtcNow(), decision.Box, decision.Action, decision.Reason, decision.InstanceId, null),
+            new DecisionRow(time.GetUtcNow(), decision.Box, decision.Action, decision.Reason, decision.InstanceId, session),
             cancellationToken);
     }
 

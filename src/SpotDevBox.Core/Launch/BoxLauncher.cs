@@ -87,6 +87,14 @@ public sealed partial class BoxLauncher(
         LogImage(logger, box, image.ImageId, image.Name, architectureName);
         var types = options.InstanceTypes.Distinct(StringComparer.Ordinal).ToList();
         var typeArchitectures = await gateway.DescribeInstanceTypeArchitecturesAsync(types, cancellationToken);
+        if (!types.Any(t => typeArchitectures.TryGetValue(t, out var a) && a.Contains(architecture)))
+        {
+            // Not a capacity question that another pass may answer: the configuration must change.
+            var described = string.Join(", ", types.Select(t => typeArchitectures.TryGetValue(t, out var a)
+                ? $"{t} is {string.Join(" and ", a.Order().Select(LaunchCandidates.Name))}"
+                : $"{t} is unknown to EC2 in {gateway.Region}"));
+            return Rejected(box, $"no type in Controller:Boxes:{box}:InstanceTypes runs the image's {architectureName} ({image.ImageId}): {described}; list {architectureName} types, or choose an image for theirs");
+        }
 
         var placements = new List<LaunchPlacement>();
         if (options.Subnets.Count > 0)

@@ -39,7 +39,7 @@ internal static class AgentBuilds
         }
         catch (StorageException e) when (e.Failure == StorageFailure.NotFound)
         {
-            throw new AgentBuildException($"there is no {where}: publish the agent first (scripts/publish-agent --to {store.Location})", e);
+            throw new AgentBuildException($"no agent build at {store.Location} (there is no {where}): run 'scripts/publish-agent --to {store.Location}' first (it builds the agent and runs 'spotdevbox agent publish')", e);
         }
         catch (StorageException e) when (e.Failure == StorageFailure.AccessDenied)
         {

@@ -338,7 +338,9 @@ internal sealed class DownCommand(IConfiguration configuration, RepositoryOpener
                 LeaseUntil = null,
                 LeaseSetBy = null,
                 LeaseNote = null,
-                Override = down is null ? control.Override : OverrideDocument.Of(down),
+                // An up override (up --for, or up outside the schedule) ends too: left in place, the controller
+                // would launch the box again as soon as the agent powered it off.
+                Override = down is not null ? OverrideDocument.Of(down) : control.Override?.Kind == OverrideKind.Up ? null : control.Override,
                 UpdatedAt = now,
             },
             cancellationToken);

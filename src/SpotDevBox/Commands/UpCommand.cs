@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using SpotDevBox.Agent;
+using SpotDevBox.Controller;
 using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Boxes;
 using SpotDevBox.Core.Compute;
@@ -88,6 +89,13 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
             Console.Error.WriteLine($"{settings.Box} is down by its schedule now ({wanted.Reason}): keeping it up for {Terminal.Duration(DefaultOutsideSchedule)} (--for sets how long)");
         }
 
+        if (box.MonthlyBudget is not null || controller.OwnerBudgets.ContainsKey(box.Owner))
+        {
+            // The budget is read from the controller's database, which no controller may have created yet on
+            // this machine: created (or migrated) here, an absent one means nothing spent, not an SQLite error.
+            await services.GetRequiredService<SqliteControllerStore>().InitializeAsync(cancellationToken);
+        }
+
         var budget = await services.GetRequiredService<IBudgetGuard>().CheckAsync(settings.Box, controller, cancellationToken);
         foreach (var warning in budget.Warnings)
         {
@@ -100,23 +108,6 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
             Console.Error.WriteLine($"spotdevbox: not launched: {budget.Refusal}");
             return ExitCodes.Failure;
         }
-
-        // A stop asked of the box (by `down` or the controller) is withdrawn: someone wants it up.
-        await documents.WriteControlAsync(
-            box.Storage,
-            control with
-            {
-                // Inside the window without --for, an override in effect (an earlier up --for) is kept.
-                Override = up is null ? control.Override : OverrideDocument.Of(up),
-                StopAt = null,
-                StopReason = null,
-                StopInstanceId = null,
-                RequestedBy = null,
-                BudgetOverrideUntil = settings.OverBudget && !budget.Allowed ? new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1) : control.BudgetOverrideUntil,
-                BudgetOverrideBy = settings.OverBudget && !budget.Allowed ? who : control.BudgetOverrideBy,
-                UpdatedAt = now,
-            },
-            cancellationToken);
 
         var userData = await services.GetRequiredService<ILaunchUserData>().PrepareAsync(settings.Box, box, cancellationToken);
         var launcher = services.GetRequiredService<BoxLauncher>();
@@ -149,6 +140,33 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
                 throw new InvalidOperationException($"unexpected launch result {result.GetType().Name}");
         }
 
+        // The override and the stop's withdrawal are written only now that the box has a live instance.
+        // Written before the launch, a launch that failed (or a crash before it) left an override behind, and
+        // a controller started later launched the box on its strength. Written after, a crash between the
+        // launch and this write leaves an instance without an override: outside its schedule a controller asks
+        // its agent to stop it (a backed-up, graceful stop, the safe side), and inside it nothing is missing.
+        // A controller pass that sees the new instance in the seconds before this write may ask it to stop;
+        // this write withdraws that stop, and the controller's next pass sees the override and withdraws its
+        // own (withdraw-stop). control.json is read again here so that what the controller or another person
+        // wrote while EC2 was launching is kept rather than overwritten with what was read at the start.
+        control = await documents.ReadControlAsync(box.Storage, cancellationToken) ?? new ControlDocument();
+        // A stop asked of the box (by `down` or the controller) is withdrawn: someone wants it up.
+        await documents.WriteControlAsync(
+            box.Storage,
+            control with
+            {
+                // Inside the window without --for, an override in effect (an earlier up --for) is kept.
+                Override = up is null ? control.Override : OverrideDocument.Of(up),
+                StopAt = null,
+                StopReason = null,
+                StopInstanceId = null,
+                RequestedBy = null,
+                BudgetOverrideUntil = settings.OverBudget && !budget.Allowed ? new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1) : control.BudgetOverrideUntil,
+                BudgetOverrideBy = settings.OverBudget && !budget.Allowed ? who : control.BudgetOverrideBy,
+                UpdatedAt = now,
+            },
+            cancellationToken);
+
         if (up is not null)
         {
             Console.Error.WriteLine($"up until {up.Until.ToLocalTime():ddd HH:mm} (override of {who}); then the schedule decides again");
@@ -170,7 +188,9 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
         var address = ready.PublicIpAddress ?? ready.PublicDnsName ?? ready.PrivateIpAddress;
         Console.Out.WriteLine($"{settings.Box} is ready: {ready.InstanceId} ({ready.InstanceType} in {ready.AvailabilityZone}) at {address}");
         Console.Out.WriteLine($"  connect: spotdevbox ssh {settings.Box}   (or: ssh {(string.IsNullOrWhiteSpace(box.User) ? "" : box.User + "@")}{address})");
-        Console.Out.WriteLine($"  IDEs:    spotdevbox ssh-config >> ~/.ssh/config");
+        // Replaced, not appended to: ~/.ssh/config includes the file once, and each run rewrites every entry
+        // (appending left two Host blocks, and ssh takes the first, the old address).
+        Console.Out.WriteLine("  IDEs:    spotdevbox ssh-config > ~/.ssh/spotdevbox_config   (once, at the top of ~/.ssh/config: Include spotdevbox_config)");
         return ExitCodes.Ok;
     }
 

@@ -149,6 +149,29 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            await InitializeFileAsync(cancellationToken);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is NotADatabase or Corrupt)
+        {
+            // Decided here, where the file is known: a verb's user gets one line naming it, not SQLite's stack.
+            throw new InvalidDataException($"the controller database {Path} is not an SQLite database or is damaged ({e.Message}); point Controller:Database at another file, or restore it (docs/controller.md, Backups)", e);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is CannotOpen or ReadOnly)
+        {
+            throw new IOException($"the controller database {Path} cannot be opened for writing ({e.Message}); check its directory's permissions, or point Controller:Database at another file", e);
+        }
+    }
+
+    // SQLite's primary result codes (sqlite3.h).
+    private const int ReadOnly = 8;
+    private const int Corrupt = 11;
+    private const int CannotOpen = 14;
+    private const int NotADatabase = 26;
+
+    private async Task InitializeFileAsync(CancellationToken cancellationToken)
+    {
         var directory = System.IO.Path.GetDirectoryName(Path);
         if (!string.IsNullOrEmpty(directory))
         {
@@ -174,7 +197,8 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         var found = Convert.ToInt32(await ScalarAsync(connection, transaction, "PRAGMA user_version;", cancellationToken), CultureInfo.InvariantCulture);
         if (found > SchemaVersion)
         {
-            throw new InvalidOperationException(
+            // InvalidDataException: a file this release cannot read; a verb reports it in one line, exit 1.
+            throw new InvalidDataException(
                 $"The controller database {Path} has schema version {found}, but this spotdevbox knows versions up to {SchemaVersion}: " +
                 "a newer release wrote it. Upgrade spotdevbox, or point it at another file.");
         }

@@ -51,7 +51,7 @@ public sealed class AgentBuildsTests(S3PeerFixture peer) : IDisposable
 
         var e = await Assert.ThrowsAsync<Core.Boxes.AgentBuildException>(() => AgentBuilds.ResolveAsync(store, CpuArchitecture.X64, CancellationToken.None));
 
-        Assert.Equal($"there is no s3://{bucket}/agent/manifest.json: publish the agent first (scripts/publish-agent --to s3://{bucket}/agent)", e.Message);
+        Assert.Equal($"no agent build at s3://{bucket}/agent (there is no s3://{bucket}/agent/manifest.json): run 'scripts/publish-agent --to s3://{bucket}/agent' first (it builds the agent and runs 'spotdevbox agent publish')", e.Message);
     }
 
     [Fact]

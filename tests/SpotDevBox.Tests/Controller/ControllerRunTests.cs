@@ -73,6 +73,13 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.Equal(string.Join('|', instance.InstanceId, "m6i.large", "us-east-1a", "spot", "0.030000"), string.Join('|', session.Single()));
         var decisions = await QueryAsync("SELECT action FROM decisions WHERE box = 'e2e' ORDER BY id");
         Assert.Contains(["launch"], decisions);
+        // Every decision about the instance names its session, the one its launch tagged it with.
+        var sessionId = run.TagsFor("instance")![BoxTags.Session];
+        Assert.False(string.IsNullOrEmpty(sessionId));
+        Assert.Equal([[sessionId]], await QueryAsync("SELECT session_id FROM sessions"));
+        var aboutTheInstance = await QueryAsync($"SELECT action, session_id FROM decisions WHERE instance_id = '{instance.InstanceId}' ORDER BY id");
+        Assert.Contains(["launch", sessionId], aboutTheInstance);
+        Assert.All(aboutTheInstance, d => Assert.Equal(sessionId, d[1]));
     }
 
     [Fact]
@@ -166,6 +173,129 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.Contains($"e2e is ready: {id} (m6i.large in us-east-1a) at 198.51.100.30", exit.Stdout, StringComparison.Ordinal);
         Assert.Contains("ssh dev@198.51.100.30", exit.Stdout, StringComparison.Ordinal);
         Assert.Contains("spotdevbox ssh e2e", exit.Stdout, StringComparison.Ordinal);
+        // README's way: a file of its own, replaced each time and included once; appending to ~/.ssh/config
+        // leaves a second Host block per run, and ssh takes the first, the dead address.
+        Assert.Contains("spotdevbox ssh-config > ~/.ssh/spotdevbox_config", exit.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Include spotdevbox_config", exit.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(">> ~/.ssh/config", exit.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Up_EveryCandidateFails_Exit1AndLeavesNoOverrideBehind()
+    {
+        _ec2.FailNextRunInstances(new Ec2Error("InsufficientInstanceCapacity", "We currently do not have sufficient capacity."), times: 10);
+
+        var up = await Cli().RunAsync("up", "e2e", "--for", "3h", "--no-wait");
+
+        Assert.True(up.ExitCode == 1, up.ToString());
+        Assert.Empty(_ec2.Instances);
+        // Nothing written: an override left behind would have a controller started later launch the box.
+        Assert.Null(await TryGetAsync("boxes/e2e/control.json"));
+    }
+
+    [Fact]
+    public async Task Up_AfterAFailedUp_KeepsTheStopItDidNotWithdraw()
+    {
+        await PutAsync("boxes/e2e/control.json", """{"stop_at":"2026-11-27T18:00:00Z","stop_reason":"manual","requested_by":"dev"}""");
+        _ec2.FailNextRunInstances(new Ec2Error("InsufficientInstanceCapacity", "We currently do not have sufficient capacity."), times: 10);
+
+        var up = await Cli().RunAsync("up", "e2e", "--for", "3h", "--no-wait");
+
+        Assert.True(up.ExitCode == 1, up.ToString());
+        using var control = JsonDocument.Parse((await TryGetAsync("boxes/e2e/control.json"))!);
+        Assert.Equal("manual", control.RootElement.GetProperty("stop_reason").GetString());
+        Assert.False(control.RootElement.TryGetProperty("override", out var o) && o.ValueKind != JsonValueKind.Null, control.RootElement.ToString());
+    }
+
+    [Fact]
+    public async Task Up_NoAgentBuildPublished_Exit2WithOneLineSayingWhatToRun()
+    {
+        using (var s3 = peer.CreateClient())
+        {
+            await s3.DeleteObjectAsync(_bucket, "agent-builds/manifest.json");
+        }
+
+        var up = await Cli().RunAsync("up", "e2e", "--no-wait");
+
+        Assert.True(up.ExitCode == 2, up.ToString());
+        var line = Assert.Single(ErrorLines(up.Stderr));
+        Assert.Contains($"no agent build at s3://{_bucket}/agent-builds", line, StringComparison.Ordinal);
+        Assert.Contains($"run 'scripts/publish-agent --to s3://{_bucket}/agent-builds' first", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", up.Stderr, StringComparison.Ordinal);
+        Assert.Empty(_ec2.RequestsFor("RunInstances"));
+        Assert.Null(await TryGetAsync("boxes/e2e/control.json"));
+    }
+
+    [Fact]
+    public async Task Up_InstanceTypesFitNoArchitectureOfTheImage_Exit2WithOneLineNamingTheSetting()
+    {
+        _ec2.AddInstanceType("m7g.large", "arm64");
+
+        var up = await Cli(instanceTypes: """["m7g.large"]""").RunAsync("up", "e2e", "--no-wait");
+
+        Assert.True(up.ExitCode == 2, up.ToString());
+        var line = Assert.Single(ErrorLines(up.Stderr));
+        Assert.Contains("Controller:Boxes:e2e:InstanceTypes", line, StringComparison.Ordinal);
+        Assert.Contains("m7g.large is arm64", line, StringComparison.Ordinal);
+        Assert.Empty(_ec2.RequestsFor("RunInstances"));
+    }
+
+    [Fact]
+    public async Task Up_NoAgentBuildForTheImagesArchitecture_Exit2WithOneLine()
+    {
+        // The manifest has linux-x64 only; the image and the type are arm64.
+        _ec2.AddImage(new SimulatedImage("ami-0a400000000000001", "debian-12-arm64-20261101", "arm64", "2026-11-01T00:00:00.000Z"));
+        _ec2.AddInstanceType("m7g.large", "arm64");
+        _ec2.AddSpotPrice(new SimulatedSpotPrice("m7g.large", "us-east-1a", "0.020000", TimeProvider.System.GetUtcNow().AddHours(-3)));
+
+        var up = await Cli(instanceTypes: """["m7g.large"]""", imageId: "ami-0a400000000000001").RunAsync("up", "e2e", "--no-wait");
+
+        Assert.True(up.ExitCode == 2, up.ToString());
+        var line = Assert.Single(ErrorLines(up.Stderr));
+        Assert.Contains("Arm64", line, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("   at ", up.Stderr, StringComparison.Ordinal);
+        Assert.Empty(_ec2.RequestsFor("RunInstances"));
+    }
+
+    [Fact]
+    public async Task Up_BoxWithABudgetBeforeAnyControllerRan_LaunchesWithNothingSpent()
+    {
+        // No controller has created the database yet: nothing is spent, and up must say so rather than fail.
+        Assert.False(File.Exists(Database));
+
+        var up = await Cli(monthlyBudget: "50").RunAsync("up", "e2e", "--no-wait");
+
+        Assert.True(up.ExitCode == 0, up.ToString());
+        Assert.Single(_ec2.Instances);
+    }
+
+    [Fact]
+    public async Task Up_DatabaseFileIsNotADatabase_Exit1WithOneLineNamingTheFile()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Database)!);
+        await File.WriteAllTextAsync(Database, "this is not an SQLite file, but long enough for SQLite to read its header and say so.");
+
+        var up = await Cli(monthlyBudget: "50").RunAsync("up", "e2e", "--no-wait");
+
+        Assert.True(up.ExitCode == 1, up.ToString());
+        var line = Assert.Single(ErrorLines(up.Stderr));
+        Assert.Contains(Database, line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", up.Stderr, StringComparison.Ordinal);
+        Assert.Empty(_ec2.RequestsFor("RunInstances"));
+    }
+
+    [Fact]
+    public async Task Down_AfterUpFor_EndsTheUpOverride()
+    {
+        var up = await Cli().RunAsync("up", "e2e", "--for", "3h", "--no-wait");
+        Assert.True(up.ExitCode == 0, up.ToString());
+
+        var down = await Cli().RunAsync("down", "--box", "e2e");
+
+        Assert.True(down.ExitCode == 0, down.ToString());
+        using var control = JsonDocument.Parse(await GetAsync("boxes/e2e/control.json"));
+        Assert.Equal("manual", control.RootElement.GetProperty("stop_reason").GetString());
+        Assert.False(control.RootElement.TryGetProperty("override", out var o) && o.ValueKind != JsonValueKind.Null, control.RootElement.ToString());
     }
 
     [Fact]
@@ -225,7 +355,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.Empty(_ec2.Requests);
     }
 
-    private SpotDevBoxProcess Cli(string maxPrice = "0.05")
+    private SpotDevBoxProcess Cli(string maxPrice = "0.05", string instanceTypes = """["m7i.large", "m6i.large"]""", string imageId = "ami-0123456789abcdef0", string? monthlyBudget = null)
     {
         var config = _temp.Sub("spotdevbox.json");
         File.WriteAllText(config, $$"""
@@ -236,9 +366,9 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
                 "Database": "{{Database}}",
                 "Boxes": {
                   "e2e": {
-                    "Owner": "dev", "Region": "us-east-1", "InstanceTypes": ["m7i.large", "m6i.large"],
-                    "Subnets": ["subnet-0aaa1111", "subnet-0bbb2222"], "ImageId": "ami-0123456789abcdef0",
-                    "SecurityGroups": ["sg-0123abcd"], "InstanceProfile": "spotdevbox-box", "MaxPrice": {{maxPrice}},
+                    "Owner": "dev", "Region": "us-east-1", "InstanceTypes": {{instanceTypes}},
+                    "Subnets": ["subnet-0aaa1111", "subnet-0bbb2222"], "ImageId": "{{imageId}}",
+                    "SecurityGroups": ["sg-0123abcd"], "InstanceProfile": "spotdevbox-box", "MaxPrice": {{maxPrice}},{{(monthlyBudget is null ? "" : $" \"MonthlyBudget\": {monthlyBudget},")}}
                     "Storage": "s3://{{_bucket}}/boxes/e2e", "User": "dev",
                     "Schedule": { "TimeZone": "UTC", "Periods": ["daily 00:00-24:00"] }
                   }
@@ -285,6 +415,22 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
     {
         using var s3 = peer.CreateClient();
         await s3.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = key, ContentBody = content });
+    }
+
+    /// <summary>The CLI's own error lines ("spotdevbox: ..."), not the log's.</summary>
+    private static List<string> ErrorLines(string stderr) =>
+        [.. stderr.Split('\n').Where(l => l.StartsWith("spotdevbox:", StringComparison.Ordinal) || l.StartsWith("  ", StringComparison.Ordinal) || l.StartsWith("Unhandled", StringComparison.Ordinal))];
+
+    private async Task<string?> TryGetAsync(string key)
+    {
+        try
+        {
+            return await GetAsync(key);
+        }
+        catch (Amazon.S3.AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
     }
 
     private async Task<string> GetAsync(string key)

@@ -496,7 +496,7 @@ public sealed class SqliteControllerStoreTests : IDisposable
         var store = new SqliteControllerStore(DatabasePath, NullLogger<SqliteControllerStore>.Instance);
         _stores.Add(store);
 
-        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync(CancellationToken.None));
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => store.InitializeAsync(CancellationToken.None));
 
         Assert.Contains(DatabasePath, e.Message, StringComparison.Ordinal);
         Assert.Contains("schema version 7", e.Message, StringComparison.Ordinal);
