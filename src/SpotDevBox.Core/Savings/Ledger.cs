@@ -117,7 +117,10 @@ public sealed record LedgerEntry(
             Quote(EbsPerGbMonth, EbsMissing, $"the EBS price in {Region}"),
             VolumeGiB,
             Quote(S3PerGbMonth, S3Missing, $"the S3 price in {Region}"),
-            RepositoryBytes));
+            RepositoryBytes)
+        {
+            EndUnknown = Unknowns.FirstOrDefault(u => u.StartsWith(MissingPrices.EndPrefix(InstanceId), StringComparison.Ordinal)),
+        });
     }
 
     private static PriceQuote Quote(decimal? value, string? missing, string what) =>

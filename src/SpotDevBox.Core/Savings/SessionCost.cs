@@ -36,6 +36,12 @@ public sealed record SessionCostInputs(
     long? RepositoryBytes)
 {
     /// <summary>
+    /// Set when nobody knows any more when the session ended (<see cref="SessionRow.LatestEnd"/>): <see cref="End"/>
+    /// is then the last instant it was known to run, and this names the rest as unknown (see <see cref="MissingPrices.End"/>).
+    /// </summary>
+    public string? EndUnknown { get; init; }
+
+    /// <summary>
     /// The inputs for a recorded session. An open session is costed up to <paramref name="openUntil"/> (a
     /// report's "now"); it is an error to pass an open session without it. EC2 interrupted it when the
     /// controller recorded <see cref="SessionEndings.Interruption"/>.
@@ -70,7 +76,12 @@ public sealed record SessionCostInputs(
             ebsPerGbMonth,
             rootVolumeGib,
             s3PerGbMonth,
-            repositoryBytes);
+            repositoryBytes)
+        {
+            EndUnknown = session.LatestEnd is { } latest && session.End is { } known
+                ? MissingPrices.End(session.InstanceId, known, latest)
+                : null,
+        };
     }
 }
 
@@ -87,6 +98,7 @@ public sealed class SessionCost
     private readonly string? _ebsMissing;
     private readonly decimal? _s3UsdPerMonth;
     private readonly string? _s3Missing;
+    private readonly string? _endUnknown;
 
     internal SessionCost(
         SessionCostInputs inputs,
@@ -113,6 +125,7 @@ public sealed class SessionCost
         (_onDemandUsdPerHour, _onDemandMissing) = onDemand;
         (_ebsUsdPerMonth, _ebsMissing) = ebs;
         (_s3UsdPerMonth, _s3Missing) = s3;
+        _endUnknown = inputs.EndUnknown;
 
         var whole = Within(Start, BilledUntil);
         Instance = whole.Instance;
@@ -212,6 +225,13 @@ public sealed class SessionCost
         var s3 = run == 0
             ? UsdAmount.Zero
             : _s3UsdPerMonth is { } s3Monthly ? UsdAmount.Of(LedgerTime.Prorate(s3Monthly, billedFrom, runTo)) : UsdAmount.Unknown(_s3Missing!);
+        if (_endUnknown is not null && from <= End && End <= to)
+        {
+            // The seconds after the last known instant ran at prices nobody can apply: the slice holding the end says so.
+            instance = instance.Plus(UsdAmount.Unknown(_endUnknown));
+            onDemand = onDemand.Plus(UsdAmount.Unknown(_endUnknown));
+        }
+
         return new CostSlice(Box, Owner, InstanceId, from, to, run, billed, instance, onDemand, ebs, s3);
     }
 

@@ -21,7 +21,7 @@ namespace SpotDevBox.Controller;
 internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerStore, IDisposable
 {
     /// <summary>The schema this code writes: <c>PRAGMA user_version</c> once initialized.</summary>
-    internal const int SchemaVersion = 2;
+    internal const int SchemaVersion = 3;
 
     internal const int BusyTimeoutMilliseconds = 5000;
 
@@ -115,6 +115,9 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         CREATE INDEX ledger_started_at ON ledger (started_at);
         CREATE INDEX ledger_box_started_at ON ledger (box, started_at);
         """,
+        """
+        ALTER TABLE sessions ADD COLUMN latest_end TEXT;
+        """,
     ];
 
     private const string LedgerColumns =
@@ -123,7 +126,7 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         "spot_missing, on_demand_missing, ebs_per_gb_month, ebs_missing, s3_per_gb_month, s3_missing, repository_bytes";
 
     private const string SessionColumns =
-        "box, instance_id, session_id, region, owner, instance_type, availability_zone, lifecycle, price_per_hour, started_at, ended_at, ended_by, end_detail";
+        "box, instance_id, session_id, region, owner, instance_type, availability_zone, lifecycle, price_per_hour, started_at, ended_at, ended_by, end_detail, latest_end";
 
     private const string DecisionColumns = "at, box, action, reason, instance_id, session_id";
 
@@ -206,12 +209,12 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         command.CommandText =
             $"""
             INSERT INTO sessions ({SessionColumns})
-            VALUES ($box, $instance_id, $session_id, $region, $owner, $instance_type, $availability_zone, $lifecycle, $price_per_hour, $started_at, $ended_at, $ended_by, $end_detail)
+            VALUES ($box, $instance_id, $session_id, $region, $owner, $instance_type, $availability_zone, $lifecycle, $price_per_hour, $started_at, $ended_at, $ended_by, $end_detail, $latest_end)
             ON CONFLICT (instance_id) DO UPDATE SET
                 box = excluded.box, session_id = excluded.session_id, region = excluded.region, owner = excluded.owner,
                 instance_type = excluded.instance_type, availability_zone = excluded.availability_zone, lifecycle = excluded.lifecycle,
                 price_per_hour = excluded.price_per_hour, started_at = excluded.started_at, ended_at = excluded.ended_at,
-                ended_by = excluded.ended_by, end_detail = excluded.end_detail;
+                ended_by = excluded.ended_by, end_detail = excluded.end_detail, latest_end = excluded.latest_end;
             """;
         Add(command, "$box", session.Box);
         Add(command, "$instance_id", session.InstanceId);
@@ -226,6 +229,7 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         Add(command, "$ended_at", FormatTime(session.End));
         Add(command, "$ended_by", session.EndedBy);
         Add(command, "$end_detail", session.EndDetail);
+        Add(command, "$latest_end", FormatTime(session.LatestEnd));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -559,7 +563,8 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         Start: ReadTime(reader, 9),
         End: ReadNullableTime(reader, 10),
         EndedBy: ReadString(reader, 11),
-        EndDetail: ReadString(reader, 12));
+        EndDetail: ReadString(reader, 12),
+        LatestEnd: ReadNullableTime(reader, 13));
 
     private static void Add(SqliteCommand command, string name, object? value) =>
         command.Parameters.AddWithValue(name, value ?? DBNull.Value);

@@ -74,6 +74,17 @@ public sealed class SqliteControllerStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task UpsertSessionAsync_EndNobodyKnows_RoundTripsTheLatestEnd()
+    {
+        var store = await OpenStoreAsync();
+        var session = Session("i-0gone", Nine) with { End = Nine.AddMinutes(45), EndedBy = "unknown", LatestEnd = Nine.AddHours(3) };
+
+        await store.UpsertSessionAsync(session, CancellationToken.None);
+
+        Assert.Equal(session, await store.GetSessionAsync("i-0gone", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task UpsertSessionAsync_OptionalFieldsNull_ReadsBackNulls()
     {
         var store = await OpenStoreAsync();
@@ -468,7 +479,7 @@ public sealed class SqliteControllerStoreTests : IDisposable
     {
         await OpenStoreAsync();
 
-        Assert.Equal(2L, await RawScalarAsync("PRAGMA user_version"));
+        Assert.Equal(3L, await RawScalarAsync("PRAGMA user_version"));
         Assert.Equal("wal", await RawScalarAsync("PRAGMA journal_mode"));
     }
 
@@ -500,7 +511,7 @@ public sealed class SqliteControllerStoreTests : IDisposable
 
         Assert.Contains(DatabasePath, e.Message, StringComparison.Ordinal);
         Assert.Contains("schema version 7", e.Message, StringComparison.Ordinal);
-        Assert.Contains("up to 2", e.Message, StringComparison.Ordinal);
+        Assert.Contains("up to 3", e.Message, StringComparison.Ordinal);
         Assert.Equal(0L, await RawScalarAsync("SELECT count(*) FROM sqlite_schema WHERE type = 'table'"));
     }
 
@@ -512,7 +523,7 @@ public sealed class SqliteControllerStoreTests : IDisposable
 
         await store.InitializeAsync(CancellationToken.None);
 
-        Assert.Equal(2L, await RawScalarAsync("PRAGMA user_version"));
+        Assert.Equal(3L, await RawScalarAsync("PRAGMA user_version"));
         Assert.Equal(Nine, await store.GetLastRunAsync(CancellationToken.None));
     }
 
