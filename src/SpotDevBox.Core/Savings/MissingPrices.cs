@@ -22,8 +22,5 @@ internal static class MissingPrices
     public static string End(string instanceId, DateTimeOffset knownUntil, DateTimeOffset latestEnd) =>
         string.Create(
             System.Globalization.CultureInfo.InvariantCulture,
-            $"{EndPrefix(instanceId)} it ran at least until {knownUntil.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC and had ended by {latestEnd.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC; the time between is not costed");
-
-    /// <summary>How <see cref="End"/> begins, so that a ledger entry's stored unknowns give it back.</summary>
-    public static string EndPrefix(string instanceId) => $"end of {instanceId} unknown:";
+            $"end of {instanceId} unknown: it ran at least until {knownUntil.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC and had ended by {latestEnd.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC; the time between is not costed");
 }

@@ -117,13 +117,14 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         """,
         """
         ALTER TABLE sessions ADD COLUMN latest_end TEXT;
+        ALTER TABLE ledger ADD COLUMN latest_end TEXT;
         """,
     ];
 
     private const string LedgerColumns =
         "instance_id, box, owner, region, instance_type, availability_zone, lifecycle, started_at, ended_at, ended_by, interrupted_by_ec2, seconds, billed_seconds, " +
         "instance_cost, on_demand_cost, ebs_cost, s3_cost, paid, volume_gib, on_demand_per_hour, spot_segments, unknowns, computed_at, " +
-        "spot_missing, on_demand_missing, ebs_per_gb_month, ebs_missing, s3_per_gb_month, s3_missing, repository_bytes";
+        "spot_missing, on_demand_missing, ebs_per_gb_month, ebs_missing, s3_per_gb_month, s3_missing, repository_bytes, latest_end";
 
     private const string SessionColumns =
         "box, instance_id, session_id, region, owner, instance_type, availability_zone, lifecycle, price_per_hour, started_at, ended_at, ended_by, end_detail, latest_end";
@@ -448,6 +449,7 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         Add(command, "$s3_per_gb_month", Money(entry.S3PerGbMonth));
         Add(command, "$s3_missing", entry.S3Missing);
         Add(command, "$repository_bytes", entry.RepositoryBytes);
+        Add(command, "$latest_end", FormatTime(entry.LatestEnd));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -510,6 +512,7 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
             S3PerGbMonth = ReadMoney(r, 27),
             S3Missing = ReadString(r, 28),
             RepositoryBytes = r.IsDBNull(29) ? null : r.GetInt64(29),
+            LatestEnd = ReadNullableTime(r, 30),
         };
     }
 

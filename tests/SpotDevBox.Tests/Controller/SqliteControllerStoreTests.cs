@@ -435,6 +435,7 @@ public sealed class SqliteControllerStoreTests : IDisposable
             S3Missing = "S3 price for eu-south-2 unknown",
             EbsPerGbMonth = 0.0952m,
             RepositoryBytes = 5_368_709_120,
+            LatestEnd = Nine.AddHours(3),
         };
 
         await store.RecordAsync(entry, CancellationToken.None);
