@@ -517,6 +517,27 @@ public sealed class SqliteControllerStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task InitializeAsync_Version2File_AddsLatestEndAndKeepsTheSessions()
+    {
+        var store = await OpenStoreAsync();
+        var session = Session("i-01", Nine, Nine.AddHours(2)) with { EndedBy = "idle" };
+        await store.UpsertSessionAsync(session, CancellationToken.None);
+        // Back to what schema version 2 wrote.
+        await RawScalarAsync("ALTER TABLE sessions DROP COLUMN latest_end");
+        await RawScalarAsync("ALTER TABLE ledger DROP COLUMN latest_end");
+        await RawScalarAsync("PRAGMA user_version = 2");
+        // As a new process finds the file: no pooled connection that saw the old schema.
+        SqliteConnection.ClearAllPools();
+
+        var upgraded = await OpenStoreAsync();
+
+        Assert.Equal(3L, await RawScalarAsync("PRAGMA user_version"));
+        Assert.Equal(session, await upgraded.GetSessionAsync("i-01", CancellationToken.None));
+        await upgraded.UpsertSessionAsync(session with { LatestEnd = Nine.AddHours(3) }, CancellationToken.None);
+        Assert.Equal((DateTimeOffset?)Nine.AddHours(3), (await upgraded.GetSessionAsync("i-01", CancellationToken.None))!.LatestEnd);
+    }
+
+    [Fact]
     public async Task InitializeAsync_Twice_KeepsVersionAndData()
     {
         var store = await OpenStoreAsync();
