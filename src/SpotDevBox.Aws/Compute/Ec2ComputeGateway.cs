@@ -425,7 +425,33 @@ internal sealed class Ec2ComputeGateway(Func<IAmazonEC2> createClient, string re
             ToUtcOffset(instance.LaunchTime),
             NullIfEmpty(instance.PrivateIpAddress),
             NullIfEmpty(instance.PublicIpAddress),
-            NullIfEmpty(instance.PublicDnsName));
+            NullIfEmpty(instance.PublicDnsName),
+            TransitionTime(instance.StateTransitionReason));
+
+    /// <summary>
+    /// The time in EC2's <c>StateTransitionReason</c>, e.g. "User initiated (2026-12-07 10:00:40 GMT)" or
+    /// "Service initiated (2026-12-07 10:00:40 GMT)"; null when the reason carries none (running instances
+    /// have an empty reason). The text is EC2's, not a documented format: anything else is no time.
+    /// </summary>
+    internal static DateTimeOffset? TransitionTime(string? reason)
+    {
+        const string Suffix = " GMT)";
+        if (string.IsNullOrEmpty(reason) || !reason.EndsWith(Suffix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var open = reason.LastIndexOf('(');
+        if (open < 0)
+        {
+            return null;
+        }
+
+        var text = reason[(open + 1)..^Suffix.Length];
+        return DateTimeOffset.TryParseExact(text, "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at)
+            ? at
+            : null;
+    }
 
     private BoxInstanceState ToState(Ec2InstanceState? state, string instanceId)
     {

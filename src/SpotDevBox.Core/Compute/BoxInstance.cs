@@ -52,6 +52,11 @@ public static class StateReasonCodes
 /// </summary>
 /// <param name="LaunchTime">When EC2 last started it (UTC).</param>
 /// <param name="PublicDnsName">Null when EC2 reports none (no public address, or the VPC has DNS host names off).</param>
+/// <param name="StateTransitionTime">
+/// When EC2 moved the instance to its current state, from its <c>StateTransitionReason</c> ("User initiated
+/// (2026-12-07 10:00:40 GMT)"); null when EC2 gives no time (a running instance, or a reason without one).
+/// For an ended instance it is when its billing ended, however late the controller looks.
+/// </param>
 public sealed record BoxInstance(
     string InstanceId,
     string Box,
@@ -65,7 +70,8 @@ public sealed record BoxInstance(
     DateTimeOffset LaunchTime,
     string? PrivateIpAddress,
     string? PublicIpAddress,
-    string? PublicDnsName)
+    string? PublicDnsName,
+    DateTimeOffset? StateTransitionTime = null)
 {
     /// <summary>
     /// Still an instance of the box: a launch must not start another. Shutting-down and terminated

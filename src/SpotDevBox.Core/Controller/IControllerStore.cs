@@ -11,6 +11,12 @@ namespace SpotDevBox.Core.Controller;
 /// <param name="End">Null while the session is open.</param>
 /// <param name="EndedBy">How it ended: "interruption", "idle", "schedule", "manual", "instance-shutdown", "api-stop", "unknown", ...</param>
 /// <param name="EndDetail">EC2's state reason, or the agent's session record's detail.</param>
+/// <param name="LatestEnd">
+/// Null when <paramref name="End"/> is when the session ended (EC2's state transition time, or the agent's
+/// record). Otherwise nobody knows any more when it ended: <paramref name="End"/> is the last instant it was
+/// known to run, and this the instant it was found ended; the time between is not costed and the ledger
+/// names it as unknown.
+/// </param>
 public sealed record SessionRow(
     string Box,
     string InstanceId,
@@ -24,7 +30,8 @@ public sealed record SessionRow(
     DateTimeOffset Start,
     DateTimeOffset? End = null,
     string? EndedBy = null,
-    string? EndDetail = null)
+    string? EndDetail = null,
+    DateTimeOffset? LatestEnd = null)
 {
     public bool IsOpen => End is null;
 }

@@ -98,6 +98,7 @@ public sealed partial class Reconciler(
     private readonly ConcurrentDictionary<string, byte> _apiStopped = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _addressed = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, InstanceState> _lastState = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastSeenRunning = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _startGate = new(1, 1);
     private DateTimeOffset? _previousRun;
     private DateTimeOffset _startedAt;
@@ -517,6 +518,11 @@ public sealed partial class Reconciler(
     {
         foreach (var instance in instances)
         {
+            if (instance.State == InstanceState.Running)
+            {
+                _lastSeenRunning[instance.InstanceId] = now;
+            }
+
             var was = _lastState.TryGetValue(instance.InstanceId, out var seen) ? seen : (InstanceState?)null;
             if (was != instance.State)
             {
@@ -608,14 +614,10 @@ public sealed partial class Reconciler(
             };
         }
 
-        // The agent knows when it powered off; EC2 only that the instance is gone, seen up to a pass late.
-        var end = record?.End ?? now;
-        if (end < row.Start)
-        {
-            end = row.Start;
-        }
-
-        var closed = row with { End = end, EndedBy = endedBy, EndDetail = detail };
+        var seen = _lastSeenRunning.TryGetValue(row.InstanceId, out var at) ? at : (DateTimeOffset?)null;
+        var (end, latestEnd) = EndOf(row, instance, record, notice, seen, now);
+        _lastSeenRunning.TryRemove(row.InstanceId, out _);
+        var closed = row with { End = end, EndedBy = endedBy, EndDetail = detail, LatestEnd = latestEnd };
         await store.UpsertSessionAsync(closed, cancellationToken);
         try
         {
@@ -631,9 +633,46 @@ public sealed partial class Reconciler(
             new BoxDecision(
                 row.Box,
                 ReconcileActions.SessionEnded,
-                $"session of {row.InstanceId} ended at {end.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC after {Span(end - row.Start)}: {endedBy}{(detail is null ? "" : $" ({detail})")}",
+                latestEnd is { } latest
+                    ? $"session of {row.InstanceId} ended between {end.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC (last known running, after {Span(end - row.Start)}) and {latest.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC: nobody knows when any more, costed up to the first, the rest unknown: {endedBy}{(detail is null ? "" : $" ({detail})")}"
+                    : $"session of {row.InstanceId} ended at {end.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC after {Span(end - row.Start)}: {endedBy}{(detail is null ? "" : $" ({detail})")}",
                 row.InstanceId),
             cancellationToken);
+    }
+
+    /// <summary>
+    /// When a session ended, however late the controller looks: EC2's state transition time while EC2 still
+    /// lists the instance (when its billing ended), else the agent's session record (when it powered off), else
+    /// the time its spot notice said EC2 would act. None of them is taken before the session was last known to
+    /// run (seen running by a pass, or the agent seeing the notice). With none known, the end is that last known
+    /// instant and <c>LatestEnd</c> is <paramref name="now"/>, when it was found ended: the rest is unknown.
+    /// </summary>
+    internal static (DateTimeOffset End, DateTimeOffset? LatestEnd) EndOf(
+        SessionRow row,
+        BoxInstance? instance,
+        SessionRecord? record,
+        InterruptionRecord? notice,
+        DateTimeOffset? lastSeenRunning,
+        DateTimeOffset now)
+    {
+        var knownRunning = row.Start;
+        foreach (var running in new[] { lastSeenRunning, notice?.SeenAt })
+        {
+            if (running is { } r && r > knownRunning && r <= now)
+            {
+                knownRunning = r;
+            }
+        }
+
+        var reported = instance?.StateTransitionTime
+            ?? record?.End
+            ?? (notice is { } n && n.NoticeTime <= now ? n.NoticeTime : null);
+        if (reported is not { } end)
+        {
+            return (knownRunning, now);
+        }
+
+        return (end < knownRunning ? knownRunning : end > now ? now : end, null);
     }
 
     private async Task<decimal?> PriceAtStartAsync(IComputeGateway gateway, BoxInstance instance, CancellationToken cancellationToken)

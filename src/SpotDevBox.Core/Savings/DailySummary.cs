@@ -22,6 +22,28 @@ public static class BoxBaselines
         return [.. boxes.OrderBy(b => b.Key, StringComparer.Ordinal).Select(b => For(b.Key, b.Value, onDemand, storage, lastBytes.GetValueOrDefault(b.Key)))];
     }
 
+    /// <summary>
+    /// A box that is no longer configured, from its latest ledger entry: the type, volume and prices that
+    /// entry was costed with (an unknown price stays unknown with its reason). <c>savings</c> and the daily
+    /// summary both price such a box this way, so their figures agree.
+    /// </summary>
+    public static BoxBaseline FromLatestEntry(LedgerEntry latest, long? repositoryBytes)
+    {
+        ArgumentNullException.ThrowIfNull(latest);
+        return new BoxBaseline(
+            latest.Box,
+            latest.Region,
+            latest.InstanceType,
+            Quote(latest.OnDemandPerHour, latest.OnDemandMissing),
+            Quote(latest.EbsPerGbMonth, latest.EbsMissing),
+            latest.VolumeGiB > 0 ? latest.VolumeGiB : null,
+            Quote(latest.S3PerGbMonth, latest.S3Missing),
+            repositoryBytes);
+    }
+
+    private static PriceQuote Quote(decimal? usd, string? missing) =>
+        usd is { } v ? new PriceQuote(v, "ledger") : PriceQuote.Unknown(missing ?? "the price was unknown when the box's latest session was recorded");
+
     /// <summary>One configured box's baseline at today's prices.</summary>
     public static BoxBaseline For(string name, BoxOptions box, IOnDemandPrices onDemand, IStoragePrices storage, long? repositoryBytes)
     {
@@ -63,23 +85,38 @@ public sealed partial class DailySummary(ILedgerStore ledger, IOnDemandPrices on
             baselines.Add(b.RepositoryBytes is null ? b with { RepositoryBytes = await sizes.BytesAsync(options.Boxes[b.Box].Storage, cancellationToken) } : b);
         }
 
+        // A box no longer configured that ran that day: priced from its latest entry, as `savings` does.
+        foreach (var gone in entries.Select(e => e.Box).Where(b => !options.Boxes.ContainsKey(b)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            var history = recent.Where(e => e.Box == gone).ToList();
+            baselines.Add(BoxBaselines.FromLatestEntry(
+                history.MaxBy(e => e.End)!,
+                history.Where(e => e.RepositoryBytes is not null).MaxBy(e => e.End)?.RepositoryBytes));
+        }
+
         var costs = entries.Select(e => e.ToCost()).ToList();
         var result = new List<(string, SavingsSummary)>();
+        var incomplete = new List<string>();
         foreach (var baseline in baselines)
         {
             var summary = SavingsSummary.For(from, to, costs.Where(c => c.Box == baseline.Box), [baseline]);
-            Log(day, baseline.Box, costs.Count(c => c.Box == baseline.Box), summary);
+            Log(day, baseline.Box, costs.Count(c => c.Box == baseline.Box), summary, summary.IsComplete ? [] : [baseline.Box]);
             result.Add((baseline.Box, summary));
+            if (!summary.IsComplete)
+            {
+                incomplete.Add(baseline.Box);
+            }
         }
 
-        // A box no longer configured still has its sessions counted in the fleet; SavingsSummary marks its baseline unknown.
+        // Every box that ran has a baseline now; a box that lacks a price makes the fleet's sums incomplete
+        // (never a partial sum passed off as the whole), and the fleet event names it.
         var fleet = SavingsSummary.For(from, to, costs, baselines);
-        Log(day, "*", costs.Count, fleet);
+        Log(day, "*", costs.Count, fleet, incomplete);
         result.Add(("*", fleet));
         return result;
     }
 
-    private void Log(DateOnly day, string box, int sessions, SavingsSummary s)
+    private void Log(DateOnly day, string box, int sessions, SavingsSummary s, List<string> incompleteBoxes)
     {
         var date = day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
         LogDailySummary(
@@ -93,7 +130,8 @@ public sealed partial class DailySummary(ILedgerStore ledger, IOnDemandPrices on
             s.SpotSaving,
             s.OffHoursSaving,
             s.TotalSaving,
-            s.IsComplete);
+            s.IsComplete,
+            incompleteBoxes.Count == 0 ? "none" : string.Join(", ", incompleteBoxes));
     }
 
     [LoggerMessage(
@@ -101,7 +139,7 @@ public sealed partial class DailySummary(ILedgerStore ledger, IOnDemandPrices on
         EventName = "DailySavingsSummary",
         Level = LogLevel.Information,
         Message = "Savings on {Day} (UTC) for {Box}: {Sessions} sessions; paid {Paid}, same hours on-demand {SameHoursOnDemand}, on-demand around the clock {AlwaysOnOnDemand}; " +
-            "spot saving {SpotSaving}, off-hours saving {OffHoursSaving}, total saving {TotalSaving}; complete: {Complete}")]
+            "spot saving {SpotSaving}, off-hours saving {OffHoursSaving}, total saving {TotalSaving}; complete: {Complete}; incomplete boxes: {IncompleteBoxes}")]
     private static partial void LogDailySummary(
         ILogger logger,
         string day,
@@ -113,5 +151,6 @@ public sealed partial class DailySummary(ILedgerStore ledger, IOnDemandPrices on
         decimal? spotSaving,
         decimal? offHoursSaving,
         decimal? totalSaving,
-        bool complete);
+        bool complete,
+        string incompleteBoxes);
 }

@@ -55,6 +55,9 @@ public sealed record LedgerEntry(
     public string? S3Missing { get; init; }
     public long? RepositoryBytes { get; init; }
 
+    /// <summary>Set when nobody knew when the session ended: <see cref="End"/> is the last instant it was known to run, this when it was found ended.</summary>
+    public DateTimeOffset? LatestEnd { get; init; }
+
     /// <summary>The entry of a computed session: its results and the prices it was computed from.</summary>
     public static LedgerEntry From(SessionCostInputs inputs, SessionCost cost, DateTimeOffset computedAt)
     {
@@ -92,6 +95,7 @@ public sealed record LedgerEntry(
             S3PerGbMonth = inputs.S3PerGbMonth.UsdPerUnit,
             S3Missing = inputs.S3PerGbMonth.Missing,
             RepositoryBytes = inputs.RepositoryBytes,
+            LatestEnd = inputs.LatestEnd,
         };
     }
 
@@ -117,7 +121,10 @@ public sealed record LedgerEntry(
             Quote(EbsPerGbMonth, EbsMissing, $"the EBS price in {Region}"),
             VolumeGiB,
             Quote(S3PerGbMonth, S3Missing, $"the S3 price in {Region}"),
-            RepositoryBytes));
+            RepositoryBytes)
+        {
+            LatestEnd = LatestEnd,
+        });
     }
 
     private static PriceQuote Quote(decimal? value, string? missing, string what) =>

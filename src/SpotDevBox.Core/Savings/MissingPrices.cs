@@ -17,4 +17,10 @@ internal static class MissingPrices
     public static string RootVolumeOfBox(string box) => $"root volume size of box {box} unknown";
 
     public static string RepositoryBytes(string box) => $"stored size of box {box}'s repository unknown";
+
+    /// <summary>A session whose end nobody knows any more: costed up to <paramref name="knownUntil"/>, the rest named here.</summary>
+    public static string End(string instanceId, DateTimeOffset knownUntil, DateTimeOffset latestEnd) =>
+        string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"end of {instanceId} unknown: it ran at least until {knownUntil.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC and had ended by {latestEnd.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC; the time between is not costed");
 }

@@ -36,6 +36,13 @@ public sealed record SessionCostInputs(
     long? RepositoryBytes)
 {
     /// <summary>
+    /// Set when nobody knows any more when the session ended (<see cref="SessionRow.LatestEnd"/>): <see cref="End"/>
+    /// is then the last instant it was known to run and this when it was found ended; the time between is named
+    /// as unknown (<see cref="MissingPrices.End"/>), never priced.
+    /// </summary>
+    public DateTimeOffset? LatestEnd { get; init; }
+
+    /// <summary>
     /// The inputs for a recorded session. An open session is costed up to <paramref name="openUntil"/> (a
     /// report's "now"); it is an error to pass an open session without it. EC2 interrupted it when the
     /// controller recorded <see cref="SessionEndings.Interruption"/>.
@@ -70,7 +77,10 @@ public sealed record SessionCostInputs(
             ebsPerGbMonth,
             rootVolumeGib,
             s3PerGbMonth,
-            repositoryBytes);
+            repositoryBytes)
+        {
+            LatestEnd = session.End is null ? null : session.LatestEnd,
+        };
     }
 }
 
@@ -87,6 +97,7 @@ public sealed class SessionCost
     private readonly string? _ebsMissing;
     private readonly decimal? _s3UsdPerMonth;
     private readonly string? _s3Missing;
+    private readonly string? _endUnknown;
 
     internal SessionCost(
         SessionCostInputs inputs,
@@ -109,10 +120,13 @@ public sealed class SessionCost
         Seconds = LedgerTime.Seconds(Start, End);
         BilledSeconds = Math.Max(Seconds, SessionCostCalculator.MinimumBilledSeconds);
         Spot = spot;
-        FreeFirstHourInterruption = Lifecycle == InstanceLifecycle.Spot && InterruptedByEc2 && Seconds < SessionCostCalculator.FirstHourSeconds;
+        // An unknown end is free only when even its latest possible end falls in the first hour.
+        var secondsAtMost = inputs.LatestEnd is { } latestEnd && latestEnd > inputs.End ? LedgerTime.Seconds(Start, latestEnd) : Seconds;
+        FreeFirstHourInterruption = Lifecycle == InstanceLifecycle.Spot && InterruptedByEc2 && secondsAtMost < SessionCostCalculator.FirstHourSeconds;
         (_onDemandUsdPerHour, _onDemandMissing) = onDemand;
         (_ebsUsdPerMonth, _ebsMissing) = ebs;
         (_s3UsdPerMonth, _s3Missing) = s3;
+        _endUnknown = inputs.LatestEnd is { } latest && latest > inputs.End ? MissingPrices.End(InstanceId, End, latest) : null;
 
         var whole = Within(Start, BilledUntil);
         Instance = whole.Instance;
@@ -212,6 +226,16 @@ public sealed class SessionCost
         var s3 = run == 0
             ? UsdAmount.Zero
             : _s3UsdPerMonth is { } s3Monthly ? UsdAmount.Of(LedgerTime.Prorate(s3Monthly, billedFrom, runTo)) : UsdAmount.Unknown(_s3Missing!);
+        if (_endUnknown is not null && from <= End && End <= to)
+        {
+            // The seconds after the last known instant are not priced: the slice holding the known end says so
+            // (the instance stays known when the first-hour rule makes it free however long it ran).
+            var rest = UsdAmount.Unknown(_endUnknown);
+            instance = FreeFirstHourInterruption ? instance : instance.Plus(rest);
+            onDemand = onDemand.Plus(rest);
+            ebs = ebs.Plus(rest);
+        }
+
         return new CostSlice(Box, Owner, InstanceId, from, to, run, billed, instance, onDemand, ebs, s3);
     }
 

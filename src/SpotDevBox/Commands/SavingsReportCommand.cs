@@ -279,15 +279,7 @@ internal sealed class SavingsReportCommand(
             else if (latest is not null)
             {
                 boxes.Add(new ReportBox(
-                    new BoxBaseline(
-                        name,
-                        latest.Region,
-                        latest.InstanceType,
-                        Quote(latest.OnDemandPerHour, latest.OnDemandMissing),
-                        Quote(latest.EbsPerGbMonth, latest.EbsMissing),
-                        latest.VolumeGiB > 0 ? latest.VolumeGiB : null,
-                        Quote(latest.S3PerGbMonth, latest.S3Missing),
-                        bytes),
+                    BoxBaselines.FromLatestEntry(latest, bytes),
                     latest.Owner));
             }
             else
@@ -300,9 +292,6 @@ internal sealed class SavingsReportCommand(
     }
 
     private BoxBaseline Baseline(string name, BoxOptions box, long? repositoryBytes) => BoxBaselines.For(name, box, onDemandPrices, storagePrices, repositoryBytes);
-
-    private static PriceQuote Quote(decimal? usd, string? missing) =>
-        usd is { } v ? new PriceQuote(v, "ledger") : PriceQuote.Unknown(missing ?? "the price was unknown when the box's latest session was recorded");
 
     private static async Task WriteAsync(SavingsReportSettings settings, SavingsReport report, ReportContext context, CancellationToken cancellationToken)
     {

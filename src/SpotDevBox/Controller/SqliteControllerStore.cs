@@ -21,7 +21,7 @@ namespace SpotDevBox.Controller;
 internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerStore, IDisposable
 {
     /// <summary>The schema this code writes: <c>PRAGMA user_version</c> once initialized.</summary>
-    internal const int SchemaVersion = 2;
+    internal const int SchemaVersion = 3;
 
     internal const int BusyTimeoutMilliseconds = 5000;
 
@@ -115,15 +115,19 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         CREATE INDEX ledger_started_at ON ledger (started_at);
         CREATE INDEX ledger_box_started_at ON ledger (box, started_at);
         """,
+        """
+        ALTER TABLE sessions ADD COLUMN latest_end TEXT;
+        ALTER TABLE ledger ADD COLUMN latest_end TEXT;
+        """,
     ];
 
     private const string LedgerColumns =
         "instance_id, box, owner, region, instance_type, availability_zone, lifecycle, started_at, ended_at, ended_by, interrupted_by_ec2, seconds, billed_seconds, " +
         "instance_cost, on_demand_cost, ebs_cost, s3_cost, paid, volume_gib, on_demand_per_hour, spot_segments, unknowns, computed_at, " +
-        "spot_missing, on_demand_missing, ebs_per_gb_month, ebs_missing, s3_per_gb_month, s3_missing, repository_bytes";
+        "spot_missing, on_demand_missing, ebs_per_gb_month, ebs_missing, s3_per_gb_month, s3_missing, repository_bytes, latest_end";
 
     private const string SessionColumns =
-        "box, instance_id, session_id, region, owner, instance_type, availability_zone, lifecycle, price_per_hour, started_at, ended_at, ended_by, end_detail";
+        "box, instance_id, session_id, region, owner, instance_type, availability_zone, lifecycle, price_per_hour, started_at, ended_at, ended_by, end_detail, latest_end";
 
     private const string DecisionColumns = "at, box, action, reason, instance_id, session_id";
 
@@ -230,12 +234,12 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         command.CommandText =
             $"""
             INSERT INTO sessions ({SessionColumns})
-            VALUES ($box, $instance_id, $session_id, $region, $owner, $instance_type, $availability_zone, $lifecycle, $price_per_hour, $started_at, $ended_at, $ended_by, $end_detail)
+            VALUES ($box, $instance_id, $session_id, $region, $owner, $instance_type, $availability_zone, $lifecycle, $price_per_hour, $started_at, $ended_at, $ended_by, $end_detail, $latest_end)
             ON CONFLICT (instance_id) DO UPDATE SET
                 box = excluded.box, session_id = excluded.session_id, region = excluded.region, owner = excluded.owner,
                 instance_type = excluded.instance_type, availability_zone = excluded.availability_zone, lifecycle = excluded.lifecycle,
                 price_per_hour = excluded.price_per_hour, started_at = excluded.started_at, ended_at = excluded.ended_at,
-                ended_by = excluded.ended_by, end_detail = excluded.end_detail;
+                ended_by = excluded.ended_by, end_detail = excluded.end_detail, latest_end = excluded.latest_end;
             """;
         Add(command, "$box", session.Box);
         Add(command, "$instance_id", session.InstanceId);
@@ -250,6 +254,7 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         Add(command, "$ended_at", FormatTime(session.End));
         Add(command, "$ended_by", session.EndedBy);
         Add(command, "$end_detail", session.EndDetail);
+        Add(command, "$latest_end", FormatTime(session.LatestEnd));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -468,6 +473,7 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         Add(command, "$s3_per_gb_month", Money(entry.S3PerGbMonth));
         Add(command, "$s3_missing", entry.S3Missing);
         Add(command, "$repository_bytes", entry.RepositoryBytes);
+        Add(command, "$latest_end", FormatTime(entry.LatestEnd));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -530,6 +536,7 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
             S3PerGbMonth = ReadMoney(r, 27),
             S3Missing = ReadString(r, 28),
             RepositoryBytes = r.IsDBNull(29) ? null : r.GetInt64(29),
+            LatestEnd = ReadNullableTime(r, 30),
         };
     }
 
@@ -583,7 +590,8 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         Start: ReadTime(reader, 9),
         End: ReadNullableTime(reader, 10),
         EndedBy: ReadString(reader, 11),
-        EndDetail: ReadString(reader, 12));
+        EndDetail: ReadString(reader, 12),
+        LatestEnd: ReadNullableTime(reader, 13));
 
     private static void Add(SqliteCommand command, string name, object? value) =>
         command.Parameters.AddWithValue(name, value ?? DBNull.Value);

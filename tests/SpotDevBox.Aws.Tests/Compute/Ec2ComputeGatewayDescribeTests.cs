@@ -110,6 +110,54 @@ public sealed class Ec2ComputeGatewayDescribeTests : Ec2EndpointHarness
     }
 
     [Fact]
+    public async Task FindBoxInstancesAsync_TerminatedInstance_GivesTheTimeInItsStateTransitionReason()
+    {
+        Endpoint.AddInstance(Instance("i-0abc", "alice-dev") with
+        {
+            StateCode = 48,
+            StateReasonCode = "Client.UserInitiatedShutdown",
+            StateReasonMessage = "Client.UserInitiatedShutdown: User initiated shutdown",
+            StateTransitionReason = "User initiated (2026-12-07 10:00:40 GMT)",
+        });
+
+        var instance = Assert.Single(await Gateway().FindBoxInstancesAsync(null, CancellationToken.None));
+
+        Assert.Equal(new DateTimeOffset(2026, 12, 7, 10, 0, 40, TimeSpan.Zero), instance.StateTransitionTime);
+    }
+
+    [Fact]
+    public async Task FindBoxInstancesAsync_RunningInstance_HasNoTransitionTime()
+    {
+        Endpoint.AddInstance(Instance("i-0abc", "alice-dev"));
+
+        var instance = Assert.Single(await Gateway().FindBoxInstancesAsync(null, CancellationToken.None));
+
+        Assert.Null(instance.StateTransitionTime);
+    }
+
+    [Fact]
+    public async Task FindBoxInstancesAsync_AfterTerminateAsync_TransitionTimeIsWhenItWasTerminated()
+    {
+        Endpoint.AddInstance(Instance("i-0abc", "alice-dev"));
+        await Gateway().TerminateAsync("i-0abc", CancellationToken.None);
+        Time.Advance(TimeSpan.FromMinutes(11));
+
+        var instance = Assert.Single(await Gateway().FindBoxInstancesAsync(null, CancellationToken.None));
+
+        Assert.Equal(Now, instance.StateTransitionTime);
+    }
+
+    [Theory]
+    [InlineData("Service initiated (2026-12-07 23:59:59 GMT)", "2026-12-07T23:59:59Z")]
+    [InlineData("", null)]
+    [InlineData("User initiated", null)]
+    [InlineData("User initiated (not a time GMT)", null)]
+    public void TransitionTime_ReasonText_TimeOrNull(string reason, string? expected)
+    {
+        Assert.Equal(expected is null ? (DateTimeOffset?)null : DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), SpotDevBox.Aws.Compute.Ec2ComputeGateway.TransitionTime(reason));
+    }
+
+    [Fact]
     public async Task FindBoxInstancesAsync_StateCodeWithHighByte_UsesTheLowByte()
     {
         // EC2: "The high byte is used for internal purposes and should be ignored."

@@ -494,6 +494,93 @@ public sealed class ReconcilerTests : IDisposable
     }
 
     [Fact]
+    public async Task Reconcile_PassLongAfterTheEnd_EndsTheSessionAtEc2sTransitionTime()
+    {
+        // Issue 11: an instance that ran about 40 s was costed for 681 s, the time the controller noticed.
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        var reconciler = Reconciler();
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+        var first = Run(0);
+        _time.Advance(TimeSpan.FromSeconds(20));
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+        End(first.InstanceId, new StateReason(StateReasonCodes.UserInitiatedShutdown, "Client.UserInitiatedShutdown: User initiated shutdown"), WindowStart.AddSeconds(40));
+        _time.Advance(TimeSpan.FromSeconds(661));
+
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+
+        var ended = _store.Sessions[first.InstanceId];
+        Assert.Equal(((DateTimeOffset?)WindowStart.AddSeconds(40), (DateTimeOffset?)null), (ended.End, ended.LatestEnd));
+        _costs.Verify(c => c.RecordAsync(It.Is<SessionRow>(r => r.End == WindowStart.AddSeconds(40)), _options.Boxes[Box], It.IsAny<CancellationToken>()), Times.Once);
+        Assert.Contains(
+            $"session of {first.InstanceId} ended at 2026-11-27 07:30:40 UTC after 40s: terminated-by-user",
+            _store.Decisions.Where(d => d.Action == ReconcileActions.SessionEnded).Select(d => d.Reason).Single(),
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reconcile_TransitionTimeBeforeItWasSeenRunning_EndsWhenItWasLastSeenRunning()
+    {
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        var reconciler = Reconciler();
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+        var first = Run(0);
+        _time.Advance(TimeSpan.FromMinutes(2));
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+        // A time that cannot be right (the instance was seen running after it): the pass's sighting bounds it.
+        End(first.InstanceId, null, WindowStart.AddSeconds(30));
+        _time.Advance(TimeSpan.FromMinutes(10));
+
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+
+        Assert.Equal((DateTimeOffset?)WindowStart.AddMinutes(2), _store.Sessions[first.InstanceId].End);
+    }
+
+    [Fact]
+    public async Task Reconcile_GoneFromEc2WithoutAnyRecord_CostsUpToWhenLastSeenRunningAndMarksTheRestUnknown()
+    {
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        var reconciler = Reconciler();
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+        var first = Run(0);
+        _time.Advance(TimeSpan.FromSeconds(45));
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+        // Terminated while the controller was away for longer than EC2 lists a terminated instance; no agent record.
+        _instances.Clear();
+        _time.Advance(TimeSpan.FromHours(2));
+
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+
+        var ended = _store.Sessions[first.InstanceId];
+        Assert.Equal(((DateTimeOffset?)WindowStart.AddSeconds(45), (DateTimeOffset?)WindowStart.AddSeconds(45).AddHours(2)), (ended.End, ended.LatestEnd));
+        Assert.Contains(
+            "ended between 2026-11-27 07:30:45 UTC (last known running, after 45s) and 2026-11-27 09:30:45 UTC",
+            _store.Decisions.Where(d => d.Action == ReconcileActions.SessionEnded).Select(d => d.Reason).Single(),
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reconcile_GoneFromEc2WithTheAgentsInterruptionRecord_EndsWhenTheNoticeSaidEc2WouldAct()
+    {
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        var reconciler = Reconciler();
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+        var first = Run(0);
+        _time.Advance(TimeSpan.FromSeconds(45));
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+        _documents.Interruptions[first.InstanceId] = new InterruptionRecord
+        {
+            Box = Box, InstanceId = first.InstanceId, Action = "terminate", NoticeTime = WindowStart.AddMinutes(12), SeenAt = WindowStart.AddMinutes(10), Deadline = WindowStart.AddMinutes(11),
+        };
+        _instances.Clear();
+        _time.Advance(TimeSpan.FromHours(2));
+
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+
+        var ended = _store.Sessions[first.InstanceId];
+        Assert.Equal((SessionEndings.Interruption, (DateTimeOffset?)WindowStart.AddMinutes(12), (DateTimeOffset?)null), (ended.EndedBy, ended.End, ended.LatestEnd));
+    }
+
+    [Fact]
     public async Task Reconcile_BoxWithAnElasticIp_PutsItOnTheInstanceOnceItRuns()
     {
         _options.Boxes[Box].ElasticIp = "eipalloc-0123456789abcdef0";
@@ -611,10 +698,11 @@ public sealed class ReconcilerTests : IDisposable
         return running;
     }
 
-    private void End(string id, StateReason? reason)
+    /// <summary>Ends the instance now, as EC2 reports it: terminated, with the time in its StateTransitionReason (or <paramref name="at"/>).</summary>
+    private void End(string id, StateReason? reason, DateTimeOffset? at = null)
     {
         var i = _instances.FindIndex(x => x.InstanceId == id);
-        _instances[i] = _instances[i] with { State = InstanceState.Terminated, StateReason = reason };
+        _instances[i] = _instances[i] with { State = InstanceState.Terminated, StateReason = reason, StateTransitionTime = at ?? _time.GetUtcNow() };
     }
 
     private AgentStatus Status(string instanceId, AgentState state) => new()

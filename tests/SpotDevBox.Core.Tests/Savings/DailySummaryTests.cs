@@ -50,6 +50,62 @@ public sealed class DailySummaryTests
         Assert.Contains("complete: True", events[2], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Log_BoxNoLongerConfiguredWithAPricedSession_PricedFromItsLatestEntryAndTheFleetIsComplete()
+    {
+        var ledger = new InMemoryLedger();
+        await RecordAsync(ledger, "alice", "i-0a");
+        // carol was removed from the configuration after her session was costed.
+        await RecordAsync(ledger, "carol", "i-0c");
+        var logger = new RecordingLogger<DailySummary>();
+        var options = new ControllerOptions();
+        options.Boxes["alice"] = Box("alice");
+
+        var summaries = await new DailySummary(ledger, OnDemand(), Storage(), Mock.Of<IRepositorySizes>(), logger).LogAsync(DateOnly.FromDateTime(Day.UtcDateTime), options, CancellationToken.None);
+
+        Assert.Equal(["alice", "carol", "*"], summaries.Select(s => s.Box));
+        // carol from her entry: m7i.large at 0.10/h on-demand, 30 GiB gp3 at 0.08: as alice, 2.48 around the clock.
+        Assert.Equal(2.48m, summaries[1].Summary.AlwaysOnOnDemand.Usd);
+        var fleet = summaries[2].Summary;
+        Assert.True(fleet.IsComplete);
+        Assert.Equal((0.693334m, 4.96m), (fleet.Paid.Usd, fleet.AlwaysOnOnDemand.Usd));
+        Assert.EndsWith("complete: True; incomplete boxes: none", logger.Events.Where(e => e.EventId == 5210).Last().Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Log_OneBoxWithoutAnOnDemandPrice_OnlyThatBoxIsIncompleteAndTheFleetNamesIt()
+    {
+        var ledger = new InMemoryLedger();
+        await RecordAsync(ledger, "alice", "i-0a");
+        var logger = new RecordingLogger<DailySummary>();
+        var options = new ControllerOptions();
+        options.Boxes["alice"] = Box("alice");
+        options.Boxes["bob"] = Box("bob");
+        options.Boxes["bob"].InstanceTypes[0] = "x9.huge";
+        var sizes = new Mock<IRepositorySizes>();
+        sizes.Setup(z => z.BytesAsync("s3://b/bob", It.IsAny<CancellationToken>())).ReturnsAsync(0L);
+
+        var summaries = await new DailySummary(ledger, OnDemand(), Storage(), sizes.Object, logger).LogAsync(DateOnly.FromDateTime(Day.UtcDateTime), options, CancellationToken.None);
+
+        Assert.True(summaries[0].Summary.IsComplete);
+        Assert.Equal(2.48m, summaries[0].Summary.AlwaysOnOnDemand.Usd);
+        Assert.False(summaries[1].Summary.IsComplete);
+        var events = logger.Events.Where(e => e.EventId == 5210).Select(e => e.Message).ToList();
+        Assert.EndsWith("complete: True; incomplete boxes: none", events[0], StringComparison.Ordinal);
+        Assert.EndsWith("complete: False; incomplete boxes: bob", events[1], StringComparison.Ordinal);
+        Assert.EndsWith("complete: False; incomplete boxes: bob", events[2], StringComparison.Ordinal);
+    }
+
+    /// <summary>A session 09:00-17:00 of the day: spot m7i.large at 0.04, on-demand 0.10, 30 GiB gp3, empty repository.</summary>
+    private static async Task RecordAsync(InMemoryLedger ledger, string box, string instanceId)
+    {
+        var inputs = new SessionCostInputs(
+            box, box, instanceId, "us-east-1", "m7i.large", "us-east-1a", InstanceLifecycle.Spot, Day.AddHours(9), Day.AddHours(17), "idle", false,
+            [new SpotPricePoint("m7i.large", "us-east-1a", SpotPriceQuery.LinuxUnix, 0.04m, Day)],
+            new PriceQuote(0.10m, "test"), new PriceQuote(0.08m, "test"), 30, new PriceQuote(0.023m, "test"), 0);
+        await ledger.RecordAsync(LedgerEntry.From(inputs, SessionCostCalculator.Compute(inputs), Day.AddHours(17)), CancellationToken.None);
+    }
+
     private static BoxOptions Box(string name)
     {
         var box = new BoxOptions { Owner = name, Region = "us-east-1", RootVolumeGiB = 30, RootVolumeType = "gp3", Storage = $"s3://b/{name}" };
@@ -61,6 +117,7 @@ public sealed class DailySummaryTests
     {
         var prices = new Mock<IOnDemandPrices>();
         prices.Setup(p => p.PerHour("us-east-1", "m7i.large")).Returns(new PriceQuote(0.10m, "test"));
+        prices.Setup(p => p.PerHour("us-east-1", "x9.huge")).Returns(PriceQuote.Unknown("on-demand price for x9.huge in us-east-1 unknown"));
         return prices.Object;
     }
 

@@ -36,4 +36,55 @@ public sealed class LedgerEntryTests
         Assert.Contains("run spotdevbox prices refresh --region ap-south-2", again.Unknowns.Single(), StringComparison.Ordinal);
         Assert.Equal(cost.Paid.Usd, again.Paid.Usd);
     }
+
+    [Fact]
+    public void From_SessionWhoseEndIsUnknown_CostsTheKnownPartAndNamesTheRestThroughToCost()
+    {
+        // Known to run 09:00-10:00, found ended at 12:00: one hour is costed, the two after it are unknown.
+        var session = new SpotDevBox.Core.Controller.SessionRow(
+            "alice-dev", "i-0a11ce", "s1", "us-east-1", "alice", "m7i.large", "us-east-1a", SpotDevBox.Core.Compute.InstanceLifecycle.Spot, 0.04m,
+            Utc(6, 2, 9), Utc(6, 2, 10), "unknown", null, Utc(6, 2, 12));
+        var inputs = SessionCostInputs.ForSession(session, [Point(0.04m, Utc(6, 1, 0))], Usd(0.1008m), Usd(0.08m), 36, Usd(0.023m), 9 * Gib);
+        var cost = SessionCostCalculator.Compute(inputs);
+
+        var entry = LedgerEntry.From(inputs, cost, Utc(6, 2, 12, 1));
+        var again = entry.ToCost();
+
+        const string Unknown = "end of i-0a11ce unknown: it ran at least until 2026-06-02 10:00:00 UTC and had ended by 2026-06-02 12:00:00 UTC; the time between is not costed";
+        Assert.Equal([Unknown], entry.Unknowns);
+        Assert.Equal((3600L, (decimal?)null, (decimal?)null), (entry.Seconds, entry.InstanceCost, entry.Paid));
+        // What is known: one hour at 0.04 spot, 0.1008 on-demand.
+        Assert.Equal((0.04m, 0.1008m), (cost.Instance.Known, cost.OnDemand.Known));
+        Assert.Equal((DateTimeOffset?)Utc(6, 2, 12), entry.LatestEnd);
+        Assert.Equal([Unknown], again.Unknowns);
+        Assert.Equal((0.04m, (decimal?)null, (decimal?)null), (again.Instance.Known, again.Ebs.Usd, again.Paid.Usd));
+        // A day with none of the session holds none of its unknowns.
+        Assert.True(again.Within(Utc(6, 3, 0), Utc(6, 4, 0)).Paid.IsComplete);
+    }
+
+    [Fact]
+    public void Compute_Ec2InterruptionWhoseLatestEndIsInTheFirstHour_InstanceStaysFreeTheVolumeIsIncomplete()
+    {
+        // Known to run 09:00-09:10, found ended at 09:50 after an EC2 interruption: free however long it ran.
+        var inputs = AliceSpot(Utc(6, 2, 9), Utc(6, 2, 9, 10)) with { InterruptedByEc2 = true, EndedBy = "interruption", LatestEnd = Utc(6, 2, 9, 50) };
+
+        var cost = SessionCostCalculator.Compute(inputs);
+
+        Assert.Equal((decimal?)0m, cost.Instance.Usd);
+        Assert.Null(cost.Ebs.Usd);
+        Assert.Null(cost.Paid.Usd);
+        Assert.StartsWith("end of i-0a11ce unknown: it ran at least until 2026-06-02 09:10:00 UTC and had ended by 2026-06-02 09:50:00 UTC", cost.Unknowns.Single(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Compute_Ec2InterruptionWhoseLatestEndIsPastTheFirstHour_InstanceIsIncomplete()
+    {
+        var inputs = AliceSpot(Utc(6, 2, 9), Utc(6, 2, 9, 10)) with { InterruptedByEc2 = true, EndedBy = "interruption", LatestEnd = Utc(6, 2, 10, 30) };
+
+        var cost = SessionCostCalculator.Compute(inputs);
+
+        Assert.Null(cost.Instance.Usd);
+        // Ten minutes at 0.04: what is known.
+        Assert.Equal(0.006667m, cost.Instance.Known);
+    }
 }

@@ -74,6 +74,17 @@ public sealed class SqliteControllerStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task UpsertSessionAsync_EndNobodyKnows_RoundTripsTheLatestEnd()
+    {
+        var store = await OpenStoreAsync();
+        var session = Session("i-0gone", Nine) with { End = Nine.AddMinutes(45), EndedBy = "unknown", LatestEnd = Nine.AddHours(3) };
+
+        await store.UpsertSessionAsync(session, CancellationToken.None);
+
+        Assert.Equal(session, await store.GetSessionAsync("i-0gone", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task UpsertSessionAsync_OptionalFieldsNull_ReadsBackNulls()
     {
         var store = await OpenStoreAsync();
@@ -424,6 +435,7 @@ public sealed class SqliteControllerStoreTests : IDisposable
             S3Missing = "S3 price for eu-south-2 unknown",
             EbsPerGbMonth = 0.0952m,
             RepositoryBytes = 5_368_709_120,
+            LatestEnd = Nine.AddHours(3),
         };
 
         await store.RecordAsync(entry, CancellationToken.None);
@@ -468,7 +480,7 @@ public sealed class SqliteControllerStoreTests : IDisposable
     {
         await OpenStoreAsync();
 
-        Assert.Equal(2L, await RawScalarAsync("PRAGMA user_version"));
+        Assert.Equal(3L, await RawScalarAsync("PRAGMA user_version"));
         Assert.Equal("wal", await RawScalarAsync("PRAGMA journal_mode"));
     }
 
@@ -500,8 +512,29 @@ public sealed class SqliteControllerStoreTests : IDisposable
 
         Assert.Contains(DatabasePath, e.Message, StringComparison.Ordinal);
         Assert.Contains("schema version 7", e.Message, StringComparison.Ordinal);
-        Assert.Contains("up to 2", e.Message, StringComparison.Ordinal);
+        Assert.Contains("up to 3", e.Message, StringComparison.Ordinal);
         Assert.Equal(0L, await RawScalarAsync("SELECT count(*) FROM sqlite_schema WHERE type = 'table'"));
+    }
+
+    [Fact]
+    public async Task InitializeAsync_Version2File_AddsLatestEndAndKeepsTheSessions()
+    {
+        var store = await OpenStoreAsync();
+        var session = Session("i-01", Nine, Nine.AddHours(2)) with { EndedBy = "idle" };
+        await store.UpsertSessionAsync(session, CancellationToken.None);
+        // Back to what schema version 2 wrote.
+        await RawScalarAsync("ALTER TABLE sessions DROP COLUMN latest_end");
+        await RawScalarAsync("ALTER TABLE ledger DROP COLUMN latest_end");
+        await RawScalarAsync("PRAGMA user_version = 2");
+        // As a new process finds the file: no pooled connection that saw the old schema.
+        SqliteConnection.ClearAllPools();
+
+        var upgraded = await OpenStoreAsync();
+
+        Assert.Equal(3L, await RawScalarAsync("PRAGMA user_version"));
+        Assert.Equal(session, await upgraded.GetSessionAsync("i-01", CancellationToken.None));
+        await upgraded.UpsertSessionAsync(session with { LatestEnd = Nine.AddHours(3) }, CancellationToken.None);
+        Assert.Equal((DateTimeOffset?)Nine.AddHours(3), (await upgraded.GetSessionAsync("i-01", CancellationToken.None))!.LatestEnd);
     }
 
     [Fact]
@@ -512,7 +545,7 @@ public sealed class SqliteControllerStoreTests : IDisposable
 
         await store.InitializeAsync(CancellationToken.None);
 
-        Assert.Equal(2L, await RawScalarAsync("PRAGMA user_version"));
+        Assert.Equal(3L, await RawScalarAsync("PRAGMA user_version"));
         Assert.Equal(Nine, await store.GetLastRunAsync(CancellationToken.None));
     }
 

@@ -91,6 +91,9 @@ public sealed record SimulatedInstance
 
     public string? StateReasonMessage { get; init; }
 
+    /// <summary>EC2's <c>StateTransitionReason</c> (the <c>reason</c> element): empty while running, "User initiated (2026-12-07 10:00:40 GMT)" once ended.</summary>
+    public string? StateTransitionReason { get; init; }
+
     public string? ClientToken { get; init; }
 
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();

@@ -410,6 +410,9 @@ public sealed class Ec2QueryEndpoint : IAsyncDisposable
                 StateCode = current,
                 StateReasonCode = previous.StateCode == 48 ? previous.StateReasonCode : "Client.UserInitiatedShutdown",
                 StateReasonMessage = previous.StateCode == 48 ? previous.StateReasonMessage : "Client.UserInitiatedShutdown: User initiated shutdown",
+                StateTransitionReason = previous.StateCode == 48
+                    ? previous.StateTransitionReason
+                    : string.Create(CultureInfo.InvariantCulture, $"User initiated ({_time.GetUtcNow().UtcDateTime:yyyy-MM-dd HH:mm:ss} GMT)"),
             };
             items.Add(E("item", E("instanceId", id), StateElement("currentState", current), StateElement("previousState", previous.StateCode)));
         }
@@ -633,7 +636,7 @@ public sealed class Ec2QueryEndpoint : IAsyncDisposable
             StateElement("instanceState", i.StateCode),
             E("privateDnsName", i.PrivateIpAddress is null ? "" : "ip-" + i.PrivateIpAddress.Replace('.', '-') + ".ec2.internal"),
             E("dnsName", i.PublicDnsName ?? ""),
-            E("reason", i.StateReasonMessage ?? ""),
+            E("reason", i.StateTransitionReason ?? ""),
             E("amiLaunchIndex", "0"),
             E("instanceType", i.InstanceType),
             E("launchTime", FormatTime(i.LaunchTime)),
