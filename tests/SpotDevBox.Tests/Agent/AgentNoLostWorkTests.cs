@@ -62,21 +62,7 @@ public sealed class AgentNoLostWorkTests(S3PeerFixture peer)
     public async Task AgentRun_NoticeBroughtForwardDuringFinalBackup_DeadlineTightenedNoSecondResponse()
     {
         await using var box = await AgentHarness.StartAsync(peer);
-        var huge = Path.Combine(box.Home, "dataset.bin");
-        await File.WriteAllTextAsync(huge, "small at first\n");
-        await File.WriteAllTextAsync(Path.Combine(box.Home, "main.c"), "int main() { return 0; }\n");
-        var baseline = await box.Cli.RunAsync("backup", "--repo", box.Repository, "--init", box.Home);
-        Assert.True(baseline.ExitCode == 0, baseline.ToString());
-        using var agent = await box.StartAgentAsync();
-
-        // A 200 GB sparse file keeps the final backup reading far longer than any deadline here.
-        await using (var stream = new FileStream(huge, FileMode.Open, FileAccess.Write))
-        {
-            stream.SetLength(200L * 1024 * 1024 * 1024);
-        }
-
-        File.SetLastWriteTimeUtc(huge, DateTime.UnixEpoch.AddSeconds(1_790_000_000));
-        await File.WriteAllTextAsync(Path.Combine(box.Home, "main.c"), "int main() { return 42; }\n");
+        using var agent = await StartWithAnOldHugeAndANewSmallEditAsync(box);
         // First a notice 100 s out (moving later on every read: ignored), then EC2 brings it forward to 12 s.
         box.Imds.ArmMovingNotice(InstanceActionKind.Terminate, TimeSpan.FromSeconds(100));
         var started = agent.StderrLineAsync("Interruption: final backup starting");
@@ -154,20 +140,7 @@ public sealed class AgentNoLostWorkTests(S3PeerFixture peer)
     {
         await using var box = await AgentHarness.StartAsync(peer);
         box.Settings["Agent:StopTimeout"] = "00:00:12";
-        var huge = Path.Combine(box.Home, "dataset.bin");
-        await File.WriteAllTextAsync(huge, "small at first\n");
-        await File.WriteAllTextAsync(Path.Combine(box.Home, "main.c"), "int main() { return 0; }\n");
-        var baseline = await box.Cli.RunAsync("backup", "--repo", box.Repository, "--init", box.Home);
-        Assert.True(baseline.ExitCode == 0, baseline.ToString());
-        using var agent = await box.StartAgentAsync();
-
-        await using (var stream = new FileStream(huge, FileMode.Open, FileAccess.Write))
-        {
-            stream.SetLength(200L * 1024 * 1024 * 1024);
-        }
-
-        File.SetLastWriteTimeUtc(huge, DateTime.UnixEpoch.AddSeconds(1_790_000_000));
-        await File.WriteAllTextAsync(Path.Combine(box.Home, "main.c"), "int main() { return 42; }\n");
+        using var agent = await StartWithAnOldHugeAndANewSmallEditAsync(box);
         var stopping = Stopwatch.StartNew();
         agent.Terminate();
         var exit = await agent.WaitAsync(Wait);
@@ -209,5 +182,29 @@ public sealed class AgentNoLostWorkTests(S3PeerFixture peer)
         var output = await shell.StandardOutput.ReadToEndAsync();
         await shell.WaitForExitAsync();
         return output;
+    }
+
+    /// <summary>
+    /// A snapshot of a home with a small dataset.bin and main.c, then the agent running, then dataset.bin grown
+    /// to a 200 GB sparse file (so a final backup reads far longer than any deadline here) with an older mtime,
+    /// and main.c edited after it: the newest change, which a deadline backup must save first.
+    /// </summary>
+    private static async Task<RunningCli> StartWithAnOldHugeAndANewSmallEditAsync(AgentHarness box)
+    {
+        var huge = Path.Combine(box.Home, "dataset.bin");
+        await File.WriteAllTextAsync(huge, "small at first\n");
+        await File.WriteAllTextAsync(Path.Combine(box.Home, "main.c"), "int main() { return 0; }\n");
+        var baseline = await box.Cli.RunAsync("backup", "--repo", box.Repository, "--init", box.Home);
+        Assert.True(baseline.ExitCode == 0, baseline.ToString());
+        var agent = await box.StartAgentAsync();
+
+        await using (var stream = new FileStream(huge, FileMode.Open, FileAccess.Write))
+        {
+            stream.SetLength(200L * 1024 * 1024 * 1024);
+        }
+
+        File.SetLastWriteTimeUtc(huge, DateTime.UnixEpoch.AddSeconds(1_790_000_000));
+        await File.WriteAllTextAsync(Path.Combine(box.Home, "main.c"), "int main() { return 42; }\n");
+        return agent;
     }
 }
