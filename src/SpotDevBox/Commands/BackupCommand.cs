@@ -34,7 +34,7 @@ internal sealed class BackupSettings : RepositorySettings
     public string? Parent { get; set; }
 
     [CommandOption("--init")]
-    [Description("Create the repository first if it does not exist yet.")]
+    [Description("Create the repository first if there is none at --repo; an existing one is used as it is (never re-created). Unlike 'init', which refuses an existing repository.")]
     public bool Init { get; set; }
 
     public override ValidationResult Validate()
