@@ -58,6 +58,7 @@ internal static class SpotDevBoxApp
             config.PropagateExceptions();
             config.UseStrictParsing();
             config.ValidateExamples();
+            config.SetHelpProvider(new ExitCodesHelp(config.Settings));
             config.AddCommand<InitCommand>("init")
                 .WithExample("init", "--repo", "s3://my-bucket/boxes/alice")
                 .WithExample("init", "--repo", "/mnt/backup/repo");
@@ -209,7 +210,8 @@ internal static class SpotDevBoxApp
             SpotDevBox.Core.Boxes.AgentBuildException or SpotDevBox.Core.Boxes.UserDataException => (ExitCodes.InvalidInput, e.Message),
             StorageException { Failure: StorageFailure.ContainerMissing } => (ExitCodes.InvalidInput, e.Message),
             StorageException => (ExitCodes.Failure, e.Message),
-            RepositoryException r when r.Message.StartsWith("there is no repository", StringComparison.Ordinal) => (ExitCodes.InvalidInput, e.Message),
+            // No repository where one was named, one already where init was to create it, no snapshot by that id.
+            RepositoryException { Problem: not RepositoryProblem.RunTime } => (ExitCodes.InvalidInput, e.Message),
             RepositoryException => (ExitCodes.Failure, e.Message),
             OperationCanceledException when cancelled => (ExitCodes.Interrupted, "interrupted; earlier snapshots are untouched and what was uploaded is reused next time"),
             InvalidDataException or IOException or UnauthorizedAccessException => (ExitCodes.Failure, e.Message),

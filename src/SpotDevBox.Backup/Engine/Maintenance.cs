@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using SpotDevBox.Backup.Format;
 using SpotDevBox.Backup.Repository;
 using SpotDevBox.Backup.Storage;
+using SpotDevBox.Core.Text;
 
 namespace SpotDevBox.Backup.Engine;
 
@@ -336,14 +337,14 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
             if (count > 0)
             {
                 warnings.Add($"unfinished temporary files: {count} ({bytes} bytes), left by writes that never finished (a backup killed while writing a pack, or one writing now); "
-                    + $"no snapshot refers to them, and 'spotdevbox prune' removes those not written to for {repository.Options.StaleLockAfter.TotalMinutes:0} minutes");
+                    + $"no snapshot refers to them, and 'spotdevbox prune' removes those not written to for {Counted.Of((long)Math.Round(repository.Options.StaleLockAfter.TotalMinutes), "minute")}");
             }
         }
 
         var unindexed = stored.Keys.Count(k => !repository.Index.HasPack(k));
         if (unindexed > 0)
         {
-            warnings.Add($"{unindexed} packs are in no index (uploads of an interrupted backup: the next backup reuses them, prune removes what stays unused)");
+            warnings.Add($"{Counted.Of(unindexed, "pack")} {(unindexed == 1 ? "is" : "are")} in no index (uploads of an interrupted backup: the next backup reuses them, prune removes what stays unused)");
         }
 
         var snapshots = await repository.ListSnapshotsAsync(cancellationToken);
@@ -416,7 +417,7 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
                 var missing = node.Content.Count(id => !repository.Index.Contains(id));
                 if (missing > 0)
                 {
-                    errors.Add($"snapshot {snapshot.ShortId}: file '{child}' needs {missing} blobs that are not in the repository");
+                    errors.Add($"snapshot {snapshot.ShortId}: file '{child}' needs {Counted.Of(missing, "blob")} that {(missing == 1 ? "is" : "are")} not in the repository");
                 }
             }
 

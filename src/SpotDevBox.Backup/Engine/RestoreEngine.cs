@@ -4,6 +4,7 @@ using SpotDevBox.Backup.FileSystem;
 using SpotDevBox.Backup.Format;
 using SpotDevBox.Backup.Repository;
 using SpotDevBox.Backup.Selection;
+using SpotDevBox.Core.Text;
 
 namespace SpotDevBox.Backup.Engine;
 
@@ -51,10 +52,17 @@ public sealed class RestoreProgress
     public long FilesDone => Interlocked.Read(ref _filesDone);
     public long BytesWritten => Interlocked.Read(ref _bytesWritten);
 
+    /// <summary>Whether the totals are known: every tree was read and what to write decided.</summary>
+    public bool Planned => Volatile.Read(ref _planned);
+
+    private bool _planned;
+
+    /// <summary>The totals of what is to be written (files already up to date are not: they are never written).</summary>
     internal void Plan(long files, long bytes)
     {
         Interlocked.Exchange(ref _filesTotal, files);
         Interlocked.Exchange(ref _bytesTotal, bytes);
+        Volatile.Write(ref _planned, true);
     }
 
     internal void Wrote(long bytes) => Interlocked.Add(ref _bytesWritten, bytes);
@@ -153,7 +161,7 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
                     : $"'{missing}' is not in this snapshot: it was new and the partial backup did not get to it");
             }
 
-            warnings.Add($"snapshot {snapshot.ShortId} is partial: its backup reached a deadline and left {manifest.IncompleteFiles.Count} entries at an older version or out"
+            warnings.Add($"snapshot {snapshot.ShortId} is partial: its backup reached a deadline and left {Counted.Of(manifest.IncompleteFiles.Count, "entry")} at an older version or out"
                 + (leftBehind.Count > LeftBehindListedLimit ? "; too many to name here: restore with --verbose lists each" : ""));
         }
 
@@ -196,7 +204,7 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
             toWrite.Add(file);
         }
 
-        Progress.Plan(files.Count, toWrite.Sum(f => f.Node.Size));
+        Progress.Plan(toWrite.Count, toWrite.Sum(f => f.Node.Size));
         var failedFiles = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         try
         {

@@ -52,10 +52,16 @@ public sealed partial class BackupRepository
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(time);
+        // Asked before the store is prepared (a folder made, a lifecycle rule set): refusing an existing one changes nothing.
+        if (await ConfigExistsAsync(store, cancellationToken))
+        {
+            throw new RepositoryException($"a repository already exists at {store.Location}: nothing was changed (use it as it is, or give another --repo)", RepositoryProblem.AlreadyExists);
+        }
+
         await store.InitializeAsync(cancellationToken);
         if (await store.GetSizeAsync(ConfigKey, cancellationToken) is not null)
         {
-            throw new RepositoryException($"a repository already exists at {store.Location}");
+            throw new RepositoryException($"a repository already exists at {store.Location}: nothing was changed (use it as it is, or give another --repo)", RepositoryProblem.AlreadyExists);
         }
 
         var config = new RepositoryConfig
@@ -70,6 +76,18 @@ public sealed partial class BackupRepository
         return new BackupRepository(store, config, options, time, logger);
     }
 
+    private static async Task<bool> ConfigExistsAsync(IObjectStore store, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await store.GetSizeAsync(ConfigKey, cancellationToken) is not null;
+        }
+        catch (StorageException e) when (e.Failure is StorageFailure.ContainerMissing or StorageFailure.NotFound)
+        {
+            return false;
+        }
+    }
+
     public static async Task<BackupRepository> OpenAsync(IObjectStore store, BackupEngineOptions options, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -80,7 +98,7 @@ public sealed partial class BackupRepository
         }
         catch (StorageException e) when (e.Failure == StorageFailure.NotFound)
         {
-            throw new RepositoryException($"there is no repository at {store.Location} (create one with 'spotdevbox init')", e);
+            throw new RepositoryException($"there is no repository at {store.Location} (create one with 'spotdevbox init')", RepositoryProblem.NotFound, e);
         }
 
         RepositoryConfig config;
@@ -559,7 +577,7 @@ public sealed partial class BackupRepository
         if (string.Equals(idOrLatest, "latest", StringComparison.OrdinalIgnoreCase))
         {
             var all = await ListSnapshotsAsync(cancellationToken);
-            return all.Count > 0 ? all[^1] : throw new RepositoryException($"the repository at {Store.Location} has no readable snapshots");
+            return all.Count > 0 ? all[^1] : throw new RepositoryException($"the repository at {Store.Location} has no readable snapshots", RepositoryProblem.NoSuchSnapshot);
         }
 
         if (idOrLatest.Length < 4 || !idOrLatest.All(char.IsAsciiHexDigit))
@@ -572,7 +590,7 @@ public sealed partial class BackupRepository
         return matches.Count switch
         {
             1 => new SnapshotRef(matches[0], await LoadSnapshotAsync(matches[0], cancellationToken)),
-            0 => throw new RepositoryException($"no snapshot with id '{idOrLatest}' (see 'spotdevbox snapshots')"),
+            0 => throw new RepositoryException($"no snapshot with id '{idOrLatest}' in {Store.Location} (see 'spotdevbox snapshots')", RepositoryProblem.NoSuchSnapshot),
             _ => throw new ArgumentException($"snapshot id '{idOrLatest}' is ambiguous: {string.Join(", ", matches.Select(m => m[..12]))}"),
         };
     }
@@ -612,4 +630,25 @@ public sealed class RepositoryException : Exception
     public RepositoryException(string message) : base(message) { }
 
     public RepositoryException(string message, Exception innerException) : base(message, innerException) { }
+
+    public RepositoryException(string message, RepositoryProblem problem, Exception? innerException = null) : base(message, innerException) => Problem = problem;
+
+    /// <summary>What kind of problem: the command decides its exit code from it, never from the message.</summary>
+    public RepositoryProblem Problem { get; }
+}
+
+/// <summary>
+/// The problems a command line must tell apart: those the user fixes by changing what they typed (exit 2) and
+/// the rest, found at run time (exit 1).
+/// </summary>
+public enum RepositoryProblem
+{
+    /// <summary>Found at run time: unreadable, locked, incomplete, unsupported.</summary>
+    RunTime,
+    /// <summary>There is no repository at the location given.</summary>
+    NotFound,
+    /// <summary>A repository already exists where one was to be created.</summary>
+    AlreadyExists,
+    /// <summary>No snapshot has the id (or prefix) given, or there is none to take as "latest".</summary>
+    NoSuchSnapshot,
 }

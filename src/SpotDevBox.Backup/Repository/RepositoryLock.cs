@@ -66,7 +66,7 @@ public sealed class RepositoryLock : IAsyncDisposable
             var c = conflicts[0];
             throw new RepositoryException(
                 $"the repository is locked by '{c.Operation}' on {c.Hostname} (pid {c.Pid}, since {c.Time:u}); " +
-                $"try again when it has finished, or after {repository.Options.StaleLockAfter.TotalMinutes:0} minutes without refresh the lock is considered stale " +
+                $"try again when it has finished, or after {Core.Text.Counted.Of((long)Math.Round(repository.Options.StaleLockAfter.TotalMinutes), "minute")} without refresh the lock is considered stale " +
                 "('spotdevbox unlock' removes stale locks)");
         }
 

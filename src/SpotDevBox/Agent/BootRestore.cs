@@ -152,7 +152,7 @@ internal sealed partial class BootRestore(
 
             if (result.Errors.Count > 0)
             {
-                throw new IOException($"the restore of snapshot {latest.ShortId} into {group.Key} failed for {result.Errors.Count} entries, first: {result.Errors[0]}");
+                throw new IOException($"the restore of snapshot {latest.ShortId} into {group.Key} failed for {Core.Text.Counted.Of(result.Errors.Count, "entry")}, first: {result.Errors[0]}");
             }
 
             LogRestored(_logger, latest.ShortId, group.Key, result.Files, result.BytesWritten, result.FilesUnchanged);

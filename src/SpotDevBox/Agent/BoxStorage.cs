@@ -45,7 +45,7 @@ internal sealed class BoxStorage(IOptions<AgentOptions> agentOptions, Repository
         {
             return await opener.OpenAsync(settings, cancellationToken);
         }
-        catch (Exception e) when (e is RepositoryException r && r.Message.StartsWith("there is no repository", StringComparison.Ordinal)
+        catch (Exception e) when (e is RepositoryException { Problem: RepositoryProblem.NotFound }
             || (e is StorageException { Failure: StorageFailure.ContainerMissing } && RepositoryLocation.Parse(settings.Repository!).Kind == RepositoryKind.Local))
         {
             // A box's first boot: its repository does not exist yet.
@@ -82,6 +82,27 @@ internal sealed class BoxStorage(IOptions<AgentOptions> agentOptions, Repository
 
     public Task WriteStatusAsync(AgentStatus status, CancellationToken cancellationToken) =>
         _store.Value.PutAsync("status.json", JsonSerializer.SerializeToUtf8Bytes(status, BoxJson.Default.AgentStatus), cancellationToken);
+
+    /// <summary>
+    /// Whether an agent ever reported here (its status.json exists, readable or not). Creates nothing: a directory
+    /// prefix that does not exist is a no, and stays absent.
+    /// </summary>
+    public async Task<bool> HasStatusAsync(CancellationToken cancellationToken)
+    {
+        if (RepositoryLocation.Parse(Location) is { Kind: RepositoryKind.Local } local && !Directory.Exists(local.LocalPath))
+        {
+            return false;
+        }
+
+        try
+        {
+            return await _store.Value.GetSizeAsync("status.json", cancellationToken) is not null;
+        }
+        catch (StorageException e) when (e.Failure is StorageFailure.NotFound)
+        {
+            return false;
+        }
+    }
 
     public async Task<AgentStatus?> ReadStatusAsync(CancellationToken cancellationToken)
     {

@@ -53,7 +53,7 @@ internal sealed class StatusCommand(IConfiguration configuration, RepositoryOpen
         var agent = AgentConfiguration.Read(configuration);
         AgentStatus? status;
         Lease? localLease = null;
-        var onBox = File.Exists(Path.Combine(agent.RunDirectory, "status.json"));
+        var onBox = AgentConfiguration.OnBox(agent);
         var named = settings.Box is { } b && !BoxReference.IsPrefix(b);
         if (named || (settings.Box is null && !onBox && configuration.GetSection($"{Core.Boxes.ControllerOptions.SectionName}:Boxes").GetChildren().Any()))
         {
@@ -219,7 +219,14 @@ internal sealed class KeepaliveCommand(IConfiguration configuration, RepositoryO
             return ExitCodes.Ok;
         }
 
-        var file = new LeaseFile(Path.Combine(AgentConfiguration.Read(configuration).RunDirectory, "lease.json"));
+        var agent = AgentConfiguration.Read(configuration);
+        if (!AgentConfiguration.OnBox(agent))
+        {
+            throw new ArgumentException(
+                $"this is not a box: no agent reports here (no status.json in Agent:RunDirectory); name the box: spotdevbox keepalive {settings.Duration ?? "--cancel"} --box NAME; nothing was written");
+        }
+
+        var file = new LeaseFile(Path.Combine(agent.RunDirectory, "lease.json"));
         if (lease is null)
         {
             Console.Out.WriteLine(file.Cancel() ? "lease cancelled: the idle policy decides again" : "there was no lease on this box");
@@ -259,6 +266,15 @@ internal sealed class KeepaliveCommand(IConfiguration configuration, RepositoryO
 /// <summary>The agent's settings for the verbs a person types on the box: bound, not validated (they need no Box).</summary>
 internal static class AgentConfiguration
 {
+    /// <summary>The status file the agent rewrites while it runs: Agent:RunDirectory/status.json.</summary>
+    public static string StatusPath(AgentOptions agent) => Path.Combine(agent.RunDirectory, "status.json");
+
+    /// <summary>
+    /// "On a box" means an agent runs, or ran since boot, here: it writes its status into Agent:RunDirectory (a tmpfs
+    /// on a box, so a laptop that once ran an agent by hand loses it at reboot). Nothing else (a hostname, IMDS) is asked.
+    /// </summary>
+    public static bool OnBox(AgentOptions agent) => File.Exists(StatusPath(agent));
+
     public static AgentOptions Read(IConfiguration configuration)
     {
         var options = new AgentOptions();
@@ -295,7 +311,7 @@ internal sealed class DownSettings : CommandSettings
 }
 
 [Description("Stop a box from anywhere: its agent warns logged-in users, takes a final backup and powers the box off once that backup committed. Works without a controller (through the box's control document).")]
-internal sealed class DownCommand(IConfiguration configuration, RepositoryOpener opener, TimeProvider time) : AsyncCommand<DownSettings>
+internal sealed class DownCommand(IConfiguration configuration, RepositoryOpener opener, TimeProvider time, IServiceProvider services) : AsyncCommand<DownSettings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, DownSettings settings, CancellationToken cancellationToken)
     {
@@ -326,6 +342,14 @@ internal sealed class DownCommand(IConfiguration configuration, RepositoryOpener
         }
 
         using var storage = BoxStorage.ForPrefix(box, opener, time);
+        // A stop asked where nothing runs and no agent ever reported is a mistyped box or prefix: said, and nothing
+        // written (a stray control document would stop the next box that uses the prefix). With --until the override
+        // is the point, running or not.
+        if (down is null && !await storage.HasStatusAsync(cancellationToken) && !await LiveInstanceAsync(settings.Box!, cancellationToken))
+        {
+            throw new ArgumentException($"nothing runs at {box}: no agent ever reported there (no status.json){(BoxReference.IsPrefix(settings.Box!) ? "" : " and EC2 lists no instance of it")}; check the box's name or prefix; nothing was written");
+        }
+
         var control = await storage.ReadControlAsync(cancellationToken) ?? new ControlDocument();
         // A stop cancels a lease: asking for the box to go down means nobody wants it kept up.
         await storage.WriteControlAsync(
@@ -347,10 +371,33 @@ internal sealed class DownCommand(IConfiguration configuration, RepositoryOpener
         Console.Out.WriteLine($"asked {box} to stop: within a minute its agent warns logged-in users, takes a final backup, then powers off (follow it with: spotdevbox status --box {settings.Box})");
         if (down is not null)
         {
-            Console.Out.WriteLine($"it stays down until {down.Until.ToLocalTime():ddd yyyy-MM-dd HH:mm} (the controller will not start it before; spotdevbox up {settings.Box} does)");
+            Console.Out.WriteLine($"it stays down until {Terminal.LocalTime(down.Until, time.LocalTimeZone)} (the controller will not start it before; spotdevbox up {settings.Box} does)");
         }
 
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// Whether EC2 lists a live instance of a box named in Controller:Boxes (a box just launched whose agent has not
+    /// reported yet). A prefix names no instance; an EC2 that cannot be asked counts as yes: the stop is asked, as before.
+    /// </summary>
+    private async Task<bool> LiveInstanceAsync(string box, CancellationToken cancellationToken)
+    {
+        if (BoxReference.IsPrefix(box))
+        {
+            return false;
+        }
+
+        var options = ControllerConfiguration.ReadValidated(configuration).Boxes[box];
+        try
+        {
+            var instances = await services.GetRequiredService<Core.Compute.IComputeGatewayFactory>().ForRegion(options.Region).FindBoxInstancesAsync(box, cancellationToken);
+            return instances.Any(i => i.IsLive);
+        }
+        catch (Core.Compute.ComputeException)
+        {
+            return true;
+        }
     }
 
     /// <summary>A weekday (monday, mon) or a date (yyyy-MM-dd).</summary>

@@ -34,7 +34,7 @@ internal sealed class BackupSettings : RepositorySettings
     public string? Parent { get; set; }
 
     [CommandOption("--init")]
-    [Description("Create the repository first if it does not exist yet.")]
+    [Description("Create the repository first if there is none at --repo; an existing one is used as it is (never re-created). Unlike 'init', which refuses an existing repository.")]
     public bool Init { get; set; }
 
     public override ValidationResult Validate()
@@ -81,10 +81,17 @@ internal sealed class BackupCommand(RepositoryOpener opener, IServiceProvider se
         {
             repository = await opener.OpenAsync(settings, cancellationToken);
         }
-        catch (Exception e) when (settings.Init && e is RepositoryException or Backup.Storage.StorageException { Failure: Backup.Storage.StorageFailure.ContainerMissing })
+        catch (Exception e) when (settings.Init && e is RepositoryException { Problem: RepositoryProblem.NotFound } or Backup.Storage.StorageException { Failure: Backup.Storage.StorageFailure.ContainerMissing })
         {
+            // Only a repository that is not there: an unreadable or newer-format one is reported, never created over.
             repository = await opener.InitializeAsync(settings, cancellationToken);
             Console.Error.WriteLine($"created repository {repository.Config.Id[..8]} at {repository.Store.Location}");
+        }
+
+        if (settings.Parent is { } parent)
+        {
+            // A parent that is not there is the command's mistake: said before the backup takes its lock or reads a file.
+            _ = await repository.ResolveSnapshotAsync(parent, cancellationToken);
         }
 
         var engine = ActivatorUtilities.CreateInstance<BackupEngine>(services, repository);
@@ -98,16 +105,10 @@ internal sealed class BackupCommand(RepositoryOpener opener, IServiceProvider se
             Parent = settings.Parent,
         };
 
-        var estimate = Terminal.Interactive ? TreeEstimate.Start(request.Paths, excludes, cancellationToken) : null;
+        // The total the progress shows: walked beside the backup (cheap: names and sizes only), "at least" until done.
+        var estimate = TreeEstimate.Start(request.Paths, excludes, cancellationToken);
         var work = engine.RunAsync(request, cancellationToken);
-        var p = engine.Progress;
-        var result = await Terminal.WithProgressAsync(
-            "backup",
-            () => ($"{p.Files}{(estimate is null ? "" : "/" + estimate.Files)} files, {Terminal.Bytes(p.BytesUploaded)} uploaded",
-                p.BytesProcessed,
-                Math.Max(estimate?.Bytes ?? 0, p.BytesProcessed)),
-            work,
-            logger);
+        var result = await Terminal.WithProgressAsync("backup", () => Sample(engine.Progress, estimate), work, logger);
 
         foreach (var warning in result.Warnings)
         {
@@ -122,23 +123,31 @@ internal sealed class BackupCommand(RepositoryOpener opener, IServiceProvider se
         else
         {
             Console.Out.WriteLine($"snapshot {result.SnapshotId[..8]} saved");
-            Console.Out.WriteLine($"  files:    {s.FilesNew} new, {s.FilesChanged} changed, {s.FilesUnchanged} unchanged ({s.DirsTotal} directories, {Terminal.Bytes(s.BytesTotal)})");
+            Console.Out.WriteLine($"  files:    {s.FilesNew} new, {s.FilesChanged} changed, {s.FilesUnchanged} unchanged ({Terminal.Count(s.DirsTotal, "directory")}, {Terminal.Bytes(s.BytesTotal)})");
             Console.Out.WriteLine($"  read:     {Terminal.Bytes(s.BytesRead)}, new data {Terminal.Bytes(s.BytesAdded)}");
-            Console.Out.WriteLine($"  uploaded: {Terminal.Bytes(s.BytesUploaded)} in {s.PacksUploaded} packs");
+            Console.Out.WriteLine($"  uploaded: {Terminal.Bytes(s.BytesUploaded)} in {Terminal.Count(s.PacksUploaded, "pack")}");
             Console.Out.WriteLine($"  duration: {Terminal.Duration(TimeSpan.FromSeconds(s.DurationSeconds))}");
         }
 
         return result.Unreadable > 0 ? ExitCodes.Incomplete : ExitCodes.Ok;
     }
 
-    /// <summary>A cheap parallel walk that gives the progress bar a total, as the backup runs.</summary>
-    private sealed class TreeEstimate
+    /// <summary>Files and bytes dealt with, of the walk's totals (final once the walk finished), and what was uploaded.</summary>
+    internal static ProgressSample Sample(BackupProgress p, TreeEstimate estimate) =>
+        new(p.BytesProcessed, estimate.Bytes, estimate.Finished, p.Files, estimate.Files, "file", Terminal.Bytes(p.BytesUploaded) + " uploaded");
+
+    /// <summary>A cheap parallel walk that gives the progress a total, as the backup runs.</summary>
+    internal sealed class TreeEstimate
     {
         private long _files;
         private long _bytes;
+        private bool _finished;
 
         public long Files => Interlocked.Read(ref _files);
         public long Bytes => Interlocked.Read(ref _bytes);
+
+        /// <summary>The walk is over: the totals are final (as far as the tree holds still).</summary>
+        public bool Finished => Volatile.Read(ref _finished);
 
         public static TreeEstimate Start(IReadOnlyList<string> paths, IReadOnlyList<string> excludes, CancellationToken cancellationToken)
         {
@@ -150,6 +159,8 @@ internal sealed class BackupCommand(RepositoryOpener opener, IServiceProvider se
                 {
                     estimate.Walk(root, "", matcher, cancellationToken);
                 }
+
+                Volatile.Write(ref estimate._finished, true);
             }, cancellationToken);
             return estimate;
         }

@@ -27,7 +27,7 @@ internal sealed class CheckCommand(RepositoryOpener opener, IServiceProvider ser
         long done = 0, total = 0;
         var result = await Terminal.WithProgressAsync(
             settings.ReadData ? "check --read-data" : "check",
-            () => ("verifying", Interlocked.Read(ref done), Interlocked.Read(ref total)),
+            () => new ProgressSample(Interlocked.Read(ref done), Interlocked.Read(ref total), TotalKnown: true, Detail: "verifying"),
             maintenance.CheckAsync(settings.ReadData, (d, t) => { Interlocked.Exchange(ref done, d); Interlocked.Exchange(ref total, t); }, cancellationToken),
             logger);
 
@@ -48,8 +48,8 @@ internal sealed class CheckCommand(RepositoryOpener opener, IServiceProvider ser
             }
 
             Console.Out.WriteLine(result.Ok
-                ? $"no errors: {result.Snapshots} snapshots, {result.Packs} packs, {result.Blobs} blobs{(settings.ReadData ? $", {Terminal.Bytes(result.BytesVerified)} read and verified" : "")}"
-                : $"{result.Errors.Count} errors found");
+                ? $"no errors: {Terminal.Count(result.Snapshots, "snapshot")}, {Terminal.Count(result.Packs, "pack")}, {Terminal.Count(result.Blobs, "blob")}{(settings.ReadData ? $", {Terminal.Bytes(result.BytesVerified)} read and verified" : "")}"
+                : $"{Terminal.Count(result.Errors.Count, "error")} found");
         }
 
         return result.Ok ? ExitCodes.Ok : ExitCodes.Failure;

@@ -137,15 +137,16 @@ internal sealed class EstimateCommand(
         var onDemand = onDemandPrices.PerHour(region, type);
         if (onDemand.UsdPerUnit is not { } onDemandUsd)
         {
+            // A type or region mistyped, or a price not configured: the command or the configuration must change.
             Console.Error.WriteLine("spotdevbox: " + onDemand.Missing);
-            return ExitCodes.Failure;
+            return ExitCodes.InvalidInput;
         }
 
         var ebs = settings.VolumeGiB > 0 ? storagePrices.EbsPerGbMonth(region, VolumeType) : null;
         if (ebs is { IsKnown: false })
         {
             Console.Error.WriteLine($"spotdevbox: {ebs.Missing}; or leave the root volume out with --volume-gib 0");
-            return ExitCodes.Failure;
+            return ExitCodes.InvalidInput;
         }
 
         var first = settings.From is { } fromText && EstimateSettings.TryParseDate(fromText, out var from)

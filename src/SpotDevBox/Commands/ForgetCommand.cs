@@ -72,10 +72,10 @@ internal sealed class ForgetCommand(RepositoryOpener opener, IServiceProvider se
             Console.Out.WriteLine($"{(d.Keep ? "keep  " : "remove")} {d.Snapshot.ShortId}  {d.Snapshot.Manifest.Time.UtcDateTime:yyyy-MM-dd HH:mm:ss}  {d.Reason}");
         }
 
-        Console.Out.WriteLine($"{verb} {forget.Removed} of {forget.Decisions.Count} snapshots");
+        Console.Out.WriteLine($"{verb} {forget.Removed} of {Terminal.Count(forget.Decisions.Count, "snapshot")}");
         if (prune is not null)
         {
-            Console.Out.WriteLine($"prune: {(settings.DryRun ? "would delete" : "deleted")} {prune.PacksDeleted} packs, {(settings.DryRun ? "would repack" : "repacked")} {prune.PacksRepacked}, kept {prune.PacksKept}; {Terminal.Bytes(prune.BytesFreed)} freed");
+            Console.Out.WriteLine("prune: " + PruneCommand.Summary(prune));
             PruneCommand.WriteTemporaryFiles(prune, repository.Options.StaleLockAfter, "prune: ");
         }
 
@@ -97,24 +97,28 @@ internal sealed class PruneCommand(RepositoryOpener opener, IServiceProvider ser
         }
         else
         {
-            Console.Out.WriteLine($"{(settings.DryRun ? "would delete" : "deleted")} {prune.PacksDeleted} packs, {(settings.DryRun ? "would repack" : "repacked")} {prune.PacksRepacked}, kept {prune.PacksKept}; {Terminal.Bytes(prune.BytesFreed)} freed");
+            Console.Out.WriteLine(Summary(prune));
             WriteTemporaryFiles(prune, repository.Options.StaleLockAfter, "");
         }
 
         return ExitCodes.Ok;
     }
 
+    /// <summary>"deleted 2 packs, repacked 1, kept 7; 3.0 MiB freed" (or "would ..." for a dry run).</summary>
+    internal static string Summary(PruneResult prune) =>
+        $"{(prune.DryRun ? "would delete" : "deleted")} {Terminal.Count(prune.PacksDeleted, "pack")}, {(prune.DryRun ? "would repack" : "repacked")} {prune.PacksRepacked}, kept {prune.PacksKept}; {Terminal.Bytes(prune.BytesFreed)} freed";
+
     /// <summary>The lines about a local repository's temporary files of unfinished writes, when there were any.</summary>
     internal static void WriteTemporaryFiles(PruneResult prune, TimeSpan keptYoungerThan, string prefix)
     {
         if (prune.TemporaryFilesRemoved > 0)
         {
-            Console.Out.WriteLine($"{prefix}{(prune.DryRun ? "would remove" : "removed")} {prune.TemporaryFilesRemoved} unfinished temporary files ({Terminal.Bytes(prune.TemporaryBytesRemoved)})");
+            Console.Out.WriteLine($"{prefix}{(prune.DryRun ? "would remove" : "removed")} {Terminal.Count(prune.TemporaryFilesRemoved, "unfinished temporary file")} ({Terminal.Bytes(prune.TemporaryBytesRemoved)})");
         }
 
         if (prune.TemporaryFilesKept > 0)
         {
-            Console.Out.WriteLine($"{prefix}kept {prune.TemporaryFilesKept} unfinished temporary files younger than {keptYoungerThan.TotalMinutes:0} minutes (a backup may still be writing them; a later prune removes them)");
+            Console.Out.WriteLine($"{prefix}kept {Terminal.Count(prune.TemporaryFilesKept, "unfinished temporary file")} younger than {Terminal.Count((long)Math.Round(keptYoungerThan.TotalMinutes), "minute")} (a backup may still be writing them; a later prune removes them)");
         }
     }
 }

@@ -69,7 +69,7 @@ internal sealed class RestoreCommand(RepositoryOpener opener, IServiceProvider s
         var p = engine.Progress;
         var result = await Terminal.WithProgressAsync(
             "restore",
-            () => ($"{p.FilesDone}/{p.FilesTotal} files", p.BytesWritten, p.BytesTotal),
+            () => Sample(p),
             engine.RunAsync(request, cancellationToken),
             logger);
         var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
@@ -114,18 +114,24 @@ internal sealed class RestoreCommand(RepositoryOpener opener, IServiceProvider s
         else
         {
             Console.Out.WriteLine($"restored snapshot {result.SnapshotId[..8]} to {Path.GetFullPath(request.Target)}");
-            Console.Out.WriteLine($"  {result.Files} files ({result.FilesUnchanged} already up to date), {result.Dirs} directories, {result.Symlinks} symlinks; {Terminal.Bytes(result.BytesWritten)} written in {Terminal.Duration(elapsed)}");
+            Console.Out.WriteLine($"  {Terminal.Count(result.Files, "file")} ({result.FilesUnchanged} already up to date), {Terminal.Count(result.Dirs, "directory")}, {Terminal.Count(result.Symlinks, "symlink")}; {Terminal.Bytes(result.BytesWritten)} written in {Terminal.Duration(elapsed)}");
             if (result.Deleted > 0)
             {
-                Console.Out.WriteLine($"  {result.Deleted} entries not in the snapshot removed");
+                Console.Out.WriteLine($"  {Terminal.Count(result.Deleted, "entry")} not in the snapshot removed");
             }
 
             if (result.Errors.Count > 0)
             {
-                Console.Out.WriteLine($"  {result.Errors.Count} files or directories could NOT be restored (see errors above)");
+                Console.Out.WriteLine($"  {Terminal.Count(result.Errors.Count, "file or directory")} could NOT be restored (see errors above)");
             }
         }
 
         return result.Errors.Count > 0 ? ExitCodes.Failure : ExitCodes.Ok;
     }
+
+    /// <summary>The restore's totals are its plan's (the files to write): unknown until every tree is read, then final.</summary>
+    internal static ProgressSample Sample(RestoreProgress p) =>
+        p.Planned
+            ? new(p.BytesWritten, p.BytesTotal, TotalKnown: true, p.FilesDone, p.FilesTotal, "file")
+            : new(p.BytesWritten, 0, TotalKnown: false, Detail: "reading the snapshot's trees");
 }

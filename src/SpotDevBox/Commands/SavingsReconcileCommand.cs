@@ -156,7 +156,7 @@ internal sealed partial class SavingsReconcileCommand(
         if (files.Count == 0)
         {
             Console.Error.WriteLine(
-                $"spotdevbox: no Spot data feed files at {store.Location} ({others} other objects); feed files are named like 123456789012.2026-11-27-09.001.8a1b2c3d.gz");
+                $"spotdevbox: no Spot data feed files at {store.Location} ({Terminal.Count(others, "other object")}); feed files are named like 123456789012.2026-11-27-09.001.8a1b2c3d.gz");
             return ExitCodes.InvalidInput;
         }
 
@@ -280,7 +280,7 @@ internal sealed partial class SavingsReconcileCommand(
             });
         await Terminal.WithProgressAsync(
             "Reading the Spot data feed",
-            () => (string.Create(CultureInfo.InvariantCulture, $"feed file {Volatile.Read(ref read)} of {files.Count}"), Interlocked.Read(ref done), total),
+            () => new ProgressSample(Interlocked.Read(ref done), total, TotalKnown: true, Volatile.Read(ref read), files.Count, "feed file"),
             WhenDone(work),
             logger);
         LogFeedRead(logger, files.Count, total, store.Location);
@@ -295,7 +295,7 @@ internal sealed partial class SavingsReconcileCommand(
 
     internal static void WriteTable(ReconciliationReport report, DateTimeOffset from, DateTimeOffset to, string feed, int files, TextWriter output)
     {
-        output.WriteLine($"Spot data feed {feed}: {files} files for [{Hour(from)}, {Hour(to)}) UTC; tolerance ${Money(report.ToleranceUsd)} per instance-hour");
+        output.WriteLine($"Spot data feed {feed}: {Terminal.Count(files, "file")} for [{Hour(from)}, {Hour(to)}) UTC; tolerance ${Money(report.ToleranceUsd)} per instance-hour");
         string[] header = ["BOX", "INSTANCE", "HOUR (UTC)", "LEDGER USD", "FEED USD", "DIFF USD", "STATUS"];
         var cells = report.Rows.Select(r => new[]
         {

@@ -54,7 +54,7 @@ internal sealed class SnapshotsCommand(RepositoryOpener opener, LoggingLevelSwit
 
         var stdout = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
         stdout.Write(table);
-        stdout.WriteLine($"{snapshots.Count} snapshots");
+        stdout.WriteLine(Terminal.Count(snapshots.Count, "snapshot"));
         return ExitCodes.Ok;
     }
 }

@@ -42,11 +42,31 @@ internal static partial class Terminal
 
     public static void Error(string message) => Console.Error.WriteLine("error: " + message);
 
+    /// <summary>"1 snapshot", "2 snapshots", "1 directory", "1,204 files": every count a person reads goes through here.</summary>
+    public static string Count(long count, string singular) => Core.Text.Counted.Of(count, singular);
+
     /// <summary>
-    /// Shows progress of <paramref name="work"/> until it completes: a bar with rate on a terminal, a
-    /// structured log line every 10 s otherwise.
+    /// An instant as the reader's wall clock shows it, with the zone's offset so that nobody has to guess which
+    /// clock: "Tue 2026-12-08 18:00 +01:00".
     /// </summary>
-    public static async Task<T> WithProgressAsync<T>(string title, Func<(string Text, long Done, long Total)> sample, Task<T> work, ILogger logger)
+    public static string LocalTime(DateTimeOffset instant, TimeZoneInfo zone)
+    {
+        ArgumentNullException.ThrowIfNull(zone);
+        var local = TimeZoneInfo.ConvertTime(instant, zone);
+        var offset = local.Offset;
+        var sign = offset < TimeSpan.Zero ? "-" : "+";
+        var o = offset.Duration();
+        return string.Create(CultureInfo.InvariantCulture, $"{local:ddd yyyy-MM-dd HH:mm} {sign}{o.Hours:00}:{o.Minutes:00}");
+    }
+
+    /// <summary>How often the plain progress line is printed when stderr is not a terminal.</summary>
+    public static readonly TimeSpan PlainProgressInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Shows progress of <paramref name="work"/> until it completes: a bar with rate on a terminal, otherwise one
+    /// plain line on stderr every <see cref="PlainProgressInterval"/> (done and total in human units, and the rate).
+    /// </summary>
+    public static async Task<T> WithProgressAsync<T>(string title, Func<ProgressSample> sample, Task<T> work, ILogger logger)
     {
         if (Interactive)
         {
@@ -69,28 +89,72 @@ internal static partial class Terminal
             return await work;
         }
 
+        return await PlainProgressAsync(title, sample, work, Console.Error, PlainProgressInterval, logger);
+
+        static void Update(ProgressTask task, ProgressSample s)
+        {
+            var items = s.Noun is not { } noun ? null
+                : s.ItemsTotal > 0 ? string.Create(CultureInfo.InvariantCulture, $"{s.Items:#,0}/{Count(s.ItemsTotal, noun)}")
+                : Count(s.Items, noun);
+            task.Description = string.Join(", ", new[] { items, s.Detail }.OfType<string>().DefaultIfEmpty(task.Description));
+            task.MaxValue = Math.Max(1, Math.Max(s.BytesTotal, s.Bytes));
+            task.Value = s.Bytes;
+        }
+    }
+
+    /// <summary>The progress of a run whose stderr is not a terminal: a line per <paramref name="interval"/>, none after the work ended.</summary>
+    internal static async Task<T> PlainProgressAsync<T>(string title, Func<ProgressSample> sample, Task<T> work, TextWriter output, TimeSpan interval, ILogger logger)
+    {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         while (!work.IsCompleted)
         {
-            await Task.WhenAny(work, Task.Delay(TimeSpan.FromSeconds(10)));
+            await Task.WhenAny(work, Task.Delay(interval));
             if (!work.IsCompleted)
             {
-                var (text, done, total) = sample();
+                var s = sample();
                 var seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
-                LogProgress(logger, title, text, done, total, seconds > 0 ? done / seconds : 0);
+                var rate = seconds > 0 ? s.Bytes / seconds : 0;
+                output.WriteLine(PlainLine(title, s, rate));
+                LogProgress(logger, title, s.Bytes, s.BytesTotal, s.Items, s.ItemsTotal, rate);
             }
         }
 
         return await work;
-
-        static void Update(ProgressTask task, (string Text, long Done, long Total) s)
-        {
-            task.Description = s.Text;
-            task.MaxValue = Math.Max(1, Math.Max(s.Total, s.Done));
-            task.Value = s.Done;
-        }
     }
 
-    [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "{Operation} progress: {Status}, {Done} of {Total} bytes, {BytesPerSecond:0} B/s")]
-    private static partial void LogProgress(ILogger logger, string operation, string status, long done, long total, double bytesPerSecond);
+    /// <summary>"backup: 312.0 MiB of 1.2 GiB, 1,204 of 20,008 files, 25.0 MiB/s" (a total still being counted says "at least").</summary>
+    internal static string PlainLine(string title, ProgressSample s, double bytesPerSecond)
+    {
+        var of = s.TotalKnown ? "of" : "of at least";
+        var parts = new List<string>();
+        if (s.Bytes > 0 || s.BytesTotal > 0)
+        {
+            parts.Add(s.BytesTotal > 0 ? $"{Bytes(s.Bytes)} {of} {Bytes(Math.Max(s.BytesTotal, s.Bytes))}" : Bytes(s.Bytes));
+        }
+
+        if (s.Noun is { } noun)
+        {
+            parts.Add(s.ItemsTotal > 0
+                ? string.Create(CultureInfo.InvariantCulture, $"{s.Items:#,0} {of} {Count(Math.Max(s.ItemsTotal, s.Items), noun)}")
+                : Count(s.Items, noun));
+        }
+
+        if (s.Detail is { } detail)
+        {
+            parts.Add(detail);
+        }
+
+        parts.Add(Bytes((long)bytesPerSecond) + "/s");
+        return title + ": " + string.Join(", ", parts);
+    }
+
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "{Operation} progress: {Done} of {Total} bytes, {Items} of {ItemsTotal} items, {BytesPerSecond:0} B/s")]
+    private static partial void LogProgress(ILogger logger, string operation, long done, long total, long items, long itemsTotal, double bytesPerSecond);
 }
+
+/// <summary>
+/// One look at a running backup, restore or check: bytes done and their total, items (files, packs) done and theirs
+/// when <paramref name="Noun"/> names them, and whether the totals are final (false while still being counted).
+/// A total of 0 is not known yet.
+/// </summary>
+internal readonly record struct ProgressSample(long Bytes, long BytesTotal, bool TotalKnown, long Items = 0, long ItemsTotal = 0, string? Noun = null, string? Detail = null);

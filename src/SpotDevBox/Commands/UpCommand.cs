@@ -169,7 +169,7 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
 
         if (up is not null)
         {
-            Console.Error.WriteLine($"up until {up.Until.ToLocalTime():ddd HH:mm} (override of {who}); then the schedule decides again");
+            Console.Error.WriteLine($"up until {Terminal.LocalTime(up.Until, time.LocalTimeZone)} (override of {who}); then the schedule decides again");
         }
 
         if (settings.NoWait)

@@ -16,6 +16,9 @@ public sealed class KeepaliveCommandTests : IDisposable
         _cli = new SpotDevBoxProcess(_temp.Sub("cli"))
             .Set("SPOTDEVBOX_Agent__RunDirectory", RunDirectory)
             .Set("SUDO_USER", "alice");
+        // What makes this machine a box for keepalive: its agent's status file in Agent:RunDirectory.
+        Directory.CreateDirectory(RunDirectory);
+        File.WriteAllText(Path.Combine(RunDirectory, "status.json"), "{}");
     }
 
     private string RunDirectory => _temp.Sub("run");
@@ -75,6 +78,25 @@ public sealed class KeepaliveCommandTests : IDisposable
         Assert.Contains(lease.Until.UtcDateTime.ToString("HH:mm", CultureInfo.InvariantCulture) + " UTC (set by alice: 'training run')", result.Stdout, StringComparison.Ordinal);
         Assert.Contains("(cancel: spotdevbox keepalive --cancel)", result.Stdout, StringComparison.Ordinal);
         Assert.Empty(result.Stderr);
+    }
+
+    [Theory]
+    [InlineData("2h")]
+    [InlineData("--cancel")]
+    public async Task Keepalive_NotOnABox_ExitsTwoSayingToNameTheBoxAndWritesNothing(string what)
+    {
+        // A laptop: Agent:RunDirectory exists (or not) but no agent ever wrote its status there.
+        var laptop = _temp.Sub("laptop-run");
+        Directory.CreateDirectory(laptop);
+
+        var result = await _cli.RunAsync(["keepalive", what], new Dictionary<string, string?> { ["SPOTDEVBOX_Agent__RunDirectory"] = laptop });
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.StderrLines);
+        Assert.StartsWith("spotdevbox: this is not a box: no agent reports here", line, StringComparison.Ordinal);
+        Assert.Contains($"spotdevbox keepalive {what} --box NAME", line, StringComparison.Ordinal);
+        Assert.Empty(result.Stdout);
+        Assert.Empty(Directory.GetFileSystemEntries(laptop));
     }
 
     [Fact]

@@ -90,7 +90,7 @@ public sealed class DamagedRepositoryTests : IDisposable
         // Minutes old at most: a writer may still own them (prune keeps what is younger than Backup:StaleLockAfter).
         var young = await _cli.RunAsync("prune", "--repo", Repo);
         Assert.True(young.ExitCode == 0, young.ToString());
-        Assert.Contains($"kept {left.Count} unfinished temporary files younger than 30 minutes", young.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"kept {left.Count} unfinished temporary {(left.Count == 1 ? "file" : "files")} younger than 30 minutes", young.Stdout, StringComparison.Ordinal);
         Assert.Equal(left.Order(StringComparer.Ordinal), TempFiles().Order(StringComparer.Ordinal));
 
         foreach (var file in left)
@@ -101,7 +101,7 @@ public sealed class DamagedRepositoryTests : IDisposable
 
         var old = await _cli.RunAsync("prune", "--repo", Repo);
         Assert.True(old.ExitCode == 0, old.ToString());
-        Assert.Contains($"removed {left.Count} unfinished temporary files", old.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"removed {left.Count} unfinished temporary {(left.Count == 1 ? "file" : "files")}", old.Stdout, StringComparison.Ordinal);
         Assert.Empty(TempFiles());
         var after = await _cli.RunAsync("check", "--repo", Repo);
         Assert.DoesNotContain("temporary files", after.Stderr, StringComparison.Ordinal);

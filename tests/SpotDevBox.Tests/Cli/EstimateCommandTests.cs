@@ -93,30 +93,30 @@ public sealed class EstimateCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Estimate_RegionWithoutTable_Exit1NamingRefreshAndSetting()
+    public async Task Estimate_RegionWithoutTable_Exit2NamingRefreshAndSetting()
     {
         var result = await Estimate("--region", "eu-west-3", "--type", "m7i.large");
 
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(2, result.ExitCode);
         Assert.Equal("spotdevbox: no on-demand price table for region eu-west-3: run 'spotdevbox prices refresh --region eu-west-3', or set Prices:OnDemand:eu-west-3:m7i.large (USD per hour)", result.Stderr.Trim());
         Assert.Equal("", result.Stdout);
     }
 
     [Fact]
-    public async Task Estimate_UnknownType_Exit1NamingTheTable()
+    public async Task Estimate_UnknownType_Exit2NamingTheTable()
     {
         var result = await Estimate("--region", "us-east-1", "--type", "m7i.huge");
 
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(2, result.ExitCode);
         Assert.StartsWith("spotdevbox: no on-demand Linux price for m7i.huge in us-east-1 in config/prices/ondemand-linux-us-east-1.csv", result.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Estimate_OverrideWithoutStoragePrice_Exit1NamingTheStorageSetting()
+    public async Task Estimate_OverrideWithoutStoragePrice_Exit2NamingTheStorageSetting()
     {
         var result = await _cli.RunAsync(["estimate", "--region", "eu-west-3", "--type", "m7i.large"], new Dictionary<string, string?> { ["SPOTDEVBOX_Prices__OnDemand__eu-west-3__m7i.large"] = "0.1176" });
 
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(2, result.ExitCode);
         Assert.Equal(
             "spotdevbox: no storage price table for region eu-west-3: run 'spotdevbox prices refresh --region eu-west-3' (EBS prices come with the EC2 offer), or set Prices:Storage:eu-west-3:ebs_gp3_storage (USD per GB-month); or leave the root volume out with --volume-gib 0",
             result.Stderr.Trim());
