@@ -117,7 +117,7 @@ public sealed class KeepaliveCommandTests : IDisposable
     {
         var result = await _cli.RunAsync("keepalive");
 
-        AssertOneLineError(result, "give a duration (e.g. 'keepalive 2h') or --cancel");
+        AssertOneLineError(result, "give a duration (e.g. 'keepalive 2h', 'keepalive alice 2h') or --cancel");
     }
 
     [Fact]
@@ -125,7 +125,7 @@ public sealed class KeepaliveCommandTests : IDisposable
     {
         var result = await _cli.RunAsync("keepalive", "2h", "--cancel");
 
-        AssertOneLineError(result, "give a duration (e.g. 'keepalive 2h') or --cancel");
+        AssertOneLineError(result, "give a duration (e.g. 'keepalive 2h', 'keepalive alice 2h') or --cancel");
     }
 
     [Theory]
@@ -145,7 +145,7 @@ public sealed class KeepaliveCommandTests : IDisposable
         var result = await _cli.RunAsync("keepalive", "--help");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        foreach (var text in new[] { "spotdevbox keepalive", "[DURATION]", "90m, 2h, 1h30m, 1d", "--cancel", "--note", "--box", "Keep the box awake" })
+        foreach (var text in new[] { "spotdevbox keepalive", "[BOX]", "[DURATION]", "90m, 2h, 1h30m, 1d", "--cancel", "--note", "Keep the box awake" })
         {
             Assert.Contains(text, result.Stdout, StringComparison.Ordinal);
         }
