@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Serilog.Core;
@@ -17,6 +18,13 @@ internal static class SpotDevBoxApp
 {
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args is ["--version"])
+        {
+            // Before the configuration is read, as for --help: it works when the configuration is what needs fixing.
+            Console.Out.WriteLine(VersionLine(typeof(SpotDevBoxApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion));
+            return ExitCodes.Ok;
+        }
+
         var consoleLevel = new LoggingLevelSwitch(LogEventLevel.Warning);
         var help = IsHelp(args);
         HostApplicationBuilder builder;
@@ -52,90 +60,8 @@ internal static class SpotDevBoxApp
 
         var registrar = new TypeRegistrar(builder, validate: !help);
         var app = CreateApp(registrar);
-        app.Configure(config =>
-        {
-            config.SetApplicationName("spotdevbox");
-            config.PropagateExceptions();
-            config.UseStrictParsing();
-            config.ValidateExamples();
-            config.SetHelpProvider(new ExitCodesHelp(config.Settings));
-            config.AddCommand<InitCommand>("init")
-                .WithExample("init", "--repo", "s3://my-bucket/boxes/alice")
-                .WithExample("init", "--repo", "/mnt/backup/repo");
-            config.AddCommand<BackupCommand>("backup")
-                .WithExample("backup", "--repo", "s3://my-bucket/boxes/alice", "/home/alice/work", "--exclude", "node_modules/")
-                .WithExample("backup", "--repo", "./demo-repo", "--init", "src");
-            config.AddCommand<RestoreCommand>("restore")
-                .WithExample("restore", "--repo", "s3://my-bucket/boxes/alice", "--target", "/home/alice")
-                .WithExample("restore", "--repo", "./demo-repo", "--snapshot", "1a2b3c4d", "--target", "/tmp/r", "--include", "src/**/*.cs");
-            config.AddCommand<SnapshotsCommand>("snapshots");
-            config.AddCommand<ForgetCommand>("forget")
-                .WithExample("forget", "--repo", "s3://my-bucket/boxes/alice", "--keep-last", "24", "--keep-daily", "7", "--keep-weekly", "4", "--prune");
-            config.AddCommand<PruneCommand>("prune");
-            config.AddCommand<CheckCommand>("check")
-                .WithExample("check", "--repo", "s3://my-bucket/boxes/alice", "--read-data");
-            config.AddCommand<UnlockCommand>("unlock");
-            config.AddBranch("agent", agent =>
-            {
-                agent.SetDescription("The on-box agent (a systemd service; see deploy/systemd), and the builds of it that boxes install.");
-                agent.AddCommand<AgentRunCommand>("run");
-                agent.AddCommand<AgentPublishCommand>("publish")
-                    .WithExample("agent", "publish", "--to", "s3://my-bucket/agent", "--build", "linux-x64=spotdevbox-linux-x64.tar.gz", "--build", "linux-arm64=spotdevbox-linux-arm64.tar.gz");
-            });
-            config.AddBranch("controller", controller =>
-            {
-                controller.SetDescription("The controller: schedules, launches, reconcile and relaunch (a worker service; see docs/controller.md).");
-                controller.AddCommand<ControllerRunCommand>("run");
-            });
-            config.AddBranch("savings", savings =>
-            {
-                savings.SetDescription(
-                    "What the boxes cost and saved (docs/savings.md). Without a command, the report: savings [[--from T]] [[--to T]] [[--box B]] [[--owner O]] " +
-                    "[[--by day|week|month|box|owner]] [[--tz ZONE]] [[--format table|csv|json|html]] [[--output FILE]]; reconcile checks the ledger against the bill.");
-                // Spectre.Console.Cli rejects a branch's examples that use its default command's options, and its help lists
-                // only the branch's own: the report's options are in the description (markup, so brackets are doubled).
-                savings.SetDefaultCommand<SavingsReportCommand>();
-                savings.AddCommand<SavingsReconcileCommand>("reconcile")
-                    .WithExample("savings", "reconcile", "--feed", "s3://my-bucket/spot-feed")
-                    .WithExample("savings", "reconcile", "--feed", "s3://my-bucket/spot-feed", "--from", "2026-11-01", "--to", "2026-12-01", "--box", "alice", "--format", "csv");
-            });
-            config.AddCommand<UpCommand>("up")
-                .WithExample("up", "alice")
-                .WithExample("up", "alice", "--for", "3h");
-            config.AddCommand<DownCommand>("down")
-                .WithExample("down", "--box", "alice")
-                .WithExample("down", "--box", "s3://my-bucket/boxes/alice", "--note", "done for today");
-            config.AddCommand<ScheduleCommand>("schedule")
-                .WithExample("schedule", "--box", "alice", "--next", "7d")
-                .WithExample("schedule", "--box", "alice", "--next", "3d", "--from", "2027-01-04T10:00:00+01:00");
-            config.AddCommand<StatusCommand>("status")
-                .WithExample("status")
-                .WithExample("status", "--box", "alice")
-                .WithExample("status", "--box", "s3://my-bucket/boxes/alice");
-            config.AddCommand<KeepaliveCommand>("keepalive")
-                .WithExample("keepalive", "2h", "--note", "training run")
-                .WithExample("keepalive", "--cancel")
-                .WithExample("keepalive", "90m", "--box", "s3://my-bucket/boxes/alice");
-            config.AddCommand<SshConfigCommand>("ssh-config")
-                .WithExample("ssh-config")
-                .WithExample("ssh-config", "--box", "alice")
-                .WithExample("ssh-config", "--known-hosts", "/home/alice/.ssh/work_known_hosts");
-            config.AddCommand<EstimateCommand>("estimate")
-                .WithExample("estimate", "--region", "us-east-1", "--type", "m7i.large", "--schedule", "Mon-Fri 09:00-18:00", "--tz", "Europe/Berlin")
-                .WithExample("estimate", "--region", "us-east-1", "--type", "m7i.large", "--schedule", "Mon-Fri 08:30-19:00", "--tz", "America/New_York", "--idle-hours-per-day", "1.5", "--json")
-                .WithExample("estimate", "--region", "eu-central-1", "--type", "c7g.xlarge", "--live");
-            config.AddBranch("prices", prices =>
-            {
-                prices.SetDescription("The price tables behind estimate and the savings figures: shipped in config/prices, refreshed per region, overridden in Prices:* settings (docs/savings.md).");
-                prices.AddCommand<PricesRefreshCommand>("refresh")
-                    .WithExample("prices", "refresh", "--region", "eu-central-1")
-                    .WithExample("prices", "refresh", "--region", "eu-central-1", "--offer", "./index.csv");
-            });
-            config.AddCommand<SshCommand>("ssh")
-                .WithExample("ssh", "alice")
-                .WithExample("ssh", "alice", "--", "-L", "8080:localhost:8080")
-                .WithExample("ssh", "alice", "--", "uptime");
-        });
+        var verbs = new VerbTable();
+        app.Configure(config => Configure(config, verbs));
 
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -154,6 +80,11 @@ internal static class SpotDevBoxApp
             var code = await app.RunAsync(args, cancel.Token);
             return code < 0 ? ExitCodes.InvalidInput : code;
         }
+        catch (CommandParseException) when (verbs.DescribeUnknown(args) is { } unknown)
+        {
+            Console.Error.WriteLine("spotdevbox: " + unknown);
+            return ExitCodes.InvalidInput;
+        }
         catch (Exception e)
         {
             return Report(e, cancel.IsCancellationRequested, builder.Configuration);
@@ -167,6 +98,117 @@ internal static class SpotDevBoxApp
                 host.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// The verbs. Every example must run as printed when pasted into a shell (ShellHelpProvider quotes and continues
+    /// them); those that need no AWS account are run by the tests (HelpExamplesTests).
+    /// </summary>
+    private static void Configure(IConfigurator config, VerbTable verbs)
+    {
+        config.SetApplicationName("spotdevbox");
+        config.SetHelpProvider(new ShellHelpProvider(config.Settings));
+        config.PropagateExceptions();
+        config.UseStrictParsing();
+        config.ValidateExamples();
+        verbs.Add<InitCommand>(config, "init")
+            .WithExample("init", "--repo", "s3://my-bucket/boxes/alice")
+            .WithExample("init", "--repo", "./demo-repo");
+        verbs.Add<BackupCommand>(config, "backup")
+            .WithExample("backup", "--repo", "s3://my-bucket/boxes/alice", "/home/alice/work", "--exclude", "node_modules/")
+            .WithExample("backup", "--repo", "./demo-repo", "--init", "src", "--exclude", "*.o", "--tag", "before-upgrade");
+        verbs.Add<RestoreCommand>(config, "restore")
+            .WithExample("restore", "--repo", "s3://my-bucket/boxes/alice", "--target", "/home/alice")
+            .WithExample("restore", "--repo", "./demo-repo", "--snapshot", "latest", "--target", "./restored", "--include", "src/**/*.cs");
+        verbs.Add<SnapshotsCommand>(config, "snapshots")
+            .WithExample("snapshots", "--repo", "./demo-repo")
+            .WithExample("snapshots", "--repo", "./demo-repo", "--json");
+        verbs.Add<ForgetCommand>(config, "forget")
+            .WithExample("forget", "--repo", "s3://my-bucket/boxes/alice", "--keep-last", "24", "--keep-daily", "7", "--keep-weekly", "4", "--prune")
+            .WithExample("forget", "--repo", "./demo-repo", "--keep-last", "1", "--dry-run", "--json");
+        verbs.Add<PruneCommand>(config, "prune")
+            .WithExample("prune", "--repo", "./demo-repo", "--dry-run");
+        verbs.Add<CheckCommand>(config, "check")
+            .WithExample("check", "--repo", "s3://my-bucket/boxes/alice", "--read-data")
+            .WithExample("check", "--repo", "./demo-repo", "--read-data", "--json");
+        verbs.Add<UnlockCommand>(config, "unlock")
+            .WithExample("unlock", "--repo", "./demo-repo");
+        verbs.Branch("agent");
+        config.AddBranch("agent", agent =>
+        {
+            agent.SetDescription("The on-box agent (a systemd service; see deploy/systemd), and the builds of it that boxes install.");
+            verbs.Add<AgentRunCommand>(agent, "agent", "run");
+            verbs.Add<AgentPublishCommand>(agent, "agent", "publish")
+                .WithExample("agent", "publish", "--to", "s3://my-bucket/agent", "--build", "linux-x64=spotdevbox-linux-x64.tar.gz", "--build", "linux-arm64=spotdevbox-linux-arm64.tar.gz");
+        });
+        verbs.Branch("controller");
+        config.AddBranch("controller", controller =>
+        {
+            controller.SetDescription("The controller: schedules, launches, reconcile and relaunch (a worker service; see docs/controller.md).");
+            verbs.Add<ControllerRunCommand>(controller, "controller", "run");
+        });
+        verbs.Branch("savings", typeof(SavingsReportCommand));
+        config.AddBranch("savings", savings =>
+        {
+            savings.SetDescription(
+                "What the boxes cost and saved (docs/savings.md). Without a command, the report: savings [[--from T]] [[--to T]] [[--box B]] [[--owner O]] " +
+                "[[--by day|week|month|box|owner]] [[--tz ZONE]] [[--format table|csv|json|html]] [[--json]] [[--output FILE]]; reconcile checks the ledger against the bill.");
+            // Spectre.Console.Cli rejects a branch's examples that use its default command's options, and its help lists
+            // only the branch's own: the report's options are in the description (markup, so brackets are doubled).
+            savings.SetDefaultCommand<SavingsReportCommand>();
+            verbs.Add<SavingsReconcileCommand>(savings, "savings", "reconcile")
+                .WithExample("savings", "reconcile", "--feed", "s3://my-bucket/spot-feed")
+                .WithExample("savings", "reconcile", "--feed", "s3://my-bucket/spot-feed", "--from", "2026-11-01", "--to", "2026-12-01", "--box", "alice", "--format", "csv");
+        });
+        verbs.Add<UpCommand>(config, "up")
+            .WithExample("up", "alice")
+            .WithExample("up", "alice", "--for", "3h");
+        verbs.Add<DownCommand>(config, "down")
+            .WithExample("down", "alice")
+            .WithExample("down", "alice", "--until", "monday", "--note", "done for today")
+            .WithExample("down", "s3://my-bucket/boxes/alice");
+        verbs.Add<ScheduleCommand>(config, "schedule")
+            .WithExample("schedule", "alice", "--next", "7d", "--json")
+            .WithExample("schedule", "alice", "--next", "3d", "--from", "2027-01-04T10:00:00+01:00");
+        verbs.Add<StatusCommand>(config, "status")
+            .WithExample("status")
+            .WithExample("status", "alice")
+            .WithExample("status", "s3://my-bucket/boxes/alice", "--json");
+        verbs.Add<KeepaliveCommand>(config, "keepalive")
+            .WithExample("keepalive", "2h", "--note", "training run")
+            .WithExample("keepalive", "--cancel", "--json")
+            .WithExample("keepalive", "alice", "90m")
+            .WithExample("keepalive", "s3://my-bucket/boxes/alice", "--cancel");
+        verbs.Add<SshConfigCommand>(config, "ssh-config")
+            .WithExample("ssh-config")
+            .WithExample("ssh-config", "alice")
+            .WithExample("ssh-config", "--known-hosts", "/home/alice/.ssh/work_known_hosts");
+        verbs.Add<EstimateCommand>(config, "estimate")
+            .WithExample("estimate", "--region", "us-east-1", "--type", "m7i.large", "--schedule", "Mon-Fri 09:00-18:00", "--tz", "Europe/Berlin")
+            .WithExample("estimate", "--region", "us-east-1", "--type", "m7i.large", "--schedule", "Mon-Fri 08:30-19:00", "--tz", "America/New_York", "--idle-hours-per-day", "1.5", "--json")
+            .WithExample("estimate", "--region", "eu-central-1", "--type", "c7g.xlarge", "--live");
+        verbs.Branch("prices");
+        config.AddBranch("prices", prices =>
+        {
+            prices.SetDescription("The price tables behind estimate and the savings figures: shipped in config/prices, refreshed per region, overridden in Prices:* settings (docs/savings.md).");
+            verbs.Add<PricesRefreshCommand>(prices, "prices", "refresh")
+                .WithExample("prices", "refresh", "--region", "eu-central-1")
+                .WithExample("prices", "refresh", "--region", "eu-west-3", "--offer", "./index.csv", "--json");
+        });
+        verbs.Add<SshCommand>(config, "ssh")
+            .WithExample("ssh", "alice")
+            .WithExample("ssh", "alice", "--", "-L", "8080:localhost:8080")
+            .WithExample("ssh", "alice", "--", "uptime");
+    }
+
+    /// <summary>"spotdevbox 1.0.0 (commit 3f2a1b9c0d4e)": the build records the commit after a '+' (SourceLink); "unknown" outside git.</summary>
+    internal static string VersionLine(string? informational)
+    {
+        var text = informational ?? "0.0.0";
+        var plus = text.IndexOf('+', StringComparison.Ordinal);
+        var version = plus >= 0 ? text[..plus] : text;
+        var commit = plus >= 0 && text[(plus + 1)..] is { Length: > 0 } sha ? (sha.Length > 12 ? sha[..12] : sha) : "unknown";
+        return $"spotdevbox {version} (commit {commit})";
     }
 
     [UnconditionalSuppressMessage(

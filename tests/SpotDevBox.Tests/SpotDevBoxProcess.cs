@@ -18,6 +18,7 @@ internal sealed class SpotDevBoxProcess
 
     private readonly Dictionary<string, string?> _environment = new(StringComparer.Ordinal);
     private string[] _wrapper = [];
+    private string? _workingDirectory;
 
     /// <param name="stateRoot">Folder for the child's XDG cache and state folders.</param>
     /// <param name="peer">The S3 peer whose (any) credentials and region the child gets, if any.</param>
@@ -86,6 +87,13 @@ internal sealed class SpotDevBoxProcess
         return this;
     }
 
+    /// <summary>Runs every later child in <paramref name="directory"/> (relative paths in its arguments start there).</summary>
+    public SpotDevBoxProcess In(string directory)
+    {
+        _workingDirectory = directory;
+        return this;
+    }
+
     public RunningCli Start(params string[] args) => Start(args, extraEnvironment: null);
 
     public RunningCli Start(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? extraEnvironment)
@@ -100,6 +108,7 @@ internal sealed class SpotDevBoxProcess
             UseShellExecute = false,
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
+            WorkingDirectory = _workingDirectory ?? "",
         };
         if (_wrapper.Length > 0)
         {

@@ -28,7 +28,7 @@ internal sealed class BoxStorage(IOptions<AgentOptions> agentOptions, Repository
         return opener.CreateStore(Settings(box));
     });
 
-    /// <summary>A box's prefix for the verbs people type from anywhere (status --box, keepalive --box).</summary>
+    /// <summary>A box's prefix for the verbs people type from anywhere (status BOX, keepalive BOX).</summary>
     public static BoxStorage ForPrefix(string box, RepositoryOpener opener, TimeProvider time) =>
         new(Microsoft.Extensions.Options.Options.Create(new AgentOptions { Box = box }), opener, time, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
 

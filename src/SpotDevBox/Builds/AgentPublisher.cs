@@ -35,7 +35,7 @@ internal sealed partial class AgentPublisher(TimeProvider time)
 
     /// <summary>Null when <paramref name="version"/> can name a folder of builds, else why not.</summary>
     public static string? CheckVersion(string version) =>
-        Version().IsMatch(version) ? null : $"--version must be 1-100 letters, digits, '.', '_' and '-', starting with a letter or digit, got '{version}'";
+        Version().IsMatch(version) ? null : $"--agent-version must be 1-100 letters, digits, '.', '_' and '-', starting with a letter or digit, got '{version}'";
 
     /// <summary>The key of a build under the agent builds prefix.</summary>
     public static string KeyOf(string version, string rid) => $"{version}/spotdevbox-{rid}.tar.gz";
@@ -56,7 +56,7 @@ internal sealed partial class AgentPublisher(TimeProvider time)
             if (await store.GetSizeAsync(KeyOf(version, build.Rid), cancellationToken) is not null)
             {
                 throw new ArgumentException(
-                    $"{Where(store, KeyOf(version, build.Rid))} already exists: version {version} is published, and boxes may have pinned its SHA-256; give another --version");
+                    $"{Where(store, KeyOf(version, build.Rid))} already exists: version {version} is published, and boxes may have pinned its SHA-256; give another --agent-version");
             }
         }
 

@@ -36,13 +36,21 @@ internal sealed class AgentRunCommand(IServiceProvider services, LoggingLevelSwi
 
 internal sealed class StatusSettings : CommandSettings
 {
-    [CommandOption("--box <BOX>")]
+    [CommandArgument(0, "[BOX]")]
     [Description("One box: a name in Controller:Boxes (EC2's view, its agent's and its schedule's), or a storage prefix s3://bucket/prefix/box (its agent's status alone). Without it: on a box, its agent's view; elsewhere, every configured box.")]
-    public string? Box { get; set; }
+    public string? BoxArgument { get; set; }
+
+    [CommandOption(Commands.BoxArgument.AliasOption, IsHidden = true)]
+    [Description("The same as BOX (an alias).")]
+    public string? BoxOption { get; set; }
 
     [CommandOption("--json")]
     [Description("Print the status document as JSON.")]
     public bool Json { get; set; }
+
+    public string? Box => Commands.BoxArgument.Of(BoxArgument, BoxOption);
+
+    public override ValidationResult Validate() => Commands.BoxArgument.Check("status", BoxArgument, BoxOption);
 }
 
 [Description("On a box: what its agent is doing (\"awake because ...\" or \"idle for 23 min, stopping in 7 min\"), the last snapshot and any lease. Elsewhere: every configured box — state, address, type, zone and price, uptime and cost so far, last snapshot, awake-because, next start and stop.")]
@@ -76,7 +84,7 @@ internal sealed class StatusCommand(IConfiguration configuration, RepositoryOpen
             var path = Path.Combine(agent.RunDirectory, "status.json");
             if (!File.Exists(path))
             {
-                Console.Error.WriteLine($"spotdevbox: no agent status at {path}: is the agent running on this box? (systemctl status spotdevbox-agent); use --box s3://bucket/prefix/box from elsewhere");
+                Console.Error.WriteLine($"spotdevbox: no agent status at {path}: is the agent running on this box? (systemctl status spotdevbox-agent); from elsewhere: spotdevbox status s3://bucket/prefix/box");
                 return ExitCodes.Failure;
             }
 
@@ -159,9 +167,13 @@ internal sealed class StatusCommand(IConfiguration configuration, RepositoryOpen
 
 internal sealed class KeepaliveSettings : CommandSettings
 {
-    [CommandArgument(0, "[DURATION]")]
+    [CommandArgument(0, "[BOX]")]
+    [Description("Set the lease from elsewhere, in the box's control document (a box named in Controller:Boxes, or its prefix s3://bucket/prefix/box); the agent reads it within a minute. Without it: this box, at once. A single argument that starts with a digit is the DURATION.")]
+    public string? First { get; set; }
+
+    [CommandArgument(1, "[DURATION]")]
     [Description("How long to keep the box awake from now: 90m, 2h, 1h30m, 1d.")]
-    public string? Duration { get; set; }
+    public string? Second { get; set; }
 
     [CommandOption("--cancel")]
     [Description("Cancel the lease: the idle policy decides again.")]
@@ -171,15 +183,41 @@ internal sealed class KeepaliveSettings : CommandSettings
     [Description("Why, shown by status (e.g. 'training run').")]
     public string? Note { get; set; }
 
-    [CommandOption("--box <BOX>")]
-    [Description("Set the lease from elsewhere, in the box's control document (a box named in Controller:Boxes, or its prefix s3://bucket/prefix/box); the agent reads it within a minute.")]
-    public string? Box { get; set; }
+    [CommandOption(BoxArgument.AliasOption, IsHidden = true)]
+    [Description("The same as BOX (an alias).")]
+    public string? BoxOption { get; set; }
+
+    [CommandOption("--json")]
+    [Description("Print the lease as JSON: where it was written, until when, by whom (null values when cancelled).")]
+    public bool Json { get; set; }
+
+    /// <summary>
+    /// keepalive 2h (this box), keepalive alice 2h, keepalive alice --cancel: one argument that starts with a digit is the
+    /// duration (so that 8d is refused as a duration, not taken for a box's name).
+    /// </summary>
+    private bool FirstIsDuration => First is not null && Second is null && LooksLikeDuration(First);
+
+    private static bool LooksLikeDuration(string text) => text.TrimStart() is [>= '0' and <= '9', ..] || KeepaliveCommand.TryParseDuration(text, out _);
+
+    public string? Box => BoxArgument.Of(FirstIsDuration ? null : First, BoxOption);
+
+    public string? Duration => FirstIsDuration ? First : Second;
 
     public override ValidationResult Validate()
     {
+        if (First is not null && Second is not null && LooksLikeDuration(First))
+        {
+            return ValidationResult.Error($"'{First}' is a duration, and the box comes first: spotdevbox keepalive BOX DURATION");
+        }
+
+        if (BoxArgument.Check("keepalive", FirstIsDuration ? null : First, BoxOption) is { Successful: false } twice)
+        {
+            return twice;
+        }
+
         if (Cancel == (Duration is not null))
         {
-            return ValidationResult.Error("give a duration (e.g. 'keepalive 2h') or --cancel");
+            return ValidationResult.Error("give a duration (e.g. 'keepalive 2h', 'keepalive alice 2h') or --cancel");
         }
 
         if (Duration is not null && !KeepaliveCommand.TryParseDuration(Duration, out _))
@@ -215,6 +253,12 @@ internal sealed class KeepaliveCommand(IConfiguration configuration, RepositoryO
             using var storage = BoxStorage.ForPrefix(box, opener, time);
             var control = await storage.ReadControlAsync(cancellationToken) ?? new ControlDocument();
             await storage.WriteControlAsync(control with { LeaseUntil = lease?.Until, LeaseSetBy = lease?.SetBy, LeaseNote = lease?.Note, UpdatedAt = now }, cancellationToken);
+            if (settings.Json)
+            {
+                Console.Out.WriteLine(LeaseJson($"{box}/control.json", lease, cancelled: lease is null));
+                return ExitCodes.Ok;
+            }
+
             Console.Out.WriteLine(lease is null ? $"lease cancelled in {box}/control.json" : $"{box}: {lease.Describe(now)}; the agent reads it within a minute");
             return ExitCodes.Ok;
         }
@@ -223,19 +267,54 @@ internal sealed class KeepaliveCommand(IConfiguration configuration, RepositoryO
         if (!AgentConfiguration.OnBox(agent))
         {
             throw new ArgumentException(
-                $"this is not a box: no agent reports here (no status.json in Agent:RunDirectory); name the box: spotdevbox keepalive {settings.Duration ?? "--cancel"} --box NAME; nothing was written");
+                $"this is not a box: no agent reports here (no status.json in Agent:RunDirectory); name the box: spotdevbox keepalive BOX {settings.Duration ?? "--cancel"}; nothing was written");
         }
 
         var file = new LeaseFile(Path.Combine(agent.RunDirectory, "lease.json"));
         if (lease is null)
         {
-            Console.Out.WriteLine(file.Cancel() ? "lease cancelled: the idle policy decides again" : "there was no lease on this box");
+            var cancelled = file.Cancel();
+            Console.Out.WriteLine(settings.Json ? LeaseJson(file.Path, null, cancelled) : cancelled ? "lease cancelled: the idle policy decides again" : "there was no lease on this box");
             return ExitCodes.Ok;
         }
 
         file.Write(lease);
+        if (settings.Json)
+        {
+            Console.Out.WriteLine(LeaseJson(file.Path, lease, cancelled: false));
+            return ExitCodes.Ok;
+        }
+
         Console.Out.WriteLine($"keeping this box awake: {lease.Describe(now)} (cancel: spotdevbox keepalive --cancel)");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>--json: where the lease was written (or removed), until when, by whom and why; cancelled is false when there was none to cancel.</summary>
+    private static string LeaseJson(string where, Lease? lease, bool cancelled)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("written_to", where);
+            if (lease is null)
+            {
+                json.WriteNull("until");
+                json.WriteNull("set_by");
+                json.WriteNull("note");
+            }
+            else
+            {
+                json.WriteString("until", lease.Until);
+                json.WriteString("set_by", lease.SetBy);
+                json.WriteString("note", lease.Note);
+            }
+
+            json.WriteBoolean("cancelled", cancelled);
+            json.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     /// <summary>45m, 2h, 1h30m, 1d: at least a minute, at most a week.</summary>
@@ -285,9 +364,15 @@ internal static class AgentConfiguration
 
 internal sealed class DownSettings : CommandSettings
 {
-    [CommandOption("-b|--box <BOX>")]
+    [CommandArgument(0, "[BOX]")]
     [Description("The box: a name in Controller:Boxes, or its storage prefix (s3://bucket/prefix/box).")]
-    public string? Box { get; set; }
+    public string? BoxArgument { get; set; }
+
+    [CommandOption(Commands.BoxArgument.AliasOption, IsHidden = true)]
+    [Description("The same as BOX (an alias).")]
+    public string? BoxOption { get; set; }
+
+    public string? Box => Commands.BoxArgument.Of(BoxArgument, BoxOption);
 
     [CommandOption("--note <TEXT>")]
     [Description("Why, recorded in the control document and the agent's log.")]
@@ -299,9 +384,14 @@ internal sealed class DownSettings : CommandSettings
 
     public override ValidationResult Validate()
     {
+        if (Commands.BoxArgument.Check("down", BoxArgument, BoxOption) is { Successful: false } twice)
+        {
+            return twice;
+        }
+
         if (string.IsNullOrWhiteSpace(Box))
         {
-            return ValidationResult.Error("name the box: --box NAME or --box s3://bucket/prefix/box");
+            return ValidationResult.Error("name the box: spotdevbox down NAME, or spotdevbox down s3://bucket/prefix/box");
         }
 
         return Until is null || DownCommand.TryParseUntil(Until, out _, out _)
@@ -368,7 +458,7 @@ internal sealed class DownCommand(IConfiguration configuration, RepositoryOpener
                 UpdatedAt = now,
             },
             cancellationToken);
-        Console.Out.WriteLine($"asked {box} to stop: within a minute its agent warns logged-in users, takes a final backup, then powers off (follow it with: spotdevbox status --box {settings.Box})");
+        Console.Out.WriteLine($"asked {box} to stop: within a minute its agent warns logged-in users, takes a final backup, then powers off (follow it with: spotdevbox status {settings.Box})");
         if (down is not null)
         {
             Console.Out.WriteLine($"it stays down until {Terminal.LocalTime(down.Until, time.LocalTimeZone)} (the controller will not start it before; spotdevbox up {settings.Box} does)");
@@ -425,7 +515,7 @@ internal sealed class DownCommand(IConfiguration configuration, RepositoryOpener
     }
 }
 
-/// <summary>--box: a name from Controller:Boxes (its Storage prefix), or a prefix given directly.</summary>
+/// <summary>A box argument: a name from Controller:Boxes (its Storage prefix), or a prefix given directly.</summary>
 internal static class BoxReference
 {
     /// <summary>A storage prefix given directly (s3://..., /path, ./path) rather than a box's name.</summary>

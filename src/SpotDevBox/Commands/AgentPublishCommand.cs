@@ -18,7 +18,7 @@ internal sealed class AgentPublishSettings : CommandSettings
     [Description("A build to publish, once per runtime: linux-x64=FILE.tar.gz, linux-arm64=FILE.tar.gz. FILE is a gzip tar of 'dotnet publish -r RID --self-contained' with the spotdevbox executable at its top.")]
     public string[] Builds { get; set; } = [];
 
-    [CommandOption("--version <VERSION>")]
+    [CommandOption("--agent-version <VERSION>")]
     [Description("The folder the builds go to under the prefix (letters, digits, '.', '_', '-'). Default: this spotdevbox's version and commit plus the UTC time, e.g. 1.0.0-3f2a1b9c0d4e-20260715T101500Z, so every publish gets a folder of its own. A version already published is refused: boxes may have pinned its SHA-256.")]
     public string? Version { get; set; }
 

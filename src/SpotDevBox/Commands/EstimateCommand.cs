@@ -12,11 +12,11 @@ namespace SpotDevBox.Commands;
 
 internal sealed class EstimateSettings : CommandSettings
 {
-    [CommandOption("-r|--region <REGION>")]
+    [CommandOption("--region <REGION>")]
     [Description("The AWS region, e.g. us-east-1.")]
     public string? Region { get; set; }
 
-    [CommandOption("-t|--type <TYPE>")]
+    [CommandOption("--type <TYPE>")]
     [Description("The instance type, e.g. m7i.large.")]
     public string? InstanceType { get; set; }
 

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
+using System.Text.Json;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using SpotDevBox.Core.Savings;
@@ -9,13 +10,17 @@ namespace SpotDevBox.Commands;
 
 internal sealed class PricesRefreshSettings : CommandSettings
 {
-    [CommandOption("-r|--region <REGION>")]
+    [CommandOption("--region <REGION>")]
     [Description("The AWS region whose prices to fetch, e.g. eu-central-1.")]
     public string? Region { get; set; }
 
     [CommandOption("--offer <FILE_OR_URL>")]
     [Description("The EC2 bulk offer CSV to read instead of AWS's current one for the region: a downloaded file, or another http(s) URL.")]
     public string? Offer { get; set; }
+
+    [CommandOption("--json")]
+    [Description("Print what was written as JSON on stdout (the progress lines stay on stderr).")]
+    public bool Json { get; set; }
 
     public override ValidationResult Validate() =>
         StorageItems.IsRegion(Region)
@@ -57,6 +62,12 @@ internal sealed class PricesRefreshCommand(PriceRefresher refresher, PriceFolder
             Terminal.Warn($"{conflict.Key} left out: the offer gives {conflict.Prices.Count} prices ({string.Join(", ", conflict.Prices.Select(PriceTableWriter.Usd))}); set {setting} to use one");
         }
 
+        if (settings.Json)
+        {
+            Console.Out.WriteLine(Json(region, source, result));
+            return ExitCodes.Ok;
+        }
+
         var published = result.Offer.PublicationDate ?? "not stated";
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {result.OnDemandTable}: {result.Offer.Instances.Count} instance types (offer published {published})"));
         if (result.StorageTable is not null)
@@ -70,6 +81,41 @@ internal sealed class PricesRefreshCommand(PriceRefresher refresher, PriceFolder
 
         Console.Out.WriteLine($"these tables now win over the shipped ones in {folders.Shipped.DisplayName}; Prices:OnDemand and Prices:Storage settings still win over both");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>--json: the tables written, what they hold and where the offer came from.</summary>
+    private static string Json(string region, string source, RefreshResult result)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("region", region);
+            json.WriteString("offer", source);
+            json.WriteString("publication_date", result.Offer.PublicationDate);
+            json.WriteNumber("rows", result.Offer.Rows);
+            json.WriteNumber("bytes", result.Bytes);
+            json.WriteString("on_demand_table", result.OnDemandTable);
+            json.WriteNumber("instance_types", result.Offer.Instances.Count);
+            json.WriteString("storage_table", result.StorageTable);
+            json.WriteStartArray("storage_prices");
+            foreach (var key in result.Offer.Storage.Keys)
+            {
+                json.WriteStringValue(key);
+            }
+
+            json.WriteEndArray();
+            json.WriteStartArray("left_out");
+            foreach (var conflict in result.Offer.Conflicts)
+            {
+                json.WriteStringValue(conflict.Key);
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     /// <summary>"1,200,000 rows, 312.4 of 412.0 MB read" (MB = 10^6 bytes).</summary>

@@ -34,7 +34,14 @@ internal sealed class SavingsReconcileSettings : CommandSettings
 
     [CommandOption("--format <FORMAT>")]
     [Description("table (default), csv or json; the columns are listed in docs/savings.md.")]
-    public string Format { get; set; } = "table";
+    public string? FormatOption { get; set; }
+
+    [CommandOption("--json")]
+    [Description("The same as --format json.")]
+    public bool Json { get; set; }
+
+    /// <summary>--format, or json with --json; table when neither is given.</summary>
+    public string Format => Json ? "json" : FormatOption ?? "table";
 
     [CommandOption("--tolerance <USD>")]
     [Description("Largest difference per instance-hour still counted as matching, in USD. Default: 0.0001.")]
@@ -54,6 +61,11 @@ internal sealed class SavingsReconcileSettings : CommandSettings
 
     public override ValidationResult Validate()
     {
+        if (Json && FormatOption is not null && FormatOption != "json")
+        {
+            return ValidationResult.Error($"--json and --format {FormatOption} disagree: give one of them");
+        }
+
         if (string.IsNullOrWhiteSpace(Feed))
         {
             return ValidationResult.Error("--feed is required: the Spot data feed's location, s3://bucket/prefix");

@@ -46,7 +46,14 @@ internal sealed class SavingsReportSettings : CommandSettings
 
     [CommandOption("--format <FORMAT>")]
     [Description("table (default), csv, json or html (one self-contained page with a chart); the columns are in docs/savings.md.")]
-    public string Format { get; set; } = "table";
+    public string? FormatOption { get; set; }
+
+    [CommandOption("--json")]
+    [Description("The same as --format json.")]
+    public bool Json { get; set; }
+
+    /// <summary>--format, or json with --json; table when neither is given.</summary>
+    public string Format => Json ? "json" : FormatOption ?? "table";
 
     [CommandOption("-o|--output <FILE>")]
     [Description("Write the report to this file instead of stdout.")]
@@ -58,6 +65,11 @@ internal sealed class SavingsReportSettings : CommandSettings
 
     public override ValidationResult Validate()
     {
+        if (Json && FormatOption is not null && FormatOption != "json")
+        {
+            return ValidationResult.Error($"--json and --format {FormatOption} disagree: give one of them");
+        }
+
         if (!Groupings.Contains(By, StringComparer.Ordinal))
         {
             return ValidationResult.Error($"--by '{By}' is not one of {string.Join(", ", Groupings)}");

@@ -14,9 +14,15 @@ namespace SpotDevBox.Commands;
 
 internal sealed class ScheduleSettings : CommandSettings
 {
-    [CommandOption("-b|--box <NAME>")]
+    [CommandArgument(0, "[BOX]")]
     [Description("The box, as named under Controller:Boxes in the configuration.")]
-    public string? Box { get; set; }
+    public string? BoxArgument { get; set; }
+
+    [CommandOption(Commands.BoxArgument.AliasOption, IsHidden = true)]
+    [Description("The same as BOX (an alias).")]
+    public string? BoxOption { get; set; }
+
+    public string? Box => Commands.BoxArgument.Of(BoxArgument, BoxOption);
 
     [CommandOption("--next <SPAN>")]
     [Description("How far ahead to look: 12h, 7d, 30d (at most 366d). Default: 7d.")]
@@ -32,9 +38,14 @@ internal sealed class ScheduleSettings : CommandSettings
 
     public override ValidationResult Validate()
     {
+        if (Commands.BoxArgument.Check("schedule", BoxArgument, BoxOption) is { Successful: false } twice)
+        {
+            return twice;
+        }
+
         if (string.IsNullOrWhiteSpace(Box))
         {
-            return ValidationResult.Error("name the box: --box NAME (one of Controller:Boxes)");
+            return ValidationResult.Error("name the box: spotdevbox schedule NAME (one of Controller:Boxes)");
         }
 
         if (!ScheduleCommand.TryParseSpan(Next, out _))

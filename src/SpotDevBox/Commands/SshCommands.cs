@@ -11,9 +11,17 @@ namespace SpotDevBox.Commands;
 
 internal sealed class SshConfigSettings : CommandSettings
 {
-    [CommandOption("-b|--box <BOX>")]
+    [CommandArgument(0, "[BOX]")]
     [Description("Only this box (a name in Controller:Boxes). Default: every configured box.")]
-    public string? Box { get; set; }
+    public string? BoxArgument { get; set; }
+
+    [CommandOption(Commands.BoxArgument.AliasOption, IsHidden = true)]
+    [Description("The same as BOX (an alias).")]
+    public string? BoxOption { get; set; }
+
+    public string? Box => Commands.BoxArgument.Of(BoxArgument, BoxOption);
+
+    public override ValidationResult Validate() => Commands.BoxArgument.Check("ssh-config", BoxArgument, BoxOption);
 
     [CommandOption("--known-hosts <FILE>")]
     [Description("The known-hosts file to write and point ssh at. Default: ~/.ssh/spotdevbox_known_hosts.")]

@@ -263,13 +263,13 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
 
             if (!current.IsLive)
             {
-                Console.Error.WriteLine($"spotdevbox: {current.InstanceId} ended before it was ready ({current.StateReason?.Message ?? current.State.ToString()}); try again, or see spotdevbox status --box {name}");
+                Console.Error.WriteLine($"spotdevbox: {current.InstanceId} ended before it was ready ({current.StateReason?.Message ?? current.State.ToString()}); try again, or see spotdevbox status {name}");
                 return null;
             }
 
             if (elapsed >= timeout)
             {
-                Console.Error.WriteLine($"spotdevbox: {name} is not ready after {Terminal.Duration(timeout)} ({step}); it keeps starting: follow it with spotdevbox status --box {name}");
+                Console.Error.WriteLine($"spotdevbox: {name} is not ready after {Terminal.Duration(timeout)} ({step}); it keeps starting: follow it with spotdevbox status {name}");
                 return null;
             }
 

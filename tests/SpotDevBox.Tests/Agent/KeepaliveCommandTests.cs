@@ -94,7 +94,7 @@ public sealed class KeepaliveCommandTests : IDisposable
         Assert.True(result.ExitCode == 2, result.ToString());
         var line = Assert.Single(result.StderrLines);
         Assert.StartsWith("spotdevbox: this is not a box: no agent reports here", line, StringComparison.Ordinal);
-        Assert.Contains($"spotdevbox keepalive {what} --box NAME", line, StringComparison.Ordinal);
+        Assert.Contains($"spotdevbox keepalive BOX {what}", line, StringComparison.Ordinal);
         Assert.Empty(result.Stdout);
         Assert.Empty(Directory.GetFileSystemEntries(laptop));
     }
@@ -139,7 +139,7 @@ public sealed class KeepaliveCommandTests : IDisposable
     {
         var result = await _cli.RunAsync("keepalive");
 
-        AssertOneLineError(result, "give a duration (e.g. 'keepalive 2h') or --cancel");
+        AssertOneLineError(result, "give a duration (e.g. 'keepalive 2h', 'keepalive alice 2h') or --cancel");
     }
 
     [Fact]
@@ -147,7 +147,7 @@ public sealed class KeepaliveCommandTests : IDisposable
     {
         var result = await _cli.RunAsync("keepalive", "2h", "--cancel");
 
-        AssertOneLineError(result, "give a duration (e.g. 'keepalive 2h') or --cancel");
+        AssertOneLineError(result, "give a duration (e.g. 'keepalive 2h', 'keepalive alice 2h') or --cancel");
     }
 
     [Theory]
@@ -167,7 +167,7 @@ public sealed class KeepaliveCommandTests : IDisposable
         var result = await _cli.RunAsync("keepalive", "--help");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        foreach (var text in new[] { "spotdevbox keepalive", "[DURATION]", "90m, 2h, 1h30m, 1d", "--cancel", "--note", "--box", "Keep the box awake" })
+        foreach (var text in new[] { "spotdevbox keepalive", "[BOX]", "[DURATION]", "90m, 2h, 1h30m, 1d", "--cancel", "--note", "Keep the box awake" })
         {
             Assert.Contains(text, result.Stdout, StringComparison.Ordinal);
         }

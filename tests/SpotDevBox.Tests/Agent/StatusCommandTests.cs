@@ -160,7 +160,7 @@ public sealed class StatusCommandTests : IDisposable
         var line = Assert.Single(result.StderrLines);
         Assert.Equal(
             $"spotdevbox: no agent status at {Path.Combine(RunDirectory, "status.json")}: is the agent running on this box? " +
-            "(systemctl status spotdevbox-agent); use --box s3://bucket/prefix/box from elsewhere",
+            "(systemctl status spotdevbox-agent); from elsewhere: spotdevbox status s3://bucket/prefix/box",
             line);
         Assert.Empty(result.Stdout);
     }
@@ -184,7 +184,7 @@ public sealed class StatusCommandTests : IDisposable
         var result = await _cli.RunAsync("status", "--help");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        foreach (var text in new[] { "spotdevbox status", "--box", "--json", "On a box: what its agent is doing", "\"awake because ...\"", "Elsewhere: every" })
+        foreach (var text in new[] { "spotdevbox status", "[BOX]", "--json", "On a box: what its agent is doing", "\"awake because ...\"", "Elsewhere: every" })
         {
             Assert.Contains(text, result.Stdout, StringComparison.Ordinal);
         }

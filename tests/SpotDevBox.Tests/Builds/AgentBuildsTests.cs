@@ -71,7 +71,7 @@ public sealed class AgentBuildsTests(S3PeerFixture peer) : IDisposable
     private async Task PublishAsync(string to, string version, params string[] builds)
     {
         var cli = new SpotDevBoxProcess(_temp.Sub("cli"), peer).Set("SPOTDEVBOX_Storage__EndpointUrl", peer.Endpoint);
-        var result = await cli.RunAsync(["agent", "publish", "--to", to, "--version", version, .. builds]);
+        var result = await cli.RunAsync(["agent", "publish", "--to", to, "--agent-version", version, .. builds]);
         Assert.True(result.ExitCode == 0, result.ToString());
     }
 }

@@ -23,7 +23,7 @@ public sealed class AgentPublishTests(S3PeerFixture peer) : IDisposable
         var target = _temp.Sub("agent-builds");
         var before = TimeProvider.System.GetUtcNow();
 
-        var result = await Cli().RunAsync("agent", "publish", "--to", target, "--build", "linux-x64=" + x64, "--build", "linux-arm64=" + arm64, "--version", "2026.11.1");
+        var result = await Cli().RunAsync("agent", "publish", "--to", target, "--build", "linux-x64=" + x64, "--build", "linux-arm64=" + arm64, "--agent-version", "2026.11.1");
         var after = TimeProvider.System.GetUtcNow();
 
         Assert.True(result.ExitCode == 0, result.ToString());
@@ -58,7 +58,7 @@ public sealed class AgentPublishTests(S3PeerFixture peer) : IDisposable
         var arm64 = AgentBuildFiles.Build(_temp.Sub("arm64.tar.gz"), AgentBuildFiles.Arm64);
 
         var result = await Cli().RunAsync("agent", "publish", "--to", $"s3://{bucket}/spotdevbox/agent",
-            "--build", "linux-x64=" + x64, "--build", "linux-arm64=" + arm64, "--version", "v1");
+            "--build", "linux-x64=" + x64, "--build", "linux-arm64=" + arm64, "--agent-version", "v1");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         using var s3 = peer.CreateClient();
@@ -121,7 +121,7 @@ public sealed class AgentPublishTests(S3PeerFixture peer) : IDisposable
         var target = _temp.Sub("agent-builds");
 
         // The good build comes first: nothing is uploaded until every build passed.
-        var result = await Cli().RunAsync("agent", "publish", "--to", target, "--build", "linux-arm64=" + good, "--build", "linux-x64=" + bad, "--version", "v1");
+        var result = await Cli().RunAsync("agent", "publish", "--to", target, "--build", "linux-arm64=" + good, "--build", "linux-x64=" + bad, "--agent-version", "v1");
 
         Assert.Equal(2, result.ExitCode);
         Assert.StartsWith($"spotdevbox: --build linux-x64={bad}: {expected}", result.Stderr.Trim(), StringComparison.Ordinal);
@@ -152,13 +152,13 @@ public sealed class AgentPublishTests(S3PeerFixture peer) : IDisposable
         var second = AgentBuildFiles.Build(_temp.Sub("second.tar.gz"), AgentBuildFiles.X64, marker: "second");
         var target = _temp.Sub("agent-builds");
         var cli = Cli();
-        Assert.Equal(0, (await cli.RunAsync("agent", "publish", "--to", target, "--build", "linux-x64=" + first, "--version", "v1")).ExitCode);
+        Assert.Equal(0, (await cli.RunAsync("agent", "publish", "--to", target, "--build", "linux-x64=" + first, "--agent-version", "v1")).ExitCode);
         var manifest = await File.ReadAllBytesAsync(Path.Combine(target, "manifest.json"));
 
-        var result = await cli.RunAsync("agent", "publish", "--to", target, "--build", "linux-x64=" + second, "--version", "v1");
+        var result = await cli.RunAsync("agent", "publish", "--to", target, "--build", "linux-x64=" + second, "--agent-version", "v1");
 
         Assert.Equal(2, result.ExitCode);
-        Assert.Equal($"spotdevbox: {target}/v1/spotdevbox-linux-x64.tar.gz already exists: version v1 is published, and boxes may have pinned its SHA-256; give another --version", result.Stderr.Trim());
+        Assert.Equal($"spotdevbox: {target}/v1/spotdevbox-linux-x64.tar.gz already exists: version v1 is published, and boxes may have pinned its SHA-256; give another --agent-version", result.Stderr.Trim());
         Assert.Equal(AgentBuildFiles.Sha256(first), AgentBuildFiles.Sha256(Path.Combine(target, "v1", "spotdevbox-linux-x64.tar.gz")));
         Assert.Equal(manifest, await File.ReadAllBytesAsync(Path.Combine(target, "manifest.json")));
     }
@@ -170,9 +170,9 @@ public sealed class AgentPublishTests(S3PeerFixture peer) : IDisposable
         var arm64 = AgentBuildFiles.Build(_temp.Sub("arm64.tar.gz"), AgentBuildFiles.Arm64);
         var target = _temp.Sub("agent-builds");
         var cli = Cli();
-        Assert.Equal(0, (await cli.RunAsync("agent", "publish", "--to", target, "--build", "linux-x64=" + x64, "--build", "linux-arm64=" + arm64, "--version", "v1")).ExitCode);
+        Assert.Equal(0, (await cli.RunAsync("agent", "publish", "--to", target, "--build", "linux-x64=" + x64, "--build", "linux-arm64=" + arm64, "--agent-version", "v1")).ExitCode);
 
-        var result = await cli.RunAsync("agent", "publish", "--to", target, "--build", "linux-x64=" + x64, "--version", "v2");
+        var result = await cli.RunAsync("agent", "publish", "--to", target, "--build", "linux-x64=" + x64, "--agent-version", "v2");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Equal(
@@ -190,7 +190,7 @@ public sealed class AgentPublishTests(S3PeerFixture peer) : IDisposable
     [InlineData(new[] { "--to", "DIR", "--build", "a.tar.gz" }, "--build takes RID=FILE")]
     [InlineData(new[] { "--to", "DIR", "--build", "win-x64=a.tar.gz" }, "the runtime identifier must be one of linux-x64, linux-arm64")]
     [InlineData(new[] { "--to", "DIR", "--build", "linux-x64=a.tar.gz", "--build", "linux-x64=b.tar.gz" }, "--build names linux-x64 twice")]
-    [InlineData(new[] { "--to", "DIR", "--build", "linux-x64=a.tar.gz", "--version", "../v1" }, "--version must be 1-100 letters, digits")]
+    [InlineData(new[] { "--to", "DIR", "--build", "linux-x64=a.tar.gz", "--agent-version", "../v1" }, "--agent-version must be 1-100 letters, digits")]
     [InlineData(new[] { "--to", "DIR", "--build", "linux-x64=missing.tar.gz" }, "there is no such file")]
     public async Task Publish_BadArguments_Exit2AndNothingWritten(string[] args, string expected)
     {

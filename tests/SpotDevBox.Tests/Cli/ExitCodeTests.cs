@@ -29,7 +29,7 @@ public sealed class ExitCodeTests : IDisposable
 
         var result = await _cli.RunAsync("backup", "--repo", _temp.Sub("repo"), "--init", "--no-such-flag", source);
 
-        AssertOneLineError(result, 2, "Unknown option", "no-such-flag");
+        AssertOneLineError(result, 2, "unknown option '--no-such-flag' for 'backup'");
         Assert.False(Directory.Exists(_temp.Sub("repo")));
     }
 

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text;
+using System.Text.Json;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Logging.Abstractions;
 using SpotDevBox.Controller;
@@ -82,6 +83,20 @@ public sealed class SavingsReconcileCommandTests(S3PeerFixture peer) : IAsyncLif
         Assert.Contains("total: ledger $0.059500, feed $0.0595, difference $0.000000", result.Stdout, StringComparison.Ordinal);
         Assert.Contains("3 files for [2026-11-27 00:00, 2026-11-28 00:00) UTC", result.Stdout, StringComparison.Ordinal);
         Assert.Contains("all matched", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reconcile_Json_IsTheSameAsFormatJson()
+    {
+        var json = await ReconcileAsync("--json");
+        var format = await ReconcileAsync("--format", "json");
+        var disagreeing = await ReconcileAsync("--json", "--format", "table");
+
+        Assert.True(json.ExitCode == 0, json.ToString());
+        Assert.Equal(JsonValueKind.Object, json.Json().ValueKind);
+        Assert.Equal(format.Stdout, json.Stdout);
+        Assert.Equal(2, disagreeing.ExitCode);
+        Assert.Equal("spotdevbox: --json and --format table disagree: give one of them", disagreeing.Stderr.Trim());
     }
 
     [Fact]

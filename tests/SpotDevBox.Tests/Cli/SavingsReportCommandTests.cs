@@ -48,6 +48,38 @@ public sealed class SavingsReportCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Savings_Json_IsTheSameAsFormatJson()
+    {
+        var json = await _ledger.SavingsAsync("--json");
+        var format = await _ledger.SavingsAsync("--format", "json");
+        var both = await _ledger.SavingsAsync("--json", "--format", "json");
+
+        Assert.True(json.ExitCode == 0, json.ToString());
+        Assert.Equal(JsonValueKind.Object, json.Json().ValueKind);
+        Assert.Equal(WithoutGeneratedAt(format.Stdout), WithoutGeneratedAt(json.Stdout));
+        Assert.Equal(WithoutGeneratedAt(format.Stdout), WithoutGeneratedAt(both.Stdout));
+    }
+
+    /// <summary>The report without what depends on the time of the run: when it was made, and the running session's hours so far.</summary>
+    private static string WithoutGeneratedAt(string json)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
+        Assert.True(node.Remove("generated_at"));
+        Assert.True(node.Remove("running"));
+        return node.ToJsonString();
+    }
+
+    [Fact]
+    public async Task Savings_JsonAndAnotherFormat_ExitsTwoNamingBoth()
+    {
+        var result = await _ledger.SavingsAsync("--json", "--format", "csv");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("", result.Stdout);
+        Assert.Equal("spotdevbox: --json and --format csv disagree: give one of them", result.Stderr.Trim());
+    }
+
+    [Fact]
     public async Task Savings_Csv_TheDocumentedColumnsWithTheLedgersFigures()
     {
         var result = await _ledger.SavingsAsync("--format", "csv");

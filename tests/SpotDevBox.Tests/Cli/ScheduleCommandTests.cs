@@ -151,7 +151,7 @@ public sealed class ScheduleCommandTests : IDisposable
         Assert.True(help.ExitCode == 0, help.ToString());
         Assert.Contains("--from <TIME>", help.Stdout, StringComparison.Ordinal);
         var example = help.Stdout.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("spotdevbox schedule ", StringComparison.Ordinal) && l.Contains("--from", StringComparison.Ordinal));
-        Assert.Equal("spotdevbox schedule --box alice --next 3d --from 2027-01-04T10:00:00+01:00", example);
+        Assert.Equal("spotdevbox schedule alice --next 3d --from 2027-01-04T10:00:00+01:00", example);
 
         var result = await RunAsync(Config("\"Mon-Fri 08:30-19:00\""), example.Split(' ')[2..]);
 

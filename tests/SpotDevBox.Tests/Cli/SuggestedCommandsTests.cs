@@ -61,7 +61,7 @@ public sealed partial class SuggestedCommandsTests : IDisposable
         // The reconciler's "not relaunched" reason, ssh's "not running" and up's connection hints.
         Assert.Contains("up e2e", all);
         Assert.Contains("ssh-config", all);
-        Assert.Contains("status --box e2e", all);
+        Assert.Contains("status e2e", all);
     }
 
     [Theory]

@@ -20,15 +20,15 @@ public sealed class WrongInputTests : IDisposable
         { "snapshots of a folder that does not exist", ["snapshots", "--repo", "{work}/nowhere"], ["'{work}/nowhere'", "does not exist"] },
         { "check of an empty folder", ["check", "--repo", "{work}/empty"], ["there is no repository at {work}/empty", "spotdevbox init"] },
         { "prune of an empty folder", ["prune", "--repo", "{work}/empty"], ["there is no repository at {work}/empty"] },
-        { "schedule for no time at all", ["schedule", "--box", "alice", "--next", "0d"], ["'0d' is not a span"] },
+        { "schedule for no time at all", ["schedule", "alice", "--next", "0d"], ["'0d' is not a span"] },
         { "savings from after to", ["savings", "--from", "2026-12-05", "--to", "2026-12-01"], ["--from 2026-12-05 00:00 is not before --to 2026-12-01 00:00"] },
         { "estimate of a mistyped instance type", ["estimate", "--region", "us-east-1", "--type", "m7i.nosuch"], ["no on-demand Linux price for m7i.nosuch in us-east-1"] },
         { "estimate in a region without prices", ["estimate", "--region", "xx-nowhere-1", "--type", "m7i.large"], ["no on-demand price table for region xx-nowhere-1"] },
         { "ssh to a box that does not exist", ["ssh", "nobody"], ["there is no box 'nobody'"] },
         { "up of a box that does not exist", ["up", "nobody"], ["there is no box 'nobody'"] },
-        { "status of a box that does not exist", ["status", "--box", "nobody"], ["there is no box 'nobody'"] },
-        { "down of a prefix where nothing ever ran", ["down", "--box", "{work}/boxes/typo"], ["nothing runs at {work}/boxes/typo", "no agent ever reported there", "nothing was written"] },
-        { "keepalive on a laptop", ["keepalive", "2h"], ["this is not a box", "spotdevbox keepalive 2h --box NAME", "nothing was written"] },
+        { "status of a box that does not exist", ["status", "nobody"], ["there is no box 'nobody'"] },
+        { "down of a prefix where nothing ever ran", ["down", "{work}/boxes/typo"], ["nothing runs at {work}/boxes/typo", "no agent ever reported there", "nothing was written"] },
+        { "keepalive on a laptop", ["keepalive", "2h"], ["this is not a box", "spotdevbox keepalive BOX 2h", "nothing was written"] },
     };
 
     [Theory]

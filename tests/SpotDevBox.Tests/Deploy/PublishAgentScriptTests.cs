@@ -70,7 +70,7 @@ public sealed class PublishAgentScriptTests : IDisposable
         var kept = _temp.Sub("kept");
 
         var (code, output) = await RunAsync(Script, [("PATH", bin + ":" + Environment.GetEnvironmentVariable("PATH"))],
-            ["--to", target, "--version", "v1", "--out", kept, .. kind]);
+            ["--to", target, "--agent-version", "v1", "--out", kept, .. kind]);
 
         Assert.True(code == 0, output);
         var calls = await File.ReadAllLinesAsync(log);
