@@ -92,6 +92,17 @@ public sealed class LogFileTests : IDisposable
         Assert.Equal(line, result.StderrLines[0]);
     }
 
+    [Theory]
+    [InlineData("snapshots")]
+    [InlineData("savings", "reconcile")]
+    public async Task Help_Verbose_SaysItNamesTheLogFile(params string[] verb)
+    {
+        var result = await Cli().RunAsync([.. verb, "--help"]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("after a line saying where the log file is", result.Stdout.ReplaceLineEndings(" "), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Quiet_LogFileOn_SaysNothingAboutTheLog()
     {
