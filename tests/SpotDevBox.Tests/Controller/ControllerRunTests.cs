@@ -484,6 +484,8 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
             start.ArgumentList.Add(arg);
         }
 
+        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Any(d => File.Exists(Path.Combine(d, "jq")));
+        Assert.True(onPath, Environment.GetEnvironmentVariable("SPOTDEVBOX_TEST_JQ_MISSING") is { Length: > 0 } why ? why : "jq is not on PATH (Debian/Ubuntu: apt-get install jq; scripts/test installs it)");
         using var jq = System.Diagnostics.Process.Start(start)!;
         var output = jq.StandardOutput.ReadToEndAsync();
         var error = jq.StandardError.ReadToEndAsync();
