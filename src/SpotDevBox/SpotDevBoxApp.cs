@@ -28,14 +28,27 @@ internal static class SpotDevBoxApp
         var consoleLevel = new LoggingLevelSwitch(LogEventLevel.Warning);
         var help = IsHelp(args);
         HostApplicationBuilder builder;
+        LogFile logFile;
         try
         {
-            builder = SpotDevBoxHost.CreateBuilder(args, consoleLevel, readConfiguration: !help);
+            builder = SpotDevBoxHost.CreateBuilder(args, consoleLevel, out logFile, readConfiguration: !help);
         }
         catch (Exception e)
         {
+            // The configuration could not be read, so neither could where the log goes (or whether it is off).
             return Report(e, cancelled: false, configuration: null);
         }
+
+        // --verbose (and the services, which always show their informational lines) says where the log file is, once.
+        var logShown = false;
+        consoleLevel.MinimumLevelChanged += (_, e) =>
+        {
+            if (!logShown && e.NewLevel <= LogEventLevel.Information && logFile.Describe() is { } where)
+            {
+                logShown = true;
+                Console.Error.WriteLine("log: " + where);
+            }
+        };
 
         try
         {
@@ -52,7 +65,7 @@ internal static class SpotDevBoxApp
         catch (Exception e)
         {
             // Both read a few intervals while they register (Quartz's triggers): a value of the wrong type stops here.
-            return Report(e, cancelled: false, builder.Configuration);
+            return Report(e, cancelled: false, builder.Configuration, new FailureContext(logFile, null, args));
         }
 
         // up, status and down resolve these only when they run; nothing is read or validated before.
@@ -87,7 +100,7 @@ internal static class SpotDevBoxApp
         }
         catch (Exception e)
         {
-            return Report(e, cancel.IsCancellationRequested, builder.Configuration);
+            return Report(e, cancel.IsCancellationRequested, builder.Configuration, new FailureContext(logFile, registrar.Host?.Services, args));
         }
         finally
         {
@@ -225,7 +238,10 @@ internal static class SpotDevBoxApp
     /// </summary>
     private static bool IsHelp(string[] args) => args.TakeWhile(a => a != "--").Any(a => a is "-h" or "--help" or "-?");
 
-    private static int Report(Exception e, bool cancelled, Microsoft.Extensions.Configuration.IConfiguration? configuration)
+    /// <summary>Where a failure is logged: the log file, the host's services (its logger) once built, and the command line.</summary>
+    private sealed record FailureContext(LogFile LogFile, IServiceProvider? Services, string[] Args);
+
+    private static int Report(Exception e, bool cancelled, Microsoft.Extensions.Configuration.IConfiguration? configuration, FailureContext? log = null)
     {
         var (code, message) = e switch
         {
@@ -257,10 +273,16 @@ internal static class SpotDevBoxApp
             RepositoryException => (ExitCodes.Failure, e.Message),
             OperationCanceledException when cancelled => (ExitCodes.Interrupted, "interrupted; earlier snapshots are untouched and what was uploaded is reused next time"),
             InvalidDataException or IOException or UnauthorizedAccessException => (ExitCodes.Failure, e.Message),
-            _ => (ExitCodes.Failure, e.ToString()),
+            // Unexpected: the stack trace goes to the log file; with the file off, to the terminal as before.
+            _ => (ExitCodes.Failure, log?.LogFile.PathPattern is null ? e.ToString() : $"{e.GetType().Name}: {e.Message}"),
         };
         // One plain line: scripts grep it, and a terminal-width wrap would split it.
         Console.Error.WriteLine("spotdevbox: " + message.ReplaceLineEndings(" "));
+        if (log is not null && FailureLog.Write(log.LogFile, log.Services, log.Args, code, message, e) is { } file)
+        {
+            Console.Error.WriteLine("spotdevbox: details in " + file);
+        }
+
         return code;
     }
 }

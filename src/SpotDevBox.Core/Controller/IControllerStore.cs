@@ -17,6 +17,10 @@ namespace SpotDevBox.Core.Controller;
 /// known to run, and this the instant it was found ended; the time between is not costed and the ledger
 /// names it as unknown.
 /// </param>
+/// <param name="LastSeenRunning">
+/// The latest reconcile pass that saw the instance running: kept in the store so that after a restart of the
+/// controller an instance that vanished meanwhile is still costed up to when it was last seen, not its start.
+/// </param>
 public sealed record SessionRow(
     string Box,
     string InstanceId,
@@ -31,7 +35,8 @@ public sealed record SessionRow(
     DateTimeOffset? End = null,
     string? EndedBy = null,
     string? EndDetail = null,
-    DateTimeOffset? LatestEnd = null)
+    DateTimeOffset? LatestEnd = null,
+    DateTimeOffset? LastSeenRunning = null)
 {
     public bool IsOpen => End is null;
 }
@@ -73,6 +78,12 @@ public interface IControllerStore
     Task UpsertSessionAsync(SessionRow session, CancellationToken cancellationToken);
 
     Task<SessionRow?> GetSessionAsync(string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sets <see cref="SessionRow.LastSeenRunning"/> of the open sessions of these instances to <paramref name="at"/>:
+    /// one write for a whole pass of a box, whatever its number of instances.
+    /// </summary>
+    Task MarkSeenRunningAsync(IReadOnlyCollection<string> instanceIds, DateTimeOffset at, CancellationToken cancellationToken);
 
     /// <summary>Sessions not ended yet, of every box.</summary>
     Task<IReadOnlyList<SessionRow>> OpenSessionsAsync(CancellationToken cancellationToken);

@@ -98,7 +98,6 @@ public sealed partial class Reconciler(
     private readonly ConcurrentDictionary<string, byte> _apiStopped = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _addressed = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, InstanceState> _lastState = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastSeenRunning = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _startGate = new(1, 1);
     private DateTimeOffset? _previousRun;
     private DateTimeOffset _startedAt;
@@ -518,11 +517,6 @@ public sealed partial class Reconciler(
     {
         foreach (var instance in instances)
         {
-            if (instance.State == InstanceState.Running)
-            {
-                _lastSeenRunning[instance.InstanceId] = now;
-            }
-
             var was = _lastState.TryGetValue(instance.InstanceId, out var seen) ? seen : (InstanceState?)null;
             if (was != instance.State)
             {
@@ -543,6 +537,13 @@ public sealed partial class Reconciler(
             {
                 await CloseSessionAsync(row, o, instance, now, cancellationToken);
             }
+        }
+
+        // In the store, not in memory: a restart must not forget when an instance was last seen running (one write a pass).
+        var running = instances.Where(i => i.State == InstanceState.Running).Select(i => i.InstanceId).ToList();
+        if (running.Count > 0)
+        {
+            await store.MarkSeenRunningAsync(running, now, cancellationToken);
         }
 
         var listed = instances.Select(i => i.InstanceId).ToHashSet(StringComparer.Ordinal);
@@ -614,9 +615,7 @@ public sealed partial class Reconciler(
             };
         }
 
-        var seen = _lastSeenRunning.TryGetValue(row.InstanceId, out var at) ? at : (DateTimeOffset?)null;
-        var (end, latestEnd) = EndOf(row, instance, record, notice, seen, now);
-        _lastSeenRunning.TryRemove(row.InstanceId, out _);
+        var (end, latestEnd) = EndOf(row, instance, record, notice, row.LastSeenRunning, now);
         var closed = row with { End = end, EndedBy = endedBy, EndDetail = detail, LatestEnd = latestEnd };
         await store.UpsertSessionAsync(closed, cancellationToken);
         try

@@ -32,7 +32,7 @@ internal class RepositorySettings : CommandSettings
     public bool Json { get; set; }
 
     [CommandOption("-v|--verbose")]
-    [Description("Show informational log lines on the console; restore also lists every entry a partial snapshot left at an older version (without it: named when 20 or fewer, else counted).")]
+    [Description("Show informational log lines on the console, after a line saying where the log file is; restore also lists every entry a partial snapshot left at an older version (without it: named when 20 or fewer, else counted).")]
     public bool Verbose { get; set; }
 
     public override ValidationResult Validate()

@@ -56,7 +56,7 @@ internal sealed class SavingsReconcileSettings : CommandSettings
     public string? Region { get; set; }
 
     [CommandOption("-v|--verbose")]
-    [Description("Show informational log lines on the console.")]
+    [Description("Show informational log lines on the console, after a line saying where the log file is.")]
     public bool Verbose { get; set; }
 
     public override ValidationResult Validate()

@@ -60,7 +60,7 @@ internal sealed class SavingsReportSettings : CommandSettings
     public string? Output { get; set; }
 
     [CommandOption("-v|--verbose")]
-    [Description("Show informational log lines on the console.")]
+    [Description("Show informational log lines on the console, after a line saying where the log file is.")]
     public bool Verbose { get; set; }
 
     public override ValidationResult Validate()

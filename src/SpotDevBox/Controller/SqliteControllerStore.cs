@@ -21,7 +21,7 @@ namespace SpotDevBox.Controller;
 internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerStore, IDisposable
 {
     /// <summary>The schema this code writes: <c>PRAGMA user_version</c> once initialized.</summary>
-    internal const int SchemaVersion = 3;
+    internal const int SchemaVersion = 4;
 
     internal const int BusyTimeoutMilliseconds = 5000;
 
@@ -119,6 +119,9 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         ALTER TABLE sessions ADD COLUMN latest_end TEXT;
         ALTER TABLE ledger ADD COLUMN latest_end TEXT;
         """,
+        """
+        ALTER TABLE sessions ADD COLUMN last_seen_running TEXT;
+        """,
     ];
 
     private const string LedgerColumns =
@@ -127,7 +130,7 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         "spot_missing, on_demand_missing, ebs_per_gb_month, ebs_missing, s3_per_gb_month, s3_missing, repository_bytes, latest_end";
 
     private const string SessionColumns =
-        "box, instance_id, session_id, region, owner, instance_type, availability_zone, lifecycle, price_per_hour, started_at, ended_at, ended_by, end_detail, latest_end";
+        "box, instance_id, session_id, region, owner, instance_type, availability_zone, lifecycle, price_per_hour, started_at, ended_at, ended_by, end_detail, latest_end, last_seen_running";
 
     private const string DecisionColumns = "at, box, action, reason, instance_id, session_id";
 
@@ -234,12 +237,13 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         command.CommandText =
             $"""
             INSERT INTO sessions ({SessionColumns})
-            VALUES ($box, $instance_id, $session_id, $region, $owner, $instance_type, $availability_zone, $lifecycle, $price_per_hour, $started_at, $ended_at, $ended_by, $end_detail, $latest_end)
+            VALUES ($box, $instance_id, $session_id, $region, $owner, $instance_type, $availability_zone, $lifecycle, $price_per_hour, $started_at, $ended_at, $ended_by, $end_detail, $latest_end, $last_seen_running)
             ON CONFLICT (instance_id) DO UPDATE SET
                 box = excluded.box, session_id = excluded.session_id, region = excluded.region, owner = excluded.owner,
                 instance_type = excluded.instance_type, availability_zone = excluded.availability_zone, lifecycle = excluded.lifecycle,
                 price_per_hour = excluded.price_per_hour, started_at = excluded.started_at, ended_at = excluded.ended_at,
-                ended_by = excluded.ended_by, end_detail = excluded.end_detail, latest_end = excluded.latest_end;
+                ended_by = excluded.ended_by, end_detail = excluded.end_detail, latest_end = excluded.latest_end,
+                last_seen_running = excluded.last_seen_running;
             """;
         Add(command, "$box", session.Box);
         Add(command, "$instance_id", session.InstanceId);
@@ -255,6 +259,29 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         Add(command, "$ended_by", session.EndedBy);
         Add(command, "$end_detail", session.EndDetail);
         Add(command, "$latest_end", FormatTime(session.LatestEnd));
+        Add(command, "$last_seen_running", FormatTime(session.LastSeenRunning));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task MarkSeenRunningAsync(IReadOnlyCollection<string> instanceIds, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(instanceIds);
+        if (instanceIds.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        // One parameter per instance (a box has one or two): the names are this method's own, never input.
+        var names = instanceIds.Select((_, i) => "$id" + i.ToString(CultureInfo.InvariantCulture)).ToList();
+        command.CommandText = $"UPDATE sessions SET last_seen_running = $at WHERE ended_at IS NULL AND instance_id IN ({string.Join(", ", names)});";
+        Add(command, "$at", FormatTime(at));
+        foreach (var (name, id) in names.Zip(instanceIds))
+        {
+            Add(command, name, id);
+        }
+
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -591,7 +618,8 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         End: ReadNullableTime(reader, 10),
         EndedBy: ReadString(reader, 11),
         EndDetail: ReadString(reader, 12),
-        LatestEnd: ReadNullableTime(reader, 13));
+        LatestEnd: ReadNullableTime(reader, 13),
+        LastSeenRunning: ReadNullableTime(reader, 14));
 
     private static void Add(SqliteCommand command, string name, object? value) =>
         command.Parameters.AddWithValue(name, value ?? DBNull.Value);

@@ -18,7 +18,8 @@ internal static class SpotDevBoxHost
     /// The host of a verb. Without <paramref name="readConfiguration"/> (--help) no file or variable is read:
     /// help shows whatever state the configuration is in. The console log level is raised by --verbose; one per host.
     /// </summary>
-    public static HostApplicationBuilder CreateBuilder(string[] args, LoggingLevelSwitch consoleLevel, bool readConfiguration = true)
+    /// <param name="logFile">The log file of Logging:File and Logging:RetainedFiles (checked here: a wrong one stops the verb).</param>
+    public static HostApplicationBuilder CreateBuilder(string[] args, LoggingLevelSwitch consoleLevel, out LogFile logFile, bool readConfiguration = true)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
         if (readConfiguration)
@@ -29,7 +30,10 @@ internal static class SpotDevBoxHost
 
         _ = args;
 
-        builder.Services.AddSerilog((services, logger) => ConfigureSerilog(logger, builder.Configuration, consoleLevel));
+        var file = LogFile.From(builder.Configuration);
+        logFile = file;
+        builder.Services.AddSingleton(file);
+        builder.Services.AddSerilog((services, logger) => ConfigureSerilog(logger, builder.Configuration, consoleLevel, file));
         builder.Services.AddSpotDevBoxBackup(builder.Configuration);
         builder.Services.AddSpotDevBoxCompute(builder.Configuration);
         builder.Services.AddSpotDevBoxPrices(builder.Configuration);
@@ -37,26 +41,19 @@ internal static class SpotDevBoxHost
         return builder;
     }
 
-    private static void ConfigureSerilog(LoggerConfiguration logger, ConfigurationManager configuration, LoggingLevelSwitch consoleLevel)
+    private static void ConfigureSerilog(LoggerConfiguration logger, ConfigurationManager configuration, LoggingLevelSwitch consoleLevel, LogFile file)
     {
         SerilogSettings.ApplyMinimumLevels(logger.MinimumLevel, configuration);
+        // A verb's failure goes to the file only: the terminal has its one line already, without the stack trace.
         logger.Enrich.FromLogContext()
-            .WriteTo.Console(
-                outputTemplate: "{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}{NewLine}{Exception}",
-                standardErrorFromLevel: LogEventLevel.Verbose,
-                levelSwitch: consoleLevel);
-        var file = configuration["Logging:File"];
-        if (string.IsNullOrWhiteSpace(file))
-        {
-            var state = Environment.GetEnvironmentVariable("XDG_STATE_HOME");
-            var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-            file = Path.Combine(!string.IsNullOrEmpty(state) ? state : Path.Combine(home, ".local", "state"), "spotdevbox", "logs", "spotdevbox-.clef");
-        }
-
-        if (!string.Equals(file, "off", StringComparison.OrdinalIgnoreCase))
-        {
-            logger.WriteTo.File(new Serilog.Formatting.Compact.CompactJsonFormatter(), file, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14);
-        }
+            .WriteTo.Logger(console => console
+                .MinimumLevel.Verbose()
+                .Filter.ByExcluding(Serilog.Filters.Matching.FromSource(FailureLog.Category))
+                .WriteTo.Console(
+                    outputTemplate: "{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}{NewLine}{Exception}",
+                    standardErrorFromLevel: LogEventLevel.Verbose,
+                    levelSwitch: consoleLevel));
+        file.AddSink(logger);
     }
 
     /// <summary>The backup verbs' services; TryAdd so a host (or a test) can replace any of them.</summary>

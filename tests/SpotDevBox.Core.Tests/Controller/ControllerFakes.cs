@@ -31,6 +31,27 @@ internal sealed class InMemoryControllerStore : IControllerStore
     public Task<SessionRow?> GetSessionAsync(string instanceId, CancellationToken cancellationToken) =>
         Task.FromResult(Sessions.TryGetValue(instanceId, out var s) ? s : null);
 
+    /// <summary>Calls of <see cref="MarkSeenRunningAsync"/>: the store's writes for "last seen running".</summary>
+    public int SeenRunningWrites { get; private set; }
+
+    public Task MarkSeenRunningAsync(IReadOnlyCollection<string> instanceIds, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            SeenRunningWrites++;
+        }
+
+        foreach (var id in instanceIds)
+        {
+            if (Sessions.TryGetValue(id, out var s) && s.IsOpen)
+            {
+                Sessions[id] = s with { LastSeenRunning = at };
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task<IReadOnlyList<SessionRow>> OpenSessionsAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<SessionRow>>([.. Sessions.Values.Where(s => s.IsOpen)]);
 

@@ -559,6 +559,47 @@ public sealed class ReconcilerTests : IDisposable
     }
 
     [Fact]
+    public async Task Reconcile_GoneWhileTheControllerWasRestarting_CostsUpToWhenTheStoreSaysItWasLastSeenRunning()
+    {
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        using (var before = Reconciler())
+        {
+            await before.ReconcileAllAsync(CancellationToken.None);
+            var running = Run(0);
+            _time.Advance(TimeSpan.FromMinutes(20));
+            await before.ReconcileAllAsync(CancellationToken.None);
+            Assert.Equal((DateTimeOffset?)WindowStart.AddMinutes(20), _store.Sessions[running.InstanceId].LastSeenRunning);
+        }
+
+        // The controller is down; the instance is terminated and EC2 stops listing it; no agent record.
+        var id = _instances[0].InstanceId;
+        _instances.Clear();
+        _time.Advance(TimeSpan.FromHours(2));
+
+        // A new process: only the store remembers.
+        await Reconciler().ReconcileAllAsync(CancellationToken.None);
+
+        var ended = _store.Sessions[id];
+        Assert.Equal(((DateTimeOffset?)WindowStart.AddMinutes(20), (DateTimeOffset?)WindowStart.AddMinutes(20).AddHours(2)), (ended.End, ended.LatestEnd));
+    }
+
+    [Fact]
+    public async Task Reconcile_RunningInstance_OneLastSeenWritePerPass()
+    {
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        var reconciler = Reconciler();
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+        var running = Run(0);
+        _time.Advance(TimeSpan.FromMinutes(1));
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(1));
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+
+        Assert.Equal(2, _store.SeenRunningWrites);
+        Assert.Equal((DateTimeOffset?)WindowStart.AddMinutes(2), _store.Sessions[running.InstanceId].LastSeenRunning);
+    }
+
+    [Fact]
     public async Task Reconcile_GoneFromEc2WithTheAgentsInterruptionRecord_EndsWhenTheNoticeSaidEc2WouldAct()
     {
         await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);

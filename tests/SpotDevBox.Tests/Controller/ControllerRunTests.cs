@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Amazon.S3.Model;
 using Microsoft.Data.Sqlite;
@@ -130,6 +131,82 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.Equal("schedule", control.RootElement.GetProperty("stop_reason").GetString());
         Assert.Equal("Down", control.RootElement.GetProperty("override").GetProperty("kind").GetString());
         Assert.Equal(2, _ec2.RequestsFor("RunInstances").Count);
+    }
+
+    [Fact]
+    public async Task ControllerRun_LogFile_DocumentedJqFiltersAgreeWithTheLedger()
+    {
+        var logs = _temp.Sub("logs");
+        var logFile = Path.Combine(logs, "spotdevbox-.clef");
+        using (var first = Cli(logFile: logFile).Start("controller", "run"))
+        {
+            await WaitForAsync(first, "Box e2e: launch:");
+            first.Terminate();
+            await first.WaitAsync(Wait);
+        }
+
+        var interrupted = Assert.Single(_ec2.Instances).InstanceId;
+        // With the time EC2 gives (its StateTransitionReason), so the session's end is known and every figure priced.
+        var ended = TimeProvider.System.GetUtcNow().UtcDateTime;
+        _ec2.UpdateInstance(interrupted, i => i with
+        {
+            StateCode = 48, StateReasonCode = "Server.SpotInstanceTermination", StateReasonMessage = "Server.SpotInstanceTermination: Spot instance termination",
+            StateTransitionReason = $"Service initiated ({ended:yyyy-MM-dd HH:mm:ss} GMT)",
+        });
+        using (var second = Cli(logFile: logFile).Start("controller", "run"))
+        {
+            await WaitForAsync(second, "Box e2e: relaunch:");
+            second.Terminate();
+            await second.WaitAsync(Wait);
+        }
+
+        var costed = (await QueryAsync($"SELECT paid, ended_at FROM ledger WHERE instance_id = '{interrupted}'")).Single();
+        Assert.NotNull(costed[0]);
+        var day = DateOnly.ParseExact(costed[1]![..10], "yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var dayText = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        // The next day at 00:04:50 UTC a controller logs that day's DailySavingsSummary at 00:05. The clock is
+        // libfaketime's (as in ScheduleCommandClockTests), preloaded into the controller itself rather than through
+        // the faketime program, which forks and would take the SIGTERM meant for the controller.
+        var clock = day.AddDays(1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + " 00:04:50";
+        var fake = new Dictionary<string, string?> { ["TZ"] = "UTC", ["FAKETIME"] = "@" + clock, ["LD_PRELOAD"] = LibFaketime() };
+        using (var third = Cli(logFile: logFile).Start(["controller", "run"], fake))
+        {
+            await WaitForAsync(third, $"Savings on {dayText} (UTC) for *:");
+            third.Terminate();
+            await third.WaitAsync(Wait);
+        }
+
+        // The report at the same hour, when the day is over (it ends a period at its "now").
+        var report = await Cli().RunAsync(["savings", "--from", dayText, "--to", day.AddDays(1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), "--by", "box", "--format", "json"], fake);
+        Assert.True(report.ExitCode == 0, report.ToString());
+        var json = report.Json();
+        var boxLine = json.GetProperty("boxes").EnumerateArray().Single(b => b.GetProperty("key").GetString() == "e2e");
+
+        var filters = JqFilters();
+        Assert.Equal(3, filters.Count);
+        var files = Directory.GetFiles(logs, "*.clef");
+        Assert.NotEmpty(files);
+        // Every event twice, as if two controllers had logged them: the filters must still count each once.
+        foreach (var input in new[] { files, [.. files, .. files] })
+        {
+            var sessions = await JqAsync(filters[0], input);
+            var ledger = await QueryAsync("SELECT instance_id, box, paid, on_demand_cost FROM ledger ORDER BY instance_id");
+            Assert.Equal(
+                ledger.Select(r => $"{r[0]} {r[1]} paid {Usd(r[2])} on-demand {Usd(r[3])}"),
+                sessions.Select(e => $"{e.GetProperty("InstanceId").GetString()} {e.GetProperty("Box").GetString()} paid {Usd(e.GetProperty("Paid"))} on-demand {Usd(e.GetProperty("OnDemandCost"))}").Order(StringComparer.Ordinal));
+            Assert.Contains(sessions, e => e.GetProperty("InstanceId").GetString() == interrupted);
+
+            var perBox = (await JqAsync(filters[1], input)).Single(e => e.GetProperty("Day").GetString() == dayText);
+            Assert.Equal(
+                ("e2e", boxLine.GetProperty("sessions").GetInt32(), Usd(boxLine.GetProperty("paid_usd")), Usd(boxLine.GetProperty("same_hours_on_demand_usd")), Usd(boxLine.GetProperty("total_saving_usd"))),
+                (perBox.GetProperty("Box").GetString(), perBox.GetProperty("Sessions").GetInt32(), Usd(perBox.GetProperty("Paid")), Usd(perBox.GetProperty("SameHoursOnDemand")), Usd(perBox.GetProperty("TotalSaving"))));
+
+            var fleet = (await JqAsync(filters[2], input)).Single(e => e.GetProperty("Day").GetString() == dayText);
+            var totals = json.GetProperty("totals");
+            Assert.Equal(
+                (totals.GetProperty("sessions").GetInt32(), Usd(totals.GetProperty("paid_usd")), Usd(totals.GetProperty("same_hours_on_demand_usd")), Usd(totals.GetProperty("total_saving_usd"))),
+                (fleet.GetProperty("Sessions").GetInt32(), Usd(fleet.GetProperty("Paid")), Usd(fleet.GetProperty("SameHoursOnDemand")), Usd(fleet.GetProperty("TotalSaving"))));
+        }
     }
 
     [Fact]
@@ -355,12 +432,12 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.Empty(_ec2.Requests);
     }
 
-    private SpotDevBoxProcess Cli(string maxPrice = "0.05", string instanceTypes = """["m7i.large", "m6i.large"]""", string imageId = "ami-0123456789abcdef0", string? monthlyBudget = null)
+    private SpotDevBoxProcess Cli(string maxPrice = "0.05", string instanceTypes = """["m7i.large", "m6i.large"]""", string imageId = "ami-0123456789abcdef0", string? monthlyBudget = null, string logFile = "off")
     {
         var config = _temp.Sub("spotdevbox.json");
         File.WriteAllText(config, $$"""
             {
-              "Logging": { "File": "off" },
+              "Logging": { "File": "{{logFile}}" },
               "Controller": {
                 "AgentBuilds": "s3://{{_bucket}}/agent-builds",
                 "Database": "{{Database}}",
@@ -377,6 +454,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
             }
             """);
         return new SpotDevBoxProcess(_temp.Sub("cli"), peer)
+            .Set("SPOTDEVBOX_Logging__File", null)
             .Set("SPOTDEVBOX_CONFIG", config)
             .Set("SPOTDEVBOX_Storage__EndpointUrl", peer.Endpoint)
             .Set("SPOTDEVBOX_Aws__Ec2__ServiceUrl", _ec2.ServiceUrl.ToString());
@@ -385,6 +463,55 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
     private static string Status(string instanceId, string state) => $$"""
         {"box":"e2e","state":"{{state}}","updated_at":"{{TimeProvider.System.GetUtcNow():O}}","agent_version":"test","instance_id":"{{instanceId}}","session_start":"{{TimeProvider.System.GetUtcNow():O}}"}
         """;
+
+    /// <summary>The jq filters docs/savings.md documents (its "Reading the events with jq" section), as written there.</summary>
+    private static List<string> JqFilters()
+    {
+        var doc = File.ReadAllText(Path.Combine(S3PeerFixture.RepositoryRoot, "docs", "savings.md"));
+        var section = doc[doc.IndexOf("### Reading the events with jq", StringComparison.Ordinal)..];
+        section = section[..section.IndexOf("\n## ", StringComparison.Ordinal)];
+        return [.. section.Split('\n')
+            .Where(l => l.StartsWith("jq -s -c '", StringComparison.Ordinal))
+            .Select(l => l["jq -s -c '".Length..l.LastIndexOf('\'')])];
+    }
+
+    /// <summary>jq as the doc runs it (-s -c, the filter, the files), one JSON value per output line.</summary>
+    private static async Task<List<JsonElement>> JqAsync(string filter, IEnumerable<string> files)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("jq") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { "-s", "-c", filter }.Concat(files))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Any(d => File.Exists(Path.Combine(d, "jq")));
+        Assert.True(onPath, Environment.GetEnvironmentVariable("SPOTDEVBOX_TEST_JQ_MISSING") is { Length: > 0 } why ? why : "jq is not on PATH (Debian/Ubuntu: apt-get install jq; scripts/test installs it)");
+        using var jq = System.Diagnostics.Process.Start(start)!;
+        var output = jq.StandardOutput.ReadToEndAsync();
+        var error = jq.StandardError.ReadToEndAsync();
+        await jq.WaitForExitAsync();
+        Assert.True(jq.ExitCode == 0, $"jq failed ({jq.ExitCode}): {await error}");
+        return [.. (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone())];
+    }
+
+    /// <summary>An amount in USD to the ledger's micro-dollar, from the ledger's text or the report's; "unknown" for null.</summary>
+    private static string Usd(string? text) =>
+        text is null ? "unknown" : Math.Round(decimal.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture), 6).ToString("0.000000", CultureInfo.InvariantCulture);
+
+    /// <summary>The same from JSON: jq's number (which may read 1.2e-05), the report's string, or null.</summary>
+    private static string Usd(JsonElement value) => Usd(value.ValueKind switch
+    {
+        JsonValueKind.Null => null,
+        JsonValueKind.String => value.GetString(),
+        _ => value.GetRawText(),
+    });
+
+    /// <summary>libfaketime for LD_PRELOAD (Debian's faketime package; scripts/test installs it).</summary>
+    private static string LibFaketime()
+    {
+        _ = SpotDevBox.Tests.Cli.Faketime.Path; // fails saying how to install it when it is missing
+        return Directory.EnumerateFiles("/usr/lib", "libfaketime.so.1", new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 2, IgnoreInaccessible = true }).First();
+    }
 
     private static async Task WaitForAsync(RunningCli process, string text)
     {

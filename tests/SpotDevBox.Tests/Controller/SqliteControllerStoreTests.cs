@@ -480,7 +480,7 @@ public sealed class SqliteControllerStoreTests : IDisposable
     {
         await OpenStoreAsync();
 
-        Assert.Equal(3L, await RawScalarAsync("PRAGMA user_version"));
+        Assert.Equal(4L, await RawScalarAsync("PRAGMA user_version"));
         Assert.Equal("wal", await RawScalarAsync("PRAGMA journal_mode"));
     }
 
@@ -512,7 +512,7 @@ public sealed class SqliteControllerStoreTests : IDisposable
 
         Assert.Contains(DatabasePath, e.Message, StringComparison.Ordinal);
         Assert.Contains("schema version 7", e.Message, StringComparison.Ordinal);
-        Assert.Contains("up to 3", e.Message, StringComparison.Ordinal);
+        Assert.Contains("up to 4", e.Message, StringComparison.Ordinal);
         Assert.Equal(0L, await RawScalarAsync("SELECT count(*) FROM sqlite_schema WHERE type = 'table'"));
     }
 
@@ -523,6 +523,7 @@ public sealed class SqliteControllerStoreTests : IDisposable
         var session = Session("i-01", Nine, Nine.AddHours(2)) with { EndedBy = "idle" };
         await store.UpsertSessionAsync(session, CancellationToken.None);
         // Back to what schema version 2 wrote.
+        await RawScalarAsync("ALTER TABLE sessions DROP COLUMN last_seen_running");
         await RawScalarAsync("ALTER TABLE sessions DROP COLUMN latest_end");
         await RawScalarAsync("ALTER TABLE ledger DROP COLUMN latest_end");
         await RawScalarAsync("PRAGMA user_version = 2");
@@ -531,10 +532,56 @@ public sealed class SqliteControllerStoreTests : IDisposable
 
         var upgraded = await OpenStoreAsync();
 
-        Assert.Equal(3L, await RawScalarAsync("PRAGMA user_version"));
+        Assert.Equal(4L, await RawScalarAsync("PRAGMA user_version"));
         Assert.Equal(session, await upgraded.GetSessionAsync("i-01", CancellationToken.None));
         await upgraded.UpsertSessionAsync(session with { LatestEnd = Nine.AddHours(3) }, CancellationToken.None);
         Assert.Equal((DateTimeOffset?)Nine.AddHours(3), (await upgraded.GetSessionAsync("i-01", CancellationToken.None))!.LatestEnd);
+    }
+
+    [Fact]
+    public async Task InitializeAsync_Version3File_AddsLastSeenRunningAndKeepsEverything()
+    {
+        var store = await OpenStoreAsync();
+        var ended = Session("i-01", Nine, Nine.AddHours(2)) with { EndedBy = "unknown", LatestEnd = Nine.AddHours(3) };
+        var open = Session("i-02", Nine.AddHours(4));
+        await store.UpsertSessionAsync(ended, CancellationToken.None);
+        await store.UpsertSessionAsync(open, CancellationToken.None);
+        await store.RecordDecisionAsync(new DecisionRow(Nine, "alice", "launch", "start", "i-02", "s-i-02"), CancellationToken.None);
+        await store.SetBoxStateAsync(new BoxStateRow("alice", LaunchFailures: 2), CancellationToken.None);
+        await store.SetLastRunAsync(Nine.AddHours(5), CancellationToken.None);
+        await store.RecordAsync(Ledger("i-01", "alice", "alice@example.com", Nine, Nine.AddHours(2)), CancellationToken.None);
+        // Back to what schema version 3 wrote.
+        await RawScalarAsync("ALTER TABLE sessions DROP COLUMN last_seen_running");
+        await RawScalarAsync("PRAGMA user_version = 3");
+        SqliteConnection.ClearAllPools();
+
+        var upgraded = await OpenStoreAsync();
+
+        Assert.Equal(4L, await RawScalarAsync("PRAGMA user_version"));
+        Assert.Equal(ended, await upgraded.GetSessionAsync("i-01", CancellationToken.None));
+        Assert.Equal(open, Assert.Single(await upgraded.OpenSessionsAsync(CancellationToken.None)));
+        Assert.Equal(new DecisionRow(Nine, "alice", "launch", "start", "i-02", "s-i-02"), Assert.Single(await upgraded.RecentDecisionsAsync("alice", 10, CancellationToken.None)));
+        Assert.Equal(2, (await upgraded.GetBoxStateAsync("alice", CancellationToken.None))!.LaunchFailures);
+        Assert.Equal(Nine.AddHours(5), await upgraded.GetLastRunAsync(CancellationToken.None));
+        Assert.Equal(1L, await RawScalarAsync("SELECT count(*) FROM ledger WHERE instance_id = 'i-01'"));
+        await upgraded.MarkSeenRunningAsync(["i-02"], Nine.AddHours(6), CancellationToken.None);
+        Assert.Equal((DateTimeOffset?)Nine.AddHours(6), (await upgraded.GetSessionAsync("i-02", CancellationToken.None))!.LastSeenRunning);
+    }
+
+    [Fact]
+    public async Task MarkSeenRunningAsync_OpenAndEndedSessions_SetsTheOpenOnesOnly()
+    {
+        var store = await OpenStoreAsync();
+        await store.UpsertSessionAsync(Session("i-01", Nine), CancellationToken.None);
+        await store.UpsertSessionAsync(Session("i-02", Nine), CancellationToken.None);
+        await store.UpsertSessionAsync(Session("i-03", Nine, Nine.AddHours(1)) with { LastSeenRunning = Nine.AddMinutes(50) }, CancellationToken.None);
+
+        await store.MarkSeenRunningAsync(["i-01", "i-02", "i-03", "i-unknown"], Nine.AddHours(2), CancellationToken.None);
+
+        Assert.Equal((DateTimeOffset?)Nine.AddHours(2), (await store.GetSessionAsync("i-01", CancellationToken.None))!.LastSeenRunning);
+        Assert.Equal((DateTimeOffset?)Nine.AddHours(2), (await store.GetSessionAsync("i-02", CancellationToken.None))!.LastSeenRunning);
+        Assert.Equal((DateTimeOffset?)Nine.AddMinutes(50), (await store.GetSessionAsync("i-03", CancellationToken.None))!.LastSeenRunning);
+        Assert.Null(await store.GetSessionAsync("i-unknown", CancellationToken.None));
     }
 
     [Fact]
@@ -545,7 +592,7 @@ public sealed class SqliteControllerStoreTests : IDisposable
 
         await store.InitializeAsync(CancellationToken.None);
 
-        Assert.Equal(3L, await RawScalarAsync("PRAGMA user_version"));
+        Assert.Equal(4L, await RawScalarAsync("PRAGMA user_version"));
         Assert.Equal(Nine, await store.GetLastRunAsync(CancellationToken.None));
     }
 
