@@ -33,6 +33,21 @@ public sealed class S3ObjectStoreConditionalWritesTests(MotoFixture moto) : Cond
         return store;
     }
 
+    [Theory]
+    [InlineData(412, "PreconditionFailed", true, true)]
+    [InlineData(409, "ConditionalRequestConflict", false, true)]
+    [InlineData(404, "NoSuchKey", true, true)]
+    [InlineData(404, "NoSuchKey", false, false)]
+    [InlineData(404, "NoSuchBucket", true, false)]
+    [InlineData(403, "AccessDenied", true, false)]
+    public void IsLostCondition_S3Answer_MeansAnotherWriterCameFirstOnlyForConditionFailures(int status, string code, bool ifMatch, bool lost)
+    {
+        // 409 is what S3 answers while another conditional write to the key is in flight; moto never does.
+        var e = new Amazon.S3.AmazonS3Exception("answer") { StatusCode = (System.Net.HttpStatusCode)status, ErrorCode = code };
+
+        Assert.Equal(lost, S3ObjectStore.IsLostCondition(e, ifMatch));
+    }
+
     public void Dispose()
     {
         foreach (var store in _stores)
