@@ -9,7 +9,8 @@ namespace SpotDevBox.Tests.Launch;
 /// <summary>
 /// Two real <c>spotdevbox up</c> processes at the same moment, as from two laptops, against moto: EC2 and the box's
 /// storage (S3, with conditional writes) both on moto, an independent implementation of the AWS APIs. Exactly
-/// one instance must start, and both must name it (docs/controller.md, "One instance per box").
+/// one instance must start, and both must name it (docs/controller.md, "One instance per box"). Likewise a
+/// `controller run` whose first pass launches the box and an `up` started with it.
 /// </summary>
 [Collection("moto")]
 public sealed class OneInstancePerBoxTests(MotoFixture moto) : IAsyncLifetime
@@ -66,6 +67,31 @@ public sealed class OneInstancePerBoxTests(MotoFixture moto) : IAsyncLifetime
 
         var all = await ec2.DescribeInstancesAsync(new DescribeInstancesRequest { Filters = [new Filter("tag:" + BoxTags.Box, ["alice"])] });
         Assert.Equal(5, all.Reservations.SelectMany(r => r.Instances).Count());
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public async Task ControllerRunAndUp_StartedTogether_StartOneInstance(int attempt)
+    {
+        var cli = Cli();
+        using var ec2 = Ec2();
+
+        // The box's schedule is up around the clock: the controller's first pass wants to launch it too.
+        using var controller = cli.Start("controller", "run");
+        var up = await cli.RunAsync("up", "alice", "--no-wait");
+        var pass = controller.StderrLineAsync("Box alice: ");
+        Assert.True(await Task.WhenAny(pass, Task.Delay(TimeSpan.FromSeconds(60))) == pass, $"attempt {attempt}: no decision logged:\n{controller.Stderr}");
+        controller.Terminate();
+        var stopped = await controller.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(up.ExitCode == 0, $"attempt {attempt}: {up}");
+        var live = await LiveInstancesAsync(ec2);
+        Assert.True(live.Count == 1, $"attempt {attempt}: {live.Count} live instances ({string.Join(", ", live)}):\n{up}\n{stopped}");
+        Assert.Equal(live[0], up.Stdout.Trim());
     }
 
     private static async Task<List<string>> LiveInstancesAsync(AmazonEC2Client ec2)
