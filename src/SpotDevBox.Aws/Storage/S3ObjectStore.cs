@@ -209,6 +209,60 @@ internal sealed class S3ObjectStore(IAmazonS3 client, RepositoryLocation locatio
         }
     }
 
+    public Task<VersionedObject?> GetVersionedAsync(string key, CancellationToken cancellationToken)
+    {
+        var fullKey = FullKey(key);
+        return RunAsync<VersionedObject?>(fullKey, async () =>
+        {
+            try
+            {
+                using var response = await client.GetObjectAsync(new GetObjectRequest { BucketName = _bucket, Key = fullKey }, cancellationToken);
+                var content = await ReadBodyAsync(response, fullKey, response.ContentLength, cancellationToken);
+                return new VersionedObject(content, response.ETag);
+            }
+            catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchKey")
+            {
+                return null;
+            }
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// A PUT with <c>If-None-Match: *</c> or <c>If-Match: ETAG</c>. S3 answers 412 PreconditionFailed when the
+    /// object is not as expected, 409 ConditionalRequestConflict when another conditional write to the key is
+    /// in flight, and 404 NoSuchKey for If-Match on a key that went: each means another writer got there first.
+    /// </summary>
+    public async Task<bool> PutIfAsync(string key, ReadOnlyMemory<byte> content, string? expectedETag, CancellationToken cancellationToken)
+    {
+        var request = CreatePutRequest(key, content);
+        if (expectedETag is null)
+        {
+            request.IfNoneMatch = "*";
+        }
+        else
+        {
+            request.IfMatch = expectedETag;
+        }
+
+        return await RunAsync(request.Key, async () =>
+        {
+            try
+            {
+                await client.PutObjectAsync(request, cancellationToken);
+                return true;
+            }
+            catch (AmazonS3Exception e) when (IsLostCondition(e, expectedETag is not null))
+            {
+                return false;
+            }
+        }, cancellationToken);
+    }
+
+    internal static bool IsLostCondition(AmazonS3Exception e, bool ifMatch) =>
+        e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict
+        || e.ErrorCode is "PreconditionFailed" or "ConditionalRequestConflict"
+        || (ifMatch && (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket"));
+
     public void Dispose() => client.Dispose();
 
     private string FullKey(string key)

@@ -38,7 +38,24 @@ public interface IObjectStore
 
     /// <summary>Deletes objects; keys that do not exist are ignored.</summary>
     Task DeleteAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Reads a whole object with its version tag (its ETag), to write it back with <see cref="PutIfAsync"/>;
+    /// null when the object does not exist.
+    /// </summary>
+    Task<VersionedObject?> GetVersionedAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores an object only if it is still as the caller last read it: absent when <paramref name="expectedETag"/>
+    /// is null (S3's <c>If-None-Match: *</c>), else with that ETag (<c>If-Match</c>). Atomic: of two writers that
+    /// read the same version, one succeeds and the other gets false and nothing is written.
+    /// </summary>
+    /// <returns>true when stored; false when the object changed (or appeared, or went) since it was read.</returns>
+    Task<bool> PutIfAsync(string key, ReadOnlyMemory<byte> content, string? expectedETag, CancellationToken cancellationToken);
 }
+
+/// <summary>An object's content and the tag of that version (opaque: compare it only with what the same store returned).</summary>
+public sealed record VersionedObject(byte[] Content, string ETag);
 
 public sealed record StoredObject(string Key, long Size, DateTimeOffset LastModified);
 

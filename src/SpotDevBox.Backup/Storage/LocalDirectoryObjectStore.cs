@@ -10,6 +10,12 @@ public sealed class LocalDirectoryObjectStore(string root) : IObjectStore, IUnfi
 {
     private const string TempSuffix = ".tmp-spotdevbox";
 
+    /// <summary>Beside an object written with <see cref="PutIfAsync"/>: the file whose lock makes read-compare-write one step.</summary>
+    private const string LockSuffix = ".lock-spotdevbox";
+
+    /// <summary>How long a conditional write waits for another process's (they hold the lock for a read and a rename).</summary>
+    private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(30);
+
     public string Location => root;
 
     public Task InitializeAsync(CancellationToken cancellationToken)
@@ -145,7 +151,7 @@ public sealed class LocalDirectoryObjectStore(string root) : IObjectStore, IUnfi
         foreach (var file in new DirectoryInfo(start).EnumerateFiles("*", options))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (file.Name.EndsWith(TempSuffix, StringComparison.Ordinal))
+            if (file.Name.EndsWith(TempSuffix, StringComparison.Ordinal) || file.Name.EndsWith(LockSuffix, StringComparison.Ordinal))
             {
                 continue;
             }
@@ -179,6 +185,75 @@ public sealed class LocalDirectoryObjectStore(string root) : IObjectStore, IUnfi
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>The ETag of a local object is the SHA-256 of its content, in hex.</summary>
+    public async Task<VersionedObject?> GetVersionedAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var content = await GetAsync(key, cancellationToken);
+            return new VersionedObject(content, ETagOf(content));
+        }
+        catch (StorageException e) when (e.Failure == StorageFailure.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Holds an exclusive lock (flock through <see cref="FileShare.None"/>) on <c>KEY.lock-spotdevbox</c> while it
+    /// compares the object with <paramref name="expectedETag"/> and renames the new content into place: two
+    /// processes on one machine (or on an NFS mount with working locks) cannot both win.
+    /// </summary>
+    public async Task<bool> PutIfAsync(string key, ReadOnlyMemory<byte> content, string? expectedETag, CancellationToken cancellationToken)
+    {
+        var path = PathOf(key);
+        EnsureRoot();
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException(StorageFailure.Other, $"cannot write '{path}': {e.Message}", e);
+        }
+
+        using var held = await LockAsync(path + LockSuffix, cancellationToken);
+        var current = await GetVersionedAsync(key, cancellationToken);
+        if (expectedETag is null ? current is not null : current is null || !string.Equals(current.ETag, expectedETag, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        await PutAsync(key, content, cancellationToken);
+        return true;
+    }
+
+    private static string ETagOf(ReadOnlySpan<byte> content) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content));
+
+    private static async Task<FileStream> LockAsync(string lockPath, CancellationToken cancellationToken)
+    {
+        var waited = TimeSpan.Zero;
+        var pause = TimeSpan.FromMilliseconds(10);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+            }
+            catch (IOException e) when (waited < LockWait && e is not FileNotFoundException and not DirectoryNotFoundException)
+            {
+                // Another writer holds it for the moment of a read and a rename.
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new StorageException(StorageFailure.Other, $"cannot lock '{lockPath}' for a conditional write: {e.Message}", e);
+            }
+
+            await Task.Delay(pause, cancellationToken);
+            waited += pause;
+        }
     }
 
     public async IAsyncEnumerable<UnfinishedWrite> ListUnfinishedWritesAsync(TimeProvider fallbackClock, [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -148,6 +148,7 @@ public sealed record InterruptionRecord
 [JsonSerializable(typeof(ControlDocument))]
 [JsonSerializable(typeof(SessionRecord))]
 [JsonSerializable(typeof(InterruptionRecord))]
+[JsonSerializable(typeof(SpotDevBox.Core.Launch.LaunchClaim))]
 public sealed partial class BoxJson : JsonSerializerContext
 {
     /// <summary>Parses a document, naming the object when it is not valid JSON of the expected shape.</summary>

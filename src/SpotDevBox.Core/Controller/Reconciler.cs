@@ -26,6 +26,8 @@ public static class ReconcileActions
     public const string Relaunch = "relaunch";
     public const string LaunchFailed = "launch-failed";
     public const string LaunchDeferred = "launch-deferred";
+    /// <summary>Another launcher (an <c>up</c>, another controller) holds the box's launch claim: this pass does not launch it.</summary>
+    public const string LaunchClaimed = "launch-claimed";
     public const string SkipMissedStart = "skip-missed-start";
     public const string RequestStop = "request-stop";
     public const string WithdrawStop = "withdraw-stop";
@@ -82,6 +84,7 @@ public sealed partial class Reconciler(
     IBoxDocuments documents,
     ILaunchUserData userData,
     BoxLauncher launcher,
+    LaunchClaims claims,
     IBudgetGuard budgets,
     ISessionCostRecorder costs,
     TimeProvider time,
@@ -457,16 +460,57 @@ public sealed partial class Reconciler(
                 wanted.NextChange);
         }
 
+        // The launch claim (launch.json, docs/controller.md "One instance per box"): an `up` from any machine, or
+        // another controller, launching the box now holds it, and this pass leaves the box to that launch.
         var session = state.PendingSessionId ?? NewSessionId(now);
+        LaunchClaim? won = null;
         LaunchResult result;
         try
         {
+            var claim = await claims.ClaimAsync(box, o, session, "controller", cancellationToken);
+            if (claim is ClaimOutcome.Following following)
+            {
+                var held = following.Claim;
+                return new BoxDecision(
+                    box,
+                    ReconcileActions.LaunchClaimed,
+                    $"{why}; not launched: {held.ClaimedBy} launched it at {held.ClaimedAt.UtcDateTime:HH:mm:ss} UTC (session {held.SessionId}{(held.InstanceId is { } iid ? $", {iid}" : "")})",
+                    held.InstanceId,
+                    wanted.NextChange,
+                    SessionId: held.SessionId);
+            }
+
+            won = ((ClaimOutcome.Won)claim).Claim;
             var render = await userData.PrepareAsync(box, o, cancellationToken);
             result = await launcher.LaunchAsync(new BoxLaunch(box, o, session, render, interrupted), cancellationToken);
         }
         catch (Exception e) when (e is UserDataException or AgentBuildException or IOException or InvalidDataException)
         {
-            result = new LaunchResult.Failed(LaunchFailure.Rejected, $"box {box} not launched: {e.Message}", []);
+            result = new LaunchResult.Failed(won is null ? LaunchFailure.Unavailable : LaunchFailure.Rejected, $"box {box} not launched: {e.Message}", []);
+        }
+
+        if (won is not null)
+        {
+            try
+            {
+                switch (result)
+                {
+                    case LaunchResult.Launched l:
+                        await claims.RecordInstanceAsync(o, won, l.Instance.InstanceId, cancellationToken);
+                        break;
+                    case LaunchResult.AlreadyRunning r:
+                        await claims.RecordInstanceAsync(o, won, r.Instance.InstanceId, cancellationToken);
+                        break;
+                    case LaunchResult.Failed { Failure: not LaunchFailure.Indeterminate } f:
+                        await claims.ReleaseAsync(o, won, f.Reason, cancellationToken);
+                        break;
+                }
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException)
+            {
+                // The claim expires on its own; the launch's outcome stands.
+                LogDocumentUnreadable(logger, box, "launch.json", e.Message);
+            }
         }
 
         switch (result)

@@ -5,13 +5,14 @@ using SpotDevBox.Backup.Repository;
 using SpotDevBox.Backup.Storage;
 using SpotDevBox.Commands;
 using SpotDevBox.Core.Agent;
+using SpotDevBox.Core.Launch;
 using SpotDevBox.Core.Ssh;
 
 namespace SpotDevBox.Agent;
 
 /// <summary>
 /// The box's prefix in storage: the backup repository (<c>repo/</c>), the host keys (<c>host-keys/</c>, encrypted)
-/// and their public halves (<c>host-keys.pub</c>), <c>status.json</c>, <c>control.json</c>, <c>sessions/</c> and
+/// and their public halves (<c>host-keys.pub</c>), <c>status.json</c>, <c>control.json</c>, <c>launch.json</c> (the launch claim), <c>sessions/</c> and
 /// <c>interruptions/</c>.
 /// </summary>
 internal sealed class BoxStorage(IOptions<AgentOptions> agentOptions, RepositoryOpener opener, TimeProvider time, ILoggerFactory loggers) : IDisposable
@@ -79,6 +80,17 @@ internal sealed class BoxStorage(IOptions<AgentOptions> agentOptions, Repository
 
     public Task WriteControlAsync(ControlDocument control, CancellationToken cancellationToken) =>
         _store.Value.PutAsync("control.json", JsonSerializer.SerializeToUtf8Bytes(control, BoxJson.Default.ControlDocument), cancellationToken);
+
+    /// <summary>launch.json (the launch claim, docs/controller.md "One instance per box") with its ETag, or null when absent.</summary>
+    public async Task<VersionedLaunchClaim?> ReadLaunchClaimAsync(CancellationToken cancellationToken)
+    {
+        var read = await _store.Value.GetVersionedAsync(LaunchClaimName, cancellationToken);
+        return read is null ? null : new VersionedLaunchClaim(BoxJson.Parse(read.Content, BoxJson.Default.LaunchClaim, $"{Location}/{LaunchClaimName}"), read.ETag);
+    }
+
+    /// <summary>Writes launch.json only if it is as read (absent when <paramref name="expectedETag"/> is null); false when another writer came first.</summary>
+    public Task<bool> TryWriteLaunchClaimAsync(LaunchClaim claim, string? expectedETag, CancellationToken cancellationToken) =>
+        _store.Value.PutIfAsync(LaunchClaimName, JsonSerializer.SerializeToUtf8Bytes(claim, BoxJson.Default.LaunchClaim), expectedETag, cancellationToken);
 
     public Task WriteStatusAsync(AgentStatus status, CancellationToken cancellationToken) =>
         _store.Value.PutAsync("status.json", JsonSerializer.SerializeToUtf8Bytes(status, BoxJson.Default.AgentStatus), cancellationToken);
@@ -170,6 +182,8 @@ internal sealed class BoxStorage(IOptions<AgentOptions> agentOptions, Repository
     }
 
     public const string HostPublicKeysName = "host-keys.pub";
+
+    public const string LaunchClaimName = "launch.json";
 
     private static RepositorySettings Settings(string location) => new() { Repository = location };
 }

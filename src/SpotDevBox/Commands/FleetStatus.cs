@@ -39,6 +39,28 @@ internal sealed record FleetRow
     public DateTimeOffset? NextStop { get; init; }
     public string? Override { get; init; }
     public string? Problem { get; init; }
+    /// <summary>
+    /// Every live instance of the box, oldest first (the top-level instance fields are the first's). More than one
+    /// means two launches got past each other; the controller keeps the oldest and terminates the others.
+    /// </summary>
+    public List<FleetInstance> Instances { get; init; } = [];
+}
+
+/// <summary>One live instance of a box, as <c>spotdevbox status</c> lists it.</summary>
+internal sealed record FleetInstance
+{
+    public required string InstanceId { get; init; }
+    /// <summary>EC2's state: pending, running, stopping, stopped.</summary>
+    public required string State { get; init; }
+    public string? SessionId { get; init; }
+    public required string InstanceType { get; init; }
+    public required string AvailabilityZone { get; init; }
+    public required string Lifecycle { get; init; }
+    public string? Address { get; init; }
+    public decimal? PricePerHour { get; init; }
+    public DateTimeOffset RunningSince { get; init; }
+    public double UptimeSeconds { get; init; }
+    public decimal? CostSoFar { get; init; }
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = true)]
@@ -92,23 +114,30 @@ internal sealed class FleetStatus(IComputeGatewayFactory gateways, IBoxDocuments
         var schedule = box.Schedule.ToSchedule();
         IReadOnlyList<ScheduleOverride> overrides = control?.Override?.ToOverride() is { } o && o.Until > now ? [o] : [];
         var transitions = ScheduleEvaluator.Transitions(schedule, overrides, now, now + TimeSpan.FromDays(8)).ToList();
-        var live = instances?.Where(i => i.Box == name && i.IsLive).OrderBy(i => i.LaunchTime).FirstOrDefault();
-        decimal? price = null;
-        if (live is { Lifecycle: InstanceLifecycle.Spot })
+        var lives = instances?.Where(i => i.Box == name && i.IsLive).OrderBy(i => i.LaunchTime).ToList() ?? [];
+        var live = lives.FirstOrDefault();
+        var listed = new List<FleetInstance>();
+        foreach (var instance in lives)
         {
-            try
+            var instancePrice = instance.Lifecycle == InstanceLifecycle.Spot ? await SpotPriceAsync(gateway, instance, now, cancellationToken) : null;
+            var instanceUptime = now - instance.LaunchTime;
+            listed.Add(new FleetInstance
             {
-                price = (await gateway.DescribeSpotPricesAsync(
-                        new SpotPriceQuery([live.InstanceType], SpotPriceQuery.LinuxUnix, now, null, [live.AvailabilityZone]),
-                        cancellationToken))
-                    .Latest.FirstOrDefault(p => p.InstanceType == live.InstanceType && p.AvailabilityZone == live.AvailabilityZone)?.UsdPerHour;
-            }
-            catch (ComputeException)
-            {
-                // Shown as unknown; the rest of the row stands.
-            }
+                InstanceId = instance.InstanceId,
+                State = StateName(instance.State),
+                SessionId = instance.SessionId,
+                InstanceType = instance.InstanceType,
+                AvailabilityZone = instance.AvailabilityZone,
+                Lifecycle = instance.Lifecycle == InstanceLifecycle.Spot ? "spot" : "on-demand",
+                Address = instance.PublicIpAddress ?? instance.PublicDnsName ?? instance.PrivateIpAddress,
+                PricePerHour = instancePrice,
+                RunningSince = instance.LaunchTime,
+                UptimeSeconds = Math.Round(instanceUptime.TotalSeconds),
+                CostSoFar = instancePrice is { } ip ? Math.Round(ip * (decimal)instanceUptime.TotalHours, 4) : null,
+            });
         }
 
+        var price = listed.FirstOrDefault()?.PricePerHour;
         var uptime = live is null ? (TimeSpan?)null : now - live.LaunchTime;
         var ours = status is not null && (live is null || status.InstanceId == live.InstanceId);
         return new FleetRow
@@ -116,7 +145,7 @@ internal sealed class FleetStatus(IComputeGatewayFactory gateways, IBoxDocuments
             Box = name,
             Owner = box.Owner,
             Region = box.Region,
-            State = instances is null ? "unknown" : live is null ? "stopped" : live.State == InstanceState.ShuttingDown ? "shutting-down" : live.State.ToString().ToLowerInvariant(),
+            State = instances is null ? "unknown" : live is null ? "stopped" : StateName(live.State),
             InstanceId = live?.InstanceId,
             Address = live is null ? null : live.PublicIpAddress ?? live.PublicDnsName ?? live.PrivateIpAddress,
             InstanceType = live?.InstanceType,
@@ -137,7 +166,26 @@ internal sealed class FleetStatus(IComputeGatewayFactory gateways, IBoxDocuments
             NextStop = transitions.FirstOrDefault(t => !t.Up)?.At,
             Override = overrides.Count == 1 ? $"{(overrides[0].Kind == OverrideKind.Up ? "up" : "down")} until {overrides[0].Until.UtcDateTime:yyyy-MM-dd HH:mm} UTC by {overrides[0].SetBy}" : null,
             Problem = problem,
+            Instances = listed,
         };
+    }
+
+    private static string StateName(InstanceState state) => state == InstanceState.ShuttingDown ? "shutting-down" : state.ToString().ToLowerInvariant();
+
+    private static async Task<decimal?> SpotPriceAsync(IComputeGateway gateway, BoxInstance instance, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await gateway.DescribeSpotPricesAsync(
+                    new SpotPriceQuery([instance.InstanceType], SpotPriceQuery.LinuxUnix, now, null, [instance.AvailabilityZone]),
+                    cancellationToken))
+                .Latest.FirstOrDefault(p => p.InstanceType == instance.InstanceType && p.AvailabilityZone == instance.AvailabilityZone)?.UsdPerHour;
+        }
+        catch (ComputeException)
+        {
+            // Shown as unknown; the rest of the row stands.
+            return null;
+        }
     }
 
     public static void Print(IReadOnlyList<FleetRow> rows, DateTimeOffset now, TextWriter output)
@@ -145,12 +193,19 @@ internal sealed class FleetStatus(IComputeGatewayFactory gateways, IBoxDocuments
         foreach (var r in rows)
         {
             output.WriteLine($"{r.Box} ({r.Owner}, {r.Region}): {r.State}{(r.Activity is { } a ? $" — {a}" : "")}");
-            if (r.InstanceId is not null)
+            foreach (var i in r.Instances)
             {
-                var price = r.PricePerHour is { } p ? $"{Usd(p)}/h" : r.Lifecycle == "on-demand" ? "on-demand price" : "price unknown";
-                var cost = r.CostSoFar is { } c ? $", {Usd(c)} so far at that price" : "";
-                output.WriteLine($"  instance   {r.InstanceId} {r.InstanceType} in {r.AvailabilityZone}, {r.Lifecycle} at {price}; up {Terminal.Duration(TimeSpan.FromSeconds(r.UptimeSeconds ?? 0))}{cost}");
-                output.WriteLine($"  address    {r.Address ?? "none yet"}");
+                var price = i.PricePerHour is { } p ? $"{Usd(p)}/h" : i.Lifecycle == "on-demand" ? "on-demand price" : "price unknown";
+                var cost = i.CostSoFar is { } c ? $", {Usd(c)} so far at that price" : "";
+                var state = r.Instances.Count > 1 ? $" ({i.State})" : "";
+                output.WriteLine($"  instance   {i.InstanceId}{state} {i.InstanceType} in {i.AvailabilityZone}, {i.Lifecycle} at {price}; up {Terminal.Duration(TimeSpan.FromSeconds(i.UptimeSeconds))}{cost}");
+                output.WriteLine($"  address    {i.Address ?? "none yet"}");
+            }
+
+            if (r.Instances.Count > 1)
+            {
+                // Not a failure to read (status still exits 0): two launches got past each other, and both cost.
+                output.WriteLine($"  duplicate  {r.Instances.Count} live instances: a controller keeps the oldest, {r.Instances[0].InstanceId}, and terminates the others");
             }
 
             output.WriteLine(r.LastSnapshotId is { } id

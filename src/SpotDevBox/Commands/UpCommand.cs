@@ -110,34 +110,11 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
         }
 
         var userData = await services.GetRequiredService<ILaunchUserData>().PrepareAsync(settings.Box, box, cancellationToken);
-        var launcher = services.GetRequiredService<BoxLauncher>();
-        var result = await launcher.LaunchAsync(new BoxLaunch(settings.Box, box, Reconciler.NewSessionId(now), userData), cancellationToken);
-        BoxInstance instance;
-        switch (result)
+        var timeout = KeepaliveCommand.TryParseDuration(settings.Timeout, out var t) ? t : TimeSpan.FromMinutes(15);
+        var (instance, failedExit) = await LaunchOnceAsync(settings.Box, box, who, userData, timeout, cancellationToken);
+        if (instance is null)
         {
-            case LaunchResult.Launched launched:
-                instance = launched.Instance;
-                Console.Error.WriteLine($"launched {instance.InstanceId}: {launched.Candidate}");
-                foreach (var passed in launched.PassedOver)
-                {
-                    Console.Error.WriteLine($"  passed over: {passed.Reason}");
-                }
-
-                break;
-            case LaunchResult.AlreadyRunning running:
-                instance = running.Instance;
-                Console.Error.WriteLine($"{settings.Box} already has {instance.InstanceId} ({instance.State.ToString().ToLowerInvariant()})");
-                break;
-            case LaunchResult.Failed failed:
-                Console.Error.WriteLine($"spotdevbox: {failed.Reason}");
-                foreach (var passed in failed.PassedOver)
-                {
-                    Console.Error.WriteLine($"  {passed.Reason}");
-                }
-
-                return failed.Failure == LaunchFailure.Rejected ? ExitCodes.InvalidInput : ExitCodes.Failure;
-            default:
-                throw new InvalidOperationException($"unexpected launch result {result.GetType().Name}");
+            return failedExit;
         }
 
         // The override and the stop's withdrawal are written only now that the box has a live instance.
@@ -178,7 +155,6 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
             return ExitCodes.Ok;
         }
 
-        var timeout = KeepaliveCommand.TryParseDuration(settings.Timeout, out var t) ? t : TimeSpan.FromMinutes(15);
         var ready = await WaitUntilReadyAsync(settings.Box, box, instance, documents, timeout, cancellationToken);
         if (ready is null)
         {
@@ -192,6 +168,79 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
         // (appending left two Host blocks, and ssh takes the first, the old address).
         Console.Out.WriteLine("  IDEs:    spotdevbox ssh-config > ~/.ssh/spotdevbox_config   (once, at the top of ~/.ssh/config: Include spotdevbox_config)");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// Launches the box, unless another launcher (an <c>up</c> on another machine, the controller) holds its launch
+    /// claim: then follows that launch to its instance instead of starting a second one (docs/controller.md,
+    /// "One instance per box"). Returns the box's live instance, or null and the exit code after printing why.
+    /// </summary>
+    private async Task<(BoxInstance? Instance, int Exit)> LaunchOnceAsync(string name, BoxOptions box, string who, Func<CpuArchitecture, string> userData, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var claims = services.GetRequiredService<LaunchClaims>();
+        // A claim that lapses while followed (its launcher crashed, its instance ended) is claimed again, a few times.
+        for (var round = 0; round < 3; round++)
+        {
+            var outcome = await claims.ClaimAsync(name, box, Reconciler.NewSessionId(time.GetUtcNow()), who, cancellationToken);
+            if (outcome is ClaimOutcome.Following following)
+            {
+                var held = following.Claim;
+                Console.Error.WriteLine($"{name}: {held.ClaimedBy} launched it at {held.ClaimedAt.UtcDateTime:HH:mm:ss} UTC (session {held.SessionId}): following that launch, not starting another");
+                switch (await claims.FollowAsync(name, box, held, timeout, cancellationToken))
+                {
+                    case FollowOutcome.Found found:
+                        Console.Error.WriteLine($"{name} already has {found.Instance.InstanceId} ({found.Instance.State.ToString().ToLowerInvariant()})");
+                        return (found.Instance, ExitCodes.Ok);
+                    case FollowOutcome.LaunchFailed failed:
+                        Console.Error.WriteLine($"spotdevbox: {name} not launched: the launch by {failed.Claim.ClaimedBy} failed: {failed.Claim.Failed}");
+                        return (null, ExitCodes.Failure);
+                    case FollowOutcome.TimedOut timedOut:
+                        Console.Error.WriteLine($"spotdevbox: {name}: the launch by {timedOut.Claim.ClaimedBy} (session {timedOut.Claim.SessionId}) started no instance within {Terminal.Duration(timeout)}; follow it with spotdevbox status {name}");
+                        return (null, ExitCodes.Failure);
+                    default:
+                        continue;
+                }
+            }
+
+            var won = ((ClaimOutcome.Won)outcome).Claim;
+            var result = await services.GetRequiredService<BoxLauncher>().LaunchAsync(new BoxLaunch(name, box, won.SessionId, userData), cancellationToken);
+            switch (result)
+            {
+                case LaunchResult.Launched launched:
+                    await claims.RecordInstanceAsync(box, won, launched.Instance.InstanceId, cancellationToken);
+                    Console.Error.WriteLine($"launched {launched.Instance.InstanceId}: {launched.Candidate}");
+                    foreach (var passed in launched.PassedOver)
+                    {
+                        Console.Error.WriteLine($"  passed over: {passed.Reason}");
+                    }
+
+                    return (launched.Instance, ExitCodes.Ok);
+                case LaunchResult.AlreadyRunning running:
+                    await claims.RecordInstanceAsync(box, won, running.Instance.InstanceId, cancellationToken);
+                    Console.Error.WriteLine($"{name} already has {running.Instance.InstanceId} ({running.Instance.State.ToString().ToLowerInvariant()})");
+                    return (running.Instance, ExitCodes.Ok);
+                case LaunchResult.Failed failed:
+                    if (failed.Failure != LaunchFailure.Indeterminate)
+                    {
+                        // Nothing was started: those following this launch stop waiting. An indeterminate launch
+                        // may have started an instance, so its claim holds until it expires.
+                        await claims.ReleaseAsync(box, won, failed.Reason, cancellationToken);
+                    }
+
+                    Console.Error.WriteLine($"spotdevbox: {failed.Reason}");
+                    foreach (var passed in failed.PassedOver)
+                    {
+                        Console.Error.WriteLine($"  {passed.Reason}");
+                    }
+
+                    return (null, failed.Failure == LaunchFailure.Rejected ? ExitCodes.InvalidInput : ExitCodes.Failure);
+                default:
+                    throw new InvalidOperationException($"unexpected launch result {result.GetType().Name}");
+            }
+        }
+
+        Console.Error.WriteLine($"spotdevbox: {name}: its launch claim lapsed three times without an instance; try again, or see spotdevbox status {name}");
+        return (null, ExitCodes.Failure);
     }
 
     /// <summary>Until EC2 says running and the box's agent says it restored the work (status.json of this instance, running).</summary>

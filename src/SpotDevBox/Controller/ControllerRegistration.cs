@@ -42,6 +42,8 @@ internal static class ControllerRegistration
         services.TryAddSingleton<ISessionCostRecorder, SessionCostRecorder>();
         services.TryAddSingleton<IBoxDocuments, ControllerBoxDocuments>();
         services.TryAddSingleton<ILaunchUserData, ControllerUserData>();
+        services.TryAddSingleton<ILaunchClaimStore, BoxLaunchClaimStore>();
+        services.TryAddSingleton<LaunchClaims>();
         services.TryAddSingleton<Reconciler>();
         return services;
     }

@@ -13,7 +13,9 @@ namespace SpotDevBox.Aws.Tests.Storage;
 /// <summary>
 /// The S3 store against a real S3 server (fauxqs). fauxqs does not check credentials at all (it even
 /// accepts unsigned requests), so wrong-credential mapping is covered in <see cref="S3ErrorMapperTests"/>.
-/// It also ignores SSE headers, so what the SDK sends is checked against <see cref="StubS3Server"/>.
+/// It also ignores SSE headers, so what the SDK sends is checked against <see cref="StubS3Server"/>; and it
+/// ignores If-Match and If-None-Match, so the conditional-write contract (<see cref="ConditionalWritesContractTests"/>)
+/// is not inherited here but runs against moto in <see cref="S3ObjectStoreConditionalWritesTests"/>.
 /// </summary>
 [Collection("s3")]
 public sealed class S3ObjectStoreTests(S3PeerFixture peer) : ObjectStoreContractTests, IAsyncLifetime

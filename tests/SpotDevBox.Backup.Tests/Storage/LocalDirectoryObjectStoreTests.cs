@@ -34,3 +34,24 @@ public sealed class LocalDirectoryObjectStoreTests : ObjectStoreContractTests, I
         }
     }
 }
+
+/// <summary>The conditional-write contract, for a repository in a local directory (a lock file makes it atomic).</summary>
+public sealed class LocalDirectoryConditionalWritesTests : ConditionalWritesContractTests, IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "sdb-cond-" + Guid.NewGuid().ToString("N")[..12]);
+
+    protected override async Task<IObjectStore> CreateInitializedStoreAsync()
+    {
+        var store = new LocalDirectoryObjectStore(Path.Combine(_root, Guid.NewGuid().ToString("N")[..8]));
+        await store.InitializeAsync(CancellationToken.None);
+        return store;
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+}

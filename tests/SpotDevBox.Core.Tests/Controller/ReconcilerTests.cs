@@ -34,6 +34,7 @@ public sealed class ReconcilerTests : IDisposable
     private readonly InMemoryLedger _ledger = new();
     private readonly Mock<ISessionCostRecorder> _costs = new();
     private readonly FakeBoxDocuments _documents = new();
+    private readonly InMemoryLaunchClaimStore _claims = new();
     private readonly RecordingLogger<Reconciler> _logger = new();
     private readonly ControllerOptions _options = new();
     private Reconciler? _reconciler;
@@ -101,6 +102,38 @@ public sealed class ReconcilerTests : IDisposable
                 End(id, new StateReason(StateReasonCodes.UserInitiatedShutdown, "Client.UserInitiatedShutdown: User initiated shutdown"));
                 return Task.FromResult(InstanceState.ShuttingDown);
             });
+    }
+
+    [Fact]
+    public async Task Reconcile_StartOfTheWindowWhileAnUpHoldsTheLaunchClaim_DoesNotLaunchAndNamesWhoDoes()
+    {
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        // `spotdevbox up alice` on a laptop claimed the launch a moment ago; its instance is not listed yet.
+        _claims.Put(Storage, new LaunchClaim { Box = Box, SessionId = "20261127T072955Z-0a1b2c", ClaimedBy = "alice", ClaimedAt = WindowStart.AddSeconds(-5), ExpiresAt = WindowStart.AddSeconds(-5) + LaunchClaims.Lifetime });
+
+        var decision = Single(await Reconciler().ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(ReconcileActions.LaunchClaimed, decision.Action);
+        Assert.Contains("alice launched it at 07:29:55 UTC (session 20261127T072955Z-0a1b2c)", decision.Reason, StringComparison.Ordinal);
+        Assert.Equal("20261127T072955Z-0a1b2c", decision.SessionId);
+        Assert.Empty(_launches);
+    }
+
+    [Fact]
+    public async Task Reconcile_StartOfTheWindow_ClaimsTheLaunchLaunchesWithItsSessionAndRecordsTheInstance()
+    {
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+
+        var decision = Single(await Reconciler().ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(ReconcileActions.Launch, decision.Action);
+        var claim = _claims[Storage]!;
+        Assert.Equal(("controller", decision.InstanceId, (string?)null), (claim.ClaimedBy, claim.InstanceId, claim.Failed));
+        // The session written in the claim is the one the launch used: in its tag and its client token.
+        Assert.Equal(claim.SessionId, Assert.Single(_launches).SessionId);
+        var launch = Assert.Single(_launches);
+        Assert.Equal(ClientTokens.Derive(Box, claim.SessionId, launch.InstanceType, launch.SubnetId!, launch.Market), launch.ClientToken);
+        Assert.Equal(claim.SessionId, decision.SessionId);
     }
 
     [Fact]
@@ -779,7 +812,7 @@ public sealed class ReconcilerTests : IDisposable
         userData.Setup(u => u.PrepareAsync(Box, It.IsAny<BoxOptions>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync((Func<CpuArchitecture, string>)(a => $"#cloud-config {LaunchCandidates.Name(a)}"));
         var launcher = new BoxLauncher(factory.Object, new BoxLaunchGate(), _time, new RecordingLogger<BoxLauncher>());
-        _reconciler = new Reconciler(Options.Create(_options), factory.Object, _store, _documents, userData.Object, launcher, new BudgetGuard(_ledger, _store, _time), _costs.Object, _time, _logger);
+        _reconciler = new Reconciler(Options.Create(_options), factory.Object, _store, _documents, userData.Object, launcher, new LaunchClaims(_claims, factory.Object, _time), new BudgetGuard(_ledger, _store, _time), _costs.Object, _time, _logger);
         return _reconciler;
     }
 }

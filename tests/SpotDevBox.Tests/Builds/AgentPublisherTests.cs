@@ -111,5 +111,10 @@ public sealed class AgentPublisherTests : IDisposable
         }
 
         public Task DeleteAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken) => inner.DeleteAsync(keys, cancellationToken);
+
+        public Task<VersionedObject?> GetVersionedAsync(string key, CancellationToken cancellationToken) => inner.GetVersionedAsync(key, cancellationToken);
+
+        public Task<bool> PutIfAsync(string key, ReadOnlyMemory<byte> content, string? expectedETag, CancellationToken cancellationToken) =>
+            inner.PutIfAsync(key, content, expectedETag, cancellationToken);
     }
 }

@@ -390,6 +390,55 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Status_BoxWithTwoLiveInstances_ListsBothInTheTableAndTheJson()
+    {
+        // Two launches that got past each other: both instances cost money, and status must show both.
+        var now = TimeProvider.System.GetUtcNow();
+        _ec2.AddInstance(new SimulatedInstance
+        {
+            InstanceId = "i-0e2e000000000001", InstanceType = "m6i.large", AvailabilityZone = "us-east-1a", StateCode = 16,
+            LaunchTime = now.AddHours(-2), PublicIpAddress = "198.51.100.20",
+            Tags = new Dictionary<string, string> { [BoxTags.Box] = "e2e", [BoxTags.Owner] = "dev", [BoxTags.Session] = "20261127T063000Z-aaaaaa" },
+        });
+        _ec2.AddInstance(new SimulatedInstance
+        {
+            InstanceId = "i-0e2e000000000002", InstanceType = "m7i.large", AvailabilityZone = "us-east-1b", StateCode = 0,
+            LaunchTime = now.AddMinutes(-1), PublicIpAddress = "198.51.100.21",
+            Tags = new Dictionary<string, string> { [BoxTags.Box] = "e2e", [BoxTags.Owner] = "dev", [BoxTags.Session] = "20261127T082900Z-bbbbbb" },
+        });
+        _ec2.AddInstance(new SimulatedInstance
+        {
+            InstanceId = "i-0e2e000000000003", StateCode = 48, LaunchTime = now.AddHours(-5),
+            Tags = new Dictionary<string, string> { [BoxTags.Box] = "e2e", [BoxTags.Owner] = "dev" },
+        });
+
+        var json = await Cli().RunAsync("status", "--json");
+        var text = await Cli().RunAsync("status");
+
+        Assert.True(json.ExitCode == 0, json.ToString());
+        using var document = JsonDocument.Parse(json.Stdout);
+        var row = Assert.Single(document.RootElement.EnumerateArray());
+        var listed = row.GetProperty("instances").EnumerateArray()
+            .Select(i => string.Join('|', i.GetProperty("instance_id").GetString(), i.GetProperty("state").GetString(), i.GetProperty("instance_type").GetString(), i.GetProperty("availability_zone").GetString(), i.GetProperty("session_id").GetString(), i.GetProperty("address").GetString()))
+            .ToList();
+        Assert.Equal(
+            ["i-0e2e000000000001|running|m6i.large|us-east-1a|20261127T063000Z-aaaaaa|198.51.100.20", "i-0e2e000000000002|pending|m7i.large|us-east-1b|20261127T082900Z-bbbbbb|198.51.100.21"],
+            listed);
+        Assert.Equal(0.030m, row.GetProperty("instances")[0].GetProperty("price_per_hour").GetDecimal());
+        Assert.Equal(0.036m, row.GetProperty("instances")[1].GetProperty("price_per_hour").GetDecimal());
+        // The row's own instance is the oldest, the one a controller keeps.
+        Assert.Equal("i-0e2e000000000001", row.GetProperty("instance_id").GetString());
+        Assert.False(row.TryGetProperty("problem", out _));
+
+        Assert.True(text.ExitCode == 0, text.ToString());
+        Assert.Contains("  instance   i-0e2e000000000001 (running) m6i.large in us-east-1a, spot at $0.03/h; up 2h", text.Stdout, StringComparison.Ordinal);
+        Assert.Contains("  instance   i-0e2e000000000002 (pending) m7i.large in us-east-1b, spot at $0.036/h; up 1m", text.Stdout, StringComparison.Ordinal);
+        Assert.Contains("  address    198.51.100.21", text.Stdout, StringComparison.Ordinal);
+        Assert.Contains("  duplicate  2 live instances: a controller keeps the oldest, i-0e2e000000000001, and terminates the others", text.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("i-0e2e000000000003", text.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Status_Fleet_ShowsEc2sViewThePriceAndTheNextTransitions()
     {
         _ec2.AddInstance(new SimulatedInstance
