@@ -70,7 +70,7 @@ public sealed class ControllerPolicyTests : Ec2EndpointHarness
     }
 
     [Fact]
-    public void Policy_S3_ReadsTheManifestAndWhatAgentsWriteAndWritesOnlyControlDocuments()
+    public void Policy_S3_ReadsTheManifestAndWhatAgentsWriteAndWritesOnlyControlDocumentsAndLaunchClaims()
     {
         var allowed = Statements()
             .Where(s => s.GetProperty("Effect").GetString() == "Allow")
@@ -83,10 +83,12 @@ public sealed class ControllerPolicyTests : Ec2EndpointHarness
             "s3:GetObject arn:aws:s3:::BUCKET/PREFIX/*/control.json",
             "s3:GetObject arn:aws:s3:::BUCKET/PREFIX/*/host-keys.pub",
             "s3:GetObject arn:aws:s3:::BUCKET/PREFIX/*/interruptions/*",
+            "s3:GetObject arn:aws:s3:::BUCKET/PREFIX/*/launch.json",
             "s3:GetObject arn:aws:s3:::BUCKET/PREFIX/*/sessions/*",
             "s3:GetObject arn:aws:s3:::BUCKET/PREFIX/*/status.json",
             "s3:ListBucket arn:aws:s3:::BUCKET",
             "s3:PutObject arn:aws:s3:::BUCKET/PREFIX/*/control.json",
+            "s3:PutObject arn:aws:s3:::BUCKET/PREFIX/*/launch.json",
         ], allowed);
     }
 
