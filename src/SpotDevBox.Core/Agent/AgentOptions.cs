@@ -197,7 +197,7 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         if (!string.IsNullOrWhiteSpace(options.WebhookUrl)
             && (!Uri.TryCreate(options.WebhookUrl, UriKind.Absolute, out var uri) || (uri.Scheme != "https" && uri.Scheme != "http")))
         {
-            failures.Add($"{s}:WebhookUrl must be an http(s) URL, got '{options.WebhookUrl}'");
+            failures.Add($"{s}:WebhookUrl must be an http(s) URL (the value is not printed: a URL may carry a secret)");
         }
 
         foreach (var (key, dir) in new[] { ("HostRoot", options.HostRoot), ("StateDirectory", options.StateDirectory), ("RunDirectory", options.RunDirectory), ("HostKeyDirectory", options.HostKeyDirectory) })

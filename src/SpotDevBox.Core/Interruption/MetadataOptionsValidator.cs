@@ -12,7 +12,7 @@ public sealed class MetadataOptionsValidator : IValidateOptions<MetadataOptions>
         var s = MetadataOptions.SectionName;
         if (options.BaseUrl is null || !options.BaseUrl.IsAbsoluteUri || (options.BaseUrl.Scheme != Uri.UriSchemeHttp && options.BaseUrl.Scheme != Uri.UriSchemeHttps))
         {
-            failures.Add($"{s}:BaseUrl must be an absolute http:// URL, got '{options.BaseUrl}'");
+            failures.Add($"{s}:BaseUrl must be an absolute http:// URL (the value is not printed: a URL may carry a secret)");
         }
 
         // The service accepts 1..21600 seconds in the TTL header.

@@ -24,7 +24,7 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         if (!string.IsNullOrWhiteSpace(options.EndpointUrl)
             && (!Uri.TryCreate(options.EndpointUrl, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https")))
         {
-            return ValidateOptionsResult.Fail($"{StorageOptions.SectionName}:EndpointUrl must be an http(s) URL, got '{options.EndpointUrl}'");
+            return ValidateOptionsResult.Fail($"{StorageOptions.SectionName}:EndpointUrl must be an http(s) URL (the value is not printed: a URL may carry a secret)");
         }
 
         return ValidateOptionsResult.Success;

@@ -25,7 +25,7 @@ internal sealed class Ec2OptionsValidator : IValidateOptions<Ec2Options>
         string.IsNullOrWhiteSpace(options.ServiceUrl)
         || (Uri.TryCreate(options.ServiceUrl.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
             ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail($"{Ec2Options.SectionName}:ServiceUrl must be an http(s) URL, got '{options.ServiceUrl}'");
+            : ValidateOptionsResult.Fail($"{Ec2Options.SectionName}:ServiceUrl must be an http(s) URL (the value is not printed: a URL may carry a secret)");
 }
 
 internal static class ComputeRegistration

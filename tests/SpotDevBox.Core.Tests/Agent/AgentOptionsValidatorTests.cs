@@ -133,7 +133,7 @@ public sealed class AgentOptionsValidatorTests
         var options = Valid();
         options.WebhookUrl = url;
 
-        Assert.Equal([$"Agent:WebhookUrl must be an http(s) URL, got '{url}'"], Failures(options));
+        Assert.Equal(["Agent:WebhookUrl must be an http(s) URL (the value is not printed: a URL may carry a secret)"], Failures(options));
     }
 
     [Theory]
@@ -183,7 +183,7 @@ public sealed class AgentOptionsValidatorTests
                 "Agent:Box is required: the box's storage prefix, e.g. s3://my-bucket/boxes/alice",
                 "Agent:User or Agent:Paths is required: whose home (or which paths) the agent keeps",
                 "Agent:BackupInterval must be between 00:01:00 and 1.00:00:00, got 00:00:00",
-                "Agent:WebhookUrl must be an http(s) URL, got 'nope'",
+                "Agent:WebhookUrl must be an http(s) URL (the value is not printed: a URL may carry a secret)",
             ],
             Failures(options));
     }

@@ -27,7 +27,7 @@ public sealed class AgentRunCommandTests : IDisposable
         { "Interruption:PollInterval", "00:00:09", ["invalid configuration", "Agent:Interruption:PollInterval must be between 00:00:01 and 00:00:05, got 00:00:09"] },
         { "Idle:Typo", "1", ["invalid configuration", "Typo"] },
         { "StatusInterval", "00:00:01", ["invalid configuration", "Agent:StatusInterval must be between 00:00:10 and 00:05:00, got 00:00:01"] },
-        { "WebhookUrl", "hooks.example.com/x", ["invalid configuration", "Agent:WebhookUrl must be an http(s) URL, got 'hooks.example.com/x'"] },
+        { "WebhookUrl", "hooks.example.com/x", ["invalid configuration", "Agent:WebhookUrl must be an http(s) URL (the value is not printed: a URL may carry a secret)"] },
     };
 
     [Theory]
@@ -45,6 +45,12 @@ public sealed class AgentRunCommandTests : IDisposable
         foreach (var word in words)
         {
             Assert.Contains(word, line, StringComparison.Ordinal);
+        }
+
+        if (setting == "WebhookUrl")
+        {
+            // A webhook URL is a secret (its path is the credential): the error names the setting, never the value.
+            Assert.DoesNotContain(value!, line, StringComparison.Ordinal);
         }
 
         Assert.Empty(result.Stdout);
