@@ -88,10 +88,25 @@ internal static class SpotDevBoxApp
             ctx.Cancel = true;
             cancel.Cancel();
         });
+        var stderr = Console.Error;
+        var recorder = new ErrorLineRecorder(stderr);
+        Console.SetError(recorder);
         try
         {
             var code = await app.RunAsync(args, cancel.Token);
-            return code < 0 ? ExitCodes.InvalidInput : code;
+            code = code < 0 ? ExitCodes.InvalidInput : code;
+            if (code is ExitCodes.Failure or ExitCodes.InvalidInput && !help)
+            {
+                // A verb that ended with a code of its own said why on its last "spotdevbox: ..." line: that line is
+                // the failure in the log, and the terminal learns where the log is, as after an exception.
+                var why = recorder.LastErrorLine ?? $"exit code {code}";
+                if (FailureLog.Write(logFile, registrar.Host?.Services, args, code, why, exception: null) is { } file)
+                {
+                    Console.Error.WriteLine("spotdevbox: details in " + file);
+                }
+            }
+
+            return code;
         }
         catch (CommandParseException) when (verbs.DescribeUnknown(args) is { } unknown)
         {
@@ -104,6 +119,7 @@ internal static class SpotDevBoxApp
         }
         finally
         {
+            Console.SetError(stderr);
             Console.CancelKeyPress -= onCancel;
             await Serilog.Log.CloseAndFlushAsync();
             if (registrar.Host is { } host)

@@ -75,8 +75,9 @@ internal sealed class StatusCommand(IConfiguration configuration, RepositoryOpen
             status = await storage.ReadStatusAsync(cancellationToken);
             if (status is null)
             {
-                Console.Error.WriteLine($"spotdevbox: no status in {box}: its agent has not run yet");
-                return ExitCodes.Failure;
+                // As for down: a prefix where no agent ever reported is most likely a typo (exit 2, fix the command).
+                Console.Error.WriteLine($"spotdevbox: no status in {box}: no agent ever reported there; check the box's name or prefix");
+                return ExitCodes.InvalidInput;
             }
         }
         else
@@ -84,8 +85,9 @@ internal sealed class StatusCommand(IConfiguration configuration, RepositoryOpen
             var path = Path.Combine(agent.RunDirectory, "status.json");
             if (!File.Exists(path))
             {
-                Console.Error.WriteLine($"spotdevbox: no agent status at {path}: is the agent running on this box? (systemctl status spotdevbox-agent); from elsewhere: spotdevbox status s3://bucket/prefix/box");
-                return ExitCodes.Failure;
+                // Not a box (its agent writes this file while it runs), and no box is configured here to list instead.
+                Console.Error.WriteLine($"spotdevbox: this is not a box (no agent status at {path}) and no box is configured (Controller:Boxes): name one, spotdevbox status s3://bucket/prefix/box, or set SPOTDEVBOX_CONFIG; on a box: systemctl status spotdevbox-agent");
+                return ExitCodes.InvalidInput;
             }
 
             status = BoxJson.Parse(await File.ReadAllBytesAsync(path, cancellationToken), BoxJson.Default.AgentStatus, path);

@@ -20,7 +20,7 @@ internal static partial class FailureLog
     /// Writes the failure through the host's logger, or, when the host was never built, a logger of the file alone.
     /// Returns the file written to; null when the file is off or could not be opened.
     /// </summary>
-    public static string? Write(LogFile? file, IServiceProvider? services, string[] args, int exitCode, string message, Exception exception)
+    public static string? Write(LogFile? file, IServiceProvider? services, string[] args, int exitCode, string message, Exception? exception)
     {
         if (file?.PathPattern is null)
         {

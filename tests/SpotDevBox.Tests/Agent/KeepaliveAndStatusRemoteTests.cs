@@ -120,14 +120,14 @@ public sealed class KeepaliveAndStatusRemoteTests : IDisposable
     }
 
     [Fact]
-    public async Task StatusBox_NoStatusYet_ExitsOneSayingTheAgentHasNotRun()
+    public async Task StatusBox_NoStatusYet_ExitsTwoSayingNoAgentEverReported()
     {
         var bucket = await NewBucketAsync();
 
-        var result = await _cli.RunAsync("status", "--box", $"s3://{bucket}/boxes/x");
+        var result = await _cli.RunAsync("status", $"s3://{bucket}/boxes/x");
 
-        Assert.True(result.ExitCode == 1, result.ToString());
-        Assert.Equal($"spotdevbox: no status in s3://{bucket}/boxes/x: its agent has not run yet", Assert.Single(result.StderrLines));
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Equal($"spotdevbox: no status in s3://{bucket}/boxes/x: no agent ever reported there; check the box's name or prefix", Assert.Single(result.StderrLines));
         Assert.Empty(result.Stdout);
     }
 

@@ -152,15 +152,15 @@ public sealed class StatusCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Status_NoStatusFile_ExitsOneNamingThePathAndHowToCheckTheAgent()
+    public async Task Status_NoStatusFileAndNoBoxConfigured_ExitsTwoNamingThePathAndWhatToGive()
     {
         var result = await _cli.RunAsync("status");
 
-        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.True(result.ExitCode == 2, result.ToString());
         var line = Assert.Single(result.StderrLines);
         Assert.Equal(
-            $"spotdevbox: no agent status at {Path.Combine(RunDirectory, "status.json")}: is the agent running on this box? " +
-            "(systemctl status spotdevbox-agent); from elsewhere: spotdevbox status s3://bucket/prefix/box",
+            $"spotdevbox: this is not a box (no agent status at {Path.Combine(RunDirectory, "status.json")}) and no box is configured " +
+            "(Controller:Boxes): name one, spotdevbox status s3://bucket/prefix/box, or set SPOTDEVBOX_CONFIG; on a box: systemctl status spotdevbox-agent",
             line);
         Assert.Empty(result.Stdout);
     }

@@ -68,6 +68,27 @@ public sealed class LogFileTests : IDisposable
     }
 
     [Fact]
+    public async Task Failure_VerbEndsWithItsOwnCode_StderrNamesTheFileThatHoldsItsLastErrorLine()
+    {
+        // status off a box with no box configured returns its exit code itself (no exception): the failure is
+        // logged all the same, with the line the verb printed, and the terminal learns where the log is.
+        var run = _temp.Sub("run");
+        Directory.CreateDirectory(run);
+
+        var result = await Cli().Set("SPOTDEVBOX_Agent__RunDirectory", run).RunAsync("status");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Equal(2, result.StderrLines.Count);
+        Assert.StartsWith("spotdevbox: this is not a box", result.StderrLines[0], StringComparison.Ordinal);
+        var file = Assert.Single(Directory.GetFiles(Logs));
+        Assert.Equal("spotdevbox: details in " + file, result.StderrLines[1]);
+        var error = Events(file).Single(e => e.GetProperty("@l").GetString() == "Error");
+        Assert.Equal("status", error.GetProperty("Command").GetString());
+        Assert.Equal(2, error.GetProperty("ExitCode").GetInt32());
+        Assert.Equal(result.StderrLines[0]["spotdevbox: ".Length..], error.GetProperty("Error").GetString());
+    }
+
+    [Fact]
     public async Task Failure_LogFileOff_OneLineAndNoFile()
     {
         var result = await Cli("off").Set("SPOTDEVBOX_Controller__Database", BadDatabase()).RunAsync("savings");
