@@ -272,7 +272,7 @@ internal static class SpotDevBoxApp
                 (ExitCodes.InvalidInput, "invalid configuration: " + string.Join("; ", a.InnerExceptions.OfType<OptionsValidationException>().SelectMany(v => v.Failures))),
             // The binder names a setting that no option has (a typo, or a setting of an older version).
             InvalidOperationException i when i.Message.Contains("ErrorOnUnknownConfiguration", StringComparison.Ordinal) =>
-                (ExitCodes.InvalidInput, "invalid configuration: " + i.Message),
+                (ExitCodes.InvalidInput, "invalid configuration: " + ConfigurationFiles.DescribeUnknownSettings(i.Message, configuration)),
             ArgumentException or FormatException => (ExitCodes.InvalidInput, e.Message),
             SpotDevBox.Core.Savings.OfferFormatException => (ExitCodes.InvalidInput, e.Message + "; nothing was written"),
             SpotDevBox.Core.Compute.ComputeException => (ExitCodes.Failure, e.Message),
@@ -292,6 +292,7 @@ internal static class SpotDevBoxApp
             // Unexpected: the stack trace goes to the log file; with the file off, to the terminal as before.
             _ => (ExitCodes.Failure, log?.LogFile.PathPattern is null ? e.ToString() : $"{e.GetType().Name}: {e.Message}"),
         };
+        message = ConfigurationFiles.NameSources(message, configuration);
         // One plain line: scripts grep it, and a terminal-width wrap would split it.
         Console.Error.WriteLine("spotdevbox: " + message.ReplaceLineEndings(" "));
         if (log is not null && FailureLog.Write(log.LogFile, log.Services, log.Args, code, message, e) is { } file)

@@ -169,6 +169,39 @@ internal static partial class ConfigurationFiles
         return null;
     }
 
+    /// <summary>
+    /// "Controller:Boxes:alice:Regoin is not a setting ..." as said by any validator, with where that key came from
+    /// ("... is not a setting (in the configuration file /etc/spotdevbox/config.json) ..."), so a person knows which
+    /// file, or which environment variable, to fix.
+    /// </summary>
+    public static string NameSources(string message, IConfiguration? configuration) =>
+        configuration is null
+            ? message
+            : UnknownSetting().Replace(message, m =>
+                Source(m.Groups["path"].Value, configuration) is var source && source != "the configuration"
+                    ? $"{m.Groups["path"].Value} is not a setting (in {source})"
+                    : m.Value);
+
+    /// <summary>
+    /// The binder's "'ErrorOnUnknownConfiguration' was set ..., but the following properties were not found on the
+    /// instance of SpotDevBox....BackupEngineOptions: 'PackSizeMB'" as the settings a person wrote: each key of the
+    /// configuration that ends in such a name ("Backup:PackSizeMB is not a setting ..."); the binder's text when none
+    /// is found.
+    /// </summary>
+    public static string DescribeUnknownSettings(string binderMessage, IConfiguration? configuration)
+    {
+        var names = UnknownProperties().Matches(binderMessage[(binderMessage.LastIndexOf(':') + 1)..]).Select(m => m.Groups["name"].Value).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var keys = configuration?.AsEnumerable()
+            .Select(kv => kv.Key)
+            .Where(k => names.Contains(k[(k.LastIndexOf(':') + 1)..]) && !k.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase))
+            .Distinct(StringComparer.OrdinalIgnoreCase)
+            .Order(StringComparer.Ordinal)
+            .ToList() ?? [];
+        return keys.Count == 0
+            ? binderMessage
+            : string.Join("; ", keys.Select(k => $"{k} is not a setting (a typo, or a setting of another version?)"));
+    }
+
     private static string Source(string path, IConfiguration? configuration)
     {
         var provider = (configuration as IConfigurationRoot)?.Providers.Reverse().FirstOrDefault(p => p.TryGet(path, out _));
@@ -201,6 +234,12 @@ internal static partial class ConfigurationFiles
 
     private static string? PhysicalPath(FileConfigurationProvider provider) =>
         provider.Source.Path is { } p ? provider.Source.FileProvider?.GetFileInfo(p).PhysicalPath ?? p : null;
+
+    [GeneratedRegex(@"(?<path>[A-Za-z][A-Za-z0-9_\-]*(:[A-Za-z0-9_\-]+)+) is not a setting", RegexOptions.CultureInvariant)]
+    private static partial Regex UnknownSetting();
+
+    [GeneratedRegex(@"'(?<name>[^']+)'", RegexOptions.CultureInvariant)]
+    private static partial Regex UnknownProperties();
 
     [GeneratedRegex(@"Expected [^.]*", RegexOptions.CultureInvariant)]
     private static partial Regex ExpectedPart();

@@ -166,6 +166,41 @@ public sealed class ConfigurationFileTests : IDisposable
         Assert.Contains("USAGE", result.Stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Snapshots_MisspelledSettingInASection_ExitsTwoNamingTheKeyAndTheFile()
+    {
+        var file = Config("""{ "Backup": { "PackSizeMB": 8 } }""");
+
+        var result = await _cli.RunAsync(["snapshots", "--repo", _temp.Sub("repo")], Env(file));
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Equal(
+            $"spotdevbox: invalid configuration: Backup:PackSizeMB is not a setting (in the configuration file {file}) (a typo, or a setting of another version?)",
+            Assert.Single(result.StderrLines));
+    }
+
+    [Fact]
+    public async Task Snapshots_MisspelledSettingInAnEnvironmentVariable_ExitsTwoNamingTheVariable()
+    {
+        var result = await _cli.RunAsync(["snapshots", "--repo", _temp.Sub("repo")], new Dictionary<string, string?> { ["SPOTDEVBOX_Backup__Foo"] = "1" });
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Equal(
+            "spotdevbox: invalid configuration: Backup:Foo is not a setting (in the environment variable SPOTDEVBOX_Backup__Foo) (a typo, or a setting of another version?)",
+            Assert.Single(result.StderrLines));
+    }
+
+    [Fact]
+    public async Task Up_MisspelledSettingOfABox_ExitsTwoNamingTheKeyAndTheFile()
+    {
+        var file = Config("""{ "Controller": { "Boxes": { "alice": { "Owner": "alice", "Regoin": "eu-central-1" } } } }""");
+
+        var result = await _cli.RunAsync(["up", "alice"], Env(file));
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains($"Controller:Boxes:alice:Regoin is not a setting (in the configuration file {file})", Assert.Single(result.StderrLines), StringComparison.Ordinal);
+    }
+
     private static Dictionary<string, string?> Env(string configFile) => new() { ["SPOTDEVBOX_CONFIG"] = configFile };
 
     private string Config(string json)
