@@ -380,6 +380,10 @@ internal sealed class DownSettings : CommandSettings
     [Description("Why, recorded in the control document and the agent's log.")]
     public string? Note { get; set; }
 
+    [CommandOption("--json")]
+    [Description("Print the stop asked as JSON on stdout (box, storage, stop_requested_at, requested_by, down_until).")]
+    public bool Json { get; set; }
+
     [CommandOption("--until <WHEN>")]
     [Description("Keep it down until then, whatever the schedule says (an override the controller honours): a weekday (monday: that day's first scheduled start) or a date (2026-12-28). Needs a box named in Controller:Boxes.")]
     public string? Until { get; set; }
@@ -460,6 +464,14 @@ internal sealed class DownCommand(IConfiguration configuration, RepositoryOpener
                 UpdatedAt = now,
             },
             cancellationToken);
+        if (settings.Json)
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize(
+                new DownOutput(settings.Box!, box, now, settings.Note is { Length: > 0 } n ? $"{who}: {n}" : who, down?.Until),
+                CommandJson.Default.DownOutput));
+            return ExitCodes.Ok;
+        }
+
         Console.Out.WriteLine($"asked {box} to stop: within a minute its agent warns logged-in users, takes a final backup, then powers off (follow it with: spotdevbox status {settings.Box})");
         if (down is not null)
         {

@@ -43,6 +43,12 @@ internal sealed record ForgetOutput(bool DryRun, IReadOnlyList<ForgetDecisionOut
 
 internal sealed record ForgetDecisionOutput(string Id, DateTimeOffset Time, bool Keep, string Reason);
 
+/// <summary><c>up --json</c>: the instance the box runs on; Ready is false with --no-wait (EC2 accepted the launch).</summary>
+internal sealed record UpOutput(string Box, string InstanceId, string State, bool Ready, string? InstanceType, string? AvailabilityZone, string? Address, string? User, string? SessionId);
+
+/// <summary><c>down --json</c>: the stop asked of the box, and the down override when --until was given.</summary>
+internal sealed record DownOutput(string Box, string Storage, DateTimeOffset StopRequestedAt, string RequestedBy, DateTimeOffset? DownUntil);
+
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(InitOutput))]
 [JsonSerializable(typeof(BackupOutput))]
@@ -51,4 +57,6 @@ internal sealed record ForgetDecisionOutput(string Id, DateTimeOffset Time, bool
 [JsonSerializable(typeof(CheckOutput))]
 [JsonSerializable(typeof(ForgetOutput))]
 [JsonSerializable(typeof(PruneResult))]
+[JsonSerializable(typeof(UpOutput))]
+[JsonSerializable(typeof(DownOutput))]
 internal sealed partial class CommandJson : JsonSerializerContext;

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.ComponentModel;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -32,6 +33,10 @@ internal sealed class UpSettings : CommandSettings
     [CommandOption("--no-wait")]
     [Description("Return once EC2 accepted the launch, without waiting for the box to run and its agent to restore the work.")]
     public bool NoWait { get; set; }
+
+    [CommandOption("--json")]
+    [Description("Print the instance as JSON on stdout (box, instance_id, state, ready, instance_type, availability_zone, address, user, session_id); the progress stays on stderr.")]
+    public bool Json { get; set; }
 
     [CommandOption("--timeout <DURATION>")]
     [Description("How long to wait for the box to be ready (default 15m).")]
@@ -151,7 +156,11 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
 
         if (settings.NoWait)
         {
-            Console.Out.WriteLine(instance.InstanceId);
+            Console.Out.WriteLine(settings.Json
+                ? JsonSerializer.Serialize(
+                    new UpOutput(settings.Box, instance.InstanceId, instance.State.ToString().ToLowerInvariant(), false, instance.InstanceType, instance.AvailabilityZone, null, NullIfBlank(box.User), instance.SessionId),
+                    CommandJson.Default.UpOutput)
+                : instance.InstanceId);
             return ExitCodes.Ok;
         }
 
@@ -162,6 +171,14 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
         }
 
         var address = ready.PublicIpAddress ?? ready.PublicDnsName ?? ready.PrivateIpAddress;
+        if (settings.Json)
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize(
+                new UpOutput(settings.Box, ready.InstanceId, ready.State.ToString().ToLowerInvariant(), true, ready.InstanceType, ready.AvailabilityZone, address, NullIfBlank(box.User), ready.SessionId),
+                CommandJson.Default.UpOutput));
+            return ExitCodes.Ok;
+        }
+
         Console.Out.WriteLine($"{settings.Box} is ready: {ready.InstanceId} ({ready.InstanceType} in {ready.AvailabilityZone}) at {address}");
         Console.Out.WriteLine($"  connect: spotdevbox ssh {settings.Box}   (or: ssh {(string.IsNullOrWhiteSpace(box.User) ? "" : box.User + "@")}{address})");
         // Replaced, not appended to: ~/.ssh/config includes the file once, and each run rewrites every entry
@@ -325,6 +342,8 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
             await Task.Delay(Poll, time, cancellationToken);
         }
     }
+
+    private static string? NullIfBlank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text;
 
     internal static string UnknownBox(string box, ControllerOptions controller)
     {

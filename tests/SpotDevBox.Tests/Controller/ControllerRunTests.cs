@@ -258,6 +258,37 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UpJson_Waits_PrintsTheReadyInstanceThenDownJsonPrintsTheStop()
+    {
+        using var up = Cli().Start("up", "e2e", "--timeout", "3m", "--json");
+        await WaitForAsync(up, "e2e: pending: EC2 is starting the instance");
+        var id = Assert.Single(_ec2.Instances).InstanceId;
+        _ec2.UpdateInstance(id, i => i with { StateCode = 16, PublicIpAddress = "198.51.100.31" });
+        await WaitForAsync(up, "e2e: running: installing the agent");
+        await PutAsync("boxes/e2e/status.json", Status(id, "Running"));
+        var exit = await up.WaitAsync(Wait);
+
+        Assert.True(exit.ExitCode == 0, exit.ToString());
+        // stdout is the JSON alone (the steps stay on stderr), for scripts.
+        var json = exit.Json();
+        Assert.Equal(
+            ("e2e", id, "running", true, "m6i.large", "us-east-1a", "198.51.100.31", "dev"),
+            (json.GetProperty("box").GetString(), json.GetProperty("instance_id").GetString(), json.GetProperty("state").GetString(), json.GetProperty("ready").GetBoolean(),
+                json.GetProperty("instance_type").GetString(), json.GetProperty("availability_zone").GetString(), json.GetProperty("address").GetString(), json.GetProperty("user").GetString()));
+        Assert.False(string.IsNullOrEmpty(json.GetProperty("session_id").GetString()));
+
+        var down = await Cli().RunAsync("down", "e2e", "--note", "done", "--json");
+
+        Assert.True(down.ExitCode == 0, down.ToString());
+        var stop = down.Json();
+        Assert.Equal(("e2e", $"s3://{_bucket}/boxes/e2e"), (stop.GetProperty("box").GetString(), stop.GetProperty("storage").GetString()));
+        Assert.EndsWith(": done", stop.GetProperty("requested_by").GetString(), StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.Null, stop.GetProperty("down_until").ValueKind);
+        using var control = JsonDocument.Parse((await TryGetAsync("boxes/e2e/control.json"))!);
+        Assert.Equal(stop.GetProperty("stop_requested_at").GetDateTimeOffset(), control.RootElement.GetProperty("stop_at").GetDateTimeOffset());
+    }
+
+    [Fact]
     public async Task Up_EveryCandidateFails_Exit1AndLeavesNoOverrideBehind()
     {
         _ec2.FailNextRunInstances(new Ec2Error("InsufficientInstanceCapacity", "We currently do not have sufficient capacity."), times: 10);
