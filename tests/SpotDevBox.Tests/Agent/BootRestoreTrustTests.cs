@@ -133,6 +133,26 @@ public sealed class BootRestoreTrustTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_box.Options.StateDirectory, "host-keys-staging")));
     }
 
+    [Fact]
+    public async Task StartAsync_FirstBootWithOtherFilesBesideTheKeys_SavesOnlyHostKeyFiles()
+    {
+        var keys = Path.Combine(Parent, "ssh");
+        Directory.CreateDirectory(keys);
+        File.WriteAllText(Path.Combine(keys, "ssh_host_ed25519_key"), "private\n");
+        File.WriteAllText(Path.Combine(keys, "ssh_host_ed25519_key.pub"), "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJM8Nz4yV2sIrC07ILVxZNJrbJq5WBq8PFxERZsKv+YI root@box\n");
+        File.WriteAllText(Path.Combine(keys, "ssh_host_dsa_key"), "a key type no restore accepts\n");
+        File.WriteAllText(Path.Combine(Parent, "elsewhere"), "not a key\n");
+        File.CreateSymbolicLink(Path.Combine(keys, "ssh_host_rsa_key"), Path.Combine(Parent, "elsewhere"));
+        _box.Options.HostKeys = true;
+        _box.Options.HostKeyDirectory = keys;
+
+        await BootRestore().StartAsync(CancellationToken.None);
+
+        var repository = await _box.Storage.OpenRepositoryAsync("host-keys", CancellationToken.None);
+        var saved = Assert.Single(await repository.ListSnapshotsAsync(CancellationToken.None));
+        Assert.Equal([Path.Combine(keys, "ssh_host_ed25519_key"), Path.Combine(keys, "ssh_host_ed25519_key.pub")], saved.Manifest.Paths);
+    }
+
     /// <summary>
     /// A snapshot of <paramref name="paths"/> made by the backup engine, into the box's repository
     /// <paramref name="name"/>; with <paramref name="manifestPaths"/>, its manifest is then rewritten to
