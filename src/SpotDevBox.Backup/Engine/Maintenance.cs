@@ -117,11 +117,8 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
 
         // Every index file present now (those read at the start and the one recovery may have written)
         // is replaced by one new file; nothing else can write one while we hold the exclusive lock.
-        var replacedIndexes = new List<string>();
-        await foreach (var obj in repository.Store.ListAsync("index/", cancellationToken))
-        {
-            replacedIndexes.Add(obj.Key);
-        }
+        // Only names this repository writes: a listed "index/../config" is reported, never deleted.
+        var replacedIndexes = (await repository.ListIdsAsync(BackupRepository.IndexPrefix, cancellationToken)).Select(id => BackupRepository.IndexPrefix + id.ToHex()).ToList();
 
         var indexPacks = keep.Select(p => new IndexPack(p, repository.Index.Packs[p], packBlobs.TryGetValue(p, out var b) ? [.. b.Select(x => x.Entry)] : []))
             .Concat(newPacks)
@@ -307,7 +304,7 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
             }
             else
             {
-                warnings.Add($"unexpected object '{obj.Key}' in data/");
+                warnings.Add($"unexpected object '{ListedName.Printable(obj.Key)}' in data/");
             }
         }
 
@@ -351,6 +348,12 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
         foreach (var e in repository.UnreadableSnapshots)
         {
             errors.Add(e);
+        }
+
+        // Names no client writes are never read, so they damage nothing; they are reported for someone to look at.
+        foreach (var name in repository.ForeignNames)
+        {
+            warnings.Add(name);
         }
 
         var seenTrees = new HashSet<BlobId>();

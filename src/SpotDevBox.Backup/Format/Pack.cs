@@ -18,10 +18,12 @@ internal static class Pack
     public const int HeaderPrefixSize = 4 + 1 + 4;
     public const int TrailerSize = 4;
 
+    public const string DataPrefix = "data/";
+
     public static string Key(BlobId packId)
     {
         var hex = packId.ToHex();
-        return $"data/{hex[..2]}/{hex}";
+        return $"{DataPrefix}{hex[..2]}/{hex}";
     }
 
     public static bool TryParseKey(string key, out BlobId packId)

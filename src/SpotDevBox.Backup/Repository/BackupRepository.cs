@@ -162,6 +162,14 @@ public sealed partial class BackupRepository
     /// </summary>
     public ConcurrentDictionary<string, string> DamagedTreePacks { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Names listed from the store that are not object ids as this repository writes them (each with a
+    /// warning): skipped, never read, never made into a local path. Check reports them.
+    /// </summary>
+    public IReadOnlyCollection<string> ForeignNames => [.. _foreignNames.Values];
+
+    private readonly ConcurrentDictionary<string, string> _foreignNames = new(StringComparer.Ordinal);
+
     /// <summary>Read every object from the store, never from the local cache (check uses this to prove the store itself).</summary>
     public bool BypassCache { get; set; }
 
@@ -172,17 +180,14 @@ public sealed partial class BackupRepository
     /// </summary>
     public async Task<IReadOnlyList<string>> LoadIndexAsync(CancellationToken cancellationToken)
     {
-        var keys = new List<string>();
-        await foreach (var obj in Store.ListAsync("index/", cancellationToken))
+        var ids = await ListIdsAsync(IndexPrefix, cancellationToken);
+        var keys = ids.Select(id => IndexPrefix + id.ToHex()).ToList();
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = Options.TransferConcurrency, CancellationToken = cancellationToken }, async (id, ct) =>
         {
-            keys.Add(obj.Key);
-        }
-
-        await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = Options.TransferConcurrency, CancellationToken = cancellationToken }, async (key, ct) =>
-        {
+            var key = IndexPrefix + id.ToHex();
             try
             {
-                var bytes = await GetImmutableCachedAsync(key, ct);
+                var bytes = await GetImmutableCachedAsync(IndexPrefix, id, ct);
                 var file = DecodeIndex(bytes, key);
                 foreach (var pack in file.Packs)
                 {
@@ -196,6 +201,56 @@ public sealed partial class BackupRepository
             }
         });
         return keys;
+    }
+
+    public const string IndexPrefix = "index/";
+    public const string SnapshotPrefix = "snapshots/";
+
+    /// <summary>
+    /// The id in <paramref name="key"/> when it is exactly <paramref name="prefix"/> and an id spelled as this
+    /// repository spells one (64 lowercase hex digits); anything else, however close, is not a name it wrote.
+    /// </summary>
+    public static bool TryParseKey(string key, string prefix, out BlobId id)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(prefix);
+        id = default;
+        return key.Length == prefix.Length + (BlobId.Size * 2)
+            && key.StartsWith(prefix, StringComparison.Ordinal)
+            && key[prefix.Length..].All(char.IsAsciiHexDigitLower)
+            && BlobId.TryParse(key[prefix.Length..], out id);
+    }
+
+    /// <summary>
+    /// The ids of the objects listed under <paramref name="prefix"/>; every other listed name is reported
+    /// (once per listing) and left alone. Locks use it too: their names are 32 hex digits, see <see cref="RepositoryLock"/>.
+    /// </summary>
+    internal async Task<List<BlobId>> ListIdsAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var ids = new List<BlobId>();
+        await foreach (var obj in Store.ListAsync(prefix, cancellationToken))
+        {
+            if (TryParseKey(obj.Key, prefix, out var id))
+            {
+                ids.Add(id);
+            }
+            else
+            {
+                ReportForeignName(obj.Key);
+            }
+        }
+
+        return ids;
+    }
+
+    /// <summary>Warns about a listed name that is not one this repository writes (the name printed with control characters escaped).</summary>
+    internal void ReportForeignName(string key)
+    {
+        var printable = ListedName.Printable(key);
+        if (_foreignNames.TryAdd(key, $"'{printable}' is not a name this repository writes: it was skipped, never read (remove it if you do not know where it came from)"))
+        {
+            LogForeignName(_logger, printable);
+        }
     }
 
     /// <summary>"SDBI" little-endian: the first four bytes of a decompressed index file.</summary>
@@ -304,9 +359,10 @@ public sealed partial class BackupRepository
     public async Task<string> SaveIndexAsync(IReadOnlyList<IndexPack> packs, CancellationToken cancellationToken)
     {
         var stored = EncodeIndex(packs);
-        var key = "index/" + BlobId.Compute(stored).ToHex();
+        var id = BlobId.Compute(stored);
+        var key = IndexPrefix + id.ToHex();
         await Store.PutAsync(key, stored, cancellationToken);
-        TryWriteCache(key, stored);
+        TryWriteCache(IndexPrefix, id, stored);
         return key;
     }
 
@@ -398,7 +454,7 @@ public sealed partial class BackupRepository
         {
             var copy = pack.ToArray();
             _treePacks.TryAdd(id, new Lazy<Task<byte[]>>(Task.FromResult(copy)));
-            TryWriteCache(Pack.Key(id), copy);
+            TryWriteCache(Pack.DataPrefix, id, copy);
         }
 
         return id;
@@ -446,7 +502,7 @@ public sealed partial class BackupRepository
         var key = Pack.Key(packId);
         try
         {
-            return await GetImmutableCachedAsync(key, cancellationToken);
+            return await GetImmutableCachedAsync(Pack.DataPrefix, packId, cancellationToken);
         }
         catch (InvalidDataException e)
         {
@@ -459,42 +515,57 @@ public sealed partial class BackupRepository
         }
     }
 
-    /// <summary>Reads an object that never changes once written, through the local cache; cached copies are checked against their name.</summary>
-    private async Task<byte[]> GetImmutableCachedAsync(string key, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads an object that never changes once written, through the local cache. Its key and its cache
+    /// path are built from <paramref name="id"/> alone, never from a listed name, and its bytes are always
+    /// checked against the id: whether they come from the cache or the store.
+    /// </summary>
+    private async Task<byte[]> GetImmutableCachedAsync(string prefix, BlobId id, CancellationToken cancellationToken)
     {
-        var path = Path.Combine(CacheDirectory, key.Replace('/', Path.DirectorySeparatorChar));
-        var name = key[(key.LastIndexOf('/') + 1)..];
+        var key = KeyOf(prefix, id);
+        var path = CachePathOf(prefix, id);
         if (!BypassCache && File.Exists(path))
         {
             try
             {
                 var cached = await File.ReadAllBytesAsync(path, cancellationToken);
-                if (BlobId.TryParse(name, out var expected) && BlobId.Compute(cached) == expected)
+                if (BlobId.Compute(cached) == id)
                 {
                     return cached;
                 }
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 // fall through to the store
             }
         }
 
         var bytes = await Store.GetAsync(key, cancellationToken);
-        if (BlobId.TryParse(name, out var id) && BlobId.Compute(bytes) != id)
+        if (BlobId.Compute(bytes) != id)
         {
             throw new InvalidDataException($"object '{key}' is corrupt: its bytes do not match its name");
         }
 
-        TryWriteCache(key, bytes);
+        TryWriteCache(prefix, id, bytes);
         return bytes;
     }
 
-    private void TryWriteCache(string key, byte[] bytes)
+    /// <summary>The store key of an object: a fixed prefix and the id (packs also sit under their id's first two digits).</summary>
+    private static string KeyOf(string prefix, BlobId id) => prefix switch
+    {
+        IndexPrefix or SnapshotPrefix => prefix + id.ToHex(),
+        Pack.DataPrefix => Pack.Key(id),
+        _ => throw new ArgumentException($"no object kind has the prefix '{prefix}'", nameof(prefix)),
+    };
+
+    private string CachePathOf(string prefix, BlobId id) =>
+        Path.Combine(CacheDirectory, KeyOf(prefix, id).Replace('/', Path.DirectorySeparatorChar));
+
+    private void TryWriteCache(string prefix, BlobId id, byte[] bytes)
     {
         try
         {
-            var path = Path.Combine(CacheDirectory, key.Replace('/', Path.DirectorySeparatorChar));
+            var path = CachePathOf(prefix, id);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             var temp = path + ".tmp" + Environment.ProcessId;
             File.WriteAllBytes(temp, bytes);
@@ -534,19 +605,18 @@ public sealed partial class BackupRepository
 
     private async Task<List<string>> ListSnapshotIdsAsync(CancellationToken cancellationToken)
     {
-        var ids = new List<string>();
-        await foreach (var obj in Store.ListAsync("snapshots/", cancellationToken))
-        {
-            ids.Add(obj.Key["snapshots/".Length..]);
-        }
-
-        return ids;
+        return [.. (await ListIdsAsync(SnapshotPrefix, cancellationToken)).Select(id => id.ToHex())];
     }
 
     public async Task<SnapshotManifest> LoadSnapshotAsync(string id, CancellationToken cancellationToken)
     {
-        var key = "snapshots/" + id;
-        var bytes = await GetImmutableCachedAsync(key, cancellationToken);
+        ArgumentNullException.ThrowIfNull(id);
+        if (!TryParseKey(SnapshotPrefix + id, SnapshotPrefix, out var blob))
+        {
+            throw new InvalidDataException($"'{ListedName.Printable(id)}' is not a snapshot id (64 lowercase hexadecimal digits)");
+        }
+
+        var bytes = await GetImmutableCachedAsync(SnapshotPrefix, blob, cancellationToken);
         SnapshotManifest manifest;
         try
         {
@@ -567,7 +637,7 @@ public sealed partial class BackupRepository
     {
         var bytes = JsonSerializer.SerializeToUtf8Bytes(manifest, FormatJson.Default.SnapshotManifest);
         var id = BlobId.Compute(bytes).ToHex();
-        await Store.PutAsync("snapshots/" + id, bytes, cancellationToken);
+        await Store.PutAsync(SnapshotPrefix + id, bytes, cancellationToken);
         return id;
     }
 
@@ -612,6 +682,9 @@ public sealed partial class BackupRepository
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Local cache {Directory} is not writable, working without it: {Reason}")]
     private static partial void LogCacheUnwritable(ILogger logger, string directory, string reason);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Security: {Name} is listed in the repository but is not a name it writes; skipped, never read or cached (someone else wrote it, or the store was altered)")]
+    private static partial void LogForeignName(ILogger logger, string name);
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Repository {Location} upgraded from format version {From} to {To}: builds that read only version {From} now refuse it")]
     private static partial void LogFormatUpgraded(ILogger logger, string location, int from, int to);

@@ -32,6 +32,12 @@ public sealed class RepositoryLock : IAsyncDisposable
 
     public string Key { get; }
 
+    public const string Prefix = "locks/";
+
+    /// <summary>A lock's name as <see cref="AcquireAsync"/> writes it: the prefix and 32 lowercase hex digits.</summary>
+    internal static bool IsLockKey(string key) =>
+        key.Length == Prefix.Length + 32 && key.StartsWith(Prefix, StringComparison.Ordinal) && key[Prefix.Length..].All(char.IsAsciiHexDigitLower);
+
     public static async Task<RepositoryLock> AcquireAsync(BackupRepository repository, bool exclusive, string operation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(repository);
@@ -43,7 +49,7 @@ public sealed class RepositoryLock : IAsyncDisposable
             Operation = operation,
             Time = repository.Time.GetUtcNow(),
         };
-        var key = "locks/" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var key = Prefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         await repository.Store.PutAsync(key, JsonSerializer.SerializeToUtf8Bytes(record, FormatJson.Default.LockRecord), cancellationToken);
 
         var conflicts = new List<LockRecord>();
@@ -77,8 +83,15 @@ public sealed class RepositoryLock : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(repository);
         var result = new List<(string, LockRecord)>();
-        await foreach (var obj in repository.Store.ListAsync("locks/", cancellationToken))
+        await foreach (var obj in repository.Store.ListAsync(Prefix, cancellationToken))
         {
+            if (!IsLockKey(obj.Key))
+            {
+                // Not a lock any client writes: neither honoured nor removed (a delete by that name could reach another object).
+                repository.ReportForeignName(obj.Key);
+                continue;
+            }
+
             try
             {
                 var bytes = await repository.Store.GetAsync(obj.Key, cancellationToken);

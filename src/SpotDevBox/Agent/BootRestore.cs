@@ -133,7 +133,8 @@ internal sealed partial class BootRestore(
 
         var latest = snapshots[^1];
         LogRestoring(_logger, latest.ShortId, latest.Manifest.Time, latest.Manifest.Partial);
-        foreach (var group in latest.Manifest.Paths.GroupBy(p => Path.GetDirectoryName(p) ?? "/", StringComparer.Ordinal))
+        var allowed = await AllowedPathsAsync(repository, latest, cancellationToken);
+        foreach (var group in allowed.GroupBy(p => Path.GetDirectoryName(p) ?? "/", StringComparer.Ordinal))
         {
             var engine = new RestoreEngine(repository, fileSystem, loggers.CreateLogger<RestoreEngine>());
             var result = await engine.RunAsync(
@@ -162,6 +163,48 @@ internal sealed partial class BootRestore(
         return latest.Id;
     }
 
+    /// <summary>
+    /// The manifest's paths that this agent is configured to keep (Agent:Paths, or the user's home). The
+    /// manifest is written by whoever can write the box's prefix, and this runs as root with overwrite:
+    /// any other path (/etc/sudoers.d, /root/.ssh, one spelled with "..") is refused and logged as a
+    /// security event, and so is a configured path whose snapshot entry is a symlink (it would point
+    /// the configured place elsewhere). The rest is still restored.
+    /// </summary>
+    private async Task<List<string>> AllowedPathsAsync(BackupRepository repository, SnapshotRef snapshot, CancellationToken cancellationToken)
+    {
+        var configured = backups.ResolvePaths().Select(Canonical).ToHashSet(StringComparer.Ordinal);
+        // The root tree tells a symlink from a directory; the restore reads the index again, from the cache.
+        await repository.LoadIndexAsync(cancellationToken);
+        var root = await repository.LoadTreeAsync(snapshot.Manifest.Tree, cancellationToken);
+        var allowed = new List<string>();
+        foreach (var path in snapshot.Manifest.Paths)
+        {
+            var printable = Backup.Repository.ListedName.Printable(path);
+            if (!Path.IsPathFullyQualified(path) || path.Contains('\0', StringComparison.Ordinal) || Canonical(path) != path || !configured.Contains(path))
+            {
+                LogPathRefused(_logger, snapshot.ShortId, printable, "it is not one of the paths this agent is configured to restore (Agent:Paths, or the home directory of Agent:User)");
+                continue;
+            }
+
+            var node = root.Nodes.FirstOrDefault(n => n.Name == Path.GetFileName(path));
+            if (node is null || node.Type == Backup.Format.NodeType.Symlink)
+            {
+                LogPathRefused(_logger, snapshot.ShortId, printable, node is null ? "the snapshot holds no entry for it" : "its entry in the snapshot is a symlink, which would send the configured place elsewhere");
+                continue;
+            }
+
+            allowed.Add(path);
+        }
+
+        return allowed;
+    }
+
+    private static string Canonical(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+
+    /// <summary>What the host-keys restore accepts: OpenSSH's host key files for the key types it generates, nothing else.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"\Assh_host_(rsa|ecdsa|ed25519)_key(\.pub)?\z", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    internal static partial System.Text.RegularExpressions.Regex HostKeyName();
+
     /// <summary>The first boot saves the host keys; every later boot puts them back, so the fingerprint never changes.</summary>
     private async Task HostKeysAsync(AgentOptions o, CancellationToken cancellationToken)
     {
@@ -169,21 +212,15 @@ internal sealed partial class BootRestore(
         var snapshots = await repository.ListSnapshotsAsync(cancellationToken);
         if (snapshots.Count > 0)
         {
-            var result = await new RestoreEngine(repository, fileSystem, loggers.CreateLogger<RestoreEngine>())
-                .RunAsync(new RestoreRequest { Snapshot = snapshots[^1].Id, Target = o.HostKeyDirectory, Overwrite = true }, cancellationToken);
-            if (result.Errors.Count > 0)
-            {
-                throw new IOException($"the SSH host keys could not be restored into {o.HostKeyDirectory}: {result.Errors[0]}");
-            }
-
-            LogHostKeysRestored(_logger, result.Files, o.HostKeyDirectory);
+            var installed = await RestoreHostKeysAsync(o, repository, snapshots[^1], cancellationToken);
+            LogHostKeysRestored(_logger, installed, o.HostKeyDirectory);
             await RunReloadAsync(o, cancellationToken);
             await PublishPublicKeysAsync(o, cancellationToken);
             return;
         }
 
         var keys = Directory.Exists(o.HostKeyDirectory)
-            ? Directory.GetFiles(o.HostKeyDirectory, "ssh_host_*").Order(StringComparer.Ordinal).ToArray()
+            ? Directory.GetFiles(o.HostKeyDirectory, "ssh_host_*").Where(f => HostKeyName().IsMatch(Path.GetFileName(f)) && fileSystem.TryLstat(f)?.Type == FileKind.RegularFile).Order(StringComparer.Ordinal).ToArray()
             : [];
         if (keys.Length == 0)
         {
@@ -195,6 +232,99 @@ internal sealed partial class BootRestore(
             .RunAsync(new BackupRequest { Paths = keys, Tags = ["host-keys"], Hostname = storage.BoxName }, cancellationToken);
         LogHostKeysSaved(_logger, keys.Length, saved.SnapshotId[..8]);
         await PublishPublicKeysAsync(o, cancellationToken);
+    }
+
+    /// <summary>
+    /// Restores the host-keys snapshot into a staging directory only root can enter, then installs from it
+    /// into the host key directory only regular files named like OpenSSH's host keys: private keys 0600,
+    /// public keys 0644, owned by root when the agent is root, each written under a new name and renamed
+    /// into place (so an existing symlink there is replaced, never followed). Everything else in the
+    /// snapshot (authorized_keys, a symlink, a directory) is refused and logged as a security event.
+    /// </summary>
+    private async Task<int> RestoreHostKeysAsync(AgentOptions o, BackupRepository repository, SnapshotRef snapshot, CancellationToken cancellationToken)
+    {
+        var staging = Path.Combine(o.StateDirectory, "host-keys-staging");
+        if (Directory.Exists(staging) || File.Exists(staging))
+        {
+            // A symlink here is removed as a link: Directory.Delete does not follow links.
+            if ((File.GetAttributes(staging) & FileAttributes.ReparsePoint) != 0)
+            {
+                File.Delete(staging);
+            }
+            else
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+
+        Directory.CreateDirectory(staging);
+        fileSystem.SetMode(staging, 0b111_000_000); // 0700, before anything is restored into it
+        try
+        {
+            var result = await new RestoreEngine(repository, fileSystem, loggers.CreateLogger<RestoreEngine>())
+                .RunAsync(new RestoreRequest { Snapshot = snapshot.Id, Target = staging, Overwrite = true }, cancellationToken);
+            if (result.Errors.Count > 0)
+            {
+                throw new IOException($"the SSH host keys could not be restored from snapshot {snapshot.ShortId}: {result.Errors[0]}");
+            }
+
+            Directory.CreateDirectory(o.HostKeyDirectory);
+            var installed = 0;
+            foreach (var entry in Directory.EnumerateFileSystemEntries(staging).Order(StringComparer.Ordinal))
+            {
+                var name = Path.GetFileName(entry);
+                var printable = Backup.Repository.ListedName.Printable(name);
+                var status = fileSystem.Lstat(entry);
+                if (!HostKeyName().IsMatch(name))
+                {
+                    LogHostKeyRefused(_logger, snapshot.ShortId, printable, "its name is not ssh_host_{rsa,ecdsa,ed25519}_key or that with .pub");
+                }
+                else if (status.Type != FileKind.RegularFile)
+                {
+                    LogHostKeyRefused(_logger, snapshot.ShortId, printable, $"it is a {status.Type}, not a regular file");
+                }
+                else
+                {
+                    InstallHostKey(entry, Path.Combine(o.HostKeyDirectory, name), name.EndsWith(".pub", StringComparison.Ordinal));
+                    installed++;
+                }
+            }
+
+            return installed;
+        }
+        finally
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    private void InstallHostKey(string staged, string destination, bool isPublic)
+    {
+        uint mode = isPublic ? 0b110_100_100u : 0b110_000_000u; // 0644, 0600
+        var temp = Path.Combine(Path.GetDirectoryName(destination)!, $".{Path.GetFileName(destination)}.{Guid.NewGuid():N}.spotdevbox");
+        try
+        {
+            using (var source = new FileStream(staged, FileMode.Open, FileAccess.Read))
+            using (var target = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                // Mode and owner before the first byte of the key is written.
+                fileSystem.SetMode(temp, mode);
+                if (fileSystem.IsRoot)
+                {
+                    fileSystem.SetOwner(temp, 0, 0);
+                }
+
+                source.CopyTo(target);
+                target.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, destination, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
     }
 
     /// <summary>
@@ -354,6 +484,12 @@ internal sealed partial class BootRestore(
 
     [LoggerMessage(EventId = 3115, Level = LogLevel.Warning, Message = "Could not write {Location} ({Reason}): ssh-config will accept this box's first key instead of pinning it")]
     private static partial void LogPublishFailed(ILogger logger, string location, string reason);
+
+    [LoggerMessage(EventId = 3116, Level = LogLevel.Error, Message = "Security: boot restore of snapshot {SnapshotId} refused path {Path}: {Reason}; the other paths are restored")]
+    private static partial void LogPathRefused(ILogger logger, string snapshotId, string path, string reason);
+
+    [LoggerMessage(EventId = 3117, Level = LogLevel.Error, Message = "Security: host-keys restore of snapshot {SnapshotId} refused entry {Name}: {Reason}; only SSH host key files are installed")]
+    private static partial void LogHostKeyRefused(ILogger logger, string snapshotId, string name, string reason);
 }
 
 /// <summary>The restore marker's JSON (property names as written by earlier versions: InstanceId, SnapshotId, Time).</summary>
