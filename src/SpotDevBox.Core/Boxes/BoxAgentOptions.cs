@@ -40,8 +40,12 @@ public sealed partial class BoxAgentOptions
     public static readonly TimeSpan MaxBackupInterval = TimeSpan.FromHours(24);
     public const int MaxKeep = 10_000;
 
+    /// <summary>The path under which box <paramref name="box"/> keeps its parameters: deploy/iam/box-policy.json lets its role read only there.</summary>
+    public static string ParameterPath(string box) => $"/spotdevbox/{box}/";
+
     /// <summary>The problems of these settings, each naming <paramref name="section"/>:key and the limit (a parameter name is not a secret, but it is not printed either).</summary>
-    public IReadOnlyList<string> Validate(string section)
+    /// <param name="box">The box's name: its webhook parameter must be under <see cref="ParameterPath"/>.</param>
+    public IReadOnlyList<string> Validate(string section, string box)
     {
         var failures = new List<string>();
         Between(failures, $"{section}:IdleTimeout", IdleTimeout, MinIdleTimeout, MaxIdleTimeout);
@@ -62,6 +66,10 @@ public sealed partial class BoxAgentOptions
         if (WebhookParameter.Length > 0 && !IsParameterName(WebhookParameter))
         {
             failures.Add($"{section}:WebhookParameter must be the name of an SSM parameter such as /spotdevbox/alice/webhook ('/' then letters, digits and _ . - /, at most 1011 characters)");
+        }
+        else if (WebhookParameter.Length > 0 && !WebhookParameter.StartsWith(ParameterPath(box), StringComparison.Ordinal))
+        {
+            failures.Add($"{section}:WebhookParameter must be under {ParameterPath(box)} (the box's role may read only its own parameters, deploy/iam/box-policy.json)");
         }
 
         return failures;

@@ -223,7 +223,7 @@ public sealed partial class ControllerOptionsValidator : IValidateOptions<Contro
             }
 
             failures.AddRange(ScheduleOptionsValidator.ValidateSection($"{s}:Schedule", o.Schedule));
-            failures.AddRange(o.Agent.Validate($"{s}:Agent"));
+            failures.AddRange(o.Agent.Validate($"{s}:Agent", box));
         }
 
         foreach (var (owner, budget) in options.OwnerBudgets.Where(b => b.Value <= 0 || b.Value > 1_000_000))

@@ -139,7 +139,7 @@ public static partial class UserDataTemplate
 
         // The controller validated these at start; checked again because `up` and tests render any BoxOptions.
         // The parameter name is not shown: a wrong one may be a secret pasted in its place.
-        foreach (var failure in (box.Agent ?? new BoxAgentOptions()).Validate("Agent"))
+        foreach (var failure in (box.Agent ?? new BoxAgentOptions()).Validate("Agent", boxName))
         {
             problems.Add(failure);
         }

@@ -174,6 +174,17 @@ public sealed class UserDataTemplateTests
     }
 
     [Fact]
+    public void Render_AnotherBoxsWebhookParameter_Refused()
+    {
+        var box = SampleBox();
+        box.Agent.WebhookParameter = "/spotdevbox/bob/webhook";
+
+        var e = Assert.Throws<UserDataException>(() => UserDataTemplate.Render(box, "alice", Artifact));
+
+        Assert.Equal(["Agent:WebhookParameter must be under /spotdevbox/alice/ (the box's role may read only its own parameters, deploy/iam/box-policy.json)"], e.Problems);
+    }
+
+    [Fact]
     public void Render_AgentSettingsOutOfTheAgentsLimits_RefusedNamingEach()
     {
         var box = SampleBox();

@@ -481,7 +481,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.Empty(_ec2.Requests);
     }
 
-    private const string BoxAgentSettings = """{ "IdleTimeout": "00:45:00", "BackupInterval": "00:20:00", "KeepLast": 10, "KeepDaily": 14, "KeepWeekly": 8, "WebhookParameter": "/spotdevbox/dev/webhook" }""";
+    private const string BoxAgentSettings = """{ "IdleTimeout": "00:45:00", "BackupInterval": "00:20:00", "KeepLast": 10, "KeepDaily": 14, "KeepWeekly": 8, "WebhookParameter": "/spotdevbox/e2e/webhook" }""";
 
     [Fact]
     public async Task ControllerRun_BoxWithAgentSettings_UserDataWritesThemIntoTheAgentsConfiguration()
@@ -497,7 +497,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.Equal("00:45:00", agent.GetProperty("Idle").GetProperty("IdleTimeout").GetString());
         Assert.Equal("00:20:00", agent.GetProperty("BackupInterval").GetString());
         Assert.Equal((10, 14, 8), (agent.GetProperty("KeepLast").GetInt32(), agent.GetProperty("KeepDaily").GetInt32(), agent.GetProperty("KeepWeekly").GetInt32()));
-        Assert.Equal("/spotdevbox/dev/webhook", agent.GetProperty("WebhookParameter").GetString());
+        Assert.Equal("/spotdevbox/e2e/webhook", agent.GetProperty("WebhookParameter").GetString());
         Assert.False(agent.TryGetProperty("WebhookUrl", out _), agent.ToString());
     }
 
@@ -510,7 +510,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         var agent = AgentJsonOf(Assert.Single(_ec2.RequestsFor("RunInstances"))["UserData"]!);
         Assert.Equal("00:45:00", agent.GetProperty("Idle").GetProperty("IdleTimeout").GetString());
         Assert.Equal("00:20:00", agent.GetProperty("BackupInterval").GetString());
-        Assert.Equal("/spotdevbox/dev/webhook", agent.GetProperty("WebhookParameter").GetString());
+        Assert.Equal("/spotdevbox/e2e/webhook", agent.GetProperty("WebhookParameter").GetString());
     }
 
     [Theory]
@@ -518,6 +518,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
     [InlineData("""{ "BackupInterval": "2.00:00:00" }""", "Controller:Boxes:e2e:Agent:BackupInterval must be between 00:01:00 and 1.00:00:00, got 2.00:00:00")]
     [InlineData("""{ "KeepLast": 0, "KeepDaily": 0, "KeepWeekly": 0 }""", "Controller:Boxes:e2e:Agent:KeepLast, KeepDaily and KeepWeekly are all 0")]
     [InlineData("""{ "WebhookParameter": "https://hooks.example.com/services/T0/B0/SECRET" }""", "Controller:Boxes:e2e:Agent:WebhookParameter must be the name of an SSM parameter")]
+    [InlineData("""{ "WebhookParameter": "/spotdevbox/bob/webhook" }""", "Controller:Boxes:e2e:Agent:WebhookParameter must be under /spotdevbox/e2e/ (the box's role may read only its own parameters")]
     [InlineData("""{ "WebhookUrl": "https://hooks.example.com/services/T0/B0/SECRET" }""", "Controller:Boxes:e2e:Agent:WebhookUrl is not a setting")]
     [InlineData("""{ "StateDirectory": "/tmp" }""", "Controller:Boxes:e2e:Agent:StateDirectory is not a setting")]
     public async Task ControllerRun_InvalidOrUnknownAgentSetting_Exit2NamingItWithoutTheSecretAndCallsNothing(string agent, string expected)
