@@ -25,8 +25,9 @@ public sealed class SsmSecretParameters : ISecretParameters, IDisposable
     {
     }
 
-    internal SsmSecretParameters(Func<string, string?> environment, Func<bool, RegionEndpoint?> regionChain) =>
-        _client = new Lazy<AmazonSimpleSystemsManagementClient?>(() => Create(environment, regionChain));
+    /// <param name="credentials">Null uses the SDK's standard chain.</param>
+    internal SsmSecretParameters(Func<string, string?> environment, Func<bool, RegionEndpoint?> regionChain, AWSCredentials? credentials = null) =>
+        _client = new Lazy<AmazonSimpleSystemsManagementClient?>(() => Create(environment, regionChain, credentials));
 
     public async Task<SecretParameter> ReadAsync(string name, CancellationToken cancellationToken)
     {
@@ -70,7 +71,7 @@ public sealed class SsmSecretParameters : ISecretParameters, IDisposable
         }
     }
 
-    private AmazonSimpleSystemsManagementClient? Create(Func<string, string?> environment, Func<bool, RegionEndpoint?> regionChain)
+    private AmazonSimpleSystemsManagementClient? Create(Func<string, string?> environment, Func<bool, RegionEndpoint?> regionChain, AWSCredentials? credentials)
     {
         var endpoint = environment("AWS_ENDPOINT_URL_SSM") is { Length: > 0 } ssm ? ssm : environment("AWS_ENDPOINT_URL");
         var config = new AmazonSimpleSystemsManagementConfig
@@ -100,6 +101,6 @@ public sealed class SsmSecretParameters : ISecretParameters, IDisposable
             return null;
         }
 
-        return new AmazonSimpleSystemsManagementClient(config);
+        return credentials is null ? new AmazonSimpleSystemsManagementClient(config) : new AmazonSimpleSystemsManagementClient(credentials, config);
     }
 }
