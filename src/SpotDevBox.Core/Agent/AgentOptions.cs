@@ -72,6 +72,12 @@ public sealed class AgentOptions
     /// <summary>A webhook for notices, stop warnings, backup failures and the stop (JSON POST, Slack-compatible "text").</summary>
     public string WebhookUrl { get; set; } = "";
 
+    /// <summary>
+    /// The name of an SSM SecureString parameter that holds the webhook URL (what a controller's user data sends
+    /// instead of the URL, which is a secret): read with the box's role at start, never logged. Not with <see cref="WebhookUrl"/>.
+    /// </summary>
+    public string WebhookParameter { get; set; } = "";
+
     /// <summary>How long the final backup may take when the agent is stopped (keep below systemd's TimeoutStopSec); it commits a partial snapshot by then, newest changes first.</summary>
     public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(100);
 
@@ -198,6 +204,18 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
             && (!Uri.TryCreate(options.WebhookUrl, UriKind.Absolute, out var uri) || (uri.Scheme != "https" && uri.Scheme != "http")))
         {
             failures.Add($"{s}:WebhookUrl must be an http(s) URL (the value is not printed: a URL may carry a secret)");
+        }
+
+        if (!string.IsNullOrEmpty(options.WebhookParameter))
+        {
+            if (!Boxes.BoxAgentOptions.IsParameterName(options.WebhookParameter))
+            {
+                failures.Add($"{s}:WebhookParameter must be the name of an SSM parameter such as /spotdevbox/alice/webhook ('/' then letters, digits and _ . - /)");
+            }
+            else if (!string.IsNullOrWhiteSpace(options.WebhookUrl))
+            {
+                failures.Add($"{s}:WebhookUrl and {s}:WebhookParameter are both set: keep one (the parameter keeps the URL out of the configuration file)");
+            }
         }
 
         foreach (var (key, dir) in new[] { ("HostRoot", options.HostRoot), ("StateDirectory", options.StateDirectory), ("RunDirectory", options.RunDirectory), ("HostKeyDirectory", options.HostKeyDirectory) })

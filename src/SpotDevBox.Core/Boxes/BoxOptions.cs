@@ -113,6 +113,9 @@ public sealed class BoxOptions
     public decimal? MonthlyBudget { get; set; }
 
     public ScheduleOptions Schedule { get; set; } = new();
+
+    /// <summary>The box's agent settings (idle timeout, backup interval, retention, webhook parameter), sent in the user data.</summary>
+    public BoxAgentOptions Agent { get; set; } = new();
 }
 
 /// <summary>Names the box, the setting and the value; an invalid box stops the controller at start (exit code 2).</summary>
@@ -220,6 +223,7 @@ public sealed partial class ControllerOptionsValidator : IValidateOptions<Contro
             }
 
             failures.AddRange(ScheduleOptionsValidator.ValidateSection($"{s}:Schedule", o.Schedule));
+            failures.AddRange(o.Agent.Validate($"{s}:Agent", box));
         }
 
         foreach (var (owner, budget) in options.OwnerBudgets.Where(b => b.Value <= 0 || b.Value > 1_000_000))

@@ -137,6 +137,13 @@ public static partial class UserDataTemplate
             Expect(TimeZoneName().IsMatch(stop.TimeZone), "TimeZone", stop.TimeZone, "an IANA time zone such as Europe/Berlin");
         }
 
+        // The controller validated these at start; checked again because `up` and tests render any BoxOptions.
+        // The parameter name is not shown: a wrong one may be a secret pasted in its place.
+        foreach (var failure in (box.Agent ?? new BoxAgentOptions()).Validate("Agent", boxName))
+        {
+            problems.Add(failure);
+        }
+
         return problems;
     }
 
@@ -217,11 +224,42 @@ public static partial class UserDataTemplate
                 json.WriteString("TimeZone", stop.TimeZone);
             }
 
+            WriteAgentSettings(json, box.Agent ?? new BoxAgentOptions());
             json.WriteEndObject();
             json.WriteEndObject();
         }
 
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+
+    /// <summary>The box's own agent settings, under the agent's names; unset ones are left to the agent's defaults.</summary>
+    private static void WriteAgentSettings(Utf8JsonWriter json, BoxAgentOptions agent)
+    {
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        if (agent.BackupInterval is { } backup)
+        {
+            json.WriteString("BackupInterval", backup.ToString("c", c));
+        }
+
+        foreach (var (key, value) in new[] { ("KeepLast", agent.KeepLast), ("KeepDaily", agent.KeepDaily), ("KeepWeekly", agent.KeepWeekly) })
+        {
+            if (value is { } v)
+            {
+                json.WriteNumber(key, v);
+            }
+        }
+
+        if (agent.WebhookParameter.Length > 0)
+        {
+            json.WriteString("WebhookParameter", agent.WebhookParameter);
+        }
+
+        if (agent.IdleTimeout is { } idle)
+        {
+            json.WriteStartObject("Idle");
+            json.WriteString("IdleTimeout", idle.ToString("c", c));
+            json.WriteEndObject();
+        }
     }
 
     /// <summary>

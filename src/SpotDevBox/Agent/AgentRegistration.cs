@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Quartz;
 using SpotDevBox.Aws.Metadata;
+using SpotDevBox.Aws.Parameters;
 using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Idle;
 using SpotDevBox.Core.Interruption;
@@ -35,6 +36,8 @@ internal static class AgentRegistration
         services.TryAddSingleton<BoxStorage>();
         services.TryAddSingleton<AgentStatusBoard>();
         services.TryAddSingleton<AgentBackups>();
+        services.TryAddSingleton<ISecretParameters, SsmSecretParameters>();
+        services.TryAddSingleton<WebhookTarget>();
         services.TryAddSingleton<Notifier>();
         services.TryAddSingleton<SessionRecorder>();
         services.TryAddSingleton<InterruptionResponder>();
@@ -68,6 +71,7 @@ internal static class AgentRegistration
         });
 
         services.AddHostedService<InterruptionWatcherService>();
+        services.AddHostedService<AgentSettingsAnnouncer>();
         services.AddHostedService(sp => sp.GetRequiredService<BootRestore>());
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         services.AddHostedService(sp => sp.GetRequiredService<StatusPublisher>());

@@ -20,9 +20,11 @@ internal enum NotificationKind
 /// <summary>
 /// Tells people: wall(1) for terminals on the box, and a webhook for those in an IDE or elsewhere
 /// (a JSON POST whose "text" field Slack and most chat tools display). Failures are logged, never thrown:
-/// a missing wall or an unreachable chat service must not stop a backup or a stop.
+/// a missing wall or an unreachable chat service must not stop a backup or a stop. The webhook URL is a secret:
+/// failures are logged by their kind, never with the URL or an exception message that may quote it.
 /// </summary>
-internal sealed partial class Notifier(IOptions<AgentOptions> options, ILogger<Notifier> logger) : IDisposable
+/// <param name="webhook">Where the URL comes from (Agent:WebhookUrl or Agent:WebhookParameter); null: Agent:WebhookUrl only.</param>
+internal sealed partial class Notifier(IOptions<AgentOptions> options, ILogger<Notifier> logger, WebhookTarget? webhook = null) : IDisposable
 {
     // One client for the agent's life: the webhook is the only HTTP this class does.
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
@@ -39,19 +41,25 @@ internal sealed partial class Notifier(IOptions<AgentOptions> options, ILogger<N
             await WallAsync(text, cancellationToken);
         }
 
-        if (!string.IsNullOrWhiteSpace(o.WebhookUrl))
+        var url = webhook is null ? o.WebhookUrl : await webhook.GetAsync(cancellationToken);
+        if (!string.IsNullOrWhiteSpace(url))
         {
             try
             {
-                using var response = await _http.PostAsJsonAsync(o.WebhookUrl, new WebhookBody(text, kind.ToString(), o.ResolveBoxName()), WebhookJson.Default.WebhookBody, cancellationToken);
+                using var response = await _http.PostAsJsonAsync(url, new WebhookBody(text, kind.ToString(), o.ResolveBoxName()), WebhookJson.Default.WebhookBody, cancellationToken);
                 if (!response.IsSuccessStatusCode)
                 {
                     LogWebhookFailed(logger, kind, $"HTTP {(int)response.StatusCode}");
                 }
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            catch (HttpRequestException e)
             {
-                LogWebhookFailed(logger, kind, e.Message);
+                // Its message may name the URL's host and port: the kind of error says enough.
+                LogWebhookFailed(logger, kind, $"HTTP request failed ({e.HttpRequestError})");
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                LogWebhookFailed(logger, kind, "no answer within its 10 s timeout");
             }
         }
     }

@@ -190,12 +190,13 @@ internal static class ControllerConfiguration
     /// AOT) build, where the binder is generated code and nothing else would keep their metadata. A test checks
     /// that this list holds every class-typed property reachable from <see cref="ControllerOptions"/>.
     /// </summary>
-    internal static readonly Type[] WalkedOptionTypes = [typeof(ControllerOptions), typeof(ReconcileOptions), typeof(BoxOptions), typeof(ScheduleOptions)];
+    internal static readonly Type[] WalkedOptionTypes = [typeof(ControllerOptions), typeof(ReconcileOptions), typeof(BoxOptions), typeof(ScheduleOptions), typeof(BoxAgentOptions)];
 
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(ControllerOptions))]
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(ReconcileOptions))]
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(BoxOptions))]
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(ScheduleOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(BoxAgentOptions))]
     public static ControllerOptions ReadValidated(IConfiguration configuration)
     {
         var section = configuration.GetSection(ControllerOptions.SectionName);

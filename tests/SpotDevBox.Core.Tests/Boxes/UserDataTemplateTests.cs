@@ -112,6 +112,111 @@ public sealed class UserDataTemplateTests
     }
 
     [Fact]
+    public void Render_BoxWithAgentSettings_WritesThemUnderTheAgentsNames()
+    {
+        var box = SampleBox();
+        box.Agent.IdleTimeout = TimeSpan.FromMinutes(45);
+        box.Agent.BackupInterval = TimeSpan.FromMinutes(20);
+        box.Agent.KeepLast = 10;
+        box.Agent.KeepDaily = 14;
+        box.Agent.KeepWeekly = 8;
+        box.Agent.WebhookParameter = "/spotdevbox/alice/webhook";
+
+        var text = UserDataTemplate.Render(box, "alice", Artifact);
+
+        const string expected = """
+                      ],
+                      "BackupInterval": "00:20:00",
+                      "KeepLast": 10,
+                      "KeepDaily": 14,
+                      "KeepWeekly": 8,
+                      "WebhookParameter": "/spotdevbox/alice/webhook",
+                      "Idle": {
+                        "IdleTimeout": "00:45:00"
+                      }
+                    }
+                  }
+
+            """;
+        Assert.Contains(expected, text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_BoxWithSomeAgentSettings_WritesOnlyThose()
+    {
+        var box = SampleBox();
+        box.Agent.KeepDaily = 0;
+
+        var text = UserDataTemplate.Render(box, "alice", Artifact);
+
+        Assert.Contains("      ],\n          \"KeepDaily\": 0\n        }\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("BackupInterval", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Idle", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Webhook", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/spotdevbox/alice/webhook\nruncmd: [reboot]")]
+    [InlineData("/spotdevbox/alice/\"webhook")]
+    [InlineData("/spotdevbox/$(reboot)")]
+    [InlineData("https://hooks.example.com/services/T000/B000/XXXX")]
+    [InlineData("spotdevbox/bob/hook")]
+    [InlineData("/spotdevbox//webhook")]
+    public void Render_UnsafeWebhookParameter_RefusedWithoutPrintingIt(string parameter)
+    {
+        var box = SampleBox();
+        box.Agent.WebhookParameter = parameter;
+
+        var e = Assert.Throws<UserDataException>(() => UserDataTemplate.Render(box, "alice", Artifact));
+
+        Assert.Equal(["Agent:WebhookParameter must be the name of an SSM parameter such as /spotdevbox/alice/webhook ('/' then letters, digits and _ . - /, at most 1011 characters)"], e.Problems);
+        Assert.DoesNotContain(parameter, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_AnotherBoxsWebhookParameter_Refused()
+    {
+        var box = SampleBox();
+        box.Agent.WebhookParameter = "/spotdevbox/bob/webhook";
+
+        var e = Assert.Throws<UserDataException>(() => UserDataTemplate.Render(box, "alice", Artifact));
+
+        Assert.Equal(["Agent:WebhookParameter must be under /spotdevbox/alice/ (the box's role may read only its own parameters, deploy/iam/box-policy.json)"], e.Problems);
+    }
+
+    [Fact]
+    public void Render_AgentSettingsOutOfTheAgentsLimits_RefusedNamingEach()
+    {
+        var box = SampleBox();
+        box.Agent.IdleTimeout = TimeSpan.FromMinutes(5);
+        box.Agent.BackupInterval = TimeSpan.FromDays(2);
+        box.Agent.KeepLast = -1;
+
+        var e = Assert.Throws<UserDataException>(() => UserDataTemplate.Render(box, "alice", Artifact));
+
+        Assert.Equal(
+            [
+                "Agent:IdleTimeout must be between 00:15:00 and 7.00:00:00, got 00:05:00",
+                "Agent:BackupInterval must be between 00:01:00 and 1.00:00:00, got 2.00:00:00",
+                "Agent:KeepLast must be between 0 and 10000, got -1",
+            ],
+            e.Problems);
+    }
+
+    [Fact]
+    public void Render_AllKeepsZero_RefusedAsRetentionThatDeletesEverything()
+    {
+        var box = SampleBox();
+        box.Agent.KeepLast = 0;
+        box.Agent.KeepDaily = 0;
+        box.Agent.KeepWeekly = 0;
+
+        var e = Assert.Throws<UserDataException>(() => UserDataTemplate.Render(box, "alice", Artifact));
+
+        Assert.Equal(["Agent:KeepLast, KeepDaily and KeepWeekly are all 0: retention would delete every snapshot"], e.Problems);
+    }
+
+    [Fact]
     public void Render_PathWithQuotesBackslashAndShellSyntax_IsJsonEscapedInsideTheLiteralBlock()
     {
         var box = SampleBox();

@@ -28,6 +28,7 @@ public sealed class AgentRunCommandTests : IDisposable
         { "Idle:Typo", "1", ["invalid configuration", "Typo"] },
         { "StatusInterval", "00:00:01", ["invalid configuration", "Agent:StatusInterval must be between 00:00:10 and 00:05:00, got 00:00:01"] },
         { "WebhookUrl", "hooks.example.com/x", ["invalid configuration", "Agent:WebhookUrl must be an http(s) URL (the value is not printed: a URL may carry a secret)"] },
+        { "WebhookParameter", "https://hooks.example.com/x", ["invalid configuration", "Agent:WebhookParameter must be the name of an SSM parameter such as /spotdevbox/alice/webhook"] },
     };
 
     [Theory]
@@ -47,7 +48,7 @@ public sealed class AgentRunCommandTests : IDisposable
             Assert.Contains(word, line, StringComparison.Ordinal);
         }
 
-        if (setting == "WebhookUrl")
+        if (setting is "WebhookUrl" or "WebhookParameter")
         {
             // A webhook URL is a secret (its path is the credential): the error names the setting, never the value.
             Assert.DoesNotContain(value!, line, StringComparison.Ordinal);

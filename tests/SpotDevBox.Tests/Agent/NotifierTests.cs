@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Moq;
 using SpotDevBox.Agent;
 using SpotDevBox.Core.Agent;
 
@@ -64,6 +65,39 @@ public sealed class NotifierTests : IDisposable
         var warning = Assert.Single(_loggers.Entries, e => e.EventId == 3301);
         Assert.Equal(LogLevel.Warning, warning.Level);
         Assert.Contains("Stopping", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NotifyAsync_WebhookUnreachable_WarningShowsNeitherTheAddressNorThePath()
+    {
+        var port = WebhookRecorder.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var notifier = Notifier($"http://127.0.0.1:{port}/services/T000/B000/SECRETPATH");
+
+        await notifier.NotifyAsync(NotificationKind.Stopping, "Powering off.", CancellationToken.None);
+
+        var warning = Assert.Single(_loggers.Entries, e => e.EventId == 3301);
+        Assert.Equal("The Stopping webhook was not delivered: HTTP request failed (ConnectionError)", warning.Message);
+        Assert.DoesNotContain(port, string.Concat(_loggers.Entries.Select(e => e.Message)), StringComparison.Ordinal);
+        Assert.DoesNotContain("SECRETPATH", string.Concat(_loggers.Entries.Select(e => e.Message)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NotifyAsync_WebhookFromParameter_PostsToTheParametersUrl()
+    {
+        var parameters = new Mock<ISecretParameters>();
+        parameters.Setup(p => p.ReadAsync("/spotdevbox/alice/webhook", It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new SecretParameter(SecretParameterOutcome.Found, _hook.Url, ""));
+        var options = Microsoft.Extensions.Options.Options.Create(new AgentOptions { Box = "s3://bucket/boxes/alice", Wall = false, WebhookParameter = "/spotdevbox/alice/webhook" });
+        using var target = new WebhookTarget(options, parameters.Object, _loggers.CreateLogger<WebhookTarget>());
+        using var notifier = new Notifier(options, _loggers.CreateLogger<Notifier>(), target);
+
+        await notifier.NotifyAsync(NotificationKind.Notice, "Saving your work now.", CancellationToken.None);
+        await notifier.NotifyAsync(NotificationKind.Stopping, "Powering off.", CancellationToken.None);
+
+        Assert.Equal(["Notice", "Stopping"], _hook.Received.Select(r => r.Body.GetProperty("kind").GetString()));
+        // Read once for the agent's life.
+        parameters.Verify(p => p.ReadAsync(It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Once);
+        Assert.DoesNotContain(_hook.Url, string.Concat(_loggers.Entries.Select(e => e.Message)), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -512,7 +512,69 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.Empty(_ec2.Requests);
     }
 
-    private SpotDevBoxProcess Cli(string maxPrice = "0.05", string instanceTypes = """["m7i.large", "m6i.large"]""", string imageId = "ami-0123456789abcdef0", string? monthlyBudget = null, string logFile = "off")
+    private const string BoxAgentSettings = """{ "IdleTimeout": "00:45:00", "BackupInterval": "00:20:00", "KeepLast": 10, "KeepDaily": 14, "KeepWeekly": 8, "WebhookParameter": "/spotdevbox/e2e/webhook" }""";
+
+    [Fact]
+    public async Task ControllerRun_BoxWithAgentSettings_UserDataWritesThemIntoTheAgentsConfiguration()
+    {
+        using (var controller = Cli(agent: BoxAgentSettings).Start("controller", "run"))
+        {
+            await WaitForAsync(controller, "Box e2e: launch: start: inside Mon-Sun 00:00-24:00 (UTC): launched");
+            controller.Terminate();
+            await controller.WaitAsync(Wait);
+        }
+
+        var agent = AgentJsonOf(Assert.Single(_ec2.RequestsFor("RunInstances"))["UserData"]!);
+        Assert.Equal("00:45:00", agent.GetProperty("Idle").GetProperty("IdleTimeout").GetString());
+        Assert.Equal("00:20:00", agent.GetProperty("BackupInterval").GetString());
+        Assert.Equal((10, 14, 8), (agent.GetProperty("KeepLast").GetInt32(), agent.GetProperty("KeepDaily").GetInt32(), agent.GetProperty("KeepWeekly").GetInt32()));
+        Assert.Equal("/spotdevbox/e2e/webhook", agent.GetProperty("WebhookParameter").GetString());
+        Assert.False(agent.TryGetProperty("WebhookUrl", out _), agent.ToString());
+    }
+
+    [Fact]
+    public async Task Up_BoxWithAgentSettings_UserDataWritesThemIntoTheAgentsConfiguration()
+    {
+        var up = await Cli(agent: BoxAgentSettings).RunAsync("up", "e2e", "--for", "3h", "--no-wait");
+
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var agent = AgentJsonOf(Assert.Single(_ec2.RequestsFor("RunInstances"))["UserData"]!);
+        Assert.Equal("00:45:00", agent.GetProperty("Idle").GetProperty("IdleTimeout").GetString());
+        Assert.Equal("00:20:00", agent.GetProperty("BackupInterval").GetString());
+        Assert.Equal("/spotdevbox/e2e/webhook", agent.GetProperty("WebhookParameter").GetString());
+    }
+
+    [Theory]
+    [InlineData("""{ "IdleTimeout": "00:01:00" }""", "Controller:Boxes:e2e:Agent:IdleTimeout must be between 00:15:00 and 7.00:00:00, got 00:01:00")]
+    [InlineData("""{ "BackupInterval": "2.00:00:00" }""", "Controller:Boxes:e2e:Agent:BackupInterval must be between 00:01:00 and 1.00:00:00, got 2.00:00:00")]
+    [InlineData("""{ "KeepLast": 0, "KeepDaily": 0, "KeepWeekly": 0 }""", "Controller:Boxes:e2e:Agent:KeepLast, KeepDaily and KeepWeekly are all 0")]
+    [InlineData("""{ "WebhookParameter": "https://hooks.example.com/services/T0/B0/SECRET" }""", "Controller:Boxes:e2e:Agent:WebhookParameter must be the name of an SSM parameter")]
+    [InlineData("""{ "WebhookParameter": "/spotdevbox/bob/webhook" }""", "Controller:Boxes:e2e:Agent:WebhookParameter must be under /spotdevbox/e2e/ (the box's role may read only its own parameters")]
+    [InlineData("""{ "WebhookUrl": "https://hooks.example.com/services/T0/B0/SECRET" }""", "Controller:Boxes:e2e:Agent:WebhookUrl is not a setting")]
+    [InlineData("""{ "StateDirectory": "/tmp" }""", "Controller:Boxes:e2e:Agent:StateDirectory is not a setting")]
+    public async Task ControllerRun_InvalidOrUnknownAgentSetting_Exit2NamingItWithoutTheSecretAndCallsNothing(string agent, string expected)
+    {
+        var result = await Cli(agent: agent).RunAsync("controller", "run");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains(expected, result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("SECRET", result.Stderr, StringComparison.Ordinal);
+        Assert.Empty(_ec2.Requests);
+    }
+
+    /// <summary>The "Agent" object of /etc/spotdevbox/agent.json in a launch's user data (the literal block after its path).</summary>
+    private static JsonElement AgentJsonOf(string base64)
+    {
+        var userData = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(base64));
+        var start = userData.IndexOf("- path: /etc/spotdevbox/agent.json", StringComparison.Ordinal);
+        Assert.True(start >= 0, userData);
+        var block = userData[(userData.IndexOf("content: |\n", start, StringComparison.Ordinal) + "content: |\n".Length)..];
+        var json = string.Join('\n', block.Split('\n').TakeWhile(l => l.StartsWith("      ", StringComparison.Ordinal) || l.Length == 0).Select(l => l.Trim()));
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.GetProperty("Agent").Clone();
+    }
+
+    private SpotDevBoxProcess Cli(string maxPrice = "0.05", string instanceTypes = """["m7i.large", "m6i.large"]""", string imageId = "ami-0123456789abcdef0", string? monthlyBudget = null, string logFile = "off", string? agent = null)
     {
         var config = _temp.Sub("spotdevbox.json");
         File.WriteAllText(config, $$"""
@@ -525,7 +587,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
                   "e2e": {
                     "Owner": "dev", "Region": "us-east-1", "InstanceTypes": {{instanceTypes}},
                     "Subnets": ["subnet-0aaa1111", "subnet-0bbb2222"], "ImageId": "{{imageId}}",
-                    "SecurityGroups": ["sg-0123abcd"], "InstanceProfile": "spotdevbox-box", "MaxPrice": {{maxPrice}},{{(monthlyBudget is null ? "" : $" \"MonthlyBudget\": {monthlyBudget},")}}
+                    "SecurityGroups": ["sg-0123abcd"], "InstanceProfile": "spotdevbox-box", "MaxPrice": {{maxPrice}},{{(monthlyBudget is null ? "" : $" \"MonthlyBudget\": {monthlyBudget},")}}{{(agent is null ? "" : $" \"Agent\": {agent},")}}
                     "Storage": "s3://{{_bucket}}/boxes/e2e", "User": "dev",
                     "Schedule": { "TimeZone": "UTC", "Periods": ["daily 00:00-24:00"] }
                   }

@@ -68,7 +68,7 @@ public sealed class IamPolicyTests
     }
 
     [Fact]
-    public void BoxPolicy_OutsideItsPrefix_AllowsGetObjectOnTheAgentBuildsAndNothingElse()
+    public void BoxPolicy_OutsideItsPrefix_AllowsTheAgentBuildsAndItsWebhookParameterAndNothingElse()
     {
         var outside = new List<(string Action, string Resource)>();
         foreach (var s in Statements("box-policy.json").Where(s => (string?)s["Effect"] == "Allow"))
@@ -86,13 +86,31 @@ public sealed class IamPolicyTests
             }
         }
 
-        Assert.Equal([("s3:GetObject", "arn:aws:s3:::BUCKET/AGENT_BUILDS_PREFIX/*")], outside);
+        Assert.Equal(
+            [
+                ("s3:GetObject", "arn:aws:s3:::BUCKET/AGENT_BUILDS_PREFIX/*"),
+                // The webhook URL's SecureString (Agent:WebhookParameter), under the box's own path only; SsmSecretParameters makes only this call.
+                ("ssm:GetParameter", "arn:aws:ssm:*:ACCOUNT_ID:parameter/spotdevbox/BOX/*"),
+            ],
+            outside);
+    }
+
+    [Fact]
+    public void BoxPolicy_Ssm_OnlyGetParameterUnderTheBoxsOwnPath()
+    {
+        var ssm = Statements("box-policy.json").Where(s => Strings(s["Action"]).Any(a => a.StartsWith("ssm:", StringComparison.Ordinal))).ToList();
+
+        var statement = Assert.Single(ssm);
+        Assert.Equal("Allow", (string?)statement["Effect"]);
+        Assert.Equal(["ssm:GetParameter"], Strings(statement["Action"]));
+        Assert.Equal(["arn:aws:ssm:*:ACCOUNT_ID:parameter/spotdevbox/BOX/*"], Strings(statement["Resource"]));
+        Assert.Null(statement["Condition"]);
     }
 
     [Fact]
     public void BoxPolicy_ItsOwnPrefix_IsExactlyTheBackupRepositoryPolicy()
     {
-        var box = Statements("box-policy.json").Where(s => (string?)s["Sid"] != "ReadTheAgentBuilds").Select(s => s.ToJsonString());
+        var box = Statements("box-policy.json").Where(s => (string?)s["Sid"] is not ("ReadTheAgentBuilds" or "ReadOwnWebhookParameter")).Select(s => s.ToJsonString());
 
         Assert.Equal(Statements("backup-repository-policy.json").Select(s => s.ToJsonString()), box);
     }

@@ -22,7 +22,7 @@ public sealed class UserDataDeployTests : IDisposable
 
     private readonly TempDir _temp = new("spotdevbox-userdata-");
 
-    public static TheoryData<string> Variants => ["sample", "docker-arm64-stop", "paths-only", "awkward-path"];
+    public static TheoryData<string> Variants => ["sample", "docker-arm64-stop", "paths-only", "awkward-path", "agent-settings"];
 
     [Theory]
     [MemberData(nameof(Variants))]
@@ -130,6 +130,12 @@ public sealed class UserDataDeployTests : IDisposable
                 box.Paths.Add("/home/alice");
                 box.Paths.Add(AwkwardPath);
                 return UserDataTemplate.Render(box, "alice", Artifact with { Key = "agent/it's(1)*.tar.gz" });
+            case "agent-settings":
+                box.Agent.IdleTimeout = TimeSpan.FromMinutes(45);
+                box.Agent.BackupInterval = TimeSpan.FromMinutes(20);
+                box.Agent.KeepLast = 10;
+                box.Agent.WebhookParameter = "/spotdevbox/alice/webhook";
+                return UserDataTemplate.Render(box, "alice", Artifact);
             default:
                 return UserDataTemplate.Render(box, "alice", Artifact);
         }
