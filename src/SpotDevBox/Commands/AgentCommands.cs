@@ -91,7 +91,7 @@ internal sealed class StatusCommand(IConfiguration configuration, RepositoryOpen
             status = BoxJson.Parse(await File.ReadAllBytesAsync(path, cancellationToken), BoxJson.Default.AgentStatus, path);
             try
             {
-                localLease = new LeaseFile(Path.Combine(agent.RunDirectory, "lease.json")).Read();
+                localLease = LeaseFile.InRunDirectory(agent.RunDirectory).Read();
             }
             catch (LeaseUnreadableException e)
             {
@@ -270,15 +270,19 @@ internal sealed class KeepaliveCommand(IConfiguration configuration, RepositoryO
                 $"this is not a box: no agent reports here (no status.json in Agent:RunDirectory); name the box: spotdevbox keepalive BOX {settings.Duration ?? "--cancel"}; nothing was written");
         }
 
-        var file = new LeaseFile(Path.Combine(agent.RunDirectory, "lease.json"));
+        var file = LeaseFile.InRunDirectory(agent.RunDirectory);
         if (lease is null)
         {
-            var cancelled = file.Cancel();
+            var cancelled = WithLeaseDirectory(file, file.Cancel);
             Console.Out.WriteLine(settings.Json ? LeaseJson(file.Path, null, cancelled) : cancelled ? "lease cancelled: the idle policy decides again" : "there was no lease on this box");
             return ExitCodes.Ok;
         }
 
-        file.Write(lease);
+        WithLeaseDirectory(file, () =>
+        {
+            file.Write(lease);
+            return true;
+        });
         if (settings.Json)
         {
             Console.Out.WriteLine(LeaseJson(file.Path, lease, cancelled: false));
@@ -287,6 +291,24 @@ internal sealed class KeepaliveCommand(IConfiguration configuration, RepositoryO
 
         Console.Out.WriteLine($"keeping this box awake: {lease.Describe(now)} (cancel: spotdevbox keepalive --cancel)");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// The lease directory (Agent:RunDirectory/lease) is root:spotdevbox, mode 2770, on a box: root and the members of
+    /// the spotdevbox group may set a lease there, nobody else.
+    /// </summary>
+    private static bool WithLeaseDirectory(LeaseFile file, Func<bool> change)
+    {
+        var directory = Path.GetDirectoryName(file.Path)!;
+        try
+        {
+            return change();
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new UnauthorizedAccessException(
+                $"cannot set a lease in {directory}: only root and members of the spotdevbox group may (sudo usermod -aG spotdevbox $USER, then log in again); nothing was written");
+        }
     }
 
     /// <summary>--json: where the lease was written (or removed), until when, by whom and why; cancelled is false when there was none to cancel.</summary>

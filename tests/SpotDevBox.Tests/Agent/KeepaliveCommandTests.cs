@@ -23,7 +23,7 @@ public sealed class KeepaliveCommandTests : IDisposable
 
     private string RunDirectory => _temp.Sub("run");
 
-    private LeaseFile Lease => new(Path.Combine(RunDirectory, "lease.json"));
+    private LeaseFile Lease => LeaseFile.InRunDirectory(RunDirectory);
 
     [Theory]
     [InlineData("45m", 45)]
