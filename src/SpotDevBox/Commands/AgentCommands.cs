@@ -106,32 +106,33 @@ internal sealed class StatusCommand(IConfiguration configuration, RepositoryOpen
         }
 
         var now = time.GetUtcNow();
-        Console.Out.WriteLine($"{status.Box}: {status.State.ToString().ToLowerInvariant()}" + (status.Activity is { } a ? $" — {a}" : ""));
+        // status.json is the box's word: every line goes through Terminal.Safe.
+        Console.Out.WriteLine(Terminal.Safe($"{status.Box}: {status.State.ToString().ToLowerInvariant()}" + (status.Activity is { } a ? $" — {a}" : "")));
         if (status.InstanceId is not null)
         {
-            Console.Out.WriteLine($"  instance   {status.InstanceId} ({status.InstanceType}, {status.AvailabilityZone}, {status.Lifecycle}), up {Terminal.Duration(now - status.SessionStart)}");
+            Console.Out.WriteLine(Terminal.Safe($"  instance   {status.InstanceId} ({status.InstanceType}, {status.AvailabilityZone}, {status.Lifecycle}), up {Terminal.Duration(now - status.SessionStart)}"));
         }
 
-        Console.Out.WriteLine(status.LastSnapshotId is { } id
+        Console.Out.WriteLine(Terminal.Safe(status.LastSnapshotId is { } id
             ? $"  snapshot   {(id.Length > 8 ? id[..8] : id)}, {Terminal.Duration(now - (status.LastSnapshotTime ?? now))} ago{(status.LastSnapshotPartial ? " (partial)" : "")}"
-            : "  snapshot   none yet");
+            : "  snapshot   none yet"));
         if (status.LastBackupError is { } error)
         {
-            Console.Out.WriteLine($"  last error {error}");
+            Console.Out.WriteLine(Terminal.Safe($"  last error {error}"));
         }
 
         var lease = localLease is { } l && l.IsActiveAt(now) ? l : status.LeaseUntil is { } until && until > now ? new Lease(until, status.LeaseSetBy, null) : null;
         if (lease is not null)
         {
-            Console.Out.WriteLine($"  keepalive  {lease.Describe(now)} (cancel: spotdevbox keepalive --cancel)");
+            Console.Out.WriteLine(Terminal.Safe($"  keepalive  {lease.Describe(now)} (cancel: spotdevbox keepalive --cancel)"));
         }
 
         if (status.Notice is { } notice)
         {
-            Console.Out.WriteLine($"  notice     {notice}");
+            Console.Out.WriteLine(Terminal.Safe($"  notice     {notice}"));
         }
 
-        Console.Out.WriteLine($"  updated    {Terminal.Duration(now - status.UpdatedAt)} ago (agent {status.AgentVersion})");
+        Console.Out.WriteLine(Terminal.Safe($"  updated    {Terminal.Duration(now - status.UpdatedAt)} ago (agent {status.AgentVersion})"));
         return ExitCodes.Ok;
     }
 
