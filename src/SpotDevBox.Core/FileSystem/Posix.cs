@@ -5,11 +5,14 @@ namespace SpotDevBox.Core.FileSystem;
 
 /// <summary>
 /// The few libc calls .NET does not offer: an open that neither blocks on a FIFO nor follows a symbolic link,
-/// the owner and type of an open file, and an fsync of a directory. Linux only (glibc or musl); statx has
+/// the owner and type of an open file, and an fsync of a directory. Linux with glibc (Debian, Amazon Linux); statx has
 /// one layout on every architecture, unlike struct stat.
 /// </summary>
 internal static partial class Posix
 {
+    // The soname, not "libc": "libc.so" is a linker script that only a development package installs.
+    private const string LibC = "libc.so.6";
+
     public const int ENOENT = 2;
     public const int ENOTDIR = 20;
     public const int ELOOP = 40;
@@ -108,13 +111,13 @@ internal static partial class Posix
         return new FileFacts(*(ushort*)(buffer + 28), *(uint*)(buffer + 20), *(uint*)(buffer + 24), *(long*)(buffer + 40));
     }
 
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport(LibC, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int open(string path, int flags, uint mode);
 
-    [LibraryImport("libc", SetLastError = true)]
+    [LibraryImport(LibC, SetLastError = true)]
     private static partial int fsync(int fd);
 
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport(LibC, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);
 }
 
