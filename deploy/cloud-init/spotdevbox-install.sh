@@ -105,6 +105,13 @@ if [[ "$docker" == "yes" ]]; then
     log "Docker is running"
 fi
 
+# The agent's unit makes /run/spotdevbox/lease root:spotdevbox 2770: the developer may set leases.
+if [[ -n "$user" ]]; then
+    getent group spotdevbox > /dev/null || groupadd --system spotdevbox || fail "could not create the spotdevbox group"
+    usermod -aG spotdevbox "$user" || fail "could not add $user to the spotdevbox group"
+    log "$user may set leases (group spotdevbox)"
+fi
+
 # Blocks until the agent reports ready (Type=notify): the host keys and the work are restored.
 systemctl daemon-reload
 log "starting the agent; it restores the work before it reports ready"

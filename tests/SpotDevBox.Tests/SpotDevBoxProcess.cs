@@ -62,7 +62,7 @@ internal sealed class SpotDevBoxProcess
             : throw new FileNotFoundException($"SPOTDEVBOX_TEST_BINARY names '{binary}', which does not exist", full);
     }
 
-    private static string FindDll()
+    internal static string FindDll()
     {
         var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var configuration = testOutput.Parent!.Name;

@@ -74,9 +74,7 @@ internal sealed class FileIdentityCache
         var path = Path.Combine(cacheDirectory, FileName);
         var json = JsonSerializer.SerializeToUtf8Bytes(_files, IdentityJson.Default.DictionaryStringRestoredFile);
         using var compressor = new ZstdSharp.Compressor(3);
-        var temp = path + ".tmp" + Environment.ProcessId;
-        File.WriteAllBytes(temp, compressor.Wrap(json).ToArray());
-        File.Move(temp, path, overwrite: true);
+        Core.FileSystem.AtomicFile.Write(path, compressor.Wrap(json), Core.FileSystem.AtomicFile.OwnerOnly);
     }
 }
 

@@ -567,9 +567,7 @@ public sealed partial class BackupRepository
         {
             var path = CachePathOf(prefix, id);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var temp = path + ".tmp" + Environment.ProcessId;
-            File.WriteAllBytes(temp, bytes);
-            File.Move(temp, path, overwrite: true);
+            Core.FileSystem.AtomicFile.Write(path, bytes, Core.FileSystem.AtomicFile.OwnerOnly);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using SpotDevBox.Core.FileSystem;
 
 namespace SpotDevBox.Backup.Storage;
 
@@ -35,34 +36,14 @@ public sealed class LocalDirectoryObjectStore(string root) : IObjectStore, IUnfi
     {
         var path = PathOf(key);
         EnsureRoot();
-        var temp = path + "." + Guid.NewGuid().ToString("N")[..8] + TempSuffix;
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            await using (var stream = new FileStream(temp, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                Options = FileOptions.Asynchronous,
-                BufferSize = 0,
-                PreallocationSize = content.Length,
-            }))
-            {
-                await stream.WriteAsync(content, cancellationToken);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, path, overwrite: true);
+            await AtomicFile.WriteAsync(path, content, AtomicFile.OwnerOnly, cancellationToken, TempSuffix);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            TryDelete(temp);
             throw new StorageException(StorageFailure.Other, $"cannot write '{path}': {e.Message}", e);
-        }
-        catch
-        {
-            TryDelete(temp);
-            throw;
         }
     }
 
@@ -334,18 +315,6 @@ public sealed class LocalDirectoryObjectStore(string root) : IObjectStore, IUnfi
         if (!Directory.Exists(root))
         {
             throw new StorageException(StorageFailure.ContainerMissing, $"repository directory '{root}' does not exist");
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // best effort: a leftover temp file is ignored by List and harmless
         }
     }
 }

@@ -56,7 +56,7 @@ public sealed class AgentOptions
     /// <summary>Agent state that lives as long as the instance: restore marker, last status.</summary>
     public string StateDirectory { get; set; } = "/var/lib/spotdevbox";
 
-    /// <summary>Where <c>spotdevbox keepalive</c> on the box leaves its lease (systemd's RuntimeDirectory, mode 1777).</summary>
+    /// <summary>The agent's status and notices (systemd's RuntimeDirectory, mode 0755); <c>spotdevbox keepalive</c> leaves its lease in its lease/ (root:spotdevbox, 2770).</summary>
     public string RunDirectory { get; set; } = "/run/spotdevbox";
 
     public TimeSpan StatusInterval { get; set; } = TimeSpan.FromMinutes(5);

@@ -5,7 +5,13 @@ namespace SpotDevBox.Core.Idle;
 /// <summary>An explicit promise to keep the box up until <paramref name="Until"/>, whatever the other signals say.</summary>
 public sealed record Lease(DateTimeOffset Until, string? SetBy, string? Note)
 {
+    /// <summary>The longest lease: "spotdevbox keepalive" refuses more, and whoever reads a lease cuts a longer one to this.</summary>
+    public static readonly TimeSpan MaxLength = TimeSpan.FromDays(7);
+
     public bool IsActiveAt(DateTimeOffset now) => now < Until;
+
+    /// <summary>This lease, ending at most <see cref="MaxLength"/> after <paramref name="now"/>.</summary>
+    public Lease ClampedAt(DateTimeOffset now) => Until > now + MaxLength ? this with { Until = now + MaxLength } : this;
 
     /// <summary>"lease until 17:30 UTC (set by alice: 'training run')"; the date is shown when it is not the day of <paramref name="now"/>.</summary>
     public string Describe(DateTimeOffset now)

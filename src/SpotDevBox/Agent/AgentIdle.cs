@@ -9,11 +9,11 @@ namespace SpotDevBox.Agent;
 /// The lease that keeps the box awake: the later of the one <c>spotdevbox keepalive</c> left on the box
 /// (read at every tick, so it takes effect at once) and the one in the box's control document.
 /// </summary>
-internal sealed partial class AgentLeases(IOptions<AgentOptions> options, ILogger<AgentLeases> logger) : ILeaseSource
+internal sealed partial class AgentLeases(IOptions<AgentOptions> options, TimeProvider time, ILogger<AgentLeases> logger) : ILeaseSource
 {
     private volatile Lease? _remote;
 
-    public LeaseFile Local { get; } = new(Path.Combine(options.Value.RunDirectory, "lease.json"));
+    public LeaseFile Local { get; } = LeaseFile.InRunDirectory(options.Value.RunDirectory);
 
     public void SetRemote(Lease? lease) => _remote = lease;
 
@@ -30,9 +30,26 @@ internal sealed partial class AgentLeases(IOptions<AgentOptions> options, ILogge
             LogLeaseUnreadable(logger, e.Message);
         }
 
-        var remote = _remote;
+        var now = time.GetUtcNow();
+        local = Clamp(local, "the local lease file", now);
+        var remote = Clamp(_remote, "control.json", now);
         return ValueTask.FromResult(local is null ? remote : remote is null || local.Until >= remote.Until ? local : remote);
     }
+
+    /// <summary>The 7-day cap holds whoever wrote the lease: a lease further out counts as ending 7 days from now.</summary>
+    private Lease? Clamp(Lease? lease, string source, DateTimeOffset now)
+    {
+        if (lease?.ClampedAt(now) is not { } clamped || clamped == lease)
+        {
+            return lease;
+        }
+
+        LogLeaseClamped(logger, source, lease.Until, clamped.Until);
+        return clamped;
+    }
+
+    [LoggerMessage(EventId = 3403, Level = LogLevel.Warning, Message = "The lease in {Source} runs until {Until}, past the 7-day cap: it counts as ending at {Clamped}")]
+    private static partial void LogLeaseClamped(ILogger logger, string source, DateTimeOffset until, DateTimeOffset clamped);
 
     [LoggerMessage(EventId = 3400, Level = LogLevel.Warning, Message = "Ignoring the local lease: {Reason}")]
     private static partial void LogLeaseUnreadable(ILogger logger, string reason);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SpotDevBox.Backup.Storage;
 using SpotDevBox.Core.Agent;
+using SpotDevBox.Core.FileSystem;
 using SpotDevBox.Core.Idle;
 using SpotDevBox.Core.Interruption;
 
@@ -89,10 +90,8 @@ internal sealed partial class StatusPublisher(AgentStatusBoard board, BoxStorage
         var path = Path.Combine(options.Value.RunDirectory, "status.json");
         try
         {
-            Directory.CreateDirectory(options.Value.RunDirectory);
-            var temporary = path + ".tmp";
-            File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(status, BoxJson.Default.AgentStatus));
-            File.Move(temporary, path, overwrite: true);
+            RunDirectory.Ensure(options.Value.RunDirectory);
+            AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(status, BoxJson.Default.AgentStatus), AtomicFile.WorldReadable);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -8,6 +8,7 @@ using SpotDevBox.Backup.FileSystem;
 using SpotDevBox.Backup.Repository;
 using SpotDevBox.Backup.Storage;
 using SpotDevBox.Core.Agent;
+using SpotDevBox.Core.FileSystem;
 using SpotDevBox.Core.Interruption;
 using SpotDevBox.Core.Ssh;
 
@@ -414,8 +415,8 @@ internal sealed partial class BootRestore(
     {
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllText(path, text);
+            RunDirectory.Ensure(Path.GetDirectoryName(path)!);
+            AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(text), AtomicFile.WorldReadable);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

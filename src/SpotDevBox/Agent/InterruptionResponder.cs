@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using SpotDevBox.Backup.Engine;
 using SpotDevBox.Backup.Storage;
 using SpotDevBox.Core.Agent;
+using SpotDevBox.Core.FileSystem;
 using SpotDevBox.Core.Interruption;
 
 namespace SpotDevBox.Agent;
@@ -223,9 +224,8 @@ internal sealed partial class InterruptionResponder(
         var path = Path.Combine(agentOptions.Value.RunDirectory, "interruption");
         try
         {
-            Directory.CreateDirectory(agentOptions.Value.RunDirectory);
-            File.WriteAllText(path + ".tmp", text);
-            File.Move(path + ".tmp", path, overwrite: true);
+            RunDirectory.Ensure(agentOptions.Value.RunDirectory);
+            AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(text), AtomicFile.WorldReadable);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -93,7 +93,7 @@ internal sealed class StatusCommand(IConfiguration configuration, RepositoryOpen
             status = BoxJson.Parse(await File.ReadAllBytesAsync(path, cancellationToken), BoxJson.Default.AgentStatus, path);
             try
             {
-                localLease = new LeaseFile(Path.Combine(agent.RunDirectory, "lease.json")).Read();
+                localLease = LeaseFile.InRunDirectory(agent.RunDirectory).Read();
             }
             catch (LeaseUnreadableException e)
             {
@@ -108,32 +108,33 @@ internal sealed class StatusCommand(IConfiguration configuration, RepositoryOpen
         }
 
         var now = time.GetUtcNow();
-        Console.Out.WriteLine($"{status.Box}: {status.State.ToString().ToLowerInvariant()}" + (status.Activity is { } a ? $" — {a}" : ""));
+        // status.json is the box's word: every line goes through Terminal.Safe.
+        Console.Out.WriteLine(Terminal.Safe($"{status.Box}: {status.State.ToString().ToLowerInvariant()}" + (status.Activity is { } a ? $" — {a}" : "")));
         if (status.InstanceId is not null)
         {
-            Console.Out.WriteLine($"  instance   {status.InstanceId} ({status.InstanceType}, {status.AvailabilityZone}, {status.Lifecycle}), up {Terminal.Duration(now - status.SessionStart)}");
+            Console.Out.WriteLine(Terminal.Safe($"  instance   {status.InstanceId} ({status.InstanceType}, {status.AvailabilityZone}, {status.Lifecycle}), up {Terminal.Duration(now - status.SessionStart)}"));
         }
 
-        Console.Out.WriteLine(status.LastSnapshotId is { } id
+        Console.Out.WriteLine(Terminal.Safe(status.LastSnapshotId is { } id
             ? $"  snapshot   {(id.Length > 8 ? id[..8] : id)}, {Terminal.Duration(now - (status.LastSnapshotTime ?? now))} ago{(status.LastSnapshotPartial ? " (partial)" : "")}"
-            : "  snapshot   none yet");
+            : "  snapshot   none yet"));
         if (status.LastBackupError is { } error)
         {
-            Console.Out.WriteLine($"  last error {error}");
+            Console.Out.WriteLine(Terminal.Safe($"  last error {error}"));
         }
 
         var lease = localLease is { } l && l.IsActiveAt(now) ? l : status.LeaseUntil is { } until && until > now ? new Lease(until, status.LeaseSetBy, null) : null;
         if (lease is not null)
         {
-            Console.Out.WriteLine($"  keepalive  {lease.Describe(now)} (cancel: spotdevbox keepalive --cancel)");
+            Console.Out.WriteLine(Terminal.Safe($"  keepalive  {lease.Describe(now)} (cancel: spotdevbox keepalive --cancel)"));
         }
 
         if (status.Notice is { } notice)
         {
-            Console.Out.WriteLine($"  notice     {notice}");
+            Console.Out.WriteLine(Terminal.Safe($"  notice     {notice}"));
         }
 
-        Console.Out.WriteLine($"  updated    {Terminal.Duration(now - status.UpdatedAt)} ago (agent {status.AgentVersion})");
+        Console.Out.WriteLine(Terminal.Safe($"  updated    {Terminal.Duration(now - status.UpdatedAt)} ago (agent {status.AgentVersion})"));
         return ExitCodes.Ok;
     }
 
@@ -272,15 +273,19 @@ internal sealed class KeepaliveCommand(IConfiguration configuration, RepositoryO
                 $"this is not a box: no agent reports here (no status.json in Agent:RunDirectory); name the box: spotdevbox keepalive BOX {settings.Duration ?? "--cancel"}; nothing was written");
         }
 
-        var file = new LeaseFile(Path.Combine(agent.RunDirectory, "lease.json"));
+        var file = LeaseFile.InRunDirectory(agent.RunDirectory);
         if (lease is null)
         {
-            var cancelled = file.Cancel();
+            var cancelled = WithLeaseDirectory(file, file.Cancel);
             Console.Out.WriteLine(settings.Json ? LeaseJson(file.Path, null, cancelled) : cancelled ? "lease cancelled: the idle policy decides again" : "there was no lease on this box");
             return ExitCodes.Ok;
         }
 
-        file.Write(lease);
+        WithLeaseDirectory(file, () =>
+        {
+            file.Write(lease);
+            return true;
+        });
         if (settings.Json)
         {
             Console.Out.WriteLine(LeaseJson(file.Path, lease, cancelled: false));
@@ -289,6 +294,24 @@ internal sealed class KeepaliveCommand(IConfiguration configuration, RepositoryO
 
         Console.Out.WriteLine($"keeping this box awake: {lease.Describe(now)} (cancel: spotdevbox keepalive --cancel)");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// The lease directory (Agent:RunDirectory/lease) is root:spotdevbox, mode 2770, on a box: root and the members of
+    /// the spotdevbox group may set a lease there, nobody else.
+    /// </summary>
+    private static bool WithLeaseDirectory(LeaseFile file, Func<bool> change)
+    {
+        var directory = Path.GetDirectoryName(file.Path)!;
+        try
+        {
+            return change();
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new UnauthorizedAccessException(
+                $"cannot set a lease in {directory}: only root and members of the spotdevbox group may (sudo usermod -aG spotdevbox $USER, then log in again); nothing was written");
+        }
     }
 
     /// <summary>--json: where the lease was written (or removed), until when, by whom and why; cancelled is false when there was none to cancel.</summary>

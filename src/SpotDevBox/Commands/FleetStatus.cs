@@ -188,39 +188,40 @@ internal sealed class FleetStatus(IComputeGatewayFactory gateways, IBoxDocuments
         }
     }
 
+    /// <summary>Every line goes through <see cref="Terminal.Safe"/>: its fields come from the boxes' documents and from EC2.</summary>
     public static void Print(IReadOnlyList<FleetRow> rows, DateTimeOffset now, TextWriter output)
     {
         foreach (var r in rows)
         {
-            output.WriteLine($"{r.Box} ({r.Owner}, {r.Region}): {r.State}{(r.Activity is { } a ? $" — {a}" : "")}");
+            output.WriteLine(Terminal.Safe($"{r.Box} ({r.Owner}, {r.Region}): {r.State}{(r.Activity is { } a ? $" — {a}" : "")}"));
             foreach (var i in r.Instances)
             {
                 var price = i.PricePerHour is { } p ? $"{Usd(p)}/h" : i.Lifecycle == "on-demand" ? "on-demand price" : "price unknown";
                 var cost = i.CostSoFar is { } c ? $", {Usd(c)} so far at that price" : "";
                 var state = r.Instances.Count > 1 ? $" ({i.State})" : "";
-                output.WriteLine($"  instance   {i.InstanceId}{state} {i.InstanceType} in {i.AvailabilityZone}, {i.Lifecycle} at {price}; up {Terminal.Duration(TimeSpan.FromSeconds(i.UptimeSeconds))}{cost}");
-                output.WriteLine($"  address    {i.Address ?? "none yet"}");
+                output.WriteLine(Terminal.Safe($"  instance   {i.InstanceId}{state} {i.InstanceType} in {i.AvailabilityZone}, {i.Lifecycle} at {price}; up {Terminal.Duration(TimeSpan.FromSeconds(i.UptimeSeconds))}{cost}"));
+                output.WriteLine(Terminal.Safe($"  address    {i.Address ?? "none yet"}"));
             }
 
             if (r.Instances.Count > 1)
             {
                 // Not a failure to read (status still exits 0): two launches got past each other, and both cost.
-                output.WriteLine($"  duplicate  {r.Instances.Count} live instances: a controller keeps the oldest, {r.Instances[0].InstanceId}, and terminates the others");
+                output.WriteLine(Terminal.Safe($"  duplicate  {r.Instances.Count} live instances: a controller keeps the oldest, {r.Instances[0].InstanceId}, and terminates the others"));
             }
 
-            output.WriteLine(r.LastSnapshotId is { } id
+            output.WriteLine(Terminal.Safe(r.LastSnapshotId is { } id
                 ? $"  snapshot   {(id.Length > 8 ? id[..8] : id)}, {Terminal.Duration(now - (r.LastSnapshotTime ?? now))} ago{(r.LastSnapshotPartial ? " (partial)" : "")}"
-                : "  snapshot   none yet");
-            output.WriteLine($"  schedule   {r.Schedule}");
-            output.WriteLine($"  next       start {When(r.NextStart, now)}, stop {When(r.NextStop, now)}");
+                : "  snapshot   none yet"));
+            output.WriteLine(Terminal.Safe($"  schedule   {r.Schedule}"));
+            output.WriteLine(Terminal.Safe($"  next       start {When(r.NextStart, now)}, stop {When(r.NextStop, now)}"));
             if (r.Override is { } o)
             {
-                output.WriteLine($"  override   {o}");
+                output.WriteLine(Terminal.Safe($"  override   {o}"));
             }
 
             if (r.Problem is { } problem)
             {
-                output.WriteLine($"  problem    {problem}");
+                output.WriteLine(Terminal.Safe($"  problem    {problem}"));
             }
         }
     }

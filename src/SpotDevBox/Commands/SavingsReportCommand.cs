@@ -326,22 +326,14 @@ internal sealed class SavingsReportCommand(
 
         if (settings.Output is not { } path)
         {
-            Console.Out.Write(text.ToString());
+            // Box names and instance facts come from the ledger in the bucket.
+            Console.Out.Write(Terminal.Safe(text.ToString(), keepLineBreaks: true));
             return;
         }
 
         // A temporary file renamed over the target: a reader (a web server, a mail job) never sees half a report.
         var full = Path.GetFullPath(path);
-        var temporary = full + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        try
-        {
-            await File.WriteAllTextAsync(temporary, text.ToString(), new UTF8Encoding(false), cancellationToken);
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
+        await Core.FileSystem.AtomicFile.WriteAsync(full, new UTF8Encoding(false).GetBytes(text.ToString()), Core.FileSystem.AtomicFile.WorldReadable, cancellationToken);
 
         Console.Error.WriteLine($"wrote {full}");
     }

@@ -38,6 +38,110 @@ internal static partial class Terminal
         var d => string.Create(CultureInfo.InvariantCulture, $"{(t < TimeSpan.Zero ? "-" : "")}{(int)d.TotalHours}h {d.Minutes:00}m"),
     };
 
+    /// <summary>
+    /// Text that came from a box, the bucket or the metadata service (status reasons, names, notes), made safe to print:
+    /// escape sequences (CSI such as ESC[2J, OSC such as a title change ESC]0;...BEL, DCS, and any other ESC x), C1
+    /// controls, other C0 controls and DEL, and bidirectional overrides are removed; a tab or line break becomes a
+    /// space (kept, with <paramref name="keepLineBreaks"/>, for a multi-line table). Whoever can write a box's documents can then not clear the reader's screen, retitle the terminal,
+    /// forge lines, or reorder what is shown. Every print of such text goes through here.
+    /// </summary>
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
+    public static string? Safe(string? text, bool keepLineBreaks = false)
+    {
+        if (text is null || !NeedsCleaning(text))
+        {
+            return text;
+        }
+
+        var clean = new System.Text.StringBuilder(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '\u001b')
+            {
+                i = SkipEscape(text, i);
+            }
+            else if (c == '\n' && keepLineBreaks)
+            {
+                clean.Append(c);
+            }
+            else if (c is '\t' or '\n' or '\r')
+            {
+                clean.Append(' ');
+            }
+            else if (!IsUnsafe(c))
+            {
+                clean.Append(c);
+            }
+        }
+
+        return clean.ToString();
+    }
+
+    private static bool NeedsCleaning(string text)
+    {
+        foreach (var c in text)
+        {
+            if (IsUnsafe(c) || c is '\t' or '\n' or '\r')
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsUnsafe(char c) =>
+        c < ' ' || c is >= '\u007f' and <= '\u009f'
+        || c is '\u061c' or '\u200e' or '\u200f' or (>= '\u202a' and <= '\u202e') or (>= '\u2066' and <= '\u2069');
+
+    /// <returns>The index of the escape sequence's last character (the caller's loop steps past it).</returns>
+    private static int SkipEscape(string text, int start)
+    {
+        if (start + 1 >= text.Length)
+        {
+            return start;
+        }
+
+        var kind = text[start + 1];
+        var i = start + 2;
+        switch (kind)
+        {
+            case '[':
+                // CSI: parameter and intermediate bytes, then one final byte in @..~.
+                while (i < text.Length && text[i] is >= ' ' and <= '?')
+                {
+                    i++;
+                }
+
+                return Math.Min(i, text.Length - 1);
+            case ']' or 'P' or 'X' or '^' or '_':
+                // OSC, DCS, SOS, PM, APC: a string up to BEL or ST (ESC \).
+                for (; i < text.Length; i++)
+                {
+                    if (text[i] == '\u0007')
+                    {
+                        return i;
+                    }
+
+                    if (text[i] == '\u001b')
+                    {
+                        return i + 1 < text.Length && text[i + 1] == '\\' ? i + 1 : i - 1;
+                    }
+                }
+
+                return text.Length - 1;
+            default:
+                // ESC with intermediates (ESC ( B) or alone (ESC 7): the next printable byte ends it.
+                while (i - 1 < text.Length && text[i - 1] is >= ' ' and <= '/')
+                {
+                    i++;
+                }
+
+                return Math.Min(i - 1, text.Length - 1);
+        }
+    }
+
     public static void Warn(string message) => Console.Error.WriteLine("warning: " + message);
 
     public static void Error(string message) => Console.Error.WriteLine("error: " + message);

@@ -104,13 +104,13 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
         var budget = await services.GetRequiredService<IBudgetGuard>().CheckAsync(settings.Box, controller, cancellationToken);
         foreach (var warning in budget.Warnings)
         {
-            Console.Error.WriteLine($"spotdevbox: warning: {warning}");
+            Console.Error.WriteLine(Terminal.Safe($"spotdevbox: warning: {warning}"));
         }
 
         var overridden = control.BudgetOverrideUntil is { } allowedUntil && allowedUntil > now;
         if (!budget.Allowed && !settings.OverBudget && !overridden)
         {
-            Console.Error.WriteLine($"spotdevbox: not launched: {budget.Refusal}");
+            Console.Error.WriteLine(Terminal.Safe($"spotdevbox: not launched: {budget.Refusal}"));
             return ExitCodes.Failure;
         }
 
@@ -202,17 +202,17 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
             if (outcome is ClaimOutcome.Following following)
             {
                 var held = following.Claim;
-                Console.Error.WriteLine($"{name}: {held.ClaimedBy} launched it at {held.ClaimedAt.UtcDateTime:HH:mm:ss} UTC (session {held.SessionId}): following that launch, not starting another");
+                Console.Error.WriteLine(Terminal.Safe($"{name}: {held.ClaimedBy} launched it at {held.ClaimedAt.UtcDateTime:HH:mm:ss} UTC (session {held.SessionId}): following that launch, not starting another"));
                 switch (await claims.FollowAsync(name, box, held, timeout, cancellationToken))
                 {
                     case FollowOutcome.Found found:
                         Console.Error.WriteLine($"{name} already has {found.Instance.InstanceId} ({found.Instance.State.ToString().ToLowerInvariant()})");
                         return (found.Instance, ExitCodes.Ok);
                     case FollowOutcome.LaunchFailed failed:
-                        Console.Error.WriteLine($"spotdevbox: {name} not launched: the launch by {failed.Claim.ClaimedBy} failed: {failed.Claim.Failed}");
+                        Console.Error.WriteLine(Terminal.Safe($"spotdevbox: {name} not launched: the launch by {failed.Claim.ClaimedBy} failed: {failed.Claim.Failed}"));
                         return (null, ExitCodes.Failure);
                     case FollowOutcome.TimedOut timedOut:
-                        Console.Error.WriteLine($"spotdevbox: {name}: the launch by {timedOut.Claim.ClaimedBy} (session {timedOut.Claim.SessionId}) started no instance within {Terminal.Duration(timeout)}; follow it with spotdevbox status {name}");
+                        Console.Error.WriteLine(Terminal.Safe($"spotdevbox: {name}: the launch by {timedOut.Claim.ClaimedBy} (session {timedOut.Claim.SessionId}) started no instance within {Terminal.Duration(timeout)}; follow it with spotdevbox status {name}"));
                         return (null, ExitCodes.Failure);
                     default:
                         continue;
@@ -225,10 +225,10 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
             {
                 case LaunchResult.Launched launched:
                     await claims.RecordInstanceAsync(box, won, launched.Instance.InstanceId, cancellationToken);
-                    Console.Error.WriteLine($"launched {launched.Instance.InstanceId}: {launched.Candidate}");
+                    Console.Error.WriteLine(Terminal.Safe($"launched {launched.Instance.InstanceId}: {launched.Candidate}"));
                     foreach (var passed in launched.PassedOver)
                     {
-                        Console.Error.WriteLine($"  passed over: {passed.Reason}");
+                        Console.Error.WriteLine(Terminal.Safe($"  passed over: {passed.Reason}"));
                     }
 
                     return (launched.Instance, ExitCodes.Ok);
@@ -244,10 +244,10 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
                         await claims.ReleaseAsync(box, won, failed.Reason, cancellationToken);
                     }
 
-                    Console.Error.WriteLine($"spotdevbox: {failed.Reason}");
+                    Console.Error.WriteLine(Terminal.Safe($"spotdevbox: {failed.Reason}"));
                     foreach (var passed in failed.PassedOver)
                     {
-                        Console.Error.WriteLine($"  {passed.Reason}");
+                        Console.Error.WriteLine(Terminal.Safe($"  {passed.Reason}"));
                     }
 
                     return (null, failed.Failure == LaunchFailure.Rejected ? ExitCodes.InvalidInput : ExitCodes.Failure);
@@ -298,7 +298,7 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
             };
             if (step != last)
             {
-                Console.Error.WriteLine($"[{Terminal.Duration(elapsed)}] {name}: {step}");
+                Console.Error.WriteLine(Terminal.Safe($"[{Terminal.Duration(elapsed)}] {name}: {step}"));
                 last = step;
             }
 
@@ -329,13 +329,13 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
 
             if (!current.IsLive)
             {
-                Console.Error.WriteLine($"spotdevbox: {current.InstanceId} ended before it was ready ({current.StateReason?.Message ?? current.State.ToString()}); try again, or see spotdevbox status {name}");
+                Console.Error.WriteLine(Terminal.Safe($"spotdevbox: {current.InstanceId} ended before it was ready ({current.StateReason?.Message ?? current.State.ToString()}); try again, or see spotdevbox status {name}"));
                 return null;
             }
 
             if (elapsed >= timeout)
             {
-                Console.Error.WriteLine($"spotdevbox: {name} is not ready after {Terminal.Duration(timeout)} ({step}); it keeps starting: follow it with spotdevbox status {name}");
+                Console.Error.WriteLine(Terminal.Safe($"spotdevbox: {name} is not ready after {Terminal.Duration(timeout)} ({step}); it keeps starting: follow it with spotdevbox status {name}"));
                 return null;
             }
 

@@ -138,32 +138,16 @@ internal sealed class PriceRefresher(PriceFolders folders, TimeProvider time)
         return response;
     }
 
-    /// <summary>Writes a sibling temporary file, flushes it to disk, and renames it over <paramref name="path"/>.</summary>
-    internal static void WriteAtomically(string path, Action<TextWriter> write)
-    {
-        var temporary = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+    /// <summary>Writes the table through <see cref="Core.FileSystem.AtomicFile"/>: a reader sees the old table or the new one.</summary>
+    internal static void WriteAtomically(string path, Action<TextWriter> write) =>
+        Core.FileSystem.AtomicFile.Write(
+            path,
+            stream =>
             {
-                using (var writer = new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), leaveOpen: true))
-                {
-                    write(writer);
-                }
-
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary))
-            {
-                File.Delete(temporary);
-            }
-        }
-    }
+                using var writer = new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), leaveOpen: true);
+                write(writer);
+            },
+            Core.FileSystem.AtomicFile.WorldReadable);
 
     /// <summary>Counts the bytes read through it; with a stall timeout, a read that gets nothing for that long fails.</summary>
     private sealed class CountingStream(Stream inner, TimeSpan? stallTimeout) : Stream

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using SpotDevBox.Core.FileSystem;
 using SpotDevBox.Core.Ssh;
 
 namespace SpotDevBox.Ssh;
@@ -56,26 +57,7 @@ internal static class KnownHostsFile
             Directory.CreateDirectory(directory, OwnerOnlyDirectory);
         }
 
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                UnixCreateMode = OwnerOnlyFile,
-            }))
-            {
-                stream.Write(Encoding.UTF8.GetBytes(text.ToString()));
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
+        AtomicFile.Write(path, Encoding.UTF8.GetBytes(text.ToString()), OwnerOnlyFile);
     }
 
     /// <summary>

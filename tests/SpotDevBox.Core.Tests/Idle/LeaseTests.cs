@@ -102,6 +102,15 @@ public sealed class LeaseTests : IDisposable
     }
 
     [Fact]
+    public void ClampedAt_ThirtyDaysOut_EndsSevenDaysFromNow()
+    {
+        var lease = new Lease(Now.AddDays(30), "alice", "note");
+
+        Assert.Equal(new Lease(Now.AddDays(7), "alice", "note"), lease.ClampedAt(Now));
+        Assert.Same(lease, lease.ClampedAt(Now.AddDays(23)));
+    }
+
+    [Fact]
     public void Describe_LeaseEndingAnotherDay_ShowsTheDate()
     {
         var lease = new Lease(new DateTimeOffset(2025, 6, 3, 9, 0, 0, TimeSpan.Zero), "alice", null);

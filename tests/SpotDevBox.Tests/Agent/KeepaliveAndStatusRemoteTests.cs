@@ -51,7 +51,7 @@ public sealed class KeepaliveAndStatusRemoteTests : IDisposable
         Assert.StartsWith($"s3://{bucket}/boxes/x: lease until ", result.Stdout, StringComparison.Ordinal);
         Assert.EndsWith(" UTC (set by alice: 'x'); the agent reads it within a minute\n", result.Stdout, StringComparison.Ordinal);
         // Nothing on this machine: the lease is the box's.
-        Assert.False(File.Exists(Path.Combine(_temp.Sub("run"), "lease.json")));
+        Assert.False(File.Exists(Path.Combine(_temp.Sub("run"), "lease", "lease.json")));
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public sealed class KeepaliveCommandTests : IDisposable
 
     private string RunDirectory => _temp.Sub("run");
 
-    private LeaseFile Lease => new(Path.Combine(RunDirectory, "lease.json"));
+    private LeaseFile Lease => LeaseFile.InRunDirectory(RunDirectory);
 
     [Theory]
     [InlineData("45m", 45)]
@@ -173,6 +173,50 @@ public sealed class KeepaliveCommandTests : IDisposable
         }
 
         Assert.Empty(result.Stderr);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task Keepalive_UserOutsideTheLeaseGroup_RefusedInOneLineAndNothingWritten()
+    {
+        // A box as the agent's unit leaves it: run directory 0755 root, lease directory 2770 (group root here).
+        var box = Directory.CreateTempSubdirectory("spotdevbox-lease-group-");
+        try
+        {
+            var run = Path.Combine(box.FullName, "run");
+            var lease = Path.Combine(run, "lease");
+            Directory.CreateDirectory(lease);
+            File.WriteAllText(Path.Combine(run, "status.json"), "{}");
+            File.SetUnixFileMode(box.FullName, (UnixFileMode)0b111_101_101);
+            File.SetUnixFileMode(run, (UnixFileMode)0b111_101_101);
+            File.SetUnixFileMode(Path.Combine(run, "status.json"), (UnixFileMode)0b110_100_100);
+            File.SetUnixFileMode(lease, (UnixFileMode)0b10_111_111_000);
+            var start = new System.Diagnostics.ProcessStartInfo("setpriv") { RedirectStandardOutput = true, RedirectStandardError = true };
+            // uid and gid 65534 (nobody): a local user outside the spotdevbox group.
+            foreach (var a in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "dotnet", SpotDevBoxProcess.FindDll(), "keepalive", "2h" })
+            {
+                start.ArgumentList.Add(a);
+            }
+
+            start.Environment["HOME"] = box.FullName;
+            start.Environment["DOTNET_CLI_HOME"] = box.FullName;
+            start.Environment["SPOTDEVBOX_Agent__RunDirectory"] = run;
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = await process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+
+            Assert.Equal(1, process.ExitCode);
+            Assert.Equal(
+                $"spotdevbox: cannot set a lease in {lease}: only root and members of the spotdevbox group may (sudo usermod -aG spotdevbox $USER, then log in again); nothing was written",
+                stderr.TrimEnd('\n'));
+            Assert.Empty(await stdout);
+            Assert.Empty(Directory.GetFileSystemEntries(lease));
+        }
+        finally
+        {
+            box.Delete(recursive: true);
+        }
     }
 
     public void Dispose() => _temp.Dispose();

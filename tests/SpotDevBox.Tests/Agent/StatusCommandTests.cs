@@ -43,7 +43,7 @@ public sealed class StatusCommandTests : IDisposable
         var now = TimeProvider.System.GetUtcNow();
         WriteStatus(IdleStatus(now));
         var until = now.AddHours(1);
-        new LeaseFile(Path.Combine(RunDirectory, "lease.json")).Write(new Lease(until, "alice", "training run"));
+        LeaseFile.InRunDirectory(RunDirectory).Write(new Lease(until, "alice", "training run"));
 
         var result = await _cli.RunAsync("status");
 
@@ -112,7 +112,7 @@ public sealed class StatusCommandTests : IDisposable
     {
         var now = TimeProvider.System.GetUtcNow();
         WriteStatus(IdleStatus(now));
-        new LeaseFile(Path.Combine(RunDirectory, "lease.json")).Write(new Lease(now.AddMinutes(-1), "alice", null));
+        LeaseFile.InRunDirectory(RunDirectory).Write(new Lease(now.AddMinutes(-1), "alice", null));
 
         var result = await _cli.RunAsync("status");
 
@@ -125,14 +125,15 @@ public sealed class StatusCommandTests : IDisposable
     {
         var now = TimeProvider.System.GetUtcNow();
         WriteStatus(IdleStatus(now));
-        await File.WriteAllTextAsync(Path.Combine(RunDirectory, "lease.json"), "{ not json");
+        Directory.CreateDirectory(Path.Combine(RunDirectory, "lease"));
+        await File.WriteAllTextAsync(Path.Combine(RunDirectory, "lease", "lease.json"), "{ not json");
 
         var result = await _cli.RunAsync("status");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.StartsWith("alice: running", result.Stdout, StringComparison.Ordinal);
         var warning = Assert.Single(result.StderrLines);
-        Assert.StartsWith("warning: lease file " + Path.Combine(RunDirectory, "lease.json") + " is not valid JSON", warning, StringComparison.Ordinal);
+        Assert.StartsWith("warning: lease file " + Path.Combine(RunDirectory, "lease", "lease.json") + " is not valid JSON", warning, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -176,6 +177,34 @@ public sealed class StatusCommandTests : IDisposable
         Assert.True(result.ExitCode == 1, result.ToString());
         var line = Assert.Single(result.StderrLines);
         Assert.StartsWith($"spotdevbox: {Path.Combine(RunDirectory, "status.json")} is not valid", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Status_ControlSequencesInTheBoxsText_PrintedWithoutEscOrBel()
+    {
+        var now = TimeProvider.System.GetUtcNow();
+        WriteStatus(IdleStatus(now) with
+        {
+            Box = "alice\u001b]0;pwned\u0007",
+            Activity = "idle\u001b[2J for 23 min\u009b1m",
+            LastBackupError = "denied\u001b[2J\r\nspotdevbox: all good\u202e",
+            Notice = "terminate\u001bP1;2|payload\u001b\\ soon",
+        });
+        LeaseFile.InRunDirectory(RunDirectory).Write(new Lease(now.AddHours(1), "mallory\u001b]0;pwned\u0007", "note\u001b[2J"));
+
+        var result = await _cli.RunAsync("status");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.DoesNotContain('\u001b', result.Stdout);
+        Assert.DoesNotContain('\u0007', result.Stdout);
+        Assert.DoesNotContain('\u009b', result.Stdout);
+        Assert.DoesNotContain('\u202e', result.Stdout);
+        Assert.DoesNotContain('\r', result.Stdout);
+        var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("alice: running — idle for 23 min1m", lines[0]);
+        Assert.Equal("  last error denied  spotdevbox: all good", lines[3]);
+        Assert.Contains(lines, l => l.StartsWith("  keepalive  lease until ", StringComparison.Ordinal) && l.Contains("(set by mallory: 'note')", StringComparison.Ordinal));
+        Assert.Contains("  notice     terminate soon", lines);
     }
 
     [Fact]

@@ -212,10 +212,10 @@ public sealed class CommandLineGrammarTests : IDisposable
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var json = result.Json();
-        Assert.Equal(Path.Combine(run, "lease.json"), json.GetProperty("written_to").GetString());
+        Assert.Equal(Path.Combine(run, "lease", "lease.json"), json.GetProperty("written_to").GetString());
         Assert.Equal("training run", json.GetProperty("note").GetString());
         Assert.False(json.GetProperty("cancelled").GetBoolean());
-        Assert.True(File.Exists(Path.Combine(run, "lease.json")));
+        Assert.True(File.Exists(Path.Combine(run, "lease", "lease.json")));
     }
 
     [Theory]

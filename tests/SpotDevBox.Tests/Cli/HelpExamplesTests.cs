@@ -196,7 +196,7 @@ public sealed partial class HelpExamplesTests : IDisposable
         Assert.True(File.Exists(Path.Combine(work, "restored", "src", "main.cs")));
         Assert.False(File.Exists(Path.Combine(work, "restored", "src", "main.o")));
         // keepalive --cancel ran after keepalive 2h.
-        Assert.False(File.Exists(Path.Combine(_temp.Sub("run"), "lease.json")));
+        Assert.False(File.Exists(Path.Combine(_temp.Sub("run"), "lease", "lease.json")));
     }
 
     public void Dispose() => _temp.Dispose();

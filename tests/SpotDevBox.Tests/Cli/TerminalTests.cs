@@ -131,4 +131,28 @@ public sealed class TerminalTests
 
         Assert.Equal(new ProgressSample(1000, 6000, TotalKnown: true, 1, 3, "file"), RestoreCommand.Sample(progress));
     }
+
+    [Theory]
+    [InlineData("plain text — with a dash", "plain text — with a dash")]
+    [InlineData("a\u001b]0;pwned\u0007b", "ab")]
+    [InlineData("a\u001b]8;;http://x\u001b\\link\u001b]8;;\u001b\\b", "alinkb")]
+    [InlineData("a\u001b[2Jb\u001b[38;5;196mc", "abc")]
+    [InlineData("a\u001bPq#0;2;0;0;0\u001b\\b", "ab")]
+    [InlineData("a\u001b(Bb\u001b7c", "abc")]
+    [InlineData("a\u009b2Jb\u0085c\u007fd", "a2Jbcd")]
+    [InlineData("a\u0000b\u0008c\u0007d", "abcd")]
+    [InlineData("line\r\nforged\tline", "line  forged line")]
+    [InlineData("abc\u202edef\u2066g\u200fh", "abcdefgh")]
+    [InlineData("trailing\u001b", "trailing")]
+    [InlineData("unterminated\u001b]0;title", "unterminated")]
+    public void Safe_ControlSequences_Removed(string text, string expected)
+    {
+        Assert.Equal(expected, Terminal.Safe(text));
+    }
+
+    [Fact]
+    public void Safe_KeepLineBreaks_KeepsOnlyLineFeeds()
+    {
+        Assert.Equal("row 1\nrow 2 \n", Terminal.Safe("row 1\nrow\u001b[2J 2\r\n", keepLineBreaks: true));
+    }
 }

@@ -48,6 +48,37 @@ public sealed class AgentDeployTests : IDisposable
     }
 
     [Fact]
+    public async Task Unit_RunDirectory_NotWritableByOthersAndTheLeaseDirectoryOnlyByTheGroup()
+    {
+        var text = await File.ReadAllTextAsync(Path.Combine(DeployDir, "spotdevbox-agent.service"));
+
+        Assert.Equal("0755", Regex.Match(text, "^RuntimeDirectoryMode=(\\d+)$", RegexOptions.Multiline).Groups[1].Value);
+        Assert.Matches(new Regex("^ExecStartPre=-/usr/bin/install -d -o root -g spotdevbox -m 2770 /run/spotdevbox/lease$", RegexOptions.Multiline), text);
+    }
+
+    [Fact]
+    public void RunDirectoryEnsure_Missing_CreatedWithMode0755()
+    {
+        var run = Path.Combine(_temp.Path, "run");
+
+        SpotDevBox.Agent.RunDirectory.Ensure(run);
+
+        Assert.Equal((UnixFileMode)0b111_101_101, File.GetUnixFileMode(run));
+    }
+
+    [Fact]
+    public void RunDirectoryEnsure_LeftWorldWritableByAnOlderUnit_Tightened()
+    {
+        var run = Path.Combine(_temp.Path, "run");
+        Directory.CreateDirectory(run);
+        File.SetUnixFileMode(run, (UnixFileMode)0b1_111_111_111);
+
+        SpotDevBox.Agent.RunDirectory.Ensure(run);
+
+        Assert.Equal((UnixFileMode)0b111_101_101, File.GetUnixFileMode(run));
+    }
+
+    [Fact]
     public void ControllerExample_IsAValidControllerConfiguration()
     {
         var configuration = new ConfigurationBuilder()
