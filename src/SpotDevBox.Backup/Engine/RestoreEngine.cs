@@ -191,7 +191,15 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
 
         foreach (var dir in dirs)
         {
-            EnsureDirectory(tree, dir.Relative, request.Overwrite);
+            try
+            {
+                EnsureDirectory(tree, dir.Relative, request.Overwrite);
+            }
+            catch (IOException e) when (e is not FileExistsOrDirectoryException)
+            {
+                // What was to go in it fails on its own, each entry named.
+                errors.Add($"directory '{dir.Relative}' could not be restored: {e.Message}");
+            }
         }
 
         // Files that already hold the right content (same size and mtime) are left alone in --overwrite mode.
@@ -573,7 +581,16 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
 
     private static bool IsSameFile(TargetTree tree, Item file)
     {
-        var st = tree.TryLstat(file.Relative);
+        FileStatus? st;
+        try
+        {
+            st = tree.TryLstat(file.Relative);
+        }
+        catch (IOException)
+        {
+            return false; // written, where its own error is reported
+        }
+
         return st is { Type: FileKind.RegularFile } && st.Size == file.Node.Size && st.MtimeNs == file.Node.MtimeNs;
     }
 
