@@ -91,7 +91,14 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
 
     public RestoreProgress Progress { get; } = new();
 
-    /// <summary>Random per restore, so the temporary names cannot be guessed ahead (see <see cref="Item.WritePath"/>).</summary>
+    /// <summary>
+    /// Test seam: called with each step and the entry's path relative to the target after the entry's
+    /// directory has been resolved and before anything is created, renamed, linked, changed or removed in it,
+    /// so a test can swap that directory for a symlink at the worst moment.
+    /// </summary>
+    internal Action<RestoreStep, string>? BeforeStep { get; init; }
+
+    /// <summary>Random per restore, so the temporary names cannot be guessed ahead (see <see cref="Item.WriteRelative"/>).</summary>
     private readonly string _tempPrefix = ".sdb-restore-" + Guid.NewGuid().ToString("N")[..12] + "-";
 
     private sealed record Item(string Relative, string FullPath, Node Node, int Depth, int Seq, string TempPrefix)
@@ -102,7 +109,9 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         /// --overwrite the old local copy survives a failure. Built when asked for rather than held
         /// by every entry of a large restore.
         /// </summary>
-        public string WritePath => Path.Join(Path.GetDirectoryName(FullPath.AsSpan()), TempPrefix + Seq.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        public string WriteRelative => ParentOf(Relative) is { } parent
+            ? parent + "/" + TempPrefix + Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            : TempPrefix + Seq.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public async Task<RestoreResult> RunAsync(RestoreRequest request, CancellationToken cancellationToken)
@@ -129,12 +138,12 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
 
         var warnings = new ConcurrentBag<string>(linkWarnings);
         var errors = new ConcurrentBag<string>();
-        foreach (var tree in damaged)
+        foreach (var damagedTree in damaged)
         {
             // With --include it cannot be known whether what was asked for lay under it, so it is always named.
-            errors.Add(tree.Relative.Length == 0
-                ? $"the snapshot's root tree {tree.Id.ShortHex} cannot be read, so nothing in the snapshot could be restored: {tree.Reason}"
-                : $"the contents of directory '{tree.Relative}' could not be restored: its tree {tree.Id.ShortHex} cannot be read: {tree.Reason}");
+            errors.Add(damagedTree.Relative.Length == 0
+                ? $"the snapshot's root tree {damagedTree.Id.ShortHex} cannot be read, so nothing in the snapshot could be restored: {damagedTree.Reason}"
+                : $"the contents of directory '{damagedTree.Relative}' could not be restored: its tree {damagedTree.Id.ShortHex} cannot be read: {damagedTree.Reason}");
         }
 
         foreach (var item in items.Where(i => i.Node.ChangedDuringBackup))
@@ -174,13 +183,23 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         }
 
         Directory.CreateDirectory(target);
+        // Everything beneath the target is reached from this handle without following a symlink.
+        using var tree = new TargetTree(target) { BeforeStep = BeforeStep };
         var dirs = items.Where(i => i.Node.Type == NodeType.Dir).ToList();
         var files = items.Where(i => i.Node.Type == NodeType.File).ToList();
         var links = items.Where(i => i.Node.Type == NodeType.Symlink).ToList();
 
         foreach (var dir in dirs)
         {
-            EnsureDirectory(dir.FullPath, request.Overwrite);
+            try
+            {
+                EnsureDirectory(tree, dir.Relative, request.Overwrite);
+            }
+            catch (IOException e) when (e is not FileExistsOrDirectoryException)
+            {
+                // What was to go in it fails on its own, each entry named.
+                errors.Add($"directory '{dir.Relative}' could not be restored: {e.Message}");
+            }
         }
 
         // Files that already hold the right content (same size and mtime) are left alone in --overwrite mode.
@@ -195,7 +214,7 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
                 continue;
             }
 
-            if (request.Overwrite && IsSameFile(file))
+            if (request.Overwrite && IsSameFile(tree, file))
             {
                 unchanged.Add(file);
                 continue;
@@ -208,7 +227,7 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         var failedFiles = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         try
         {
-            await WriteContentAsync(toWrite, failedFiles, errors, warnings, cancellationToken);
+            await WriteContentAsync(tree, toWrite, failedFiles, errors, warnings, cancellationToken);
             foreach (var file in toWrite)
             {
                 if (failedFiles.ContainsKey(file.FullPath))
@@ -216,20 +235,28 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
                     continue;
                 }
 
-                if (TryLstat(file.FullPath) is { Type: FileKind.Directory })
+                try
                 {
-                    RemoveExisting(file.FullPath, request.Overwrite, allowDirectory: request.Delete);
-                }
+                    if (tree.TryLstat(file.Relative) is { Type: FileKind.Directory })
+                    {
+                        RemoveExisting(tree, file.Relative, request.Overwrite, allowDirectory: request.Delete);
+                    }
 
-                // rename(2): atomic, and it replaces a symlink at the destination instead of following it.
-                File.Move(file.WritePath, file.FullPath, overwrite: true);
+                    // rename(2): atomic, and it replaces a symlink at the destination instead of following it.
+                    tree.Rename(file.WriteRelative, file.Relative);
+                }
+                catch (IOException e) when (e is not FileExistsOrDirectoryException)
+                {
+                    failedFiles.TryAdd(file.FullPath, 0);
+                    errors.Add($"'{file.Relative}' could not be restored: {e.Message}");
+                }
             }
         }
         finally
         {
             foreach (var file in toWrite)
             {
-                TryDelete(file.WritePath);
+                tree.TryRemoveFile(file.WriteRelative);
             }
         }
 
@@ -242,52 +269,67 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
                 continue;
             }
 
-            if (request.Overwrite && TryLstat(link.FullPath) is { } existing && TryLstat(primary.FullPath) is { } original
-                && existing.Inode == original.Inode && existing.Device == original.Device)
+            try
             {
-                // Already another name of the restored file: relinking would only move its ctime.
-                continue;
-            }
+                if (request.Overwrite && tree.TryLstat(link.Relative) is { } existing && tree.TryLstat(primary.Relative) is { } original
+                    && existing.Inode == original.Inode && existing.Device == original.Device)
+                {
+                    // Already another name of the restored file: relinking would only move its ctime.
+                    continue;
+                }
 
-            RemoveExisting(link.FullPath, request.Overwrite, allowDirectory: false);
-            fileSystem.CreateHardLink(primary.FullPath, link.FullPath);
+                RemoveExisting(tree, link.Relative, request.Overwrite, allowDirectory: false);
+                tree.HardLink(primary.Relative, link.Relative);
+            }
+            catch (IOException e) when (e is not FileExistsOrDirectoryException)
+            {
+                failedFiles.TryAdd(link.FullPath, 0);
+                errors.Add($"'{link.Relative}' could not be restored: {e.Message}");
+            }
         }
 
         foreach (var link in links)
         {
-            if (request.Overwrite && TryLstat(link.FullPath) is { Type: FileKind.Symlink } && fileSystem.ReadLink(link.FullPath) == link.Node.Target)
+            try
             {
-                continue;
-            }
+                if (request.Overwrite && tree.TryLstat(link.Relative) is { Type: FileKind.Symlink } && tree.ReadLink(link.Relative) == link.Node.Target)
+                {
+                    continue;
+                }
 
-            RemoveExisting(link.FullPath, request.Overwrite, allowDirectory: false);
-            fileSystem.CreateSymlink(link.Node.Target!, link.FullPath);
+                RemoveExisting(tree, link.Relative, request.Overwrite, allowDirectory: false);
+                tree.Symlink(link.Node.Target!, link.Relative);
+            }
+            catch (IOException e) when (e is not FileExistsOrDirectoryException)
+            {
+                errors.Add($"'{link.Relative}' could not be restored: {e.Message}");
+            }
         }
 
         long deleted = 0;
         if (request.Delete)
         {
-            deleted = DeleteExtraneous(target, items, damaged, request.Includes.Count > 0);
+            deleted = DeleteExtraneous(tree, items, damaged, request.Includes.Count > 0, errors);
         }
 
         // Metadata last: writing content would change mtimes, creating entries would change directory mtimes.
         var isRoot = fileSystem.IsRoot;
         foreach (var file in unchanged)
         {
-            ApplyMetadata(file, isRoot, warnings);
+            ApplyMetadata(tree, file, isRoot, warnings);
         }
 
         foreach (var link in links)
         {
-            ApplyMetadata(link, isRoot, warnings);
+            ApplyMetadata(tree, link, isRoot, warnings);
         }
 
         foreach (var dir in dirs.OrderByDescending(d => d.Depth))
         {
-            ApplyMetadata(dir, isRoot, warnings);
+            ApplyMetadata(tree, dir, isRoot, warnings);
         }
 
-        RecordIdentities(target, request.Includes.Count > 0 ? SelectionRoots(items, request.Includes) : null, toWrite.Concat(unchanged).Concat(hardLinks.Where(h => !failedFiles.ContainsKey(h.Primary.FullPath)).Select(h => h.Link))
+        RecordIdentities(tree, target, request.Includes.Count > 0 ? SelectionRoots(items, request.Includes) : null, toWrite.Concat(unchanged).Concat(hardLinks.Where(h => !failedFiles.ContainsKey(h.Primary.FullPath)).Select(h => h.Link))
             .Where(f => !failedFiles.ContainsKey(f.FullPath)));
 
         var result = new RestoreResult(
@@ -496,9 +538,9 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         return slash < 0 ? null : relative[..slash];
     }
 
-    private void EnsureDirectory(string path, bool overwrite)
+    private static void EnsureDirectory(TargetTree tree, string relative, bool overwrite)
     {
-        FileStatus? st = TryLstat(path);
+        var st = tree.TryLstat(relative);
         if (st is { Type: FileKind.Directory })
         {
             return;
@@ -506,18 +548,16 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
 
         if (st is not null)
         {
-            RemoveExisting(path, overwrite, allowDirectory: false);
+            RemoveExisting(tree, relative, overwrite, allowDirectory: false);
         }
 
-        Directory.CreateDirectory(path);
+        tree.CreateDirectory(relative);
     }
 
-    private FileStatus? TryLstat(string path) => fileSystem.TryLstat(path);
-
-    /// <summary>Removes whatever is at <paramref name="path"/> (a symlink is removed, never followed).</summary>
-    private void RemoveExisting(string path, bool overwrite, bool allowDirectory)
+    /// <summary>Removes whatever is at <paramref name="relative"/> (a symlink is removed, never followed).</summary>
+    private static void RemoveExisting(TargetTree tree, string relative, bool overwrite, bool allowDirectory)
     {
-        var st = TryLstat(path);
+        var st = tree.TryLstat(relative);
         if (st is null)
         {
             return;
@@ -525,27 +565,32 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
 
         if (!overwrite)
         {
-            throw new IOException($"'{path}' already exists");
+            throw new FileExistsOrDirectoryException($"'{tree.FullPath(relative)}' already exists");
         }
 
-        if (st.Type == FileKind.Directory)
+        if (st.Type == FileKind.Directory && !allowDirectory)
         {
-            if (!allowDirectory)
-            {
-                throw new IOException($"'{path}' is a directory where the snapshot has a file; remove it or restore elsewhere");
-            }
+            throw new FileExistsOrDirectoryException($"'{tree.FullPath(relative)}' is a directory where the snapshot has a file; remove it or restore elsewhere");
+        }
 
-            Directory.Delete(path, recursive: true);
-        }
-        else
-        {
-            File.Delete(path);
-        }
+        tree.Remove(relative, directory: st.Type == FileKind.Directory);
     }
 
-    private bool IsSameFile(Item file)
+    /// <summary>What restore refuses to replace: it ends the restore, as before, rather than being one entry's error.</summary>
+    private sealed class FileExistsOrDirectoryException(string message) : IOException(message);
+
+    private static bool IsSameFile(TargetTree tree, Item file)
     {
-        var st = TryLstat(file.FullPath);
+        FileStatus? st;
+        try
+        {
+            st = tree.TryLstat(file.Relative);
+        }
+        catch (IOException)
+        {
+            return false; // written, where its own error is reported
+        }
+
         return st is { Type: FileKind.RegularFile } && st.Size == file.Node.Size && st.MtimeNs == file.Node.MtimeNs;
     }
 
@@ -554,7 +599,7 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
     /// appeared at the temporary name is never followed), and closed after its last chunk. Writes to
     /// one file are serialized; different files are written in parallel.
     /// </summary>
-    private sealed class OpenFile(Item item, int chunks, Action<Microsoft.Win32.SafeHandles.SafeFileHandle, Item> finish)
+    private sealed class OpenFile(TargetTree tree, Item item, int chunks, Action<Microsoft.Win32.SafeHandles.SafeFileHandle, Item> finish)
     {
         private readonly Lock _gate = new();
         private Microsoft.Win32.SafeHandles.SafeFileHandle? _handle;
@@ -573,7 +618,7 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
                     return false;
                 }
 
-                _handle ??= File.OpenHandle(Item.WritePath, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+                _handle ??= tree.CreateNewFile(Item.WriteRelative);
                 RandomAccess.Write(_handle, data, offset);
                 if (--_pending > 0)
                 {
@@ -602,7 +647,7 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         }
     }
 
-    private async Task WriteContentAsync(List<Item> files, ConcurrentDictionary<string, byte> failedFiles, ConcurrentBag<string> errors, ConcurrentBag<string> warnings, CancellationToken cancellationToken)
+    private async Task WriteContentAsync(TargetTree tree, List<Item> files, ConcurrentDictionary<string, byte> failedFiles, ConcurrentBag<string> errors, ConcurrentBag<string> warnings, CancellationToken cancellationToken)
     {
         // Metadata goes on through the open handle once the last chunk is written: the rename that
         // follows changes neither mode nor mtime, and no second open or path lookup is needed.
@@ -656,12 +701,19 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
 
             if (count == 0 && !failedFiles.ContainsKey(file.FullPath))
             {
-                using var handle = File.OpenHandle(file.WritePath, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-                finish(handle, file);
-                Progress.FileDone();
+                try
+                {
+                    using var handle = tree.CreateNewFile(file.WriteRelative);
+                    finish(handle, file);
+                    Progress.FileDone();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    Fail(file, e.Message);
+                }
             }
 
-            open[file] = new OpenFile(file, count, finish);
+            open[file] = new OpenFile(tree, file, count, finish);
         }
 
         // Every buffer is reused: one range buffer (as large as the largest range) and one chunk buffer
@@ -750,9 +802,17 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
                             continue;
                         }
 
-                        if (open[file].Write(raw.Span, offset))
+                        try
                         {
-                            Progress.FileDone();
+                            if (open[file].Write(raw.Span, offset))
+                            {
+                                Progress.FileDone();
+                            }
+                        }
+                        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                        {
+                            Fail(file, e.Message);
+                            continue;
                         }
 
                         Progress.Wrote(raw.Length);
@@ -782,7 +842,7 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         }
     }
 
-    private static long DeleteExtraneous(string target, List<Item> items, List<DamagedTree> damaged, bool filtered)
+    private static long DeleteExtraneous(TargetTree tree, List<Item> items, List<DamagedTree> damaged, bool filtered, ConcurrentBag<string> errors)
     {
         if (filtered || damaged.Any(d => d.Relative.Length == 0))
         {
@@ -791,35 +851,51 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
             return 0;
         }
 
-        var wanted = new HashSet<string>(items.Select(i => i.FullPath), StringComparer.Ordinal);
+        var wanted = new HashSet<string>(items.Select(i => i.Relative), StringComparer.Ordinal);
         // What the snapshot holds in a directory whose tree is unreadable is unknown: the local copies stay.
-        var unknown = new HashSet<string>(damaged.Select(d => d.FullPath), StringComparer.Ordinal);
+        var unknown = new HashSet<string>(damaged.Select(d => d.Relative), StringComparer.Ordinal);
         long deleted = 0;
         var stack = new Stack<string>();
-        stack.Push(target);
+        stack.Push("");
         while (stack.Count > 0)
         {
             var dir = stack.Pop();
-            foreach (var entry in new DirectoryInfo(dir).EnumerateFileSystemInfos("*", new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false }))
+            List<string> names;
+            try
             {
-                var full = entry.FullName;
-                var isRealDir = (entry.Attributes & FileAttributes.Directory) != 0 && entry.LinkTarget is null;
-                if (!wanted.Contains(full))
+                names = tree.List(dir);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                errors.Add($"'{dir}' could not be searched for what the snapshot does not hold: {e.Message}");
+                continue;
+            }
+
+            foreach (var name in names)
+            {
+                var relative = dir.Length == 0 ? name : dir + "/" + name;
+                try
                 {
-                    if (isRealDir)
+                    var st = tree.TryLstat(relative);
+                    if (st is null)
                     {
-                        Directory.Delete(full, recursive: true);
-                    }
-                    else
-                    {
-                        File.Delete(full);
+                        continue;
                     }
 
-                    deleted++;
+                    var isDirectory = st.Type == FileKind.Directory;
+                    if (!wanted.Contains(relative))
+                    {
+                        tree.Remove(relative, isDirectory);
+                        deleted++;
+                    }
+                    else if (isDirectory && !unknown.Contains(relative))
+                    {
+                        stack.Push(relative);
+                    }
                 }
-                else if (isRealDir && !unknown.Contains(full))
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    stack.Push(full);
+                    errors.Add($"'{relative}' could not be removed: {e.Message}");
                 }
             }
         }
@@ -827,30 +903,42 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         return deleted;
     }
 
-    private void ApplyMetadata(Item item, bool isRoot, ConcurrentBag<string> warnings)
+    private static void ApplyMetadata(TargetTree tree, Item item, bool isRoot, ConcurrentBag<string> warnings)
     {
         var node = item.Node;
         try
         {
             // Only what differs is set: every chown, chmod or utimes moves the ctime, and a moved ctime
             // makes the next backup store the tree again (a restore over an identical tree changes nothing).
-            var st = TryLstat(item.FullPath);
+            var st = tree.TryLstat(item.Relative, RestoreStep.Metadata);
+            var expected = node.Type switch
+            {
+                NodeType.Dir => FileKind.Directory,
+                NodeType.Symlink => FileKind.Symlink,
+                _ => FileKind.RegularFile,
+            };
+            if (st is not null && st.Type != expected)
+            {
+                warnings.Add($"metadata of '{item.Relative}' not restored: it is now a {st.Type}, not the {expected} restore made");
+                return;
+            }
+
             var chowned = false;
             if (isRoot && (st is null || st.Uid != node.Uid || st.Gid != node.Gid))
             {
-                fileSystem.SetOwner(item.FullPath, node.Uid, node.Gid);
+                tree.SetOwner(item.Relative, node.Uid, node.Gid);
                 chowned = true;
             }
 
             // chown clears setuid and setgid, so the mode is set again after it.
             if (node.Type != NodeType.Symlink && (chowned || st is null || (st.Mode & 0xFFF) != node.Mode))
             {
-                fileSystem.SetMode(item.FullPath, node.Mode);
+                tree.SetMode(item.Relative, node.Mode);
             }
 
             if (st is null || st.MtimeNs != node.MtimeNs)
             {
-                fileSystem.SetTimes(item.FullPath, node.MtimeNs, node.Type == NodeType.Symlink);
+                tree.SetTimes(item.Relative, node.MtimeNs);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -859,20 +947,8 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
         }
     }
 
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // a leftover temporary file is harmless; --delete or the next restore removes it
-        }
-    }
-
     /// <param name="selected">With an include list, the paths it selected as a whole; null for the whole snapshot.</param>
-    private void RecordIdentities(string target, IReadOnlyList<string>? selected, IEnumerable<Item> files)
+    private void RecordIdentities(TargetTree tree, string target, IReadOnlyList<string>? selected, IEnumerable<Item> files)
     {
         var cache = FileIdentityCache.Load(repository.CacheDirectory);
         foreach (var root in selected ?? [target])
@@ -882,7 +958,16 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
 
         foreach (var file in files)
         {
-            var st = TryLstat(file.FullPath);
+            FileStatus? st;
+            try
+            {
+                st = tree.TryLstat(file.Relative);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                continue; // a directory on its way was swapped: the next backup reads the file
+            }
+
             if (st is { Type: FileKind.RegularFile })
             {
                 cache.Record(file.FullPath, st, file.Node.Content!);

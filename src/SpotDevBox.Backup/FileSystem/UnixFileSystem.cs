@@ -15,7 +15,7 @@ namespace SpotDevBox.Backup.FileSystem;
 /// </remarks>
 internal sealed class UnixFileSystem : IFileSystemMetadata
 {
-    private const uint PermissionBits = 0xFFF; // 0o7777
+    internal const uint PermissionBits = 0xFFF; // 0o7777
     private const long NanosecondsPerSecond = 1_000_000_000;
 
     // A backup asks for the same few owners once per file; NSS lookups read /etc/passwd (or ask a
@@ -37,7 +37,11 @@ internal sealed class UnixFileSystem : IFileSystemMetadata
             return error is Errno.ENOENT or Errno.ENOTDIR ? null : throw ToException(error, "lstat", path);
         }
 
-        return new FileStatus(
+        return ToStatus(st, path);
+    }
+
+    internal static FileStatus ToStatus(Stat st, string path) =>
+        new(
             KindOf(st.st_mode, path),
             (uint)st.st_mode & PermissionBits,
             st.st_uid,
@@ -48,7 +52,6 @@ internal sealed class UnixFileSystem : IFileSystemMetadata
             st.st_nlink,
             ToNanoseconds(st.st_mtime, st.st_mtime_nsec),
             ToNanoseconds(st.st_ctime, st.st_ctime_nsec));
-    }
 
     public string ReadLink(string path)
     {
@@ -205,7 +208,7 @@ internal sealed class UnixFileSystem : IFileSystemMetadata
 
     private static long ToNanoseconds(long seconds, long nanoseconds) => (seconds * NanosecondsPerSecond) + nanoseconds;
 
-    private static Timespec ToTimespec(long nanoseconds)
+    internal static Timespec ToTimespec(long nanoseconds)
     {
         // tv_nsec must be in [0, 1e9) even before 1970, so round the seconds down, not toward zero.
         var seconds = Math.DivRem(nanoseconds, NanosecondsPerSecond, out var remainder);
@@ -218,9 +221,9 @@ internal sealed class UnixFileSystem : IFileSystemMetadata
         return new Timespec { tv_sec = seconds, tv_nsec = remainder };
     }
 
-    private static Exception LastError(string operation, string path) => ToException(Stdlib.GetLastError(), operation, path);
+    internal static Exception LastError(string operation, string path) => ToException(Stdlib.GetLastError(), operation, path);
 
-    private static Exception ToException(Errno error, string operation, string path)
+    internal static Exception ToException(Errno error, string operation, string path)
     {
         var message = $"{operation} '{path}': {UnixMarshal.GetErrorDescription(error)} ({error})";
         return error switch

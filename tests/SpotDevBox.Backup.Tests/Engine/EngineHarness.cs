@@ -58,9 +58,9 @@ internal sealed class EngineHarness : IDisposable
         return (result, engine.Progress);
     }
 
-    public async Task<RestoreResult> RestoreAsync(string target, string snapshot = "latest", bool overwrite = false, bool delete = false, IReadOnlyList<string>? includes = null)
+    public async Task<RestoreResult> RestoreAsync(string target, string snapshot = "latest", bool overwrite = false, bool delete = false, IReadOnlyList<string>? includes = null, Action<RestoreStep, string>? beforeStep = null)
     {
-        var engine = new RestoreEngine(await OpenAsync(), new UnixFileSystem(), NullLogger<RestoreEngine>.Instance);
+        var engine = new RestoreEngine(await OpenAsync(), new UnixFileSystem(), NullLogger<RestoreEngine>.Instance) { BeforeStep = beforeStep };
         return await engine.RunAsync(new RestoreRequest { Target = target, Snapshot = snapshot, Overwrite = overwrite, Delete = delete, Includes = includes ?? [] }, CancellationToken.None);
     }
 
