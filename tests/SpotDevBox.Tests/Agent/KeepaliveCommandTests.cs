@@ -180,7 +180,8 @@ public sealed class KeepaliveCommandTests : IDisposable
     public async Task Keepalive_UserOutsideTheLeaseGroup_RefusedInOneLineAndNothingWritten()
     {
         // A box as the agent's unit leaves it: run directory 0755 root, lease directory 2770 (group root here).
-        var box = Directory.CreateTempSubdirectory("spotdevbox-lease-group-");
+        // Under a directory that uid 65534 can reach: scripts/test runs the tests with a TMPDIR of mode 0700.
+        var box = Directory.CreateDirectory(Path.Combine(ReachableByOthers(), "spotdevbox-lease-group-" + Guid.NewGuid().ToString("n")));
         try
         {
             var run = Path.Combine(box.FullName, "run");
@@ -220,6 +221,27 @@ public sealed class KeepaliveCommandTests : IDisposable
     }
 
     public void Dispose() => _temp.Dispose();
+
+    /// <summary>The first of TMPDIR, /dev/shm and /tmp whose every ancestor others may search (o+x).</summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private static string ReachableByOthers()
+    {
+        foreach (var candidate in new[] { Path.GetTempPath(), "/dev/shm", "/tmp" })
+        {
+            var reachable = true;
+            for (var d = new DirectoryInfo(candidate); d is not null && reachable; d = d.Parent)
+            {
+                reachable = d.Exists && (File.GetUnixFileMode(d.FullName) & UnixFileMode.OtherExecute) != 0;
+            }
+
+            if (reachable)
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException("no temporary directory that other users can reach (TMPDIR, /dev/shm, /tmp)");
+    }
 
     private void AssertOneLineError(CliResult result, string text)
     {
