@@ -426,7 +426,8 @@ internal sealed class Ec2ComputeGateway(Func<IAmazonEC2> createClient, string re
             NullIfEmpty(instance.PrivateIpAddress),
             NullIfEmpty(instance.PublicIpAddress),
             NullIfEmpty(instance.PublicDnsName),
-            TransitionTime(instance.StateTransitionReason));
+            TransitionTime(instance.StateTransitionReason),
+            NullIfEmpty(instance.IamInstanceProfile?.Arn));
 
     /// <summary>
     /// The time in EC2's <c>StateTransitionReason</c>, e.g. "User initiated (2026-12-07 10:00:40 GMT)" or

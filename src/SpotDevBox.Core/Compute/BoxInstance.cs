@@ -57,6 +57,10 @@ public static class StateReasonCodes
 /// (2026-12-07 10:00:40 GMT)"); null when EC2 gives no time (a running instance, or a reason without one).
 /// For an ended instance it is when its billing ended, however late the controller looks.
 /// </param>
+/// <param name="InstanceProfileArn">
+/// The ARN of the IAM instance profile EC2 reports for it (<c>IamInstanceProfile.Arn</c>); null when it has none.
+/// Only an instance whose profile is the box's own is the box's (<see cref="InstanceProfiles"/>).
+/// </param>
 public sealed record BoxInstance(
     string InstanceId,
     string Box,
@@ -71,7 +75,8 @@ public sealed record BoxInstance(
     string? PrivateIpAddress,
     string? PublicIpAddress,
     string? PublicDnsName,
-    DateTimeOffset? StateTransitionTime = null)
+    DateTimeOffset? StateTransitionTime = null,
+    string? InstanceProfileArn = null)
 {
     /// <summary>
     /// Still an instance of the box: a launch must not start another. Shutting-down and terminated

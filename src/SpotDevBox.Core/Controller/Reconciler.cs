@@ -42,6 +42,11 @@ public static class ReconcileActions
     public const string SessionEnded = "session-end";
     public const string InstanceState = "instance-state";
     public const string Unreachable = "unreachable";
+    /// <summary>
+    /// A security event: an instance carries the box's tag but not the box's instance profile (someone else launched
+    /// it). It is left alone: not adopted, not terminated, no Elastic IP, no session (docs/security.md).
+    /// </summary>
+    public const string ForeignInstance = "foreign-instance";
 }
 
 /// <summary>How a session ended, as <see cref="SessionRow.EndedBy"/> stores it.</summary>
@@ -75,6 +80,8 @@ public static class SessionEndings
 /// the API after the grace period; with a live agent that does not stop, after the hard limit;</item>
 /// <item>two live instances of a box (two processes launched at once): keep the oldest, terminate the others.</item>
 /// </list>
+/// Only an instance whose IAM instance profile is the box's own is the box's (<see cref="InstanceProfiles"/>); any
+/// other instance with the box's tag is recorded as <see cref="ReconcileActions.ForeignInstance"/> and left alone.
 /// See docs/controller.md.
 /// </summary>
 public sealed partial class Reconciler(
@@ -126,6 +133,10 @@ public sealed partial class Reconciler(
             _started = true;
             var previous = _previousRun?.ToString("u", CultureInfo.InvariantCulture) ?? "never (no record)";
             LogStarted(logger, options.Value.Boxes.Count, previous);
+            foreach (var (box, _) in options.Value.Boxes.Where(b => string.IsNullOrWhiteSpace(b.Value.InstanceProfile)).OrderBy(b => b.Key, StringComparer.Ordinal))
+            {
+                LogNoInstanceProfile(logger, box);
+            }
         }
         finally
         {
@@ -191,7 +202,21 @@ public sealed partial class Reconciler(
         await gate.WaitAsync(cancellationToken);
         try
         {
-            var decision = await DecideAsync(box, o, instances, cancellationToken);
+            // Only the box's own instances (its instance profile) are the box's; the others are reported and left alone.
+            foreach (var foreign in instances.Foreign(o.InstanceProfile).Where(i => i.IsLive))
+            {
+                var profile = InstanceProfiles.Describe(foreign.InstanceProfileArn);
+                await RecordAsync(
+                    new BoxDecision(
+                        box,
+                        ReconcileActions.ForeignInstance,
+                        $"{foreign.InstanceId} carries the tag {BoxTags.Box}={box} but its instance profile is {profile}, not the box's ({(string.IsNullOrWhiteSpace(o.InstanceProfile) ? "none" : o.InstanceProfile.Trim())}): not adopted, left alone (not terminated, no Elastic IP, no session)",
+                        foreign.InstanceId,
+                        Signature: profile),
+                    cancellationToken);
+            }
+
+            var decision = await DecideAsync(box, o, instances.Owned(o.InstanceProfile), cancellationToken);
             await RecordAsync(decision, cancellationToken);
             return decision;
         }
@@ -795,6 +820,7 @@ public sealed partial class Reconciler(
         {
             ReconcileActions.SessionStarted or ReconcileActions.SessionEnded or ReconcileActions.InstanceState => null,
             ReconcileActions.BudgetWarning => decision.Box + ":budget:" + decision.Signature,
+            ReconcileActions.ForeignInstance => decision.Box + ":foreign:" + decision.InstanceId,
             _ => decision.Box,
         };
         var signature = decision.Action + "|" + (decision.Signature ?? decision.Reason);
@@ -810,7 +836,11 @@ public sealed partial class Reconciler(
             return;
         }
 
-        if (decision.Action is ReconcileActions.LaunchFailed or ReconcileActions.AddressFailed or ReconcileActions.BudgetWarning or ReconcileActions.BudgetExceeded or ReconcileActions.ApiStop or ReconcileActions.TerminateDuplicate or ReconcileActions.Unreachable)
+        if (decision.Action is ReconcileActions.ForeignInstance)
+        {
+            LogForeignInstance(logger, decision.Box, decision.InstanceId ?? "-", decision.Signature ?? "none", decision.Reason);
+        }
+        else if (decision.Action is ReconcileActions.LaunchFailed or ReconcileActions.AddressFailed or ReconcileActions.BudgetWarning or ReconcileActions.BudgetExceeded or ReconcileActions.ApiStop or ReconcileActions.TerminateDuplicate or ReconcileActions.Unreachable)
         {
             LogDecisionWarning(logger, decision.Box, decision.Action, decision.Reason);
         }
@@ -885,6 +915,12 @@ public sealed partial class Reconciler(
 
     [LoggerMessage(EventId = 5108, Level = LogLevel.Error, Message = "Box {Box}: the cost of {InstanceId}'s session could not be recorded: {Reason}")]
     private static partial void LogCostNotRecorded(ILogger logger, string box, string instanceId, string reason);
+
+    [LoggerMessage(EventId = 5109, Level = LogLevel.Error, Message = "Security: box {Box}: instance {InstanceId} carries the box's tag with instance profile {InstanceProfile}, not the box's; left alone: {Reason}")]
+    private static partial void LogForeignInstance(ILogger logger, string box, string instanceId, string instanceProfile, string reason);
+
+    [LoggerMessage(EventId = 5110, Level = LogLevel.Warning, Message = "Box {Box} has no InstanceProfile: any instance without a profile that carries its tag is taken as the box's; configure the box's own profile so a tagged instance someone else launched is not adopted")]
+    private static partial void LogNoInstanceProfile(ILogger logger, string box);
 
     [LoggerMessage(EventId = 5107, Level = LogLevel.Warning, Message = "Box {Box}: {Document} could not be read, going on without it: {Reason}")]
     private static partial void LogDocumentUnreadable(ILogger logger, string box, string document, string reason);

@@ -59,7 +59,9 @@ public sealed partial class BoxLauncher(
     private async Task<LaunchResult> LaunchHeldAsync(IComputeGateway gateway, BoxLaunch launch, CancellationToken cancellationToken)
     {
         var (box, options) = (launch.Box, launch.Options);
+        // Only the box's own instances (its instance profile) count: a tagged instance someone else launched is not the box.
         var live = (await gateway.FindBoxInstancesAsync(box, cancellationToken))
+            .Owned(options.InstanceProfile)
             .Where(i => i.IsLive)
             .OrderByDescending(i => i.LaunchTime)
             .FirstOrDefault();

@@ -161,7 +161,7 @@ public sealed class LaunchClaims(ILaunchClaimStore store, IComputeGatewayFactory
         var until = time.GetUtcNow() + timeout;
         while (true)
         {
-            var instances = await gateway.FindBoxInstancesAsync(box, cancellationToken);
+            var instances = (await gateway.FindBoxInstancesAsync(box, cancellationToken)).Owned(options.InstanceProfile);
             var live = instances.Where(i => i.IsLive).OrderByDescending(i => Of(claim, i)).ThenBy(i => i.LaunchTime).FirstOrDefault();
             if (live is not null)
             {
@@ -209,7 +209,7 @@ public sealed class LaunchClaims(ILaunchClaimStore store, IComputeGatewayFactory
             return false;
         }
 
-        var instances = await gateways.ForRegion(options.Region).FindBoxInstancesAsync(box, cancellationToken);
+        var instances = (await gateways.ForRegion(options.Region).FindBoxInstancesAsync(box, cancellationToken)).Owned(options.InstanceProfile);
         var its = instances.Where(i => Of(claim, i)).ToList();
         if (its.Any(i => i.IsLive))
         {

@@ -44,6 +44,20 @@ internal sealed record FleetRow
     /// means two launches got past each other; the controller keeps the oldest and terminates the others.
     /// </summary>
     public List<FleetInstance> Instances { get; init; } = [];
+    /// <summary>
+    /// Live instances carrying the box's tag whose instance profile is not the box's: someone else launched them.
+    /// They are not the box (no address, not in <see cref="Instances"/>); the controller leaves them alone.
+    /// </summary>
+    public List<FleetForeignInstance> Foreign { get; init; } = [];
+}
+
+/// <summary>A live instance with the box's tag but not its instance profile, as <c>spotdevbox status</c> flags it.</summary>
+internal sealed record FleetForeignInstance
+{
+    public required string InstanceId { get; init; }
+    public required string State { get; init; }
+    /// <summary>The instance profile ARN EC2 reports for it, or "none".</summary>
+    public required string InstanceProfile { get; init; }
 }
 
 /// <summary>One live instance of a box, as <c>spotdevbox status</c> lists it.</summary>
@@ -114,7 +128,11 @@ internal sealed class FleetStatus(IComputeGatewayFactory gateways, IBoxDocuments
         var schedule = box.Schedule.ToSchedule();
         IReadOnlyList<ScheduleOverride> overrides = control?.Override?.ToOverride() is { } o && o.Until > now ? [o] : [];
         var transitions = ScheduleEvaluator.Transitions(schedule, overrides, now, now + TimeSpan.FromDays(8)).ToList();
-        var lives = instances?.Where(i => i.Box == name && i.IsLive).OrderBy(i => i.LaunchTime).ToList() ?? [];
+        var tagged = instances?.Where(i => i.Box == name && i.IsLive).OrderBy(i => i.LaunchTime).ToList() ?? [];
+        var lives = tagged.Owned(box.InstanceProfile).ToList();
+        var foreign = tagged.Foreign(box.InstanceProfile)
+            .Select(i => new FleetForeignInstance { InstanceId = i.InstanceId, State = StateName(i.State), InstanceProfile = InstanceProfiles.Describe(i.InstanceProfileArn) })
+            .ToList();
         var live = lives.FirstOrDefault();
         var listed = new List<FleetInstance>();
         foreach (var instance in lives)
@@ -167,6 +185,7 @@ internal sealed class FleetStatus(IComputeGatewayFactory gateways, IBoxDocuments
             Override = overrides.Count == 1 ? $"{(overrides[0].Kind == OverrideKind.Up ? "up" : "down")} until {overrides[0].Until.UtcDateTime:yyyy-MM-dd HH:mm} UTC by {overrides[0].SetBy}" : null,
             Problem = problem,
             Instances = listed,
+            Foreign = foreign,
         };
     }
 
@@ -207,6 +226,11 @@ internal sealed class FleetStatus(IComputeGatewayFactory gateways, IBoxDocuments
             {
                 // Not a failure to read (status still exits 0): two launches got past each other, and both cost.
                 output.WriteLine(Terminal.Safe($"  duplicate  {r.Instances.Count} live instances: a controller keeps the oldest, {r.Instances[0].InstanceId}, and terminates the others"));
+            }
+
+            foreach (var f in r.Foreign)
+            {
+                output.WriteLine(Terminal.Safe($"  foreign    {f.InstanceId} ({f.State}) carries the box's tag but its instance profile is {f.InstanceProfile}, not the box's: not the box, left alone (docs/security.md)"));
             }
 
             output.WriteLine(Terminal.Safe(r.LastSnapshotId is { } id

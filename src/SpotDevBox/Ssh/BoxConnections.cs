@@ -44,11 +44,11 @@ internal sealed class BoxConnections(IComputeGatewayFactory compute, RepositoryO
         await Task.WhenAll(instances.Cast<Task>().Concat(keys));
 
         var byBox = instances.SelectMany(t => t.Result).ToLookup(i => i.Box, StringComparer.Ordinal);
-        return [.. boxes.Select((b, n) => new BoxConnection(b.Key, b.Value, Current(byBox[b.Key]), keys[n].Result))];
+        return [.. boxes.Select((b, n) => new BoxConnection(b.Key, b.Value, Current(byBox[b.Key].Owned(b.Value.InstanceProfile)), keys[n].Result))];
     }
 
     /// <summary>
-    /// The instance the box is on: running before pending before stopping or stopped, then the newest. Ending and
+    /// The instance the box is on (only its own: its instance profile is the box's, docs/security.md): running before pending before stopping or stopped, then the newest. Ending and
     /// ended instances do not count: there is nothing to connect to.
     /// </summary>
     private static BoxInstance? Current(IEnumerable<BoxInstance> instances) =>

@@ -91,7 +91,8 @@ public sealed class ReconcilerTests : IDisposable
 
                 var instance = new BoxInstance(
                     $"i-0{_launches.Count:0000000000000000}", r.Box, r.Owner, r.SessionId, r.InstanceType, r.SubnetId == "subnet-0aaa1111" ? "eu-central-1a" : "eu-central-1b",
-                    r.Market, InstanceState.Pending, null, _time.GetUtcNow(), "10.0.0.5", null, null);
+                    r.Market, InstanceState.Pending, null, _time.GetUtcNow(), "10.0.0.5", null, null,
+                    InstanceProfileArn: r.InstanceProfile is { } profile ? (profile.StartsWith("arn:", StringComparison.Ordinal) ? profile : ProfileArn(profile)) : null);
                 _instances.Add(instance);
                 return Task.FromResult<LaunchOutcome>(new LaunchOutcome.Launched(instance));
             });
@@ -683,6 +684,64 @@ public sealed class ReconcilerTests : IDisposable
     }
 
     [Fact]
+    public async Task Reconcile_TaggedInstanceWithAnotherProfile_IsLeftAloneReportedAndTheBoxLaunchedWithoutIt()
+    {
+        _options.Boxes[Box].InstanceProfile = "spotdevbox-box";
+        _options.Boxes[Box].ElasticIp = "eipalloc-0123456789abcdef0";
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        // A teammate launched an instance with alice's tag under their own profile, before the window (so it would be the oldest).
+        _instances.Add(Instance("i-0foreign", InstanceState.Running, WindowStart.AddMinutes(-10)) with { InstanceProfileArn = ProfileArn("teammate") });
+        var addressed = new List<string>();
+        _gateway.Setup(g => g.AssociateAddressAsync("eipalloc-0123456789abcdef0", It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .Returns<string, string, CancellationToken>((_, id, _) => { addressed.Add(id); return Task.FromResult("203.0.113.10"); });
+        var reconciler = Reconciler();
+
+        var launch = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+        _time.Advance(TimeSpan.FromSeconds(45));
+        var ours = Run(1);
+        var placed = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+        var after = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+
+        // The box was launched as if it had no instance, with its own profile; the foreign one is not its duplicate.
+        Assert.Equal(ReconcileActions.Launch, launch.Action);
+        Assert.Equal("spotdevbox-box", Assert.Single(_launches).InstanceProfile);
+        Assert.Equal(ours.InstanceId, launch.InstanceId);
+        Assert.Equal((ReconcileActions.AssociateAddress, ours.InstanceId), (placed.Action, placed.InstanceId));
+        Assert.Equal((ReconcileActions.None, ours.InstanceId), (after.Action, after.InstanceId));
+        Assert.Empty(_terminated);
+        Assert.Equal([ours.InstanceId], addressed);
+        Assert.False(_store.Sessions.ContainsKey("i-0foreign"));
+        Assert.Equal(InstanceState.Running, _instances[0].State);
+        // Reported once as a security event: a decisions row naming the instance and its profile, and an Error log line.
+        var foreign = Assert.Single(_store.Decisions, d => d.Action == ReconcileActions.ForeignInstance);
+        Assert.Equal("i-0foreign", foreign.InstanceId);
+        Assert.Contains(ProfileArn("teammate"), foreign.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(_store.Decisions, d => d.InstanceId == "i-0foreign" && d.Action != ReconcileActions.ForeignInstance);
+        var logged = Assert.Single(_logger.Events, e => e.EventId == 5109);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Error, logged.Level);
+        Assert.Contains("i-0foreign", logged.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reconcile_TaggedInstanceWithoutAProfile_IsForeignToABoxWithOne_AndItsOwnProfileByArnIsAdopted()
+    {
+        _options.Boxes[Box].InstanceProfile = ProfileArn("spotdevbox-box");
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        _instances.Add(Instance("i-0noprofile", InstanceState.Running, WindowStart.AddMinutes(-10)));
+        _instances.Add(Instance("i-0own", InstanceState.Running, WindowStart.AddMinutes(-5)) with { InstanceProfileArn = ProfileArn("spotdevbox-box") });
+
+        var decision = Single(await Reconciler().ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal((ReconcileActions.None, "i-0own"), (decision.Action, decision.InstanceId));
+        Assert.Empty(_terminated);
+        Assert.Empty(_launches);
+        Assert.Equal(["i-0own"], _store.Sessions.Keys);
+        var foreign = Assert.Single(_store.Decisions, d => d.Action == ReconcileActions.ForeignInstance);
+        Assert.Equal("i-0noprofile", foreign.InstanceId);
+        Assert.Contains("instance profile is none", foreign.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Reconcile_MonthlyBudgetSpent_RefusesTheLaunchSayingHowToOverride()
     {
         _options.Boxes[Box].MonthlyBudget = 10m;
@@ -788,6 +847,8 @@ public sealed class ReconcilerTests : IDisposable
         InstanceId = instanceId,
         SessionStart = WindowStart,
     };
+
+    private static string ProfileArn(string name) => "arn:aws:iam::123456789012:instance-profile/" + name;
 
     private static BoxInstance Instance(string id, InstanceState state, DateTimeOffset launched) =>
         new(id, Box, "alice", "s", "m6i.large", "eu-central-1a", InstanceLifecycle.Spot, state, null, launched, "10.0.0.9", null, null);

@@ -316,6 +316,19 @@ public sealed class BoxLauncherTests
     }
 
     [Fact]
+    public async Task LaunchAsync_LiveTaggedInstanceWithAnotherProfile_IsNotTheBoxAndTheBoxLaunches()
+    {
+        // Someone else launched an instance with the box's tag: without the box's instance profile it is not the box.
+        _gateway.Setup(g => g.FindBoxInstancesAsync(Box, It.IsAny<CancellationToken>()))
+            .ReturnsAsync([Instance("i-0foreign", InstanceState.Running) with { InstanceProfileArn = "arn:aws:iam::123456789012:instance-profile/teammate" }]);
+
+        var result = await Launcher().LaunchAsync(Launch(Options()), CancellationToken.None);
+
+        Assert.IsType<LaunchResult.Launched>(result);
+        Assert.Equal("spotdevbox-box", Assert.Single(_launches).InstanceProfile);
+    }
+
+    [Fact]
     public async Task LaunchAsync_OnlyEndedInstances_Launches()
     {
         _gateway.Setup(g => g.FindBoxInstancesAsync(Box, It.IsAny<CancellationToken>()))
@@ -486,7 +499,8 @@ public sealed class BoxLauncherTests
         new(Instance("i-0" + r.InstanceType.Replace(".", "", StringComparison.Ordinal), InstanceState.Pending) with { InstanceType = r.InstanceType, Lifecycle = r.Market });
 
     private static BoxInstance Instance(string id, InstanceState state) =>
-        new(id, Box, "alice", Session, "m6i.large", "eu-central-1a", InstanceLifecycle.Spot, state, null, Now, "10.0.1.5", null, null);
+        new(id, Box, "alice", Session, "m6i.large", "eu-central-1a", InstanceLifecycle.Spot, state, null, Now, "10.0.1.5", null, null,
+            InstanceProfileArn: "arn:aws:iam::123456789012:instance-profile/spotdevbox-box");
 
     private static async Task WaitForAsync(Func<bool> condition)
     {

@@ -17,6 +17,8 @@ namespace SpotDevBox.Tests.Controller;
 public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
+    /// <summary>The profile the box's configuration names ("spotdevbox-box"), as DescribeInstances reports it.</summary>
+    private const string BoxProfileArn = "arn:aws:iam::123456789012:instance-profile/spotdevbox-box";
     private readonly TempDir _temp = new("spotdevbox-controller-");
     private Ec2QueryEndpoint _ec2 = null!;
     private string _bucket = "";
@@ -429,17 +431,20 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         {
             InstanceId = "i-0e2e000000000001", InstanceType = "m6i.large", AvailabilityZone = "us-east-1a", StateCode = 16,
             LaunchTime = now.AddHours(-2), PublicIpAddress = "198.51.100.20",
+            InstanceProfileArn = BoxProfileArn,
             Tags = new Dictionary<string, string> { [BoxTags.Box] = "e2e", [BoxTags.Owner] = "dev", [BoxTags.Session] = "20261127T063000Z-aaaaaa" },
         });
         _ec2.AddInstance(new SimulatedInstance
         {
             InstanceId = "i-0e2e000000000002", InstanceType = "m7i.large", AvailabilityZone = "us-east-1b", StateCode = 0,
             LaunchTime = now.AddMinutes(-1), PublicIpAddress = "198.51.100.21",
+            InstanceProfileArn = BoxProfileArn,
             Tags = new Dictionary<string, string> { [BoxTags.Box] = "e2e", [BoxTags.Owner] = "dev", [BoxTags.Session] = "20261127T082900Z-bbbbbb" },
         });
         _ec2.AddInstance(new SimulatedInstance
         {
             InstanceId = "i-0e2e000000000003", StateCode = 48, LaunchTime = now.AddHours(-5),
+            InstanceProfileArn = BoxProfileArn,
             Tags = new Dictionary<string, string> { [BoxTags.Box] = "e2e", [BoxTags.Owner] = "dev" },
         });
 
@@ -470,6 +475,48 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ControllerRun_TaggedInstanceWithAnotherProfile_LaunchesTheBoxLeavesItAloneAndStatusFlagsIt()
+    {
+        // A teammate who can launch instances tagged the box's name onto one under their own instance profile.
+        _ec2.AddInstance(new SimulatedInstance
+        {
+            InstanceId = "i-0f0e000000000001", InstanceType = "m6i.large", AvailabilityZone = "us-east-1a", StateCode = 16,
+            LaunchTime = TimeProvider.System.GetUtcNow().AddHours(-1), PublicIpAddress = "198.51.100.66",
+            InstanceProfileArn = "arn:aws:iam::123456789012:instance-profile/teammate",
+            Tags = new Dictionary<string, string> { [BoxTags.Box] = "e2e", [BoxTags.Owner] = "dev" },
+        });
+
+        using (var controller = Cli().Start("controller", "run"))
+        {
+            await WaitForAsync(controller, "Box e2e: launch: start: inside Mon-Sun 00:00-24:00 (UTC): launched");
+            controller.Terminate();
+            var exit = await controller.WaitAsync(Wait);
+            Assert.True(exit.ExitCode == 0, exit.ToString());
+            Assert.Contains("Security: box e2e: instance i-0f0e000000000001", exit.ToString(), StringComparison.Ordinal);
+        }
+
+        Assert.Single(_ec2.RequestsFor("RunInstances"));
+        Assert.Empty(_ec2.RequestsFor("TerminateInstances"));
+        Assert.Equal(16, _ec2.Instances.Single(i => i.InstanceId == "i-0f0e000000000001").StateCode);
+        Assert.Empty(await QueryAsync("SELECT instance_id FROM sessions WHERE instance_id = 'i-0f0e000000000001'"));
+        Assert.Equal([["foreign-instance"]], await QueryAsync("SELECT action FROM decisions WHERE instance_id = 'i-0f0e000000000001'"));
+        var ours = _ec2.Instances.Single(i => i.InstanceId != "i-0f0e000000000001");
+        Assert.Equal(BoxProfileArn, ours.InstanceProfileArn);
+
+        var json = await Cli().RunAsync("status", "--json");
+        Assert.True(json.ExitCode == 0, json.ToString());
+        using var document = JsonDocument.Parse(json.Stdout);
+        var row = Assert.Single(document.RootElement.EnumerateArray());
+        Assert.Equal(ours.InstanceId, row.GetProperty("instance_id").GetString());
+        Assert.NotEqual("198.51.100.66", row.TryGetProperty("address", out var address) ? address.GetString() : null);
+        Assert.Equal([ours.InstanceId], row.GetProperty("instances").EnumerateArray().Select(i => i.GetProperty("instance_id").GetString()));
+        var foreign = Assert.Single(row.GetProperty("foreign").EnumerateArray());
+        Assert.Equal(("i-0f0e000000000001", "arn:aws:iam::123456789012:instance-profile/teammate"), (foreign.GetProperty("instance_id").GetString(), foreign.GetProperty("instance_profile").GetString()));
+        var text = await Cli().RunAsync("status", "--box", "e2e");
+        Assert.Contains("  foreign    i-0f0e000000000001 (running) carries the box's tag but its instance profile is arn:aws:iam::123456789012:instance-profile/teammate", text.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Status_Fleet_ShowsEc2sViewThePriceAndTheNextTransitions()
     {
         _ec2.AddInstance(new SimulatedInstance
@@ -480,6 +527,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
             StateCode = 16,
             LaunchTime = TimeProvider.System.GetUtcNow().AddHours(-2),
             PublicIpAddress = "198.51.100.20",
+            InstanceProfileArn = BoxProfileArn,
             Tags = new Dictionary<string, string> { [BoxTags.Box] = "e2e", [BoxTags.Owner] = "dev" },
         });
 

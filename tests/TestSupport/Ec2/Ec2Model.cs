@@ -98,6 +98,9 @@ public sealed record SimulatedInstance
 
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>The instance profile ARN DescribeInstances reports (<c>iamInstanceProfile</c>); RunInstances sets it from its request.</summary>
+    public string? InstanceProfileArn { get; init; }
+
     public static string StateName(int code) => (code & 0xFF) switch
     {
         0 => "pending",

@@ -316,6 +316,8 @@ public sealed class Ec2QueryEndpoint : IAsyncDisposable
                 PrivateIpAddress = $"10.0.1.{10 + _nextInstance}",
                 ClientToken = token,
                 Tags = request.TagsFor("instance") ?? new Dictionary<string, string>(),
+                InstanceProfileArn = request["IamInstanceProfile.Arn"]
+                    ?? (request["IamInstanceProfile.Name"] is { } profile ? $"arn:aws:iam::123456789012:instance-profile/{profile}" : null),
             };
             _instances.Add(instance);
             if (token is not null)
@@ -648,6 +650,7 @@ public sealed class Ec2QueryEndpoint : IAsyncDisposable
             i.Lifecycle is null ? null : E("instanceLifecycle", i.Lifecycle),
             i.Lifecycle == "spot" ? E("spotInstanceRequestId", "sir-" + i.InstanceId[2..]) : null,
             i.ClientToken is null ? null : E("clientToken", i.ClientToken),
+            i.InstanceProfileArn is null ? null : E("iamInstanceProfile", E("arn", i.InstanceProfileArn), E("id", "AIPA" + i.InstanceId[2..].ToUpperInvariant())),
             E("tagSet", i.Tags.Select(t => E("item", E("key", t.Key), E("value", t.Value)))));
 
     private static XElement StateElement(string name, int code) =>
