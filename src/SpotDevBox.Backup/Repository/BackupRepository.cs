@@ -352,6 +352,46 @@ public sealed partial class BackupRepository
         }
     }
 
+    /// <summary>
+    /// Writes an object named by the SHA-256 of its content (a pack, an index file, a snapshot) without ever replacing
+    /// one: only if absent (S3 <c>If-None-Match: *</c>, checked by the service in the same request; a hard link on the
+    /// local store). When the name is taken, what is stored is read back and must hash to its name: then it is this
+    /// very content (a retried upload, or the same pack from an earlier run) and the write has succeeded. Anything else
+    /// was put there by someone else: the write fails naming the key and the object stays as it is.
+    /// </summary>
+    private async Task PutContentAddressedAsync(string key, BlobId id, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            if (await Store.PutIfAsync(key, content, expectedETag: null, cancellationToken))
+            {
+                return;
+            }
+
+            byte[] stored;
+            try
+            {
+                stored = await Store.GetAsync(key, cancellationToken);
+            }
+            catch (StorageException e) when (e.Failure == StorageFailure.NotFound && attempt < 3)
+            {
+                // Deleted between the two requests (a prune of an unreferenced copy): write it again.
+                continue;
+            }
+
+            var found = BlobId.Compute(stored);
+            if (found == id)
+            {
+                return;
+            }
+
+            throw new RepositoryException(
+                $"object '{key}' in {Store.Location} already exists with other content (its SHA-256 is {found.ToHex()}, not the one its name states): "
+                + "it was not replaced, and this write failed. Someone with write access to the repository put it there; run 'spotdevbox check' and find out who",
+                RepositoryProblem.RunTime);
+        }
+    }
+
     /// <summary>No blob is larger: chunks are at most 4 MiB, and a tree of that size would list about a million entries.</summary>
     public const int MaxBlobSize = 256 * 1024 * 1024;
 
@@ -361,7 +401,7 @@ public sealed partial class BackupRepository
         var stored = EncodeIndex(packs);
         var id = BlobId.Compute(stored);
         var key = IndexPrefix + id.ToHex();
-        await Store.PutAsync(key, stored, cancellationToken);
+        await PutContentAddressedAsync(key, id, stored, cancellationToken);
         TryWriteCache(IndexPrefix, id, stored);
         return key;
     }
@@ -449,7 +489,7 @@ public sealed partial class BackupRepository
     public async Task<BlobId> SavePackAsync(ReadOnlyMemory<byte> pack, BlobType type, CancellationToken cancellationToken)
     {
         var id = BlobId.Compute(pack.Span);
-        await Store.PutAsync(Pack.Key(id), pack, cancellationToken);
+        await PutContentAddressedAsync(Pack.Key(id), id, pack, cancellationToken);
         if (type == BlobType.Tree)
         {
             var copy = pack.ToArray();
@@ -634,9 +674,9 @@ public sealed partial class BackupRepository
     public async Task<string> SaveSnapshotAsync(SnapshotManifest manifest, CancellationToken cancellationToken)
     {
         var bytes = JsonSerializer.SerializeToUtf8Bytes(manifest, FormatJson.Default.SnapshotManifest);
-        var id = BlobId.Compute(bytes).ToHex();
-        await Store.PutAsync(SnapshotPrefix + id, bytes, cancellationToken);
-        return id;
+        var id = BlobId.Compute(bytes);
+        await PutContentAddressedAsync(SnapshotPrefix + id.ToHex(), id, bytes, cancellationToken);
+        return id.ToHex();
     }
 
     /// <summary>Resolves "latest" or an id prefix (at least 4 characters) to one snapshot.</summary>

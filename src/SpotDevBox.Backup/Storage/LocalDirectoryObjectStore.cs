@@ -183,7 +183,9 @@ public sealed class LocalDirectoryObjectStore(string root) : IObjectStore, IUnfi
     }
 
     /// <summary>
-    /// Holds an exclusive lock (flock through <see cref="FileShare.None"/>) on <c>KEY.lock-spotdevbox</c> while it
+    /// If absent (<paramref name="expectedETag"/> null): creates the object through a hard link, which never replaces
+    /// an existing name (see <see cref="AtomicFile.TryCreateAsync"/>). Otherwise, and on a file system without hard links,
+    /// holds an exclusive lock (flock through <see cref="FileShare.None"/>) on <c>KEY.lock-spotdevbox</c> while it
     /// compares the object with <paramref name="expectedETag"/> and renames the new content into place: two
     /// processes on one machine (or on an NFS mount with working locks) cannot both win.
     /// </summary>
@@ -198,6 +200,28 @@ public sealed class LocalDirectoryObjectStore(string root) : IObjectStore, IUnfi
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new StorageException(StorageFailure.Other, $"cannot write '{path}': {e.Message}", e);
+        }
+
+        if (expectedETag is null)
+        {
+            // If absent: a hard link from a flushed temporary file, which the kernel refuses when the name exists.
+            // No lock file is left beside every pack and nothing extra is read on the normal path.
+            bool? created;
+            try
+            {
+                created = await AtomicFile.TryCreateAsync(path, content, AtomicFile.OwnerOnly, cancellationToken, TempSuffix);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new StorageException(StorageFailure.Other, $"cannot write '{path}': {e.Message}", e);
+            }
+
+            if (created is { } decided)
+            {
+                return decided;
+            }
+
+            // A file system without hard links: the lock below decides.
         }
 
         using var held = await LockAsync(path + LockSuffix, cancellationToken);

@@ -82,6 +82,51 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>
+    /// Creates <paramref name="path"/> with <paramref name="content"/> only if no file of that name exists, atomically:
+    /// the content goes to a temporary file (flushed), which is then hard-linked (link(2)) to the name, and link never
+    /// replaces an existing name. No lock file and no extra read: the kernel decides.
+    /// </summary>
+    /// <returns>true when created; false when the name already existed (nothing was changed); null when this file system
+    /// cannot make hard links (or this is not Linux), so the caller must decide another way.</returns>
+    public static async Task<bool?> TryCreateAsync(string path, ReadOnlyMemory<byte> content, UnixFileMode mode, CancellationToken cancellationToken, string temporarySuffix = ".tmp")
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        var full = Path.GetFullPath(path);
+        var temporary = TemporaryName(full, temporarySuffix);
+        try
+        {
+            await using (var stream = Create(temporary, mode, FileOptions.Asynchronous))
+            {
+                await stream.WriteAsync(content, cancellationToken);
+                stream.Flush(flushToDisk: true);
+            }
+
+            var errno = Posix.Link(temporary, full);
+            switch (errno)
+            {
+                case 0:
+                    Posix.FsyncDirectory(Path.GetDirectoryName(full)!);
+                    return true;
+                case Posix.EEXIST:
+                    return false;
+                case 1 or 13 or 18 or 31 or 38 or 95: // EPERM, EACCES, EXDEV, EMLINK, ENOSYS, EOPNOTSUPP: no hard links here
+                    return null;
+                default:
+                    throw new IOException($"cannot create {full}: link failed with errno {errno}");
+            }
+        }
+        finally
+        {
+            // After a link the content has its own name; before one (or without one) the temporary file is all there is.
+            TryDelete(temporary);
+        }
+    }
+
     /// <summary>".name.5f0c9a1e2b3d4c6f.tmp" beside the target: unique among concurrent writers, ignored by globs for the name.</summary>
     internal static string TemporaryName(string fullPath, string suffix = ".tmp")
     {

@@ -14,6 +14,7 @@ internal static partial class Posix
     private const string LibC = "libc.so.6";
 
     public const int ENOENT = 2;
+    public const int EEXIST = 17;
     public const int ENOTDIR = 20;
     public const int ELOOP = 40;
 
@@ -116,6 +117,13 @@ internal static partial class Posix
 
     [LibraryImport(LibC, SetLastError = true)]
     private static partial int fsync(int fd);
+
+    /// <summary>link(2): a second name for <paramref name="existing"/>; fails with EEXIST when <paramref name="newPath"/> exists, never replacing it.</summary>
+    /// <returns>0, or the errno.</returns>
+    public static int Link(string existing, string newPath) => link(existing, newPath) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    [LibraryImport(LibC, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int link(string existing, string newPath);
 
     [LibraryImport(LibC, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);

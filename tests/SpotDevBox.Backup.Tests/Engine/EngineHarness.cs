@@ -43,6 +43,18 @@ internal sealed class EngineHarness : IDisposable
         return h;
     }
 
+    /// <summary>A repository on moto's S3, which (unlike fauxqs) honours If-None-Match.</summary>
+    public static async Task<EngineHarness> MotoAsync(MotoFixture moto, string bucket)
+    {
+        ArgumentNullException.ThrowIfNull(moto);
+        await moto.CreateBucketAsync(bucket);
+        var location = RepositoryLocation.Parse($"s3://{bucket}/repo");
+        var store = S3ObjectStoreFactory.Create(location, new S3StoreOptions(moto.Endpoint, MotoFixture.Region, null), S3PeerFixture.Credentials, _ => null, _ => null);
+        var h = new EngineHarness(store);
+        await h.InitAsync();
+        return h;
+    }
+
     private async Task InitAsync() =>
         await BackupRepository.InitializeAsync(Store, Options, TimeProvider.System, NullLogger.Instance, CancellationToken.None);
 
