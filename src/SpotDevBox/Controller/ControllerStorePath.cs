@@ -11,7 +11,7 @@ internal static class ControllerStorePath
     /// application data folder.
     /// </summary>
     public static string Default(string? configFile) =>
-        Default(configFile, Environment.GetEnvironmentVariable, Environment.GetFolderPath, OperatingSystem.IsWindows());
+        Default(configFile, Environment.GetEnvironmentVariable, Hosting.UserFolders.Path, OperatingSystem.IsWindows());
 
     internal static string Default(
         string? configFile,

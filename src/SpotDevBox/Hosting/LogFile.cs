@@ -60,9 +60,14 @@ internal sealed class LogFile
         var file = configuration[FileKey];
         if (string.IsNullOrWhiteSpace(file))
         {
+            // The XDG spec: a relative path in the variable is invalid and ignored. With no home at all, no file:
+            // a relative path would put the logs in whatever directory the command ran in.
             var state = Environment.GetEnvironmentVariable("XDG_STATE_HOME");
-            var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-            file = Path.Combine(!string.IsNullOrEmpty(state) ? state : Path.Combine(home, ".local", "state"), "spotdevbox", "logs", "spotdevbox-.clef");
+            var home = UserFolders.Path(Environment.SpecialFolder.UserProfile);
+            var root = !string.IsNullOrEmpty(state) && Path.IsPathFullyQualified(state) ? state
+                : Path.IsPathFullyQualified(home) ? Path.Combine(home, ".local", "state")
+                : null;
+            file = root is null ? "off" : Path.Combine(root, "spotdevbox", "logs", "spotdevbox-.clef");
         }
 
         return string.Equals(file.Trim(), "off", StringComparison.OrdinalIgnoreCase)

@@ -6,7 +6,7 @@ namespace SpotDevBox.Savings;
 internal sealed record PriceFolders(PriceTableFolder Refreshed, PriceTableFolder Shipped)
 {
     public static PriceFolders Resolve(PriceOptions options) =>
-        Resolve(options, AppContext.BaseDirectory, Environment.GetEnvironmentVariable, Environment.GetFolderPath, OperatingSystem.IsWindows());
+        Resolve(options, AppContext.BaseDirectory, Environment.GetEnvironmentVariable, Hosting.UserFolders.Path, OperatingSystem.IsWindows());
 
     internal static PriceFolders Resolve(
         PriceOptions options,

@@ -15,7 +15,7 @@ internal static class KnownHostsFile
     private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
     /// <summary><c>~/.ssh/spotdevbox_known_hosts</c>.</summary>
-    public static string DefaultPath => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".ssh", "spotdevbox_known_hosts");
+    public static string DefaultPath => Path.Combine(Hosting.UserFolders.Path(Environment.SpecialFolder.UserProfile), ".ssh", "spotdevbox_known_hosts");
 
     /// <summary>
     /// Replaces the lines of each alias with its keys: none (null or empty) removes them, since keys that were

@@ -89,6 +89,24 @@ public sealed class LogFileTests : IDisposable
     }
 
     [Fact]
+    public async Task DefaultLogFile_HomeThatDoesNotExistYet_UnderThatHomeNeverTheWorkingDirectory()
+    {
+        // A home that does not exist yet (a fresh user, HOME=/nonexistent under a service manager): .NET answers ""
+        // for it, and the default log path became relative to the working directory.
+        var home = _temp.Sub("home-not-yet");
+        var work = _temp.Sub("work");
+        Directory.CreateDirectory(work);
+
+        var result = await new SpotDevBoxProcess(_temp.Sub("state")).In(work)
+            .Set("SPOTDEVBOX_Logging__File", "").Set("HOME", home).Set("XDG_STATE_HOME", "")
+            .RunAsync("restore", "--repo", _temp.Sub("no-repo"), "--target", _temp.Sub("target"));
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.StartsWith($"spotdevbox: details in {Path.Combine(home, ".local", "state", "spotdevbox", "logs")}{Path.DirectorySeparatorChar}", result.StderrLines[^1], StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(work));
+    }
+
+    [Fact]
     public async Task Failure_LogFileOff_OneLineAndNoFile()
     {
         var result = await Cli("off").Set("SPOTDEVBOX_Controller__Database", BadDatabase()).RunAsync("savings");
