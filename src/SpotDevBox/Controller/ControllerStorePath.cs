@@ -28,15 +28,6 @@ internal static class ControllerStorePath
             return Path.Join(directory, FileName);
         }
 
-        // The XDG spec: a relative path in the variable is invalid and ignored.
-        var state = variable("XDG_STATE_HOME");
-        if (!string.IsNullOrEmpty(state) && Path.IsPathFullyQualified(state))
-        {
-            return Path.Join(state, "spotdevbox", FileName);
-        }
-
-        return windows
-            ? Path.Join(folder(Environment.SpecialFolder.LocalApplicationData), "spotdevbox", FileName)
-            : Path.Join(folder(Environment.SpecialFolder.UserProfile), ".local", "state", "spotdevbox", FileName);
+        return Path.Join(Hosting.StateDirectory.Of(variable, folder, windows), FileName);
     }
 }

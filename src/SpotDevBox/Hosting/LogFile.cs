@@ -60,14 +60,9 @@ internal sealed class LogFile
         var file = configuration[FileKey];
         if (string.IsNullOrWhiteSpace(file))
         {
-            // The XDG spec: a relative path in the variable is invalid and ignored. With no home at all, no file:
-            // a relative path would put the logs in whatever directory the command ran in.
-            var state = Environment.GetEnvironmentVariable("XDG_STATE_HOME");
-            var home = UserFolders.Path(Environment.SpecialFolder.UserProfile);
-            var root = !string.IsNullOrEmpty(state) && Path.IsPathFullyQualified(state) ? state
-                : Path.IsPathFullyQualified(home) ? Path.Combine(home, ".local", "state")
-                : null;
-            file = root is null ? "off" : Path.Combine(root, "spotdevbox", "logs", "spotdevbox-.clef");
+            // With no home at all, no file: a relative path would put the logs in whatever directory the command ran in.
+            var state = StateDirectory.Current;
+            file = Path.IsPathFullyQualified(state) ? Path.Combine(state, "logs", "spotdevbox-.clef") : "off";
         }
 
         return string.Equals(file.Trim(), "off", StringComparison.OrdinalIgnoreCase)

@@ -23,16 +23,9 @@ internal sealed record PriceFolders(PriceTableFolder Refreshed, PriceTableFolder
         {
             refreshed = Path.GetFullPath(options.Directory.Trim());
         }
-        else if (variable("XDG_STATE_HOME") is { Length: > 0 } state && Path.IsPathFullyQualified(state))
-        {
-            // The XDG spec: a relative path in the variable is invalid and ignored.
-            refreshed = Path.Join(state, "spotdevbox", "prices");
-        }
         else
         {
-            refreshed = windows
-                ? Path.Join(folder(Environment.SpecialFolder.LocalApplicationData), "spotdevbox", "prices")
-                : Path.Join(folder(Environment.SpecialFolder.UserProfile), ".local", "state", "spotdevbox", "prices");
+            refreshed = Path.Join(Hosting.StateDirectory.Of(variable, folder, windows), "prices");
         }
 
         return new PriceFolders(
