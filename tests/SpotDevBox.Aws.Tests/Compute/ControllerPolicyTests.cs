@@ -46,31 +46,65 @@ public sealed class ControllerPolicyTests : Ec2EndpointHarness
     }
 
     [Fact]
-    public void Policy_RunInstancesOnInstancesAndVolumes_RequiresTheBoxTag()
+    public void Policy_RunInstancesOnInstances_RequiresTheBoxAndOwnerTagsAndAnInstanceProfileUnderSpotdevbox()
     {
         var statement = Assert.Single(Statements(), s =>
             Actions(s).Contains("ec2:RunInstances") && Resources(s).Any(r => r.EndsWith(":instance/*", StringComparison.Ordinal)));
 
-        Assert.Equal(["arn:aws:ec2:*:ACCOUNT_ID:instance/*", "arn:aws:ec2:*:ACCOUNT_ID:volume/*"], Resources(statement));
-        Assert.Equal("?*", statement.GetProperty("Condition").GetProperty("StringLike").GetProperty("aws:RequestTag/spotdevbox:box").GetString());
+        Assert.Equal(["arn:aws:ec2:*:ACCOUNT_ID:instance/*"], Resources(statement));
+        var condition = statement.GetProperty("Condition");
+        Assert.Equal("?*", condition.GetProperty("StringLike").GetProperty("aws:RequestTag/spotdevbox:box").GetString());
+        Assert.Equal("?*", condition.GetProperty("StringLike").GetProperty("aws:RequestTag/spotdevbox:owner").GetString());
+        Assert.Equal("arn:aws:iam::ACCOUNT_ID:instance-profile/spotdevbox/*", condition.GetProperty("ArnLike").GetProperty("ec2:InstanceProfile").GetString());
     }
 
     [Fact]
-    public void Policy_AssociateAddressOnInstances_RequiresTheBoxTag()
+    public void Policy_RunInstancesOnVolumes_RequiresTheBoxAndOwnerTags()
+    {
+        var statement = Assert.Single(Statements(), s =>
+            Actions(s).Contains("ec2:RunInstances") && Resources(s).Any(r => r.EndsWith(":volume/*", StringComparison.Ordinal)));
+
+        Assert.Equal(["arn:aws:ec2:*:ACCOUNT_ID:volume/*"], Resources(statement));
+        Assert.Equal("?*", statement.GetProperty("Condition").GetProperty("StringLike").GetProperty("aws:RequestTag/spotdevbox:box").GetString());
+        Assert.Equal("?*", statement.GetProperty("Condition").GetProperty("StringLike").GetProperty("aws:RequestTag/spotdevbox:owner").GetString());
+    }
+
+    [Fact]
+    public void Policy_RunInstancesOnImages_OnlyOfTheConfiguredImageOwners()
+    {
+        var statement = Assert.Single(Statements(), s =>
+            Actions(s).Contains("ec2:RunInstances") && Resources(s).Any(r => r.Contains(":image/", StringComparison.Ordinal)));
+
+        Assert.Equal(["arn:aws:ec2:*::image/*", "arn:aws:ec2:*:ACCOUNT_ID:image/*"], Resources(statement));
+        Assert.Equal(["IMAGE_OWNERS"], Strings(statement.GetProperty("Condition").GetProperty("StringEquals").GetProperty("ec2:Owner")));
+    }
+
+    [Fact]
+    public void Policy_AssociateAddress_OnlyBoxInstancesAndElasticIpsTaggedForABox()
     {
         var statements = Statements().Where(s => Actions(s).Contains("ec2:AssociateAddress")).ToList();
 
         var onInstances = Assert.Single(statements, s => Resources(s).Any(r => r.EndsWith(":instance/*", StringComparison.Ordinal)));
         Assert.Equal(["arn:aws:ec2:*:ACCOUNT_ID:instance/*"], Resources(onInstances));
         Assert.Equal("?*", onInstances.GetProperty("Condition").GetProperty("StringLike").GetProperty("aws:ResourceTag/spotdevbox:box").GetString());
-        // The address is a resource of its own: a tag condition there would bind to the address's tags, not the instance's.
+        // Each resource of the call is checked against its own tags: the address must carry spotdevbox:box itself.
         var onAddresses = Assert.Single(statements, s => !Resources(s).Any(r => r.EndsWith(":instance/*", StringComparison.Ordinal)));
         Assert.Equal(["arn:aws:ec2:*:ACCOUNT_ID:elastic-ip/*"], Resources(onAddresses));
         Assert.Equal(["ec2:AssociateAddress"], Actions(onAddresses));
+        Assert.Equal("?*", onAddresses.GetProperty("Condition").GetProperty("StringLike").GetProperty("aws:ResourceTag/spotdevbox:box").GetString());
     }
 
     [Fact]
-    public void Policy_S3_ReadsTheManifestAndWhatAgentsWriteAndWritesOnlyControlDocumentsAndLaunchClaims()
+    public void Policy_PassRole_OnlyRolesUnderTheSpotdevboxPath()
+    {
+        var statement = Assert.Single(Statements(), s => Actions(s).Contains("iam:PassRole"));
+
+        Assert.Equal(["arn:aws:iam::ACCOUNT_ID:role/spotdevbox/*"], Resources(statement));
+        Assert.Equal("ec2.amazonaws.com", statement.GetProperty("Condition").GetProperty("StringEquals").GetProperty("iam:PassedToService").GetString());
+    }
+
+    [Fact]
+    public void Policy_S3_ReadsTheManifestWhatAgentsWriteAndTheBudgetOverridesAndWritesOnlyControlDocumentsAndLaunchClaims()
     {
         var allowed = Statements()
             .Where(s => s.GetProperty("Effect").GetString() == "Allow")
@@ -80,15 +114,16 @@ public sealed class ControllerPolicyTests : Ec2EndpointHarness
         Assert.Equal(
         [
             "s3:GetObject arn:aws:s3:::BUCKET/AGENT_BUILDS_PREFIX/manifest.json",
-            "s3:GetObject arn:aws:s3:::BUCKET/PREFIX/*/control.json",
-            "s3:GetObject arn:aws:s3:::BUCKET/PREFIX/*/host-keys.pub",
-            "s3:GetObject arn:aws:s3:::BUCKET/PREFIX/*/interruptions/*",
-            "s3:GetObject arn:aws:s3:::BUCKET/PREFIX/*/launch.json",
-            "s3:GetObject arn:aws:s3:::BUCKET/PREFIX/*/sessions/*",
-            "s3:GetObject arn:aws:s3:::BUCKET/PREFIX/*/status.json",
+            "s3:GetObject arn:aws:s3:::BUCKET/ROOT/*/control.json",
+            "s3:GetObject arn:aws:s3:::BUCKET/ROOT/*/host-keys.pub",
+            "s3:GetObject arn:aws:s3:::BUCKET/ROOT/*/interruptions/*",
+            "s3:GetObject arn:aws:s3:::BUCKET/ROOT/*/launch.json",
+            "s3:GetObject arn:aws:s3:::BUCKET/ROOT/*/sessions/*",
+            "s3:GetObject arn:aws:s3:::BUCKET/ROOT/*/status.json",
+            "s3:GetObject arn:aws:s3:::BUCKET/ROOT/_operator/budget-overrides/*",
             "s3:ListBucket arn:aws:s3:::BUCKET",
-            "s3:PutObject arn:aws:s3:::BUCKET/PREFIX/*/control.json",
-            "s3:PutObject arn:aws:s3:::BUCKET/PREFIX/*/launch.json",
+            "s3:PutObject arn:aws:s3:::BUCKET/ROOT/*/control.json",
+            "s3:PutObject arn:aws:s3:::BUCKET/ROOT/*/launch.json",
         ], allowed);
     }
 
@@ -97,7 +132,7 @@ public sealed class ControllerPolicyTests : Ec2EndpointHarness
     {
         var statement = Assert.Single(Statements(), s => Actions(s).Contains("s3:ListBucket"));
 
-        Assert.Equal(["PREFIX/*"], Strings(statement.GetProperty("Condition").GetProperty("StringLike").GetProperty("s3:prefix")));
+        Assert.Equal(["ROOT/*"], Strings(statement.GetProperty("Condition").GetProperty("StringLike").GetProperty("s3:prefix")));
     }
 
     [Fact]
@@ -106,7 +141,7 @@ public sealed class ControllerPolicyTests : Ec2EndpointHarness
         var deny = Assert.Single(Statements(), s => s.GetProperty("Effect").GetString() == "Deny");
 
         Assert.Equal(["s3:PutObject"], Actions(deny));
-        Assert.Equal(["arn:aws:s3:::BUCKET/PREFIX/*"], Resources(deny));
+        Assert.Equal(["arn:aws:s3:::BUCKET/ROOT/*"], Resources(deny));
         Assert.Equal("true", deny.GetProperty("Condition").GetProperty("Null").GetProperty("s3:x-amz-server-side-encryption").GetString());
     }
 

@@ -1,0 +1,318 @@
+using System.Text.Json.Nodes;
+using static SpotDevBox.Tests.Deploy.IamEvaluator;
+
+namespace SpotDevBox.Tests.Deploy;
+
+/// <summary>
+/// The policies of deploy/iam, rendered with example values, decided by a policy evaluator on the requests each
+/// attack would send (all refused) and on the requests the code sends for its own work (all allowed). The example:
+/// account 123456789012, bucket team-boxes, ROOT boxes; Alice (principal tag spotdevbox:owner=alice) owns the box
+/// alice-dev at boxes/alice/alice-dev, whose role and instance profile are /spotdevbox/alice/alice-dev; Bob owns
+/// bob-dev. The configured image owners are Amazon and 111122223333.
+/// </summary>
+public sealed class IamPolicyEvaluatorTests
+{
+    private const string Region = "us-east-1";
+    private const string OtherImageOwner = "999988887777";
+
+    private static string S3(string key) => $"arn:aws:s3:::{Bucket}/{key}";
+
+    private static readonly string BucketArn = $"arn:aws:s3:::{Bucket}";
+    private static readonly string ControllerArn = $"arn:aws:iam::{Account}:role/spotdevbox-controller";
+    private static readonly string BoxRoleSession = $"arn:aws:sts::{Account}:assumed-role/alice-dev/i-0a1b2c3d4e5f60718";
+    private static readonly string OperatorArn = $"arn:aws:iam::{Account}:user/olga";
+
+    private static string Person(string owner) => $"arn:aws:iam::{Account}:user/{owner}";
+
+    private static string Profile(string owner, string box) => $"arn:aws:iam::{Account}:instance-profile/spotdevbox/{owner}/{box}";
+
+    private static string Role(string owner, string box) => $"arn:aws:iam::{Account}:role/spotdevbox/{owner}/{box}";
+
+    private static string Ec2(string type, string id) => $"arn:aws:ec2:{Region}:{Account}:{type}/{id}";
+
+    private static Dictionary<string, object> Tagged(string? principalOwner, params (string Key, object Value)[] context)
+    {
+        var result = context.ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal);
+        if (principalOwner is not null)
+        {
+            result["aws:PrincipalTag/spotdevbox:owner"] = principalOwner;
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// What one RunInstances of <c>Ec2ComputeGateway</c> asks IAM, resource by resource (each must be allowed), plus the
+    /// tagging on create and the role passed with the instance profile.
+    /// </summary>
+    private static List<IamRequest> Launch(
+        string principal, string? principalOwner, string ownerTag, string box, string profileOwner, string imageOwner, string roleOwner, string roleTagOwner)
+    {
+        (string, object)[] tags =
+        [
+            ("aws:RequestTag/spotdevbox:box", box),
+            ("aws:RequestTag/spotdevbox:owner", ownerTag),
+            ("aws:RequestTag/spotdevbox:session", "s-20261207-0900"),
+            ("aws:RequestTag/Name", box),
+            ("aws:TagKeys", new[] { "spotdevbox:box", "spotdevbox:owner", "spotdevbox:session", "Name" }),
+        ];
+        return
+        [
+            new(principal, "ec2:RunInstances", Ec2("instance", "*"), Tagged(principalOwner, [.. tags, ("ec2:InstanceProfile", Profile(profileOwner, box))])),
+            new(principal, "ec2:RunInstances", Ec2("volume", "*"), Tagged(principalOwner, tags)),
+            new(principal, "ec2:RunInstances", $"arn:aws:ec2:{Region}::image/ami-0123456789abcdef0", Tagged(principalOwner, ("ec2:Owner", imageOwner))),
+            new(principal, "ec2:RunInstances", Ec2("subnet", "subnet-0aaa1111"), Tagged(principalOwner)),
+            new(principal, "ec2:RunInstances", Ec2("security-group", "sg-0bbb2222"), Tagged(principalOwner)),
+            new(principal, "ec2:RunInstances", Ec2("network-interface", "*"), Tagged(principalOwner)),
+            new(principal, "ec2:RunInstances", Ec2("key-pair", "alice-laptop"), Tagged(principalOwner)),
+            new(principal, "ec2:RunInstances", Ec2("spot-instances-request", "*"), Tagged(principalOwner)),
+            new(principal, "ec2:CreateTags", Ec2("instance", "*"), Tagged(principalOwner, [.. tags, ("ec2:CreateAction", "RunInstances")])),
+            new(principal, "ec2:CreateTags", Ec2("volume", "*"), Tagged(principalOwner, [.. tags, ("ec2:CreateAction", "RunInstances")])),
+            new(principal, "iam:PassRole", Role(roleOwner, box), Tagged(principalOwner,
+                ("iam:PassedToService", "ec2.amazonaws.com"), ("iam:ResourceTag/spotdevbox:owner", roleTagOwner), ("aws:ResourceTag/spotdevbox:owner", roleTagOwner))),
+        ];
+    }
+
+    private static List<IamRequest> PersonLaunch(string owner, string box) =>
+        Launch(Person(owner), owner, owner, box, owner, "amazon", owner, owner);
+
+    private static IamRequest Get(string principal, string? owner, string key) => new(principal, "s3:GetObject", S3(key), Tagged(owner));
+
+    private static IamRequest Put(string principal, string? owner, string key) =>
+        new(principal, "s3:PutObject", S3(key), Tagged(owner, ("s3:x-amz-server-side-encryption", "AES256")));
+
+    private static IamRequest Delete(string principal, string? owner, string key) => new(principal, "s3:DeleteObject", S3(key), Tagged(owner));
+
+    private static IamRequest List(string principal, string? owner, string prefix) =>
+        new(principal, "s3:ListBucket", BucketArn, Tagged(owner, ("s3:prefix", prefix)));
+
+    private static IamRequest OnBucket(string principal, string action) => new(principal, action, BucketArn, Tagged(null));
+
+    /// <summary>An attack: the policy it runs under, and the one request of it that must be refused.</summary>
+    private sealed record Attack(string Policy, IamRequest Request);
+
+    private static readonly Dictionary<string, Attack> Attacks = new(StringComparer.Ordinal)
+    {
+        // A teammate (people-policy.json).
+        ["bob-launches-with-alices-instance-profile"] = new("people-policy.json",
+            Launch(Person("bob"), "bob", "bob", "bob-dev", profileOwner: "alice", "amazon", "bob", "bob")[0]),
+        ["bob-launches-an-instance-tagged-owner-alice"] = new("people-policy.json",
+            Launch(Person("bob"), "bob", ownerTag: "alice", "alice-dev", "bob", "amazon", "bob", "bob")[0]),
+        ["bob-launches-a-volume-tagged-owner-alice"] = new("people-policy.json",
+            Launch(Person("bob"), "bob", ownerTag: "alice", "alice-dev", "bob", "amazon", "bob", "bob")[1]),
+        ["bob-launches-an-instance-without-a-box-tag"] = new("people-policy.json",
+            new(Person("bob"), "ec2:RunInstances", Ec2("instance", "*"), Tagged("bob", ("aws:RequestTag/spotdevbox:owner", "bob"), ("ec2:InstanceProfile", Profile("bob", "bob-dev"))))),
+        ["bob-passes-alices-role"] = new("people-policy.json",
+            Launch(Person("bob"), "bob", "bob", "alice-dev", "bob", "amazon", roleOwner: "alice", roleTagOwner: "alice")[10]),
+        ["bob-passes-a-role-on-his-path-tagged-owner-alice"] = new("people-policy.json",
+            Launch(Person("bob"), "bob", "bob", "bob-dev", "bob", "amazon", roleOwner: "bob", roleTagOwner: "alice")[10]),
+        ["bob-launches-an-image-of-an-unconfigured-owner"] = new("people-policy.json",
+            Launch(Person("bob"), "bob", "bob", "bob-dev", "bob", imageOwner: OtherImageOwner, "bob", "bob")[2]),
+        ["a-person-without-an-owner-tag-launches"] = new("people-policy.json",
+            Launch(Person("mallory"), principalOwner: null, "alice", "alice-dev", "alice", "amazon", "alice", "alice")[0]),
+        ["bob-terminates-alices-instance"] = new("people-policy.json",
+            new(Person("bob"), "ec2:TerminateInstances", Ec2("instance", "i-0a1b2c3d4e5f60718"), Tagged("bob", ("aws:ResourceTag/spotdevbox:box", "alice-dev"), ("aws:ResourceTag/spotdevbox:owner", "alice")))),
+        ["bob-associates-alices-elastic-ip"] = new("people-policy.json",
+            new(Person("bob"), "ec2:AssociateAddress", Ec2("elastic-ip", "eipalloc-0a1b2c3d4e5f60718"), Tagged("bob", ("aws:ResourceTag/spotdevbox:owner", "alice")))),
+        ["bob-associates-an-address-with-alices-instance"] = new("people-policy.json",
+            new(Person("bob"), "ec2:AssociateAddress", Ec2("instance", "i-0a1b2c3d4e5f60718"), Tagged("bob", ("aws:ResourceTag/spotdevbox:owner", "alice")))),
+        ["bob-writes-alices-control-json"] = new("people-policy.json", Put(Person("bob"), "bob", "boxes/alice/alice-dev/control.json")),
+        ["bob-writes-alices-launch-json"] = new("people-policy.json", Put(Person("bob"), "bob", "boxes/alice/alice-dev/launch.json")),
+        ["bob-reads-alices-backups"] = new("people-policy.json", Get(Person("bob"), "bob", "boxes/alice/alice-dev/repo/config")),
+        ["bob-reads-alices-host-keys"] = new("people-policy.json", Get(Person("bob"), "bob", "boxes/alice/alice-dev/host-keys/config")),
+        ["bob-reads-his-own-boxs-backups"] = new("people-policy.json", Get(Person("bob"), "bob", "boxes/bob/bob-dev/repo/config")),
+        ["bob-lists-alices-prefix"] = new("people-policy.json", List(Person("bob"), "bob", "boxes/alice/")),
+        ["bob-writes-his-own-budget-override"] = new("people-policy.json", Put(Person("bob"), "bob", "boxes/_operator/budget-overrides/bob/bob-dev.json")),
+        ["bob-reads-alices-budget-override"] = new("people-policy.json", Get(Person("bob"), "bob", "boxes/_operator/budget-overrides/alice/alice-dev.json")),
+
+        // The box's role (box-policy.json for alice-dev).
+        ["box-writes-its-control-json"] = new("box-policy.json", Put(BoxRoleSession, null, "boxes/alice/alice-dev/control.json")),
+        ["box-writes-its-launch-json"] = new("box-policy.json", Put(BoxRoleSession, null, "boxes/alice/alice-dev/launch.json")),
+        ["box-deletes-its-control-json"] = new("box-policy.json", Delete(BoxRoleSession, null, "boxes/alice/alice-dev/control.json")),
+        ["box-deletes-an-object-version"] = new("box-policy.json",
+            new(BoxRoleSession, "s3:DeleteObjectVersion", S3("boxes/alice/alice-dev/repo/snapshots/0a1b"), Tagged(null))),
+        ["box-changes-versioning"] = new("box-policy.json", OnBucket(BoxRoleSession, "s3:PutBucketVersioning")),
+        ["box-changes-the-lifecycle"] = new("box-policy.json", OnBucket(BoxRoleSession, "s3:PutLifecycleConfiguration")),
+        ["box-changes-the-bucket-policy"] = new("box-policy.json", OnBucket(BoxRoleSession, "s3:PutBucketPolicy")),
+        ["box-deletes-the-bucket-policy"] = new("box-policy.json", OnBucket(BoxRoleSession, "s3:DeleteBucketPolicy")),
+        ["box-writes-another-boxs-status"] = new("box-policy.json", Put(BoxRoleSession, null, "boxes/alice/alice-other/status.json")),
+        ["box-writes-another-owners-repository"] = new("box-policy.json", Put(BoxRoleSession, null, "boxes/bob/bob-dev/repo/config")),
+        ["box-reads-another-boxs-backups"] = new("box-policy.json", Get(BoxRoleSession, null, "boxes/bob/bob-dev/repo/config")),
+        ["box-writes-a-budget-override"] = new("box-policy.json", Put(BoxRoleSession, null, "boxes/_operator/budget-overrides/alice/alice-dev.json")),
+        ["box-writes-without-encryption"] = new("box-policy.json",
+            new(BoxRoleSession, "s3:PutObject", S3("boxes/alice/alice-dev/status.json"), Tagged(null))),
+        ["box-reads-another-boxs-ssm-parameter"] = new("box-policy.json",
+            new(BoxRoleSession, "ssm:GetParameter", $"arn:aws:ssm:{Region}:{Account}:parameter/spotdevbox/bob-dev/webhook", Tagged(null))),
+        ["box-writes-its-ssm-parameter"] = new("box-policy.json",
+            new(BoxRoleSession, "ssm:PutParameter", $"arn:aws:ssm:{Region}:{Account}:parameter/spotdevbox/alice-dev/webhook", Tagged(null))),
+
+        // The controller (controller-policy.json).
+        ["controller-associates-an-untagged-elastic-ip"] = new("controller-policy.json",
+            new(ControllerArn, "ec2:AssociateAddress", Ec2("elastic-ip", "eipalloc-0f0e0d0c0b0a09080"), Tagged(null))),
+        ["controller-launches-an-image-of-another-owner"] = new("controller-policy.json",
+            Launch(ControllerArn, null, "alice", "alice-dev", "alice", imageOwner: OtherImageOwner, "alice", "alice")[2]),
+        ["controller-launches-with-a-profile-outside-spotdevbox"] = new("controller-policy.json",
+            new(ControllerArn, "ec2:RunInstances", Ec2("instance", "*"), Tagged(null,
+                ("aws:RequestTag/spotdevbox:box", "alice-dev"), ("aws:RequestTag/spotdevbox:owner", "alice"),
+                ("ec2:InstanceProfile", $"arn:aws:iam::{Account}:instance-profile/admin")))),
+        ["controller-passes-a-role-outside-spotdevbox"] = new("controller-policy.json",
+            new(ControllerArn, "iam:PassRole", $"arn:aws:iam::{Account}:role/admin", Tagged(null, ("iam:PassedToService", "ec2.amazonaws.com")))),
+        ["controller-terminates-an-untagged-instance"] = new("controller-policy.json",
+            new(ControllerArn, "ec2:TerminateInstances", Ec2("instance", "i-0ffffffffffffffff"), Tagged(null))),
+        ["controller-writes-a-budget-override"] = new("controller-policy.json", Put(ControllerArn, null, "boxes/_operator/budget-overrides/alice/alice-dev.json")),
+        ["controller-writes-a-boxs-status"] = new("controller-policy.json", Put(ControllerArn, null, "boxes/alice/alice-dev/status.json")),
+        ["controller-reads-a-boxs-backups"] = new("controller-policy.json", Get(ControllerArn, null, "boxes/alice/alice-dev/repo/config")),
+        ["controller-deletes-a-boxs-backups"] = new("controller-policy.json", Delete(ControllerArn, null, "boxes/alice/alice-dev/repo/config")),
+
+        // An operator (operator-policy.json).
+        ["operator-writes-without-encryption"] = new("operator-policy.json",
+            new(OperatorArn, "s3:PutObject", S3("boxes/_operator/budget-overrides/alice/alice-dev.json"), Tagged(null))),
+        ["operator-deletes-an-object-version"] = new("operator-policy.json",
+            new(OperatorArn, "s3:DeleteObjectVersion", S3("boxes/alice/alice-dev/repo/config"), Tagged(null))),
+        ["operator-writes-outside-the-root"] = new("operator-policy.json", Put(OperatorArn, null, "spotdevbox/agent/manifest.json")),
+    };
+
+    /// <summary>The calls the code makes for its own work, by component: every one must be allowed.</summary>
+    private static readonly Dictionary<string, (string Policy, List<IamRequest> Requests)> Legitimate = new(StringComparer.Ordinal)
+    {
+        // up: the launch, the Elastic IP, the launch claim, the control document, the agent builds manifest;
+        // a missing document read as a 403 is confirmed by listing exactly its key.
+        ["alice-up"] = ("people-policy.json",
+        [
+            .. PersonLaunch("alice", "alice-dev"),
+            new(Person("alice"), "ec2:AssociateAddress", Ec2("elastic-ip", "eipalloc-0a1b2c3d4e5f60718"), Tagged("alice", ("aws:ResourceTag/spotdevbox:owner", "alice"), ("aws:ResourceTag/spotdevbox:box", "alice-dev"))),
+            new(Person("alice"), "ec2:AssociateAddress", Ec2("instance", "i-0a1b2c3d4e5f60718"), Tagged("alice", ("aws:ResourceTag/spotdevbox:owner", "alice"), ("aws:ResourceTag/spotdevbox:box", "alice-dev"))),
+            Get(Person("alice"), "alice", $"{AgentBuilds}/manifest.json"),
+            Get(Person("alice"), "alice", "boxes/alice/alice-dev/launch.json"),
+            Put(Person("alice"), "alice", "boxes/alice/alice-dev/launch.json"),
+            Get(Person("alice"), "alice", "boxes/alice/alice-dev/control.json"),
+            Put(Person("alice"), "alice", "boxes/alice/alice-dev/control.json"),
+            List(Person("alice"), "alice", "boxes/alice/alice-dev/control.json"),
+            Get(Person("alice"), "alice", "boxes/_operator/budget-overrides/alice/alice-dev.json"),
+            List(Person("alice"), "alice", "boxes/_operator/budget-overrides/alice/alice-dev.json"),
+        ]),
+        // down, keepalive, status, ssh, ssh-config: describes, status.json (HEAD and GET), control.json, host-keys.pub.
+        ["alice-down-keepalive-status-ssh"] = ("people-policy.json",
+        [
+            .. new[] { "DescribeInstances", "DescribeSpotPriceHistory", "DescribeImages", "DescribeInstanceTypes", "DescribeSubnets", "DescribeAddresses" }
+                .Select(a => new IamRequest(Person("alice"), "ec2:" + a, "*", Tagged("alice"))),
+            Get(Person("alice"), "alice", "boxes/alice/alice-dev/status.json"),
+            Get(Person("alice"), "alice", "boxes/alice/alice-dev/control.json"),
+            Put(Person("alice"), "alice", "boxes/alice/alice-dev/control.json"),
+            Get(Person("alice"), "alice", "boxes/alice/alice-dev/host-keys.pub"),
+            Get(Person("alice"), "alice", "boxes/alice/alice-dev/sessions/i-0a1b2c3d4e5f60718.json"),
+            Get(Person("alice"), "alice", "boxes/alice/alice-dev/interruptions/i-0a1b2c3d4e5f60718.json"),
+            List(Person("alice"), "alice", "boxes/alice/alice-dev/sessions/"),
+            List(Person("alice"), "alice", "boxes/alice/alice-dev/status.json"),
+        ]),
+        // The agent: its repositories (list, read, write, prune), its status, host keys, records; reads what it is told.
+        ["box-agent"] = ("box-policy.json",
+        [
+            List(BoxRoleSession, null, "boxes/alice/alice-dev/repo/index/"),
+            List(BoxRoleSession, null, "boxes/alice/alice-dev/control.json"),
+            Get(BoxRoleSession, null, "boxes/alice/alice-dev/repo/config"),
+            Put(BoxRoleSession, null, "boxes/alice/alice-dev/repo/data/0a/0a1b2c"),
+            Delete(BoxRoleSession, null, "boxes/alice/alice-dev/repo/locks/0a1b2c"),
+            Delete(BoxRoleSession, null, "boxes/alice/alice-dev/repo/data/0a/0a1b2c"),
+            new(BoxRoleSession, "s3:AbortMultipartUpload", S3("boxes/alice/alice-dev/repo/data/0a/0a1b2c"), Tagged(null)),
+            Put(BoxRoleSession, null, "boxes/alice/alice-dev/host-keys/snapshots/0a1b2c"),
+            Put(BoxRoleSession, null, "boxes/alice/alice-dev/host-keys.pub"),
+            Put(BoxRoleSession, null, "boxes/alice/alice-dev/status.json"),
+            Put(BoxRoleSession, null, "boxes/alice/alice-dev/sessions/i-0a1b2c3d4e5f60718.json"),
+            Put(BoxRoleSession, null, "boxes/alice/alice-dev/interruptions/i-0a1b2c3d4e5f60718.json"),
+            Get(BoxRoleSession, null, "boxes/alice/alice-dev/control.json"),
+            Get(BoxRoleSession, null, "boxes/alice/alice-dev/launch.json"),
+            Get(BoxRoleSession, null, $"{AgentBuilds}/1.0.0-955fb36e7b27-20261127T230053Z/spotdevbox-linux-x64.tar.gz"),
+            new(BoxRoleSession, "ssm:GetParameter", $"arn:aws:ssm:{Region}:{Account}:parameter/spotdevbox/alice-dev/webhook", Tagged(null)),
+        ]),
+        // The controller: launches for any owner, terminates and moves tagged addresses, exchanges documents.
+        ["controller"] = ("controller-policy.json",
+        [
+            .. Launch(ControllerArn, null, "alice", "alice-dev", "alice", "amazon", "alice", "alice"),
+            .. Launch(ControllerArn, null, "bob", "bob-dev", "bob", "111122223333", "bob", "bob"),
+            new(ControllerArn, "ec2:TerminateInstances", Ec2("instance", "i-0a1b2c3d4e5f60718"), Tagged(null, ("aws:ResourceTag/spotdevbox:box", "alice-dev"))),
+            new(ControllerArn, "ec2:AssociateAddress", Ec2("elastic-ip", "eipalloc-0a1b2c3d4e5f60718"), Tagged(null, ("aws:ResourceTag/spotdevbox:box", "alice-dev"))),
+            new(ControllerArn, "ec2:AssociateAddress", Ec2("instance", "i-0a1b2c3d4e5f60718"), Tagged(null, ("aws:ResourceTag/spotdevbox:box", "alice-dev"))),
+            Get(ControllerArn, null, $"{AgentBuilds}/manifest.json"),
+            Get(ControllerArn, null, "boxes/bob/bob-dev/control.json"),
+            Put(ControllerArn, null, "boxes/bob/bob-dev/control.json"),
+            Get(ControllerArn, null, "boxes/bob/bob-dev/launch.json"),
+            Put(ControllerArn, null, "boxes/bob/bob-dev/launch.json"),
+            Get(ControllerArn, null, "boxes/bob/bob-dev/status.json"),
+            Get(ControllerArn, null, "boxes/bob/bob-dev/host-keys.pub"),
+            Get(ControllerArn, null, "boxes/bob/bob-dev/sessions/i-0a1b2c3d4e5f60718.json"),
+            Get(ControllerArn, null, "boxes/bob/bob-dev/interruptions/i-0a1b2c3d4e5f60718.json"),
+            List(ControllerArn, null, "boxes/bob/bob-dev/sessions/"),
+            Get(ControllerArn, null, "boxes/_operator/budget-overrides/bob/bob-dev.json"),
+            List(ControllerArn, null, "boxes/_operator/budget-overrides/bob/bob-dev.json"),
+        ]),
+        // An operator: budget overrides, recover (versions), storage migrate (copy and delete under ROOT).
+        ["operator"] = ("operator-policy.json",
+        [
+            Put(OperatorArn, null, "boxes/_operator/budget-overrides/alice/alice-dev.json"),
+            Delete(OperatorArn, null, "boxes/_operator/budget-overrides/alice/alice-dev.json"),
+            new(OperatorArn, "s3:ListBucketVersions", BucketArn, Tagged(null, ("s3:prefix", "boxes/alice/alice-dev/repo/"))),
+            List(OperatorArn, null, "boxes/"),
+            OnBucket(OperatorArn, "s3:GetBucketVersioning"),
+            new(OperatorArn, "s3:GetObjectVersion", S3("boxes/alice/alice-dev/repo/snapshots/0a1b"), Tagged(null)),
+            Get(OperatorArn, null, "boxes/alice-dev/repo/config"),
+            Put(OperatorArn, null, "boxes/alice/alice-dev/repo/snapshots/0a1b"),
+            Delete(OperatorArn, null, "boxes/alice-dev/repo/config"),
+        ]),
+    };
+
+    public static TheoryData<string> AttackNames() => new(Attacks.Keys);
+
+    public static TheoryData<string> LegitimateNames() => new(Legitimate.Keys);
+
+    [Theory]
+    [MemberData(nameof(AttackNames))]
+    public void Attack_IsDenied(string attack)
+    {
+        var (policy, request) = Attacks[attack];
+
+        var decision = Decide(Render(policy), request);
+
+        Assert.NotEqual("Allowed", decision);
+    }
+
+    [Theory]
+    [MemberData(nameof(LegitimateNames))]
+    public void CallsTheCodeMakes_AreAllowed(string component)
+    {
+        var (policy, requests) = Legitimate[component];
+
+        var decisions = Decide([Render(policy)], requests);
+
+        var refused = requests.Zip(decisions).Where(p => p.Second != "Allowed").Select(p => $"{p.First.Action} {p.First.Resource}: {p.Second}").ToList();
+        Assert.Empty(refused);
+    }
+
+    [Fact]
+    public void Attack_EachIsTheLegitimateCallWithOneThingChanged_SoTheDenialIsThatThingsDoing()
+    {
+        // Bob's own launch is allowed: the launch attacks above are refused for the one attribute they change.
+        var decisions = Decide([Render("people-policy.json")], PersonLaunch("bob", "bob-dev"));
+
+        Assert.All(decisions, d => Assert.Equal("Allowed", d));
+    }
+
+    [Fact]
+    public void BoxPolicy_DeleteObjectVersionAndBucketSettings_AreExplicitlyDenied_SoNoOtherPolicyOnTheRoleCanGrantThem()
+    {
+        var box = Render("box-policy.json");
+        var grantAll = JsonNode.Parse($$"""
+            {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:DeleteObjectVersion","s3:PutBucketVersioning","s3:PutLifecycleConfiguration","s3:PutBucketPolicy"],"Resource":["arn:aws:s3:::{{Bucket}}","arn:aws:s3:::{{Bucket}}/*"]}]}
+            """)!;
+
+        var decisions = Decide([box, grantAll],
+        [
+            new(BoxRoleSession, "s3:DeleteObjectVersion", S3("boxes/alice/alice-dev/repo/config"), Tagged(null)),
+            OnBucket(BoxRoleSession, "s3:PutBucketVersioning"),
+            OnBucket(BoxRoleSession, "s3:PutLifecycleConfiguration"),
+            OnBucket(BoxRoleSession, "s3:PutBucketPolicy"),
+        ]);
+
+        Assert.All(decisions, d => Assert.Equal("ExplicitlyDenied", d));
+    }
+}

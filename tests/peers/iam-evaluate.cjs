@@ -1,0 +1,44 @@
+// Decides requests against IAM identity policies with @cloud-copilot/iam-simulate (a test-only
+// dependency: it is AGPL-3.0 and never shipped). No AWS peer here enforces IAM, so the tests in
+// tests/SpotDevBox.Tests/Deploy prove what each policy allows and refuses through this script.
+//
+// stdin:  {"policies": [{"name": "...", "policy": {...}}],
+//          "requests": [{"id": "...", "principal": "arn:aws:iam::...", "action": "s3:GetObject",
+//                        "resource": "arn:aws:s3:::bucket/key", "context": {"key": "value" | ["v1", "v2"]}}]}
+// stdout: [{"id": "...", "decision": "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied" | "Error", "errors": ...}]
+// Exit code 0 when every request was evaluated (whatever the decisions), 1 on bad input.
+'use strict';
+const { runSimulation } = require('@cloud-copilot/iam-simulate');
+
+async function main() {
+  const chunks = [];
+  for await (const chunk of process.stdin) chunks.push(chunk);
+  const input = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  const results = [];
+  for (const request of input.requests) {
+    const account = /^arn:aws:(?:iam|sts)::(\d{12}):/.exec(request.principal)?.[1];
+    const simulation = {
+      identityPolicies: input.policies.map((p) => ({ name: p.name, policy: p.policy })),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      request: {
+        principal: request.principal,
+        action: request.action,
+        resource: { resource: request.resource, accountId: request.resourceAccount ?? account },
+        contextVariables: request.context ?? {},
+      },
+    };
+    const response = await runSimulation(simulation, {});
+    if (response.resultType === 'error') {
+      results.push({ id: request.id, decision: 'Error', errors: response.errors });
+    } else {
+      results.push({ id: request.id, decision: response.overallResult });
+    }
+  }
+  process.stdout.write(JSON.stringify(results) + '\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(`iam-evaluate: ${e && e.stack ? e.stack : e}\n`);
+  process.exit(1);
+});
