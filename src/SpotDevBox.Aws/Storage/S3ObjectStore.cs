@@ -104,8 +104,20 @@ internal sealed class S3ObjectStore(IAmazonS3 client, RepositoryLocation locatio
         var fullKey = FullKey(key);
         return RunAsync(fullKey, async () =>
         {
-            using var response = await client.GetObjectAsync(new GetObjectRequest { BucketName = _bucket, Key = fullKey }, cancellationToken);
-            return await ReadBodyAsync(response, fullKey, response.ContentLength, cancellationToken);
+            try
+            {
+                using var response = await client.GetObjectAsync(new GetObjectRequest { BucketName = _bucket, Key = fullKey }, cancellationToken);
+                return await ReadBodyAsync(response, fullKey, response.ContentLength, cancellationToken);
+            }
+            catch (AmazonS3Exception e) when (IsAccessDenied(e))
+            {
+                if (await IsAbsentAsync(fullKey, cancellationToken))
+                {
+                    throw new StorageException(StorageFailure.NotFound, $"object '{fullKey}' in bucket '{_bucket}' does not exist", e);
+                }
+
+                throw;
+            }
         }, cancellationToken);
     }
 
@@ -157,6 +169,15 @@ internal sealed class S3ObjectStore(IAmazonS3 client, RepositoryLocation locatio
                 // HEAD has no body, so a missing key and a missing bucket look alike; InitializeAsync
                 // is where a missing bucket is reported.
                 return null;
+            }
+            catch (AmazonS3Exception e) when (IsAccessDenied(e))
+            {
+                if (await IsAbsentAsync(fullKey, cancellationToken))
+                {
+                    return null;
+                }
+
+                throw;
             }
         }, cancellationToken);
     }
@@ -224,8 +245,41 @@ internal sealed class S3ObjectStore(IAmazonS3 client, RepositoryLocation locatio
             {
                 return null;
             }
+            catch (AmazonS3Exception e) when (IsAccessDenied(e))
+            {
+                if (await IsAbsentAsync(fullKey, cancellationToken))
+                {
+                    return null;
+                }
+
+                throw;
+            }
         }, cancellationToken);
     }
+
+    /// <summary>
+    /// S3 answers a GET or HEAD of a missing key with 403, not 404, to a caller that may not list the whole bucket
+    /// (s3:ListBucket granted only under a prefix, as in every policy of deploy/iam). So a 403 on a read means
+    /// "missing" only when a listing of exactly that key (prefix = the key, one key at most; the same prefix grant
+    /// allows it) does not name it: a key listed but refused, or a listing refused too, stays AccessDenied.
+    /// </summary>
+    private async Task<bool> IsAbsentAsync(string fullKey, CancellationToken cancellationToken)
+    {
+        ListObjectsV2Response page;
+        try
+        {
+            page = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _bucket, Prefix = fullKey, MaxKeys = 1 }, cancellationToken);
+        }
+        catch (AmazonS3Exception)
+        {
+            return false;
+        }
+
+        // The key itself sorts first among the keys it prefixes, so one key is enough to see it.
+        return !(page.S3Objects ?? []).Any(o => o.Key == fullKey);
+    }
+
+    private static bool IsAccessDenied(AmazonS3Exception e) => e.StatusCode == HttpStatusCode.Forbidden || e.ErrorCode == "AccessDenied";
 
     /// <summary>
     /// A PUT with <c>If-None-Match: *</c> or <c>If-Match: ETAG</c>. S3 answers 412 PreconditionFailed when the

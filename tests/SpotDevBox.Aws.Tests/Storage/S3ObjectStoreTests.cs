@@ -305,6 +305,98 @@ public sealed class S3ObjectStoreTests(S3PeerFixture peer) : ObjectStoreContract
         Assert.Equal(8, server.PeakConcurrentRequests);
     }
 
+    [Fact]
+    public async Task GetAsync_403ForAKeyTheListingDoesNotName_IsNotFoundAfterListingExactlyThatKey()
+    {
+        await using var server = new StubS3Server(StubBehavior.DeniedReadOfAnUnlistedKey);
+        var store = CreateS3Store("s3://bucket/boxes/alice/alice-dev", endpoint: server.Endpoint);
+
+        var e = await Assert.ThrowsAsync<StorageException>(() => store.GetAsync("control.json", CancellationToken.None));
+
+        Assert.Equal(StorageFailure.NotFound, e.Failure);
+        Assert.Equal(["GET /bucket/boxes/alice/alice-dev/control.json", "GET /bucket/?list-type=2&max-keys=1&prefix=boxes%2Falice%2Falice-dev%2Fcontrol.json"],
+            server.Requests.Select(r => $"{r.Method} {SortedQuery(r.Target)}"));
+    }
+
+    [Fact]
+    public async Task GetAsync_403ForAKeyTheListingNames_StaysAccessDenied()
+    {
+        await using var server = new StubS3Server(StubBehavior.DeniedReadOfAListedKey);
+        var store = CreateS3Store("s3://bucket/boxes/alice/alice-dev", endpoint: server.Endpoint);
+
+        var e = await Assert.ThrowsAsync<StorageException>(() => store.GetAsync("control.json", CancellationToken.None));
+
+        Assert.Equal(StorageFailure.AccessDenied, e.Failure);
+        Assert.Contains("boxes/alice/alice-dev/control.json", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetAsync_403AndTheListingRefusedToo_StaysAccessDenied()
+    {
+        await using var server = new StubS3Server(StubBehavior.DeniedEverything);
+        var store = CreateS3Store("s3://bucket/boxes/alice/alice-dev", endpoint: server.Endpoint);
+
+        var e = await Assert.ThrowsAsync<StorageException>(() => store.GetAsync("status.json", CancellationToken.None));
+
+        Assert.Equal(StorageFailure.AccessDenied, e.Failure);
+    }
+
+    [Fact]
+    public async Task GetVersionedAsync_403ForAnUnlistedKey_IsAbsent()
+    {
+        await using var server = new StubS3Server(StubBehavior.DeniedReadOfAnUnlistedKey);
+        var store = CreateS3Store("s3://bucket/boxes/alice/alice-dev", endpoint: server.Endpoint);
+
+        Assert.Null(await store.GetVersionedAsync("launch.json", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task GetVersionedAsync_403ForAListedKey_StaysAccessDenied()
+    {
+        await using var server = new StubS3Server(StubBehavior.DeniedReadOfAListedKey);
+        var store = CreateS3Store("s3://bucket/boxes/alice/alice-dev", endpoint: server.Endpoint);
+
+        var e = await Assert.ThrowsAsync<StorageException>(() => store.GetVersionedAsync("launch.json", CancellationToken.None));
+
+        Assert.Equal(StorageFailure.AccessDenied, e.Failure);
+    }
+
+    [Fact]
+    public async Task GetSizeAsync_403ForAnUnlistedKey_IsAbsent()
+    {
+        await using var server = new StubS3Server(StubBehavior.DeniedReadOfAnUnlistedKey);
+        var store = CreateS3Store("s3://bucket/boxes/alice/alice-dev", endpoint: server.Endpoint);
+
+        Assert.Null(await store.GetSizeAsync("status.json", CancellationToken.None));
+        Assert.Equal(["HEAD", "GET"], server.Requests.Select(r => r.Method));
+    }
+
+    [Fact]
+    public async Task GetSizeAsync_403ForAListedKey_StaysAccessDenied()
+    {
+        await using var server = new StubS3Server(StubBehavior.DeniedReadOfAListedKey);
+        var store = CreateS3Store("s3://bucket/boxes/alice/alice-dev", endpoint: server.Endpoint);
+
+        var e = await Assert.ThrowsAsync<StorageException>(() => store.GetSizeAsync("status.json", CancellationToken.None));
+
+        Assert.Equal(StorageFailure.AccessDenied, e.Failure);
+    }
+
+    /// <summary>The request target with its query parameters in name order, so the SDK's parameter order does not matter.</summary>
+    private static string SortedQuery(string target)
+    {
+        var question = target.IndexOf('?', StringComparison.Ordinal);
+        if (question < 0)
+        {
+            return target;
+        }
+
+        var parameters = target[(question + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries)
+            .Where(p => !p.StartsWith("encoding-type=", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal);
+        return target[..question] + "?" + string.Join("&", parameters);
+    }
+
     private S3ObjectStore CreateS3Store(string location, string? endpoint = null, string? kmsKeyId = null)
     {
         var store = S3ObjectStoreFactory.Create(

@@ -19,6 +19,18 @@ internal enum StubBehavior
 
     /// <summary>Lets the body start, answers 413 and closes the connection, the way fauxqs' body limit does.</summary>
     EntityTooLargeMidBody,
+
+    /// <summary>
+    /// What real S3 answers a caller whose s3:ListBucket is granted only under a prefix: 403 AccessDenied to a GET or
+    /// HEAD of an object that is missing; a ListObjectsV2 (allowed by that grant) lists nothing under the key.
+    /// </summary>
+    DeniedReadOfAnUnlistedKey,
+
+    /// <summary>403 to a GET or HEAD of the object, whose key a ListObjectsV2 does list: the object is there but refused.</summary>
+    DeniedReadOfAListedKey,
+
+    /// <summary>403 AccessDenied to every request, listings included.</summary>
+    DeniedEverything,
 }
 
 internal sealed record RecordedRequest(string Method, string Target, IReadOnlyDictionary<string, string> Headers);
@@ -127,6 +139,36 @@ internal sealed class StubS3Server : IAsyncDisposable
                 await DrainAsync(stream, contentLength - bodyStart, cancellationToken);
                 await WriteResponseAsync(stream, "413 Request Entity Too Large", "application/xml",
                     "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>EntityTooLarge</Code><Message>Your proposed upload exceeds the maximum allowed size</Message></Error>",
+                    cancellationToken);
+                return;
+
+            case StubBehavior.DeniedReadOfAnUnlistedKey or StubBehavior.DeniedReadOfAListedKey or StubBehavior.DeniedEverything:
+                await DrainAsync(stream, contentLength - bodyStart, cancellationToken);
+                var query = request.Target.Contains('?', StringComparison.Ordinal) ? request.Target[(request.Target.IndexOf('?', StringComparison.Ordinal) + 1)..] : "";
+                var parameters = query.Split('&', StringSplitOptions.RemoveEmptyEntries)
+                    .Select(p => p.Split('=', 2))
+                    .ToDictionary(p => Uri.UnescapeDataString(p[0]), p => p.Length > 1 ? Uri.UnescapeDataString(p[1]) : "", StringComparer.Ordinal);
+                if (_behavior != StubBehavior.DeniedEverything && request.Method == "GET" && parameters.ContainsKey("list-type"))
+                {
+                    var prefix = parameters.GetValueOrDefault("prefix", "");
+                    var contents = _behavior == StubBehavior.DeniedReadOfAListedKey
+                        ? $"<Contents><Key>{System.Security.SecurityElement.Escape(prefix)}</Key><LastModified>2026-12-07T09:00:00.000Z</LastModified><ETag>\"stub\"</ETag><Size>5</Size><StorageClass>STANDARD</StorageClass></Contents>"
+                        : "";
+                    var count = contents.Length == 0 ? 0 : 1;
+                    await WriteResponseAsync(stream, "200 OK", "application/xml",
+                        $"<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>bucket</Name><Prefix>{System.Security.SecurityElement.Escape(prefix)}</Prefix><KeyCount>{count}</KeyCount><MaxKeys>1</MaxKeys><IsTruncated>false</IsTruncated>{contents}</ListBucketResult>",
+                        cancellationToken);
+                    return;
+                }
+
+                if (request.Method == "HEAD")
+                {
+                    await WriteAsync(stream, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", cancellationToken);
+                    return;
+                }
+
+                await WriteResponseAsync(stream, "403 Forbidden", "application/xml",
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
                     cancellationToken);
                 return;
 
