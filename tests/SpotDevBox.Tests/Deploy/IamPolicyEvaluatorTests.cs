@@ -214,7 +214,6 @@ public sealed class IamPolicyEvaluatorTests
             Put(BoxRoleSession, null, "boxes/alice/alice-dev/repo/data/0a/0a1b2c"),
             Delete(BoxRoleSession, null, "boxes/alice/alice-dev/repo/locks/0a1b2c"),
             Delete(BoxRoleSession, null, "boxes/alice/alice-dev/repo/data/0a/0a1b2c"),
-            new(BoxRoleSession, "s3:AbortMultipartUpload", S3("boxes/alice/alice-dev/repo/data/0a/0a1b2c"), Tagged(null)),
             Put(BoxRoleSession, null, "boxes/alice/alice-dev/host-keys/snapshots/0a1b2c"),
             Put(BoxRoleSession, null, "boxes/alice/alice-dev/host-keys.pub"),
             Put(BoxRoleSession, null, "boxes/alice/alice-dev/status.json"),
