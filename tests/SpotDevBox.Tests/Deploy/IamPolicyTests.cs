@@ -5,10 +5,12 @@ using TestSupport;
 namespace SpotDevBox.Tests.Deploy;
 
 /// <summary>
-/// Every policy in deploy/iam: valid JSON in the current policy language, no wildcard action, writes
-/// only with server-side encryption; and the box's policy reaches nothing outside its own prefix but the
-/// agent builds. (controller-policy.json's EC2 actions are held to the gateway's calls in
-/// SpotDevBox.Aws.Tests, ControllerPolicyTests.)
+/// Every policy in deploy/iam, by its structure: valid JSON in the current policy language, no wildcard action,
+/// writes only with server-side encryption, every statement that needs a condition has it, people's grants bound
+/// to their owner tag; the box's policy reaches nothing outside its own prefix but the agent builds and writes only
+/// the keys the layout gives the box. What each policy allows and refuses is decided by a policy evaluator in
+/// <see cref="IamPolicyEvaluatorTests"/>; the actions are held to the code's calls in SpotDevBox.Aws.Tests
+/// (ControllerPolicyTests for EC2, S3PolicyActionsTests for S3 and SSM).
 /// </summary>
 public sealed class IamPolicyTests
 {
