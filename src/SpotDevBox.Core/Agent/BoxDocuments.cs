@@ -148,6 +148,7 @@ public sealed record InterruptionRecord
 [JsonSerializable(typeof(ControlDocument))]
 [JsonSerializable(typeof(SessionRecord))]
 [JsonSerializable(typeof(InterruptionRecord))]
+[JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(SpotDevBox.Core.Launch.LaunchClaim))]
 public sealed partial class BoxJson : JsonSerializerContext
 {

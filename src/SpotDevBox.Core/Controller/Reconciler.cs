@@ -656,8 +656,10 @@ public sealed partial class Reconciler(
 
     private async Task CloseSessionAsync(SessionRow row, BoxOptions o, BoxInstance? instance, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var record = await FindAsync(() => documents.FindSessionRecordAsync(o.Storage, row.InstanceId, cancellationToken));
-        var notice = await FindAsync(() => documents.FindInterruptionAsync(o.Storage, row.InstanceId, cancellationToken));
+        // The box writes these records, so they are taken only within what EC2 reports (BoxRecordBounds).
+        var bounds = BoxRecordBounds.Of(row, instance, now);
+        var record = Accepted(bounds, await FindAsync(() => documents.FindSessionRecordAsync(o.Storage, row.InstanceId, cancellationToken)), bounds.Check);
+        var notice = Accepted(bounds, await FindAsync(() => documents.FindInterruptionAsync(o.Storage, row.InstanceId, cancellationToken)), bounds.Check);
         string endedBy;
         string? detail = instance?.StateReason is { } r ? $"{r.Code}: {r.Message}" : null;
         if (instance?.StateReason?.IsSpotInterruption == true || notice is not null)
@@ -669,13 +671,21 @@ public sealed partial class Reconciler(
         {
             endedBy = SessionEndings.ApiStop;
         }
-        else if (record is not null)
+        else if (record is not null && record.EndedBy != SessionEnd.Interruption)
         {
             endedBy = SessionEndings.Of(record.EndedBy);
             detail = record.Detail ?? detail;
         }
         else
         {
+            if (record is not null)
+            {
+                // An interruption is EC2's word (its state reason) or a notice within the instance's life, never the
+                // session record's alone: the ledger charges nothing for an interrupted spot instance's first hour.
+                LogUntrustedRecord(logger, row.Box, BoxRecordBounds.SessionRecordName(row.InstanceId), "it says the session ended by a spot interruption, which neither EC2's state reason nor an accepted interruption record shows", bounds.Describe());
+                record = null;
+            }
+
             endedBy = instance?.StateReason?.Code switch
             {
                 StateReasonCodes.InstanceInitiatedShutdown => SessionEndings.InstanceShutdown,
@@ -741,6 +751,19 @@ public sealed partial class Reconciler(
         }
 
         return (end < knownRunning ? knownRunning : end > now ? now : end, null);
+    }
+
+    /// <summary>The record when it is within <paramref name="bounds"/>; else null, and a security event naming the record and the bound.</summary>
+    private T? Accepted<T>(BoxRecordBounds bounds, T? record, Func<T, string?> check)
+        where T : class
+    {
+        if (record is null || check(record) is not { } problem)
+        {
+            return record;
+        }
+
+        LogUntrustedRecord(logger, bounds.Box, BoxRecordBounds.NameOf(record, bounds.InstanceId), problem, bounds.Describe());
+        return null;
     }
 
     private async Task<decimal?> PriceAtStartAsync(IComputeGateway gateway, BoxInstance instance, CancellationToken cancellationToken)
@@ -921,6 +944,9 @@ public sealed partial class Reconciler(
 
     [LoggerMessage(EventId = 5110, Level = LogLevel.Warning, Message = "Box {Box} has no InstanceProfile: any instance without a profile that carries its tag is taken as the box's; configure the box's own profile so a tagged instance someone else launched is not adopted")]
     private static partial void LogNoInstanceProfile(ILogger logger, string box);
+
+    [LoggerMessage(EventId = 5130, Level = LogLevel.Warning, Message = "Security: box {Box}: {Record} ignored: {Problem}; the ledger uses only what EC2 reports ({Bound})")]
+    private static partial void LogUntrustedRecord(ILogger logger, string box, string record, string problem, string bound);
 
     [LoggerMessage(EventId = 5107, Level = LogLevel.Warning, Message = "Box {Box}: {Document} could not be read, going on without it: {Reason}")]
     private static partial void LogDocumentUnreadable(ILogger logger, string box, string document, string reason);
