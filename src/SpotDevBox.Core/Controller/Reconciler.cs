@@ -108,6 +108,7 @@ public sealed partial class Reconciler(
     private readonly ConcurrentDictionary<string, byte> _apiStopped = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _addressed = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, InstanceState> _lastState = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _ignoredControlOverride = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _startGate = new(1, 1);
     private DateTimeOffset? _previousRun;
     private DateTimeOffset _startedAt;
@@ -251,7 +252,13 @@ public sealed partial class Reconciler(
             await RecordAsync(new BoxDecision(box, ReconcileActions.BudgetWarning, warning, Signature: $"{whose} {(budget.Allowed ? "past 80%" : "spent")}"), cancellationToken);
         }
 
-        var overBudgetAllowed = control?.BudgetOverrideUntil is { } until && until > now;
+        if (control?.BudgetOverrideUntil is not null && _ignoredControlOverride.TryAdd(box, 0))
+        {
+            LogControlOverrideIgnored(logger, box, documents.BudgetOverrideLocation(o.Storage, o.Owner, box));
+        }
+
+        // The operator's document is read only when the budget is spent: a GET a pass saved for every other box.
+        var overBudgetAllowed = !budget.Allowed && (await ReadBudgetOverrideAsync(box, o, cancellationToken))?.AllowsAt(now) == true;
 
         var live = instances.Where(i => i.IsLive).OrderBy(i => i.LaunchTime).ThenBy(i => i.InstanceId, StringComparer.Ordinal).ToList();
         if (live.Count > 1)
@@ -809,6 +816,25 @@ public sealed partial class Reconciler(
         }
     }
 
+    /// <summary>
+    /// The box's budget override: only the operator-only document counts (<see cref="BudgetOverride"/>). One still
+    /// found in control.json, which the box's owner (and, before the policies of issue 12, the box) can write, is
+    /// ignored, and said so once per box and process (event 5131).
+    /// </summary>
+    private async Task<BudgetOverride?> ReadBudgetOverrideAsync(string box, BoxOptions o, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await documents.ReadBudgetOverrideAsync(o.Storage, o.Owner, box, cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidDataException or UnauthorizedAccessException)
+        {
+            // Unreadable or refused: no override, the safe side (the budget holds).
+            LogDocumentUnreadable(logger, box, "the budget override", e.Message);
+            return null;
+        }
+    }
+
     private async Task<AgentStatus?> ReadStatusAsync(string box, BoxOptions o, CancellationToken cancellationToken)
     {
         try
@@ -947,6 +973,9 @@ public sealed partial class Reconciler(
 
     [LoggerMessage(EventId = 5130, Level = LogLevel.Warning, Message = "Security: box {Box}: {Record} ignored: {Problem}; the ledger uses only what EC2 reports ({Bound})")]
     private static partial void LogUntrustedRecord(ILogger logger, string box, string record, string problem, string bound);
+
+    [LoggerMessage(EventId = 5131, Level = LogLevel.Warning, Message = "Box {Box}: the budget override in control.json is ignored: overrides are granted by an operator and live in {Location} (spotdevbox up BOX --over-budget writes it)")]
+    private static partial void LogControlOverrideIgnored(ILogger logger, string box, string location);
 
     [LoggerMessage(EventId = 5107, Level = LogLevel.Warning, Message = "Box {Box}: {Document} could not be read, going on without it: {Reason}")]
     private static partial void LogDocumentUnreadable(ILogger logger, string box, string document, string reason);

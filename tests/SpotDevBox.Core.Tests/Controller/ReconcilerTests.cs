@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Moq;
@@ -868,17 +869,53 @@ public sealed class ReconcilerTests : IDisposable
     }
 
     [Fact]
-    public async Task Reconcile_BudgetSpentButOverridden_Launches()
+    public async Task Reconcile_BudgetSpentWithTheOperatorsOverride_Launches()
     {
         _options.Boxes[Box].MonthlyBudget = 10m;
         _ledger.Entries["i-0earlier"] = Entry("i-0earlier", WindowStart.AddDays(-3), WindowStart.AddDays(-3).AddHours(9), paid: 12.00m);
-        _documents.Controls[Storage] = new ControlDocument { BudgetOverrideUntil = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero), BudgetOverrideBy = "alice" };
+        _documents.BudgetOverrides["alice/alice"] = new BudgetOverride(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero), "ops", WindowStart.AddDays(-1));
         await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
 
         var decision = Single(await Reconciler().ReconcileAllAsync(CancellationToken.None));
 
         Assert.Equal(ReconcileActions.Launch, decision.Action);
         Assert.Single(_launches);
+    }
+
+    [Fact]
+    public async Task Reconcile_BudgetSpentWithAnExpiredOperatorsOverride_NotLaunched()
+    {
+        _options.Boxes[Box].MonthlyBudget = 10m;
+        _ledger.Entries["i-0earlier"] = Entry("i-0earlier", WindowStart.AddDays(-3), WindowStart.AddDays(-3).AddHours(9), paid: 12.00m);
+        _documents.BudgetOverrides["alice/alice"] = new BudgetOverride(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero), "ops", new DateTimeOffset(2026, 10, 20, 0, 0, 0, TimeSpan.Zero));
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+
+        var decision = Single(await Reconciler().ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(ReconcileActions.BudgetExceeded, decision.Action);
+        Assert.Empty(_launches);
+    }
+
+    [Fact]
+    public async Task Reconcile_BudgetSpentAndAnOverrideInControlJson_NotLaunchedAndSaidOnceWhereOverridesLive()
+    {
+        // control.json is written by the box's owner (and was writable by the box): a developer lifting their own cap.
+        _options.Boxes[Box].MonthlyBudget = 10m;
+        _ledger.Entries["i-0earlier"] = Entry("i-0earlier", WindowStart.AddDays(-3), WindowStart.AddDays(-3).AddHours(9), paid: 12.00m);
+        _documents.Controls[Storage] = new ControlDocument { BudgetOverrideUntil = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero), BudgetOverrideBy = "alice" };
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        var reconciler = Reconciler();
+
+        var decision = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+        _time.Advance(TimeSpan.FromSeconds(45));
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+
+        Assert.Equal(ReconcileActions.BudgetExceeded, decision.Action);
+        Assert.Empty(_launches);
+        Assert.Equal(
+            ["Box alice: the budget override in control.json is ignored: overrides are granted by an operator and live in s3://boxes/_operator/budget-overrides/alice/alice.json (spotdevbox up BOX --over-budget writes it)"],
+            _logger.Messages(5131));
+        Assert.Equal(LogLevel.Warning, _logger.Events.Single(e => e.EventId == 5131).Level);
     }
 
     [Fact]
