@@ -5,8 +5,11 @@ using Microsoft.AspNetCore.Http;
 
 namespace TestSupport;
 
-/// <summary>One request that reached the gate: its method and its path (bucket and key, path-style), and what it answered.</summary>
-public sealed record S3GateRequest(string Method, string Path, string Query, int Status);
+/// <summary>
+/// One request that reached the gate: its method, its path (bucket and key, path-style), its query, what it answered,
+/// and for a multi-object delete (POST ?delete) the keys its body names.
+/// </summary>
+public sealed record S3GateRequest(string Method, string Path, string Query, int Status, IReadOnlyList<string> DeletedKeys);
 
 /// <summary>
 /// A proxy in front of the S3 peer that records every request and answers those a rule refuses with S3's own
@@ -46,7 +49,7 @@ public sealed class S3Gate : IAsyncDisposable
         var path = Uri.UnescapeDataString(request.Path.Value ?? "/");
         if (Deny(request.Method, path))
         {
-            _requests.Enqueue(new S3GateRequest(request.Method, path, request.QueryString.Value ?? "", 403));
+            _requests.Enqueue(new S3GateRequest(request.Method, path, request.QueryString.Value ?? "", 403, []));
             context.Response.StatusCode = 403;
             context.Response.ContentType = "application/xml";
             await context.Response.WriteAsync(
@@ -74,7 +77,11 @@ public sealed class S3Gate : IAsyncDisposable
 
         forward.Headers.Host = request.Host.Value;
         using var answer = await _forward.SendAsync(forward, HttpCompletionOption.ResponseContentRead, context.RequestAborted);
-        _requests.Enqueue(new S3GateRequest(request.Method, path, request.QueryString.Value ?? "", (int)answer.StatusCode));
+        var query = request.QueryString.Value ?? "";
+        IReadOnlyList<string> deleted = request.Method == "POST" && request.Query.ContainsKey("delete")
+            ? [.. System.Text.RegularExpressions.Regex.Matches(System.Text.Encoding.UTF8.GetString(body.ToArray()), "<Key>(.*?)</Key>", System.Text.RegularExpressions.RegexOptions.Singleline).Select(m => WebUtility.HtmlDecode(m.Groups[1].Value))]
+            : [];
+        _requests.Enqueue(new S3GateRequest(request.Method, path, query, (int)answer.StatusCode, deleted));
         context.Response.StatusCode = (int)answer.StatusCode;
         foreach (var (name, values) in answer.Headers.Concat(answer.Content.Headers))
         {
