@@ -75,7 +75,11 @@ public sealed record ControlDocument
     public DateTimeOffset? LeaseUntil { get; init; }
     public string? LeaseSetBy { get; init; }
     public string? LeaseNote { get; init; }
-    /// <summary>Launches past the box's or its owner's monthly budget are allowed until then (<c>up --over-budget</c>).</summary>
+    /// <summary>
+    /// Ignored: earlier versions kept the budget override here, where the box's owner (and the box itself) could
+    /// write it. Overrides live in the operator-only <see cref="Controller.BudgetOverride"/> document now; one still
+    /// found here is read only to say, once, that it is ignored.
+    /// </summary>
     public DateTimeOffset? BudgetOverrideUntil { get; init; }
     public string? BudgetOverrideBy { get; init; }
     /// <summary>A person's exception to the schedule (<c>up --for</c>, <c>down --until</c>), read by the controller.</summary>
@@ -148,6 +152,8 @@ public sealed record InterruptionRecord
 [JsonSerializable(typeof(ControlDocument))]
 [JsonSerializable(typeof(SessionRecord))]
 [JsonSerializable(typeof(InterruptionRecord))]
+[JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(SpotDevBox.Core.Controller.BudgetOverride))]
 [JsonSerializable(typeof(SpotDevBox.Core.Launch.LaunchClaim))]
 public sealed partial class BoxJson : JsonSerializerContext
 {

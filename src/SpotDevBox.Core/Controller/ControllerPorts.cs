@@ -17,6 +17,20 @@ public interface IBoxDocuments
 
     Task WriteControlAsync(string storage, ControlDocument control, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The box's budget override, the operator-only document <c>ROOT/_operator/budget-overrides/&lt;owner&gt;/&lt;box&gt;.json</c>
+    /// next to the box's <paramref name="storage"/> (<see cref="BudgetOverride"/>); null when there is none.
+    /// </summary>
+    /// <exception cref="UnauthorizedAccessException">The store refused to read it.</exception>
+    Task<BudgetOverride?> ReadBudgetOverrideAsync(string storage, string owner, string box, CancellationToken cancellationToken);
+
+    /// <summary>Writes the box's budget override (only <c>up --over-budget</c> does; the controller never writes it).</summary>
+    /// <exception cref="UnauthorizedAccessException">The store refused the write: the caller does not hold an operator's right.</exception>
+    Task WriteBudgetOverrideAsync(string storage, string owner, string box, BudgetOverride grant, CancellationToken cancellationToken);
+
+    /// <summary>Where the box's budget override lives, for messages (<c>s3://bucket/ROOT/_operator/budget-overrides/owner/box.json</c>).</summary>
+    string BudgetOverrideLocation(string storage, string owner, string box);
+
     /// <summary>The agent's record of a spot notice on <paramref name="instanceId"/>, if it wrote one.</summary>
     Task<InterruptionRecord?> FindInterruptionAsync(string storage, string instanceId, CancellationToken cancellationToken);
 

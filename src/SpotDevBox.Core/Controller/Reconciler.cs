@@ -108,6 +108,7 @@ public sealed partial class Reconciler(
     private readonly ConcurrentDictionary<string, byte> _apiStopped = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _addressed = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, InstanceState> _lastState = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _ignoredControlOverride = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _startGate = new(1, 1);
     private DateTimeOffset? _previousRun;
     private DateTimeOffset _startedAt;
@@ -251,7 +252,13 @@ public sealed partial class Reconciler(
             await RecordAsync(new BoxDecision(box, ReconcileActions.BudgetWarning, warning, Signature: $"{whose} {(budget.Allowed ? "past 80%" : "spent")}"), cancellationToken);
         }
 
-        var overBudgetAllowed = control?.BudgetOverrideUntil is { } until && until > now;
+        if (control?.BudgetOverrideUntil is not null && _ignoredControlOverride.TryAdd(box, 0))
+        {
+            LogControlOverrideIgnored(logger, box, documents.BudgetOverrideLocation(o.Storage, o.Owner, box));
+        }
+
+        // The operator's document is read only when the budget is spent: a GET a pass saved for every other box.
+        var overBudgetAllowed = !budget.Allowed && (await ReadBudgetOverrideAsync(box, o, cancellationToken))?.AllowsAt(now) == true;
 
         var live = instances.Where(i => i.IsLive).OrderBy(i => i.LaunchTime).ThenBy(i => i.InstanceId, StringComparer.Ordinal).ToList();
         if (live.Count > 1)
@@ -656,8 +663,10 @@ public sealed partial class Reconciler(
 
     private async Task CloseSessionAsync(SessionRow row, BoxOptions o, BoxInstance? instance, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var record = await FindAsync(() => documents.FindSessionRecordAsync(o.Storage, row.InstanceId, cancellationToken));
-        var notice = await FindAsync(() => documents.FindInterruptionAsync(o.Storage, row.InstanceId, cancellationToken));
+        // The box writes these records, so they are taken only within what EC2 reports (BoxRecordBounds).
+        var bounds = BoxRecordBounds.Of(row, instance, now);
+        var record = Accepted(bounds, await FindAsync(() => documents.FindSessionRecordAsync(o.Storage, row.InstanceId, cancellationToken)), bounds.Check);
+        var notice = Accepted(bounds, await FindAsync(() => documents.FindInterruptionAsync(o.Storage, row.InstanceId, cancellationToken)), bounds.Check);
         string endedBy;
         string? detail = instance?.StateReason is { } r ? $"{r.Code}: {r.Message}" : null;
         if (instance?.StateReason?.IsSpotInterruption == true || notice is not null)
@@ -669,13 +678,21 @@ public sealed partial class Reconciler(
         {
             endedBy = SessionEndings.ApiStop;
         }
-        else if (record is not null)
+        else if (record is not null && record.EndedBy != SessionEnd.Interruption)
         {
             endedBy = SessionEndings.Of(record.EndedBy);
             detail = record.Detail ?? detail;
         }
         else
         {
+            if (record is not null)
+            {
+                // An interruption is EC2's word (its state reason) or a notice within the instance's life, never the
+                // session record's alone: the ledger charges nothing for an interrupted spot instance's first hour.
+                LogUntrustedRecord(logger, row.Box, BoxRecordBounds.SessionRecordName(row.InstanceId), "it says the session ended by a spot interruption, which neither EC2's state reason nor an accepted interruption record shows", bounds.Describe());
+                record = null;
+            }
+
             endedBy = instance?.StateReason?.Code switch
             {
                 StateReasonCodes.InstanceInitiatedShutdown => SessionEndings.InstanceShutdown,
@@ -743,6 +760,19 @@ public sealed partial class Reconciler(
         return (end < knownRunning ? knownRunning : end > now ? now : end, null);
     }
 
+    /// <summary>The record when it is within <paramref name="bounds"/>; else null, and a security event naming the record and the bound.</summary>
+    private T? Accepted<T>(BoxRecordBounds bounds, T? record, Func<T, string?> check)
+        where T : class
+    {
+        if (record is null || check(record) is not { } problem)
+        {
+            return record;
+        }
+
+        LogUntrustedRecord(logger, bounds.Box, BoxRecordBounds.NameOf(record, bounds.InstanceId), problem, bounds.Describe());
+        return null;
+    }
+
     private async Task<decimal?> PriceAtStartAsync(IComputeGateway gateway, BoxInstance instance, CancellationToken cancellationToken)
     {
         if (instance.Lifecycle != InstanceLifecycle.Spot)
@@ -782,6 +812,25 @@ public sealed partial class Reconciler(
         {
             // A broken control.json must not block the schedule: the next write replaces it.
             LogDocumentUnreadable(logger, box, "control.json", e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The box's budget override: only the operator-only document counts (<see cref="BudgetOverride"/>). One still
+    /// found in control.json, which the box's owner (and, before the policies of issue 12, the box) can write, is
+    /// ignored, and said so once per box and process (event 5131).
+    /// </summary>
+    private async Task<BudgetOverride?> ReadBudgetOverrideAsync(string box, BoxOptions o, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await documents.ReadBudgetOverrideAsync(o.Storage, o.Owner, box, cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidDataException or UnauthorizedAccessException)
+        {
+            // Unreadable or refused: no override, the safe side (the budget holds).
+            LogDocumentUnreadable(logger, box, "the budget override", e.Message);
             return null;
         }
     }
@@ -921,6 +970,12 @@ public sealed partial class Reconciler(
 
     [LoggerMessage(EventId = 5110, Level = LogLevel.Warning, Message = "Box {Box} has no InstanceProfile: any instance without a profile that carries its tag is taken as the box's; configure the box's own profile so a tagged instance someone else launched is not adopted")]
     private static partial void LogNoInstanceProfile(ILogger logger, string box);
+
+    [LoggerMessage(EventId = 5130, Level = LogLevel.Warning, Message = "Security: box {Box}: {Record} ignored: {Problem}; the ledger uses only what EC2 reports ({Bound})")]
+    private static partial void LogUntrustedRecord(ILogger logger, string box, string record, string problem, string bound);
+
+    [LoggerMessage(EventId = 5131, Level = LogLevel.Warning, Message = "Box {Box}: the budget override in control.json is ignored: overrides are granted by an operator and live in {Location} (spotdevbox up BOX --over-budget writes it)")]
+    private static partial void LogControlOverrideIgnored(ILogger logger, string box, string location);
 
     [LoggerMessage(EventId = 5107, Level = LogLevel.Warning, Message = "Box {Box}: {Document} could not be read, going on without it: {Reason}")]
     private static partial void LogDocumentUnreadable(ILogger logger, string box, string document, string reason);

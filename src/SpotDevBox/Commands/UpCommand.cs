@@ -27,7 +27,7 @@ internal sealed class UpSettings : CommandSettings
     public string? For { get; set; }
 
     [CommandOption("--over-budget")]
-    [Description("Launch even when the box's or its owner's monthly budget is spent; the controller may then relaunch it too, until the month ends.")]
+    [Description("Launch even when the box's or its owner's monthly budget is spent: writes the box's budget override (an operator-only document), so the controller may launch it too until the month ends. Needs an operator's right (a solo user is their own operator); refused, nothing is launched and the exit code is 1.")]
     public bool OverBudget { get; set; }
 
     [CommandOption("--no-wait")]
@@ -107,10 +107,13 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
             Console.Error.WriteLine(Terminal.Safe($"spotdevbox: warning: {warning}"));
         }
 
-        var overridden = control.BudgetOverrideUntil is { } allowedUntil && allowedUntil > now;
-        if (!budget.Allowed && !settings.OverBudget && !overridden)
+        if (control.BudgetOverrideUntil is not null)
         {
-            Console.Error.WriteLine(Terminal.Safe($"spotdevbox: not launched: {budget.Refusal}"));
+            Console.Error.WriteLine(Terminal.Safe($"spotdevbox: warning: the budget override in control.json is ignored: overrides are granted by an operator and live in {documents.BudgetOverrideLocation(box.Storage, box.Owner, settings.Box)} (spotdevbox up {settings.Box} --over-budget writes it)"));
+        }
+
+        if (!budget.Allowed && !await OverBudgetAllowedAsync(settings, box, documents, budget.Refusal, who, now, cancellationToken))
+        {
             return ExitCodes.Failure;
         }
 
@@ -143,8 +146,9 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
                 StopReason = null,
                 StopInstanceId = null,
                 RequestedBy = null,
-                BudgetOverrideUntil = settings.OverBudget && !budget.Allowed ? new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1) : control.BudgetOverrideUntil,
-                BudgetOverrideBy = settings.OverBudget && !budget.Allowed ? who : control.BudgetOverrideBy,
+                // Overrides live only in the operator's document: one left here by an earlier version is dropped.
+                BudgetOverrideUntil = null,
+                BudgetOverrideBy = null,
                 UpdatedAt = now,
             },
             cancellationToken);
@@ -185,6 +189,55 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
         // (appending left two Host blocks, and ssh takes the first, the old address).
         Console.Out.WriteLine("  IDEs:    spotdevbox ssh-config > ~/.ssh/spotdevbox_config   (once, at the top of ~/.ssh/config: Include spotdevbox_config)");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// The budget is spent: the launch goes ahead only under an operator's budget override (docs/controller.md,
+    /// "Budgets"). One in effect is used; with <c>--over-budget</c> one is written until the month ends, before the
+    /// launch, so that a person without the operator's right (the store refuses the write) launches nothing. Prints
+    /// why when the launch may not go ahead.
+    /// </summary>
+    private static async Task<bool> OverBudgetAllowedAsync(UpSettings settings, BoxOptions box, IBoxDocuments documents, string? refusal, string who, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        BudgetOverride? grant;
+        try
+        {
+            grant = await documents.ReadBudgetOverrideAsync(box.Storage, box.Owner, settings.Box, cancellationToken);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or InvalidDataException)
+        {
+            // Not readable by this person, or not valid: no override in effect; --over-budget writes a new one.
+            grant = null;
+        }
+
+        if (grant?.AllowsAt(now) == true)
+        {
+            Console.Error.WriteLine(Terminal.Safe($"over budget, launched under the budget override {grant.By} granted until {grant.Until.UtcDateTime:yyyy-MM-dd HH:mm} UTC"));
+            return true;
+        }
+
+        if (!settings.OverBudget)
+        {
+            Console.Error.WriteLine(Terminal.Safe($"spotdevbox: not launched: {refusal}"));
+            return false;
+        }
+
+        var until = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1);
+        try
+        {
+            await documents.WriteBudgetOverrideAsync(box.Storage, box.Owner, settings.Box, new BudgetOverride(until, who, now), cancellationToken);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine(Terminal.Safe(
+                $"spotdevbox: not launched: {settings.Box} is over its budget, and launching it anyway needs an operator's right, which these credentials do not hold " +
+                $"(the store refused writing {documents.BudgetOverrideLocation(box.Storage, box.Owner, settings.Box)}); ask an operator to run 'spotdevbox up {settings.Box} --over-budget', " +
+                "or to grant you the operator policy (deploy/iam/operator-policy.json)"));
+            return false;
+        }
+
+        Console.Error.WriteLine($"over budget: budget override granted by {who} until {until.UtcDateTime:yyyy-MM-dd HH:mm} UTC; the controller may launch {settings.Box} past its budget until then");
+        return true;
     }
 
     /// <summary>

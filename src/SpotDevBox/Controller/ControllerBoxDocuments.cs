@@ -1,4 +1,5 @@
 using SpotDevBox.Agent;
+using SpotDevBox.Backup.Storage;
 using SpotDevBox.Commands;
 using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Controller;
@@ -31,6 +32,82 @@ internal sealed class ControllerBoxDocuments(RepositoryOpener opener, TimeProvid
 
     public Task<SessionRecord?> FindSessionRecordAsync(string storage, string instanceId, CancellationToken cancellationToken) =>
         WithAsync(storage, box => FindAsync(box, storage, "sessions/", instanceId, BoxJson.Default.SessionRecord, cancellationToken));
+
+    public async Task<BudgetOverride?> ReadBudgetOverrideAsync(string storage, string owner, string box, CancellationToken cancellationToken)
+    {
+        var (root, key) = OperatorDocument(storage, owner, box);
+        if (RepositoryLocation.Parse(root) is { Kind: RepositoryKind.Local } local && !Directory.Exists(local.LocalPath))
+        {
+            return null;
+        }
+
+        var store = opener.CreateStore(new RepositorySettings { Repository = root });
+        try
+        {
+            return BoxJson.Parse(await store.GetAsync(key, cancellationToken), BoxJson.Default.BudgetOverride, BudgetOverrideLocation(storage, owner, box));
+        }
+        catch (StorageException e) when (e.Failure is StorageFailure.NotFound or StorageFailure.ContainerMissing)
+        {
+            return null;
+        }
+        catch (StorageException e)
+        {
+            throw Mapped(e, BudgetOverrideLocation(storage, owner, box));
+        }
+        finally
+        {
+            (store as IDisposable)?.Dispose();
+        }
+    }
+
+    public async Task WriteBudgetOverrideAsync(string storage, string owner, string box, BudgetOverride grant, CancellationToken cancellationToken)
+    {
+        var (root, key) = OperatorDocument(storage, owner, box);
+        var store = opener.CreateStore(new RepositorySettings { Repository = root });
+        try
+        {
+            await store.PutAsync(key, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(grant, BoxJson.Default.BudgetOverride), cancellationToken);
+        }
+        catch (StorageException e)
+        {
+            throw Mapped(e, BudgetOverrideLocation(storage, owner, box));
+        }
+        finally
+        {
+            (store as IDisposable)?.Dispose();
+        }
+    }
+
+    public string BudgetOverrideLocation(string storage, string owner, string box)
+    {
+        var (root, key) = OperatorDocument(storage, owner, box);
+        return RepositoryLocation.Parse(root).Kind == RepositoryKind.Local ? Path.Combine(root, key) : root.TrimEnd('/') + "/" + key;
+    }
+
+    /// <summary>
+    /// ROOT (the box's storage without its last two segments, <c>&lt;owner&gt;/&lt;box&gt;</c> in the S3 layout) and the
+    /// document's key under it. A storage with fewer segments has the bucket (or the file system's root) as ROOT.
+    /// </summary>
+    internal static (string Root, string Key) OperatorDocument(string storage, string owner, string box)
+    {
+        var location = RepositoryLocation.Parse(storage);
+        var key = BudgetOverride.KeyFor(owner, box);
+        if (location.Kind == RepositoryKind.S3)
+        {
+            var segments = location.Prefix.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            var root = string.Join('/', segments.Take(Math.Max(0, segments.Length - 2)));
+            return (root.Length == 0 ? $"s3://{location.Bucket}" : $"s3://{location.Bucket}/{root}", key);
+        }
+
+        var path = Path.TrimEndingDirectorySeparator(location.LocalPath);
+        var parent = Path.GetDirectoryName(Path.GetDirectoryName(path) ?? path) ?? Path.GetPathRoot(path) ?? path;
+        return (parent, key);
+    }
+
+    /// <summary>A refusal is the caller's missing right (<see cref="UnauthorizedAccessException"/>); anything else, storage failing.</summary>
+    private static Exception Mapped(StorageException e, string what) => e.Failure == StorageFailure.AccessDenied
+        ? new UnauthorizedAccessException($"{what}: {e.Message}", e)
+        : new IOException($"{what}: {e.Message}", e);
 
     private async Task<T> WithAsync<T>(string storage, Func<BoxStorage, Task<T>> action)
     {

@@ -126,6 +126,20 @@ internal sealed class FakeBoxDocuments : IBoxDocuments
         return Task.CompletedTask;
     }
 
+    /// <summary>The operator's budget overrides, keyed by "owner/box".</summary>
+    public ConcurrentDictionary<string, BudgetOverride> BudgetOverrides { get; } = new(StringComparer.Ordinal);
+
+    public Task<BudgetOverride?> ReadBudgetOverrideAsync(string storage, string owner, string box, CancellationToken cancellationToken) =>
+        Task.FromResult(BudgetOverrides.TryGetValue($"{owner}/{box}", out var o) ? o : null);
+
+    public Task WriteBudgetOverrideAsync(string storage, string owner, string box, BudgetOverride grant, CancellationToken cancellationToken)
+    {
+        BudgetOverrides[$"{owner}/{box}"] = grant;
+        return Task.CompletedTask;
+    }
+
+    public string BudgetOverrideLocation(string storage, string owner, string box) => $"s3://boxes/_operator/budget-overrides/{owner}/{box}.json";
+
     public Task<InterruptionRecord?> FindInterruptionAsync(string storage, string instanceId, CancellationToken cancellationToken) =>
         Task.FromResult(Interruptions.TryGetValue(instanceId, out var r) ? r : null);
 

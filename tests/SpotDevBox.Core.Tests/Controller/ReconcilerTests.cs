@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Moq;
@@ -655,6 +656,117 @@ public sealed class ReconcilerTests : IDisposable
         Assert.Equal((SessionEndings.Interruption, (DateTimeOffset?)WindowStart.AddMinutes(12), (DateTimeOffset?)null), (ended.EndedBy, ended.End, ended.LatestEnd));
     }
 
+    // The box writes sessions/ and interruptions/: the ledger takes them only within what EC2 reports (docs/savings.md).
+
+    [Fact]
+    public async Task Reconcile_SessionRecordEndingAYearAfterEc2EndedIt_IgnoredAsASecurityEventAndEndedAsEc2Says()
+    {
+        var first = await RunningForAsync(TimeSpan.FromMinutes(45));
+        var ended = _time.GetUtcNow();
+        _documents.Sessions[first] = new SessionRecord
+        {
+            Box = Box, InstanceId = first, Start = WindowStart, End = ended.AddDays(365), EndedBy = SessionEnd.Schedule, Detail = "a year of work",
+        };
+        End(first, new StateReason(StateReasonCodes.UserInitiatedShutdown, "Client.UserInitiatedShutdown: User initiated shutdown"));
+        _time.Advance(TimeSpan.FromMinutes(1));
+
+        await Reconciler().ReconcileAllAsync(CancellationToken.None);
+
+        var session = _store.Sessions[first];
+        Assert.Equal(((DateTimeOffset?)ended, SessionEndings.TerminatedByUser), (session.End, session.EndedBy));
+        var warning = Assert.Single(_logger.Messages(5130));
+        Assert.Equal(
+            $"Security: box alice: sessions/…-{first}.json ignored: its end 2027-11-27 08:15:00 UTC is after EC2 ended the instance; " +
+            $"the ledger uses only what EC2 reports ({first} launched 2026-11-27 07:30:00 UTC, ended 2026-11-27 08:15:00 UTC (\"Client.UserInitiatedShutdown\"))",
+            warning);
+    }
+
+    [Fact]
+    public async Task Reconcile_SessionRecordEndingBeforeTheLaunch_IgnoredAsASecurityEvent()
+    {
+        var first = await RunningForAsync(TimeSpan.FromMinutes(50));
+        _documents.Sessions[first] = new SessionRecord
+        {
+            Box = Box, InstanceId = first, Start = WindowStart.AddDays(-1), End = WindowStart.AddMinutes(-30), EndedBy = SessionEnd.Idle,
+        };
+        End(first, new StateReason(StateReasonCodes.InstanceInitiatedShutdown, "Client.InstanceInitiatedShutdown: Instance initiated shutdown"));
+
+        await Reconciler().ReconcileAllAsync(CancellationToken.None);
+
+        var session = _store.Sessions[first];
+        Assert.Equal(((DateTimeOffset?)WindowStart.AddMinutes(50), SessionEndings.InstanceShutdown), (session.End, session.EndedBy));
+        Assert.Contains("its end 2026-11-27 07:00:00 UTC is before EC2 launched the instance", Assert.Single(_logger.Messages(5130)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reconcile_InterruptionRecordForAnInstanceTheScheduleStopped_NoInterruptionSoNoFreeFirstHour()
+    {
+        // A 45-minute window: the schedule stops the box before its first hour is over.
+        _options.Boxes[Box].Schedule.Periods.Clear();
+        _options.Boxes[Box].Schedule.Periods.Add("Mon-Fri 08:30-09:15");
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        var reconciler = Reconciler();
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+        var first = Run(0).InstanceId;
+        _time.Advance(TimeSpan.FromMinutes(46));
+        Assert.Equal(ReconcileActions.RequestStop, Single(await reconciler.ReconcileAllAsync(CancellationToken.None)).Action);
+        // The agent powers off as asked (EC2: instance initiated shutdown), and root on the box writes a spot notice.
+        _time.Advance(TimeSpan.FromMinutes(2));
+        _documents.Sessions[first] = new SessionRecord { Box = Box, InstanceId = first, Start = WindowStart, End = _time.GetUtcNow(), EndedBy = SessionEnd.Schedule };
+        _documents.Interruptions[first] = new InterruptionRecord
+        {
+            Box = Box, InstanceId = first, Action = "terminate", NoticeTime = _time.GetUtcNow(), SeenAt = _time.GetUtcNow().AddMinutes(-2), Deadline = _time.GetUtcNow(),
+        };
+        End(first, new StateReason(StateReasonCodes.InstanceInitiatedShutdown, "Client.InstanceInitiatedShutdown: Instance initiated shutdown"));
+
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+
+        // Ended by the schedule, as EC2 and the session record agree: charged from the first second (docs/savings.md, first-hour rule).
+        var session = _store.Sessions[first];
+        Assert.Equal(("schedule", (DateTimeOffset?)WindowStart.AddMinutes(48)), (session.EndedBy, session.End));
+        Assert.Contains(
+            $"interruptions/…-{first}.json ignored: EC2 reports the instance ended by \"Client.InstanceInitiatedShutdown\", not by a spot interruption",
+            Assert.Single(_logger.Messages(5130)),
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reconcile_SessionRecordClaimingAnInterruptionEc2DoesNotShow_NotAnInterruption()
+    {
+        var first = await RunningForAsync(TimeSpan.FromMinutes(30));
+        _documents.Sessions[first] = new SessionRecord { Box = Box, InstanceId = first, Start = WindowStart, End = _time.GetUtcNow(), EndedBy = SessionEnd.Interruption };
+        End(first, new StateReason(StateReasonCodes.InstanceInitiatedShutdown, "Client.InstanceInitiatedShutdown: Instance initiated shutdown"));
+
+        var decision = Single(await Reconciler().ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(SessionEndings.InstanceShutdown, _store.Sessions[first].EndedBy);
+        // Not relaunched as after an interruption either: the session ended inside the window some other way.
+        Assert.Equal(ReconcileActions.None, decision.Action);
+        Assert.Contains("it says the session ended by a spot interruption", Assert.Single(_logger.Messages(5130)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reconcile_RecordsNamingAnotherInstanceOrBox_Ignored()
+    {
+        var first = await RunningForAsync(TimeSpan.FromMinutes(30));
+        // Stored under this instance's name, but written about another instance and another box.
+        _documents.Sessions[first] = new SessionRecord { Box = Box, InstanceId = "i-0another", Start = WindowStart, End = _time.GetUtcNow(), EndedBy = SessionEnd.Manual };
+        _documents.Interruptions[first] = new InterruptionRecord
+        {
+            Box = "bob", InstanceId = first, Action = "terminate", NoticeTime = _time.GetUtcNow(), SeenAt = _time.GetUtcNow(), Deadline = _time.GetUtcNow(),
+        };
+        End(first, null);
+
+        var decision = Single(await Reconciler().ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(SessionEndings.Unknown, _store.Sessions[first].EndedBy);
+        Assert.NotEqual(ReconcileActions.Relaunch, decision.Action);
+        var warnings = _logger.Messages(5130);
+        Assert.Equal(2, warnings.Count);
+        Assert.Contains(warnings, w => w.Contains($"sessions/…-{first}.json ignored: it names another instance, \"i-0another\"", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.Contains($"interruptions/…-{first}.json ignored: it names another box, \"bob\"", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Reconcile_BoxWithAnElasticIp_PutsItOnTheInstanceOnceItRuns()
     {
@@ -757,17 +869,53 @@ public sealed class ReconcilerTests : IDisposable
     }
 
     [Fact]
-    public async Task Reconcile_BudgetSpentButOverridden_Launches()
+    public async Task Reconcile_BudgetSpentWithTheOperatorsOverride_Launches()
     {
         _options.Boxes[Box].MonthlyBudget = 10m;
         _ledger.Entries["i-0earlier"] = Entry("i-0earlier", WindowStart.AddDays(-3), WindowStart.AddDays(-3).AddHours(9), paid: 12.00m);
-        _documents.Controls[Storage] = new ControlDocument { BudgetOverrideUntil = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero), BudgetOverrideBy = "alice" };
+        _documents.BudgetOverrides["alice/alice"] = new BudgetOverride(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero), "ops", WindowStart.AddDays(-1));
         await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
 
         var decision = Single(await Reconciler().ReconcileAllAsync(CancellationToken.None));
 
         Assert.Equal(ReconcileActions.Launch, decision.Action);
         Assert.Single(_launches);
+    }
+
+    [Fact]
+    public async Task Reconcile_BudgetSpentWithAnExpiredOperatorsOverride_NotLaunched()
+    {
+        _options.Boxes[Box].MonthlyBudget = 10m;
+        _ledger.Entries["i-0earlier"] = Entry("i-0earlier", WindowStart.AddDays(-3), WindowStart.AddDays(-3).AddHours(9), paid: 12.00m);
+        _documents.BudgetOverrides["alice/alice"] = new BudgetOverride(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero), "ops", new DateTimeOffset(2026, 10, 20, 0, 0, 0, TimeSpan.Zero));
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+
+        var decision = Single(await Reconciler().ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(ReconcileActions.BudgetExceeded, decision.Action);
+        Assert.Empty(_launches);
+    }
+
+    [Fact]
+    public async Task Reconcile_BudgetSpentAndAnOverrideInControlJson_NotLaunchedAndSaidOnceWhereOverridesLive()
+    {
+        // control.json is written by the box's owner (and was writable by the box): a developer lifting their own cap.
+        _options.Boxes[Box].MonthlyBudget = 10m;
+        _ledger.Entries["i-0earlier"] = Entry("i-0earlier", WindowStart.AddDays(-3), WindowStart.AddDays(-3).AddHours(9), paid: 12.00m);
+        _documents.Controls[Storage] = new ControlDocument { BudgetOverrideUntil = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero), BudgetOverrideBy = "alice" };
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        var reconciler = Reconciler();
+
+        var decision = Single(await reconciler.ReconcileAllAsync(CancellationToken.None));
+        _time.Advance(TimeSpan.FromSeconds(45));
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+
+        Assert.Equal(ReconcileActions.BudgetExceeded, decision.Action);
+        Assert.Empty(_launches);
+        Assert.Equal(
+            ["Box alice: the budget override in control.json is ignored: overrides are granted by an operator and live in s3://boxes/_operator/budget-overrides/alice/alice.json (spotdevbox up BOX --over-budget writes it)"],
+            _logger.Messages(5131));
+        Assert.Equal(LogLevel.Warning, _logger.Events.Single(e => e.EventId == 5131).Level);
     }
 
     [Fact]
@@ -822,6 +970,22 @@ public sealed class ReconcilerTests : IDisposable
         _documents.Controls[Storage] = new ControlDocument { LeaseNote = "keep me" };
         _reconciler = null;
         return id;
+    }
+
+    /// <summary>The window's launch, seen running by a pass, and <paramref name="running"/> later; returns its id. Leaves no reconciler behind.</summary>
+    private async Task<string> RunningForAsync(TimeSpan running)
+    {
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        using (var starting = Reconciler())
+        {
+            await starting.ReconcileAllAsync(CancellationToken.None);
+            var id = Run(0).InstanceId;
+            _time.Advance(TimeSpan.FromSeconds(45));
+            await starting.ReconcileAllAsync(CancellationToken.None);
+            _time.Advance(running - TimeSpan.FromSeconds(45));
+            _reconciler = null;
+            return id;
+        }
     }
 
     private BoxInstance Run(int index)

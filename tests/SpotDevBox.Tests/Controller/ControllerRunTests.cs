@@ -379,6 +379,90 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.Single(_ec2.Instances);
     }
 
+    // Budget overrides are an operator's document (ROOT/_operator/budget-overrides/<owner>/<box>.json); the box's
+    // Storage here is s3://BUCKET/boxes/e2e, so ROOT is the bucket itself.
+    private const string OverrideKey = "_operator/budget-overrides/dev/e2e.json";
+
+    [Fact]
+    public async Task Up_OverBudgetWithTheOperatorsRight_WritesTheOverrideOnlyInTheOperatorsDocumentAndLaunches()
+    {
+        await SpendTheBudgetAsync();
+        var before = TimeProvider.System.GetUtcNow();
+
+        var up = await Cli(monthlyBudget: "50").RunAsync("up", "e2e", "--over-budget", "--no-wait");
+
+        Assert.True(up.ExitCode == 0, up.ToString());
+        Assert.Single(_ec2.RequestsFor("RunInstances"));
+        using (var grant = JsonDocument.Parse(await GetAsync(OverrideKey)))
+        {
+            var root = grant.RootElement;
+            var when = root.GetProperty("when").GetDateTimeOffset();
+            var nextMonth = new DateTimeOffset(when.Year, when.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(1);
+            Assert.Equal(nextMonth, root.GetProperty("until").GetDateTimeOffset());
+            Assert.InRange(when, before.AddSeconds(-1), TimeProvider.System.GetUtcNow());
+            Assert.False(string.IsNullOrEmpty(root.GetProperty("by").GetString()));
+        }
+
+        // Nowhere else: control.json (which the owner and the box can write) carries no budget override.
+        using var control = JsonDocument.Parse(await GetAsync("boxes/e2e/control.json"));
+        Assert.False(control.RootElement.TryGetProperty("budget_override_until", out _));
+        Assert.False(control.RootElement.TryGetProperty("budget_override_by", out _));
+    }
+
+    [Fact]
+    public async Task Up_OverBudgetWithoutTheOperatorsRight_Exit1OneLineSayingWhoToAskAndNothingLaunchedOrWritten()
+    {
+        await SpendTheBudgetAsync();
+        // S3 refuses the operator's document to this person, as the people's policy does (AccessDenied, 403).
+        await using var gate = await S3Gate.StartAsync(peer.Endpoint);
+        gate.Deny = (method, path) => method is "PUT" or "POST" or "DELETE" && path.Contains("/_operator/", StringComparison.Ordinal);
+
+        var up = await Cli(monthlyBudget: "50").Set("SPOTDEVBOX_Storage__EndpointUrl", gate.Endpoint).RunAsync("up", "e2e", "--over-budget", "--no-wait");
+
+        Assert.True(up.ExitCode == 1, up.ToString());
+        // Besides the budget's own warning ("box e2e: $... of its $50.00 budget ...: spent"), one line.
+        var line = Assert.Single(ErrorLines(up.Stderr), l => !l.StartsWith("spotdevbox: warning: box e2e: ", StringComparison.Ordinal));
+        Assert.Equal(
+            $"spotdevbox: not launched: e2e is over its budget, and launching it anyway needs an operator's right, which these credentials do not hold " +
+            $"(the store refused writing s3://{_bucket}/{OverrideKey}); ask an operator to run 'spotdevbox up e2e --over-budget', or to grant you the operator policy (deploy/iam/operator-policy.json)",
+            line);
+        Assert.Empty(_ec2.RequestsFor("RunInstances"));
+        Assert.Contains(gate.Requests, r => r is { Method: "PUT", Status: 403 } && r.Path.EndsWith(OverrideKey, StringComparison.Ordinal));
+        // It changed nothing: no write reached the store (no override, no launch claim, no control.json).
+        Assert.DoesNotContain(gate.Requests, r => r.Method is "PUT" or "POST" or "DELETE" && r.Status < 300);
+        Assert.Null(await TryGetAsync(OverrideKey));
+        Assert.Null(await TryGetAsync("boxes/e2e/control.json"));
+    }
+
+    [Fact]
+    public async Task Up_BudgetSpentAndAnOverrideInControlJson_NotLaunchedAndWarnsWhereOverridesLive()
+    {
+        await SpendTheBudgetAsync();
+        var nextMonth = TimeProvider.System.GetUtcNow().AddMonths(2);
+        await PutAsync("boxes/e2e/control.json", $$"""{"budget_override_until":"{{nextMonth:O}}","budget_override_by":"dev","updated_at":"{{TimeProvider.System.GetUtcNow():O}}"}""");
+
+        var up = await Cli(monthlyBudget: "50").RunAsync("up", "e2e", "--no-wait");
+
+        Assert.True(up.ExitCode == 1, up.ToString());
+        Assert.Empty(_ec2.RequestsFor("RunInstances"));
+        var lines = ErrorLines(up.Stderr);
+        Assert.Contains(
+            $"spotdevbox: warning: the budget override in control.json is ignored: overrides are granted by an operator and live in s3://{_bucket}/{OverrideKey} (spotdevbox up e2e --over-budget writes it)",
+            lines);
+        Assert.Contains(lines, l => l.StartsWith("spotdevbox: not launched: box e2e: ", StringComparison.Ordinal) && l.EndsWith("spent; a launch needs 'spotdevbox up e2e --over-budget', or a higher Controller:Boxes:e2e:MonthlyBudget", StringComparison.Ordinal));
+    }
+
+    /// <summary>An open session in the controller's database at a price that has spent any budget within a second.</summary>
+    private async Task SpendTheBudgetAsync()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Database)!);
+        using var store = new SpotDevBox.Controller.SqliteControllerStore(Database, Microsoft.Extensions.Logging.Abstractions.NullLogger<SpotDevBox.Controller.SqliteControllerStore>.Instance);
+        await store.InitializeAsync(CancellationToken.None);
+        await store.UpsertSessionAsync(
+            new SpotDevBox.Core.Controller.SessionRow("e2e", "i-0e2e0000000000aa", "s-spent", "us-east-1", "dev", "m6i.large", "us-east-1a", InstanceLifecycle.Spot, 1_000_000m, TimeProvider.System.GetUtcNow().AddDays(-2)),
+            CancellationToken.None);
+    }
+
     [Fact]
     public async Task Up_DatabaseFileIsNotADatabase_Exit1WithOneLineNamingTheFile()
     {
