@@ -126,7 +126,11 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
         var newIndex = indexPacks.Count > 0 ? await repository.SaveIndexAsync(indexPacks, cancellationToken) : "";
         await repository.Store.DeleteAsync([.. replacedIndexes.Where(k => k != newIndex)], cancellationToken);
 
-        await repository.Store.DeleteAsync([.. delete.Concat(repack).Select(Pack.Key)], cancellationToken);
+        // Packs are named by their content and a repack copies stored bytes as they are: when one blob is stored twice
+        // (two backups raced), a repacked pack can be byte for byte a pack this run deletes, and gets its name. A name
+        // written in this run holds data the new index points at, so it is never deleted.
+        var written = newPacks.Select(p => p.Id).ToHashSet();
+        await repository.Store.DeleteAsync([.. delete.Concat(repack).Where(p => !written.Contains(p)).Select(Pack.Key)], cancellationToken);
         LogPruned(logger, delete.Count, repack.Count, freed);
         return new PruneResult(delete.Count, repack.Count, keep.Count, freed, blobsRemoved, dryRun, tempRemoved, tempBytes, tempKept);
     }
