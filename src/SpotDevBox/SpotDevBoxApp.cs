@@ -154,7 +154,8 @@ internal static class SpotDevBoxApp
             .WithExample("snapshots", "--repo", "./demo-repo", "--json");
         verbs.Add<ForgetCommand>(config, "forget")
             .WithExample("forget", "--repo", "s3://my-bucket/boxes/alice", "--keep-last", "24", "--keep-daily", "7", "--keep-weekly", "4", "--prune")
-            .WithExample("forget", "--repo", "./demo-repo", "--keep-last", "1", "--dry-run", "--json");
+            .WithExample("forget", "--repo", "./demo-repo", "--keep-last", "1", "--dry-run", "--json")
+            .WithExample("forget", "--repo", "./demo-repo", "--keep-within", "30d", "--keep-last", "5", "--dry-run");
         verbs.Add<PruneCommand>(config, "prune")
             .WithExample("prune", "--repo", "./demo-repo", "--dry-run");
         verbs.Add<CheckCommand>(config, "check")

@@ -42,7 +42,12 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
         ArgumentNullException.ThrowIfNull(policy);
         policy.Validate();
         var snapshots = await repository.ListSnapshotsAsync(cancellationToken);
-        var decisions = policy.Apply(snapshots);
+        var decisions = policy.Apply(snapshots, repository.Time.GetUtcNow());
+        foreach (var d in decisions.Where(d => d.Reason.Contains(RetentionPolicy.FutureReason, StringComparison.Ordinal)))
+        {
+            LogFutureSnapshot(logger, d.Snapshot.ShortId, d.Snapshot.Manifest.Time);
+        }
+
         if (!dryRun)
         {
             var remove = decisions.Where(d => !d.Keep).Select(d => "snapshots/" + d.Snapshot.Id).ToList();
@@ -484,6 +489,9 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
 
     [LoggerMessage(EventId = 1300, Level = LogLevel.Information, Message = "Forgot snapshot {SnapshotId} of {Time:u}")]
     private static partial void LogForgot(ILogger logger, string snapshotId, DateTimeOffset time);
+
+    [LoggerMessage(EventId = 1303, Level = LogLevel.Warning, Message = "Snapshot {SnapshotId} is dated {Time:u}, after now: kept, and counted for no retention rule (a wrong clock, or a forged snapshot)")]
+    private static partial void LogFutureSnapshot(ILogger logger, string snapshotId, DateTimeOffset time);
 
     [LoggerMessage(EventId = 1302, Level = LogLevel.Information, Message = "Removed {Files} temporary files ({Bytes} bytes) of writes that never finished")]
     private static partial void LogUnfinishedWritesRemoved(ILogger logger, int files, long bytes);
