@@ -190,7 +190,8 @@ public sealed class ExitCodeTests : IDisposable
     }
 
     [Theory]
-    [InlineData("init", new[] { "--repo", "--endpoint-url", "--region", "--kms-key-id", "--json" })]
+    [InlineData("init", new[] { "--repo", "--endpoint-url", "--region", "--kms-key-id", "--history-days", "--json" })]
+    [InlineData("recover", new[] { "--repo", "--as-of", "--dry-run", "--json" })]
     [InlineData("backup", new[] { "<PATH>", "--repo", "--exclude", "--tag", "--host", "--parent", "--init", "--json" })]
     [InlineData("restore", new[] { "--repo", "--snapshot", "--target", "--include", "--overwrite", "--delete" })]
     [InlineData("snapshots", new[] { "--repo", "--json", "--verbose" })]
