@@ -44,9 +44,11 @@ internal sealed class InitCommand(RepositoryOpener opener, LoggingLevelSwitch co
                         + $"Enable it: {VersioningCommand(location.Bucket)}");
                 }
             }
-            catch (StorageException e) when (e.Failure == StorageFailure.AccessDenied)
+            catch (StorageException e)
             {
-                Console.Error.WriteLine($"spotdevbox: warning: could not read the versioning of bucket {location.Bucket} (access denied: s3:GetBucketVersioning); history is protected only if it is enabled: {VersioningCommand(location.Bucket)}");
+                // The repository exists by now: a bucket whose versioning cannot be read is a warning, not a failed init.
+                var why = e.Failure == StorageFailure.AccessDenied ? "access denied: s3:GetBucketVersioning" : e.Message;
+                Console.Error.WriteLine($"spotdevbox: warning: could not read the versioning of bucket {location.Bucket} ({why}); history is protected only if it is enabled: {VersioningCommand(location.Bucket)}");
             }
         }
 
