@@ -142,7 +142,8 @@ internal static class SpotDevBoxApp
         config.ValidateExamples();
         verbs.Add<InitCommand>(config, "init")
             .WithExample("init", "--repo", "s3://my-bucket/boxes/alice")
-            .WithExample("init", "--repo", "./demo-repo");
+            .WithExample("init", "--repo", "./demo-repo")
+            .WithExample("init", "--repo", "s3://my-bucket/boxes/alice/dev/repo", "--history-days", "60");
         verbs.Add<BackupCommand>(config, "backup")
             .WithExample("backup", "--repo", "s3://my-bucket/boxes/alice", "/home/alice/work", "--exclude", "node_modules/")
             .WithExample("backup", "--repo", "./demo-repo", "--init", "src", "--exclude", "*.o", "--tag", "before-upgrade");
@@ -154,7 +155,8 @@ internal static class SpotDevBoxApp
             .WithExample("snapshots", "--repo", "./demo-repo", "--json");
         verbs.Add<ForgetCommand>(config, "forget")
             .WithExample("forget", "--repo", "s3://my-bucket/boxes/alice", "--keep-last", "24", "--keep-daily", "7", "--keep-weekly", "4", "--prune")
-            .WithExample("forget", "--repo", "./demo-repo", "--keep-last", "1", "--dry-run", "--json");
+            .WithExample("forget", "--repo", "./demo-repo", "--keep-last", "1", "--dry-run", "--json")
+            .WithExample("forget", "--repo", "./demo-repo", "--keep-within", "30d", "--keep-last", "5", "--dry-run");
         verbs.Add<PruneCommand>(config, "prune")
             .WithExample("prune", "--repo", "./demo-repo", "--dry-run");
         verbs.Add<CheckCommand>(config, "check")
@@ -162,6 +164,9 @@ internal static class SpotDevBoxApp
             .WithExample("check", "--repo", "./demo-repo", "--read-data", "--json");
         verbs.Add<UnlockCommand>(config, "unlock")
             .WithExample("unlock", "--repo", "./demo-repo");
+        verbs.Add<RecoverCommand>(config, "recover")
+            .WithExample("recover", "--repo", "s3://my-bucket/boxes/alice/dev/repo", "--as-of", "2026-12-01T09:30:00Z", "--dry-run")
+            .WithExample("recover", "--repo", "s3://my-bucket/boxes/alice/dev/repo", "--as-of", "2026-12-01T10:30:00+01:00");
         verbs.Branch("agent");
         config.AddBranch("agent", agent =>
         {

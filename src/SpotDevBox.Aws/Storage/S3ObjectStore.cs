@@ -13,13 +13,15 @@ namespace SpotDevBox.Aws.Storage;
 /// A repository under <c>s3://bucket/prefix</c>. Object keys are the repository keys below
 /// <c>prefix/</c> (or at the bucket root when the prefix is empty).
 /// </summary>
-internal sealed class S3ObjectStore(IAmazonS3 client, RepositoryLocation location, string? kmsKeyId, string endpoint)
-    : IObjectStore, IDisposable
+internal sealed class S3ObjectStore(IAmazonS3 client, RepositoryLocation location, string? kmsKeyId, string endpoint, int historyDays = S3StoreOptions.DefaultHistoryDays)
+    : IObjectStore, IObjectHistory, IDisposable
 {
     /// <summary>The most keys one DeleteObjects call accepts.</summary>
     internal const int DeleteBatchSize = 1000;
 
     internal const string LifecycleRuleIdPrefix = "spotdevbox-abort-multipart-";
+
+    internal const string HistoryRuleIdPrefix = "spotdevbox-history-";
 
     private readonly string _bucket = location.Bucket;
     private readonly string _root = location.Prefix;
@@ -33,27 +35,41 @@ internal sealed class S3ObjectStore(IAmazonS3 client, RepositoryLocation locatio
     internal static string LifecycleRuleId(string prefix) =>
         LifecycleRuleIdPrefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prefix)).AsSpan(0, 8));
 
+    /// <summary>The id of the rule that expires the prefix's overwritten and deleted versions after the history window.</summary>
+    internal static string HistoryRuleId(string prefix) =>
+        HistoryRuleIdPrefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prefix)).AsSpan(0, 8));
+
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await RunAsync(key: null, () => client.HeadBucketAsync(new HeadBucketRequest { BucketName = _bucket }, cancellationToken), cancellationToken);
 
         var (rules, minimumTransitionSize) = await RunAsync(key: null, () => GetLifecycleAsync(cancellationToken), cancellationToken);
         var ruleId = LifecycleRuleId(_root);
+        var historyRuleId = HistoryRuleId(_root);
         var filterPrefix = FullKey("");
-        if (rules.Any(r => r.Id == ruleId && IsOurRule(r, filterPrefix)))
+        if (rules.Any(r => r.Id == ruleId && IsOurRule(r, filterPrefix)) && rules.Any(r => r.Id == historyRuleId && IsOurHistoryRule(r, filterPrefix, historyDays)))
         {
             return;
         }
 
         // S3 replaces the whole lifecycle configuration on PUT, so keep every rule that is not ours.
         // Two processes initializing at once can still lose one's update; the next run re-adds it.
-        var merged = rules.Where(r => r.Id != ruleId).ToList();
+        var merged = rules.Where(r => r.Id != ruleId && r.Id != historyRuleId).ToList();
         merged.Add(new LifecycleRule
         {
             Id = ruleId,
             Status = LifecycleRuleStatus.Enabled,
             Filter = new LifecycleFilter { LifecycleFilterPredicate = new LifecyclePrefixPredicate { Prefix = filterPrefix } },
             AbortIncompleteMultipartUpload = new LifecycleRuleAbortIncompleteMultipartUpload { DaysAfterInitiation = 1 },
+        });
+        // The history window: a version that a delete or an overwrite made noncurrent stays this many days, so that
+        // recover --as-of can bring it back; after that S3 removes it (in a bucket without versioning it does nothing).
+        merged.Add(new LifecycleRule
+        {
+            Id = historyRuleId,
+            Status = LifecycleRuleStatus.Enabled,
+            Filter = new LifecycleFilter { LifecycleFilterPredicate = new LifecyclePrefixPredicate { Prefix = filterPrefix } },
+            NoncurrentVersionExpiration = new LifecycleRuleNoncurrentVersionExpiration { NoncurrentDays = historyDays },
         });
         var request = new PutLifecycleConfigurationRequest
         {
@@ -336,6 +352,77 @@ internal sealed class S3ObjectStore(IAmazonS3 client, RepositoryLocation locatio
         {
             return ([], null);
         }
+    }
+
+    private static bool IsOurHistoryRule(LifecycleRule rule, string filterPrefix, int days) =>
+        rule.Status == LifecycleRuleStatus.Enabled
+        && rule.NoncurrentVersionExpiration?.NoncurrentDays == days
+        && rule.NoncurrentVersionExpiration.NewerNoncurrentVersions is null or 0
+        && rule.Expiration is null
+        && (rule.Transitions is null || rule.Transitions.Count == 0)
+        && (RuleFilterPrefix(rule) ?? "") == filterPrefix;
+
+    public Task<VersioningState> GetVersioningAsync(CancellationToken cancellationToken) =>
+        RunAsync(key: null, async () =>
+        {
+            var response = await client.GetBucketVersioningAsync(new GetBucketVersioningRequest { BucketName = _bucket }, cancellationToken);
+            var status = response.VersioningConfig?.Status?.Value;
+            return status == VersionStatus.Enabled.Value ? VersioningState.Enabled
+                : status == VersionStatus.Suspended.Value ? VersioningState.Suspended
+                : VersioningState.Off;
+        }, cancellationToken);
+
+    public async IAsyncEnumerable<ObjectVersion> ListVersionsAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        var rootLength = FullKey("").Length;
+        var request = new ListVersionsRequest { BucketName = _bucket, Prefix = FullKey(prefix) };
+        while (true)
+        {
+            var page = await RunAsync(key: null, () => client.ListVersionsAsync(request, cancellationToken), cancellationToken);
+            foreach (var v in page.Versions ?? [])
+            {
+                yield return new ObjectVersion(v.Key[rootLength..], v.VersionId ?? "null", ToUtcOffset(v.LastModified), v.IsDeleteMarker == true, v.IsLatest == true, v.ETag ?? "", v.Size ?? 0);
+            }
+
+            if (page.IsTruncated != true)
+            {
+                yield break;
+            }
+
+            request.KeyMarker = page.NextKeyMarker;
+            request.VersionIdMarker = page.NextVersionIdMarker;
+            if (string.IsNullOrEmpty(request.KeyMarker))
+            {
+                throw new StorageException(StorageFailure.Other, $"S3 version listing of {Location} is truncated but has no key marker");
+            }
+        }
+    }
+
+    /// <summary>CopyObject from a version onto the same key, encrypted as a PUT of this store would be.</summary>
+    public Task RestoreVersionAsync(string key, string versionId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(versionId);
+        var fullKey = FullKey(key);
+        var request = new CopyObjectRequest
+        {
+            SourceBucket = _bucket,
+            SourceKey = fullKey,
+            SourceVersionId = versionId,
+            DestinationBucket = _bucket,
+            DestinationKey = fullKey,
+        };
+        if (kmsKeyId is null)
+        {
+            request.ServerSideEncryptionMethod = ServerSideEncryptionMethod.AES256;
+        }
+        else
+        {
+            request.ServerSideEncryptionMethod = ServerSideEncryptionMethod.AWSKMS;
+            request.ServerSideEncryptionKeyManagementServiceKeyId = kmsKeyId;
+        }
+
+        return RunAsync(fullKey, () => client.CopyObjectAsync(request, cancellationToken), cancellationToken);
     }
 
     private static bool IsOurRule(LifecycleRule rule, string filterPrefix) =>

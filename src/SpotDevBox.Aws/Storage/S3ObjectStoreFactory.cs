@@ -53,7 +53,7 @@ public static class S3ObjectStoreFactory
         var client = credentials is null ? new AmazonS3Client(config) : new AmazonS3Client(credentials, config);
         var endpointDescription = endpoint?.ToString() ?? $"S3 in {region.SystemName}";
         var kmsKeyId = string.IsNullOrWhiteSpace(options.KmsKeyId) ? null : options.KmsKeyId.Trim();
-        return new S3ObjectStore(client, location, kmsKeyId, endpointDescription);
+        return new S3ObjectStore(client, location, kmsKeyId, endpointDescription, options.HistoryDays);
     }
 
     /// <summary>The explicit option wins, then AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL; null means AWS itself.</summary>

@@ -42,7 +42,12 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
         ArgumentNullException.ThrowIfNull(policy);
         policy.Validate();
         var snapshots = await repository.ListSnapshotsAsync(cancellationToken);
-        var decisions = policy.Apply(snapshots);
+        var decisions = policy.Apply(snapshots, repository.Time.GetUtcNow());
+        foreach (var d in decisions.Where(d => d.Reason.Contains(RetentionPolicy.FutureReason, StringComparison.Ordinal)))
+        {
+            LogFutureSnapshot(logger, d.Snapshot.ShortId, d.Snapshot.Manifest.Time);
+        }
+
         if (!dryRun)
         {
             var remove = decisions.Where(d => !d.Keep).Select(d => "snapshots/" + d.Snapshot.Id).ToList();
@@ -126,7 +131,11 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
         var newIndex = indexPacks.Count > 0 ? await repository.SaveIndexAsync(indexPacks, cancellationToken) : "";
         await repository.Store.DeleteAsync([.. replacedIndexes.Where(k => k != newIndex)], cancellationToken);
 
-        await repository.Store.DeleteAsync([.. delete.Concat(repack).Select(Pack.Key)], cancellationToken);
+        // Packs are named by their content and a repack copies stored bytes as they are: when one blob is stored twice
+        // (two backups raced), a repacked pack can be byte for byte a pack this run deletes, and gets its name. A name
+        // written in this run holds data the new index points at, so it is never deleted.
+        var written = newPacks.Select(p => p.Id).ToHashSet();
+        await repository.Store.DeleteAsync([.. delete.Concat(repack).Where(p => !written.Contains(p)).Select(Pack.Key)], cancellationToken);
         LogPruned(logger, delete.Count, repack.Count, freed);
         return new PruneResult(delete.Count, repack.Count, keep.Count, freed, blobsRemoved, dryRun, tempRemoved, tempBytes, tempKept);
     }
@@ -480,6 +489,9 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
 
     [LoggerMessage(EventId = 1300, Level = LogLevel.Information, Message = "Forgot snapshot {SnapshotId} of {Time:u}")]
     private static partial void LogForgot(ILogger logger, string snapshotId, DateTimeOffset time);
+
+    [LoggerMessage(EventId = 1303, Level = LogLevel.Warning, Message = "Snapshot {SnapshotId} is dated {Time:u}, after now: kept, and counted for no retention rule (a wrong clock, or a forged snapshot)")]
+    private static partial void LogFutureSnapshot(ILogger logger, string snapshotId, DateTimeOffset time);
 
     [LoggerMessage(EventId = 1302, Level = LogLevel.Information, Message = "Removed {Files} temporary files ({Bytes} bytes) of writes that never finished")]
     private static partial void LogUnfinishedWritesRemoved(ILogger logger, int files, long bytes);

@@ -42,6 +42,12 @@ public sealed class AgentOptions
     public int KeepDaily { get; set; } = 7;
     public int KeepWeekly { get; set; } = 4;
 
+    /// <summary>
+    /// Keep every snapshot dated within this long before now (the agent's clock, not the newest snapshot's date), so a
+    /// flood of snapshots cannot push the history out. Zero: only the counts apply.
+    /// </summary>
+    public TimeSpan KeepWithin { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary>How often forget + prune runs (the first run 30 minutes after start). Zero turns retention off.</summary>
     public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromDays(1);
 
@@ -195,9 +201,10 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
             }
         }
 
-        if (options.RetentionInterval != TimeSpan.Zero && options.KeepLast + options.KeepDaily + options.KeepWeekly == 0)
+        Between(failures, $"{s}:KeepWithin", options.KeepWithin, TimeSpan.Zero, Boxes.BoxAgentOptions.MaxKeepWithin);
+        if (options.RetentionInterval != TimeSpan.Zero && options.KeepLast + options.KeepDaily + options.KeepWeekly == 0 && options.KeepWithin == TimeSpan.Zero)
         {
-            failures.Add($"{s}:KeepLast, KeepDaily and KeepWeekly are all 0: retention would delete every snapshot (set RetentionInterval to 00:00:00 to turn retention off)");
+            failures.Add($"{s}:KeepLast, KeepDaily, KeepWeekly and KeepWithin are all 0: retention would delete every snapshot (set RetentionInterval to 00:00:00 to turn retention off)");
         }
 
         if (!string.IsNullOrWhiteSpace(options.WebhookUrl)

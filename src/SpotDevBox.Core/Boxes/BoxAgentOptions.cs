@@ -22,6 +22,9 @@ public sealed partial class BoxAgentOptions
 
     public int? KeepWeekly { get; set; }
 
+    /// <summary>Retention by time: every snapshot dated within this long before now is kept (Agent:KeepWithin; the agent's default is 30 days).</summary>
+    public TimeSpan? KeepWithin { get; set; }
+
     /// <summary>
     /// The name of an SSM SecureString parameter holding the webhook URL (Agent:WebhookParameter), e.g.
     /// /spotdevbox/alice/webhook. Only the name travels in user data; the agent reads the value with the box's
@@ -30,7 +33,7 @@ public sealed partial class BoxAgentOptions
     public string WebhookParameter { get; set; } = "";
 
     /// <summary>Whether any setting is given (nothing to write otherwise).</summary>
-    public bool IsEmpty => IdleTimeout is null && BackupInterval is null && KeepLast is null && KeepDaily is null && KeepWeekly is null && WebhookParameter.Length == 0;
+    public bool IsEmpty => IdleTimeout is null && BackupInterval is null && KeepLast is null && KeepDaily is null && KeepWeekly is null && KeepWithin is null && WebhookParameter.Length == 0;
 
     // Within the agent's own limits (AgentOptionsValidator, IdleOptionsValidator): a value the agent would refuse
     // must stop the controller at start, not the box at boot. The idle timeout stays above the default warnings (10 and 2 min).
@@ -39,6 +42,7 @@ public sealed partial class BoxAgentOptions
     public static readonly TimeSpan MinBackupInterval = TimeSpan.FromMinutes(1);
     public static readonly TimeSpan MaxBackupInterval = TimeSpan.FromHours(24);
     public const int MaxKeep = 10_000;
+    public static readonly TimeSpan MaxKeepWithin = TimeSpan.FromDays(36525);
 
     /// <summary>The path under which box <paramref name="box"/> keeps its parameters: deploy/iam/box-policy.json lets its role read only there.</summary>
     public static string ParameterPath(string box) => $"/spotdevbox/{box}/";
@@ -58,9 +62,10 @@ public sealed partial class BoxAgentOptions
             }
         }
 
-        if ((KeepLast ?? 1) + (KeepDaily ?? 1) + (KeepWeekly ?? 1) == 0)
+        Between(failures, $"{section}:KeepWithin", KeepWithin, TimeSpan.Zero, MaxKeepWithin);
+        if ((KeepLast ?? 1) + (KeepDaily ?? 1) + (KeepWeekly ?? 1) == 0 && KeepWithin == TimeSpan.Zero)
         {
-            failures.Add($"{section}:KeepLast, KeepDaily and KeepWeekly are all 0: retention would delete every snapshot");
+            failures.Add($"{section}:KeepLast, KeepDaily, KeepWeekly and KeepWithin are all 0: retention would delete every snapshot");
         }
 
         if (WebhookParameter.Length > 0 && !IsParameterName(WebhookParameter))

@@ -249,6 +249,11 @@ public static partial class UserDataTemplate
             }
         }
 
+        if (agent.KeepWithin is { } within)
+        {
+            json.WriteString("KeepWithin", within.ToString("c", c));
+        }
+
         if (agent.WebhookParameter.Length > 0)
         {
             json.WriteString("WebhookParameter", agent.WebhookParameter);

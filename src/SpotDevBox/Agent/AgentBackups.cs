@@ -206,7 +206,7 @@ internal sealed partial class AgentBackups(
         {
             var repository = await storage.OpenRepositoryAsync("repo", runToken);
             var maintenance = new Maintenance(repository, loggers.CreateLogger<Maintenance>());
-            var forget = await maintenance.ForgetAsync(new RetentionPolicy(o.KeepLast, o.KeepDaily, o.KeepWeekly), dryRun: false, runToken);
+            var forget = await maintenance.ForgetAsync(new RetentionPolicy(o.KeepLast, o.KeepDaily, o.KeepWeekly, o.KeepWithin), dryRun: false, runToken);
             var removed = forget.Decisions.Count(d => !d.Keep);
             if (removed > 0)
             {

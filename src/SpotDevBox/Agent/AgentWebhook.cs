@@ -93,7 +93,7 @@ internal sealed partial class AgentSettingsAnnouncer(
         var source = !string.IsNullOrWhiteSpace(a.WebhookUrl) ? "configured"
             : !string.IsNullOrWhiteSpace(a.WebhookParameter) ? "from SSM parameter " + a.WebhookParameter
             : "none";
-        LogSettings(logger, idle.Value.IdleTimeout, a.BackupInterval, a.KeepLast, a.KeepDaily, a.KeepWeekly, a.RetentionInterval, source);
+        LogSettings(logger, idle.Value.IdleTimeout, a.BackupInterval, a.KeepLast, a.KeepDaily, a.KeepWeekly, a.KeepWithin, a.RetentionInterval, source);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
         try
@@ -109,6 +109,6 @@ internal sealed partial class AgentSettingsAnnouncer(
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(EventId = 3313, Level = LogLevel.Information,
-        Message = "Agent settings: idle timeout {IdleTimeout}, backup every {BackupInterval}, keep last {KeepLast}, daily {KeepDaily}, weekly {KeepWeekly} (retention every {RetentionInterval}), webhook {Webhook}")]
-    private static partial void LogSettings(ILogger logger, TimeSpan idleTimeout, TimeSpan backupInterval, int keepLast, int keepDaily, int keepWeekly, TimeSpan retentionInterval, string webhook);
+        Message = "Agent settings: idle timeout {IdleTimeout}, backup every {BackupInterval}, keep last {KeepLast}, daily {KeepDaily}, weekly {KeepWeekly}, within {KeepWithin} (retention every {RetentionInterval}), webhook {Webhook}")]
+    private static partial void LogSettings(ILogger logger, TimeSpan idleTimeout, TimeSpan backupInterval, int keepLast, int keepDaily, int keepWeekly, TimeSpan keepWithin, TimeSpan retentionInterval, string webhook);
 }

@@ -7,7 +7,13 @@ namespace SpotDevBox.Commands;
 // What the repository verbs print with --json. Named records (not anonymous objects) so the JSON is
 // source-generated and works in the native AOT build; snake_case names, in this order, are the output's format.
 
-internal sealed record InitOutput(string Repository, string Id, DateTimeOffset Created);
+/// <param name="Versioning">The bucket's versioning (Enabled, Suspended, Off; null for a local repository or when it could not be read).</param>
+internal sealed record InitOutput(string Repository, string Id, DateTimeOffset Created, string? Versioning);
+
+/// <summary><c>recover --json</c>: what was (or, with --dry-run, would be) done to each key that changed, and the counts.</summary>
+internal sealed record RecoverOutput(string Repository, DateTimeOffset AsOf, bool DryRun, int Restored, int Removed, int Unchanged, IReadOnlyList<RecoverStepOutput> Changes);
+
+internal sealed record RecoverStepOutput(string Key, string Action, string? VersionId, DateTimeOffset? VersionTime);
 
 internal sealed record BackupOutput(string SnapshotId, DateTimeOffset Time, IReadOnlyList<string> Paths, SnapshotSummary Summary, IReadOnlyList<string> Warnings);
 
@@ -51,6 +57,7 @@ internal sealed record DownOutput(string Box, string Storage, DateTimeOffset Sto
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(InitOutput))]
+[JsonSerializable(typeof(RecoverOutput))]
 [JsonSerializable(typeof(BackupOutput))]
 [JsonSerializable(typeof(List<SnapshotOutput>))]
 [JsonSerializable(typeof(RestoreOutput))]

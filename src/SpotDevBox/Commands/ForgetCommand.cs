@@ -21,6 +21,13 @@ internal sealed class ForgetSettings : RepositorySettings
     [Description("Keep the newest snapshot of each of the last N ISO weeks that have one (UTC).")]
     public int KeepWeekly { get; set; }
 
+    [CommandOption("--keep-within <DURATION>")]
+    [Description("Keep every snapshot dated within DURATION before now (30d, 12h, 2w, 1w3d): measured from the clock, not from the newest snapshot. Snapshots dated in the future are always kept, and reported.")]
+    public string? KeepWithin { get; set; }
+
+    /// <summary>--keep-within as a duration (zero when not given).</summary>
+    public TimeSpan KeepWithinDuration => RetentionPolicy.TryParseDuration(KeepWithin, out var d) ? d : TimeSpan.Zero;
+
     [CommandOption("--prune")]
     [Description("Then delete the data no remaining snapshot references (takes the exclusive lock).")]
     public bool Prune { get; set; }
@@ -42,8 +49,13 @@ internal sealed class ForgetSettings : RepositorySettings
             return ValidationResult.Error("--keep-* counts cannot be negative");
         }
 
-        return KeepLast == 0 && KeepDaily == 0 && KeepWeekly == 0
-            ? ValidationResult.Error("give a retention policy: at least one of --keep-last, --keep-daily, --keep-weekly")
+        if (KeepWithin is not null && !RetentionPolicy.TryParseDuration(KeepWithin, out _))
+        {
+            return ValidationResult.Error($"--keep-within '{KeepWithin}' is not a duration: weeks, days and hours such as 30d, 12h, 2w or 1w3d (more than 0)");
+        }
+
+        return KeepLast == 0 && KeepDaily == 0 && KeepWeekly == 0 && KeepWithin is null
+            ? ValidationResult.Error("give a retention policy: at least one of --keep-last, --keep-daily, --keep-weekly, --keep-within")
             : ValidationResult.Success();
     }
 }
@@ -55,7 +67,7 @@ internal sealed class ForgetCommand(RepositoryOpener opener, IServiceProvider se
     {
         var repository = await opener.OpenAsync(settings, cancellationToken);
         var maintenance = ActivatorUtilities.CreateInstance<Maintenance>(services, repository);
-        var forget = await maintenance.ForgetAsync(new RetentionPolicy(settings.KeepLast, settings.KeepDaily, settings.KeepWeekly), settings.DryRun, cancellationToken);
+        var forget = await maintenance.ForgetAsync(new RetentionPolicy(settings.KeepLast, settings.KeepDaily, settings.KeepWeekly, settings.KeepWithinDuration), settings.DryRun, cancellationToken);
         PruneResult? prune = settings.Prune ? await maintenance.PruneAsync(settings.DryRun, cancellationToken) : null;
 
         if (settings.Json)

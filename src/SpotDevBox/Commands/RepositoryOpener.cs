@@ -13,7 +13,8 @@ internal sealed class RepositoryOpener(IOptions<BackupEngineOptions> engineOptio
     public BackupEngineOptions EngineOptions(RepositorySettings settings) =>
         settings.CacheDirectory is { } cache ? engineOptions.Value.WithCacheDirectory(cache) : engineOptions.Value;
 
-    public IObjectStore CreateStore(RepositorySettings settings)
+    /// <param name="historyDays">The history window that initializing an S3 repository puts in its lifecycle rule.</param>
+    public IObjectStore CreateStore(RepositorySettings settings, int historyDays = S3StoreOptions.DefaultHistoryDays)
     {
         var location = RepositoryLocation.Parse(settings.Repository ?? "");
         if (location.Kind == RepositoryKind.Local)
@@ -25,14 +26,15 @@ internal sealed class RepositoryOpener(IOptions<BackupEngineOptions> engineOptio
         return S3ObjectStoreFactory.Create(location, new S3StoreOptions(
             settings.EndpointUrl ?? NullIfEmpty(s.EndpointUrl),
             settings.Region ?? NullIfEmpty(s.Region),
-            settings.KmsKeyId ?? NullIfEmpty(s.KmsKeyId)));
+            settings.KmsKeyId ?? NullIfEmpty(s.KmsKeyId),
+            historyDays));
     }
 
     public Task<BackupRepository> OpenAsync(RepositorySettings settings, CancellationToken cancellationToken) =>
         BackupRepository.OpenAsync(CreateStore(settings), EngineOptions(settings), time, loggers.CreateLogger<BackupRepository>(), cancellationToken);
 
-    public Task<BackupRepository> InitializeAsync(RepositorySettings settings, CancellationToken cancellationToken) =>
-        BackupRepository.InitializeAsync(CreateStore(settings), EngineOptions(settings), time, loggers.CreateLogger<BackupRepository>(), cancellationToken);
+    public Task<BackupRepository> InitializeAsync(RepositorySettings settings, CancellationToken cancellationToken, int historyDays = S3StoreOptions.DefaultHistoryDays) =>
+        BackupRepository.InitializeAsync(CreateStore(settings, historyDays), EngineOptions(settings), time, loggers.CreateLogger<BackupRepository>(), cancellationToken);
 
     private static string? NullIfEmpty(string value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

@@ -168,7 +168,7 @@ public sealed class S3ObjectStoreTests(S3PeerFixture peer) : ObjectStoreContract
     }
 
     [Fact]
-    public async Task InitializeAsync_Twice_KeepsAForeignRuleAndHoldsOneRuleOfItsOwn()
+    public async Task InitializeAsync_Twice_KeepsAForeignRuleAndHoldsTwoRulesOfItsOwn()
     {
         using var raw = peer.CreateClient();
         await raw.PutLifecycleConfigurationAsync(new PutLifecycleConfigurationRequest
@@ -194,7 +194,7 @@ public sealed class S3ObjectStoreTests(S3PeerFixture peer) : ObjectStoreContract
         await store.InitializeAsync(CancellationToken.None);
 
         var rules = (await raw.GetLifecycleConfigurationAsync(new GetLifecycleConfigurationRequest { BucketName = _bucket })).Configuration.Rules;
-        Assert.Equal(2, rules.Count);
+        Assert.Equal(3, rules.Count);
         var foreign = Assert.Single(rules, r => r.Id == "someone-elses-log-expiry");
         Assert.Equal("logs/", S3ObjectStore.RuleFilterPrefix(foreign));
         Assert.Equal(30, foreign.Expiration?.Days);
@@ -204,6 +204,10 @@ public sealed class S3ObjectStoreTests(S3PeerFixture peer) : ObjectStoreContract
         Assert.Equal("abc/", S3ObjectStore.RuleFilterPrefix(own));
         Assert.Equal(1, own.AbortIncompleteMultipartUpload?.DaysAfterInitiation);
         Assert.Equal(LifecycleRuleStatus.Enabled, own.Status);
+        var history = Assert.Single(rules, r => r.Id == "spotdevbox-history-ba7816bf8f01cfea");
+        Assert.Equal("abc/", S3ObjectStore.RuleFilterPrefix(history));
+        Assert.Equal(30, history.NoncurrentVersionExpiration?.NoncurrentDays);
+        Assert.Equal(LifecycleRuleStatus.Enabled, history.Status);
     }
 
     [Fact]
@@ -216,10 +220,10 @@ public sealed class S3ObjectStoreTests(S3PeerFixture peer) : ObjectStoreContract
 
         var rules = (await raw.GetLifecycleConfigurationAsync(new GetLifecycleConfigurationRequest { BucketName = _bucket })).Configuration.Rules;
         Assert.Equal(
-            ["spotdevbox-abort-multipart-ba7816bf8f01cfea", "spotdevbox-abort-multipart-e3b0c44298fc1c14"],
+            ["spotdevbox-abort-multipart-ba7816bf8f01cfea", "spotdevbox-abort-multipart-e3b0c44298fc1c14", "spotdevbox-history-ba7816bf8f01cfea", "spotdevbox-history-e3b0c44298fc1c14"],
             rules.Select(r => r.Id).Order(StringComparer.Ordinal));
         // SHA-256("") starts e3b0c44298fc1c14; that rule covers the whole bucket.
-        Assert.Equal("", S3ObjectStore.RuleFilterPrefix(rules.Single(r => r.Id.EndsWith("e3b0c44298fc1c14", StringComparison.Ordinal))) ?? "");
+        Assert.All(rules.Where(r => r.Id.EndsWith("e3b0c44298fc1c14", StringComparison.Ordinal)), r => Assert.Equal("", S3ObjectStore.RuleFilterPrefix(r) ?? ""));
     }
 
     [Fact]

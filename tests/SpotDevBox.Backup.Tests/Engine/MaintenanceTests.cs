@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using SpotDevBox.Backup.Engine;
+using SpotDevBox.Backup.Format;
 using SpotDevBox.Backup.Repository;
 using TestSupport;
 
@@ -200,6 +201,62 @@ public sealed class MaintenanceTests : IDisposable
         Assert.Equal((0, 1), (prune.TemporaryFilesRemoved, prune.TemporaryFilesKept));
         Assert.True(File.Exists(running));
         Assert.Empty(Directory.GetFiles(repo, ".clock-probe-*"));
+    }
+
+    /// <summary>
+    /// Two backups that raced both stored blob A: pack P0 holds A alone, pack P1 holds A and a blob G that no snapshot
+    /// uses, and the index points A at P1. Prune deletes P0 (no indexed blob of its own) and repacks P1, whose used part
+    /// is A alone: the new pack's bytes are P0's, so it gets P0's name. Deleting P0 afterwards would delete the pack it
+    /// just wrote, and A with it.
+    /// </summary>
+    [Fact]
+    public async Task Prune_RepackedPackIsByteIdenticalToAPackItDeletes_KeepsTheNameItWrote()
+    {
+        var source = _temp.Sub("src");
+        Directory.CreateDirectory(source);
+        var original = System.Security.Cryptography.RandomNumberGenerator.GetBytes(200 * 1024);
+        await File.WriteAllBytesAsync(Path.Combine(source, "a.bin"), original);
+        var repo = _temp.Sub("repo");
+        using var harness = await EngineHarness.LocalAsync(repo);
+        await harness.BackupAsync(source);
+
+        var repository = await harness.OpenAsync();
+        await repository.LoadIndexAsync(CancellationToken.None);
+        var packs = new List<IndexPack>();
+        foreach (var (packId, size) in repository.Index.Packs)
+        {
+            var bytes = await repository.Store.GetAsync(Pack.Key(packId), CancellationToken.None);
+            packs.Add(new IndexPack(packId, size, Pack.ReadHeaderFromPack(bytes)));
+        }
+
+        var p0 = Assert.Single(packs, p => p.Blobs.All(b => b.Type == BlobType.Data));
+        var a = Assert.Single(p0.Blobs);
+        var p0Bytes = await repository.Store.GetAsync(Pack.Key(p0.Id), CancellationToken.None);
+        var (garbage, garbageKind) = Compression.Compress(System.Security.Cryptography.RandomNumberGenerator.GetBytes(200 * 1024), 3);
+        var body = new List<byte>(p0Bytes.AsSpan((int)a.Offset, a.StoredLength).ToArray());
+        var p1Entries = new List<PackEntry>
+        {
+            a with { Offset = 0 },
+            new(BlobId.Compute(garbage), BlobType.Data, garbageKind, a.StoredLength, garbage.Length, 200 * 1024),
+        };
+        body.AddRange(garbage);
+        body.AddRange(Pack.WriteHeader(p1Entries));
+        var p1Bytes = body.ToArray();
+        var p1 = new IndexPack(await repository.SavePackAsync(p1Bytes, BlobType.Data, CancellationToken.None), p1Bytes.Length, p1Entries);
+
+        // One index listing P1 before P0, so the index points A at P1.
+        var oldIndexes = Directory.GetFiles(Path.Combine(repo, "index")).Select(f => "index/" + Path.GetFileName(f)).ToList();
+        await repository.SaveIndexAsync([p1, .. packs], CancellationToken.None);
+        await repository.Store.DeleteAsync(oldIndexes, CancellationToken.None);
+
+        var prune = await (await harness.MaintenanceAsync()).PruneAsync(dryRun: false, CancellationToken.None);
+
+        Assert.True(prune.PacksRepacked >= 1, $"repacked {prune.PacksRepacked}");
+        Assert.True(File.Exists(Path.Combine(repo, Pack.Key(p0.Id))), "the pack prune rewrote under P0's name is still there");
+        var check = await harness.CheckAsync(readData: true);
+        Assert.True(check.Ok, string.Join("\n", check.Errors));
+        await harness.RestoreAsync(_temp.Sub("out"));
+        Assert.Equal(original, await File.ReadAllBytesAsync(Path.Combine(_temp.Sub("out"), "src", "a.bin")));
     }
 
     /// <summary>A temporary file as the local-directory store leaves it when its writer is killed between create and rename.</summary>

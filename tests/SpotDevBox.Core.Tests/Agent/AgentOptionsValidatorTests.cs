@@ -97,9 +97,10 @@ public sealed class AgentOptionsValidatorTests
         options.KeepLast = 0;
         options.KeepDaily = 0;
         options.KeepWeekly = 0;
+        options.KeepWithin = TimeSpan.Zero;
 
         Assert.Equal(
-            ["Agent:KeepLast, KeepDaily and KeepWeekly are all 0: retention would delete every snapshot (set RetentionInterval to 00:00:00 to turn retention off)"],
+            ["Agent:KeepLast, KeepDaily, KeepWeekly and KeepWithin are all 0: retention would delete every snapshot (set RetentionInterval to 00:00:00 to turn retention off)"],
             Failures(options));
     }
 
@@ -186,5 +187,20 @@ public sealed class AgentOptionsValidatorTests
                 "Agent:WebhookUrl must be an http(s) URL (the value is not printed: a URL may carry a secret)",
             ],
             Failures(options));
+    }
+
+    [Fact]
+    public void Defaults_KeepWithin_Is30Days()
+    {
+        Assert.Equal(TimeSpan.FromDays(30), new AgentOptions().KeepWithin);
+    }
+
+    [Fact]
+    public void Validate_NegativeKeepWithin_NamesTheSettingAndValue()
+    {
+        var options = Valid();
+        options.KeepWithin = TimeSpan.FromHours(-1);
+
+        Assert.Equal(["Agent:KeepWithin must be between 00:00:00 and 36525.00:00:00, got -01:00:00"], Failures(options));
     }
 }

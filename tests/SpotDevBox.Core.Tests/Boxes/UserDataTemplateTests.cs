@@ -120,6 +120,7 @@ public sealed class UserDataTemplateTests
         box.Agent.KeepLast = 10;
         box.Agent.KeepDaily = 14;
         box.Agent.KeepWeekly = 8;
+        box.Agent.KeepWithin = TimeSpan.FromDays(30);
         box.Agent.WebhookParameter = "/spotdevbox/alice/webhook";
 
         var text = UserDataTemplate.Render(box, "alice", Artifact);
@@ -130,6 +131,7 @@ public sealed class UserDataTemplateTests
                       "KeepLast": 10,
                       "KeepDaily": 14,
                       "KeepWeekly": 8,
+                      "KeepWithin": "30.00:00:00",
                       "WebhookParameter": "/spotdevbox/alice/webhook",
                       "Idle": {
                         "IdleTimeout": "00:45:00"
@@ -210,10 +212,25 @@ public sealed class UserDataTemplateTests
         box.Agent.KeepLast = 0;
         box.Agent.KeepDaily = 0;
         box.Agent.KeepWeekly = 0;
+        box.Agent.KeepWithin = TimeSpan.Zero;
 
         var e = Assert.Throws<UserDataException>(() => UserDataTemplate.Render(box, "alice", Artifact));
 
-        Assert.Equal(["Agent:KeepLast, KeepDaily and KeepWeekly are all 0: retention would delete every snapshot"], e.Problems);
+        Assert.Equal(["Agent:KeepLast, KeepDaily, KeepWeekly and KeepWithin are all 0: retention would delete every snapshot"], e.Problems);
+    }
+
+    [Fact]
+    public void Render_AllCountsZeroWithTheAgentsDefaultKeepWithin_IsARetentionByTimeAndAccepted()
+    {
+        var box = SampleBox();
+        box.Agent.KeepLast = 0;
+        box.Agent.KeepDaily = 0;
+        box.Agent.KeepWeekly = 0;
+
+        var text = UserDataTemplate.Render(box, "alice", Artifact);
+
+        Assert.Contains("\"KeepWeekly\": 0", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("KeepWithin", text, StringComparison.Ordinal);
     }
 
     [Fact]

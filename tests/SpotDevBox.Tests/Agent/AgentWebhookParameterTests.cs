@@ -50,7 +50,7 @@ public sealed class AgentWebhookParameterTests(MotoFixture moto) : IAsyncLifetim
         await ReadyAsync(agent);
         var both = Task.WhenAll(settings, read);
         Assert.True(await Task.WhenAny(both, Task.Delay(Wait)) == both, agent.Stderr);
-        Assert.Contains("idle timeout 00:45:00, backup every 00:20:00, keep last 10, daily 14, weekly 8", agent.Stderr, StringComparison.Ordinal);
+        Assert.Contains("idle timeout 00:45:00, backup every 00:20:00, keep last 10, daily 14, weekly 8, within 45.00:00:00", agent.Stderr, StringComparison.Ordinal);
         Assert.Contains("webhook from SSM parameter " + Parameter, agent.Stderr, StringComparison.Ordinal);
 
         _imds.ArmRebalance(TimeProvider.System.GetUtcNow());
@@ -123,6 +123,7 @@ public sealed class AgentWebhookParameterTests(MotoFixture moto) : IAsyncLifetim
         box.Agent.IdleTimeout = TimeSpan.FromMinutes(45);
         box.Agent.BackupInterval = TimeSpan.FromMinutes(20);
         box.Agent.KeepLast = 10;
+        box.Agent.KeepWithin = TimeSpan.FromDays(45);
         box.Agent.KeepDaily = 14;
         box.Agent.KeepWeekly = 8;
         box.Agent.WebhookParameter = Parameter;

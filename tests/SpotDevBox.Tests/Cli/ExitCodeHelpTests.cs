@@ -17,6 +17,7 @@ public sealed partial class ExitCodeHelpTests : IDisposable
     [InlineData("prune")]
     [InlineData("check")]
     [InlineData("unlock")]
+    [InlineData("recover")]
     [InlineData("agent run")]
     [InlineData("agent publish")]
     [InlineData("controller run")]

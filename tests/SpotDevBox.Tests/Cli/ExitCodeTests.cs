@@ -190,11 +190,12 @@ public sealed class ExitCodeTests : IDisposable
     }
 
     [Theory]
-    [InlineData("init", new[] { "--repo", "--endpoint-url", "--region", "--kms-key-id", "--json" })]
+    [InlineData("init", new[] { "--repo", "--endpoint-url", "--region", "--kms-key-id", "--history-days", "--json" })]
+    [InlineData("recover", new[] { "--repo", "--as-of", "--dry-run", "--json" })]
     [InlineData("backup", new[] { "<PATH>", "--repo", "--exclude", "--tag", "--host", "--parent", "--init", "--json" })]
     [InlineData("restore", new[] { "--repo", "--snapshot", "--target", "--include", "--overwrite", "--delete" })]
     [InlineData("snapshots", new[] { "--repo", "--json", "--verbose" })]
-    [InlineData("forget", new[] { "--repo", "--keep-last", "--keep-daily", "--keep-weekly", "--prune", "--dry-run" })]
+    [InlineData("forget", new[] { "--repo", "--keep-last", "--keep-daily", "--keep-weekly", "--keep-within", "--prune", "--dry-run" })]
     [InlineData("prune", new[] { "--repo", "--dry-run" })]
     [InlineData("check", new[] { "--repo", "--read-data", "--json" })]
     [InlineData("unlock", new[] { "--repo", "--cache-dir" })]

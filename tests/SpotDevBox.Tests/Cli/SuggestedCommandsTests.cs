@@ -13,7 +13,7 @@ public sealed partial class SuggestedCommandsTests : IDisposable
     private static readonly HashSet<string> Verbs = new(StringComparer.Ordinal)
     {
         "init", "backup", "restore", "snapshots", "forget", "prune", "check", "unlock", "agent", "controller", "savings",
-        "up", "down", "schedule", "status", "keepalive", "ssh-config", "estimate", "prices", "ssh",
+        "up", "down", "schedule", "status", "keepalive", "ssh-config", "estimate", "prices", "ssh", "recover",
     };
 
     private readonly TempDir _temp = new("spotdevbox-suggested-");

@@ -644,7 +644,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.Empty(_ec2.Requests);
     }
 
-    private const string BoxAgentSettings = """{ "IdleTimeout": "00:45:00", "BackupInterval": "00:20:00", "KeepLast": 10, "KeepDaily": 14, "KeepWeekly": 8, "WebhookParameter": "/spotdevbox/e2e/webhook" }""";
+    private const string BoxAgentSettings = """{ "IdleTimeout": "00:45:00", "BackupInterval": "00:20:00", "KeepLast": 10, "KeepDaily": 14, "KeepWeekly": 8, "KeepWithin": "10.00:00:00", "WebhookParameter": "/spotdevbox/e2e/webhook" }""";
 
     [Fact]
     public async Task ControllerRun_BoxWithAgentSettings_UserDataWritesThemIntoTheAgentsConfiguration()
@@ -660,6 +660,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.Equal("00:45:00", agent.GetProperty("Idle").GetProperty("IdleTimeout").GetString());
         Assert.Equal("00:20:00", agent.GetProperty("BackupInterval").GetString());
         Assert.Equal((10, 14, 8), (agent.GetProperty("KeepLast").GetInt32(), agent.GetProperty("KeepDaily").GetInt32(), agent.GetProperty("KeepWeekly").GetInt32()));
+        Assert.Equal("10.00:00:00", agent.GetProperty("KeepWithin").GetString());
         Assert.Equal("/spotdevbox/e2e/webhook", agent.GetProperty("WebhookParameter").GetString());
         Assert.False(agent.TryGetProperty("WebhookUrl", out _), agent.ToString());
     }
@@ -679,7 +680,8 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
     [Theory]
     [InlineData("""{ "IdleTimeout": "00:01:00" }""", "Controller:Boxes:e2e:Agent:IdleTimeout must be between 00:15:00 and 7.00:00:00, got 00:01:00")]
     [InlineData("""{ "BackupInterval": "2.00:00:00" }""", "Controller:Boxes:e2e:Agent:BackupInterval must be between 00:01:00 and 1.00:00:00, got 2.00:00:00")]
-    [InlineData("""{ "KeepLast": 0, "KeepDaily": 0, "KeepWeekly": 0 }""", "Controller:Boxes:e2e:Agent:KeepLast, KeepDaily and KeepWeekly are all 0")]
+    [InlineData("""{ "KeepLast": 0, "KeepDaily": 0, "KeepWeekly": 0, "KeepWithin": "00:00:00" }""", "Controller:Boxes:e2e:Agent:KeepLast, KeepDaily, KeepWeekly and KeepWithin are all 0")]
+    [InlineData("""{ "KeepWithin": "-1.00:00:00" }""", "Controller:Boxes:e2e:Agent:KeepWithin must be between 00:00:00 and 36525.00:00:00, got -1.00:00:00")]
     [InlineData("""{ "WebhookParameter": "https://hooks.example.com/services/T0/B0/SECRET" }""", "Controller:Boxes:e2e:Agent:WebhookParameter must be the name of an SSM parameter")]
     [InlineData("""{ "WebhookParameter": "/spotdevbox/bob/webhook" }""", "Controller:Boxes:e2e:Agent:WebhookParameter must be under /spotdevbox/e2e/ (the box's role may read only its own parameters")]
     [InlineData("""{ "WebhookUrl": "https://hooks.example.com/services/T0/B0/SECRET" }""", "Controller:Boxes:e2e:Agent:WebhookUrl is not a setting")]
