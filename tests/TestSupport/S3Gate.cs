@@ -32,6 +32,9 @@ public sealed class S3Gate : IAsyncDisposable
     /// <summary>Refuse (403 AccessDenied) the requests this returns true for: (method, path-style path).</summary>
     public Func<string, string, bool> Deny { get; set; } = (_, _) => false;
 
+    /// <summary>Refuse as <see cref="Deny"/> does, seeing the query too (method, path, query): bucket-level calls share the bucket's path.</summary>
+    public Func<string, string, string, bool> DenyRequest { get; set; } = (_, _, _) => false;
+
     public IReadOnlyList<S3GateRequest> Requests => [.. _requests];
 
     public static async Task<S3Gate> StartAsync(string peerEndpoint)
@@ -47,7 +50,7 @@ public sealed class S3Gate : IAsyncDisposable
     {
         var request = context.Request;
         var path = Uri.UnescapeDataString(request.Path.Value ?? "/");
-        if (Deny(request.Method, path))
+        if (Deny(request.Method, path) || DenyRequest(request.Method, path, request.QueryString.Value ?? ""))
         {
             _requests.Enqueue(new S3GateRequest(request.Method, path, request.QueryString.Value ?? "", 403, []));
             context.Response.StatusCode = 403;

@@ -48,7 +48,15 @@ public sealed partial class BackupRepository
 
     internal ILogger Logger => _logger;
 
-    public static async Task<BackupRepository> InitializeAsync(IObjectStore store, BackupEngineOptions options, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
+    public static Task<BackupRepository> InitializeAsync(IObjectStore store, BackupEngineOptions options, TimeProvider time, ILogger logger, CancellationToken cancellationToken) =>
+        InitializeAsync(store, options, time, logger, prepareStore: true, cancellationToken);
+
+    /// <param name="prepareStore">
+    /// False: only the repository's own objects are written; the store's container-level set-up (a bucket's existence
+    /// check and lifecycle rules) is left to whoever holds that right. A box's role may create its repositories but not
+    /// change the bucket.
+    /// </param>
+    public static async Task<BackupRepository> InitializeAsync(IObjectStore store, BackupEngineOptions options, TimeProvider time, ILogger logger, bool prepareStore, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(time);
@@ -58,7 +66,11 @@ public sealed partial class BackupRepository
             throw new RepositoryException($"a repository already exists at {store.Location}: nothing was changed (use it as it is, or give another --repo)", RepositoryProblem.AlreadyExists);
         }
 
-        await store.InitializeAsync(cancellationToken);
+        if (prepareStore)
+        {
+            await store.InitializeAsync(cancellationToken);
+        }
+
         if (await store.GetSizeAsync(ConfigKey, cancellationToken) is not null)
         {
             throw new RepositoryException($"a repository already exists at {store.Location}: nothing was changed (use it as it is, or give another --repo)", RepositoryProblem.AlreadyExists);

@@ -15,7 +15,7 @@ namespace SpotDevBox.Agent;
 /// and their public halves (<c>host-keys.pub</c>), <c>status.json</c>, <c>control.json</c>, <c>launch.json</c> (the launch claim), <c>sessions/</c> and
 /// <c>interruptions/</c>.
 /// </summary>
-internal sealed class BoxStorage(IOptions<AgentOptions> agentOptions, RepositoryOpener opener, TimeProvider time, ILoggerFactory loggers) : IDisposable
+internal sealed partial class BoxStorage(IOptions<AgentOptions> agentOptions, RepositoryOpener opener, TimeProvider time, ILoggerFactory loggers) : IDisposable
 {
     private readonly Lazy<IObjectStore> _store = new(() =>
     {
@@ -50,9 +50,22 @@ internal sealed class BoxStorage(IOptions<AgentOptions> agentOptions, Repository
             || (e is StorageException { Failure: StorageFailure.ContainerMissing } && RepositoryLocation.Parse(settings.Repository!).Kind == RepositoryKind.Local))
         {
             // A box's first boot: its repository does not exist yet.
+            var logger = loggers.CreateLogger<BackupRepository>();
             try
             {
-                return await BackupRepository.InitializeAsync(opener.CreateStore(settings), options, time, loggers.CreateLogger<BackupRepository>(), cancellationToken);
+                return await BackupRepository.InitializeAsync(opener.CreateStore(settings), options, time, logger, cancellationToken);
+            }
+            catch (StorageException bucketDenied) when (bucketDenied.Failure == StorageFailure.AccessDenied)
+            {
+                // The bucket-level part of creating a repository (HeadBucket, the lifecycle rules) is an operator's
+                // (deploy/iam/init-policy.json); the box's role may write its repository's own objects. Create it so,
+                // and say that the bucket's rules for this prefix are the operator's to set.
+                LogBucketSetUpNotTheBoxs(loggers.CreateLogger<BoxStorage>(), settings.Repository!, bucketDenied.Message);
+            }
+
+            try
+            {
+                return await BackupRepository.InitializeAsync(opener.CreateStore(settings), options, time, logger, prepareStore: false, cancellationToken);
             }
             catch (StorageException denied) when (denied.Failure == StorageFailure.AccessDenied)
             {
@@ -186,4 +199,7 @@ internal sealed class BoxStorage(IOptions<AgentOptions> agentOptions, Repository
     public const string LaunchClaimName = "launch.json";
 
     private static RepositorySettings Settings(string location) => new() { Repository = location };
+
+    [LoggerMessage(EventId = 3118, Level = LogLevel.Warning, Message = "Created the repository {Repository} without the bucket's set-up, which this box may not change ({Reason}): its lifecycle rules (incomplete uploads, the history window) are set by an operator with 'spotdevbox init' or by the bucket's own rules")]
+    private static partial void LogBucketSetUpNotTheBoxs(ILogger logger, string repository, string reason);
 }

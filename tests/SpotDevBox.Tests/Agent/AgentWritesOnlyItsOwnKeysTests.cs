@@ -36,10 +36,8 @@ public sealed class AgentWritesOnlyItsOwnKeysTests(S3PeerFixture peer)
         await File.WriteAllTextAsync(Path.Combine(box.Home, "notes.txt"), "from the last session\n");
         var earlier = await box.Cli.RunAsync("backup", "--repo", box.Repository, "--init", box.Home);
         Assert.True(earlier.ExitCode == 0, earlier.ToString());
-        // The host-keys repository too is created by an operator (deploy/README.md): creating one sets the bucket's
-        // lifecycle rule, which the box's role may not do.
-        var hostKeys = await box.Cli.RunAsync("init", "--repo", box.Box + "/host-keys");
-        Assert.True(hostKeys.ExitCode == 0, hostKeys.ToString());
+        // The host-keys repository does not exist yet: the agent creates it on this first boot, without the bucket's
+        // set-up (HeadBucket, lifecycle, versioning), which the gate refuses as the box's role is refused them.
         Directory.Delete(box.Home, recursive: true);
         Directory.CreateDirectory(box.Home);
         var lease = TimeProvider.System.GetUtcNow().AddHours(1).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
@@ -49,6 +47,9 @@ public sealed class AgentWritesOnlyItsOwnKeysTests(S3PeerFixture peer)
         await box.PutObjectAsync("launch.json", launch);
 
         await using var gate = await S3Gate.StartAsync(peer.Endpoint);
+        var bucketPath = "/" + box.Bucket;
+        gate.DenyRequest = (method, path, query) => path.TrimEnd('/') == bucketPath
+            && (method == "HEAD" || query.Contains("lifecycle", StringComparison.Ordinal) || query.Contains("versioning", StringComparison.Ordinal) || query.Contains("policy", StringComparison.Ordinal));
         box.Cli.Set("SPOTDEVBOX_Storage__EndpointUrl", gate.Endpoint);
         using var agent = await box.StartAgentAsync();
         Assert.Equal("from the last session\n", await File.ReadAllTextAsync(Path.Combine(box.Home, "notes.txt")));
@@ -86,6 +87,11 @@ public sealed class AgentWritesOnlyItsOwnKeysTests(S3PeerFixture peer)
         {
             Assert.Contains(relative, k => k.StartsWith(kind, StringComparison.Ordinal));
         }
+
+        // The first boot created the host-keys repository although the bucket's set-up was refused, and said so.
+        Assert.Contains(gate.Requests, r => r.Method == "HEAD" && r.Path.TrimEnd('/') == bucketPath && r.Status == 403);
+        Assert.Contains("host-keys/config", relative);
+        Assert.Contains("without the bucket's set-up", agent.Stderr, StringComparison.Ordinal);
 
         // What was written for it is as it was.
         Assert.Equal(control, await box.GetObjectAsync("control.json"));
