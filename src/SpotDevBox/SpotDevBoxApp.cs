@@ -189,6 +189,14 @@ internal static class SpotDevBoxApp
                 .WithExample("savings", "reconcile", "--feed", "s3://my-bucket/spot-feed")
                 .WithExample("savings", "reconcile", "--feed", "s3://my-bucket/spot-feed", "--from", "2026-11-01", "--to", "2026-12-01", "--box", "alice", "--format", "csv");
         });
+        verbs.Branch("storage");
+        config.AddBranch("storage", storage =>
+        {
+            storage.SetDescription("The boxes' storage in S3: move a box's prefix into the layout s3://BUCKET/ROOT/OWNER/BOX (docs/security.md, \"S3 layout and migration\").");
+            verbs.Add<StorageMigrateCommand>(storage, "storage", "migrate")
+                .WithExample("storage", "migrate", "s3://my-bucket/boxes/alice", "s3://my-bucket/boxes/alice/alice", "--dry-run")
+                .WithExample("storage", "migrate", "s3://my-bucket/boxes/alice", "s3://my-bucket/boxes/alice/alice");
+        });
         verbs.Add<UpCommand>(config, "up")
             .WithExample("up", "alice")
             .WithExample("up", "alice", "--for", "3h");
