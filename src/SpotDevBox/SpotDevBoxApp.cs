@@ -203,19 +203,19 @@ internal static class SpotDevBoxApp
         verbs.Add<DownCommand>(config, "down")
             .WithExample("down", "alice")
             .WithExample("down", "alice", "--until", "monday", "--note", "done for today")
-            .WithExample("down", "s3://my-bucket/boxes/alice");
+            .WithExample("down", "s3://my-bucket/boxes/alice/alice");
         verbs.Add<ScheduleCommand>(config, "schedule")
             .WithExample("schedule", "alice", "--next", "7d", "--json")
             .WithExample("schedule", "alice", "--next", "3d", "--from", "2027-01-04T10:00:00+01:00");
         verbs.Add<StatusCommand>(config, "status")
             .WithExample("status")
             .WithExample("status", "alice")
-            .WithExample("status", "s3://my-bucket/boxes/alice", "--json");
+            .WithExample("status", "s3://my-bucket/boxes/alice/alice", "--json");
         verbs.Add<KeepaliveCommand>(config, "keepalive")
             .WithExample("keepalive", "2h", "--note", "training run")
             .WithExample("keepalive", "--cancel", "--json")
             .WithExample("keepalive", "alice", "90m")
-            .WithExample("keepalive", "s3://my-bucket/boxes/alice", "--cancel");
+            .WithExample("keepalive", "s3://my-bucket/boxes/alice/alice", "--cancel");
         verbs.Add<SshConfigCommand>(config, "ssh-config")
             .WithExample("ssh-config")
             .WithExample("ssh-config", "alice")

@@ -120,7 +120,7 @@ public sealed class DownCommandTests(S3PeerFixture peer) : IDisposable
         var result = await cli.RunAsync("down", "--box", "nobody");
 
         Assert.Equal(2, result.ExitCode);
-        Assert.Equal("spotdevbox: there is no box 'nobody' (none is configured (Controller:Boxes)); name one, or give its storage prefix s3://bucket/prefix/box", result.Stderr.Trim());
+        Assert.Equal("spotdevbox: there is no box 'nobody' (none is configured (Controller:Boxes)); name one, or give its storage prefix s3://bucket/ROOT/OWNER/BOX", result.Stderr.Trim());
     }
 
     [Fact]
