@@ -113,6 +113,42 @@ public sealed class StorageMigrateCommandTests(S3PeerFixture peer) : IDisposable
     }
 
     [Fact]
+    public async Task Migrate_ProcessKilledWhileCopying_RerunEndsWithEveryObjectAtToOnceAndNothingAtFrom()
+    {
+        var bucket = peer.NewBucketName("migrate-kill");
+        await peer.CreateBucketAsync(bucket);
+        var objects = Enumerable.Range(0, 300).Select(i => ($"repo/data/{i:x2}/{i:x8}", $"pack {i} " + new string((char)('a' + (i % 26)), 4000))).ToList();
+        await Parallel.ForEachAsync(objects, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (o, _) => await PutAsync(bucket, "boxes/alice/" + o.Item1, o.Item2));
+        var from = $"s3://{bucket}/boxes/alice";
+        var to = $"s3://{bucket}/team/alice/alice";
+
+        using (var running = Cli().Start("storage", "migrate", from, to))
+        {
+            // SIGKILL as soon as the first copy is at TO: no handler or finally block runs in the child.
+            var deadline = TimeProvider.System.GetUtcNow() + TimeSpan.FromSeconds(60);
+            while (await CountAsync(bucket, "team/") == 0)
+            {
+                Assert.True(TimeProvider.System.GetUtcNow() < deadline, "no copy appeared at TO within 60 s");
+                await Task.Delay(10);
+            }
+
+            running.Kill();
+            var killed = await running.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(CliResult.KilledBySigkill, killed.ExitCode);
+        }
+
+        var atTo = await CountAsync(bucket, "team/");
+        Assert.True(atTo is > 0 and < 300, $"{atTo} objects at TO when killed: not in the middle of the copy");
+        Assert.Equal(300, await CountAsync(bucket, "boxes/"));
+
+        var rerun = await Cli().RunAsync("storage", "migrate", from, to);
+
+        Assert.True(rerun.ExitCode == 0, rerun.ToString());
+        Assert.StartsWith($"moved 300 objects (", rerun.Stdout, StringComparison.Ordinal);
+        Assert.Equal(objects.Select(o => ("team/alice/alice/" + o.Item1, o.Item2)).OrderBy(o => o.Item1, StringComparer.Ordinal), await ReadAllAsync(bucket));
+    }
+
+    [Fact]
     public async Task Migrate_NoTo_ExitsTwoNamingTheMissingArgument()
     {
         var result = await Cli().RunAsync("storage", "migrate", "s3://my-bucket/boxes/alice");
@@ -137,6 +173,13 @@ public sealed class StorageMigrateCommandTests(S3PeerFixture peer) : IDisposable
     {
         using var client = peer.CreateClient();
         await client.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, ContentBody = content });
+    }
+
+    private async Task<int> CountAsync(string bucket, string prefix)
+    {
+        using var client = peer.CreateClient();
+        var list = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, Prefix = prefix });
+        return (list.S3Objects ?? []).Count;
     }
 
     private async Task<List<(string Key, string Content)>> ReadAllAsync(string bucket)
