@@ -194,25 +194,33 @@ internal static class SpotDevBoxApp
                 .WithExample("savings", "reconcile", "--feed", "s3://my-bucket/spot-feed")
                 .WithExample("savings", "reconcile", "--feed", "s3://my-bucket/spot-feed", "--from", "2026-11-01", "--to", "2026-12-01", "--box", "alice", "--format", "csv");
         });
+        verbs.Branch("storage");
+        config.AddBranch("storage", storage =>
+        {
+            storage.SetDescription("The boxes' storage in S3: move a box's prefix into the layout s3://BUCKET/ROOT/OWNER/BOX (docs/security.md, \"S3 layout and migration\").");
+            verbs.Add<StorageMigrateCommand>(storage, "storage", "migrate")
+                .WithExample("storage", "migrate", "s3://my-bucket/boxes/alice", "s3://my-bucket/boxes/alice/alice", "--dry-run")
+                .WithExample("storage", "migrate", "s3://my-bucket/boxes/alice", "s3://my-bucket/boxes/alice/alice");
+        });
         verbs.Add<UpCommand>(config, "up")
             .WithExample("up", "alice")
             .WithExample("up", "alice", "--for", "3h");
         verbs.Add<DownCommand>(config, "down")
             .WithExample("down", "alice")
             .WithExample("down", "alice", "--until", "monday", "--note", "done for today")
-            .WithExample("down", "s3://my-bucket/boxes/alice");
+            .WithExample("down", "s3://my-bucket/boxes/alice/alice");
         verbs.Add<ScheduleCommand>(config, "schedule")
             .WithExample("schedule", "alice", "--next", "7d", "--json")
             .WithExample("schedule", "alice", "--next", "3d", "--from", "2027-01-04T10:00:00+01:00");
         verbs.Add<StatusCommand>(config, "status")
             .WithExample("status")
             .WithExample("status", "alice")
-            .WithExample("status", "s3://my-bucket/boxes/alice", "--json");
+            .WithExample("status", "s3://my-bucket/boxes/alice/alice", "--json");
         verbs.Add<KeepaliveCommand>(config, "keepalive")
             .WithExample("keepalive", "2h", "--note", "training run")
             .WithExample("keepalive", "--cancel", "--json")
             .WithExample("keepalive", "alice", "90m")
-            .WithExample("keepalive", "s3://my-bucket/boxes/alice", "--cancel");
+            .WithExample("keepalive", "s3://my-bucket/boxes/alice/alice", "--cancel");
         verbs.Add<SshConfigCommand>(config, "ssh-config")
             .WithExample("ssh-config")
             .WithExample("ssh-config", "alice")

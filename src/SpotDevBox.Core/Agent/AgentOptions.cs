@@ -15,7 +15,7 @@ public sealed class AgentOptions
         ".vscode-server/", ".cursor-server/", ".docker/", ".local/share/containers/",
     ];
 
-    /// <summary>The box's place in storage: <c>s3://bucket/prefix/box</c> or a directory. The backup repository is its <c>repo/</c>.</summary>
+    /// <summary>The box's place in storage: <c>s3://bucket/ROOT/OWNER/BOX</c> or a directory. The backup repository is its <c>repo/</c>.</summary>
     public string Box { get; set; } = "";
 
     /// <summary>The box's name in status and records; empty: the last component of <see cref="Box"/>.</summary>
@@ -156,7 +156,7 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         var failures = new List<string>();
         if (string.IsNullOrWhiteSpace(options.Box))
         {
-            failures.Add($"{s}:Box is required: the box's storage prefix, e.g. s3://my-bucket/boxes/alice");
+            failures.Add($"{s}:Box is required: the box's storage prefix, e.g. s3://my-bucket/boxes/alice/alice");
         }
 
         if (options.Paths.Count == 0 && string.IsNullOrWhiteSpace(options.User))

@@ -57,7 +57,7 @@ public sealed class ReconcileOptions
 /// <summary>One dev box: where and how it is launched, where its work lives, and when it runs.</summary>
 public sealed class BoxOptions
 {
-    /// <summary>Who the box belongs to (tags, the savings ledger, budgets).</summary>
+    /// <summary>Who the box belongs to (tags, the savings ledger, budgets, its Storage prefix): <see cref="BoxPrefix.OwnerRule"/>.</summary>
     public string Owner { get; set; } = "";
 
     public string Region { get; set; } = "";
@@ -94,7 +94,7 @@ public sealed class BoxOptions
     /// <summary>Launch on-demand when no spot candidate can be had.</summary>
     public bool OnDemandFallback { get; set; }
 
-    /// <summary>The box's storage prefix, as the agent's Agent:Box (s3://bucket/prefix/box).</summary>
+    /// <summary>The box's storage prefix, as the agent's Agent:Box: s3://BUCKET/ROOT/&lt;Owner&gt;/&lt;box&gt; (<see cref="BoxPrefix"/>).</summary>
     public string Storage { get; set; } = "";
 
     /// <summary>The developer's account on the box (its home is kept).</summary>
@@ -148,7 +148,14 @@ public sealed partial class ControllerOptionsValidator : IValidateOptions<Contro
                 failures.Add($"{s}: a box name is 1-32 lower-case letters, digits and '-', starting with a letter, got '{box}'");
             }
 
-            Require(failures, $"{s}:Owner", o.Owner);
+            if (string.IsNullOrWhiteSpace(o.Owner))
+            {
+                failures.Add($"{s}:Owner is required");
+            }
+            else if (!BoxPrefix.IsOwnerName(o.Owner))
+            {
+                failures.Add($"{s}:Owner must be {BoxPrefix.OwnerRule}, got '{o.Owner}'");
+            }
             if (!Region().IsMatch(o.Region))
             {
                 failures.Add($"{s}:Region must be an AWS region such as eu-central-1, got '{o.Region}'");
@@ -197,9 +204,12 @@ public sealed partial class ControllerOptionsValidator : IValidateOptions<Contro
                 failures.Add(string.Create(CultureInfo.InvariantCulture, $"{s}:MaxPrice must be more than 0 and at most 1000 (USD per hour), got {price}"));
             }
 
-            if (!o.Storage.StartsWith("s3://", StringComparison.Ordinal) || o.Storage.TrimEnd('/').Length <= "s3://".Length || !o.Storage[5..].Contains('/', StringComparison.Ordinal))
+            if (BoxPrefix.TryParse(o.Storage) is not { } prefix || prefix.Owner != o.Owner || prefix.Box != box)
             {
-                failures.Add($"{s}:Storage must be the box's prefix in a bucket, s3://bucket/prefix, got '{o.Storage}'");
+                var owner = BoxPrefix.IsOwnerName(o.Owner) ? o.Owner : "<Owner>";
+                failures.Add(
+                    $"{s}:Storage must be {BoxPrefix.Shape}, the box's Owner and name last (here s3://BUCKET/ROOT/{owner}/{box}, ROOT one or more segments such as boxes), "
+                    + $"got '{o.Storage}'; 'spotdevbox storage migrate FROM TO' moves an existing prefix there");
             }
 
             if (string.IsNullOrWhiteSpace(o.User) && o.Paths.Count == 0)
@@ -226,6 +236,8 @@ public sealed partial class ControllerOptionsValidator : IValidateOptions<Contro
             failures.AddRange(o.Agent.Validate($"{s}:Agent", box));
         }
 
+        failures.AddRange(Shared(options));
+
         foreach (var (owner, budget) in options.OwnerBudgets.Where(b => b.Value <= 0 || b.Value > 1_000_000))
         {
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"{ControllerOptions.SectionName}:OwnerBudgets:{owner} must be more than 0 and at most 1000000 (USD per month), got {budget}"));
@@ -242,19 +254,50 @@ public sealed partial class ControllerOptionsValidator : IValidateOptions<Contro
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
+    /// <summary>
+    /// One role per box: two boxes with one instance profile could each reach the other's prefix, and two boxes whose
+    /// prefixes overlap would read and prune each other's objects.
+    /// </summary>
+    private static IEnumerable<string> Shared(ControllerOptions options)
+    {
+        var boxes = options.Boxes.OrderBy(b => b.Key, StringComparer.Ordinal).ToList();
+        for (var i = 0; i < boxes.Count; i++)
+        {
+            for (var j = i + 1; j < boxes.Count; j++)
+            {
+                var (a, ao) = boxes[i];
+                var (b, bo) = boxes[j];
+                var s = $"{ControllerOptions.SectionName}:Boxes";
+                if (ProfileName(ao.InstanceProfile) is { } profile && string.Equals(profile, ProfileName(bo.InstanceProfile), StringComparison.OrdinalIgnoreCase))
+                {
+                    yield return $"{s}:{a}:InstanceProfile and {s}:{b}:InstanceProfile name the same instance profile: give each box its own (e.g. spotdevbox-box-{a} and spotdevbox-box-{b}), so that no box's role reaches another's storage";
+                }
+
+                if (BoxPrefix.TryParse(ao.Storage) is { } ap && BoxPrefix.TryParse(bo.Storage) is { } bp && ap.Overlaps(bp))
+                {
+                    yield return $"{s}:{a}:Storage and {s}:{b}:Storage overlap (one prefix is the other or lies inside it): give each box a prefix of its own";
+                }
+            }
+        }
+    }
+
+    /// <summary>The instance profile's name (IAM compares names without case); an ARN's is its last segment.</summary>
+    private static string? ProfileName(string value)
+    {
+        var v = value.Trim();
+        if (v.Length == 0)
+        {
+            return null;
+        }
+
+        return v.StartsWith("arn:", StringComparison.Ordinal) ? v[(v.LastIndexOf('/') + 1)..] : v;
+    }
+
     private static void Between(List<string> failures, string key, TimeSpan value, TimeSpan min, TimeSpan max)
     {
         if (value < min || value > max)
         {
             failures.Add($"{key} must be between {min:c} and {max:c}, got {value:c}");
-        }
-    }
-
-    private static void Require(List<string> failures, string key, string value)
-    {
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            failures.Add($"{key} is required");
         }
     }
 

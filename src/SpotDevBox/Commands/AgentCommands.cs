@@ -37,7 +37,7 @@ internal sealed class AgentRunCommand(IServiceProvider services, LoggingLevelSwi
 internal sealed class StatusSettings : CommandSettings
 {
     [CommandArgument(0, "[BOX]")]
-    [Description("One box: a name in Controller:Boxes (EC2's view, its agent's and its schedule's), or a storage prefix s3://bucket/prefix/box (its agent's status alone). Without it: on a box, its agent's view; elsewhere, every configured box.")]
+    [Description("One box: a name in Controller:Boxes (EC2's view, its agent's and its schedule's), or a storage prefix s3://bucket/ROOT/OWNER/BOX (its agent's status alone). Without it: on a box, its agent's view; elsewhere, every configured box.")]
     public string? BoxArgument { get; set; }
 
     [CommandOption(Commands.BoxArgument.AliasOption, IsHidden = true)]
@@ -86,7 +86,7 @@ internal sealed class StatusCommand(IConfiguration configuration, RepositoryOpen
             if (!File.Exists(path))
             {
                 // Not a box (its agent writes this file while it runs), and no box is configured here to list instead.
-                Console.Error.WriteLine($"spotdevbox: this is not a box (no agent status at {path}) and no box is configured (Controller:Boxes): name one, spotdevbox status s3://bucket/prefix/box, or set SPOTDEVBOX_CONFIG; on a box: systemctl status spotdevbox-agent");
+                Console.Error.WriteLine($"spotdevbox: this is not a box (no agent status at {path}) and no box is configured (Controller:Boxes): name one, spotdevbox status s3://bucket/ROOT/OWNER/BOX, or set SPOTDEVBOX_CONFIG; on a box: systemctl status spotdevbox-agent");
                 return ExitCodes.InvalidInput;
             }
 
@@ -147,7 +147,7 @@ internal sealed class StatusCommand(IConfiguration configuration, RepositoryOpen
         {
             chosen = boxes.TryGetValue(one, out var options)
                 ? new Dictionary<string, Core.Boxes.BoxOptions> { [one] = options }
-                : throw new ArgumentException(UpCommand.UnknownBox(one, controller) + "; or give its storage prefix s3://bucket/prefix/box");
+                : throw new ArgumentException(UpCommand.UnknownBox(one, controller) + "; or give its storage prefix s3://bucket/ROOT/OWNER/BOX");
         }
 
         var fleet = new FleetStatus(
@@ -171,7 +171,7 @@ internal sealed class StatusCommand(IConfiguration configuration, RepositoryOpen
 internal sealed class KeepaliveSettings : CommandSettings
 {
     [CommandArgument(0, "[BOX]")]
-    [Description("Set the lease from elsewhere, in the box's control document (a box named in Controller:Boxes, or its prefix s3://bucket/prefix/box); the agent reads it within a minute. Without it: this box, at once. A single argument that starts with a digit is the DURATION.")]
+    [Description("Set the lease from elsewhere, in the box's control document (a box named in Controller:Boxes, or its prefix s3://bucket/ROOT/OWNER/BOX); the agent reads it within a minute. Without it: this box, at once. A single argument that starts with a digit is the DURATION.")]
     public string? First { get; set; }
 
     [CommandArgument(1, "[DURATION]")]
@@ -390,7 +390,7 @@ internal static class AgentConfiguration
 internal sealed class DownSettings : CommandSettings
 {
     [CommandArgument(0, "[BOX]")]
-    [Description("The box: a name in Controller:Boxes, or its storage prefix (s3://bucket/prefix/box).")]
+    [Description("The box: a name in Controller:Boxes, or its storage prefix (s3://bucket/ROOT/OWNER/BOX).")]
     public string? BoxArgument { get; set; }
 
     [CommandOption(Commands.BoxArgument.AliasOption, IsHidden = true)]
@@ -420,7 +420,7 @@ internal sealed class DownSettings : CommandSettings
 
         if (string.IsNullOrWhiteSpace(Box))
         {
-            return ValidationResult.Error("name the box: spotdevbox down NAME, or spotdevbox down s3://bucket/prefix/box");
+            return ValidationResult.Error("name the box: spotdevbox down NAME, or spotdevbox down s3://bucket/ROOT/OWNER/BOX");
         }
 
         return Until is null || DownCommand.TryParseUntil(Until, out _, out _)
@@ -575,6 +575,6 @@ internal static class BoxReference
             return options.Storage;
         }
 
-        throw new ArgumentException($"there is no box '{box}' ({Known(controller)}); name one, or give its storage prefix s3://bucket/prefix/box");
+        throw new ArgumentException($"there is no box '{box}' ({Known(controller)}); name one, or give its storage prefix s3://bucket/ROOT/OWNER/BOX");
     }
 }

@@ -58,6 +58,7 @@ internal sealed record DownOutput(string Box, string Storage, DateTimeOffset Sto
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(InitOutput))]
 [JsonSerializable(typeof(RecoverOutput))]
+[JsonSerializable(typeof(MovedToMarker))]
 [JsonSerializable(typeof(BackupOutput))]
 [JsonSerializable(typeof(List<SnapshotOutput>))]
 [JsonSerializable(typeof(RestoreOutput))]

@@ -29,7 +29,7 @@ public sealed class AgentOptionsValidatorTests
     {
         var failures = Failures(new AgentOptions { User = "alice" });
 
-        Assert.Equal(["Agent:Box is required: the box's storage prefix, e.g. s3://my-bucket/boxes/alice"], failures);
+        Assert.Equal(["Agent:Box is required: the box's storage prefix, e.g. s3://my-bucket/boxes/alice/alice"], failures);
     }
 
     [Fact]
@@ -181,7 +181,7 @@ public sealed class AgentOptionsValidatorTests
 
         Assert.Equal(
             [
-                "Agent:Box is required: the box's storage prefix, e.g. s3://my-bucket/boxes/alice",
+                "Agent:Box is required: the box's storage prefix, e.g. s3://my-bucket/boxes/alice/alice",
                 "Agent:User or Agent:Paths is required: whose home (or which paths) the agent keeps",
                 "Agent:BackupInterval must be between 00:01:00 and 1.00:00:00, got 00:00:00",
                 "Agent:WebhookUrl must be an http(s) URL (the value is not printed: a URL may carry a secret)",

@@ -11,7 +11,8 @@ public sealed class ControllerOptionsValidatorTests
             Owner = "alice",
             Region = "eu-central-1",
             ImageId = "ami-0123456789abcdef0",
-            Storage = "s3://my-bucket/boxes/alice",
+            Storage = "s3://my-bucket/boxes/alice/alice",
+            InstanceProfile = "spotdevbox-box-alice",
             User = "alice",
         };
         box.InstanceTypes.Add("m7i.large");
@@ -57,7 +58,6 @@ public sealed class ControllerOptionsValidatorTests
         Assert.Contains("Controller:Boxes:alice:RootVolumeGiB must be between 8 and 16384, got 4", Failures("alice", b => b.RootVolumeGiB = 4));
         Assert.Contains("Controller:Boxes:alice:RootVolumeType must be one of gp3, gp2, io1, io2, st1, sc1, got 'ssd'", Failures("alice", b => b.RootVolumeType = "ssd"));
         Assert.Contains("Controller:Boxes:alice:MaxPrice must be more than 0 and at most 1000 (USD per hour), got 0", Failures("alice", b => b.MaxPrice = 0m));
-        Assert.Contains("Controller:Boxes:alice:Storage must be the box's prefix in a bucket, s3://bucket/prefix, got 's3://my-bucket'", Failures("alice", b => b.Storage = "s3://my-bucket"));
         Assert.Contains("Controller:Boxes:alice: set User (whose home the agent keeps) or Paths", Failures("alice", b => b.User = ""));
         Assert.Contains("Controller:Boxes:alice:Paths must hold absolute paths, got 'work'", Failures("alice", b => b.Paths.Add("work")));
         Assert.Contains("Controller:Boxes:alice:ElasticIp must be an allocation id (eipalloc-...), got '1.2.3.4'", Failures("alice", b => b.ElasticIp = "1.2.3.4"));
@@ -114,4 +114,89 @@ public sealed class ControllerOptionsValidatorTests
         var failures = Failures("alice", b => b.Schedule.Periods[0] = "Mon-Fri 8:30-19:00");
         Assert.Contains(failures, f => f.StartsWith("Controller:Boxes:alice:Schedule", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("s3://my-bucket")]
+    [InlineData("s3://my-bucket/alice")]
+    [InlineData("s3://my-bucket/boxes/alice")]
+    [InlineData("s3://my-bucket/alice/alice")]
+    [InlineData("s3://my-bucket/boxes/bob/alice")]
+    [InlineData("s3://my-bucket/boxes/alice/bob")]
+    [InlineData("s3://my-bucket/boxes//alice/alice")]
+    [InlineData("s3://my-bucket/../alice/alice")]
+    [InlineData("s3://my-bucket/my boxes/alice/alice")]
+    [InlineData("s3://My_Bucket/boxes/alice/alice")]
+    [InlineData("/srv/boxes/alice/alice")]
+    [InlineData("")]
+    public void Validate_StorageNotRootOwnerBox_NamesTheShapeAndTheMigrateCommand(string storage) =>
+        Assert.Equal(
+            [$"Controller:Boxes:alice:Storage must be s3://BUCKET/ROOT/<Owner>/<box>, the box's Owner and name last (here s3://BUCKET/ROOT/alice/alice, ROOT one or more segments such as boxes), got '{storage}'; 'spotdevbox storage migrate FROM TO' moves an existing prefix there"],
+            Failures("alice", b => b.Storage = storage));
+
+    [Theory]
+    [InlineData("s3://my-bucket/boxes/alice/alice/")]
+    [InlineData("s3://my.bucket-1/team/dev/boxes/alice/alice")]
+    public void Validate_StorageRootOwnerBox_Succeeds(string storage) => Assert.Empty(Failures("alice", b => b.Storage = storage));
+
+    [Theory]
+    [InlineData("Alice")]
+    [InlineData("alice@example.com")]
+    [InlineData("_operator")]
+    [InlineData("1alice")]
+    [InlineData("a2345678901234567890123456789012345678901234567890123456789012345")]
+    public void Validate_OwnerNotAnOwnerName_NamesTheRule(string owner) =>
+        Assert.Contains(
+            $"Controller:Boxes:alice:Owner must be 1-64 lower-case letters, digits, '.', '_' and '-', starting with a letter, got '{owner}'",
+            Failures("alice", b => b.Owner = owner));
+
+    [Theory]
+    [InlineData("alice.smith")]
+    [InlineData("a_b-c.9")]
+    [InlineData("a234567890123456789012345678901234567890123456789012345678901234")]
+    public void Validate_OwnerNameWithItsStorage_Succeeds(string owner) =>
+        Assert.Empty(Failures("alice", b => { b.Owner = owner; b.Storage = $"s3://my-bucket/boxes/{owner}/alice"; }));
+
+    private static ControllerOptions TwoBoxes(Action<BoxOptions> changeBob)
+    {
+        var options = new ControllerOptions { AgentBuilds = "s3://my-bucket/agent" };
+        options.Boxes["alice"] = ValidBox();
+        var bob = ValidBox();
+        bob.Owner = "bob";
+        bob.User = "bob";
+        bob.Storage = "s3://my-bucket/boxes/bob/bob";
+        bob.InstanceProfile = "spotdevbox-box-bob";
+        changeBob(bob);
+        options.Boxes["bob"] = bob;
+        return options;
+    }
+
+    [Fact]
+    public void Validate_TwoBoxesEachWithItsOwnProfileAndPrefix_Succeeds() =>
+        Assert.True(new ControllerOptionsValidator().Validate(null, TwoBoxes(_ => { })).Succeeded);
+
+    [Theory]
+    [InlineData("spotdevbox-box-alice")]
+    [InlineData("SpotDevBox-Box-Alice")]
+    [InlineData("arn:aws:iam::123456789012:instance-profile/spotdevbox/alice/spotdevbox-box-alice")]
+    public void Validate_TwoBoxesShareAnInstanceProfile_NamesBoth(string bobsProfile) =>
+        Assert.Equal(
+            ["Controller:Boxes:alice:InstanceProfile and Controller:Boxes:bob:InstanceProfile name the same instance profile: give each box its own (e.g. spotdevbox-box-alice and spotdevbox-box-bob), so that no box's role reaches another's storage"],
+            new ControllerOptionsValidator().Validate(null, TwoBoxes(b => b.InstanceProfile = bobsProfile)).Failures);
+
+    [Fact]
+    public void Validate_OneBoxPrefixInsideAnother_NamesBoth()
+    {
+        // Valid each on its own: bob's ROOT is alice's whole prefix.
+        var options = TwoBoxes(b => b.Storage = "s3://my-bucket/boxes/alice/alice/bob/bob");
+
+        Assert.Equal(
+            ["Controller:Boxes:alice:Storage and Controller:Boxes:bob:Storage overlap (one prefix is the other or lies inside it): give each box a prefix of its own"],
+            new ControllerOptionsValidator().Validate(null, options).Failures);
+    }
+
+    [Theory]
+    [InlineData("s3://other-bucket/boxes/alice/alice/bob/bob")]
+    [InlineData("s3://my-bucket/boxes/alice/alice-2/bob/bob")]
+    public void Validate_PrefixesThatOnlyShareLeadingCharacters_Succeed(string bobsStorage) =>
+        Assert.True(new ControllerOptionsValidator().Validate(null, TwoBoxes(b => b.Storage = bobsStorage)).Succeeded);
 }

@@ -18,7 +18,7 @@ public sealed class UserDataTemplateTests
 
     internal static BoxOptions SampleBox(string user = "alice")
     {
-        var box = new BoxOptions { Owner = "alice@example.com", Region = "eu-central-1", Storage = "s3://my-bucket/boxes/alice", User = user };
+        var box = new BoxOptions { Owner = "alice", Region = "eu-central-1", Storage = "s3://my-bucket/boxes/alice/alice", User = user };
         box.InstanceTypes.Add("m7i.large");
         return box;
     }
@@ -49,7 +49,7 @@ public sealed class UserDataTemplateTests
                 content: |
                   {
                     "Agent": {
-                      "Box": "s3://my-bucket/boxes/alice",
+                      "Box": "s3://my-bucket/boxes/alice/alice",
                       "BoxName": "alice",
                       "User": "alice",
                       "HostKeyReloadCommand": [
@@ -292,7 +292,7 @@ public sealed class UserDataTemplateTests
     public void Render_SeveralBadValues_NamesEach()
     {
         var box = SampleBox();
-        box.Storage = "s3://my-bucket/boxes/alice\n";
+        box.Storage = "s3://my-bucket/boxes/alice/alice\n";
         box.Region = "eu central 1";
 
         var e = Assert.Throws<UserDataException>(() => UserDataTemplate.Render(box, "Alice", Artifact with { Sha256 = "abc", Key = "/agent.tar.gz", Bucket = "My_Bucket" }));
@@ -301,7 +301,7 @@ public sealed class UserDataTemplateTests
             [
                 "the box name must be 1-32 lower-case letters, digits and '-', starting with a letter, got \"Alice\"",
                 "Region must be an AWS region such as eu-central-1, got \"eu central 1\"",
-                "Storage must be the box's prefix in a bucket, s3://bucket/prefix, without control or line-break characters, got \"s3://my-bucket/boxes/alice\\n\"",
+                "Storage must be the box's prefix in a bucket, s3://bucket/prefix, without control or line-break characters, got \"s3://my-bucket/boxes/alice/alice\\n\"",
                 "the agent's bucket must be an S3 bucket name, got \"My_Bucket\"",
                 "the agent's key must be an S3 key of letters, digits and ! - _ . * ' ( ) /, not starting with '/', got \"/agent.tar.gz\"",
                 "the agent's SHA-256 must be 64 hex digits, got \"abc\"",

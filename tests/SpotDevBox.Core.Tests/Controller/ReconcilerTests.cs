@@ -21,7 +21,7 @@ namespace SpotDevBox.Core.Tests.Controller;
 public sealed class ReconcilerTests : IDisposable
 {
     private const string Box = "alice";
-    private const string Storage = "s3://boxes/team/alice";
+    private const string Storage = "s3://my-bucket/team/alice/alice";
     private static readonly DateTimeOffset WindowStart = new(2026, 11, 27, 7, 30, 0, TimeSpan.Zero);
     private static readonly DateTimeOffset WindowEnd = new(2026, 11, 27, 18, 0, 0, TimeSpan.Zero);
 

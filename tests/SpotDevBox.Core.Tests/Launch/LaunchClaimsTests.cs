@@ -10,7 +10,7 @@ namespace SpotDevBox.Core.Tests.Launch;
 public sealed class LaunchClaimsTests
 {
     private const string Box = "alice";
-    private const string Storage = "s3://boxes/team/alice";
+    private const string Storage = "s3://my-bucket/team/alice/alice";
     private static readonly DateTimeOffset Now = new(2026, 11, 27, 7, 30, 0, TimeSpan.Zero);
 
     private readonly FakeTimeProvider _time = new(Now);

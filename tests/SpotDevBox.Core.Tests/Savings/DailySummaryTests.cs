@@ -30,7 +30,7 @@ public sealed class DailySummaryTests
         options.Boxes["bob"] = Box("bob");
 
         var sizes = new Mock<IRepositorySizes>();
-        sizes.Setup(z => z.BytesAsync("s3://b/bob", It.IsAny<CancellationToken>())).ReturnsAsync(0L);
+        sizes.Setup(z => z.BytesAsync("s3://my-bucket/boxes/bob/bob", It.IsAny<CancellationToken>())).ReturnsAsync(0L);
         var summaries = await new DailySummary(ledger, OnDemand(), Storage(), sizes.Object, logger).LogAsync(DateOnly.FromDateTime(Day.UtcDateTime), options, CancellationToken.None);
 
         Assert.Equal(["alice", "bob", "*"], summaries.Select(s => s.Box));
@@ -83,7 +83,7 @@ public sealed class DailySummaryTests
         options.Boxes["bob"] = Box("bob");
         options.Boxes["bob"].InstanceTypes[0] = "x9.huge";
         var sizes = new Mock<IRepositorySizes>();
-        sizes.Setup(z => z.BytesAsync("s3://b/bob", It.IsAny<CancellationToken>())).ReturnsAsync(0L);
+        sizes.Setup(z => z.BytesAsync("s3://my-bucket/boxes/bob/bob", It.IsAny<CancellationToken>())).ReturnsAsync(0L);
 
         var summaries = await new DailySummary(ledger, OnDemand(), Storage(), sizes.Object, logger).LogAsync(DateOnly.FromDateTime(Day.UtcDateTime), options, CancellationToken.None);
 
@@ -108,7 +108,7 @@ public sealed class DailySummaryTests
 
     private static BoxOptions Box(string name)
     {
-        var box = new BoxOptions { Owner = name, Region = "us-east-1", RootVolumeGiB = 30, RootVolumeType = "gp3", Storage = $"s3://b/{name}" };
+        var box = new BoxOptions { Owner = name, Region = "us-east-1", RootVolumeGiB = 30, RootVolumeType = "gp3", Storage = $"s3://my-bucket/boxes/{name}/{name}" };
         box.InstanceTypes.Add("m7i.large");
         return box;
     }

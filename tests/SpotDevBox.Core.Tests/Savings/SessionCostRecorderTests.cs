@@ -37,7 +37,7 @@ public sealed class SessionCostRecorderTests
         _onDemand.Setup(p => p.PerHour("eu-central-1", "m7i.large")).Returns(new PriceQuote(0.1008m, "table"));
         _storage.Setup(p => p.EbsPerGbMonth("eu-central-1", "gp3")).Returns(new PriceQuote(0.08m, "table"));
         _storage.Setup(p => p.S3StandardPerGbMonth("eu-central-1")).Returns(new PriceQuote(0.023m, "table"));
-        _sizes.Setup(s => s.BytesAsync("s3://boxes/alice", It.IsAny<CancellationToken>())).ReturnsAsync(2L * 1_073_741_824);
+        _sizes.Setup(s => s.BytesAsync("s3://my-bucket/boxes/alice/alice", It.IsAny<CancellationToken>())).ReturnsAsync(2L * 1_073_741_824);
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public sealed class SessionCostRecorderTests
     private static SessionRow Session(DateTimeOffset end, string endedBy) =>
         new("alice", "i-0a11ce", "s1", "eu-central-1", "alice", "m7i.large", "eu-central-1a", InstanceLifecycle.Spot, 0.04m, Nine, end, endedBy);
 
-    private static BoxOptions Box() => new() { Owner = "alice", Region = "eu-central-1", Storage = "s3://boxes/alice", RootVolumeGiB = 40, RootVolumeType = "gp3" };
+    private static BoxOptions Box() => new() { Owner = "alice", Region = "eu-central-1", Storage = "s3://my-bucket/boxes/alice/alice", RootVolumeGiB = 40, RootVolumeType = "gp3" };
 
     private SessionCostRecorder Recorder()
     {

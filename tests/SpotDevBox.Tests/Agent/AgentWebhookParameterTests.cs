@@ -118,7 +118,7 @@ public sealed class AgentWebhookParameterTests(MotoFixture moto) : IAsyncLifetim
     /// </summary>
     private RunningCli StartAgent()
     {
-        var box = new BoxOptions { Owner = "dev", Region = "us-east-1", Storage = "s3://spotdevbox-test/boxes/dev", User = "dev" };
+        var box = new BoxOptions { Owner = "dev", Region = "us-east-1", Storage = "s3://spotdevbox-test/boxes/dev/dev", User = "dev" };
         box.InstanceTypes.Add("m7i.large");
         box.Agent.IdleTimeout = TimeSpan.FromMinutes(45);
         box.Agent.BackupInterval = TimeSpan.FromMinutes(20);

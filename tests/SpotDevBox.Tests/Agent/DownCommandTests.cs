@@ -19,15 +19,15 @@ public sealed class DownCommandTests(S3PeerFixture peer) : IDisposable
         using (var s3 = peer.CreateClient())
         {
             var existing = new ControlDocument { LeaseUntil = new DateTimeOffset(2099, 1, 1, 0, 0, 0, TimeSpan.Zero), LeaseSetBy = "bob" };
-            await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "boxes/alice/control.json", ContentBody = JsonSerializer.Serialize(existing, BoxJson.Default.ControlDocument) });
+            await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "boxes/alice/alice/control.json", ContentBody = JsonSerializer.Serialize(existing, BoxJson.Default.ControlDocument) });
             // Its agent has reported: there is something to stop.
-            await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "boxes/alice/status.json", ContentBody = "{}" });
+            await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "boxes/alice/alice/status.json", ContentBody = "{}" });
         }
 
         var config = Path.Combine(_temp.Path, "controller.json");
         await File.WriteAllTextAsync(config, $$"""
             { "Controller": { "AgentBuilds": "s3://{{bucket}}/agent", "Boxes": { "alice": { "Owner": "alice", "Region": "eu-central-1", "InstanceTypes": ["m7i.large"],
-              "ImageId": "ami-0123456789abcdef0", "Storage": "s3://{{bucket}}/boxes/alice", "User": "alice" } } } }
+              "ImageId": "ami-0123456789abcdef0", "Storage": "s3://{{bucket}}/boxes/alice/alice", "User": "alice" } } } }
             """);
         var cli = new SpotDevBoxProcess(_temp.Sub("cli"), peer).Set("SPOTDEVBOX_Storage__EndpointUrl", peer.Endpoint).Set("SUDO_USER", "carol");
         var before = TimeProvider.System.GetUtcNow();
@@ -36,9 +36,9 @@ public sealed class DownCommandTests(S3PeerFixture peer) : IDisposable
         var after = TimeProvider.System.GetUtcNow();
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.StartsWith($"asked s3://{bucket}/boxes/alice to stop", result.Stdout, StringComparison.Ordinal);
+        Assert.StartsWith($"asked s3://{bucket}/boxes/alice/alice to stop", result.Stdout, StringComparison.Ordinal);
         using var client = peer.CreateClient();
-        using var response = await client.GetObjectAsync(bucket, "boxes/alice/control.json");
+        using var response = await client.GetObjectAsync(bucket, "boxes/alice/alice/control.json");
         using var reader = new StreamReader(response.ResponseStream);
         var control = JsonSerializer.Deserialize(await reader.ReadToEndAsync(), BoxJson.Default.ControlDocument)!;
         Assert.InRange(control.StopAt!.Value, before.AddSeconds(-1), after.AddSeconds(1));
@@ -100,7 +100,7 @@ public sealed class DownCommandTests(S3PeerFixture peer) : IDisposable
         var config = Path.Combine(_temp.Path, "controller.json");
         await File.WriteAllTextAsync(config, $$"""
             { "Controller": { "AgentBuilds": "s3://{{bucket}}/agent", "Boxes": { "alice": { "Owner": "alice", "Region": "eu-central-1", "InstanceTypes": ["m7i.large"],
-              "ImageId": "ami-0123456789abcdef0", "Storage": "s3://{{bucket}}/boxes/alice", "User": "alice",
+              "ImageId": "ami-0123456789abcdef0", "Storage": "s3://{{bucket}}/boxes/alice/alice", "User": "alice",
               "Schedule": { "TimeZone": "Europe/Berlin", "Periods": ["Mon-Fri 09:00-18:00"] } } } } }
             """);
         var cli = new SpotDevBoxProcess(_temp.Sub("cli"), peer).Set("SPOTDEVBOX_Storage__EndpointUrl", peer.Endpoint);
@@ -120,7 +120,7 @@ public sealed class DownCommandTests(S3PeerFixture peer) : IDisposable
         var result = await cli.RunAsync("down", "--box", "nobody");
 
         Assert.Equal(2, result.ExitCode);
-        Assert.Equal("spotdevbox: there is no box 'nobody' (none is configured (Controller:Boxes)); name one, or give its storage prefix s3://bucket/prefix/box", result.Stderr.Trim());
+        Assert.Equal("spotdevbox: there is no box 'nobody' (none is configured (Controller:Boxes)); name one, or give its storage prefix s3://bucket/ROOT/OWNER/BOX", result.Stderr.Trim());
     }
 
     [Fact]

@@ -161,7 +161,7 @@ public sealed class StatusCommandTests : IDisposable
         var line = Assert.Single(result.StderrLines);
         Assert.Equal(
             $"spotdevbox: this is not a box (no agent status at {Path.Combine(RunDirectory, "status.json")}) and no box is configured " +
-            "(Controller:Boxes): name one, spotdevbox status s3://bucket/prefix/box, or set SPOTDEVBOX_CONFIG; on a box: systemctl status spotdevbox-agent",
+            "(Controller:Boxes): name one, spotdevbox status s3://bucket/ROOT/OWNER/BOX, or set SPOTDEVBOX_CONFIG; on a box: systemctl status spotdevbox-agent",
             line);
         Assert.Empty(result.Stdout);
     }

@@ -21,7 +21,7 @@ public sealed class CommandLineGrammarTests : IDisposable
         var path = _temp.Sub("config.json");
         File.WriteAllText(path, """
             { "Controller": { "AgentBuilds": "s3://my-bucket/agent", "Boxes": { "alice": { "Owner": "alice", "Region": "eu-central-1",
-              "InstanceTypes": ["m7i.large"], "ImageId": "ami-0123456789abcdef0", "Storage": "s3://my-bucket/boxes/alice", "User": "alice",
+              "InstanceTypes": ["m7i.large"], "ImageId": "ami-0123456789abcdef0", "Storage": "s3://my-bucket/boxes/alice/alice", "User": "alice",
               "Schedule": { "TimeZone": "Europe/Berlin", "Periods": ["Mon-Fri 08:30-19:00"] } } } } }
             """);
         return path;

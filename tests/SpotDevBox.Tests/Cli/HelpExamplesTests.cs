@@ -160,7 +160,7 @@ public sealed partial class HelpExamplesTests : IDisposable
         var config = _temp.Sub("config.json");
         File.WriteAllText(config, """
             { "Controller": { "AgentBuilds": "s3://my-bucket/agent", "Boxes": { "alice": { "Owner": "alice", "Region": "eu-central-1",
-              "InstanceTypes": ["m7i.large"], "ImageId": "ami-0123456789abcdef0", "Storage": "s3://my-bucket/boxes/alice", "User": "alice",
+              "InstanceTypes": ["m7i.large"], "ImageId": "ami-0123456789abcdef0", "Storage": "s3://my-bucket/boxes/alice/alice", "User": "alice",
               "Schedule": { "TimeZone": "Europe/Berlin", "Periods": ["Mon-Fri 08:30-19:00"] } } } } }
             """);
         var cli = Cli().In(work).Set("SPOTDEVBOX_CONFIG", config).Set("SPOTDEVBOX_Agent__RunDirectory", _temp.Sub("run"));

@@ -80,7 +80,7 @@ public sealed class ScheduleCommandClockTests : IDisposable
         var config = Path.Combine(_temp.Path, "controller.json");
         await File.WriteAllTextAsync(config, $$"""
             { "Controller": { "AgentBuilds": "s3://my-bucket/agent", "Boxes": { "alice": { "Owner": "alice", "Region": "eu-central-1",
-              "InstanceTypes": ["m7i.large"], "ImageId": "ami-0123456789abcdef0", "Storage": "s3://my-bucket/boxes/alice", "User": "alice",
+              "InstanceTypes": ["m7i.large"], "ImageId": "ami-0123456789abcdef0", "Storage": "s3://my-bucket/boxes/alice/alice", "User": "alice",
               "Schedule": { "TimeZone": "{{zone}}", "Periods": [{{periods}}] } } } } }
             """);
         var cli = new SpotDevBoxProcess(_temp.Path).Under(Faketime.Path, "-f", "@" + clock);

@@ -15,7 +15,7 @@ public sealed class ScheduleCommandTests : IDisposable
         var path = Path.Combine(_temp.Path, "controller.json");
         File.WriteAllText(path, $$"""
             { "Controller": { {{controller}} "Boxes": { "alice": { "Owner": "alice", "Region": "eu-central-1", "InstanceTypes": ["m7i.large"],
-              "ImageId": "ami-0123456789abcdef0", "Storage": "s3://my-bucket/boxes/alice", "User": "alice" {{extra}},
+              "ImageId": "ami-0123456789abcdef0", "Storage": "s3://my-bucket/boxes/alice/alice", "User": "alice" {{extra}},
               "Schedule": { "TimeZone": "{{zone}}", "Periods": [{{periods}}] } } } } }
             """);
         return path;

@@ -44,8 +44,8 @@ public sealed class SshCommandTests(S3PeerFixture peer) : IAsyncLifetime
         // carol: running, without a public address.
         _ec2.AddInstance(Instance("i-0ca2010000000000a", "carol", 16) with { PrivateIpAddress = "10.0.1.77" });
 
-        await PutAsync("boxes/alice/host-keys.pub", AliceEcdsa + "\n" + AliceEd25519 + "\n");
-        await PutAsync("boxes/bob/host-keys.pub", BobEd25519 + "\n");
+        await PutAsync("boxes/alice/alice/host-keys.pub", AliceEcdsa + "\n" + AliceEd25519 + "\n");
+        await PutAsync("boxes/bob/bob/host-keys.pub", BobEd25519 + "\n");
     }
 
     public async Task DisposeAsync()
@@ -223,7 +223,7 @@ public sealed class SshCommandTests(S3PeerFixture peer) : IAsyncLifetime
         var config = _temp.Sub("spotdevbox.json");
         var boxes = new[] { "alice", "bob", "carol" }.Concat(extraBox is null ? [] : [extraBox]).Select(name => $$"""
             "{{name}}": { "Owner": "{{name}}", "Region": "us-east-1", "InstanceTypes": ["m7i.large"], "ImageId": "ami-0123456789abcdef0",
-              "Storage": "s3://{{_bucket}}/boxes/{{name}}", "User": "{{name}}"{{(name == "alice" ? ", \"ElasticIp\": \"eipalloc-0a11ce0a11ce0a11c\"" : "")}} }
+              "Storage": "s3://{{_bucket}}/boxes/{{name}}/{{name}}", "User": "{{name}}"{{(name == "alice" ? ", \"ElasticIp\": \"eipalloc-0a11ce0a11ce0a11c\"" : "")}} }
             """);
         File.WriteAllText(config, $$"""{ "Controller": { "AgentBuilds": "s3://{{_bucket}}/agent-builds", "Boxes": { {{string.Join(",\n", boxes)}} } } }""");
         return new SpotDevBoxProcess(_temp.Sub("cli"), peer)

@@ -128,7 +128,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
             await third.WaitAsync(Wait);
         }
 
-        using var control = JsonDocument.Parse(await GetAsync("boxes/e2e/control.json"));
+        using var control = JsonDocument.Parse(await GetAsync("boxes/dev/e2e/control.json"));
         Assert.Equal(relaunched, control.RootElement.GetProperty("stop_instance_id").GetString());
         Assert.Equal("schedule", control.RootElement.GetProperty("stop_reason").GetString());
         Assert.Equal("Down", control.RootElement.GetProperty("override").GetProperty("kind").GetString());
@@ -220,7 +220,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         var instance = Assert.Single(_ec2.Instances);
         Assert.Equal(instance.InstanceId, up.Stdout.Trim());
         Assert.Contains("launched " + instance.InstanceId, up.Stderr, StringComparison.Ordinal);
-        using (var control = JsonDocument.Parse(await GetAsync("boxes/e2e/control.json")))
+        using (var control = JsonDocument.Parse(await GetAsync("boxes/dev/e2e/control.json")))
         {
             Assert.Equal("Up", control.RootElement.GetProperty("override").GetProperty("kind").GetString());
         }
@@ -243,9 +243,9 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
 
         _ec2.UpdateInstance(id, i => i with { StateCode = 16, PublicIpAddress = "198.51.100.30" });
         await WaitForAsync(up, "e2e: running: installing the agent");
-        await PutAsync("boxes/e2e/status.json", Status(id, "Restoring"));
+        await PutAsync("boxes/dev/e2e/status.json", Status(id, "Restoring"));
         await WaitForAsync(up, "e2e: running: the agent is restoring the work");
-        await PutAsync("boxes/e2e/status.json", Status(id, "Running"));
+        await PutAsync("boxes/dev/e2e/status.json", Status(id, "Running"));
         var exit = await up.WaitAsync(Wait);
 
         Assert.True(exit.ExitCode == 0, exit.ToString());
@@ -267,7 +267,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         var id = Assert.Single(_ec2.Instances).InstanceId;
         _ec2.UpdateInstance(id, i => i with { StateCode = 16, PublicIpAddress = "198.51.100.31" });
         await WaitForAsync(up, "e2e: running: installing the agent");
-        await PutAsync("boxes/e2e/status.json", Status(id, "Running"));
+        await PutAsync("boxes/dev/e2e/status.json", Status(id, "Running"));
         var exit = await up.WaitAsync(Wait);
 
         Assert.True(exit.ExitCode == 0, exit.ToString());
@@ -283,10 +283,10 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
 
         Assert.True(down.ExitCode == 0, down.ToString());
         var stop = down.Json();
-        Assert.Equal(("e2e", $"s3://{_bucket}/boxes/e2e"), (stop.GetProperty("box").GetString(), stop.GetProperty("storage").GetString()));
+        Assert.Equal(("e2e", $"s3://{_bucket}/boxes/dev/e2e"), (stop.GetProperty("box").GetString(), stop.GetProperty("storage").GetString()));
         Assert.EndsWith(": done", stop.GetProperty("requested_by").GetString(), StringComparison.Ordinal);
         Assert.Equal(JsonValueKind.Null, stop.GetProperty("down_until").ValueKind);
-        using var control = JsonDocument.Parse((await TryGetAsync("boxes/e2e/control.json"))!);
+        using var control = JsonDocument.Parse((await TryGetAsync("boxes/dev/e2e/control.json"))!);
         Assert.Equal(stop.GetProperty("stop_requested_at").GetDateTimeOffset(), control.RootElement.GetProperty("stop_at").GetDateTimeOffset());
     }
 
@@ -300,19 +300,19 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.True(up.ExitCode == 1, up.ToString());
         Assert.Empty(_ec2.Instances);
         // Nothing written: an override left behind would have a controller started later launch the box.
-        Assert.Null(await TryGetAsync("boxes/e2e/control.json"));
+        Assert.Null(await TryGetAsync("boxes/dev/e2e/control.json"));
     }
 
     [Fact]
     public async Task Up_AfterAFailedUp_KeepsTheStopItDidNotWithdraw()
     {
-        await PutAsync("boxes/e2e/control.json", """{"stop_at":"2026-11-27T18:00:00Z","stop_reason":"manual","requested_by":"dev"}""");
+        await PutAsync("boxes/dev/e2e/control.json", """{"stop_at":"2026-11-27T18:00:00Z","stop_reason":"manual","requested_by":"dev"}""");
         _ec2.FailNextRunInstances(new Ec2Error("InsufficientInstanceCapacity", "We currently do not have sufficient capacity."), times: 10);
 
         var up = await Cli().RunAsync("up", "e2e", "--for", "3h", "--no-wait");
 
         Assert.True(up.ExitCode == 1, up.ToString());
-        using var control = JsonDocument.Parse((await TryGetAsync("boxes/e2e/control.json"))!);
+        using var control = JsonDocument.Parse((await TryGetAsync("boxes/dev/e2e/control.json"))!);
         Assert.Equal("manual", control.RootElement.GetProperty("stop_reason").GetString());
         Assert.False(control.RootElement.TryGetProperty("override", out var o) && o.ValueKind != JsonValueKind.Null, control.RootElement.ToString());
     }
@@ -333,7 +333,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.Contains($"run 'scripts/publish-agent --to s3://{_bucket}/agent-builds' first", line, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", up.Stderr, StringComparison.Ordinal);
         Assert.Empty(_ec2.RequestsFor("RunInstances"));
-        Assert.Null(await TryGetAsync("boxes/e2e/control.json"));
+        Assert.Null(await TryGetAsync("boxes/dev/e2e/control.json"));
     }
 
     [Fact]
@@ -487,7 +487,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         var down = await Cli().RunAsync("down", "--box", "e2e");
 
         Assert.True(down.ExitCode == 0, down.ToString());
-        using var control = JsonDocument.Parse(await GetAsync("boxes/e2e/control.json"));
+        using var control = JsonDocument.Parse(await GetAsync("boxes/dev/e2e/control.json"));
         Assert.Equal("manual", control.RootElement.GetProperty("stop_reason").GetString());
         Assert.False(control.RootElement.TryGetProperty("override", out var o) && o.ValueKind != JsonValueKind.Null, control.RootElement.ToString());
     }
@@ -722,7 +722,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
                     "Owner": "dev", "Region": "us-east-1", "InstanceTypes": {{instanceTypes}},
                     "Subnets": ["subnet-0aaa1111", "subnet-0bbb2222"], "ImageId": "{{imageId}}",
                     "SecurityGroups": ["sg-0123abcd"], "InstanceProfile": "spotdevbox-box", "MaxPrice": {{maxPrice}},{{(monthlyBudget is null ? "" : $" \"MonthlyBudget\": {monthlyBudget},")}}{{(agent is null ? "" : $" \"Agent\": {agent},")}}
-                    "Storage": "s3://{{_bucket}}/boxes/e2e", "User": "dev",
+                    "Storage": "s3://{{_bucket}}/boxes/dev/e2e", "User": "dev",
                     "Schedule": { "TimeZone": "UTC", "Periods": ["daily 00:00-24:00"] }
                   }
                 }

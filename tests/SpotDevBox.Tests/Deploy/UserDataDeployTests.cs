@@ -65,7 +65,7 @@ public sealed class UserDataDeployTests : IDisposable
 
         using var agent = JsonDocument.Parse(File(root, "/etc/spotdevbox/agent.json").GetProperty("content").GetString()!);
         var options = agent.RootElement.GetProperty("Agent");
-        Assert.Equal("s3://my-bucket/boxes/alice", options.GetProperty("Box").GetString());
+        Assert.Equal("s3://my-bucket/boxes/alice/alice", options.GetProperty("Box").GetString());
         Assert.Equal("alice", options.GetProperty("BoxName").GetString());
         Assert.Equal("alice", options.GetProperty("User").GetString());
         Assert.Equal<string>(["/home/alice", AwkwardPath], options.GetProperty("Paths").EnumerateArray().Select(e => e.GetString()!));
@@ -115,7 +115,7 @@ public sealed class UserDataDeployTests : IDisposable
 
     private static string Render(string variant)
     {
-        var box = new BoxOptions { Owner = "alice@example.com", Region = "eu-central-1", Storage = "s3://my-bucket/boxes/alice", User = "alice" };
+        var box = new BoxOptions { Owner = "alice", Region = "eu-central-1", Storage = "s3://my-bucket/boxes/alice/alice", User = "alice" };
         box.InstanceTypes.Add("m7i.large");
         switch (variant)
         {

@@ -119,7 +119,7 @@ public sealed class OneInstancePerBoxTests(MotoFixture moto) : IAsyncLifetime
                   "alice": {
                     "Owner": "alice", "Region": "us-east-1", "InstanceTypes": ["m5.large"],
                     "ImageId": "ami-760aaa0f", "SecurityGroups": ["{{_securityGroup}}"], "MaxPrice": 5,
-                    "Storage": "s3://{{Bucket}}/boxes/alice", "User": "alice",
+                    "Storage": "s3://{{Bucket}}/boxes/alice/alice", "User": "alice",
                     "Schedule": { "TimeZone": "UTC", "Periods": ["daily 00:00-24:00"] }
                   }
                 }

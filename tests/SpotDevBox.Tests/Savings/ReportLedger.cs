@@ -15,7 +15,8 @@ namespace SpotDevBox.Tests.Savings;
 /// on-demand 1.008, EBS 0.04, S3 0.002875, paid 0.442875. Tue 08:00-12:00: 0.16, 0.4032, 0.016, 0.00115, paid 0.17715.
 /// Also a May session (744 h: EBS 2.88 / 744 = 0.003871, a 1 GiB repository then, 0.023 / 744 = 0.000031; the latest size is the
 /// one that counts), and one running since Tue 20:00.</item>
-/// <item>carol-dev (an owner whose name is markup): on-demand, 18 GiB (0.002/h), 4.5 GiB repository (0.00014375/h).
+/// <item>carol-dev, no longer configured, so its owner is its ledger entry's, one whose name is markup (a configured Owner follows the
+/// owner-name rule, a ledger written before that rule need not): on-demand, 18 GiB (0.002/h), 4.5 GiB repository (0.00014375/h).
 /// Mon 09:00-13:00: 0.4032 + 0.008 + 0.000575 = 0.411775.</item>
 /// <item>dave-dev: configured, never ran: not counted.</item>
 /// </list>
@@ -80,8 +81,7 @@ internal sealed class ReportLedger : IDisposable
                 CancellationToken.None);
         }
 
-        var bobBox = bob ? """, "bob-dev": { "Owner": "bob", "Region": "ap-south-2", "InstanceTypes": [ "m7i.large" ], "ImageId": "ami-0123456789abcdef0", "Storage": "s3://boxes/bob", "User": "bob" }""" : "";
-        var carol = System.Text.Json.JsonSerializer.Serialize(CarolsOwner);
+        var bobBox = bob ? """, "bob-dev": { "Owner": "bob", "Region": "ap-south-2", "InstanceTypes": [ "m7i.large" ], "ImageId": "ami-0123456789abcdef0", "Storage": "s3://boxes/team/bob/bob-dev", "User": "bob" }""" : "";
         await File.WriteAllTextAsync(ledger.Config, $$"""
             {
               "Logging": { "File": "off" },
@@ -94,11 +94,9 @@ internal sealed class ReportLedger : IDisposable
                 "AgentBuilds": "s3://boxes/agent",
                 "Boxes": {
                   "alice-dev": { "Owner": "alice", "Region": "us-east-1", "InstanceTypes": [ "m7i.large", "m7i-flex.large" ], "RootVolumeGiB": 36,
-                                 "ImageId": "ami-0123456789abcdef0", "Storage": "s3://boxes/alice", "User": "alice" },
-                  "carol-dev": { "Owner": {{carol}}, "Region": "us-east-1", "InstanceTypes": [ "m7i.large" ], "RootVolumeGiB": 18,
-                                 "ImageId": "ami-0123456789abcdef0", "Storage": "s3://boxes/carol", "User": "carol" },
+                                 "ImageId": "ami-0123456789abcdef0", "Storage": "s3://boxes/team/alice/alice-dev", "User": "alice" },
                   "dave-dev": { "Owner": "dave", "Region": "us-east-1", "InstanceTypes": [ "m7i.large" ],
-                                 "ImageId": "ami-0123456789abcdef0", "Storage": "s3://boxes/dave", "User": "dave" }{{bobBox}}
+                                 "ImageId": "ami-0123456789abcdef0", "Storage": "s3://boxes/team/dave/dave-dev", "User": "dave" }{{bobBox}}
                 }
               }
             }
