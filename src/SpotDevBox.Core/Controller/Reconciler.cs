@@ -974,7 +974,7 @@ public sealed partial class Reconciler(
     [LoggerMessage(EventId = 5130, Level = LogLevel.Warning, Message = "Security: box {Box}: {Record} ignored: {Problem}; the ledger uses only what EC2 reports ({Bound})")]
     private static partial void LogUntrustedRecord(ILogger logger, string box, string record, string problem, string bound);
 
-    [LoggerMessage(EventId = 5131, Level = LogLevel.Warning, Message = "Box {Box}: the budget override in control.json is ignored: overrides are granted by an operator and live in {Location} (spotdevbox up BOX --over-budget writes it)")]
+    [LoggerMessage(EventId = 5131, Level = LogLevel.Warning, Message = "Box {Box}: the budget override in control.json is ignored: overrides are granted by an operator and live in {Location} ('spotdevbox up BOX --over-budget' writes one, with the operator's right)")]
     private static partial void LogControlOverrideIgnored(ILogger logger, string box, string location);
 
     [LoggerMessage(EventId = 5107, Level = LogLevel.Warning, Message = "Box {Box}: {Document} could not be read, going on without it: {Reason}")]

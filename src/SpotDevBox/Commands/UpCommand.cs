@@ -109,7 +109,7 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
 
         if (control.BudgetOverrideUntil is not null)
         {
-            Console.Error.WriteLine(Terminal.Safe($"spotdevbox: warning: the budget override in control.json is ignored: overrides are granted by an operator and live in {documents.BudgetOverrideLocation(box.Storage, box.Owner, settings.Box)} (spotdevbox up {settings.Box} --over-budget writes it)"));
+            Console.Error.WriteLine(Terminal.Safe($"spotdevbox: warning: the budget override in control.json is ignored: overrides are granted by an operator and live in {documents.BudgetOverrideLocation(box.Storage, box.Owner, settings.Box)} ('spotdevbox up {settings.Box} --over-budget' writes one, with the operator's right)"));
         }
 
         if (!budget.Allowed && !await OverBudgetAllowedAsync(settings, box, documents, budget.Refusal, who, now, cancellationToken))

@@ -913,7 +913,7 @@ public sealed class ReconcilerTests : IDisposable
         Assert.Equal(ReconcileActions.BudgetExceeded, decision.Action);
         Assert.Empty(_launches);
         Assert.Equal(
-            ["Box alice: the budget override in control.json is ignored: overrides are granted by an operator and live in s3://boxes/_operator/budget-overrides/alice/alice.json (spotdevbox up BOX --over-budget writes it)"],
+            ["Box alice: the budget override in control.json is ignored: overrides are granted by an operator and live in s3://boxes/_operator/budget-overrides/alice/alice.json ('spotdevbox up BOX --over-budget' writes one, with the operator's right)"],
             _logger.Messages(5131));
         Assert.Equal(LogLevel.Warning, _logger.Events.Single(e => e.EventId == 5131).Level);
     }

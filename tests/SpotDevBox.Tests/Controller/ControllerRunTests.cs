@@ -381,7 +381,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
 
     // Budget overrides are an operator's document (ROOT/_operator/budget-overrides/<owner>/<box>.json); the box's
     // Storage here is s3://BUCKET/boxes/e2e, so ROOT is the bucket itself.
-    private const string OverrideKey = "_operator/budget-overrides/dev/e2e.json";
+    private const string OverrideKey = "boxes/_operator/budget-overrides/dev/e2e.json";
 
     [Fact]
     public async Task Up_OverBudgetWithTheOperatorsRight_WritesTheOverrideOnlyInTheOperatorsDocumentAndLaunches()
@@ -404,7 +404,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         }
 
         // Nowhere else: control.json (which the owner and the box can write) carries no budget override.
-        using var control = JsonDocument.Parse(await GetAsync("boxes/e2e/control.json"));
+        using var control = JsonDocument.Parse(await GetAsync("boxes/dev/e2e/control.json"));
         Assert.False(control.RootElement.TryGetProperty("budget_override_until", out _));
         Assert.False(control.RootElement.TryGetProperty("budget_override_by", out _));
     }
@@ -431,7 +431,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         // It changed nothing: no write reached the store (no override, no launch claim, no control.json).
         Assert.DoesNotContain(gate.Requests, r => r.Method is "PUT" or "POST" or "DELETE" && r.Status < 300);
         Assert.Null(await TryGetAsync(OverrideKey));
-        Assert.Null(await TryGetAsync("boxes/e2e/control.json"));
+        Assert.Null(await TryGetAsync("boxes/dev/e2e/control.json"));
     }
 
     [Fact]
@@ -439,7 +439,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
     {
         await SpendTheBudgetAsync();
         var nextMonth = TimeProvider.System.GetUtcNow().AddMonths(2);
-        await PutAsync("boxes/e2e/control.json", $$"""{"budget_override_until":"{{nextMonth:O}}","budget_override_by":"dev","updated_at":"{{TimeProvider.System.GetUtcNow():O}}"}""");
+        await PutAsync("boxes/dev/e2e/control.json", $$"""{"budget_override_until":"{{nextMonth:O}}","budget_override_by":"dev","updated_at":"{{TimeProvider.System.GetUtcNow():O}}"}""");
 
         var up = await Cli(monthlyBudget: "50").RunAsync("up", "e2e", "--no-wait");
 
@@ -447,7 +447,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.Empty(_ec2.RequestsFor("RunInstances"));
         var lines = ErrorLines(up.Stderr);
         Assert.Contains(
-            $"spotdevbox: warning: the budget override in control.json is ignored: overrides are granted by an operator and live in s3://{_bucket}/{OverrideKey} (spotdevbox up e2e --over-budget writes it)",
+            $"spotdevbox: warning: the budget override in control.json is ignored: overrides are granted by an operator and live in s3://{_bucket}/{OverrideKey} ('spotdevbox up e2e --over-budget' writes one, with the operator's right)",
             lines);
         Assert.Contains(lines, l => l.StartsWith("spotdevbox: not launched: box e2e: ", StringComparison.Ordinal) && l.EndsWith("spent; a launch needs 'spotdevbox up e2e --over-budget', or a higher Controller:Boxes:e2e:MonthlyBudget", StringComparison.Ordinal));
     }
