@@ -93,8 +93,16 @@ internal static class SpotDevBoxApp
         Console.SetError(recorder);
         try
         {
+            if (!help && verbs.DescribeMissingCommand(args) is { } missing)
+            {
+                // The parser would print the branch's whole help and fail without saying why.
+                Console.Error.WriteLine("spotdevbox: " + missing);
+                return ExitCodes.InvalidInput;
+            }
+
             var code = await app.RunAsync(args, cancel.Token);
             code = code < 0 ? ExitCodes.InvalidInput : code;
+
             if (code is ExitCodes.Failure or ExitCodes.InvalidInput && !help)
             {
                 // A verb that ended with a code of its own said why on its last "spotdevbox: ..." line: that line is

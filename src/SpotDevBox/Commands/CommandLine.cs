@@ -164,6 +164,19 @@ internal sealed class VerbTable
     }
 
     /// <summary>
+    /// One line when the arguments name a branch that has no command of its own and no command of it was given
+    /// (<c>spotdevbox storage</c>): the parser shows the branch's help and fails without saying why.
+    /// </summary>
+    public string? DescribeMissingCommand(IReadOnlyList<string> args)
+    {
+        var words = args.TakeWhile(a => a != "--").Where(a => !a.StartsWith('-')).ToList();
+        var path = string.Join(' ', words);
+        return words.Count > 0 && _branches.Contains(path) && !_settings.ContainsKey(path)
+            ? $"'{path}' needs a command: {string.Join(", ", Children(path))} (see spotdevbox {path} --help)"
+            : null;
+    }
+
+    /// <summary>
     /// One line for an argument the parser refused, when it is an unknown option or verb:
     /// "unknown option '--exlude' for 'backup'; did you mean '--exclude'?"; null for any other mistake.
     /// </summary>

@@ -29,6 +29,8 @@ public sealed class WrongInputTests : IDisposable
         { "status of a box that does not exist", ["status", "nobody"], ["there is no box 'nobody'"] },
         { "down of a prefix where nothing ever ran", ["down", "{work}/boxes/typo"], ["nothing runs at {work}/boxes/typo", "no agent ever reported there", "nothing was written"] },
         { "keepalive on a laptop", ["keepalive", "2h"], ["this is not a box", "spotdevbox keepalive BOX 2h", "nothing was written"] },
+        { "a branch without its command", ["storage"], ["'storage' needs a command: migrate", "spotdevbox storage --help"] },
+        { "the agent branch without its command", ["agent"], ["'agent' needs a command: ", "run", "spotdevbox agent --help"] },
         { "storage migrate of a prefix onto itself", ["storage", "migrate", "s3://my-bucket/boxes/alice", "s3://my-bucket/boxes/alice/"], ["FROM and TO are the same prefix (s3://my-bucket/boxes/alice)", "nothing was changed"] },
     };
 
