@@ -130,6 +130,72 @@ public sealed class CloudFormationDeployTests(MotoFixture moto)
         }
     }
 
+    [Fact]
+    public async Task DocumentedCommands_RunAsWritten_DeployTheFleetAndAliceDevsBox()
+    {
+        await moto.ResetAsync();
+        var vpc = (string)(await AwsJsonAsync("ec2", "describe-vpcs"))["Vpcs"]![0]!["VpcId"]!;
+        var readme = await File.ReadAllTextAsync(Path.Combine(S3PeerFixture.RepositoryRoot, "deploy", "README.md"));
+        var section = readme[readme.IndexOf("## cloudformation/", StringComparison.Ordinal)..];
+        var block = section[(section.IndexOf("```sh\n", StringComparison.Ordinal) + 6)..];
+        block = block[..block.IndexOf("```", StringComparison.Ordinal)];
+        var commands = block.Replace("\\\n", " ", StringComparison.Ordinal).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal(4, commands.Length);
+
+        foreach (var command in commands)
+        {
+            var words = ShellWords(command.Replace("vpc-0123456789abcdef0", vpc, StringComparison.Ordinal));
+            Assert.Equal("aws", words[0]);
+            // The documented commands run from the repository's root.
+            await AwsAsync([.. words.Skip(1).Select(w => w.StartsWith("deploy/cloudformation/", StringComparison.Ordinal) ? Path.Combine(S3PeerFixture.RepositoryRoot, w) : w)]);
+        }
+
+        Assert.Equal("CREATE_COMPLETE", (string?)(await AwsJsonAsync("cloudformation", "describe-stacks", "--stack-name", "spotdevbox"))["Stacks"]![0]!["StackStatus"]);
+        var profile = (await AwsJsonAsync("iam", "get-instance-profile", "--instance-profile-name", "alice-dev"))["InstanceProfile"]!;
+        Assert.Equal("arn:aws:iam::123456789012:instance-profile/spotdevbox/alice/alice-dev", (string?)profile["Arn"]);
+        Assert.Equal("AES256", (string?)(await AwsJsonAsync("s3api", "get-bucket-encryption", "--bucket", "my-bucket"))["ServerSideEncryptionConfiguration"]!["Rules"]![0]!["ApplyServerSideEncryptionByDefault"]!["SSEAlgorithm"]);
+    }
+
+    /// <summary>A command line split as sh does for what the documented commands use: spaces, and single quotes.</summary>
+    private static List<string> ShellWords(string line)
+    {
+        var words = new List<string>();
+        var word = new System.Text.StringBuilder();
+        var quoted = false;
+        var any = false;
+        foreach (var c in line)
+        {
+            if (c == '\'')
+            {
+                quoted = !quoted;
+                any = true;
+            }
+            else if (c == ' ' && !quoted)
+            {
+                if (any)
+                {
+                    words.Add(word.ToString());
+                }
+
+                word.Clear();
+                any = false;
+            }
+            else
+            {
+                word.Append(c);
+                any = true;
+            }
+        }
+
+        Assert.False(quoted, $"unbalanced quote in: {line}");
+        if (any)
+        {
+            words.Add(word.ToString());
+        }
+
+        return words;
+    }
+
     /// <summary>Deploys fleet.yaml as stack "fleet" into moto's default VPC; its resources' physical ids by logical id.</summary>
     private async Task<Dictionary<string, string>> DeployFleetAsync(params string[] overrides)
     {

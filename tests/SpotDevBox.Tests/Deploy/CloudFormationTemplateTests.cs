@@ -86,6 +86,54 @@ public sealed class CloudFormationTemplateTests
             policy["Properties"]!["PolicyDocument"]);
     }
 
+    /// <summary>
+    /// The bucket policy decided by the policy evaluator for a principal whose own policy allows every S3 action (an
+    /// administrator): its Deny statements name every principal ("*"), so they decide as the requester's own would.
+    /// </summary>
+    [Fact]
+    public async Task FleetBucketPolicy_Evaluated_RefusesPlainHttpAndUnencryptedUploadsEvenToAnAdministrator()
+    {
+        var document = (await FleetAsync())["Resources"]!["BucketPolicy"]!["Properties"]!["PolicyDocument"]!;
+        var resolved = CloudFormationTemplate.Resolve(document, new Dictionary<string, JsonNode>(StringComparer.Ordinal) { ["Bucket"] = IamEvaluator.Bucket })!;
+        foreach (var statement in resolved["Statement"]!.AsArray())
+        {
+            Assert.Equal("*", (string?)statement!["Principal"]);
+            statement.AsObject().Remove("Principal");
+        }
+
+        var administrator = Parse("""{ "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Action": "s3:*", "Resource": "*" } ] }""");
+        const string Principal = "arn:aws:iam::123456789012:user/admin";
+        var key = $"arn:aws:s3:::{IamEvaluator.Bucket}/boxes/alice/alice-dev/repo/config";
+        var bucket = $"arn:aws:s3:::{IamEvaluator.Bucket}";
+        static Dictionary<string, object> Context(bool tls, string? sse = null)
+        {
+            var context = new Dictionary<string, object>(StringComparer.Ordinal) { ["aws:SecureTransport"] = tls ? "true" : "false" };
+            if (sse is not null)
+            {
+                context["s3:x-amz-server-side-encryption"] = sse;
+            }
+
+            return context;
+        }
+
+        var decisions = IamEvaluator.Decide(
+            [administrator, resolved],
+            [
+                new(Principal, "s3:GetObject", key, Context(tls: true)),
+                new(Principal, "s3:PutObject", key, Context(tls: true, sse: "AES256")),
+                new(Principal, "s3:PutObject", key, Context(tls: true, sse: "aws:kms")),
+                new(Principal, "s3:ListBucket", bucket, Context(tls: true)),
+                new(Principal, "s3:GetObject", key, Context(tls: false)),
+                new(Principal, "s3:ListBucket", bucket, Context(tls: false)),
+                new(Principal, "s3:PutObject", key, Context(tls: false, sse: "AES256")),
+                new(Principal, "s3:PutObject", key, Context(tls: true)),
+            ]);
+
+        Assert.Equal(
+            ["Allowed", "Allowed", "Allowed", "Allowed", "ExplicitlyDenied", "ExplicitlyDenied", "ExplicitlyDenied", "ExplicitlyDenied"],
+            decisions);
+    }
+
     [Fact]
     public async Task FleetParameters_OnlyTheVpcHasNoDefault_AndNoPortIsOpenByDefault()
     {
