@@ -169,7 +169,7 @@ public sealed class CloudFormationTemplateTests
             }
             """,
             new JsonObject(outputs.Select(o => KeyValuePair.Create(o.Key, o.Value!["Value"]?.DeepClone()))));
-        Assert.Equal("ControllerOnEc2", (string?)outputs["ControllerInstanceProfileName"]!["Condition"]);
+        Assert.Equal("ControllerRunsOnEc2", (string?)outputs["ControllerInstanceProfileName"]!["Condition"]);
     }
 
     [Fact]
