@@ -1,0 +1,106 @@
+using System.Text.Json.Nodes;
+using TestSupport;
+
+namespace SpotDevBox.Tests.Deploy;
+
+/// <summary>
+/// One source for the policies: every IAM policy document in deploy/cloudformation, its Ref and Fn::Sub resolved
+/// with example values, is statement by statement the file of deploy/iam it stands for (the one the evaluator tests
+/// prove), with its placeholders replaced as deploy/README.md says. A change to one without the other fails here.
+/// </summary>
+public sealed class CloudFormationPolicyTests
+{
+    internal const string Account = "123456789012";
+    internal const string Bucket = "team-boxes";
+    internal const string Root = "boxes";
+    internal const string AgentBuildsPrefix = "spotdevbox/agent";
+    internal const string Owner = "alice";
+    internal const string Box = "alice-dev";
+    internal static readonly string[] ImageOwners = ["amazon", "111122223333"];
+
+    public static TheoryData<string, string, string> Documents() => new()
+    {
+        { "fleet.yaml", "ControllerPolicy", "controller-policy.json" },
+        { "fleet.yaml", "PeoplePolicy", "people-policy.json" },
+        { "fleet.yaml", "OperatorPolicy", "operator-policy.json" },
+        { "box.yaml", "Role", "box-policy.json" },
+    };
+
+    [Fact]
+    public async Task Templates_EveryPolicyDocument_IsOneOfTheComparedOnes()
+    {
+        var found = new List<string>();
+        foreach (var file in new[] { "fleet.yaml", "box.yaml" })
+        {
+            var resources = (await CloudFormationTemplate.LoadAsync(file))["Resources"]!.AsObject();
+            foreach (var (name, resource) in resources)
+            {
+                var properties = resource!["Properties"];
+                if (properties?["PolicyDocument"] is not null && (string?)resource["Type"] != "AWS::S3::BucketPolicy")
+                {
+                    found.Add($"{file} {name}");
+                }
+
+                if (properties?["Policies"] is JsonArray inline)
+                {
+                    found.AddRange(inline.Select(_ => $"{file} {name}"));
+                }
+            }
+        }
+
+        Assert.Equal(["fleet.yaml ControllerPolicy", "fleet.yaml PeoplePolicy", "fleet.yaml OperatorPolicy", "box.yaml Role"], found);
+    }
+
+    [Theory]
+    [MemberData(nameof(Documents))]
+    public async Task TemplatePolicy_Resolved_IsTheDeployIamFileStatementByStatement(string template, string resource, string iamFile)
+    {
+        var properties = (await CloudFormationTemplate.LoadAsync(template))["Resources"]![resource]!["Properties"]!;
+        var document = properties["PolicyDocument"] ?? Assert.Single(properties["Policies"]!.AsArray())!["PolicyDocument"]!;
+        var values = new Dictionary<string, JsonNode>(StringComparer.Ordinal)
+        {
+            ["AWS::AccountId"] = Account,
+            ["Bucket"] = Bucket,
+            ["Root"] = Root,
+            ["AgentBuildsPrefix"] = AgentBuildsPrefix,
+            ["Owner"] = Owner,
+            ["Box"] = Box,
+            ["ImageOwners"] = new JsonArray([.. ImageOwners.Select(o => JsonValue.Create(o))]),
+        };
+
+        var resolved = CloudFormationTemplate.Resolve(document, values)!;
+
+        AssertSamePolicy(Rendered(iamFile), resolved);
+    }
+
+    /// <summary>
+    /// deploy/iam/<paramref name="file"/> with its placeholders replaced as deploy/README.md does it (AGENT_BUILDS_PREFIX
+    /// before PREFIX, which it contains; "IMAGE_OWNERS" by the JSON list), for the example fleet and Alice's box.
+    /// </summary>
+    internal static JsonNode Rendered(string file, string account = Account, string bucket = Bucket)
+    {
+        var text = File.ReadAllText(Path.Combine(S3PeerFixture.RepositoryRoot, "deploy", "iam", file))
+            .Replace("\"IMAGE_OWNERS\"", string.Join(", ", ImageOwners.Select(o => $"\"{o}\"")), StringComparison.Ordinal)
+            .Replace("ACCOUNT_ID", account, StringComparison.Ordinal)
+            .Replace("BUCKET", bucket, StringComparison.Ordinal)
+            .Replace("AGENT_BUILDS_PREFIX", AgentBuildsPrefix, StringComparison.Ordinal)
+            .Replace("PREFIX", $"{Root}/{Owner}/{Box}", StringComparison.Ordinal)
+            .Replace("ROOT", Root, StringComparison.Ordinal)
+            .Replace("BOX", Box, StringComparison.Ordinal);
+        return JsonNode.Parse(text)!;
+    }
+
+    internal static void AssertSamePolicy(JsonNode expected, JsonNode actual)
+    {
+        Assert.Equal((string?)expected["Version"], (string?)actual["Version"]);
+        var want = expected["Statement"]!.AsArray();
+        var got = actual["Statement"]!.AsArray();
+        Assert.Equal(want.Select(s => (string?)s!["Sid"]), got.Select(s => (string?)s!["Sid"]));
+        for (var i = 0; i < want.Count; i++)
+        {
+            Assert.True(JsonNode.DeepEquals(want[i], got[i]), $"statement {want[i]!["Sid"]}:\nexpected {want[i]!.ToJsonString()}\nactual   {got[i]!.ToJsonString()}");
+        }
+
+        Assert.Equal(expected.AsObject().Select(p => p.Key), actual.AsObject().Select(p => p.Key));
+    }
+}
