@@ -8,7 +8,30 @@
 // stdout: [{"id": "...", "decision": "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied" | "Error", "errors": ...}]
 // Exit code 0 when every request was evaluated (whatever the decisions), 1 on bad input.
 'use strict';
+const path = require('path');
 const { runSimulation } = require('@cloud-copilot/iam-simulate');
+
+// iam-data lists ec2-instance-connect:OpenTunnel's one resource type (instance-connect-endpoint) twice, which the
+// simulator takes for two types matching one ARN and refuses to decide ("multiple.resource.types"). The same type
+// listed twice is one type: only exact duplicates (the same key) are dropped.
+const resourceTypes = require(path.join(path.dirname(require.resolve('@cloud-copilot/iam-simulate')), 'simulation_engine', 'resourceTypes.js'));
+const listedTypes = resourceTypes.getResourceTypesForAction;
+resourceTypes.getResourceTypesForAction = async (...args) => {
+  const types = await listedTypes(...args);
+  return types.filter((type, i) => types.findIndex((other) => other.key === type.key) === i);
+};
+
+// iam-data defines ec2-instance-connect's condition keys but links none of them to OpenTunnel, so the simulator
+// ignores them and a policy that uses one allows nothing. AWS's Service Authorization Reference lists these three
+// for OpenTunnel; they are added to what the simulator accepts for that action only.
+const contextKeys = require(path.join(path.dirname(require.resolve('@cloud-copilot/iam-simulate')), 'simulation_engine', 'contextKeys.js'));
+const listedKeys = contextKeys.allowedContextKeysForRequest;
+contextKeys.allowedContextKeysForRequest = async (service, action, ...rest) => {
+  const keys = await listedKeys(service, action, ...rest);
+  return service === 'ec2-instance-connect' && action.toLowerCase() === 'opentunnel'
+    ? [...keys, 'ec2-instance-connect:remoteport', 'ec2-instance-connect:privateipaddress', 'ec2-instance-connect:maxtunnelduration']
+    : keys;
+};
 
 async function main() {
   const chunks = [];

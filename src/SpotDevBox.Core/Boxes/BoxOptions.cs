@@ -106,6 +106,13 @@ public sealed class BoxOptions
     /// <summary>Install Docker on the box, for throwaway containers.</summary>
     public bool Docker { get; set; }
 
+    /// <summary>
+    /// How ssh and ssh-config reach the box: <c>instance-connect</c> (the default: through the EC2 Instance Connect
+    /// Endpoint of its VPC), <c>ssm</c> (through Session Manager) or <c>direct</c> (its public or Elastic IP; port 22
+    /// must be open to the caller). <see cref="Ssh.SshRoutes"/>.
+    /// </summary>
+    public string SshVia { get; set; } = Ssh.SshRoutes.InstanceConnectName;
+
     /// <summary>An Elastic IP allocation (eipalloc-...) for a stable address; empty: none.</summary>
     public string ElasticIp { get; set; } = "";
 
@@ -222,6 +229,12 @@ public sealed partial class ControllerOptionsValidator : IValidateOptions<Contro
                 failures.Add($"{s}:Paths must hold absolute paths, got '{p}'");
             }
 
+            if (Ssh.SshRoutes.TryParse(o.SshVia) is null)
+            {
+                // The value is not repeated: a message never prints a configuration value.
+                failures.Add($"{s}:SshVia must be one of {Ssh.SshRoutes.Names}");
+            }
+
             if (!string.IsNullOrWhiteSpace(o.ElasticIp) && !ResourceId("eipalloc").IsMatch(o.ElasticIp))
             {
                 failures.Add($"{s}:ElasticIp must be an allocation id (eipalloc-...), got '{o.ElasticIp}'");
@@ -321,7 +334,7 @@ public sealed partial class ControllerOptionsValidator : IValidateOptions<Contro
     [GeneratedRegex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^/\\s][^\\s]*\\z", RegexOptions.CultureInvariant)]
     private static partial Regex BucketPrefix();
 
-    [GeneratedRegex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]\\z", RegexOptions.CultureInvariant)]
     private static partial Regex Region();
 
     [GeneratedRegex("^[a-z][a-z0-9-]*\\.[a-z0-9]+$", RegexOptions.CultureInvariant)]

@@ -34,6 +34,10 @@ internal sealed record FleetRow
     public string? AgentState { get; init; }
     public string? Activity { get; init; }
     public DateTimeOffset? StatusUpdatedAt { get; init; }
+    /// <summary>The version the box's agent reports in status.json, as it reports it (null: no status of the current instance).</summary>
+    public string? AgentVersion { get; init; }
+    /// <summary>The agent is an older version than this CLI (SemVer); false when either version is not one.</summary>
+    public bool AgentOutdated { get; init; }
     public string? Schedule { get; init; }
     public DateTimeOffset? NextStart { get; init; }
     public DateTimeOffset? NextStop { get; init; }
@@ -179,6 +183,8 @@ internal sealed class FleetStatus(IComputeGatewayFactory gateways, IBoxDocuments
             AgentState = ours ? status!.State.ToString().ToLowerInvariant() : null,
             Activity = ours && live is not null ? status!.Activity : null,
             StatusUpdatedAt = status?.UpdatedAt,
+            AgentVersion = ours ? status!.AgentVersion : null,
+            AgentOutdated = ours && AgentVersions.IsOlder(status!.AgentVersion, CliVersion) == true,
             Schedule = box.Schedule.Periods.Count == 0 ? "none (up by override only)" : $"{string.Join("; ", box.Schedule.Periods)} ({schedule.Zone.Id})",
             NextStart = transitions.FirstOrDefault(t => t.Up)?.At,
             NextStop = transitions.FirstOrDefault(t => !t.Up)?.At,
@@ -188,6 +194,9 @@ internal sealed class FleetStatus(IComputeGatewayFactory gateways, IBoxDocuments
             Foreign = foreign,
         };
     }
+
+    /// <summary>This CLI's version (its informational version: SemVer, then +commit).</summary>
+    public static string CliVersion => Agent.AgentStatusBoard.AgentVersion;
 
     private static string StateName(InstanceState state) => state == InstanceState.ShuttingDown ? "shutting-down" : state.ToString().ToLowerInvariant();
 
@@ -236,6 +245,14 @@ internal sealed class FleetStatus(IComputeGatewayFactory gateways, IBoxDocuments
             output.WriteLine(Terminal.Safe(r.LastSnapshotId is { } id
                 ? $"  snapshot   {(id.Length > 8 ? id[..8] : id)}, {Terminal.Duration(now - (r.LastSnapshotTime ?? now))} ago{(r.LastSnapshotPartial ? " (partial)" : "")}"
                 : "  snapshot   none yet"));
+            if (r.AgentVersion is { } version)
+            {
+                // One line per box; an unknown or unparseable version is shown as the agent wrote it, without a verdict.
+                output.WriteLine(Terminal.Safe(r.AgentOutdated
+                    ? $"  agent      {version} ! older than this CLI ({CliVersion.Split('+')[0]}): publish this version with 'spotdevbox agent publish'; each new instance of the box runs the published build"
+                    : $"  agent      {version}"));
+            }
+
             output.WriteLine(Terminal.Safe($"  schedule   {r.Schedule}"));
             output.WriteLine(Terminal.Safe($"  next       start {When(r.NextStart, now)}, stop {When(r.NextStop, now)}"));
             if (r.Override is { } o)

@@ -28,7 +28,7 @@ internal sealed class SshConfigSettings : CommandSettings
     public string? KnownHosts { get; set; }
 }
 
-[Description("Print ssh_config 'Host <box>' entries for the configured boxes (their current address, user, and pinned host keys) and write the boxes' host keys to a known-hosts file. Save the output and Include it from ~/.ssh/config; run it again when a box has a new instance.")]
+[Description("Print ssh_config 'Host <box>' entries for the configured boxes (how each is reached, by its SshVia: a ProxyCommand through the EC2 Instance Connect Endpoint by default or Session Manager, or its address for direct; its user and pinned host keys) and write the boxes' host keys to a known-hosts file. Save the output and Include it from ~/.ssh/config; run it again when a box has a new instance.")]
 internal sealed class SshConfigCommand(IConfiguration configuration, BoxConnections connections) : AsyncCommand<SshConfigSettings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, SshConfigSettings settings, CancellationToken cancellationToken)
@@ -65,7 +65,7 @@ internal sealed class SshSettings : CommandSettings
     public string? SshCommand { get; set; }
 }
 
-[Description("Connect to a running box with ssh: its current address, its user, and its pinned host keys (refreshed in the known-hosts file first). Arguments after -- go to ssh. Exits with ssh's exit code; 1 when the box is not running.")]
+[Description("Connect to a running box with ssh: by its SshVia (through the EC2 Instance Connect Endpoint by default, or Session Manager; both need the AWS CLI, no open port; or direct to its address), its user, and its pinned host keys (refreshed in the known-hosts file first). Arguments after -- go to ssh. Exits with ssh's exit code; 1 when the box is not running.")]
 internal sealed class SshCommand(IConfiguration configuration, BoxConnections connections) : AsyncCommand<SshSettings>
 {
     public const string SshVariable = "SPOTDEVBOX_SSH";

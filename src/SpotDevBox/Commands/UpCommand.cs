@@ -184,7 +184,10 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
         }
 
         Console.Out.WriteLine($"{settings.Box} is ready: {ready.InstanceId} ({ready.InstanceType} in {ready.AvailabilityZone}) at {address}");
-        Console.Out.WriteLine($"  connect: spotdevbox ssh {settings.Box}   (or: ssh {(string.IsNullOrWhiteSpace(box.User) ? "" : box.User + "@")}{address})");
+        // The address is worth dialling only when the box is reached directly; through a tunnel, the entry ssh-config writes is the way.
+        Console.Out.WriteLine(Core.Ssh.SshRoutes.TryParse(box.SshVia) == Core.Ssh.SshRoute.Direct
+            ? $"  connect: spotdevbox ssh {settings.Box}   (or: ssh {(string.IsNullOrWhiteSpace(box.User) ? "" : box.User + "@")}{address})"
+            : $"  connect: spotdevbox ssh {settings.Box}   (or, with the entries below: ssh {settings.Box})");
         // Replaced, not appended to: ~/.ssh/config includes the file once, and each run rewrites every entry
         // (appending left two Host blocks, and ssh takes the first, the old address).
         Console.Out.WriteLine("  IDEs:    spotdevbox ssh-config > ~/.ssh/spotdevbox_config   (once, at the top of ~/.ssh/config: Include spotdevbox_config)");

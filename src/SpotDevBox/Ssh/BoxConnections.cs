@@ -17,11 +17,17 @@ internal sealed record BoxConnection(string Box, BoxOptions Options, BoxInstance
 
     public bool IsRunning => Instance?.State == InstanceState.Running;
 
+    /// <summary>How ssh reaches the box (its SshVia; the options were validated).</summary>
+    public SshRoute Route => SshRoutes.TryParse(Options.SshVia) ?? throw new ArgumentException($"Controller:Boxes:{Box}:SshVia must be one of {SshRoutes.Names}");
+
     /// <summary>
-    /// The public IP, else the public DNS name, else the private IP. An Elastic IP on the instance is its public
-    /// IP (EC2 reports it so), so a box with one gets it here once the controller associated it.
+    /// What ssh dials. Through a tunnel (instance-connect, ssm): the instance id, which the ProxyCommand gets as %h.
+    /// Direct: the public IP, else the public DNS name, else the private IP. An Elastic IP on the instance is its
+    /// public IP (EC2 reports it so), so a box with one gets it here once the controller associated it.
     /// </summary>
-    public string? HostName => Instance is null ? null : Instance.PublicIpAddress ?? Instance.PublicDnsName ?? Instance.PrivateIpAddress;
+    public string? HostName => Instance is null ? null
+        : Route == SshRoute.Direct ? Instance.PublicIpAddress ?? Instance.PublicDnsName ?? Instance.PrivateIpAddress
+        : Instance.InstanceId;
 
     /// <summary><c>user@host</c>, or the host alone for a box without a configured user.</summary>
     public string Destination => string.IsNullOrWhiteSpace(Options.User) ? HostName! : Options.User + "@" + HostName;

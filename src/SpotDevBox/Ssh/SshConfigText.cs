@@ -1,4 +1,5 @@
 using System.Text;
+using SpotDevBox.Core.Ssh;
 
 namespace SpotDevBox.Ssh;
 
@@ -29,6 +30,10 @@ internal static class SshConfigText
         }
 
         text.Append("  HostName ").Append(box.HostName ?? NotRunningHostName(box.Box)).Append('\n');
+        if (ProxyCommand(box) is { } proxy)
+        {
+            text.Append("  ProxyCommand ").Append(proxy).Append('\n');
+        }
         if (!string.IsNullOrWhiteSpace(box.Options.User))
         {
             text.Append("  User ").Append(box.Options.User).Append('\n');
@@ -50,9 +55,44 @@ internal static class SshConfigText
             "-o", "HostKeyAlias=" + box.HostKeyAlias,
             "-o", "UserKnownHostsFile=" + Quote(knownHostsPath),
             "-o", "StrictHostKeyChecking=" + StrictHostKeyChecking(box),
+            .. ProxyCommand(box) is { } proxy ? (string[])["-o", "ProxyCommand=" + proxy] : [],
             box.Destination,
             .. extra,
         ];
+    }
+
+    /// <summary>
+    /// The command ssh runs to reach a box through a tunnel, with the instance id as the host name (%h) and the
+    /// port (%p); null for direct, and for a box without an instance (its host name never resolves). ssh hands
+    /// the line to the shell, so only an instance id (i- and hex digits) and a region name (letters, digits,
+    /// dashes) go into it: anything else is refused here, whatever EC2 or the configuration said.
+    /// </summary>
+    public static string? ProxyCommand(BoxConnection box)
+    {
+        ArgumentNullException.ThrowIfNull(box);
+        if (box.Route == SshRoute.Direct || box.Instance is not { } instance)
+        {
+            return null;
+        }
+
+        if (!SshRoutes.IsInstanceId(instance.InstanceId))
+        {
+            throw new InvalidDataException($"EC2 reported an instance of {box.Box} whose id is not an instance id (i- and 8 to 17 hex digits): it is not put into an ssh ProxyCommand; check the endpoint EC2 is reached at");
+        }
+
+        if (!SshRoutes.IsRegion(box.Options.Region))
+        {
+            throw new ArgumentException($"Controller:Boxes:{box.Box}:Region must be an AWS region such as eu-central-1");
+        }
+
+        return box.Route switch
+        {
+            // AWS CLI v2 only: it looks up the instance's private address and its VPC's endpoint itself.
+            SshRoute.InstanceConnect => $"aws ec2-instance-connect open-tunnel --instance-id %h --remote-port %p --region {box.Options.Region}",
+            // AWS CLI (v1 or v2) with the session-manager-plugin.
+            SshRoute.Ssm => $"aws ssm start-session --target %h --document-name AWS-StartSSHSession --parameters portNumber=%p --region {box.Options.Region}",
+            _ => throw new ArgumentOutOfRangeException(nameof(box), box.Route, "not a tunnel route"),
+        };
     }
 
     private static IEnumerable<string> Comments(BoxConnection box)
@@ -68,6 +108,16 @@ internal static class SshConfigText
         else
         {
             yield return $"{instance.InstanceId} ({instance.InstanceType} in {instance.AvailabilityZone})";
+        }
+
+        if (box.Instance is not null)
+        {
+            yield return box.Route switch
+            {
+                SshRoute.InstanceConnect => "through the EC2 Instance Connect Endpoint of its VPC (needs the AWS CLI v2)",
+                SshRoute.Ssm => "through Session Manager (needs the AWS CLI and its session-manager-plugin)",
+                _ => "direct: port 22 must be open to this machine",
+            };
         }
 
         if (box.HostKeys is null)

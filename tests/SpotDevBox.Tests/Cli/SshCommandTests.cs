@@ -67,6 +67,7 @@ public sealed class SshCommandTests(S3PeerFixture peer) : IAsyncLifetime
 
             Host alice
               # i-0a11ce0000000000b (m7i.large in us-east-1a)
+              # direct: port 22 must be open to this machine
               HostName 203.0.113.25
               User alice
               HostKeyAlias spotdevbox-alice
@@ -83,6 +84,7 @@ public sealed class SshCommandTests(S3PeerFixture peer) : IAsyncLifetime
 
             Host carol
               # i-0ca2010000000000a (m6i.large in us-east-1a)
+              # direct: port 22 must be open to this machine
               # host keys not saved yet (its agent has not finished a first boot): the first key offered is accepted
               HostName 10.0.1.77
               User carol
@@ -218,12 +220,180 @@ public sealed class SshCommandTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.Empty(_ec2.Requests);
     }
 
-    private SpotDevBoxProcess Cli(string? extraBox = null)
+    [Fact]
+    public async Task SshConfig_InstanceConnectByDefaultAndSsm_ProxyCommandsWithTheInstanceIdAsHostName()
+    {
+        AddTunnelBoxes();
+
+        var erin = await Cli(null, ("erin", null)).RunAsync("ssh-config", "erin");
+        var frank = await Cli(null, ("frank", "ssm")).RunAsync("ssh-config", "frank");
+
+        Assert.True(erin.ExitCode == 0, erin.ToString());
+        Assert.True(frank.ExitCode == 0, frank.ToString());
+        var kh = DefaultKnownHosts;
+        Assert.Equal(
+            $"""
+            # Written by 'spotdevbox ssh-config'; the boxes' host keys are in {kh}
+
+            Host erin
+              # i-0e1e000000000000a (m6i.large in us-east-1a)
+              # through the EC2 Instance Connect Endpoint of its VPC (needs the AWS CLI v2)
+              HostName i-0e1e000000000000a
+              ProxyCommand aws ec2-instance-connect open-tunnel --instance-id %h --remote-port %p --region us-east-1
+              User erin
+              HostKeyAlias spotdevbox-erin
+              UserKnownHostsFile {kh}
+              StrictHostKeyChecking yes
+
+            """.ReplaceLineEndings("\n"),
+            erin.Stdout);
+        Assert.Equal(
+            $"""
+            # Written by 'spotdevbox ssh-config'; the boxes' host keys are in {kh}
+
+            Host frank
+              # i-0f2a000000000000a (m6i.large in us-east-1a)
+              # through Session Manager (needs the AWS CLI and its session-manager-plugin)
+              # host keys not saved yet (its agent has not finished a first boot): the first key offered is accepted
+              HostName i-0f2a000000000000a
+              ProxyCommand aws ssm start-session --target %h --document-name AWS-StartSSHSession --parameters portNumber=%p --region us-east-1
+              User frank
+              HostKeyAlias spotdevbox-frank
+              UserKnownHostsFile {kh}
+              StrictHostKeyChecking accept-new
+
+            """.ReplaceLineEndings("\n"),
+            frank.Stdout);
+
+        // OpenSSH itself reads both entries: what it would dial, through what, checked against which key.
+        var file = _temp.Sub("ssh_config");
+        await File.WriteAllTextAsync(file, erin.Stdout + frank.Stdout);
+        var erinSeen = await SshDashG("-F", file, "erin");
+        Assert.Equal("i-0e1e000000000000a", erinSeen["hostname"]);
+        Assert.Equal("aws ec2-instance-connect open-tunnel --instance-id %h --remote-port %p --region us-east-1", erinSeen["proxycommand"]);
+        Assert.Equal(("erin", "spotdevbox-erin", kh, "true"), (erinSeen["user"], erinSeen["hostkeyalias"], erinSeen["userknownhostsfile"], erinSeen["stricthostkeychecking"]));
+        var frankSeen = await SshDashG("-F", file, "frank");
+        Assert.Equal("i-0f2a000000000000a", frankSeen["hostname"]);
+        Assert.Equal("aws ssm start-session --target %h --document-name AWS-StartSSHSession --parameters portNumber=%p --region us-east-1", frankSeen["proxycommand"]);
+        Assert.Equal("accept-new", frankSeen["stricthostkeychecking"]);
+    }
+
+    [Fact]
+    public async Task SshConfig_DirectBox_OpenSshReadsTheAddressWithoutAProxyCommand()
+    {
+        var result = await Cli().RunAsync("ssh-config", "alice");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var file = _temp.Sub("ssh_config");
+        await File.WriteAllTextAsync(file, result.Stdout);
+        var seen = await SshDashG("-F", file, "alice");
+        Assert.Equal("203.0.113.25", seen["hostname"]);
+        Assert.False(seen.ContainsKey("proxycommand"), string.Join('\n', seen));
+        Assert.Equal(("alice", "spotdevbox-alice", "true"), (seen["user"], seen["hostkeyalias"], seen["stricthostkeychecking"]));
+    }
+
+    [Theory]
+    [InlineData("erin", null, "aws ec2-instance-connect open-tunnel --instance-id %h --remote-port %p --region us-east-1", "i-0e1e000000000000a")]
+    [InlineData("frank", "ssm", "aws ssm start-session --target %h --document-name AWS-StartSSHSession --parameters portNumber=%p --region us-east-1", "i-0f2a000000000000a")]
+    public async Task Ssh_TunnelRoute_RunsSshWithTheProxyCommandToTheInstanceId(string box, string? via, string proxy, string instanceId)
+    {
+        AddTunnelBoxes();
+        var fake = FakeSsh(exitCode: 0);
+        // The same arguments, given to the real ssh: it must read them as the options above, not fail to parse them.
+        var parse = _temp.Sub($"ssh-G-{box}");
+        File.WriteAllText(parse, "#!/bin/sh\nexec ssh -G -F /dev/null \"$@\"\n");
+        File.SetUnixFileMode(parse, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var result = await Cli(null, (box, via)).RunAsync("ssh", box, "--ssh-command", fake, "--", "uptime");
+        var parsed = await Cli(null, (box, via)).RunAsync("ssh", box, "--ssh-command", parse);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(
+            ["-o", $"HostKeyAlias=spotdevbox-{box}", "-o", "UserKnownHostsFile=" + DefaultKnownHosts, "-o", $"StrictHostKeyChecking={(box == "erin" ? "yes" : "accept-new")}",
+             "-o", "ProxyCommand=" + proxy, $"{box}@{instanceId}", "uptime"],
+            await File.ReadAllLinesAsync(fake + ".args"));
+        Assert.True(parsed.ExitCode == 0, parsed.ToString());
+        var seen = ParseDashG(parsed.Stdout);
+        Assert.Equal((instanceId, box, proxy, $"spotdevbox-{box}"), (seen["hostname"], seen["user"], seen["proxycommand"], seen["hostkeyalias"]));
+    }
+
+    [Fact]
+    public async Task SshVerbs_SshViaNotAKnownRoute_Exit2NamingTheSettingNotTheValueAndCallingNothing()
+    {
+        var result = await Cli(null, ("erin", "Bastion;id")).RunAsync("ssh-config");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("spotdevbox: invalid configuration: Controller:Boxes:erin:SshVia must be one of instance-connect, ssm, direct", result.Stderr.Trim());
+        Assert.DoesNotContain("Bastion", result.Stderr, StringComparison.Ordinal);
+        Assert.Empty(_ec2.Requests);
+    }
+
+    [Fact]
+    public async Task SshConfig_Ec2ReportsAnInstanceIdThatIsNotOne_Exit1WithoutWritingAProxyCommand()
+    {
+        _ec2.AddInstance(Instance("i-0e1e0000;touch${IFS}pwned", "erin", 16));
+
+        var result = await Cli(null, ("erin", null)).RunAsync("ssh-config", "erin");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(
+            "spotdevbox: EC2 reported an instance of erin whose id is not an instance id (i- and 8 to 17 hex digits): it is not put into an ssh ProxyCommand; check the endpoint EC2 is reached at",
+            result.Stderr.Trim());
+        Assert.DoesNotContain("ProxyCommand", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SshConfig_RegionWithATrailingNewline_Exit2NamingTheRegionSetting()
+    {
+        // A region goes into the ProxyCommand, which ssh hands to the shell: one line, one word, or nothing.
+        var result = await Cli(null, ("erin", null)).Set("SPOTDEVBOX_Controller__Boxes__erin__Region", "us-east-1\n").RunAsync("ssh-config", "erin");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Controller:Boxes:erin:Region must be an AWS region", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("ProxyCommand", result.Stdout, StringComparison.Ordinal);
+        Assert.Empty(_ec2.Requests);
+    }
+
+    /// <summary>erin (default route, keys saved) and frank (ssm, no keys yet), both running.</summary>
+    private void AddTunnelBoxes()
+    {
+        _ec2.AddInstance(Instance("i-0e1e000000000000a", "erin", 16) with { PublicIpAddress = "198.51.100.30", PrivateIpAddress = "10.0.1.30" });
+        _ec2.AddInstance(Instance("i-0f2a000000000000a", "frank", 16) with { PrivateIpAddress = "10.0.1.31" });
+        PutAsync("boxes/erin/erin/host-keys.pub", BobEd25519 + "\n").GetAwaiter().GetResult();
+    }
+
+    /// <summary>What <c>ssh -G</c> (OpenSSH's own reading of a configuration, without connecting) says, option by option.</summary>
+    private static async Task<Dictionary<string, string>> SshDashG(params string[] arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("ssh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add("-G");
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException("ssh did not start (the OpenSSH client is needed by these tests)");
+        var output = await process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"ssh -G failed: {error}");
+        return ParseDashG(output);
+    }
+
+    private static Dictionary<string, string> ParseDashG(string output) =>
+        output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(' ', 2))
+            .GroupBy(p => p[0], StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.First().Length > 1 ? g.First()[1] : "", StringComparer.Ordinal);
+
+    /// <summary>alice and carol reach their boxes directly, bob by the default route; more boxes with their SshVia (null: none set).</summary>
+    private SpotDevBoxProcess Cli(string? extraBox = null, params (string Name, string? Via)[] more)
     {
         var config = _temp.Sub("spotdevbox.json");
-        var boxes = new[] { "alice", "bob", "carol" }.Concat(extraBox is null ? [] : [extraBox]).Select(name => $$"""
-            "{{name}}": { "Owner": "{{name}}", "Region": "us-east-1", "InstanceTypes": ["m7i.large"], "ImageId": "ami-0123456789abcdef0",
-              "Storage": "s3://{{_bucket}}/boxes/{{name}}/{{name}}", "User": "{{name}}"{{(name == "alice" ? ", \"ElasticIp\": \"eipalloc-0a11ce0a11ce0a11c\"" : "")}} }
+        (string Name, string? Via)[] all = [("alice", "direct"), ("bob", null), ("carol", "direct"), .. extraBox is null ? [] : new[] { (extraBox, (string?)"direct") }, .. more];
+        var boxes = all.Select(b => $$"""
+            "{{b.Name}}": { "Owner": "{{b.Name}}", "Region": "us-east-1", "InstanceTypes": ["m7i.large"], "ImageId": "ami-0123456789abcdef0",
+              "Storage": "s3://{{_bucket}}/boxes/{{b.Name}}/{{b.Name}}", "User": "{{b.Name}}"{{(b.Name == "alice" ? ", \"ElasticIp\": \"eipalloc-0a11ce0a11ce0a11c\"" : "")}}{{(b.Via is null ? "" : $", \"SshVia\": \"{b.Via}\"")}} }
             """);
         File.WriteAllText(config, $$"""{ "Controller": { "AgentBuilds": "s3://{{_bucket}}/agent-builds", "Boxes": { {{string.Join(",\n", boxes)}} } } }""");
         return new SpotDevBoxProcess(_temp.Sub("cli"), peer)

@@ -234,10 +234,12 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.Single(_ec2.RequestsFor("RunInstances"));
     }
 
-    [Fact]
-    public async Task Up_Waits_ShowsEachStepUntilTheAgentRestoredTheWorkThenHowToConnect()
+    [Theory]
+    [InlineData(null)]
+    [InlineData("direct")]
+    public async Task Up_Waits_ShowsEachStepUntilTheAgentRestoredTheWorkThenHowToConnect(string? sshVia)
     {
-        using var up = Cli().Start("up", "e2e", "--timeout", "3m");
+        using var up = Cli(sshVia: sshVia).Start("up", "e2e", "--timeout", "3m");
         await WaitForAsync(up, "e2e: pending: EC2 is starting the instance");
         var id = Assert.Single(_ec2.Instances).InstanceId;
 
@@ -250,8 +252,17 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
 
         Assert.True(exit.ExitCode == 0, exit.ToString());
         Assert.Contains($"e2e is ready: {id} (m6i.large in us-east-1a) at 198.51.100.30", exit.Stdout, StringComparison.Ordinal);
-        Assert.Contains("ssh dev@198.51.100.30", exit.Stdout, StringComparison.Ordinal);
-        Assert.Contains("spotdevbox ssh e2e", exit.Stdout, StringComparison.Ordinal);
+        if (sshVia == "direct")
+        {
+            Assert.Contains("  connect: spotdevbox ssh e2e   (or: ssh dev@198.51.100.30)", exit.Stdout, StringComparison.Ordinal);
+        }
+        else
+        {
+            // Through the Instance Connect Endpoint (the default) the address is not what ssh dials.
+            Assert.Contains("  connect: spotdevbox ssh e2e   (or, with the entries below: ssh e2e)", exit.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("ssh dev@", exit.Stdout, StringComparison.Ordinal);
+        }
+
         // README's way: a file of its own, replaced each time and included once; appending to ~/.ssh/config
         // leaves a second Host block per run, and ssh takes the first, the dead address.
         Assert.Contains("spotdevbox ssh-config > ~/.ssh/spotdevbox_config", exit.Stdout, StringComparison.Ordinal);
@@ -708,7 +719,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         return document.RootElement.GetProperty("Agent").Clone();
     }
 
-    private SpotDevBoxProcess Cli(string maxPrice = "0.05", string instanceTypes = """["m7i.large", "m6i.large"]""", string imageId = "ami-0123456789abcdef0", string? monthlyBudget = null, string logFile = "off", string? agent = null)
+    private SpotDevBoxProcess Cli(string maxPrice = "0.05", string instanceTypes = """["m7i.large", "m6i.large"]""", string imageId = "ami-0123456789abcdef0", string? monthlyBudget = null, string logFile = "off", string? agent = null, string? sshVia = null)
     {
         var config = _temp.Sub("spotdevbox.json");
         File.WriteAllText(config, $$"""
@@ -721,7 +732,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
                   "e2e": {
                     "Owner": "dev", "Region": "us-east-1", "InstanceTypes": {{instanceTypes}},
                     "Subnets": ["subnet-0aaa1111", "subnet-0bbb2222"], "ImageId": "{{imageId}}",
-                    "SecurityGroups": ["sg-0123abcd"], "InstanceProfile": "spotdevbox-box", "MaxPrice": {{maxPrice}},{{(monthlyBudget is null ? "" : $" \"MonthlyBudget\": {monthlyBudget},")}}{{(agent is null ? "" : $" \"Agent\": {agent},")}}
+                    "SecurityGroups": ["sg-0123abcd"], "InstanceProfile": "spotdevbox-box", "MaxPrice": {{maxPrice}},{{(monthlyBudget is null ? "" : $" \"MonthlyBudget\": {monthlyBudget},")}}{{(agent is null ? "" : $" \"Agent\": {agent},")}}{{(sshVia is null ? "" : $" \"SshVia\": \"{sshVia}\",")}}
                     "Storage": "s3://{{_bucket}}/boxes/dev/e2e", "User": "dev",
                     "Schedule": { "TimeZone": "UTC", "Periods": ["daily 00:00-24:00"] }
                   }

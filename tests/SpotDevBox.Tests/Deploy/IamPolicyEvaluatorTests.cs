@@ -86,6 +86,28 @@ public sealed class IamPolicyEvaluatorTests
     private static IamRequest List(string principal, string? owner, string prefix) =>
         new(principal, "s3:ListBucket", BucketArn, Tagged(owner, ("s3:prefix", prefix)));
 
+    private static string Endpoint(string id) => Ec2("instance-connect-endpoint", id);
+
+    /// <summary>What <c>aws ec2-instance-connect open-tunnel</c> asks IAM: the endpoint, the port, the instance's private address.</summary>
+    private static IamRequest Tunnel(string principal, string owner, int port = 22, string? endpointTag = "true") =>
+        new(principal, "ec2-instance-connect:OpenTunnel", Endpoint("eice-0a1b2c3d4e5f60718"), Tagged(owner,
+        [
+            // Context values reach IAM as strings; the evaluator compares a number given as one.
+            ("ec2-instance-connect:remotePort", port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("ec2-instance-connect:privateIpAddress", "10.0.1.30"),
+            .. endpointTag is null ? Array.Empty<(string, object)>() : [("aws:ResourceTag/spotdevbox:ssh", endpointTag)],
+        ]));
+
+    /// <summary>What <c>aws ssm start-session --document-name D</c> asks IAM: the instance (with its tags) and the document.</summary>
+    private static List<IamRequest> Session(string principal, string owner, string instanceOwner, string document = "AWS-StartSSHSession") =>
+    [
+        new(principal, "ssm:StartSession", Ec2("instance", "i-0a1b2c3d4e5f60718"), Tagged(owner,
+            ("ssm:resourceTag/spotdevbox:owner", instanceOwner), ("aws:ResourceTag/spotdevbox:owner", instanceOwner), ("ssm:SessionDocumentAccessCheck", "true"))),
+        // AWS's own documents are named without an account (arn:aws:ssm:REGION::document/...), which the evaluator's ARN
+        // patterns do not take; the policy's arn:aws:ssm:*:*:document/ matches both forms.
+        new(principal, "ssm:StartSession", $"arn:aws:ssm:{Region}:{Account}:document/{document}", Tagged(owner, ("ssm:SessionDocumentAccessCheck", "true"))),
+    ];
+
     private static IamRequest OnBucket(string principal, string action) => new(principal, action, BucketArn, Tagged(null));
 
     /// <summary>An attack: the policy it runs under, and the one request of it that must be refused.</summary>
@@ -124,6 +146,12 @@ public sealed class IamPolicyEvaluatorTests
         ["bob-lists-alices-prefix"] = new("people-policy.json", List(Person("bob"), "bob", "boxes/alice/")),
         ["bob-writes-his-own-budget-override"] = new("people-policy.json", Put(Person("bob"), "bob", "boxes/_operator/budget-overrides/bob/bob-dev.json")),
         ["bob-reads-alices-budget-override"] = new("people-policy.json", Get(Person("bob"), "bob", "boxes/_operator/budget-overrides/alice/alice-dev.json")),
+        ["bob-starts-a-session-on-alices-instance"] = new("people-policy.json", Session(Person("bob"), "bob", instanceOwner: "alice")[0]),
+        ["alice-starts-a-shell-session-instead-of-ssh"] = new("people-policy.json", Session(Person("alice"), "alice", "alice", document: "SSM-SessionManagerRunShell")[1]),
+        ["bob-ends-alices-session"] = new("people-policy.json",
+            new(Person("bob"), "ssm:TerminateSession", $"arn:aws:ssm:{Region}:{Account}:session/AIDAALICEEXAMPLE-0a1b2c3d4e5f60718", Tagged("bob", ("aws:userid", "AIDABOBEXAMPLE")))),
+        ["bob-tunnels-to-a-port-other-than-ssh"] = new("people-policy.json", Tunnel(Person("bob"), "bob", port: 8080)),
+        ["bob-tunnels-through-an-endpoint-not-tagged-for-the-boxes"] = new("people-policy.json", Tunnel(Person("bob"), "bob", endpointTag: null)),
 
         // The box's role (box-policy.json for alice-dev).
         ["box-writes-its-control-json"] = new("box-policy.json", Put(BoxRoleSession, null, "boxes/alice/alice-dev/control.json")),
@@ -204,6 +232,19 @@ public sealed class IamPolicyEvaluatorTests
             Get(Person("alice"), "alice", "boxes/alice/alice-dev/interruptions/i-0a1b2c3d4e5f60718.json"),
             List(Person("alice"), "alice", "boxes/alice/alice-dev/sessions/"),
             List(Person("alice"), "alice", "boxes/alice/alice-dev/status.json"),
+        ]),
+        // ssh and ssh-config through EC2 Instance Connect Endpoint: the describes open-tunnel makes, then the tunnel to port 22.
+        ["alice-ssh-instance-connect"] = ("people-policy.json",
+        [
+            new(Person("alice"), "ec2:DescribeInstances", "*", Tagged("alice")),
+            new(Person("alice"), "ec2:DescribeInstanceConnectEndpoints", "*", Tagged("alice")),
+            Tunnel(Person("alice"), "alice"),
+        ]),
+        // ssh and ssh-config through Session Manager: her own instance with the SSH document, and ending her own session.
+        ["alice-ssh-ssm"] = ("people-policy.json",
+        [
+            .. Session(Person("alice"), "alice", "alice"),
+            new(Person("alice"), "ssm:TerminateSession", $"arn:aws:ssm:{Region}:{Account}:session/AIDAALICEEXAMPLE-0a1b2c3d4e5f60718", Tagged("alice", ("aws:userid", "AIDAALICEEXAMPLE"))),
         ]),
         // The agent: its repositories (list, read, write, prune), its status, host keys, records; reads what it is told.
         ["box-agent"] = ("box-policy.json",
@@ -294,6 +335,16 @@ public sealed class IamPolicyEvaluatorTests
         var decisions = Decide([Render("people-policy.json")], PersonLaunch("bob", "bob-dev"));
 
         Assert.All(decisions, d => Assert.Equal("Allowed", d));
+    }
+
+    [Fact]
+    public void InstanceConnect_BobsTunnelToPort22OfAlicesInstance_IsAllowed_SoOnlyHerSshKeysKeepHimOut()
+    {
+        // OpenTunnel names the endpoint, never the instance: IAM sees its port and private address, not its owner tag
+        // (docs/security.md). What the policy can bind to the owner is Session Manager, above.
+        var decision = Decide(Render("people-policy.json"), Tunnel(Person("bob"), "bob"));
+
+        Assert.Equal("Allowed", decision);
     }
 
     [Fact]
