@@ -163,6 +163,28 @@ internal sealed class VerbTable
         }
     }
 
+    /// <summary>The registered verb the arguments name ("backup", "agent run", "savings"), or null when they name none.</summary>
+    public string? PathOf(IReadOnlyList<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        string? found = null;
+        var path = "";
+        foreach (var word in args.TakeWhile(a => !a.StartsWith('-')))
+        {
+            path = path.Length == 0 ? word : path + " " + word;
+            if (_settings.ContainsKey(path))
+            {
+                found = path;
+            }
+            else if (!_branches.Contains(path))
+            {
+                break;
+            }
+        }
+
+        return found;
+    }
+
     /// <summary>
     /// One line for an argument the parser refused, when it is an unknown option or verb:
     /// "unknown option '--exlude' for 'backup'; did you mean '--exclude'?"; null for any other mistake.
