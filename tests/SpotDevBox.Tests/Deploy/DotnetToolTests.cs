@@ -7,17 +7,19 @@ namespace SpotDevBox.Tests.Deploy;
 /// <summary>
 /// dotnet tool install --global spotdevbox, as a .NET user would run it, from a package source that holds only the
 /// package 'dotnet pack' made (no other source, so nothing comes from the network), into a tool path of its own.
-/// In the release build's collection: not while scripts/release restores and publishes the same project.
+/// The package is scripts/release's (ReleaseBuildFixture).
 /// </summary>
 [Collection("release build")]
-public sealed class DotnetToolTests : IDisposable
+public sealed class DotnetToolTests(ReleaseBuildFixture release) : IDisposable
 {
     private readonly TempDir _temp = new("spotdevbox-tool-");
 
     [Fact]
-    public async Task Pack_ThenToolInstallFromThatSourceOnly_RunsVersionAndEstimate()
+    public async Task ReleasePackage_ToolInstallFromThatSourceOnly_RunsVersionAndEstimate()
     {
-        var source = _temp.Sub("source");
+        // A source of its own holding only scripts/release's package: nothing else to find, on the network or here.
+        var source = Directory.CreateDirectory(_temp.Sub("source")).FullName;
+        File.Copy(release.ToolPackage, Path.Combine(source, Path.GetFileName(release.ToolPackage)));
         var tools = _temp.Sub("tools");
         var config = _temp.Sub("nuget.config");
         await File.WriteAllTextAsync(config, $"""
@@ -29,24 +31,19 @@ public sealed class DotnetToolTests : IDisposable
               </packageSources>
             </configuration>
             """);
-
-        // The build the tests run on is packed as it is (no second build), with a version of its own.
-        var pack = await RunAsync("dotnet", "pack", Path.Combine(S3PeerFixture.RepositoryRoot, "src", "SpotDevBox"), "-c", "Release", "--no-build", "-o", source, "--nologo");
-        Assert.True(pack.Code == 0, pack.Output);
-        var package = Assert.Single(Directory.GetFiles(source, "spotdevbox.*.nupkg"));
-        using (var zip = ZipFile.OpenRead(package))
+        using (var zip = ZipFile.OpenRead(release.ToolPackage))
         {
             Assert.Contains(zip.Entries, e => e.FullName == "tools/net10.0/any/DotnetToolSettings.xml");
             Assert.Contains(zip.Entries, e => e.FullName == "tools/net10.0/any/config/spotdevbox.json");
         }
 
-        var install = await RunAsync("dotnet", "tool", "install", "spotdevbox", "--tool-path", tools, "--configfile", config);
+        var install = await RunAsync("dotnet", "tool", "install", "spotdevbox", "--version", ReleaseBuildFixture.Version, "--tool-path", tools, "--configfile", config);
         Assert.True(install.Code == 0, install.Output);
 
         var tool = Path.Combine(tools, "spotdevbox");
         var version = await RunAsync(tool, "--version");
         Assert.True(version.Code == 0, version.Output);
-        Assert.Matches(@"^spotdevbox \d+\.\d+\.\d+\S* \(commit ([0-9a-f]{12}|unknown)\)\n$", version.Output);
+        Assert.Matches($@"^spotdevbox {ReleaseBuildFixture.Version.Replace(".", @"\.", StringComparison.Ordinal)} \(commit ([0-9a-f]{{12}}|unknown)\)\n$", version.Output);
 
         var estimate = await RunAsync(tool, "estimate", "--region", "us-east-1", "--type", "m7i.large", "--schedule", "Mon-Fri 09:00-18:00", "--tz", "Europe/Berlin", "--json");
         Assert.True(estimate.Code == 0, estimate.Output);

@@ -22,7 +22,7 @@ public sealed class ReleaseArchiveTests(ReleaseBuildFixture release) : IDisposab
         var entries = await RunAsync("tar", ["-tzf", release.LinuxX64Archive], release.Directory, Environment.GetEnvironmentVariable("PATH")!);
 
         Assert.True(sums.Code == 0, sums.Output);
-        Assert.Equal($"spotdevbox-{ReleaseBuildFixture.Version}-linux-x64.tar.gz: OK\n", sums.Output);
+        Assert.Equal($"spotdevbox-{ReleaseBuildFixture.Version}-linux-x64.tar.gz: OK\nspotdevbox.{ReleaseBuildFixture.Version}.nupkg: OK\n", sums.Output);
         Assert.True(entries.Code == 0, entries.Output);
         var names = entries.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Contains("./spotdevbox", names);

@@ -4,8 +4,8 @@ using TestSupport;
 namespace SpotDevBox.Tests.Deploy;
 
 /// <summary>
-/// The linux-x64 release archive, built once per test run by scripts/release (a native AOT publish: minutes on two
-/// cores) for every test of the "release build" collection. A machine without clang fails these tests with the
+/// The linux-x64 release archive and the .NET tool package, built once per test run by scripts/release (a native AOT
+/// publish and a pack: minutes on two cores, in bin and obj folders of its own) for the "release build" collection. A machine without clang fails these tests with the
 /// script's message rather than skipping them.
 /// </summary>
 public sealed class ReleaseBuildFixture : IAsyncLifetime
@@ -17,6 +17,9 @@ public sealed class ReleaseBuildFixture : IAsyncLifetime
     public string Directory => _temp.Sub("out");
 
     public string LinuxX64Archive => Path.Combine(Directory, $"spotdevbox-{Version}-linux-x64.tar.gz");
+
+    /// <summary>The .NET tool package the same run made.</summary>
+    public string ToolPackage => Path.Combine(Directory, $"spotdevbox.{Version}.nupkg");
 
     /// <summary>What the script printed, and how long it took.</summary>
     public string Output { get; private set; } = "";
@@ -30,7 +33,7 @@ public sealed class ReleaseBuildFixture : IAsyncLifetime
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var a in new[] { "--rid", "linux-x64", "--no-tool", "--version", Version, "--out", Directory })
+        foreach (var a in new[] { "--rid", "linux-x64", "--version", Version, "--out", Directory })
         {
             start.ArgumentList.Add(a);
         }
@@ -44,7 +47,7 @@ public sealed class ReleaseBuildFixture : IAsyncLifetime
         await process.WaitForExitAsync(timeout.Token);
         Took = Stopwatch.GetElapsedTime(started);
         Output = await stdout + await stderr;
-        if (process.ExitCode != 0 || !File.Exists(LinuxX64Archive))
+        if (process.ExitCode != 0 || !File.Exists(LinuxX64Archive) || !File.Exists(ToolPackage))
         {
             throw new InvalidOperationException($"scripts/release --rid linux-x64 exited with {process.ExitCode}:\n{Output}");
         }
@@ -57,9 +60,6 @@ public sealed class ReleaseBuildFixture : IAsyncLifetime
     }
 }
 
-/// <summary>
-/// The tests that use the release build, or that must not run while it restores and publishes the project (dotnet pack
-/// of the same project): one at a time, after the build.
-/// </summary>
+/// <summary>The tests that use the release build: one at a time, after it.</summary>
 [CollectionDefinition("release build")]
 public sealed class ReleaseBuildCollection : ICollectionFixture<ReleaseBuildFixture>;
