@@ -25,8 +25,16 @@ internal static class SpotDevBoxApp
             return ExitCodes.Ok;
         }
 
-        var consoleLevel = new LoggingLevelSwitch(LogEventLevel.Warning);
         var help = IsHelp(args);
+        // On macOS and Windows the box's verbs refuse before anything is read (PlatformVerbs); their --help still shows.
+        if (!help && PlatformVerbs.OtherSystem(Environment.GetEnvironmentVariable) is { } system
+            && RegisteredVerbs().PathOf(args) is { } verb && PlatformVerbs.Refusal(verb, system) is { } refusal)
+        {
+            Console.Error.WriteLine("spotdevbox: " + refusal);
+            return ExitCodes.InvalidInput;
+        }
+
+        var consoleLevel = new LoggingLevelSwitch(LogEventLevel.Warning);
         HostApplicationBuilder builder;
         LogFile logFile;
         try
@@ -267,7 +275,15 @@ internal static class SpotDevBoxApp
         Justification = "Spectre.Console.Cli models the verbs by reflection over the command and settings types (constructors, properties, "
             + "attributes, string[] options). The native AOT build roots the spotdevbox and Spectre.Console.Cli assemblies whole "
             + "(SpotDevBox.csproj), so that metadata is compiled in; the process-level tests run every verb against that build.")]
-    private static CommandApp CreateApp(TypeRegistrar registrar) => new(registrar);
+    private static CommandApp CreateApp(TypeRegistrar? registrar) => new(registrar);
+
+    /// <summary>The verbs as registered, without a host: configuring an app only records them.</summary>
+    internal static VerbTable RegisteredVerbs()
+    {
+        var verbs = new VerbTable();
+        CreateApp(null).Configure(config => Configure(config, verbs));
+        return verbs;
+    }
 
     /// <summary>
     /// --help (-h, -?) anywhere before "--" (after it, the arguments are another program's, as in ssh): help is

@@ -163,6 +163,28 @@ internal sealed class VerbTable
         }
     }
 
+    /// <summary>The registered verb the arguments name ("backup", "agent run", "savings"), or null when they name none.</summary>
+    public string? PathOf(IReadOnlyList<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        string? found = null;
+        var path = "";
+        foreach (var word in args.TakeWhile(a => !a.StartsWith('-')))
+        {
+            path = path.Length == 0 ? word : path + " " + word;
+            if (_settings.ContainsKey(path))
+            {
+                found = path;
+            }
+            else if (!_branches.Contains(path))
+            {
+                break;
+            }
+        }
+
+        return found;
+    }
+
     /// <summary>
     /// One line when the arguments name a branch that has no command of its own and no command of it was given
     /// (<c>spotdevbox storage</c>): the parser shows the branch's help and fails without saying why.

@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using TestSupport;
+
+namespace SpotDevBox.Tests.Deploy;
+
+/// <summary>
+/// The linux-x64 release archive and the .NET tool package, built once per test run by scripts/release (a native AOT
+/// publish and a pack: minutes on two cores, in bin and obj folders of its own) for the "release build" collection. A machine without clang fails these tests with the
+/// script's message rather than skipping them.
+/// </summary>
+public sealed class ReleaseBuildFixture : IAsyncLifetime
+{
+    public const string Version = "0.13.0-test.1";
+
+    private readonly TempDir _temp = new("spotdevbox-release-build-");
+
+    public string Directory => _temp.Sub("out");
+
+    public string LinuxX64Archive => Path.Combine(Directory, $"spotdevbox-{Version}-linux-x64.tar.gz");
+
+    /// <summary>The .NET tool package the same run made.</summary>
+    public string ToolPackage => Path.Combine(Directory, $"spotdevbox.{Version}.nupkg");
+
+    /// <summary>What the script printed, and how long it took.</summary>
+    public string Output { get; private set; } = "";
+
+    public TimeSpan Took { get; private set; }
+
+    public async Task InitializeAsync()
+    {
+        var start = new ProcessStartInfo(Path.Combine(S3PeerFixture.RepositoryRoot, "scripts", "release"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var a in new[] { "--rid", "linux-x64", "--version", Version, "--out", Directory })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        start.Environment["TMPDIR"] = _temp.Path;
+        var started = Stopwatch.GetTimestamp();
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(12));
+        await process.WaitForExitAsync(timeout.Token);
+        Took = Stopwatch.GetElapsedTime(started);
+        Output = await stdout + await stderr;
+        if (process.ExitCode != 0 || !File.Exists(LinuxX64Archive) || !File.Exists(ToolPackage))
+        {
+            throw new InvalidOperationException($"scripts/release --rid linux-x64 exited with {process.ExitCode}:\n{Output}");
+        }
+    }
+
+    public Task DisposeAsync()
+    {
+        _temp.Dispose();
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>The tests that use the release build: one at a time, after it.</summary>
+[CollectionDefinition("release build")]
+public sealed class ReleaseBuildCollection : ICollectionFixture<ReleaseBuildFixture>;
