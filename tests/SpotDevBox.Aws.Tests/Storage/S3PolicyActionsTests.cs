@@ -159,8 +159,13 @@ public sealed class S3PolicyActionsTests(S3PeerFixture peer)
         var actions = targets.Select(t => "ssm:" + t[(t.IndexOf('.', StringComparison.Ordinal) + 1)..]).Distinct().ToList();
         Assert.Equal(["ssm:GetParameter"], actions);
         Assert.Equal(actions, Allowed("box-policy.json").Where(a => a.StartsWith("ssm:", StringComparison.Ordinal)).Distinct());
-        Assert.All(new[] { "controller-policy.json", "people-policy.json", "operator-policy.json" },
+        Assert.All(new[] { "controller-policy.json", "operator-policy.json" },
             f => Assert.DoesNotContain(Allowed(f), a => a.StartsWith("ssm:", StringComparison.Ordinal)));
+        // People call no SSM API themselves: their ssh-config's ProxyCommand runs 'aws ssm start-session' (SshVia ssm),
+        // which starts, ends and resumes the session; nothing else.
+        Assert.Equal(
+            ["ssm:ResumeSession", "ssm:StartSession", "ssm:TerminateSession"],
+            Allowed("people-policy.json").Where(a => a.StartsWith("ssm:", StringComparison.Ordinal)).Distinct().Order(StringComparer.Ordinal));
     }
 
     internal static IEnumerable<string> Allowed(string file)
