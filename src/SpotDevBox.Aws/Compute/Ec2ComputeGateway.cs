@@ -290,6 +290,43 @@ internal sealed class Ec2ComputeGateway(Func<IAmazonEC2> createClient, string re
         return result;
     }
 
+    public async Task<VpcNetwork?> DescribeVpcAsync(string? vpcId, CancellationToken cancellationToken)
+    {
+        var vpcs = new DescribeVpcsRequest();
+        if (vpcId is null)
+        {
+            vpcs.Filters = [new Filter("is-default", ["true"])];
+        }
+        else
+        {
+            vpcs.VpcIds = [vpcId];
+        }
+
+        var found = await RunAsync("DescribeVpcs", () => _client.Value.DescribeVpcsAsync(vpcs, cancellationToken), cancellationToken);
+        if (found.Vpcs?.FirstOrDefault(v => vpcId is null ? v.IsDefault == true : v.VpcId == vpcId) is not { VpcId.Length: > 0 } vpc)
+        {
+            return vpcId is null ? null : throw new ComputeException(ComputeFailure.NotFound, $"the VPC {vpcId} does not exist in {Region}");
+        }
+
+        var request = new DescribeSubnetsRequest { Filters = [new Filter("vpc-id", [vpc.VpcId])] };
+        var subnets = new List<VpcSubnet>();
+        await foreach (var page in PagesAsync(
+            "DescribeSubnets",
+            token => { request.NextToken = token; return _client.Value.DescribeSubnetsAsync(request, cancellationToken); },
+            r => r.NextToken,
+            cancellationToken))
+        {
+            subnets.AddRange((page.Subnets ?? [])
+                .Where(s => !string.IsNullOrEmpty(s.SubnetId) && !string.IsNullOrEmpty(s.AvailabilityZone))
+                .Select(s => new VpcSubnet(s.SubnetId, s.AvailabilityZone, s.DefaultForAz == true)));
+        }
+
+        return new VpcNetwork(
+            vpc.VpcId,
+            vpc.IsDefault == true,
+            [.. subnets.OrderBy(s => s.AvailabilityZone, StringComparer.Ordinal).ThenBy(s => s.SubnetId, StringComparer.Ordinal)]);
+    }
+
     public void Dispose()
     {
         if (_client.IsValueCreated)

@@ -68,7 +68,20 @@ public interface IComputeGateway
     Task<IReadOnlyDictionary<string, string>> DescribeSubnetZonesAsync(
         IReadOnlyList<string> subnetIds,
         CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A VPC and its subnets (each with its zone, ordered by zone then id): <paramref name="vpcId"/>, or the region's
+    /// default VPC when it is null. Null when there is no default VPC; an unknown id throws with
+    /// <see cref="ComputeFailure.NotFound"/> naming it.
+    /// </summary>
+    Task<VpcNetwork?> DescribeVpcAsync(string? vpcId, CancellationToken cancellationToken);
 }
+
+/// <summary>A VPC as <c>setup</c> shows and uses it: the boxes' security group lives in it, the boxes launch into its subnets.</summary>
+public sealed record VpcNetwork(string VpcId, bool IsDefault, IReadOnlyList<VpcSubnet> Subnets);
+
+/// <summary>A subnet of a <see cref="VpcNetwork"/>; <paramref name="DefaultForZone"/> marks a default VPC's subnet of its zone.</summary>
+public sealed record VpcSubnet(string SubnetId, string AvailabilityZone, bool DefaultForZone);
 
 /// <summary>Hands out the gateway for a region; boxes in several regions share one controller.</summary>
 public interface IComputeGatewayFactory

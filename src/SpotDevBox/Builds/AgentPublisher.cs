@@ -42,7 +42,19 @@ internal sealed partial class AgentPublisher(TimeProvider time)
 
     /// <exception cref="ArgumentException">The version is already published (nothing was uploaded).</exception>
     /// <exception cref="IOException">A build file changed after it was checked.</exception>
-    public async Task<PublishedBuilds> PublishAsync(IObjectStore store, string version, IReadOnlyList<InspectedBuild> builds, CancellationToken cancellationToken)
+    public Task<PublishedBuilds> PublishAsync(IObjectStore store, string version, IReadOnlyList<InspectedBuild> builds, CancellationToken cancellationToken) =>
+        PublishAsync(store, version, builds, [], cancellationToken);
+
+    /// <param name="carried">
+    /// Builds of the previous manifest to name again, for runtimes <paramref name="builds"/> has none of (setup publishing
+    /// only the running build keeps the other architecture's); their keys stay where they are.
+    /// </param>
+    public async Task<PublishedBuilds> PublishAsync(
+        IObjectStore store,
+        string version,
+        IReadOnlyList<InspectedBuild> builds,
+        IReadOnlyList<AgentBuild> carried,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(builds);
@@ -60,7 +72,9 @@ internal sealed partial class AgentPublisher(TimeProvider time)
             }
         }
 
-        var warnings = await DroppedArchitecturesAsync(store, builds, cancellationToken);
+        ArgumentNullException.ThrowIfNull(carried);
+        var kept = carried.Where(c => builds.All(b => b.Rid != c.Rid)).ToList();
+        var warnings = await DroppedArchitecturesAsync(store, builds, kept, cancellationToken);
         var entries = new List<AgentBuild>();
         foreach (var build in builds)
         {
@@ -77,7 +91,7 @@ internal sealed partial class AgentPublisher(TimeProvider time)
             entries.Add(new AgentBuild(build.Rid, build.ArchitectureName, key, sha256, content.Length));
         }
 
-        var manifest = new AgentBuildManifest(version, time.GetUtcNow(), entries);
+        var manifest = new AgentBuildManifest(version, time.GetUtcNow(), [.. entries, .. kept]);
         await store.PutAsync(AgentBuildManifest.Key, JsonSerializer.SerializeToUtf8Bytes(manifest, AgentBuildJson.Default.AgentBuildManifest), cancellationToken);
         return new PublishedBuilds(manifest, [.. entries.Select(e => Where(store, e.Key))], Where(store, AgentBuildManifest.Key), warnings);
     }
@@ -85,7 +99,7 @@ internal sealed partial class AgentPublisher(TimeProvider time)
     public static string Where(IObjectStore store, string key) => store.Location.TrimEnd('/') + "/" + key;
 
     /// <summary>The manifest is replaced whole: say which architectures the previous one served that this one will not.</summary>
-    private static async Task<IReadOnlyList<string>> DroppedArchitecturesAsync(IObjectStore store, IReadOnlyList<InspectedBuild> builds, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<string>> DroppedArchitecturesAsync(IObjectStore store, IReadOnlyList<InspectedBuild> builds, IReadOnlyList<AgentBuild> kept, CancellationToken cancellationToken)
     {
         byte[] previous;
         try
@@ -107,7 +121,7 @@ internal sealed partial class AgentPublisher(TimeProvider time)
             return [$"replacing an unreadable manifest: {e.Message}"];
         }
 
-        var now = builds.Select(b => b.ArchitectureName).ToHashSet(StringComparer.Ordinal);
+        var now = builds.Select(b => b.ArchitectureName).Concat(kept.Select(k => k.Architecture)).ToHashSet(StringComparer.Ordinal);
         return [.. old.Builds.Where(b => !now.Contains(b.Architecture)).Select(b => b.Architecture).Distinct(StringComparer.Ordinal)
             .Select(a => $"the previous manifest (version {old.Version}) had a build for {a} and this one has none: boxes on {a} cannot launch until one is published")];
     }

@@ -1,0 +1,209 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using SpotDevBox.Tests.Cli;
+using TestSupport;
+
+namespace SpotDevBox.Tests.Deploy;
+
+/// <summary>
+/// <c>spotdevbox setup</c> end to end against moto (the independent AWS peer), as a user runs it: the real CLI process,
+/// Debian's AWS CLI deploying deploy/cloudformation/fleet.yaml, the EC2 and S3 SDK clients, a configuration file written.
+/// moto has no Debian images: each test registers images named as Debian's are (owned by moto's account, 123456789012).
+/// </summary>
+[Collection("moto")]
+public sealed class SetupTests(MotoFixture moto) : IDisposable
+{
+    private const string Account = "123456789012";
+
+    private readonly TempDir _temp = new("spotdevbox-setup-");
+
+    private string ConfigFile => _temp.Sub("spotdevbox.json");
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public async Task Setup_FromAnEmptyAccount_DeploysTheFleetPublishesTheAgentWritesTheConfiguration_AndARerunChangesNothing()
+    {
+        await moto.ResetAsync();
+        var amd64 = await RegisterImageAsync("debian-12-amd64-20261201-1500");
+        await RegisterImageAsync("debian-12-arm64-20261201-1500");
+        var archive = AgentBuildFiles.Build(_temp.Sub("spotdevbox-1.0.0-linux-x64.tar.gz"), AgentBuildFiles.X64);
+
+        var first = await Cli().RunAsync(Setup("--ssh-via", "ssm", "--agent-archive", archive));
+
+        Assert.True(first.ExitCode == 0, first.Stdout + first.Stderr);
+        Assert.Contains("region:       us-east-1", first.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"account:      {Account}", first.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"image amd64:  {amd64} debian-12-amd64-20261201-1500", first.Stdout, StringComparison.Ordinal);
+        Assert.Contains("fleet stack:  spotdevbox created", first.Stdout, StringComparison.Ordinal);
+        // The stack's events, as they arrived.
+        Assert.Matches(@"(?m)^  \d\d:\d\d:\d\d Bucket AWS::S3::Bucket CREATE_COMPLETE", first.Stderr);
+        Assert.Contains("next: spotdevbox box add NAME --owner OWNER", first.Stdout, StringComparison.Ordinal);
+
+        var outputs = await StackOutputsAsync("spotdevbox");
+        var config = JsonNode.Parse(await File.ReadAllTextAsync(ConfigFile))!;
+        Assert.Equal(outputs["AgentBuilds"], (string?)config["Controller"]!["AgentBuilds"]);
+        var fleet = config["Controller"]!["Fleet"]!;
+        Assert.Equal("spotdevbox", (string?)fleet["Stack"]);
+        Assert.Equal(MotoFixture.Region, (string?)fleet["Region"]);
+        Assert.Equal(outputs["StorageRoot"], (string?)fleet["StorageRoot"]);
+        Assert.Equal([outputs["SecurityGroupId"]], fleet["SecurityGroups"]!.AsArray().Select(g => (string?)g));
+        Assert.Equal("ssm", (string?)fleet["SshVia"]);
+        Assert.Equal(Account, (string?)fleet["ImageOwner"]);
+        Assert.Equal(await DefaultSubnetsAsync(), fleet["Subnets"]!.AsArray().Select(s => (string)s!).ToList());
+
+        var bucket = outputs["Bucket"];
+        var manifest = JsonNode.Parse(await GetObjectAsync(bucket, "spotdevbox/agent/manifest.json"))!;
+        Assert.Equal(["linux-x64"], manifest["builds"]!.AsArray().Select(b => (string?)b!["rid"]));
+        var bytes = await File.ReadAllBytesAsync(ConfigFile);
+
+        var second = await Cli().RunAsync(Setup("--agent-archive", archive));
+
+        Assert.True(second.ExitCode == 0, second.Stdout + second.Stderr);
+        Assert.Contains("fleet stack:  spotdevbox unchanged", second.Stdout, StringComparison.Ordinal);
+        Assert.Contains("agent:        already published", second.Stdout, StringComparison.Ordinal);
+        Assert.Contains("already says this", second.Stdout, StringComparison.Ordinal);
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(ConfigFile));
+        Assert.Equal(manifest.ToJsonString(), JsonNode.Parse(await GetObjectAsync(bucket, "spotdevbox/agent/manifest.json"))!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Print_LooksButCreatesPublishesAndWritesNothing()
+    {
+        await moto.ResetAsync();
+        await RegisterImageAsync("debian-12-amd64-20261201-1500");
+        var archive = AgentBuildFiles.Build(_temp.Sub("spotdevbox-1.0.0-linux-x64.tar.gz"), AgentBuildFiles.X64);
+
+        var result = await Cli().RunAsync(Setup("--ssh-via", "direct", "--ssh-from", "203.0.113.7", "--agent-archive", archive, "--print"));
+
+        Assert.True(result.ExitCode == 0, result.Stdout + result.Stderr);
+        var deploy = result.Stdout.Split('\n').Single(l => l.StartsWith("aws cloudformation deploy ", StringComparison.Ordinal));
+        Assert.Contains("--stack-name spotdevbox ", deploy, StringComparison.Ordinal);
+        Assert.Contains(" SshVia=direct ", deploy, StringComparison.Ordinal);
+        Assert.Contains(" SshCidr=203.0.113.7/32", deploy, StringComparison.Ordinal);
+        Assert.Contains($" ImageOwners={Account}", deploy, StringComparison.Ordinal);
+        Assert.Contains("nothing was created, published or written", result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(ConfigFile));
+        var (code, output) = await AwsAsync("cloudformation", "describe-stacks", "--stack-name", "spotdevbox");
+        Assert.True(code != 0 && output.Contains("does not exist", StringComparison.Ordinal), output);
+    }
+
+    [Fact]
+    public async Task BadInput_ExitsTwoNamingItAndChangesNothing()
+    {
+        await moto.ResetAsync();
+        await RegisterImageAsync("debian-12-amd64-20261201-1500");
+
+        var noRegion = await Cli().RunAsync("setup", "--config", ConfigFile, "--image-owner", Account);
+        Assert.Equal(2, noRegion.ExitCode);
+        Assert.Contains("no region: give --region", noRegion.Stderr, StringComparison.Ordinal);
+
+        var noVpc = await Cli().RunAsync(Setup("--vpc", "vpc-0123456789abcdef0"));
+        Assert.Equal(2, noVpc.ExitCode);
+        Assert.Contains("--vpc vpc-0123456789abcdef0: there is no such VPC in us-east-1", noVpc.Stderr, StringComparison.Ordinal);
+
+        var noImage = await Cli().RunAsync(Setup("--image-filter", "ubuntu-{arch}-*"));
+        Assert.Equal(2, noImage.ExitCode);
+        Assert.Contains("no image in us-east-1 is named ubuntu-amd64-*", noImage.Stderr, StringComparison.Ordinal);
+
+        var open = await Cli().RunAsync(Setup("--ssh-via", "direct", "--ssh-from", "0.0.0.0/0"));
+        Assert.Equal(2, open.ExitCode);
+        Assert.Contains("opens TCP 22 to the whole internet", open.Stderr, StringComparison.Ordinal);
+
+        var fromWithoutDirect = await Cli().RunAsync(Setup("--ssh-from", "203.0.113.7"));
+        Assert.Equal(2, fromWithoutDirect.ExitCode);
+        Assert.Contains("--ssh-from opens TCP 22 and goes only with --ssh-via direct", fromWithoutDirect.Stderr, StringComparison.Ordinal);
+
+        Assert.False(File.Exists(ConfigFile));
+        var (code, _) = await AwsAsync("cloudformation", "describe-stacks", "--stack-name", "spotdevbox");
+        Assert.NotEqual(0, code);
+    }
+
+    [Fact]
+    public async Task NoCredentials_ExitsOneSayingHowToSignIn()
+    {
+        var result = await Cli().Set("AWS_ACCESS_KEY_ID", null).Set("AWS_SECRET_ACCESS_KEY", null).RunAsync(Setup());
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("no usable AWS credentials", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("'aws configure' or 'aws sso login'", result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(ConfigFile));
+    }
+
+    private string[] Setup(params string[] more) =>
+        ["setup", "--region", MotoFixture.Region, "--config", ConfigFile, "--image-owner", Account, .. more];
+
+    private SpotDevBoxProcess Cli() =>
+        new SpotDevBoxProcess(_temp.Sub("state"))
+            .Set("AWS_ACCESS_KEY_ID", "testing")
+            .Set("AWS_SECRET_ACCESS_KEY", "testing")
+            .Set("SPOTDEVBOX_Aws__Cli__EndpointUrl", moto.Endpoint)
+            .Set("SPOTDEVBOX_Aws__Ec2__ServiceUrl", moto.Endpoint)
+            .Set("SPOTDEVBOX_Storage__EndpointUrl", moto.Endpoint);
+
+    private async Task<string> RegisterImageAsync(string name)
+    {
+        var (code, output) = await AwsAsync("ec2", "register-image", "--name", name);
+        Assert.True(code == 0, output);
+        return (string)JsonNode.Parse(output)!["ImageId"]!;
+    }
+
+    private async Task<List<string>> DefaultSubnetsAsync()
+    {
+        var vpcs = JsonNode.Parse((await AwsAsync("ec2", "describe-vpcs", "--filters", "Name=is-default,Values=true")).Output)!;
+        var vpc = (string)vpcs["Vpcs"]![0]!["VpcId"]!;
+        var subnets = JsonNode.Parse((await AwsAsync("ec2", "describe-subnets", "--filters", $"Name=vpc-id,Values={vpc}")).Output)!["Subnets"]!.AsArray();
+        return [.. subnets
+            .GroupBy(s => (string)s!["AvailabilityZone"]!)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => g.OrderByDescending(s => (bool?)s!["DefaultForAz"] == true).ThenBy(s => (string)s!["SubnetId"]!, StringComparer.Ordinal).Select(s => (string)s!["SubnetId"]!).First())];
+    }
+
+    private async Task<Dictionary<string, string>> StackOutputsAsync(string stack)
+    {
+        var (code, output) = await AwsAsync("cloudformation", "describe-stacks", "--stack-name", stack);
+        Assert.True(code == 0, output);
+        return JsonNode.Parse(output)!["Stacks"]![0]!["Outputs"]!.AsArray()
+            .ToDictionary(o => (string)o!["OutputKey"]!, o => (string)o!["OutputValue"]!, StringComparer.Ordinal);
+    }
+
+    private async Task<string> GetObjectAsync(string bucket, string key)
+    {
+        var target = _temp.Sub("object-" + Guid.NewGuid().ToString("N"));
+        var (code, output) = await AwsAsync("s3api", "get-object", "--bucket", bucket, "--key", key, target);
+        Assert.True(code == 0, output);
+        return await File.ReadAllTextAsync(target);
+    }
+
+    private async Task<(int Code, string Output)> AwsAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo(File.Exists("/usr/bin/aws") ? "/usr/bin/aws" : "aws")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in (string[])["--endpoint-url", moto.Endpoint, "--region", MotoFixture.Region, "--output", "json", .. args])
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("AWS_", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(key);
+        }
+
+        start.Environment["AWS_ACCESS_KEY_ID"] = "testing";
+        start.Environment["AWS_SECRET_ACCESS_KEY"] = "testing";
+        start.Environment["AWS_CONFIG_FILE"] = "/dev/null";
+        start.Environment["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null";
+        start.Environment["AWS_EC2_METADATA_DISABLED"] = "true";
+        start.Environment["AWS_PAGER"] = "";
+        using var process = Process.Start(start)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}
