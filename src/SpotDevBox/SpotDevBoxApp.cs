@@ -310,6 +310,8 @@ internal static class SpotDevBoxApp
             // The binder names a setting that no option has (a typo, or a setting of an older version).
             InvalidOperationException i when i.Message.Contains("ErrorOnUnknownConfiguration", StringComparison.Ordinal) =>
                 (ExitCodes.InvalidInput, "invalid configuration: " + ConfigurationFiles.DescribeUnknownSettings(i.Message, configuration)),
+            SpotDevBox.Deploy.AwsCliMissingException => (ExitCodes.InvalidInput, e.Message),
+            SpotDevBox.Deploy.AwsCliException => (ExitCodes.Failure, e.Message),
             ArgumentException or FormatException => (ExitCodes.InvalidInput, e.Message),
             SpotDevBox.Core.Savings.OfferFormatException => (ExitCodes.InvalidInput, e.Message + "; nothing was written"),
             SpotDevBox.Core.Compute.ComputeException => (ExitCodes.Failure, e.Message),

@@ -26,6 +26,8 @@ internal sealed class SpotDevBoxProcess
     {
         _environment["XDG_CACHE_HOME"] = Path.Combine(stateRoot, "xdg-cache");
         _environment["XDG_STATE_HOME"] = Path.Combine(stateRoot, "xdg-state");
+        // Nor the user's configuration file (~/.config/spotdevbox/spotdevbox.json).
+        _environment["XDG_CONFIG_HOME"] = Path.Combine(stateRoot, "xdg-config");
         _environment["SPOTDEVBOX_Logging__File"] = "off";
         // The child must not find a profile, a config file or instance metadata of this machine.
         _environment["AWS_SHARED_CREDENTIALS_FILE"] = Path.Combine(stateRoot, "no-aws", "credentials");

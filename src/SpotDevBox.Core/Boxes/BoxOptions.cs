@@ -25,6 +25,9 @@ public sealed class ControllerOptions
     /// <summary>The controller's SQLite file (sessions, decisions); empty: spotdevbox.db next to the configuration file.</summary>
     public string Database { get; set; } = "";
 
+    /// <summary>What 'spotdevbox setup' deployed, from which 'box add' makes boxes (Controller:Fleet); null: no setup has run.</summary>
+    public FleetOptions? Fleet { get; set; }
+
     /// <summary>How often and how patiently the controller brings boxes in line (Controller:Reconcile).</summary>
     public ReconcileOptions Reconcile { get; set; } = new();
 }
@@ -250,6 +253,10 @@ public sealed partial class ControllerOptionsValidator : IValidateOptions<Contro
         }
 
         failures.AddRange(Shared(options));
+        if (options.Fleet is { } fleet)
+        {
+            failures.AddRange(fleet.Validate($"{ControllerOptions.SectionName}:{nameof(ControllerOptions.Fleet)}"));
+        }
 
         foreach (var (owner, budget) in options.OwnerBudgets.Where(b => b.Value <= 0 || b.Value > 1_000_000))
         {

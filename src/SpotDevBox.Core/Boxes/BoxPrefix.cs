@@ -34,6 +34,18 @@ public sealed partial record BoxPrefix(string Bucket, string Root, string Owner,
         return root.Split('/').Any(s => s is "." or "..") ? null : new BoxPrefix(match.Groups["bucket"].Value, root, match.Groups["owner"].Value, match.Groups["box"].Value);
     }
 
+    /// <summary>
+    /// A storage root, s3://BUCKET/ROOT without a trailing '/', under which boxes live as ROOT/&lt;owner&gt;/&lt;box&gt;
+    /// (Controller:Fleet:StorageRoot): its bucket and ROOT, or null when it has another shape. The same rules as
+    /// <see cref="TryParse"/>'s bucket and ROOT.
+    /// </summary>
+    public static (string Bucket, string Root)? TryParseStorageRoot(string? storageRoot) =>
+        storageRoot is null || storageRoot.EndsWith('/') || TryParse(storageRoot + "/o/b") is not { } p ? null : (p.Bucket, p.Root);
+
+    /// <summary>The prefix of box <paramref name="box"/> of <paramref name="owner"/> under a storage root (<see cref="TryParseStorageRoot"/>); null when any part breaks the rules.</summary>
+    public static BoxPrefix? Under(string storageRoot, string owner, string box) =>
+        TryParseStorageRoot(storageRoot) is null ? null : TryParse($"{storageRoot}/{owner}/{box}");
+
     /// <summary>1-64 lower-case letters, digits, '.', '_' and '-', starting with a letter: never "_operator", always one key segment.</summary>
     public static bool IsOwnerName(string? owner) => owner is not null && OwnerName().IsMatch(owner);
 

@@ -190,13 +190,14 @@ internal static class ControllerConfiguration
     /// AOT) build, where the binder is generated code and nothing else would keep their metadata. A test checks
     /// that this list holds every class-typed property reachable from <see cref="ControllerOptions"/>.
     /// </summary>
-    internal static readonly Type[] WalkedOptionTypes = [typeof(ControllerOptions), typeof(ReconcileOptions), typeof(BoxOptions), typeof(ScheduleOptions), typeof(BoxAgentOptions)];
+    internal static readonly Type[] WalkedOptionTypes = [typeof(ControllerOptions), typeof(ReconcileOptions), typeof(BoxOptions), typeof(ScheduleOptions), typeof(BoxAgentOptions), typeof(FleetOptions)];
 
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(ControllerOptions))]
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(ReconcileOptions))]
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(BoxOptions))]
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(ScheduleOptions))]
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(BoxAgentOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(FleetOptions))]
     public static ControllerOptions ReadValidated(IConfiguration configuration)
     {
         var section = configuration.GetSection(ControllerOptions.SectionName);

@@ -14,7 +14,8 @@ namespace SpotDevBox.Hosting;
 internal sealed class InvalidConfigurationException(string message) : Exception(message);
 
 /// <summary>
-/// The configuration files (the shipped one, /etc/spotdevbox/spotdevbox.json, SPOTDEVBOX_CONFIG): loaded so
+/// The configuration files (the shipped one, /etc/spotdevbox/spotdevbox.json, the user's <see cref="UserFile"/>,
+/// SPOTDEVBOX_CONFIG): loaded so
 /// that a file that is not JSON or not there, a section nobody reads, or a value of the wrong type becomes
 /// one line naming the file and the setting. Values are never echoed: a setting may hold a secret.
 /// </summary>
@@ -44,6 +45,11 @@ internal static partial class ConfigurationFiles
     {
         AddFile(configuration, Path.Combine(AppContext.BaseDirectory, "config", "spotdevbox.json"), optional: true);
         AddFile(configuration, "/etc/spotdevbox/spotdevbox.json", optional: true);
+        if (UserFile() is { Length: > 0 } user)
+        {
+            AddFile(configuration, user, optional: true);
+        }
+
         if (!string.IsNullOrEmpty(configFile))
         {
             var full = Path.GetFullPath(configFile);
@@ -55,6 +61,38 @@ internal static partial class ConfigurationFiles
 
             AddFile(configuration, full, optional: false);
         }
+    }
+
+    /// <summary>
+    /// The user's configuration file, which setup and box add write: $XDG_CONFIG_HOME/spotdevbox/spotdevbox.json,
+    /// else ~/.config/spotdevbox/spotdevbox.json (ApplicationData is both on Unix); on Windows
+    /// %APPDATA%\spotdevbox\spotdevbox.json. Empty when the environment names no home at all (HOME unset): then
+    /// there is no user file, and a verb that writes one asks for --config.
+    /// </summary>
+    public static string UserFile() =>
+        UserFolders.Path(Environment.SpecialFolder.ApplicationData) is { Length: > 0 } folder && Path.IsPathFullyQualified(folder)
+            ? Path.Combine(folder, "spotdevbox", "spotdevbox.json")
+            : "";
+
+    /// <summary>
+    /// The file a verb that edits the configuration (setup, box add, box remove) writes: --config FILE if given, else
+    /// $SPOTDEVBOX_CONFIG if set, else <see cref="UserFile"/>. A full path.
+    /// </summary>
+    public static string WritableFile(string? explicitConfig)
+    {
+        if (!string.IsNullOrWhiteSpace(explicitConfig))
+        {
+            return Path.GetFullPath(explicitConfig);
+        }
+
+        if (Environment.GetEnvironmentVariable(ConfigVariable) is { Length: > 0 } variable)
+        {
+            return Path.GetFullPath(variable);
+        }
+
+        return UserFile() is { Length: > 0 } user
+            ? user
+            : throw new InvalidConfigurationException($"there is no home folder to keep the configuration in (HOME is not set): pass --config FILE or set {ConfigVariable}");
     }
 
     private static void AddFile(IConfigurationBuilder configuration, string path, bool optional)

@@ -8,6 +8,7 @@ using Serilog.Events;
 using SpotDevBox.Backup.FileSystem;
 using SpotDevBox.Backup.Repository;
 using SpotDevBox.Commands;
+using SpotDevBox.Deploy;
 
 namespace SpotDevBox.Hosting;
 
@@ -37,6 +38,7 @@ internal static class SpotDevBoxHost
         builder.Services.AddSpotDevBoxBackup(builder.Configuration);
         builder.Services.AddSpotDevBoxCompute(builder.Configuration);
         builder.Services.AddSpotDevBoxPrices(builder.Configuration);
+        builder.Services.AddSpotDevBoxDeploy(builder.Configuration);
         builder.Services.AddSingleton(consoleLevel);
         return builder;
     }

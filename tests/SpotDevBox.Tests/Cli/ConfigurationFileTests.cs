@@ -201,6 +201,47 @@ public sealed class ConfigurationFileTests : IDisposable
         Assert.Contains($"Controller:Boxes:alice:Regoin is not a setting (in the configuration file {file})", Assert.Single(result.StderrLines), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Up_MisspelledFleetSetting_ExitsTwoNamingTheKeyAndTheFile()
+    {
+        var file = Config("""{ "Controller": { "Fleet": { "Regoin": "eu-central-1" } } }""");
+
+        var result = await _cli.RunAsync(["up", "alice"], Env(file));
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains($"Controller:Fleet:Regoin is not a setting (in the configuration file {file})", Assert.Single(result.StderrLines), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Status_UserConfigFileNotJson_ExitsTwoNamingIt()
+    {
+        var home = _temp.Sub("xdg-config");
+        var file = Path.Combine(home, "spotdevbox", "spotdevbox.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        File.WriteAllText(file, "{ \"Controller\": { \"AgentBuilds\": \"" + Secret + "\" \"Database\": \"\" } }");
+
+        var result = await _cli.RunAsync(["status"], new Dictionary<string, string?> { ["XDG_CONFIG_HOME"] = home });
+
+        AssertOneLineError(result, file, "not valid JSON", "line 1");
+    }
+
+    [Fact]
+    public async Task Up_UserConfigFileAndSpotDevBoxConfig_BothReadEachKeyNamedWithItsFile()
+    {
+        var home = _temp.Sub("xdg-config");
+        var user = Path.Combine(home, "spotdevbox", "spotdevbox.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(user)!);
+        File.WriteAllText(user, """{ "Controller": { "Boxes": { "alice": { "Owner": "alice", "Regoin": "eu-central-1" } } } }""");
+        var file = Config("""{ "Controller": { "Boxes": { "alice": { "Owner": "alice", "Reigon": "eu-central-1" } } } }""");
+
+        var result = await _cli.RunAsync(["up", "alice"], new Dictionary<string, string?> { ["XDG_CONFIG_HOME"] = home, ["SPOTDEVBOX_CONFIG"] = file });
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.StderrLines);
+        Assert.Contains($"Controller:Boxes:alice:Regoin is not a setting (in the configuration file {user})", line, StringComparison.Ordinal);
+        Assert.Contains($"Controller:Boxes:alice:Reigon is not a setting (in the configuration file {file})", line, StringComparison.Ordinal);
+    }
+
     private static Dictionary<string, string?> Env(string configFile) => new() { ["SPOTDEVBOX_CONFIG"] = configFile };
 
     private string Config(string json)

@@ -28,6 +28,9 @@ public sealed class ReleaseArchiveTests(ReleaseBuildFixture release) : IDisposab
         Assert.Contains("./spotdevbox", names);
         Assert.Contains("./config/spotdevbox.json", names);
         Assert.Contains("./config/prices/ondemand-linux-us-east-1.csv", names);
+        // What setup and box add deploy.
+        Assert.Contains("./deploy/cloudformation/fleet.yaml", names);
+        Assert.Contains("./deploy/cloudformation/box.yaml", names);
         // The native build's symbols (tens of MiB) stay out.
         Assert.DoesNotContain(names, n => n.EndsWith(".dbg", StringComparison.Ordinal) || n.EndsWith(".pdb", StringComparison.Ordinal));
         Assert.Matches($@"release: linux-x64: spotdevbox-{ReleaseBuildFixture.Version.Replace(".", @"\.", StringComparison.Ordinal)}-linux-x64\.tar\.gz, \d+ KiB \(\d+ KiB unpacked\), built in \d+ s", release.Output);
