@@ -218,6 +218,11 @@ internal static class SpotDevBoxApp
                 .WithExample("storage", "migrate", "s3://my-bucket/boxes/alice", "s3://my-bucket/boxes/alice/alice", "--dry-run")
                 .WithExample("storage", "migrate", "s3://my-bucket/boxes/alice", "s3://my-bucket/boxes/alice/alice");
         });
+        verbs.Add<SetupCommand>(config, "setup")
+            .WithExample("setup", "--region", "eu-central-1")
+            .WithExample("setup", "--region", "eu-central-1", "--agent-archive", "spotdevbox-1.0.0-linux-x64.tar.gz", "--print")
+            .WithExample("setup", "--region", "eu-central-1", "--ssh-via", "direct", "--ssh-from", "my-ip")
+            .WithExample("setup", "--import");
         verbs.Add<UpCommand>(config, "up")
             .WithExample("up", "alice")
             .WithExample("up", "alice", "--for", "3h");

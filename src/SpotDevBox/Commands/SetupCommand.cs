@@ -65,9 +65,10 @@ internal sealed class SetupCommand(
             return ExitCodes.Failure;
         }
 
-        if (settings.Bucket is { } wantedBucket && stack?.Outputs.GetValueOrDefault("Bucket") is { } bucketNow && bucketNow != wantedBucket)
+        var current = stack is null ? null : await FleetResources.ReadAsync(stacks, stackName, cancellationToken);
+        if (settings.Bucket is { } wantedBucket && current is not null && current.Bucket != wantedBucket)
         {
-            throw new ArgumentException($"--bucket {wantedBucket}: the stack {stackName} already has the bucket {bucketNow}, and another name would replace it; leave --bucket out");
+            throw new ArgumentException($"--bucket {wantedBucket}: the stack {stackName} already has the bucket {current.Bucket}, and another name would replace it; leave --bucket out");
         }
 
         var gateway = compute.ForRegion(region);
@@ -106,18 +107,18 @@ internal sealed class SetupCommand(
         var template = CloudFormationTemplates.PathOf("fleet.yaml");
         if (settings.Print)
         {
-            return Print(settings, stacks, stackName, template, parameters, tags, stack, region, network, subnets, imageFilter, imageOwner, sshVia, editor);
+            return Print(settings, stacks, stackName, template, parameters, tags, current, region, subnets, imageFilter, imageOwner, sshVia, editor);
         }
 
         Console.Error.WriteLine(stack is null ? $"creating the fleet stack {stackName} (a few minutes; its events follow)" : $"updating the fleet stack {stackName} if anything changed");
         var deployed = await stacks.DeployAsync(stackName, template, parameters, tags, new Progress(), cancellationToken);
         Step("fleet stack", $"{stackName} {deployed.Said}");
-        var outputs = deployed.Outputs;
-        var agentBuilds = Output(outputs, "AgentBuilds", stackName);
+        var made = await FleetResources.ReadAsync(stacks, stackName, cancellationToken);
+        var agentBuilds = made.AgentBuilds;
 
         var agent = await PublishAgentAsync(settings, agentBuilds, region, cancellationToken);
 
-        var fleet = FleetJson(stackName, region, Output(outputs, "StorageRoot", stackName), [Output(outputs, "SecurityGroupId", stackName)], subnets, imageFilter, imageOwner, sshVia, existing);
+        var fleet = FleetJson(stackName, region, made.StorageRoot, [made.SecurityGroup], subnets, imageFilter, imageOwner, sshVia, existing);
         editor.Set(["Controller", "AgentBuilds"], agentBuilds);
         editor.Set(["Controller", "Fleet"], fleet);
         if (editor.Get("Storage", "Region") is null)
@@ -127,7 +128,7 @@ internal sealed class SetupCommand(
         }
 
         SaveConfiguration(editor);
-        Summary(outputs, sshVia, agent);
+        Summary(made, sshVia, agent);
         return ExitCodes.Ok;
     }
 
@@ -288,30 +289,28 @@ internal sealed class SetupCommand(
         string template,
         Dictionary<string, string> parameters,
         Dictionary<string, string> tags,
-        StackDescription? stack,
+        FleetResources? stack,
         string region,
-        VpcNetwork network,
         List<VpcSubnet> subnets,
         string imageFilter,
         string imageOwner,
         string sshVia,
         ConfigurationFileEditor editor)
     {
-        _ = network;
         Console.Out.WriteLine();
         Console.Out.WriteLine($"# {(stack is null ? "create" : "update")} the fleet stack (the template ships beside spotdevbox):");
         Console.Out.WriteLine(AwsCli.Render(stacks.DeployCommand(stackName, template, parameters, tags)));
-        Console.Out.WriteLine("# its outputs (Bucket, AgentBuilds, StorageRoot, SecurityGroupId, ...):");
+        Console.Out.WriteLine("# its outputs (Bucket, AgentBuilds, StorageRoot, SecurityGroupId, ...) fill in the capitals below:");
         Console.Out.WriteLine(AwsCli.Render(clis.For(region).Command(["cloudformation", "describe-stacks", "--stack-name", stackName, "--query", "Stacks[0].Outputs"])));
         Console.Out.WriteLine("# publish the agent build to the AgentBuilds output:");
         var archives = settings.AgentArchives.Length > 0 ? settings.AgentArchives : ["spotdevbox-VERSION-linux-x64.tar.gz"];
-        Console.Out.WriteLine(AwsCli.Render(["spotdevbox", "agent", "publish", "--to", stack?.Outputs.GetValueOrDefault("AgentBuilds") ?? "AGENT_BUILDS", .. archives.SelectMany(a => new[] { "--agent-archive", a })]));
+        Console.Out.WriteLine(AwsCli.Render(["spotdevbox", "agent", "publish", "--to", stack?.AgentBuilds ?? "AGENT_BUILDS", .. archives.SelectMany(a => new[] { "--agent-archive", a })]));
         Console.Out.WriteLine($"# then write into {editor.FilePath}:");
         var fleet = FleetJson(
             stackName,
             region,
-            stack?.Outputs.GetValueOrDefault("StorageRoot") ?? "STORAGE_ROOT",
-            [stack?.Outputs.GetValueOrDefault("SecurityGroupId") ?? "SECURITY_GROUP_ID"],
+            stack?.StorageRoot ?? "STORAGE_ROOT",
+            [stack?.SecurityGroup ?? "SECURITY_GROUP_ID"],
             subnets,
             imageFilter,
             imageOwner,
@@ -319,7 +318,7 @@ internal sealed class SetupCommand(
             null);
         var preview = new JsonObject
         {
-            ["Controller"] = new JsonObject { ["AgentBuilds"] = stack?.Outputs.GetValueOrDefault("AgentBuilds") ?? "AGENT_BUILDS", ["Fleet"] = fleet },
+            ["Controller"] = new JsonObject { ["AgentBuilds"] = stack?.AgentBuilds ?? "AGENT_BUILDS", ["Fleet"] = fleet },
         };
         Console.Out.WriteLine(ConfigurationFileEditor.Render(preview));
         Console.Error.WriteLine("--print: nothing was created, published or written");
@@ -355,11 +354,6 @@ internal sealed class SetupCommand(
 
         return fleet;
     }
-
-    private static string Output(IReadOnlyDictionary<string, string> outputs, string key, string stack) =>
-        outputs.TryGetValue(key, out var value) && value.Length > 0
-            ? value
-            : throw new AwsCliException($"the stack {stack} has no output {key}: it was not made from this spotdevbox's fleet.yaml; give another --stack", 1);
 
     /// <summary>Publishes --agent-archive, else this executable when it is a Linux release build; skips builds already published.</summary>
     private async Task<AgentState> PublishAgentAsync(SetupSettings settings, string agentBuilds, string region, CancellationToken cancellationToken)
@@ -469,24 +463,16 @@ internal sealed class SetupCommand(
         Step("configuration", changed ? $"wrote {editor.FilePath}" : $"{editor.FilePath} already says this");
     }
 
-    private static void Summary(IReadOnlyDictionary<string, string> outputs, string sshVia, AgentState agent)
+    private static void Summary(FleetResources made, string sshVia, AgentState agent)
     {
         Console.Out.WriteLine();
-        if (sshVia == SshRoutes.InstanceConnectName && outputs.GetValueOrDefault("InstanceConnectEndpointId") is { Length: > 0 } endpoint)
+        Console.Out.WriteLine($"The work of every box goes to {made.StorageRoot}/OWNER/BOX (bucket {made.Bucket}: encrypted, versioned, kept when the stack goes).");
+        if (sshVia == SshRoutes.InstanceConnectName)
         {
-            Console.Out.WriteLine($"ssh goes through the Instance Connect Endpoint {endpoint} (people need the AWS CLI v2).");
+            Console.Out.WriteLine($"ssh goes through the fleet's EC2 Instance Connect Endpoint{(made.Endpoint is { Length: > 0 } e ? " " + e : "")} (people need the AWS CLI v2).");
         }
 
-        if (outputs.GetValueOrDefault("PeoplePolicyArn") is { Length: > 0 } people)
-        {
-            Console.Out.WriteLine($"Developers: attach {people} and tag each with spotdevbox:owner=<their name>.");
-        }
-
-        if (outputs.GetValueOrDefault("OperatorPolicyArn") is { Length: > 0 } operators)
-        {
-            Console.Out.WriteLine($"Operators: attach {operators}.");
-        }
-
+        Console.Out.WriteLine($"Developers: attach the policy {made.PeoplePolicy} and tag each with spotdevbox:owner=<their name>; operators: {made.OperatorPolicy}.");
         Console.Out.WriteLine(agent == AgentState.Missing
             ? "next: publish an agent build (setup --agent-archive FILE), then: spotdevbox box add NAME --owner OWNER"
             : "next: spotdevbox box add NAME --owner OWNER   (e.g. spotdevbox box add alice --owner alice)");
@@ -570,5 +556,37 @@ internal sealed class SetupCommand(
     private sealed class Progress : IProgress<StackEvent>
     {
         public void Report(StackEvent value) => Console.Error.WriteLine("  " + Terminal.Safe(value.ToString()));
+    }
+
+    /// <summary>
+    /// What the fleet stack made, from its resources and parameters rather than its outputs: the same on AWS and on
+    /// moto, which keeps no outputs for a stack made through a change set (what 'aws cloudformation deploy' does).
+    /// </summary>
+    private sealed record FleetResources(string Bucket, string Root, string AgentBuildsPrefix, string SecurityGroup, string PeoplePolicy, string OperatorPolicy, string? Endpoint)
+    {
+        public string StorageRoot => $"s3://{Bucket}/{Root}";
+
+        public string AgentBuilds => $"s3://{Bucket}/{AgentBuildsPrefix}";
+
+        public static async Task<FleetResources> ReadAsync(CloudFormationStacks stacks, string stack, CancellationToken cancellationToken)
+        {
+            var description = await stacks.DescribeAsync(stack, cancellationToken)
+                ?? throw new AwsCliException($"the stack {stack} is not there after its deploy", 1);
+            var resources = await stacks.ResourcesAsync(stack, cancellationToken);
+            string Resource(string id) => resources.GetValueOrDefault(id) is { Length: > 0 } value
+                ? value
+                : throw new AwsCliException($"the stack {stack} has no resource {id}: it was not made from this spotdevbox's fleet.yaml; give another --stack", 1);
+            string Parameter(string key) => description.Parameters.GetValueOrDefault(key) is { Length: > 0 } value
+                ? value
+                : throw new AwsCliException($"the stack {stack} has no parameter {key}: it was not made from this spotdevbox's fleet.yaml; give another --stack", 1);
+            return new FleetResources(
+                Resource("Bucket"),
+                Parameter("Root"),
+                Parameter("AgentBuildsPrefix"),
+                Resource("BoxSecurityGroup"),
+                Resource("PeoplePolicy"),
+                Resource("OperatorPolicy"),
+                resources.GetValueOrDefault("InstanceConnectEndpoint"));
+        }
     }
 }
