@@ -4,7 +4,8 @@
 //
 // stdin:  {"policies": [{"name": "...", "policy": {...}}],
 //          "requests": [{"id": "...", "principal": "arn:aws:iam::...", "action": "s3:GetObject",
-//                        "resource": "arn:aws:s3:::bucket/key", "context": {"key": "value" | ["v1", "v2"]}}]}
+//                        "resource": "arn:aws:s3:::bucket/key", "context": {"key": "value" | ["v1", "v2"]},
+//                        "resourcePolicy": {...} (optional: the resource's own policy, e.g. a KMS key policy)}]}
 // stdout: [{"id": "...", "decision": "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied" | "Error", "errors": ...}]
 // Exit code 0 when every request was evaluated (whatever the decisions), 1 on bad input.
 'use strict';
@@ -44,6 +45,8 @@ async function main() {
       identityPolicies: input.policies.map((p) => ({ name: p.name, policy: p.policy })),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
+      // A KMS key always has a key policy, and identity policies count only where it lets the account's IAM decide.
+      ...(request.resourcePolicy ? { resourcePolicy: request.resourcePolicy } : {}),
       request: {
         principal: request.principal,
         action: request.action,

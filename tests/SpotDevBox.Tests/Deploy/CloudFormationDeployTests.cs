@@ -18,7 +18,7 @@ public sealed class CloudFormationDeployTests(MotoFixture moto)
     private const string SshCidr = "203.0.113.7/32";
 
     [Fact]
-    public async Task Fleet_Defaults_EncryptedBucketNoIngressAndTheDeployIamPolicies()
+    public async Task Fleet_Defaults_EncryptedBucketSshOnlyFromTheInstanceConnectEndpointAndTheDeployIamPolicies()
     {
         await moto.ResetAsync();
 
@@ -27,17 +27,27 @@ public sealed class CloudFormationDeployTests(MotoFixture moto)
         var encryption = await AwsJsonAsync("s3api", "get-bucket-encryption", "--bucket", Bucket);
         Assert.Equal("AES256", (string?)encryption["ServerSideEncryptionConfiguration"]!["Rules"]![0]!["ApplyServerSideEncryptionByDefault"]!["SSEAlgorithm"]);
 
-        var group = await SecurityGroupAsync(resources["BoxSecurityGroup"]);
-        Assert.Empty(group["IpPermissions"]!.AsArray());
+        // The boxes: port 22 from the endpoint's group and from nothing else.
+        var boxes = resources["BoxSecurityGroup"];
+        var endpoint = resources["InstanceConnectEndpointSecurityGroup"];
+        var group = await SecurityGroupAsync(boxes);
+        var ingress = Assert.Single(group["IpPermissions"]!.AsArray())!;
+        Assert.Equal(("tcp", 22, 22), ((string?)ingress["IpProtocol"], (int?)ingress["FromPort"], (int?)ingress["ToPort"]));
+        Assert.Equal([endpoint], ingress["UserIdGroupPairs"]!.AsArray().Select(p => (string?)p!["GroupId"]));
+        Assert.Empty(ingress["IpRanges"]!.AsArray());
+        Assert.Empty(ingress["Ipv6Ranges"]!.AsArray());
         var egress = Assert.Single(group["IpPermissionsEgress"]!.AsArray())!;
         Assert.Equal("-1", (string?)egress["IpProtocol"]);
 
+        var endpointGroup = await SecurityGroupAsync(endpoint);
+        Assert.Equal((string?)group["VpcId"], (string?)endpointGroup["VpcId"]);
+        Assert.Empty(endpointGroup["IpPermissions"]!.AsArray());
+        // moto 5.2.2 applies no SecurityGroupEgress of a template (a group keeps its default allow-all rule):
+        // CloudFormationTemplateTests holds that the endpoint's group lists only TCP 22 to the boxes' group.
+
         foreach (var (resource, file) in new[] { ("ControllerPolicy", "controller-policy.json"), ("PeoplePolicy", "people-policy.json"), ("OperatorPolicy", "operator-policy.json") })
         {
-            var arn = resources[resource];
-            var policy = await AwsJsonAsync("iam", "get-policy", "--policy-arn", arn);
-            var version = await AwsJsonAsync("iam", "get-policy-version", "--policy-arn", arn, "--version-id", (string)policy["Policy"]!["DefaultVersionId"]!);
-            AssertSamePolicy(Rendered(file), version["PolicyVersion"]!["Document"]!);
+            AssertSamePolicy(Rendered(file), await ManagedPolicyDocumentAsync(resources[resource]));
         }
 
         var role = (await AwsJsonAsync("iam", "get-role", "--role-name", resources["ControllerRole"]))["Role"]!;
@@ -46,16 +56,31 @@ public sealed class CloudFormationDeployTests(MotoFixture moto)
         var attached = await AwsJsonAsync("iam", "list-attached-role-policies", "--role-name", resources["ControllerRole"]);
         Assert.Equal([resources["ControllerPolicy"]], attached["AttachedPolicies"]!.AsArray().Select(p => (string?)p!["PolicyArn"]));
         Assert.False(resources.ContainsKey("ControllerInstanceProfile"));
+        Assert.False(resources.ContainsKey("KmsPolicy"));
         Assert.Empty((await AwsJsonAsync("iam", "list-instance-profiles"))["InstanceProfiles"]!.AsArray());
     }
 
     [Fact]
-    public async Task Fleet_SshCidrKmsKeyAndControllerOnEc2_ThatIngressOnlyKmsEncryptionAndAnInstanceProfile()
+    public async Task Fleet_SshViaSsm_NoInboundRuleAndNoEndpointGroup()
+    {
+        await moto.ResetAsync();
+
+        var resources = await DeployFleetAsync("SshVia=ssm", $"SshCidr={SshCidr}");
+
+        Assert.Empty((await SecurityGroupAsync(resources["BoxSecurityGroup"]))["IpPermissions"]!.AsArray());
+        Assert.False(resources.ContainsKey("InstanceConnectEndpointSecurityGroup"));
+        Assert.False(resources.ContainsKey("BoxSshFromInstanceConnectEndpoint"));
+        var groups = (await AwsJsonAsync("ec2", "describe-security-groups"))["SecurityGroups"]!.AsArray();
+        Assert.DoesNotContain(groups, g => ((string?)g!["Description"] ?? "").StartsWith("SpotDevBox EC2 Instance Connect Endpoint", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Fleet_DirectSshCidrKmsKeyAndControllerOnEc2_ThatIngressOnlyKmsEncryptionTheKeysPolicyAndAnInstanceProfile()
     {
         await moto.ResetAsync();
         var key = (string)(await AwsJsonAsync("kms", "create-key", "--description", "spotdevbox test"))["KeyMetadata"]!["Arn"]!;
 
-        var resources = await DeployFleetAsync($"SshCidr={SshCidr}", $"KmsKeyArn={key}", "ControllerOnEc2=true");
+        var resources = await DeployFleetAsync("SshVia=direct", $"SshCidr={SshCidr}", $"KmsKeyArn={key}", "ControllerOnEc2=true");
 
         var group = await SecurityGroupAsync(resources["BoxSecurityGroup"]);
         var ingress = Assert.Single(group["IpPermissions"]!.AsArray())!;
@@ -64,10 +89,24 @@ public sealed class CloudFormationDeployTests(MotoFixture moto)
         Assert.Equal(22, (int?)ingress["ToPort"]);
         Assert.Equal([SshCidr], ingress["IpRanges"]!.AsArray().Select(r => (string?)r!["CidrIp"]));
         Assert.Empty(ingress["Ipv6Ranges"]!.AsArray());
+        Assert.Empty(ingress["UserIdGroupPairs"]!.AsArray());
+        Assert.False(resources.ContainsKey("InstanceConnectEndpointSecurityGroup"));
 
         var encryption = (await AwsJsonAsync("s3api", "get-bucket-encryption", "--bucket", Bucket))["ServerSideEncryptionConfiguration"]!["Rules"]![0]!["ApplyServerSideEncryptionByDefault"]!;
         Assert.Equal("aws:kms", (string?)encryption["SSEAlgorithm"]);
         Assert.Equal(key, (string?)encryption["KMSMasterKeyID"]);
+
+        // The key's policy, through S3 of moto's region: on the controller's role, and the box's role's second inline policy.
+        AssertSamePolicy(Rendered("kms-policy.json", kmsKey: key, region: MotoFixture.Region), await ManagedPolicyDocumentAsync(resources["KmsPolicy"]));
+        var attached = await AwsJsonAsync("iam", "list-attached-role-policies", "--role-name", resources["ControllerRole"]);
+        Assert.Equal(
+            [resources["ControllerPolicy"], resources["KmsPolicy"]],
+            attached["AttachedPolicies"]!.AsArray().Select(p => (string)p!["PolicyArn"]!).Order(StringComparer.Ordinal));
+
+        await DeployBoxAsync($"KmsKeyArn={key}");
+        Assert.Equal(["spotdevbox-box", "spotdevbox-box-kms"], (await AwsJsonAsync("iam", "list-role-policies", "--role-name", Box))["PolicyNames"]!.AsArray().Select(n => (string?)n).Order(StringComparer.Ordinal));
+        var inline = await AwsJsonAsync("iam", "get-role-policy", "--role-name", Box, "--policy-name", "spotdevbox-box-kms");
+        AssertSamePolicy(Rendered("kms-policy.json", kmsKey: key, region: MotoFixture.Region), await PolicyDocumentAsync(inline["PolicyDocument"]!));
 
         var profile = (await AwsJsonAsync("iam", "get-instance-profile", "--instance-profile-name", resources["ControllerInstanceProfile"]))["InstanceProfile"]!;
         var role = Assert.Single(profile["Roles"]!.AsArray())!;
@@ -135,6 +174,7 @@ public sealed class CloudFormationDeployTests(MotoFixture moto)
     {
         await moto.ResetAsync();
         var vpc = (string)(await AwsJsonAsync("ec2", "describe-vpcs"))["Vpcs"]![0]!["VpcId"]!;
+        var subnet = (string)(await AwsJsonAsync("ec2", "describe-subnets", "--filters", $"Name=vpc-id,Values={vpc}"))["Subnets"]![0]!["SubnetId"]!;
         var readme = await File.ReadAllTextAsync(Path.Combine(S3PeerFixture.RepositoryRoot, "deploy", "README.md"));
         var section = readme[readme.IndexOf("## cloudformation/", StringComparison.Ordinal)..];
         var block = section[(section.IndexOf("```sh\n", StringComparison.Ordinal) + 6)..];
@@ -144,7 +184,7 @@ public sealed class CloudFormationDeployTests(MotoFixture moto)
 
         foreach (var command in commands)
         {
-            var words = ShellWords(command.Replace("vpc-0123456789abcdef0", vpc, StringComparison.Ordinal));
+            var words = ShellWords(command.Replace("vpc-0123456789abcdef0", vpc, StringComparison.Ordinal).Replace("subnet-0123456789abcdef0", subnet, StringComparison.Ordinal));
             Assert.Equal("aws", words[0]);
             // The documented commands run from the repository's root.
             await AwsAsync([.. words.Skip(1).Select(w => w.StartsWith("deploy/cloudformation/", StringComparison.Ordinal) ? Path.Combine(S3PeerFixture.RepositoryRoot, w) : w)]);
@@ -196,23 +236,37 @@ public sealed class CloudFormationDeployTests(MotoFixture moto)
         return words;
     }
 
-    /// <summary>Deploys fleet.yaml as stack "fleet" into moto's default VPC; its resources' physical ids by logical id.</summary>
+    /// <summary>
+    /// Deploys fleet.yaml as stack "fleet" into moto's default VPC, the Instance Connect Endpoint's subnet one of it;
+    /// its resources' physical ids by logical id.
+    /// </summary>
     private async Task<Dictionary<string, string>> DeployFleetAsync(params string[] overrides)
     {
         var vpc = (string)(await AwsJsonAsync("ec2", "describe-vpcs"))["Vpcs"]![0]!["VpcId"]!;
+        var subnet = (string)(await AwsJsonAsync("ec2", "describe-subnets", "--filters", $"Name=vpc-id,Values={vpc}"))["Subnets"]![0]!["SubnetId"]!;
         await AwsAsync(
             [
                 "cloudformation", "deploy", "--stack-name", "fleet", "--template-file", CloudFormationTemplate.PathOf("fleet.yaml"),
                 "--capabilities", "CAPABILITY_NAMED_IAM",
-                "--parameter-overrides", $"VpcId={vpc}", $"BucketName={Bucket}", $"ImageOwners={string.Join(',', ImageOwners)}", .. overrides,
+                "--parameter-overrides", $"VpcId={vpc}", $"EndpointSubnetId={subnet}", $"BucketName={Bucket}", $"ImageOwners={string.Join(',', ImageOwners)}", .. overrides,
             ]);
         return await StackResourcesAsync("fleet");
     }
 
-    private async Task DeployBoxAsync() =>
+    private async Task DeployBoxAsync(params string[] overrides) =>
         await AwsAsync(
-            "cloudformation", "deploy", "--stack-name", "box-alice-dev", "--template-file", CloudFormationTemplate.PathOf("box.yaml"),
-            "--capabilities", "CAPABILITY_NAMED_IAM", "--parameter-overrides", $"Owner={Owner}", $"Box={Box}", $"Bucket={Bucket}");
+            [
+                "cloudformation", "deploy", "--stack-name", "box-alice-dev", "--template-file", CloudFormationTemplate.PathOf("box.yaml"),
+                "--capabilities", "CAPABILITY_NAMED_IAM", "--parameter-overrides", $"Owner={Owner}", $"Box={Box}", $"Bucket={Bucket}", .. overrides,
+            ]);
+
+    /// <summary>A managed policy's default version's document, as IAM returns it.</summary>
+    private async Task<JsonNode> ManagedPolicyDocumentAsync(string arn)
+    {
+        var policy = await AwsJsonAsync("iam", "get-policy", "--policy-arn", arn);
+        var version = await AwsJsonAsync("iam", "get-policy-version", "--policy-arn", arn, "--version-id", (string)policy["Policy"]!["DefaultVersionId"]!);
+        return version["PolicyVersion"]!["Document"]!;
+    }
 
     private async Task<Dictionary<string, string>> StackResourcesAsync(string stack)
     {
@@ -220,8 +274,8 @@ public sealed class CloudFormationDeployTests(MotoFixture moto)
         Assert.Equal("CREATE_COMPLETE", status);
         var resources = await AwsJsonAsync("cloudformation", "list-stack-resources", "--stack-name", stack);
         return resources["StackResourceSummaries"]!.AsArray()
-            // moto lists a resource type it does not implement (AWS::S3::BucketPolicy) with empty ids.
-            .Where(r => (string?)r!["LogicalResourceId"] is { Length: > 0 })
+            // moto lists resource types it does not implement (AWS::S3::BucketPolicy, AWS::EC2::InstanceConnectEndpoint) with empty ids.
+            .Where(r => (string?)r!["PhysicalResourceId"] is { Length: > 0 })
             .ToDictionary(r => (string)r!["LogicalResourceId"]!, r => (string)r!["PhysicalResourceId"]!, StringComparer.Ordinal);
     }
 

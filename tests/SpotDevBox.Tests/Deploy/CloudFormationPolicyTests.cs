@@ -16,6 +16,8 @@ public sealed class CloudFormationPolicyTests
     internal const string AgentBuildsPrefix = "spotdevbox/agent";
     internal const string Owner = "alice";
     internal const string Box = "alice-dev";
+    internal const string Region = "us-east-1";
+    internal const string KmsKey = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9";
     internal static readonly string[] ImageOwners = ["amazon", "111122223333"];
 
     public static TheoryData<string, string, string> Documents() => new()
@@ -23,7 +25,9 @@ public sealed class CloudFormationPolicyTests
         { "fleet.yaml", "ControllerPolicy", "controller-policy.json" },
         { "fleet.yaml", "PeoplePolicy", "people-policy.json" },
         { "fleet.yaml", "OperatorPolicy", "operator-policy.json" },
+        { "fleet.yaml", "KmsPolicy", "kms-policy.json" },
         { "box.yaml", "Role", "box-policy.json" },
+        { "box.yaml", "KmsPolicy", "kms-policy.json" },
     };
 
     [Fact]
@@ -48,7 +52,7 @@ public sealed class CloudFormationPolicyTests
             }
         }
 
-        Assert.Equal(["fleet.yaml ControllerPolicy", "fleet.yaml PeoplePolicy", "fleet.yaml OperatorPolicy", "box.yaml Role"], found);
+        Assert.Equal(["fleet.yaml ControllerPolicy", "fleet.yaml PeoplePolicy", "fleet.yaml OperatorPolicy", "fleet.yaml KmsPolicy", "box.yaml Role", "box.yaml KmsPolicy"], found);
     }
 
     [Theory]
@@ -60,6 +64,8 @@ public sealed class CloudFormationPolicyTests
         var values = new Dictionary<string, JsonNode>(StringComparer.Ordinal)
         {
             ["AWS::AccountId"] = Account,
+            ["AWS::Region"] = Region,
+            ["KmsKeyArn"] = KmsKey,
             ["Bucket"] = Bucket,
             ["Root"] = Root,
             ["AgentBuildsPrefix"] = AgentBuildsPrefix,
@@ -77,9 +83,11 @@ public sealed class CloudFormationPolicyTests
     /// deploy/iam/<paramref name="file"/> with its placeholders replaced as deploy/README.md does it (AGENT_BUILDS_PREFIX
     /// before PREFIX, which it contains; "IMAGE_OWNERS" by the JSON list), for the example fleet and Alice's box.
     /// </summary>
-    internal static JsonNode Rendered(string file, string account = Account, string bucket = Bucket)
+    internal static JsonNode Rendered(string file, string account = Account, string bucket = Bucket, string kmsKey = KmsKey, string region = Region)
     {
         var text = File.ReadAllText(Path.Combine(S3PeerFixture.RepositoryRoot, "deploy", "iam", file))
+            .Replace("KMS_KEY_ARN", kmsKey, StringComparison.Ordinal)
+            .Replace("REGION", region, StringComparison.Ordinal)
             .Replace("\"IMAGE_OWNERS\"", string.Join(", ", ImageOwners.Select(o => $"\"{o}\"")), StringComparison.Ordinal)
             .Replace("ACCOUNT_ID", account, StringComparison.Ordinal)
             .Replace("BUCKET", bucket, StringComparison.Ordinal)

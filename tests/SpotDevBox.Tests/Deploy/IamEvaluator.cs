@@ -6,8 +6,11 @@ using TestSupport;
 
 namespace SpotDevBox.Tests.Deploy;
 
-/// <summary>One API call as IAM sees it: who, which action, on which resource, with which condition keys.</summary>
-internal sealed record IamRequest(string Principal, string Action, string Resource, IReadOnlyDictionary<string, object> Context);
+/// <summary>
+/// One API call as IAM sees it: who, which action, on which resource, with which condition keys, and the resource's own
+/// policy where it has one (a KMS key's key policy).
+/// </summary>
+internal sealed record IamRequest(string Principal, string Action, string Resource, IReadOnlyDictionary<string, object> Context, JsonNode? ResourcePolicy = null);
 
 /// <summary>
 /// Decides <see cref="IamRequest"/>s against the policy templates of deploy/iam, rendered with the example values
@@ -27,10 +30,17 @@ internal static class IamEvaluator
 
     private static readonly string Peers = Path.Combine(S3PeerFixture.RepositoryRoot, "tests", "peers");
 
+    public const string Region = "us-east-1";
+
+    /// <summary>The example bucket's KMS key (KMS_KEY_ARN in kms-policy.json).</summary>
+    public const string KmsKey = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9";
+
     /// <summary>A policy template with its placeholders replaced (box-policy.json for <paramref name="owner"/>'s <paramref name="box"/>).</summary>
     public static JsonNode Render(string file, string owner = "alice", string box = "alice-dev")
     {
         var text = File.ReadAllText(Path.Combine(S3PeerFixture.RepositoryRoot, "deploy", "iam", file))
+            .Replace("KMS_KEY_ARN", KmsKey, StringComparison.Ordinal)
+            .Replace("REGION", Region, StringComparison.Ordinal)
             .Replace("\"IMAGE_OWNERS\"", string.Join(", ", ImageOwners.Select(o => $"\"{o}\"")), StringComparison.Ordinal)
             .Replace("AGENT_BUILDS_PREFIX", AgentBuilds, StringComparison.Ordinal)
             .Replace("PREFIX", $"{Root}/{owner}/{box}", StringComparison.Ordinal)
@@ -64,6 +74,7 @@ internal static class IamEvaluator
                 ["action"] = r.Action,
                 ["resource"] = r.Resource,
                 ["context"] = JsonSerializer.SerializeToNode(r.Context),
+                ["resourcePolicy"] = r.ResourcePolicy?.DeepClone(),
             })]),
         };
 

@@ -347,6 +347,74 @@ public sealed class IamPolicyEvaluatorTests
         Assert.Equal("Allowed", decision);
     }
 
+    public static TheoryData<string, string> KmsPrincipals() => new()
+    {
+        { "box-policy.json", BoxRoleSession },
+        { "controller-policy.json", ControllerArn },
+        { "people-policy.json", Person("alice") },
+        { "operator-policy.json", OperatorArn },
+    };
+
+    /// <summary>
+    /// The key policy AWS gives a key by default: the account's IAM policies decide who uses it (without a key policy
+    /// that says so, no identity policy can grant anything on a KMS key).
+    /// </summary>
+    private static readonly JsonNode DefaultKeyPolicy = JsonNode.Parse($$"""
+        {"Version":"2012-10-17","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::{{Account}}:root"},"Action":"kms:*","Resource":"*"}]}
+        """)!;
+
+    private static IamRequest Kms(string principal, string action, string key, string? viaService) =>
+        new(principal, action, key, viaService is null ? Tagged("alice") : Tagged("alice", ("kms:ViaService", viaService)), DefaultKeyPolicy);
+
+    /// <summary>
+    /// With SSE-KMS, S3 calls KMS as the caller: GenerateDataKey for each upload, Decrypt for each download. Every one of
+    /// these principals uploads (the box its repositories and status, the controller and people control.json and
+    /// launch.json, operators what they recover or migrate: S3PolicyActionsTests), so each holds kms-policy.json beside
+    /// its own: both calls, only through S3 in the bucket's region, only on the bucket's key.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(KmsPrincipals))]
+    public void KmsKey_DataKeysAndDecrypt_OnlyThroughS3AndOnlyOnTheBucketsKey(string policy, string principal)
+    {
+        const string ViaS3 = "s3.us-east-1.amazonaws.com";
+        const string OtherKey = "arn:aws:kms:us-east-1:123456789012:key/ffffffff-4e5f-6071-8293-a4b5c6d7e8f9";
+
+        var decisions = Decide([Render(policy), Render("kms-policy.json")],
+        [
+            Kms(principal, "kms:GenerateDataKey", KmsKey, ViaS3),
+            Kms(principal, "kms:Decrypt", KmsKey, ViaS3),
+            // Directly, not through S3: the key would decrypt whatever else it encrypts.
+            Kms(principal, "kms:Decrypt", KmsKey, viaService: null),
+            Kms(principal, "kms:GenerateDataKey", KmsKey, viaService: null),
+            // Through another service, or S3 of another region.
+            Kms(principal, "kms:Decrypt", KmsKey, "ssm.us-east-1.amazonaws.com"),
+            Kms(principal, "kms:Decrypt", KmsKey, "s3.eu-west-1.amazonaws.com"),
+            // Another key, even through S3.
+            Kms(principal, "kms:Decrypt", OtherKey, ViaS3),
+            Kms(principal, "kms:GenerateDataKey", OtherKey, ViaS3),
+            // Nothing but the two calls S3 makes.
+            Kms(principal, "kms:Encrypt", KmsKey, ViaS3),
+            Kms(principal, "kms:ReEncryptFrom", KmsKey, ViaS3),
+            Kms(principal, "kms:CreateGrant", KmsKey, ViaS3),
+        ]);
+
+        Assert.Equal(["Allowed", "Allowed", .. Enumerable.Repeat("ImplicitlyDenied", 9)], decisions);
+    }
+
+    /// <summary>A bucket with SSE-S3 gets no kms-policy.json: the principals' own policies grant nothing in KMS.</summary>
+    [Theory]
+    [MemberData(nameof(KmsPrincipals))]
+    public void KmsKey_OwnPolicyAlone_NoKmsGrantAtAll(string policy, string principal)
+    {
+        var decisions = Decide([Render(policy)],
+        [
+            Kms(principal, "kms:GenerateDataKey", KmsKey, "s3.us-east-1.amazonaws.com"),
+            Kms(principal, "kms:Decrypt", KmsKey, "s3.us-east-1.amazonaws.com"),
+        ]);
+
+        Assert.Equal(["ImplicitlyDenied", "ImplicitlyDenied"], decisions);
+    }
+
     [Fact]
     public void BoxPolicy_DeleteObjectVersionAndBucketSettings_AreExplicitlyDenied_SoNoOtherPolicyOnTheRoleCanGrantThem()
     {

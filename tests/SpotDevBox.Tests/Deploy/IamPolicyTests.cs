@@ -20,7 +20,7 @@ public sealed class IamPolicyTests
 
     [Fact]
     public void PolicyFiles_AreTheFourDocumentedOnes() =>
-        Assert.Equal(["backup-repository-policy.json", "box-policy.json", "controller-policy.json", "init-policy.json", "operator-policy.json", "people-policy.json"], Files());
+        Assert.Equal(["backup-repository-policy.json", "box-policy.json", "controller-policy.json", "init-policy.json", "kms-policy.json", "operator-policy.json", "people-policy.json"], Files());
 
     [Theory]
     [MemberData(nameof(PolicyFiles))]
@@ -160,6 +160,8 @@ public sealed class IamPolicyTests
             ("ec2:TerminateInstances", "", "aws:ResourceTag/spotdevbox:"),
             ("ec2:AssociateAddress", "", "aws:ResourceTag/spotdevbox:"),
             ("iam:PassRole", "", "iam:PassedToService"),
+            ("kms:Decrypt", "", "kms:ViaService"),
+            ("kms:GenerateDataKey", "", "kms:ViaService"),
         ];
         var missing = new List<string>();
         foreach (var s in Statements(file).Where(s => (string?)s["Effect"] == "Allow"))
@@ -183,6 +185,19 @@ public sealed class IamPolicyTests
         }
 
         Assert.Empty(missing);
+    }
+
+    [Fact]
+    public void KmsPolicy_TheTwoCallsS3MakesOnTheBucketsKeyThroughS3Only()
+    {
+        var statement = Assert.Single(Statements("kms-policy.json"));
+
+        Assert.Equal("Allow", (string?)statement["Effect"]);
+        // Every principal of the fleet uploads (S3PolicyActionsTests): GenerateDataKey for uploads, Decrypt for downloads.
+        Assert.Equal(["kms:Decrypt", "kms:GenerateDataKey"], Strings(statement["Action"]));
+        Assert.Equal(["KMS_KEY_ARN"], Strings(statement["Resource"]));
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{ "StringEquals": { "kms:ViaService": "s3.REGION.amazonaws.com" } }"""), statement["Condition"]), statement.ToJsonString());
+        Assert.All(Files().Where(f => f != "kms-policy.json"), f => Assert.DoesNotContain(Statements(f), s => Strings(s["Action"]).Any(a => a.StartsWith("kms:", StringComparison.Ordinal))));
     }
 
     [Fact]
