@@ -33,10 +33,11 @@ internal sealed class SetupCommand(
     public override async Task<int> ExecuteAsync(CommandContext context, SetupSettings settings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var controller = ControllerConfiguration.ReadValidated(configuration);
-        var existing = controller.Fleet;
         var file = ConfigurationFiles.WritableFile(settings.Config);
         var editor = ConfigurationFileEditor.Load(file);
+        // An earlier setup's choices are read from the file this one writes, over what else is configured.
+        var controller = ControllerConfiguration.ReadValidated(settings.Config is null ? configuration : WithFile(configuration, file));
+        var existing = controller.Fleet;
 
         var region = settings.Region ?? (existing?.Region is { Length: > 0 } r ? r : null) ?? await DefaultRegionAsync(cancellationToken)
             ?? throw new ArgumentException("no region: give --region (e.g. --region eu-central-1), or set one with 'aws configure set region REGION'");
@@ -110,9 +111,17 @@ internal sealed class SetupCommand(
             return Print(settings, stacks, stackName, template, parameters, tags, current, region, subnets, imageFilter, imageOwner, sshVia, editor);
         }
 
-        Console.Error.WriteLine(stack is null ? $"creating the fleet stack {stackName} (a few minutes; its events follow)" : $"updating the fleet stack {stackName} if anything changed");
-        var deployed = await stacks.DeployAsync(stackName, template, parameters, tags, new Progress(), cancellationToken);
-        Step("fleet stack", $"{stackName} {deployed.Said}");
+        if (stack is not null && await UpToDateAsync(cli, stackName, template, parameters, tags, cancellationToken))
+        {
+            Step("fleet stack", $"{stackName} unchanged");
+        }
+        else
+        {
+            Console.Error.WriteLine(stack is null ? $"creating the fleet stack {stackName} (a few minutes; its events follow)" : $"updating the fleet stack {stackName} (its events follow)");
+            var deployed = await stacks.DeployAsync(stackName, template, parameters, tags, new Progress(), cancellationToken);
+            Step("fleet stack", $"{stackName} {deployed.Said}");
+        }
+
         var made = await FleetResources.ReadAsync(stacks, stackName, cancellationToken);
         var agentBuilds = made.AgentBuilds;
 
@@ -139,7 +148,52 @@ internal sealed class SetupCommand(
         Missing,
     }
 
-    private static void Step(string what, string said) => Console.Out.WriteLine($"{what + ":",-13} {said}");
+    /// <summary>
+    /// Whether the stack already runs this template with these parameters and tags: then setup deploys nothing (no
+    /// change set is made and deleted on every rerun). A list parameter is compared item by item.
+    /// </summary>
+    private static async Task<bool> UpToDateAsync(
+        IAwsCli cli,
+        string stack,
+        string template,
+        IReadOnlyDictionary<string, string> parameters,
+        IReadOnlyDictionary<string, string> tags,
+        CancellationToken cancellationToken)
+    {
+        var body = (string?)(await cli.JsonAsync(["cloudformation", "get-template", "--stack-name", stack], cancellationToken))?["TemplateBody"];
+        if (body is null || body.ReplaceLineEndings() != (await File.ReadAllTextAsync(template, cancellationToken)).ReplaceLineEndings())
+        {
+            return false;
+        }
+
+        var described = (await cli.JsonAsync(["cloudformation", "describe-stacks", "--stack-name", stack], cancellationToken))?["Stacks"]?[0];
+        var now = Pairs(described?["Parameters"], "ParameterKey", "ParameterValue");
+        var tagged = Pairs(described?["Tags"], "Key", "Value");
+        return parameters.All(p => now.TryGetValue(p.Key, out var value) && Items(value).SequenceEqual(Items(p.Value), StringComparer.Ordinal))
+            && tags.All(t => tagged.TryGetValue(t.Key, out var value) && value == t.Value);
+
+        static Dictionary<string, string> Pairs(JsonNode? list, string key, string value) =>
+            (list as JsonArray ?? []).OfType<JsonObject>()
+                .Where(o => (string?)o[key] is not null)
+                .ToDictionary(o => (string)o[key]!, o => (string?)o[value] ?? "", StringComparer.Ordinal);
+
+        // "a,b" as CloudFormation gives a CommaDelimitedList back ("['a', 'b']" as moto does).
+        static IEnumerable<string> Items(string value) =>
+            value.Trim().TrimStart('[').TrimEnd(']').Split(',').Select(i => i.Trim().Trim('\'', '"').Trim());
+    }
+
+    private static IConfiguration WithFile(IConfiguration configuration, string file)
+    {
+        var builder = new ConfigurationBuilder().AddConfiguration(configuration);
+        if (File.Exists(file))
+        {
+            builder.AddJsonFile(file, optional: false, reloadOnChange: false);
+        }
+
+        return builder.Build();
+    }
+
+    private static void Step(string what, string said) => Console.Out.WriteLine($"{what + ":",-14} {said}");
 
     /// <summary>$AWS_REGION, $AWS_DEFAULT_REGION, else the CLI's configured region (its profile's); null when none.</summary>
     private async Task<string?> DefaultRegionAsync(CancellationToken cancellationToken)

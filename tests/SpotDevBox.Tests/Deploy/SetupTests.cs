@@ -32,27 +32,30 @@ public sealed class SetupTests(MotoFixture moto) : IDisposable
         var first = await Cli().RunAsync(Setup("--ssh-via", "ssm", "--agent-archive", archive));
 
         Assert.True(first.ExitCode == 0, first.Stdout + first.Stderr);
-        Assert.Contains("region:       us-east-1", first.Stdout, StringComparison.Ordinal);
-        Assert.Contains($"account:      {Account}", first.Stdout, StringComparison.Ordinal);
-        Assert.Contains($"image amd64:  {amd64} debian-12-amd64-20261201-1500", first.Stdout, StringComparison.Ordinal);
-        Assert.Contains("fleet stack:  spotdevbox created", first.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^region:\s+us-east-1", first.Stdout);
+        Assert.Matches($@"(?m)^account:\s+{Account}", first.Stdout);
+        Assert.Matches($@"(?m)^image amd64:\s+{amd64} debian-12-amd64-20261201-1500", first.Stdout);
+        Assert.Matches(@"(?m)^fleet stack:\s+spotdevbox created", first.Stdout);
         // The stack's events, as they arrived.
-        Assert.Matches(@"(?m)^  \d\d:\d\d:\d\d Bucket AWS::S3::Bucket CREATE_COMPLETE", first.Stderr);
+        // The stack's events as they arrived (moto reports only the stack's own; AWS adds each resource's).
+        Assert.Matches(@"(?m)^  \d\d:\d\d:\d\d spotdevbox AWS::CloudFormation::Stack CREATE_COMPLETE$", first.Stderr);
         Assert.Contains("next: spotdevbox box add NAME --owner OWNER", first.Stdout, StringComparison.Ordinal);
 
-        var outputs = await StackOutputsAsync("spotdevbox");
+        // moto keeps no outputs of a stack deployed through a change set: its resources say the same.
+        var resources = await StackResourcesAsync("spotdevbox");
+        var bucket = resources["Bucket"];
         var config = JsonNode.Parse(await File.ReadAllTextAsync(ConfigFile))!;
-        Assert.Equal(outputs["AgentBuilds"], (string?)config["Controller"]!["AgentBuilds"]);
+        Assert.Equal($"s3://{bucket}/spotdevbox/agent", (string?)config["Controller"]!["AgentBuilds"]);
         var fleet = config["Controller"]!["Fleet"]!;
         Assert.Equal("spotdevbox", (string?)fleet["Stack"]);
         Assert.Equal(MotoFixture.Region, (string?)fleet["Region"]);
-        Assert.Equal(outputs["StorageRoot"], (string?)fleet["StorageRoot"]);
-        Assert.Equal([outputs["SecurityGroupId"]], fleet["SecurityGroups"]!.AsArray().Select(g => (string?)g));
+        Assert.Equal($"s3://{bucket}/boxes", (string?)fleet["StorageRoot"]);
+        Assert.Equal([resources["BoxSecurityGroup"]], fleet["SecurityGroups"]!.AsArray().Select(g => (string?)g));
+        Assert.Equal(MotoFixture.Region, (string?)config["Storage"]!["Region"]);
         Assert.Equal("ssm", (string?)fleet["SshVia"]);
         Assert.Equal(Account, (string?)fleet["ImageOwner"]);
         Assert.Equal(await DefaultSubnetsAsync(), fleet["Subnets"]!.AsArray().Select(s => (string)s!).ToList());
 
-        var bucket = outputs["Bucket"];
         var manifest = JsonNode.Parse(await GetObjectAsync(bucket, "spotdevbox/agent/manifest.json"))!;
         Assert.Equal(["linux-x64"], manifest["builds"]!.AsArray().Select(b => (string?)b!["rid"]));
         var bytes = await File.ReadAllBytesAsync(ConfigFile);
@@ -60,8 +63,8 @@ public sealed class SetupTests(MotoFixture moto) : IDisposable
         var second = await Cli().RunAsync(Setup("--agent-archive", archive));
 
         Assert.True(second.ExitCode == 0, second.Stdout + second.Stderr);
-        Assert.Contains("fleet stack:  spotdevbox unchanged", second.Stdout, StringComparison.Ordinal);
-        Assert.Contains("agent:        already published", second.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^fleet stack:\s+spotdevbox unchanged", second.Stdout);
+        Assert.Matches(@"(?m)^agent:\s+already published", second.Stdout);
         Assert.Contains("already says this", second.Stdout, StringComparison.Ordinal);
         Assert.Equal(bytes, await File.ReadAllBytesAsync(ConfigFile));
         Assert.Equal(manifest.ToJsonString(), JsonNode.Parse(await GetObjectAsync(bucket, "spotdevbox/agent/manifest.json"))!.ToJsonString());
@@ -133,8 +136,28 @@ public sealed class SetupTests(MotoFixture moto) : IDisposable
     private string[] Setup(params string[] more) =>
         ["setup", "--region", MotoFixture.Region, "--config", ConfigFile, "--image-owner", Account, .. more];
 
+    /// <summary>
+    /// The child's PATH with Debian's AWS CLI v2 first (scripts/test installs it): a machine may have a v1 'aws' earlier
+    /// on its PATH, which setup refuses, as it should.
+    /// </summary>
+    private string PathWithAwsCliV2()
+    {
+        var bin = _temp.Sub("bin");
+        if (!Directory.Exists(bin))
+        {
+            Directory.CreateDirectory(bin);
+            if (File.Exists("/usr/bin/aws"))
+            {
+                File.CreateSymbolicLink(Path.Combine(bin, "aws"), "/usr/bin/aws");
+            }
+        }
+
+        return bin + ":" + Environment.GetEnvironmentVariable("PATH");
+    }
+
     private SpotDevBoxProcess Cli() =>
         new SpotDevBoxProcess(_temp.Sub("state"))
+            .Set("PATH", PathWithAwsCliV2())
             .Set("AWS_ACCESS_KEY_ID", "testing")
             .Set("AWS_SECRET_ACCESS_KEY", "testing")
             .Set("SPOTDEVBOX_Aws__Cli__EndpointUrl", moto.Endpoint)
@@ -159,12 +182,13 @@ public sealed class SetupTests(MotoFixture moto) : IDisposable
             .Select(g => g.OrderByDescending(s => (bool?)s!["DefaultForAz"] == true).ThenBy(s => (string)s!["SubnetId"]!, StringComparer.Ordinal).Select(s => (string)s!["SubnetId"]!).First())];
     }
 
-    private async Task<Dictionary<string, string>> StackOutputsAsync(string stack)
+    private async Task<Dictionary<string, string>> StackResourcesAsync(string stack)
     {
-        var (code, output) = await AwsAsync("cloudformation", "describe-stacks", "--stack-name", stack);
+        var (code, output) = await AwsAsync("cloudformation", "list-stack-resources", "--stack-name", stack);
         Assert.True(code == 0, output);
-        return JsonNode.Parse(output)!["Stacks"]![0]!["Outputs"]!.AsArray()
-            .ToDictionary(o => (string)o!["OutputKey"]!, o => (string)o!["OutputValue"]!, StringComparer.Ordinal);
+        return JsonNode.Parse(output)!["StackResourceSummaries"]!.AsArray()
+            .Where(r => (string?)r!["PhysicalResourceId"] is { Length: > 0 })
+            .ToDictionary(r => (string)r!["LogicalResourceId"]!, r => (string)r!["PhysicalResourceId"]!, StringComparer.Ordinal);
     }
 
     private async Task<string> GetObjectAsync(string bucket, string key)
