@@ -39,7 +39,11 @@ internal sealed class SetupCommand(
         var controller = ControllerConfiguration.ReadValidated(settings.Config is null ? configuration : WithFile(configuration, file));
         var existing = controller.Fleet;
 
-        var region = settings.Region ?? (existing?.Region is { Length: > 0 } r ? r : null) ?? await DefaultRegionAsync(cancellationToken)
+        var boxRegions = controller.Boxes.Values.Select(b => b.Region).Distinct(StringComparer.Ordinal).ToList();
+        var region = settings.Region
+            ?? (existing?.Region is { Length: > 0 } r ? r : null)
+            ?? (settings.Import && boxRegions.Count == 1 ? boxRegions[0] : null)
+            ?? await DefaultRegionAsync(cancellationToken)
             ?? throw new ArgumentException("no region: give --region (e.g. --region eu-central-1), or set one with 'aws configure set region REGION'");
         if (existing is { Region.Length: > 0 } && existing.Region != region)
         {
@@ -526,7 +530,7 @@ internal sealed class SetupCommand(
             Console.Out.WriteLine($"ssh goes through the fleet's EC2 Instance Connect Endpoint{(made.Endpoint is { Length: > 0 } e ? " " + e : "")} (people need the AWS CLI v2).");
         }
 
-        Console.Out.WriteLine($"Developers: attach the policy {made.PeoplePolicy} and tag each with spotdevbox:owner=<their name>; operators: {made.OperatorPolicy}.");
+        Console.Out.WriteLine($"Developers: attach the policy {made.PeoplePolicy ?? "PeoplePolicy (a resource of the stack)"} and tag each with spotdevbox:owner=<their name>; operators: {made.OperatorPolicy ?? "OperatorPolicy (a resource of the stack)"}.");
         Console.Out.WriteLine(agent == AgentState.Missing
             ? "next: publish an agent build (setup --agent-archive FILE), then: spotdevbox box add NAME --owner OWNER"
             : "next: spotdevbox box add NAME --owner OWNER   (e.g. spotdevbox box add alice --owner alice)");
@@ -616,7 +620,7 @@ internal sealed class SetupCommand(
     /// What the fleet stack made, from its resources and parameters rather than its outputs: the same on AWS and on
     /// moto, which keeps no outputs for a stack made through a change set (what 'aws cloudformation deploy' does).
     /// </summary>
-    private sealed record FleetResources(string Bucket, string Root, string AgentBuildsPrefix, string SecurityGroup, string PeoplePolicy, string OperatorPolicy, string? Endpoint)
+    private sealed record FleetResources(string Bucket, string Root, string AgentBuildsPrefix, string SecurityGroup, string? PeoplePolicy, string? OperatorPolicy, string? Endpoint)
     {
         public string StorageRoot => $"s3://{Bucket}/{Root}";
 
@@ -638,8 +642,8 @@ internal sealed class SetupCommand(
                 Parameter("Root"),
                 Parameter("AgentBuildsPrefix"),
                 Resource("BoxSecurityGroup"),
-                Resource("PeoplePolicy"),
-                Resource("OperatorPolicy"),
+                resources.GetValueOrDefault("PeoplePolicy"),
+                resources.GetValueOrDefault("OperatorPolicy"),
                 resources.GetValueOrDefault("InstanceConnectEndpoint"));
         }
     }

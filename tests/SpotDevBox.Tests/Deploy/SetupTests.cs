@@ -71,6 +71,86 @@ public sealed class SetupTests(MotoFixture moto) : IDisposable
     }
 
     [Fact]
+    public async Task Rerun_WithAnotherSshPath_UpdatesTheStackAndTheConfiguration_AnotherBucketIsRefused()
+    {
+        await moto.ResetAsync();
+        await RegisterImageAsync("debian-12-amd64-20261201-1500");
+        var archive = AgentBuildFiles.Build(_temp.Sub("spotdevbox-1.0.0-linux-x64.tar.gz"), AgentBuildFiles.X64);
+        var first = await Cli().RunAsync(Setup("--bucket", "team-devboxes", "--ssh-via", "ssm", "--agent-archive", archive));
+        Assert.True(first.ExitCode == 0, first.Stdout + first.Stderr);
+        Assert.Matches(@"(?m)^image arm64:\s+none named debian-12-arm64-\* owned by 123456789012: boxes on arm64 instance types cannot launch", first.Stdout);
+
+        var direct = await Cli().RunAsync(Setup("--ssh-via", "direct", "--ssh-from", "203.0.113.7", "--no-agent"));
+
+        Assert.True(direct.ExitCode == 0, direct.Stdout + direct.Stderr);
+        Assert.Matches(@"(?m)^ssh:\s+direct: TCP 22 open to 203.0.113.7/32 only", direct.Stdout);
+        Assert.Matches(@"(?m)^fleet stack:\s+spotdevbox updated", direct.Stdout);
+        var group = JsonNode.Parse((await AwsAsync("ec2", "describe-security-groups", "--group-ids", (await StackResourcesAsync("spotdevbox"))["BoxSecurityGroup"])).Output)!["SecurityGroups"]![0]!;
+        var ingress = Assert.Single(group["IpPermissions"]!.AsArray())!;
+        Assert.Equal(22, (int?)ingress["FromPort"]);
+        Assert.Equal(["203.0.113.7/32"], ingress["IpRanges"]!.AsArray().Select(r => (string?)r!["CidrIp"]));
+        var fleet = JsonNode.Parse(await File.ReadAllTextAsync(ConfigFile))!["Controller"]!["Fleet"]!;
+        Assert.Equal("direct", (string?)fleet["SshVia"]);
+        Assert.Equal("s3://team-devboxes/boxes", (string?)fleet["StorageRoot"]);
+
+        var before = await File.ReadAllBytesAsync(ConfigFile);
+        var other = await Cli().RunAsync(Setup("--bucket", "other-devboxes", "--no-agent"));
+
+        Assert.Equal(2, other.ExitCode);
+        Assert.Contains("--bucket other-devboxes: the stack spotdevbox already has the bucket team-devboxes", other.Stderr, StringComparison.Ordinal);
+        Assert.Equal(before, await File.ReadAllBytesAsync(ConfigFile));
+    }
+
+    [Fact]
+    public async Task Import_AdoptsAHandMadeDeploymentFromItsBoxes_WithoutAStack()
+    {
+        await moto.ResetAsync();
+        await moto.CreateBucketAsync("hand-made");
+        var subnet = (await DefaultSubnetsAsync())[0];
+        await File.WriteAllTextAsync(ConfigFile, $$"""
+            {
+              // made by hand, before setup existed
+              "Controller": {
+                "AgentBuilds": "s3://hand-made/agent",
+                "Boxes": {
+                  "alice": {
+                    "Owner": "alice", "Region": "us-east-1", "InstanceTypes": ["m7i.large"], "Subnets": ["{{subnet}}"],
+                    "ImageNameFilter": "debian-12-amd64-*", "ImageOwner": "{{Account}}", "SecurityGroups": ["sg-0123456789abcdef0"],
+                    "InstanceProfile": "alice", "Storage": "s3://hand-made/boxes/alice/alice", "User": "alice", "SshVia": "ssm"
+                  }
+                }
+              }
+            }
+            """);
+
+        var unpublished = await Cli().RunAsync("setup", "--import", "--config", ConfigFile);
+
+        Assert.Equal(2, unpublished.ExitCode);
+        Assert.Contains("--import: no agent build is published at Controller:AgentBuilds (s3://hand-made/agent)", unpublished.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Fleet", await File.ReadAllTextAsync(ConfigFile), StringComparison.Ordinal);
+
+        var archive = AgentBuildFiles.Build(_temp.Sub("spotdevbox-1.0.0-linux-x64.tar.gz"), AgentBuildFiles.X64);
+        var publish = await Cli().RunAsync("agent", "publish", "--to", "s3://hand-made/agent", "--build", $"linux-x64={archive}", "--region", MotoFixture.Region);
+        Assert.True(publish.ExitCode == 0, publish.Stdout + publish.Stderr);
+
+        var result = await Cli().RunAsync("setup", "--import", "--config", ConfigFile);
+
+        Assert.True(result.ExitCode == 0, result.Stdout + result.Stderr);
+        Assert.Matches(@"(?m)^region:\s+us-east-1", result.Stdout);
+        Assert.Matches(@"(?m)^adopted:\s+1 box\(es\) under s3://hand-made/boxes", result.Stdout);
+        Assert.True(File.Exists(ConfigFile + ".bak"), "the file had a comment: its original is kept");
+        var fleet = JsonNode.Parse(await File.ReadAllTextAsync(ConfigFile))!["Controller"]!["Fleet"]!;
+        Assert.Equal("", (string?)fleet["Stack"]);
+        Assert.Equal("s3://hand-made/boxes", (string?)fleet["StorageRoot"]);
+        Assert.Equal("debian-12-{arch}-*", (string?)fleet["ImageNameFilter"]);
+        Assert.Equal(["sg-0123456789abcdef0"], fleet["SecurityGroups"]!.AsArray().Select(g => (string?)g));
+        Assert.Equal([subnet], fleet["Subnets"]!.AsArray().Select(g => (string?)g));
+        Assert.Equal("ssm", (string?)fleet["SshVia"]);
+        var (code, _) = await AwsAsync("cloudformation", "describe-stacks", "--stack-name", "spotdevbox");
+        Assert.NotEqual(0, code);
+    }
+
+    [Fact]
     public async Task Print_LooksButCreatesPublishesAndWritesNothing()
     {
         await moto.ResetAsync();
