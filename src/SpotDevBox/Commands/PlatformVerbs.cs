@@ -19,6 +19,8 @@ internal static class PlatformVerbs
         "up", "down", "status", "ssh", "ssh-config", "keepalive", "schedule", "savings", "savings reconcile", "estimate", "prices refresh",
         // S3 and archives only: publishing a release's agent builds, and moving a box's prefix.
         "agent publish", "storage migrate",
+        // The AWS CLI, EC2 and S3, and the user's configuration file: making and removing boxes.
+        "box add", "box remove",
     };
 
     /// <summary>This system's name when it is not Linux ("Windows", "macOS"), else null: every verb runs.</summary>
