@@ -280,7 +280,22 @@ internal sealed class BoxAddCommand(IConfiguration configuration, IServiceProvid
     /// <summary>amd64 or arm64 (the images' names), the one architecture all <paramref name="types"/> run.</summary>
     private async Task<string> ArchitectureAsync(string region, List<string> types, CancellationToken cancellationToken)
     {
-        var byType = await services.GetRequiredService<IComputeGatewayFactory>().ForRegion(region).DescribeInstanceTypeArchitecturesAsync(types, cancellationToken);
+        IReadOnlyDictionary<string, IReadOnlySet<CpuArchitecture>> byType;
+        try
+        {
+            byType = await services.GetRequiredService<IComputeGatewayFactory>().ForRegion(region).DescribeInstanceTypeArchitecturesAsync(types, cancellationToken);
+        }
+        catch (ComputeException e) when (e.Failure == ComputeFailure.Rejected)
+        {
+            // EC2 refuses the whole call for a type the region does not offer; its message names it.
+            throw new ArgumentException($"EC2 in {region} does not take these instance types ({e.Message}): choose others with --type; nothing was changed", e);
+        }
+
+        if (types.FirstOrDefault(t => !byType.ContainsKey(t)) is { } unknown)
+        {
+            throw new ArgumentException($"EC2 in {region} does not offer the instance type {unknown}: choose others with --type; nothing was changed");
+        }
+
         var common = types.Select(t => byType.TryGetValue(t, out var a) ? a : (IReadOnlySet<CpuArchitecture>)new HashSet<CpuArchitecture>())
             .Aggregate((IEnumerable<CpuArchitecture>)[CpuArchitecture.X64, CpuArchitecture.Arm64], (all, a) => all.Intersect(a))
             .ToList();
@@ -426,13 +441,11 @@ internal static class BoxCommands
     /// </summary>
     public static ControllerOptions ReadController(IConfiguration configuration, string file)
     {
-        var chain = new ConfigurationBuilder().AddConfiguration(configuration);
-        if (File.Exists(file))
-        {
-            chain.AddJsonFile(file, optional: false, reloadOnChange: false);
-        }
-
-        return ControllerConfiguration.ReadValidated(chain.Build());
+        // A manager loads (and ConfigurationFiles checks) each file as it is added: a broken one is named, exit 2.
+        var chain = new ConfigurationManager();
+        chain.AddConfiguration(configuration);
+        ConfigurationFiles.AddOptionalFile(chain, file);
+        return ControllerConfiguration.ReadValidated(chain);
     }
 
     /// <summary>

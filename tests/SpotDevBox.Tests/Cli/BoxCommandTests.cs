@@ -38,6 +38,20 @@ public sealed class BoxCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Add_ConfigOptionNamesAFileThatIsNotJson_ExitsTwoNamingItNothingWritten()
+    {
+        var config = _temp.Sub("mine.json");
+        File.WriteAllText(config, "{ \"Controller\": { \"AgentBuilds\": \"hunter2\" \"Database\": \"\" } }");
+
+        var result = await Cli().RunAsync("box", "add", "alice", "--owner", "alice", "--config", config);
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.StderrLines);
+        Assert.Contains($"the configuration file {config} is not valid JSON at line 1", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Add_NoConfigAtAll_NamesTheUsersOwnFile()
     {
         var result = await Cli().RunAsync("box", "add", "alice", "--owner", "alice");
