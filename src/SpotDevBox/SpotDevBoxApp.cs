@@ -223,6 +223,18 @@ internal static class SpotDevBoxApp
             .WithExample("setup", "--region", "eu-central-1", "--agent-archive", "spotdevbox-1.0.0-linux-x64.tar.gz", "--print")
             .WithExample("setup", "--region", "eu-central-1", "--ssh-via", "direct", "--ssh-from", "my-ip")
             .WithExample("setup", "--import");
+        verbs.Branch("box");
+        config.AddBranch("box", box =>
+        {
+            box.SetDescription("The boxes of the fleet 'spotdevbox setup' deployed: make one (its role, instance profile and configuration), or remove it (docs/setup.md).");
+            verbs.Add<BoxAddCommand>(box, "box", "add")
+                .WithExample("box", "add", "alice", "--owner", "alice")
+                .WithExample("box", "add", "alice-gpu", "--owner", "alice", "--type", "g5.xlarge", "--schedule", "Mon-Fri 09:00-18:00", "--tz", "Europe/Berlin", "--budget", "150")
+                .WithExample("box", "add", "bob", "--owner", "bob", "--print");
+            verbs.Add<BoxRemoveCommand>(box, "box", "remove")
+                .WithExample("box", "remove", "alice")
+                .WithExample("box", "remove", "alice", "--delete-repository");
+        });
         verbs.Add<UpCommand>(config, "up")
             .WithExample("up", "alice")
             .WithExample("up", "alice", "--for", "3h");

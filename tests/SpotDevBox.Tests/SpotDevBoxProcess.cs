@@ -347,6 +347,8 @@ internal sealed record CliResult(int ExitCode, string Stdout, string Stderr, Tim
     /// <summary>SIGKILL: 128 + 9, as .NET reports a child killed by a signal.</summary>
     public const int KilledBySigkill = 137;
 
+    public IReadOnlyList<string> StdoutLines => [.. Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r'))];
+
     public IReadOnlyList<string> StderrLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     public JsonElement Json()

@@ -332,6 +332,12 @@ public sealed partial class ControllerOptionsValidator : IValidateOptions<Contro
         }
     }
 
+    /// <summary>Whether <paramref name="box"/> is a box name: 1-32 lower-case letters, digits and '-', starting with a letter.</summary>
+    public static bool IsBoxName(string? box) => box is not null && BoxName().IsMatch(box);
+
+    /// <summary>The rule box names follow, for messages.</summary>
+    public const string BoxNameRule = "1-32 lower-case letters, digits and '-', starting with a letter";
+
     private static Regex ResourceId(string prefix) => new($"^{prefix}-[0-9a-f]{{8,17}}$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
 
     [GeneratedRegex("^[a-z][a-z0-9-]{0,31}$", RegexOptions.CultureInvariant)]

@@ -21,6 +21,8 @@ internal static class PlatformVerbs
         "agent publish", "storage migrate",
         // The AWS CLI, EC2 and S3: deploying the fleet.
         "setup",
+        // The AWS CLI, EC2 and S3, and the user's configuration file: making and removing boxes.
+        "box add", "box remove",
     };
 
     /// <summary>This system's name when it is not Linux ("Windows", "macOS"), else null: every verb runs.</summary>

@@ -65,6 +65,8 @@ internal sealed class ConfigurationFileEditor
         try
         {
             node = bytes.Length == 0 || Encoding.UTF8.GetString(bytes).Trim().Length == 0 ? new JsonObject() : JsonNode.Parse(bytes, documentOptions: ReadOptions);
+            // An object's properties are read when first used: a name given twice must fail here, not in an edit.
+            Materialize(node);
         }
         catch (JsonException e)
         {
@@ -229,6 +231,27 @@ internal sealed class ConfigurationFileEditor
     private static string? Key(JsonObject o, string key) =>
         o.Select(p => p.Key).FirstOrDefault(k => string.Equals(k, key, StringComparison.Ordinal))
         ?? o.Select(p => p.Key).FirstOrDefault(k => string.Equals(k, key, StringComparison.OrdinalIgnoreCase));
+
+    private static void Materialize(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (_, child) in o)
+                {
+                    Materialize(child);
+                }
+
+                break;
+            case JsonArray a:
+                foreach (var child in a)
+                {
+                    Materialize(child);
+                }
+
+                break;
+        }
+    }
 
     private static bool HasComments(byte[] bytes)
     {

@@ -95,6 +95,9 @@ internal static partial class ConfigurationFiles
             : throw new InvalidConfigurationException($"there is no home folder to keep the configuration in (HOME is not set): pass --config FILE or set {ConfigVariable}");
     }
 
+    /// <summary>Adds <paramref name="path"/> if it exists, with the checks every configuration file gets (a verb's --config FILE).</summary>
+    public static void AddOptionalFile(IConfigurationBuilder configuration, string path) => AddFile(configuration, path, optional: true);
+
     private static void AddFile(IConfigurationBuilder configuration, string path, bool optional)
     {
         try

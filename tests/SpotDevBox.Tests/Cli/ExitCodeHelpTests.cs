@@ -32,6 +32,8 @@ public sealed partial class ExitCodeHelpTests : IDisposable
     [InlineData("estimate")]
     [InlineData("prices refresh")]
     [InlineData("ssh")]
+    [InlineData("box add")]
+    [InlineData("box remove")]
     [InlineData("")]
     public async Task Help_EveryVerb_EndsWithTheExitCodeRule(string verb)
     {

@@ -134,6 +134,8 @@ public sealed partial class HelpExamplesTests : IDisposable
     private static bool NeedsAws(string[] words) =>
         words.Any(w => w.Contains("s3://", StringComparison.Ordinal) || w == "--live")
         || words[0] is "up" or "down" or "status" or "ssh" or "ssh-config" or "agent" or "controller"
+        // box add and remove: the AWS CLI (CloudFormation) and EC2; even --print asks EC2 for the types' architecture.
+        || words[0] == "box"
         // keepalive BOX: through the box's control document, in its S3 prefix.
         || (words[0] == "keepalive" && words.Contains("alice"))
         // Without --offer, the offer file is downloaded from AWS.

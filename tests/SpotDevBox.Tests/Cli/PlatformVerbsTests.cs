@@ -17,7 +17,7 @@ public sealed class PlatformVerbsTests : IDisposable
         ["init", "backup", "restore", "snapshots", "forget", "prune", "check", "unlock", "recover", "agent run", "controller run"];
 
     private static readonly string[] LaptopVerbs =
-        ["up", "down", "status", "ssh", "ssh-config", "keepalive", "schedule", "savings", "savings reconcile", "estimate", "prices refresh", "agent publish", "storage migrate"];
+        ["up", "down", "status", "ssh", "ssh-config", "keepalive", "schedule", "savings", "savings reconcile", "estimate", "prices refresh", "agent publish", "storage migrate", "box add", "box remove"];
 
     public static TheoryData<string> Registered() => [.. SpotDevBoxApp.RegisteredVerbs().Settings.Keys.Order(StringComparer.Ordinal)];
 
@@ -48,7 +48,7 @@ public sealed class PlatformVerbsTests : IDisposable
         {
             var where = verb == "controller run" ? "the controller's server" : "the box: spotdevbox ssh BOX";
             Assert.Equal(
-                [$"spotdevbox: '{verb}' runs on Linux ({where}), not on Windows; on Windows use agent publish, down, estimate, keepalive, prices refresh, " +
+                [$"spotdevbox: '{verb}' runs on Linux ({where}), not on Windows; on Windows use agent publish, box add, box remove, down, estimate, keepalive, prices refresh, " +
                     "savings, savings reconcile, schedule, ssh, ssh-config, status, storage migrate, up"],
                 result.StderrLines);
         }
@@ -71,7 +71,7 @@ public sealed class PlatformVerbsTests : IDisposable
         var linux = await cli.RunAsync(["backup", "--repo", "repo", "--init", "src"], new Dictionary<string, string?> { [PlatformVerbs.TestVariable] = "linux" });
 
         Assert.Equal(2, mac.ExitCode);
-        Assert.StartsWith("spotdevbox: 'backup' runs on Linux (the box: spotdevbox ssh BOX), not on macOS; on macOS use agent publish, down,", mac.Stderr, StringComparison.Ordinal);
+        Assert.StartsWith("spotdevbox: 'backup' runs on Linux (the box: spotdevbox ssh BOX), not on macOS; on macOS use agent publish, box add, box remove, down,", mac.Stderr, StringComparison.Ordinal);
         Assert.True(linux.ExitCode == 0, linux.ToString());
     }
 

@@ -44,6 +44,16 @@ public sealed class ConfigurationFileEditorTests : IDisposable
     }
 
     [Fact]
+    public void Load_ANameTwiceInANestedObject_InvalidConfigurationNamingTheFile()
+    {
+        var file = Write("a.json", "{ \"Controller\": { \"Boxes\": { \"alice\": {}, \"alice\": {} } } }");
+
+        var e = Assert.Throws<InvalidConfigurationException>(() => ConfigurationFileEditor.Load(file));
+
+        Assert.Equal($"the configuration file {file} names one setting twice in an object: keep one and run again", e.Message);
+    }
+
+    [Fact]
     public void Load_AnArray_InvalidConfiguration()
     {
         var file = Write("a.json", "[1, 2]");
