@@ -189,6 +189,7 @@ internal static class SpotDevBoxApp
             agent.SetDescription("The on-box agent (a systemd service; see deploy/systemd), and the builds of it that boxes install.");
             verbs.Add<AgentRunCommand>(agent, "agent", "run");
             verbs.Add<AgentPublishCommand>(agent, "agent", "publish")
+                .WithExample("agent", "publish", "--to", "s3://my-bucket/spotdevbox/agent", "--agent-archive", "spotdevbox-1.0.0-linux-x64.tar.gz", "--agent-archive", "spotdevbox-1.0.0-linux-arm64.tar.gz")
                 .WithExample("agent", "publish", "--to", "s3://my-bucket/agent", "--build", "linux-x64=spotdevbox-linux-x64.tar.gz", "--build", "linux-arm64=spotdevbox-linux-arm64.tar.gz");
         });
         verbs.Branch("controller");

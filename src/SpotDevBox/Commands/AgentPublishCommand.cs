@@ -18,6 +18,10 @@ internal sealed class AgentPublishSettings : CommandSettings
     [Description("A build to publish, once per runtime: linux-x64=FILE.tar.gz, linux-arm64=FILE.tar.gz. FILE is a gzip tar of 'dotnet publish -r RID --self-contained' with the spotdevbox executable at its top.")]
     public string[] Builds { get; set; } = [];
 
+    [CommandOption("--agent-archive <FILE>")]
+    [Description("A release archive to publish (spotdevbox-VERSION-linux-x64.tar.gz or -linux-arm64.tar.gz), or any file --build takes; its runtime is read from the spotdevbox executable's ELF header (x86-64: linux-x64, aarch64: linux-arm64). Repeatable, and with --build; one build per runtime.")]
+    public string[] AgentArchives { get; set; } = [];
+
     [CommandOption("--agent-version <VERSION>")]
     [Description("The folder the builds go to under the prefix (letters, digits, '.', '_', '-'). Default: this spotdevbox's version and commit plus the UTC time, e.g. 1.0.0-3f2a1b9c0d4e-20260715T101500Z, so every publish gets a folder of its own. A version already published is refused: boxes may have pinned its SHA-256.")]
     public string? Version { get; set; }
@@ -57,9 +61,14 @@ internal sealed class AgentPublishSettings : CommandSettings
             return ValidationResult.Error("--to: " + e.Message);
         }
 
-        if (Builds.Length == 0)
+        if (Builds.Length == 0 && AgentArchives.Length == 0)
         {
-            return ValidationResult.Error("give at least one --build RID=FILE.tar.gz (RID: linux-x64 or linux-arm64)");
+            return ValidationResult.Error("give at least one --agent-archive FILE (a release's spotdevbox-VERSION-linux-x64.tar.gz) or --build RID=FILE.tar.gz (RID: linux-x64 or linux-arm64)");
+        }
+
+        if (AgentArchives.FirstOrDefault(string.IsNullOrWhiteSpace) is not null)
+        {
+            return ValidationResult.Error("--agent-archive takes a file, got an empty value");
         }
 
         var rids = new HashSet<string>(StringComparer.Ordinal);
@@ -87,17 +96,32 @@ internal sealed class AgentPublishSettings : CommandSettings
     }
 }
 
-[Description("Publish agent builds for the boxes: check each .tar.gz, upload it to PREFIX/VERSION/spotdevbox-RID.tar.gz, then write PREFIX/manifest.json (version, time, and each build's key, SHA-256 and size), last. A launch pins the build for its instance's architecture from that manifest. scripts/publish-agent builds the files and calls this.")]
+[Description("Publish agent builds for the boxes (a release's linux archives with --agent-archive, or your own with --build): check each .tar.gz, upload it to PREFIX/VERSION/spotdevbox-RID.tar.gz, then write PREFIX/manifest.json (version, time, and each build's key, SHA-256 and size), last. A launch pins the build for its instance's architecture from that manifest. scripts/publish-agent builds the files and calls this.")]
 internal sealed class AgentPublishCommand(RepositoryOpener opener, TimeProvider time) : AsyncCommand<AgentPublishSettings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, AgentPublishSettings settings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var builds = new List<InspectedBuild>();
+        var given = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var build in settings.Builds)
         {
             var equals = build.IndexOf('=', StringComparison.Ordinal);
             builds.Add(await AgentArchive.InspectAsync(build[..equals], build[(equals + 1)..], cancellationToken));
+            given[build[..equals]] = $"--build {build}";
+        }
+
+        foreach (var archive in settings.AgentArchives)
+        {
+            var option = $"--agent-archive {archive}";
+            var rid = await AgentArchive.RuntimeOfAsync(archive, cancellationToken, option);
+            if (given.TryGetValue(rid, out var first))
+            {
+                throw new ArgumentException($"{option}: a {rid} build, and so is {first}; give one build per runtime");
+            }
+
+            builds.Add(await AgentArchive.InspectAsync(rid, archive, cancellationToken, option));
+            given[rid] = option;
         }
 
         var publisher = new AgentPublisher(time);

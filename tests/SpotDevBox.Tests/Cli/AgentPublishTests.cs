@@ -186,7 +186,9 @@ public sealed class AgentPublishTests(S3PeerFixture peer) : IDisposable
     [Theory]
     [InlineData(new[] { "--build", "linux-x64=a.tar.gz" }, "--to is required")]
     [InlineData(new[] { "--to", "s3://my-bucket" }, "give a prefix in the bucket, s3://bucket/prefix")]
-    [InlineData(new[] { "--to", "DIR" }, "give at least one --build RID=FILE.tar.gz")]
+    [InlineData(new[] { "--to", "DIR" }, "give at least one --agent-archive FILE (a release's spotdevbox-VERSION-linux-x64.tar.gz) or --build RID=FILE.tar.gz")]
+    [InlineData(new[] { "--to", "DIR", "--agent-archive", "" }, "--agent-archive takes a file")]
+    [InlineData(new[] { "--to", "DIR", "--agent-archive", "missing.tar.gz" }, "--agent-archive missing.tar.gz: there is no such file")]
     [InlineData(new[] { "--to", "DIR", "--build", "a.tar.gz" }, "--build takes RID=FILE")]
     [InlineData(new[] { "--to", "DIR", "--build", "win-x64=a.tar.gz" }, "the runtime identifier must be one of linux-x64, linux-arm64")]
     [InlineData(new[] { "--to", "DIR", "--build", "linux-x64=a.tar.gz", "--build", "linux-x64=b.tar.gz" }, "--build names linux-x64 twice")]
@@ -204,6 +206,100 @@ public sealed class AgentPublishTests(S3PeerFixture peer) : IDisposable
     }
 
     [Fact]
+    public async Task Publish_AgentArchives_EachUnderTheRuntimeItsExecutableIsBuiltFor()
+    {
+        // Release archives as scripts/release names them, given arm64 first: the runtime comes from the ELF header.
+        var arm64 = AgentBuildFiles.Build(_temp.Sub("spotdevbox-1.0.0-linux-arm64.tar.gz"), AgentBuildFiles.Arm64);
+        var x64 = AgentBuildFiles.Build(_temp.Sub("spotdevbox-1.0.0-linux-x64.tar.gz"), AgentBuildFiles.X64);
+        var target = _temp.Sub("agent-builds");
+
+        var result = await Cli().RunAsync("agent", "publish", "--to", target, "--agent-archive", arm64, "--agent-archive", x64, "--agent-version", "1.0.0");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(await File.ReadAllBytesAsync(x64), await File.ReadAllBytesAsync(Path.Combine(target, "1.0.0", "spotdevbox-linux-x64.tar.gz")));
+        Assert.Equal(await File.ReadAllBytesAsync(arm64), await File.ReadAllBytesAsync(Path.Combine(target, "1.0.0", "spotdevbox-linux-arm64.tar.gz")));
+        using var manifest = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(target, "manifest.json")));
+        var builds = manifest.RootElement.GetProperty("builds").EnumerateArray().ToList();
+        Assert.Equal(2, builds.Count);
+        AssertBuild(builds[0], "linux-arm64", "arm64", "1.0.0/spotdevbox-linux-arm64.tar.gz", arm64);
+        AssertBuild(builds[1], "linux-x64", "x86_64", "1.0.0/spotdevbox-linux-x64.tar.gz", x64);
+        Assert.Empty(result.Stderr);
+    }
+
+    [Fact]
+    public async Task Publish_AgentArchiveWithABuild_BothInTheManifest()
+    {
+        var x64 = AgentBuildFiles.Build(_temp.Sub("spotdevbox-1.0.0-linux-x64.tar.gz"), AgentBuildFiles.X64);
+        var arm64 = AgentBuildFiles.Build(_temp.Sub("my-arm64-build.tar.gz"), AgentBuildFiles.Arm64);
+        var target = _temp.Sub("agent-builds");
+
+        var result = await Cli().RunAsync("agent", "publish", "--to", target, "--agent-archive", x64, "--build", "linux-arm64=" + arm64, "--agent-version", "v1");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var manifest = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(target, "manifest.json")));
+        var builds = manifest.RootElement.GetProperty("builds").EnumerateArray().ToList();
+        AssertBuild(builds[0], "linux-arm64", "arm64", "v1/spotdevbox-linux-arm64.tar.gz", arm64);
+        AssertBuild(builds[1], "linux-x64", "x86_64", "v1/spotdevbox-linux-x64.tar.gz", x64);
+    }
+
+    [Fact]
+    public async Task Publish_TwoArchivesOfOneRuntime_Exit2NamingBothAndNothingWritten()
+    {
+        // The second is named as an arm64 release, but its executable is x86-64.
+        var first = AgentBuildFiles.Build(_temp.Sub("spotdevbox-1.0.0-linux-x64.tar.gz"), AgentBuildFiles.X64);
+        var second = AgentBuildFiles.Build(_temp.Sub("spotdevbox-1.0.0-linux-arm64.tar.gz"), AgentBuildFiles.X64);
+        var target = _temp.Sub("agent-builds");
+
+        var result = await Cli().RunAsync("agent", "publish", "--to", target, "--agent-archive", first, "--agent-archive", second, "--agent-version", "v1");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"spotdevbox: --agent-archive {second}: a linux-x64 build, and so is --agent-archive {first}; give one build per runtime", result.Stderr.Trim());
+        Assert.False(Directory.Exists(target), "the target was created");
+    }
+
+    [Fact]
+    public async Task Publish_AgentArchiveOfTheRuntimeOfABuild_Exit2NamingBoth()
+    {
+        var build = AgentBuildFiles.Build(_temp.Sub("mine.tar.gz"), AgentBuildFiles.Arm64);
+        var archive = AgentBuildFiles.Build(_temp.Sub("spotdevbox-1.0.0-linux-arm64.tar.gz"), AgentBuildFiles.Arm64);
+        var target = _temp.Sub("agent-builds");
+
+        var result = await Cli().RunAsync("agent", "publish", "--to", target, "--build", "linux-arm64=" + build, "--agent-archive", archive);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"spotdevbox: --agent-archive {archive}: a linux-arm64 build, and so is --build linux-arm64={build}; give one build per runtime", result.Stderr.Trim());
+        Assert.False(Directory.Exists(target), "the target was created");
+    }
+
+    [Fact]
+    public async Task Publish_AgentArchiveForAnotherMachine_Exit2NamingTheFile()
+    {
+        var riscv = AgentBuildFiles.Build(_temp.Sub("spotdevbox-1.0.0-linux-riscv64.tar.gz"), 243);
+        var target = _temp.Sub("agent-builds");
+
+        var result = await Cli().RunAsync("agent", "publish", "--to", target, "--agent-archive", riscv);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"spotdevbox: --agent-archive {riscv}: 'spotdevbox' is built for ELF machine 243, neither x86-64 (linux-x64) nor aarch64 (linux-arm64); boxes run only those", result.Stderr.Trim());
+        Assert.False(Directory.Exists(target), "the target was created");
+    }
+
+    [Fact]
+    public async Task Publish_AgentArchiveThatFailsTheFullCheck_Exit2NamedAsGiven()
+    {
+        // Its executable is aarch64, so its runtime is known, but it is not executable: refused as --build would be.
+        var archive = AgentBuildFiles.Write(_temp.Sub("spotdevbox-1.0.0-linux-arm64.tar.gz"),
+            ("./spotdevbox", TarEntryType.RegularFile, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, AgentBuildFiles.Elf(AgentBuildFiles.Arm64)));
+        var target = _temp.Sub("agent-builds");
+
+        var result = await Cli().RunAsync("agent", "publish", "--to", target, "--agent-archive", archive);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"spotdevbox: --agent-archive {archive}: './spotdevbox' is not executable (mode 644)", result.Stderr.Trim());
+        Assert.False(Directory.Exists(target), "the target was created");
+    }
+
+    [Fact]
     public async Task PublishHelp_ExplainsTheDefaultVersionAndTheManifest()
     {
         var result = await Cli().RunAsync("agent", "publish", "--help");
@@ -213,6 +309,9 @@ public sealed class AgentPublishTests(S3PeerFixture peer) : IDisposable
         Assert.Contains("spotdevbox agent publish", text, StringComparison.Ordinal);
         Assert.Contains("Default: this spotdevbox's version and commit plus the UTC time", text, StringComparison.Ordinal);
         Assert.Contains("PREFIX/manifest.json", text, StringComparison.Ordinal);
+        Assert.Contains("--agent-archive <FILE>", text, StringComparison.Ordinal);
+        // Examples are wrapped with a shell's line continuation.
+        Assert.Contains("spotdevbox agent publish --to s3://my-bucket/spotdevbox/agent --agent-archive spotdevbox-1.0.0-linux-x64.tar.gz --agent-archive spotdevbox-1.0.0-linux-arm64.tar.gz", text.Replace(" \\ ", " ", StringComparison.Ordinal), StringComparison.Ordinal);
     }
 
     public void Dispose() => _temp.Dispose();

@@ -21,6 +21,9 @@ public sealed class IamPolicyEvaluatorTests
     private static readonly string ControllerArn = $"arn:aws:iam::{Account}:role/spotdevbox-controller";
     private static readonly string BoxRoleSession = $"arn:aws:sts::{Account}:assumed-role/alice-dev/i-0a1b2c3d4e5f60718";
     private static readonly string OperatorArn = $"arn:aws:iam::{Account}:user/olga";
+    private static readonly string SetupArn = $"arn:aws:iam::{Account}:user/ada-admin";
+
+    private static string Stack(string name) => $"arn:aws:cloudformation:{Region}:{Account}:stack/{name}/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9";
 
     private static string Person(string owner) => $"arn:aws:iam::{Account}:user/{owner}";
 
@@ -198,6 +201,28 @@ public sealed class IamPolicyEvaluatorTests
         ["operator-deletes-an-object-version"] = new("operator-policy.json",
             new(OperatorArn, "s3:DeleteObjectVersion", S3("boxes/alice/alice-dev/repo/config"), Tagged(null))),
         ["operator-writes-outside-the-root"] = new("operator-policy.json", Put(OperatorArn, null, "spotdevbox/agent/manifest.json")),
+
+        // Whoever runs setup and box add/remove (setup-policy.json): the fleet's stacks and what they make, nothing else.
+        ["setup-deploys-another-stack"] = new("setup-policy.json", new(SetupArn, "cloudformation:CreateChangeSet", Stack("prod-database"), Tagged(null))),
+        ["setup-deletes-another-stack"] = new("setup-policy.json", new(SetupArn, "cloudformation:DeleteStack", Stack("prod-database"), Tagged(null))),
+        ["setup-creates-a-role-outside-spotdevbox"] = new("setup-policy.json", new(SetupArn, "iam:CreateRole", $"arn:aws:iam::{Account}:role/admin", Tagged(null))),
+        ["setup-puts-a-policy-on-another-role"] = new("setup-policy.json", new(SetupArn, "iam:PutRolePolicy", $"arn:aws:iam::{Account}:role/admin", Tagged(null))),
+        ["setup-attaches-a-policy-to-another-role"] = new("setup-policy.json", new(SetupArn, "iam:AttachRolePolicy", $"arn:aws:iam::{Account}:role/ci-deployer", Tagged(null))),
+        ["setup-changes-another-managed-policy"] = new("setup-policy.json", new(SetupArn, "iam:CreatePolicyVersion", $"arn:aws:iam::{Account}:policy/AdministratorAccessForCi", Tagged(null))),
+        ["setup-passes-another-role"] = new("setup-policy.json",
+            new(SetupArn, "iam:PassRole", $"arn:aws:iam::{Account}:role/admin", Tagged(null, ("iam:PassedToService", "ec2.amazonaws.com")))),
+        ["setup-passes-a-box-role-to-another-service"] = new("setup-policy.json",
+            new(SetupArn, "iam:PassRole", Role("alice", "alice-dev"), Tagged(null, ("iam:PassedToService", "lambda.amazonaws.com")))),
+        ["setup-creates-another-services-linked-role"] = new("setup-policy.json",
+            new(SetupArn, "iam:CreateServiceLinkedRole", $"arn:aws:iam::{Account}:role/aws-service-role/elasticbeanstalk.amazonaws.com/AWSServiceRoleForElasticBeanstalk",
+                Tagged(null, ("iam:AWSServiceName", "elasticbeanstalk.amazonaws.com")))),
+        ["setup-writes-a-boxs-control-json"] = new("setup-policy.json", Put(SetupArn, null, "boxes/alice/alice-dev/control.json")),
+        ["setup-reads-a-boxs-backups"] = new("setup-policy.json", Get(SetupArn, null, "boxes/alice/alice-dev/repo/config")),
+        ["setup-publishes-without-encryption"] = new("setup-policy.json", new(SetupArn, "s3:PutObject", S3($"{AgentBuilds}/manifest.json"), Tagged(null))),
+        ["setup-deletes-a-security-group-not-of-the-fleet"] = new("setup-policy.json", new(SetupArn, "ec2:DeleteSecurityGroup", Ec2("security-group", "sg-0ccc3333"), Tagged(null))),
+        ["setup-opens-a-port-on-a-group-not-of-the-fleet"] = new("setup-policy.json",
+            new(SetupArn, "ec2:AuthorizeSecurityGroupIngress", Ec2("security-group", "sg-0ccc3333"), Tagged(null, ("aws:ResourceTag/Name", "database")))),
+        ["setup-tags-an-existing-instance"] = new("setup-policy.json", new(SetupArn, "ec2:CreateTags", Ec2("instance", "i-0a1b2c3d4e5f60718"), Tagged(null))),
     };
 
     /// <summary>The calls the code makes for its own work, by component: every one must be allowed.</summary>
@@ -298,6 +323,47 @@ public sealed class IamPolicyEvaluatorTests
             Get(OperatorArn, null, "boxes/alice-dev/repo/config"),
             Put(OperatorArn, null, "boxes/alice/alice-dev/repo/snapshots/0a1b"),
             Delete(OperatorArn, null, "boxes/alice-dev/repo/config"),
+        ]),
+        // setup and box add/remove: aws cloudformation deploy of fleet.yaml and box.yaml with the caller's credentials,
+        // what CloudFormation then calls as the caller for each resource, and agent publish to the agent builds.
+        ["setup"] = ("setup-policy.json",
+        [
+            new(SetupArn, "sts:GetCallerIdentity", "*", Tagged(null)),
+            new(SetupArn, "ec2:DescribeVpcs", "*", Tagged(null)),
+            new(SetupArn, "ec2:DescribeSubnets", "*", Tagged(null)),
+            new(SetupArn, "ec2:DescribeImages", "*", Tagged(null)),
+            new(SetupArn, "ec2:DescribeInstanceTypes", "*", Tagged(null)),
+            .. new[] { "CreateChangeSet", "DescribeChangeSet", "ExecuteChangeSet", "DescribeStacks", "DescribeStackEvents" }
+                .SelectMany(a => new[] { new IamRequest(SetupArn, "cloudformation:" + a, Stack("spotdevbox"), Tagged(null)), new IamRequest(SetupArn, "cloudformation:" + a, Stack("spotdevbox-box-alice-dev"), Tagged(null)) }),
+            new(SetupArn, "cloudformation:DeleteStack", Stack("spotdevbox-box-alice-dev"), Tagged(null)),
+            new(SetupArn, "iam:CreateRole", Role("alice", "alice-dev"), Tagged(null)),
+            new(SetupArn, "iam:TagRole", Role("alice", "alice-dev"), Tagged(null)),
+            new(SetupArn, "iam:PutRolePolicy", Role("alice", "alice-dev"), Tagged(null)),
+            new(SetupArn, "iam:DeleteRole", Role("alice", "alice-dev"), Tagged(null)),
+            new(SetupArn, "iam:CreateRole", $"arn:aws:iam::{Account}:role/spotdevbox-ControllerRole-1A2B3C4D5E6F", Tagged(null)),
+            new(SetupArn, "iam:AttachRolePolicy", $"arn:aws:iam::{Account}:role/spotdevbox-ControllerRole-1A2B3C4D5E6F", Tagged(null)),
+            new(SetupArn, "iam:CreateInstanceProfile", Profile("alice", "alice-dev"), Tagged(null)),
+            new(SetupArn, "iam:AddRoleToInstanceProfile", Profile("alice", "alice-dev"), Tagged(null)),
+            new(SetupArn, "iam:CreatePolicy", $"arn:aws:iam::{Account}:policy/spotdevbox-PeoplePolicy-1A2B3C4D5E6F", Tagged(null)),
+            new(SetupArn, "iam:CreatePolicyVersion", $"arn:aws:iam::{Account}:policy/spotdevbox-PeoplePolicy-1A2B3C4D5E6F", Tagged(null)),
+            new(SetupArn, "iam:PassRole", Role("alice", "alice-dev"), Tagged(null, ("iam:PassedToService", "ec2.amazonaws.com"))),
+            new(SetupArn, "iam:CreateServiceLinkedRole", $"arn:aws:iam::{Account}:role/aws-service-role/ec2-instance-connect.amazonaws.com/AWSServiceRoleForEC2InstanceConnect",
+                Tagged(null, ("iam:AWSServiceName", "ec2-instance-connect.amazonaws.com"))),
+            .. new[] { "CreateBucket", "PutEncryptionConfiguration", "PutBucketPublicAccessBlock", "PutBucketOwnershipControls", "PutBucketVersioning", "PutLifecycleConfiguration", "PutBucketPolicy", "PutBucketTagging" }
+                .Select(a => OnBucket(SetupArn, "s3:" + a)),
+            Get(SetupArn, null, $"{AgentBuilds}/manifest.json"),
+            List(SetupArn, null, $"{AgentBuilds}/manifest.json"),
+            Put(SetupArn, null, $"{AgentBuilds}/1.0.0/spotdevbox-linux-x64.tar.gz"),
+            Put(SetupArn, null, $"{AgentBuilds}/manifest.json"),
+            new(SetupArn, "ec2:CreateSecurityGroup", Ec2("security-group", "*"), Tagged(null)),
+            new(SetupArn, "ec2:CreateSecurityGroup", Ec2("vpc", "vpc-0123456789abcdef0"), Tagged(null)),
+            new(SetupArn, "ec2:CreateTags", Ec2("security-group", "*"), Tagged(null, ("ec2:CreateAction", "CreateSecurityGroup"))),
+            new(SetupArn, "ec2:AuthorizeSecurityGroupIngress", Ec2("security-group", "sg-0bbb2222"), Tagged(null, ("aws:ResourceTag/spotdevbox:fleet", "spotdevbox"))),
+            new(SetupArn, "ec2:RevokeSecurityGroupEgress", Ec2("security-group", "sg-0bbb2222"), Tagged(null, ("aws:ResourceTag/spotdevbox:fleet", "spotdevbox"))),
+            new(SetupArn, "ec2:DeleteSecurityGroup", Ec2("security-group", "sg-0bbb2222"), Tagged(null, ("aws:ResourceTag/spotdevbox:fleet", "spotdevbox"))),
+            new(SetupArn, "ec2:CreateInstanceConnectEndpoint", Ec2("instance-connect-endpoint", "*"), Tagged(null)),
+            new(SetupArn, "ec2:CreateInstanceConnectEndpoint", Ec2("subnet", "subnet-0aaa1111"), Tagged(null)),
+            new(SetupArn, "ec2:DeleteInstanceConnectEndpoint", Ec2("instance-connect-endpoint", "eice-0a1b2c3d4e5f60718"), Tagged(null, ("aws:ResourceTag/spotdevbox:fleet", "spotdevbox"))),
         ]),
     };
 

@@ -20,7 +20,7 @@ public sealed class IamPolicyTests
 
     [Fact]
     public void PolicyFiles_AreTheFourDocumentedOnes() =>
-        Assert.Equal(["backup-repository-policy.json", "box-policy.json", "controller-policy.json", "init-policy.json", "kms-policy.json", "operator-policy.json", "people-policy.json"], Files());
+        Assert.Equal(["backup-repository-policy.json", "box-policy.json", "controller-policy.json", "init-policy.json", "kms-policy.json", "operator-policy.json", "people-policy.json", "setup-policy.json"], Files());
 
     [Theory]
     [MemberData(nameof(PolicyFiles))]
@@ -198,6 +198,83 @@ public sealed class IamPolicyTests
         Assert.Equal(["KMS_KEY_ARN"], Strings(statement["Resource"]));
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{ "StringEquals": { "kms:ViaService": "s3.REGION.amazonaws.com" } }"""), statement["Condition"]), statement.ToJsonString());
         Assert.All(Files().Where(f => f != "kms-policy.json"), f => Assert.DoesNotContain(Statements(f), s => Strings(s["Action"]).Any(a => a.StartsWith("kms:", StringComparison.Ordinal))));
+    }
+
+    /// <summary>
+    /// What CloudFormation calls, as the person running setup or box add/remove, to create, update and delete each
+    /// resource type of the templates (AWS's resource type reference, "Permissions" of each handler, trimmed to the
+    /// properties the templates use). A type the templates start to use fails here until it is added, and then until
+    /// setup-policy.json allows its calls. The bucket is never deleted (DeletionPolicy Retain).
+    /// </summary>
+    private static readonly Dictionary<string, string[]> ResourceTypeActions = new(StringComparer.Ordinal)
+    {
+        ["AWS::S3::Bucket"] =
+        [
+            "s3:CreateBucket", "s3:PutEncryptionConfiguration", "s3:GetEncryptionConfiguration", "s3:PutBucketPublicAccessBlock",
+            "s3:PutBucketOwnershipControls", "s3:PutBucketVersioning", "s3:PutLifecycleConfiguration", "s3:PutBucketTagging",
+        ],
+        ["AWS::S3::BucketPolicy"] = ["s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:DeleteBucketPolicy"],
+        ["AWS::IAM::Role"] = ["iam:CreateRole", "iam:GetRole", "iam:TagRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRole"],
+        ["AWS::IAM::InstanceProfile"] = ["iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"],
+        ["AWS::IAM::ManagedPolicy"] = ["iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:DeletePolicy"],
+        ["AWS::IAM::Policy"] = ["iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy"],
+        ["AWS::EC2::SecurityGroup"] =
+        [
+            "ec2:CreateSecurityGroup", "ec2:DescribeSecurityGroups", "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress",
+            "ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:CreateTags", "ec2:DeleteSecurityGroup",
+        ],
+        ["AWS::EC2::SecurityGroupIngress"] = ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DescribeSecurityGroups"],
+        ["AWS::EC2::InstanceConnectEndpoint"] =
+        [
+            "ec2:CreateInstanceConnectEndpoint", "ec2:CreateNetworkInterface", "ec2:CreateTags", "iam:CreateServiceLinkedRole",
+            "ec2:DescribeInstanceConnectEndpoints", "ec2:DeleteInstanceConnectEndpoint",
+        ],
+    };
+
+    [Fact]
+    public async Task SetupPolicy_EveryResourceTypeOfTheTemplates_ItsCloudFormationCallsAreAllowed()
+    {
+        var types = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var file in new[] { "fleet.yaml", "box.yaml" })
+        {
+            foreach (var (_, resource) in (await CloudFormationTemplate.LoadAsync(file))["Resources"]!.AsObject())
+            {
+                types.Add((string)resource!["Type"]!);
+            }
+        }
+
+        Assert.DoesNotContain(types, t => !ResourceTypeActions.ContainsKey(t));
+        var allowed = Statements("setup-policy.json").Where(s => (string?)s["Effect"] == "Allow").SelectMany(s => Strings(s["Action"])).ToHashSet(StringComparer.Ordinal);
+        var missing = types.SelectMany(t => ResourceTypeActions[t].Where(a => !allowed.Contains(a)).Select(a => $"{t}: {a}")).ToList();
+        Assert.Empty(missing);
+        // aws cloudformation deploy (a change set, waited on), setup's progress (the stack's events) and box remove.
+        Assert.Subset(allowed, new HashSet<string>(StringComparer.Ordinal)
+        {
+            "cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet", "cloudformation:ExecuteChangeSet", "cloudformation:DescribeStacks",
+            "cloudformation:DescribeStackEvents", "cloudformation:DeleteStack", "sts:GetCallerIdentity", "ec2:DescribeVpcs", "ec2:DescribeSubnets",
+            "ec2:DescribeImages", "ec2:DescribeInstanceTypes",
+        });
+    }
+
+    [Fact]
+    public void SetupPolicy_NothingButWhatTheTemplatesAndSetupUse_AndNeverAWildcardResourceOnAWrite()
+    {
+        var readOnly = new HashSet<string>(StringComparer.Ordinal)
+        {
+            "sts:GetCallerIdentity", "ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeImages", "ec2:DescribeInstanceTypes",
+            "ec2:DescribeSecurityGroups", "ec2:DescribeInstanceConnectEndpoints", "ec2:DescribeNetworkInterfaces", "cloudformation:ValidateTemplate",
+        };
+
+        var unscoped = Statements("setup-policy.json")
+            .Where(s => (string?)s["Effect"] == "Allow" && Strings(s["Resource"]).Contains("*"))
+            .SelectMany(s => Strings(s["Action"]))
+            .ToList();
+
+        Assert.All(unscoped, a => Assert.Contains(a, readOnly));
+        // Never the account's other stacks, roles or policies: every IAM and CloudFormation grant names spotdevbox.
+        Assert.All(
+            Statements("setup-policy.json").Where(s => Strings(s["Action"]).Any(a => a.StartsWith("iam:", StringComparison.Ordinal) || (a.StartsWith("cloudformation:", StringComparison.Ordinal) && a != "cloudformation:ValidateTemplate"))),
+            s => Assert.All(Strings(s["Resource"]), r => Assert.Matches(@":(stack|role|instance-profile|policy)/(spotdevbox|aws-service-role/ec2-instance-connect\.amazonaws\.com/)", r)));
     }
 
     [Fact]

@@ -82,11 +82,13 @@ public sealed class ReleaseArchiveTests(ReleaseBuildFixture release) : IDisposab
     {
         var target = _temp.Sub("agent-builds");
 
+        // --agent-archive: the runtime is read from the real native executable's ELF header.
         var result = await new SpotDevBoxProcess(_temp.Sub("state")).RunAsync(
-            "agent", "publish", "--to", target, "--build", "linux-x64=" + release.LinuxX64Archive, "--agent-version", "v1", "--json");
+            "agent", "publish", "--to", target, "--agent-archive", release.LinuxX64Archive, "--agent-version", "v1", "--json");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var build = Assert.Single(result.Json().GetProperty("builds").EnumerateArray());
+        Assert.Equal("linux-x64", build.GetProperty("rid").GetString());
         Assert.Equal("x86_64", build.GetProperty("architecture").GetString());
         Assert.Equal(await File.ReadAllBytesAsync(release.LinuxX64Archive), await File.ReadAllBytesAsync(Path.Combine(target, "v1", "spotdevbox-linux-x64.tar.gz")));
     }
