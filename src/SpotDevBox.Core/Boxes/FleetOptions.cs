@@ -45,6 +45,9 @@ public sealed partial class FleetOptions
     /// <summary>A new box's SshVia (instance-connect, ssm or direct).</summary>
     public string SshVia { get; set; } = Ssh.SshRoutes.InstanceConnectName;
 
+    /// <summary>The KMS key of the bucket's default encryption (SSE-KMS), which each box's role may use through S3; empty for SSE-S3.</summary>
+    public string KmsKeyArn { get; set; } = "";
+
     /// <summary><see cref="InstanceTypes"/>, else <see cref="DefaultInstanceTypes"/>.</summary>
     public IReadOnlyList<string> InstanceTypesOrDefault() => InstanceTypes.Count > 0 ? [.. InstanceTypes] : DefaultInstanceTypes;
 
@@ -106,6 +109,11 @@ public sealed partial class FleetOptions
             }
         }
 
+        if (KmsKeyArn.Length > 0 && !KmsKey().IsMatch(KmsKeyArn))
+        {
+            yield return $"{section}:KmsKeyArn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), or empty for SSE-S3";
+        }
+
         if (Ssh.SshRoutes.TryParse(SshVia) is null)
         {
             yield return $"{section}:SshVia must be one of {Ssh.SshRoutes.Names}";
@@ -123,4 +131,7 @@ public sealed partial class FleetOptions
 
     [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z0-9-]*\\.[a-z0-9]+$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
     private static partial System.Text.RegularExpressions.Regex InstanceType();
+
+    [System.Text.RegularExpressions.GeneratedRegex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+\\z", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex KmsKey();
 }

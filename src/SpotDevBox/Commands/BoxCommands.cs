@@ -151,6 +151,7 @@ internal sealed class BoxAddCommand(IConfiguration configuration, IServiceProvid
             ["Bucket"] = bucket,
             ["Root"] = root,
             ["AgentBuildsPrefix"] = agentPrefix,
+            ["KmsKeyArn"] = fleet.KmsKeyArn,
         };
         var tags = new Dictionary<string, string>(StringComparer.Ordinal) { [BoxTags.Owner] = owner, [BoxTags.Box] = name };
 

@@ -132,6 +132,12 @@ internal sealed class SetupCommand(
         var agent = await PublishAgentAsync(settings, agentBuilds, region, cancellationToken);
 
         var fleet = FleetJson(stackName, region, made.StorageRoot, [made.SecurityGroup], subnets, imageFilter, imageOwner, sshVia, existing);
+        if (made.KmsKey is { Length: > 0 } kms)
+        {
+            // box add gives each box's role the use of the key (box.yaml's KmsKeyArn).
+            fleet["KmsKeyArn"] = kms;
+        }
+
         editor.Set(["Controller", "AgentBuilds"], agentBuilds);
         editor.Set(["Controller", "Fleet"], fleet);
         if (editor.Get("Storage", "Region") is null)
@@ -531,6 +537,11 @@ internal sealed class SetupCommand(
         }
 
         Console.Out.WriteLine($"Developers: attach the policy {made.PeoplePolicy ?? "PeoplePolicy (a resource of the stack)"} and tag each with spotdevbox:owner=<their name>; operators: {made.OperatorPolicy ?? "OperatorPolicy (a resource of the stack)"}.");
+        if (made.KmsKey is { Length: > 0 })
+        {
+            Console.Out.WriteLine("The bucket is encrypted with your KMS key: attach the stack's KmsPolicy to developers and operators as well (the controller and each box get it from their stacks).");
+        }
+
         Console.Out.WriteLine(agent == AgentState.Missing
             ? "next: publish an agent build (setup --agent-archive FILE), then: spotdevbox box add NAME --owner OWNER"
             : "next: spotdevbox box add NAME --owner OWNER   (e.g. spotdevbox box add alice --owner alice)");
@@ -620,7 +631,7 @@ internal sealed class SetupCommand(
     /// What the fleet stack made, from its resources and parameters rather than its outputs: the same on AWS and on
     /// moto, which keeps no outputs for a stack made through a change set (what 'aws cloudformation deploy' does).
     /// </summary>
-    private sealed record FleetResources(string Bucket, string Root, string AgentBuildsPrefix, string SecurityGroup, string? PeoplePolicy, string? OperatorPolicy, string? Endpoint)
+    private sealed record FleetResources(string Bucket, string Root, string AgentBuildsPrefix, string SecurityGroup, string? PeoplePolicy, string? OperatorPolicy, string? Endpoint, string? KmsKey)
     {
         public string StorageRoot => $"s3://{Bucket}/{Root}";
 
@@ -644,7 +655,8 @@ internal sealed class SetupCommand(
                 Resource("BoxSecurityGroup"),
                 resources.GetValueOrDefault("PeoplePolicy"),
                 resources.GetValueOrDefault("OperatorPolicy"),
-                resources.GetValueOrDefault("InstanceConnectEndpoint"));
+                resources.GetValueOrDefault("InstanceConnectEndpoint"),
+                description.Parameters.GetValueOrDefault("KmsKeyArn"));
         }
     }
 }

@@ -128,7 +128,7 @@ internal sealed partial class SetupSettings : CommandSettings
 
         if (KmsKey is not null && !KmsArn().IsMatch(KmsKey))
         {
-            return ValidationResult.Error("--kms-key must be a KMS key or alias ARN (arn:aws:kms:REGION:ACCOUNT:key/... or alias/...)");
+            return ValidationResult.Error("--kms-key must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; not an alias: IAM grants on an alias allow nothing)");
         }
 
         if (NoAgent && AgentArchives.Length > 0)
@@ -184,6 +184,6 @@ internal sealed partial class SetupSettings : CommandSettings
     [GeneratedRegex("^[0-9]{12}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex AccountId();
 
-    [GeneratedRegex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]+\\z", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+\\z", RegexOptions.CultureInvariant)]
     private static partial Regex KmsArn();
 }

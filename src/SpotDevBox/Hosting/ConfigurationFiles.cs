@@ -41,7 +41,11 @@ internal static partial class ConfigurationFiles
     ];
 
     /// <summary>Adds the files in order (a later one overrides an earlier one) and checks each file's sections.</summary>
-    public static void Add(IConfigurationBuilder configuration, string? configFile)
+    /// <param name="createsIt">
+    /// The verb writes the configuration (setup, box add): a SPOTDEVBOX_CONFIG file that is not there yet is the one it
+    /// is about to create, not a mistake.
+    /// </param>
+    public static void Add(IConfigurationBuilder configuration, string? configFile, bool createsIt = false)
     {
         AddFile(configuration, Path.Combine(AppContext.BaseDirectory, "config", "spotdevbox.json"), optional: true);
         AddFile(configuration, "/etc/spotdevbox/spotdevbox.json", optional: true);
@@ -53,6 +57,11 @@ internal static partial class ConfigurationFiles
         if (!string.IsNullOrEmpty(configFile))
         {
             var full = Path.GetFullPath(configFile);
+            if (!File.Exists(full) && createsIt && !Directory.Exists(full))
+            {
+                return;
+            }
+
             if (!File.Exists(full))
             {
                 throw new InvalidConfigurationException(
@@ -61,6 +70,14 @@ internal static partial class ConfigurationFiles
 
             AddFile(configuration, full, optional: false);
         }
+    }
+
+    /// <summary>Whether the command line runs a verb that creates the configuration file it writes: setup, box add.</summary>
+    public static bool WritesConfiguration(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var words = args.Where(a => !a.StartsWith('-')).Take(2).ToArray();
+        return words is ["setup", ..] or ["box", "add"];
     }
 
     /// <summary>

@@ -25,7 +25,10 @@ internal static class SpotDevBoxHost
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
         if (readConfiguration)
         {
-            ConfigurationFiles.Add(builder.Configuration, Environment.GetEnvironmentVariable(ConfigurationFiles.ConfigVariable));
+            ConfigurationFiles.Add(
+                builder.Configuration,
+                Environment.GetEnvironmentVariable(ConfigurationFiles.ConfigVariable),
+                createsIt: ConfigurationFiles.WritesConfiguration(args));
             builder.Configuration.AddEnvironmentVariables(ConfigurationFiles.EnvironmentPrefix);
         }
 
