@@ -61,9 +61,9 @@ internal sealed class AgentPublishSettings : CommandSettings
             return ValidationResult.Error("--to: " + e.Message);
         }
 
-        if (Builds.Length == 0 && AgentArchives.Length == 0)
+        if (Builds.Length == 0 && AgentArchives.Length == 0 && RunningBuild.Describe() is { Rid: null, WhyNot: var whyNot })
         {
-            return ValidationResult.Error("give at least one --agent-archive FILE (a release's spotdevbox-VERSION-linux-x64.tar.gz) or --build RID=FILE.tar.gz (RID: linux-x64 or linux-arm64)");
+            return ValidationResult.Error($"give at least one --agent-archive FILE (a release's spotdevbox-VERSION-linux-x64.tar.gz) or --build RID=FILE.tar.gz (RID: linux-x64 or linux-arm64): {whyNot}, so it cannot publish itself");
         }
 
         if (AgentArchives.FirstOrDefault(string.IsNullOrWhiteSpace) is not null)
@@ -96,7 +96,7 @@ internal sealed class AgentPublishSettings : CommandSettings
     }
 }
 
-[Description("Publish agent builds for the boxes (a release's linux archives with --agent-archive, or your own with --build): check each .tar.gz, upload it to PREFIX/VERSION/spotdevbox-RID.tar.gz, then write PREFIX/manifest.json (version, time, and each build's key, SHA-256 and size), last. A launch pins the build for its instance's architecture from that manifest. scripts/publish-agent builds the files and calls this.")]
+[Description("Publish agent builds for the boxes (a release's linux archives with --agent-archive, your own with --build, or with neither this spotdevbox itself when it is a Linux release build): check each .tar.gz, upload it to PREFIX/VERSION/spotdevbox-RID.tar.gz, then write PREFIX/manifest.json (version, time, and each build's key, SHA-256 and size), last. A launch pins the build for its instance's architecture from that manifest. scripts/publish-agent builds the files and calls this.")]
 internal sealed class AgentPublishCommand(RepositoryOpener opener, TimeProvider time) : AsyncCommand<AgentPublishSettings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, AgentPublishSettings settings, CancellationToken cancellationToken)
@@ -122,6 +122,16 @@ internal sealed class AgentPublishCommand(RepositoryOpener opener, TimeProvider 
 
             builds.Add(await AgentArchive.InspectAsync(rid, archive, cancellationToken, option));
             given[rid] = option;
+        }
+
+        using var scratch = builds.Count == 0 ? new ScratchFolder() : null;
+        if (scratch is not null)
+        {
+            // Nothing named: this executable, a Linux release build, is the agent (the same binary is the CLI and the agent).
+            var rid = RunningBuild.Describe().Rid!;
+            var packed = Path.Combine(scratch.Path, $"spotdevbox-{rid}.tar.gz");
+            await RunningBuild.PackAsync(packed, cancellationToken);
+            builds.Add(await AgentArchive.InspectAsync(rid, packed, cancellationToken, "this spotdevbox"));
         }
 
         var publisher = new AgentPublisher(time);
@@ -168,6 +178,22 @@ internal sealed class AgentPublishCommand(RepositoryOpener opener, TimeProvider 
         finally
         {
             (store as IDisposable)?.Dispose();
+        }
+    }
+}
+
+/// <summary>A private temporary folder, deleted with what is in it.</summary>
+internal sealed class ScratchFolder : IDisposable
+{
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("spotdevbox-");
+
+    public string Path => _directory.FullName;
+
+    public void Dispose()
+    {
+        if (_directory.Exists)
+        {
+            _directory.Delete(recursive: true);
         }
     }
 }

@@ -504,20 +504,9 @@ internal sealed class SetupCommand(
     /// <summary>The archive as a build of whichever runtime its executable is for.</summary>
     private static async Task<InspectedBuild> InspectAnyAsync(string path, CancellationToken cancellationToken)
     {
-        var problems = new List<string>();
-        foreach (var rid in AgentBuildManifest.Rids.Keys)
-        {
-            try
-            {
-                return await AgentArchive.InspectAsync(rid, path, cancellationToken);
-            }
-            catch (ArgumentException e)
-            {
-                problems.Add(e.Message);
-            }
-        }
-
-        throw new ArgumentException($"--agent-archive {path} is not an agent build: {problems[0]}");
+        var option = $"--agent-archive {path}";
+        var rid = await AgentArchive.RuntimeOfAsync(path, cancellationToken, option);
+        return await AgentArchive.InspectAsync(rid, path, cancellationToken, option);
     }
 
     private static void SaveConfiguration(ConfigurationFileEditor editor)

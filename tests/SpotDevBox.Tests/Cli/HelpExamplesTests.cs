@@ -136,7 +136,7 @@ public sealed partial class HelpExamplesTests : IDisposable
         || words[0] is "up" or "down" or "status" or "ssh" or "ssh-config" or "agent" or "controller"
         // box add and remove: the AWS CLI (CloudFormation) and EC2; even --print asks EC2 for the types' architecture.
         || words[0] == "box"
-        // setup: the AWS CLI (STS, CloudFormation), EC2 and S3; even --print looks at the account (SetupTests runs it on moto).
+        // setup: the AWS CLI (STS, CloudFormation), EC2 and S3; even --print looks at the account (SetupTests runs setup's paths on moto).
         || words[0] == "setup"
         // keepalive BOX: through the box's control document, in its S3 prefix.
         || (words[0] == "keepalive" && words.Contains("alice"))

@@ -93,6 +93,40 @@ public sealed class ReleaseArchiveTests(ReleaseBuildFixture release) : IDisposab
         Assert.Equal(await File.ReadAllBytesAsync(release.LinuxX64Archive), await File.ReadAllBytesAsync(Path.Combine(target, "v1", "spotdevbox-linux-x64.tar.gz")));
     }
 
+    [Fact]
+    public async Task AgentPublish_WithNoBuildNamed_TheReleaseBuildPublishesItselfAndTheJitBuildRefuses()
+    {
+        var install = Directory.CreateDirectory(_temp.Sub("self")).FullName;
+        var unpack = await RunAsync("tar", ["-xzf", release.LinuxX64Archive, "-C", install], _temp.Path, Environment.GetEnvironmentVariable("PATH")!);
+        Assert.True(unpack.Code == 0, unpack.Output);
+        var work = Directory.CreateDirectory(_temp.Sub("self-work")).FullName;
+
+        var result = await RunAsync(Path.Combine(install, "spotdevbox"), ["agent", "publish", "--to", "builds", "--agent-version", "v1", "--json"], work, Directory.CreateDirectory(_temp.Sub("self-bin")).FullName);
+
+        Assert.True(result.Code == 0, result.Output);
+        using (var json = JsonDocument.Parse(result.Stdout))
+        {
+            var build = Assert.Single(json.RootElement.GetProperty("builds").EnumerateArray());
+            Assert.Equal("linux-x64", build.GetProperty("rid").GetString());
+        }
+
+        // The build is this very executable, with its config/ beside it, as the box's install script unpacks it.
+        var published = Directory.CreateDirectory(_temp.Sub("self-published")).FullName;
+        var open = await RunAsync("tar", ["-xzf", Path.Combine(work, "builds", "v1", "spotdevbox-linux-x64.tar.gz"), "-C", published], _temp.Path, Environment.GetEnvironmentVariable("PATH")!);
+        Assert.True(open.Code == 0, open.Output);
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(install, "spotdevbox")), await File.ReadAllBytesAsync(Path.Combine(published, "spotdevbox")));
+        Assert.True((File.GetUnixFileMode(Path.Combine(published, "spotdevbox")) & UnixFileMode.UserExecute) != 0);
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(install, "config", "spotdevbox.json")), await File.ReadAllBytesAsync(Path.Combine(published, "config", "spotdevbox.json")));
+
+        // The build the tests run on the .NET runtime is no agent: it says so and names the options.
+        var jit = await new SpotDevBoxProcess(_temp.Sub("state")).RunAsync("agent", "publish", "--to", _temp.Sub("jit-builds"));
+
+        Assert.Equal(2, jit.ExitCode);
+        Assert.Contains("give at least one --agent-archive FILE", jit.Stderr, StringComparison.Ordinal);
+        Assert.Contains("runs on the .NET runtime", jit.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_temp.Sub("jit-builds")));
+    }
+
     public void Dispose() => _temp.Dispose();
 
     /// <summary>Runs with an environment of its own only: PATH, HOME, the XDG folders and no log file.</summary>
