@@ -151,8 +151,13 @@ internal sealed class BoxAddCommand(IConfiguration configuration, IServiceProvid
             ["Bucket"] = bucket,
             ["Root"] = root,
             ["AgentBuildsPrefix"] = agentPrefix,
-            ["KmsKeyArn"] = fleet.KmsKeyArn,
         };
+        if (fleet.KmsKeyArn.Length > 0)
+        {
+            // The bucket's SSE-KMS key: the box's role may use it, through S3 only (box.yaml).
+            parameters["KmsKeyArn"] = fleet.KmsKeyArn;
+        }
+
         var tags = new Dictionary<string, string>(StringComparer.Ordinal) { [BoxTags.Owner] = owner, [BoxTags.Box] = name };
 
         // What the stack makes: an instance profile named as the box, and the prefix ROOT/OWNER/NAME.

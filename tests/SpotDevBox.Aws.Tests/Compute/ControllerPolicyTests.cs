@@ -145,6 +145,35 @@ public sealed class ControllerPolicyTests : Ec2EndpointHarness
         Assert.Equal("true", deny.GetProperty("Condition").GetProperty("Null").GetProperty("s3:x-amz-server-side-encryption").GetString());
     }
 
+    [Fact]
+    public async Task SetupPolicy_SetupsOwnEc2Calls_AreAllowed()
+    {
+        Endpoint.AddInstanceType("m6i.large", "x86_64");
+        var gateway = Gateway();
+        try
+        {
+            await gateway.DescribeVpcAsync(null, CancellationToken.None);
+        }
+        catch (ComputeException)
+        {
+            // The simulator does not answer DescribeVpcs: the request on the wire is what counts.
+        }
+
+        await gateway.DescribeImageAsync(ImageSelector.ByName("debian-12-amd64-*", ["136693071363"]), CancellationToken.None);
+        await gateway.DescribeInstanceTypeArchitecturesAsync(["m6i.large"], CancellationToken.None);
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(S3PeerFixture.RepositoryRoot, "deploy", "iam", "setup-policy.json")));
+        var allowed = document.RootElement.GetProperty("Statement").EnumerateArray()
+            .Where(st => st.GetProperty("Effect").GetString() == "Allow")
+            .SelectMany(st => Actions(st))
+            .ToHashSet(StringComparer.Ordinal);
+
+        var wire = Endpoint.Requests.Select(r => "ec2:" + r.Action).Distinct(StringComparer.Ordinal).ToList();
+        Assert.Contains("ec2:DescribeVpcs", wire);
+        Assert.All(wire, a => Assert.Contains(a, allowed));
+        // On EC2, DescribeVpcs is followed by DescribeSubnets of the VPC it names (the simulator names none).
+        Assert.Contains("ec2:DescribeSubnets", allowed);
+    }
+
     private async Task<IReadOnlyList<string>> ActionsOfEveryGatewayMethodAsync()
     {
         Endpoint.AddInstance(new SimulatedInstance { InstanceId = "i-0abc", Tags = new Dictionary<string, string> { [BoxTags.Box] = "alice-dev" } });
@@ -162,7 +191,9 @@ public sealed class ControllerPolicyTests : Ec2EndpointHarness
         await gateway.DescribeImageAsync(ImageSelector.ByName("al2023-*", ["amazon"]), CancellationToken.None);
         await gateway.DescribeInstanceTypeArchitecturesAsync(["m6i.large"], CancellationToken.None);
         await gateway.DescribeSubnetZonesAsync(["subnet-0aaa1111"], CancellationToken.None);
-        Assert.Equal(8, typeof(IComputeGateway).GetMethods().Count(m => !m.IsSpecialName));
+        // DescribeVpcAsync is setup's alone (the person who deploys: deploy/iam/setup-policy.json, held to its calls
+        // by SetupPolicy_SetupsOwnEc2Calls_AreAllowed); the controller never calls it.
+        Assert.Equal(9, typeof(IComputeGateway).GetMethods().Count(m => !m.IsSpecialName));
 
         return [.. Endpoint.Requests.Select(r => r.Action).Distinct(StringComparer.Ordinal)];
     }
