@@ -256,6 +256,43 @@ public sealed class ObjectCipherTests
     }
 
     [Fact]
+    public void SealAndOpen_DestinationOneByteShort_RefusedNamingBothSizes()
+    {
+        using var cipher = NewCipher(out _);
+        var sealedObject = cipher.Seal(Plaintext, ObjectKind.Snapshot);
+
+        var seal = Assert.Throws<ArgumentException>(() => cipher.Seal(Plaintext, ObjectKind.Snapshot, new byte[sealedObject.Length - 1]));
+        var open = Assert.Throws<ArgumentException>(() => cipher.Open(sealedObject, ObjectKind.Snapshot, new byte[Plaintext.Length - 1]));
+
+        Assert.StartsWith("the destination holds 86 bytes, sealing 34 bytes needs 87", seal.Message, StringComparison.Ordinal);
+        Assert.StartsWith("the destination holds 33 bytes, the sealed snapshot needs 34", open.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SealAndOpen_OneCipherOnManyThreads_EveryObjectOpensToItsOwnPlaintext()
+    {
+        using var cipher = NewCipher(out _);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(worker => Task.Run(() =>
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                var plaintext = new byte[100 + i];
+                plaintext.AsSpan().Fill((byte)worker);
+                var opened = cipher.Open(cipher.Seal(plaintext, ObjectKind.DataBlob), ObjectKind.DataBlob);
+                if (!opened.AsSpan().SequenceEqual(plaintext))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        })));
+
+        Assert.All(results, Assert.True);
+    }
+
+    [Fact]
     public void Seal_AfterDispose_Refused()
     {
         var cipher = NewCipher(out _);
