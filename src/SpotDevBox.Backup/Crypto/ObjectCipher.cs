@@ -132,7 +132,8 @@ public sealed class ObjectCipher : IDisposable
     /// <c>sealedObject.Length - Overhead</c> bytes) and returns the plaintext length. To open without a
     /// copy, pass <c>sealedObject[HeaderSize..^TagSize]</c> as the destination: it is decrypted in place.
     /// Throws <see cref="SealedObjectException"/> when the object is truncated, not sealed, of an unknown
-    /// format, or does not authenticate; then nothing of it is left in the destination.
+    /// format, or does not authenticate; then nothing of it is left in the destination (opened in place,
+    /// that means the ciphertext is cleared too: fetch the object again to look at it).
     /// </summary>
     public int Open(ReadOnlySpan<byte> sealedObject, ObjectKind kind, Span<byte> destination)
     {
