@@ -68,6 +68,23 @@ public sealed class BootRestoreTests : IDisposable
     }
 
     [Fact]
+    public async Task FinalBackupAsync_AfterARefusedRestore_LetsTheIdleStopPowerOffAndKeepsTheStatusSayingWhy()
+    {
+        var (_, newer) = await TwoSnapshotsThenRollBackAsync();
+        _box.Options.MinimumSnapshot.Id = newer.Id;
+        _box.Options.MinimumSnapshot.Time = newer.Manifest.Time;
+        await BootRestore().StartAsync(CancellationToken.None);
+        var stop = new AgentStopActions(
+            _box.Notifier, _box.Backups, _box.Board, _box.Sessions, Microsoft.Extensions.Options.Options.Create(_box.Options), _box.Loggers.CreateLogger<AgentStopActions>());
+
+        var mayPowerOff = await stop.FinalBackupAsync(StopReason.Idle, CancellationToken.None);
+
+        Assert.True(mayPowerOff);
+        Assert.Equal(AgentState.RestoreFailed, _box.Board.Current.State);
+        Assert.Single(await _box.SnapshotsAsync());
+    }
+
+    [Fact]
     public async Task StartAsync_BelowTheFloorWithAllowRollback_RestoresTheOlderSnapshotAndWarns()
     {
         var (older, newer) = await TwoSnapshotsThenRollBackAsync();

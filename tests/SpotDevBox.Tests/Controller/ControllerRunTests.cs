@@ -726,6 +726,17 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.False(agent.TryGetProperty("AllowRollback", out _));
     }
 
+    [Fact]
+    public async Task Up_BoxSettingAllowRollback_UserDataAllowsItWithoutTheFlag()
+    {
+        var up = await Cli(agent: """{ "AllowRollback": true }""").RunAsync("up", "e2e", "--for", "3h", "--no-wait");
+
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var agent = AgentJsonOf(Assert.Single(_ec2.RequestsFor("RunInstances"))["UserData"]!);
+        Assert.True(agent.GetProperty("AllowRollback").GetBoolean());
+        Assert.False(agent.TryGetProperty("MinimumSnapshot", out _));
+    }
+
     [Theory]
     [InlineData("""{ "IdleTimeout": "00:01:00" }""", "Controller:Boxes:e2e:Agent:IdleTimeout must be between 00:15:00 and 7.00:00:00, got 00:01:00")]
     [InlineData("""{ "BackupInterval": "2.00:00:00" }""", "Controller:Boxes:e2e:Agent:BackupInterval must be between 00:01:00 and 1.00:00:00, got 2.00:00:00")]
