@@ -51,6 +51,15 @@ public sealed class AgentOptions
     /// <summary>How often forget + prune runs (the first run 30 minutes after start). Zero turns retention off.</summary>
     public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// The rollback floor (docs/agent.md, "Rollback"): the newest snapshot the box was seen to report, from the launch's
+    /// user data. The boot restore refuses a repository whose latest snapshot is older. Unset: no floor (a first session).
+    /// </summary>
+    public MinimumSnapshotOptions MinimumSnapshot { get; set; } = new();
+
+    /// <summary>Restore the latest snapshot even when it is below <see cref="MinimumSnapshot"/>, with a warning (<c>up --allow-rollback</c>).</summary>
+    public bool AllowRollback { get; set; }
+
     /// <summary>Keep the box's SSH host keys across instances (saved on the first boot, restored on the next ones).</summary>
     public bool HostKeys { get; set; } = true;
 
@@ -146,6 +155,19 @@ public sealed class AgentOptions
     public IReadOnlyList<string> ResolvePowerOffCommand() => PowerOffCommand.Count > 0 ? [.. PowerOffCommand] : ["systemctl", "poweroff"];
 }
 
+/// <summary>Agent:MinimumSnapshot: both set, or neither.</summary>
+public sealed class MinimumSnapshotOptions
+{
+    /// <summary>The snapshot's id, 64 hex digits.</summary>
+    public string Id { get; set; } = "";
+
+    /// <summary>The time in the snapshot's manifest.</summary>
+    public DateTimeOffset? Time { get; set; }
+
+    /// <summary>The floor, or null when none is set.</summary>
+    public SnapshotFloor? ToFloor() => Id.Length > 0 && Time is { } at ? new SnapshotFloor(Id, at) : null;
+}
+
 /// <summary>Names the setting, the limit and the value.</summary>
 public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
 {
@@ -205,6 +227,16 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         if (options.RetentionInterval != TimeSpan.Zero && options.KeepLast + options.KeepDaily + options.KeepWeekly == 0 && options.KeepWithin == TimeSpan.Zero)
         {
             failures.Add($"{s}:KeepLast, KeepDaily, KeepWeekly and KeepWithin are all 0: retention would delete every snapshot (set RetentionInterval to 00:00:00 to turn retention off)");
+        }
+
+        var minimum = options.MinimumSnapshot;
+        if ((minimum.Id.Length > 0) != (minimum.Time is not null))
+        {
+            failures.Add($"{s}:MinimumSnapshot needs both Id and Time, or neither");
+        }
+        else if (minimum.Id.Length > 0 && !SnapshotFloor.IsSnapshotId(minimum.Id))
+        {
+            failures.Add($"{s}:MinimumSnapshot:Id must be a snapshot id, 64 lower-case hex digits");
         }
 
         if (!string.IsNullOrWhiteSpace(options.WebhookUrl)

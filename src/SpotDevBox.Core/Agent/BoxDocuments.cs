@@ -84,6 +84,11 @@ public sealed record ControlDocument
     public string? BudgetOverrideBy { get; init; }
     /// <summary>A person's exception to the schedule (<c>up --for</c>, <c>down --until</c>), read by the controller.</summary>
     public OverrideDocument? Override { get; init; }
+    /// <summary>
+    /// The newest snapshot the box was seen to report, written by the controller (the box cannot write this document):
+    /// what <c>up</c> passes as the rollback floor when no controller database is at hand. Never lowered by SpotDevBox.
+    /// </summary>
+    public SnapshotFloor? SnapshotFloor { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
 
     /// <summary>Whether the stop in this document is meant for the agent of <paramref name="instanceId"/> that started at <paramref name="sessionStart"/>.</summary>

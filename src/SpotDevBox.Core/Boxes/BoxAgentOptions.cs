@@ -32,8 +32,15 @@ public sealed partial class BoxAgentOptions
     /// </summary>
     public string WebhookParameter { get; set; } = "";
 
+    /// <summary>
+    /// Restore the repository's latest snapshot at boot even when it is older than the newest one the box was seen to
+    /// report (Agent:AllowRollback): for a box whose history an operator rolled back on purpose. Prefer the one-shot
+    /// <c>up --allow-rollback</c>; with this set, a rollback is only logged as a warning.
+    /// </summary>
+    public bool? AllowRollback { get; set; }
+
     /// <summary>Whether any setting is given (nothing to write otherwise).</summary>
-    public bool IsEmpty => IdleTimeout is null && BackupInterval is null && KeepLast is null && KeepDaily is null && KeepWeekly is null && KeepWithin is null && WebhookParameter.Length == 0;
+    public bool IsEmpty => IdleTimeout is null && BackupInterval is null && KeepLast is null && KeepDaily is null && KeepWeekly is null && KeepWithin is null && WebhookParameter.Length == 0 && AllowRollback is null;
 
     // Within the agent's own limits (AgentOptionsValidator, IdleOptionsValidator): a value the agent would refuse
     // must stop the controller at start, not the box at boot. The idle timeout stays above the default warnings (10 and 2 min).

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Compute;
 
 namespace SpotDevBox.Core.Boxes;
@@ -56,12 +57,19 @@ public static partial class UserDataTemplate
 
     /// <summary>The cloud-config text for a launch of <paramref name="boxName"/>.</summary>
     /// <exception cref="UserDataException">A value cannot be placed safely, or the result is over <see cref="LaunchRequest.MaxUserDataBytes"/>.</exception>
-    public static string Render(BoxOptions box, string boxName, AgentArtifact artifact, AgentStopTime? stop = null)
+    /// <param name="rollback">The rollback floor (Agent:MinimumSnapshot) and the one-shot permission (Agent:AllowRollback); null: neither.</param>
+    public static string Render(BoxOptions box, string boxName, AgentArtifact artifact, AgentStopTime? stop = null, RollbackGuard? rollback = null)
     {
         ArgumentNullException.ThrowIfNull(box);
         ArgumentNullException.ThrowIfNull(boxName);
         ArgumentNullException.ThrowIfNull(artifact);
         var problems = Check(box, boxName, artifact, stop);
+        if (rollback?.Floor is { } floor && !SnapshotFloor.IsSnapshotId(floor.Id))
+        {
+            // Reported by the box: anything but an id is refused rather than placed in the user data.
+            problems.Add("the rollback floor's snapshot id must be 64 lower-case hex digits; the controller's record of it is damaged");
+        }
+
         if (problems.Count > 0)
         {
             throw new UserDataException(Display(boxName), problems);
@@ -81,7 +89,7 @@ public static partial class UserDataTemplate
         var blocks = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["DEVELOPER_USER"] = DeveloperUser(box.User),
-            ["AGENT_JSON"] = AgentJson(box, boxName, stop),
+            ["AGENT_JSON"] = AgentJson(box, boxName, stop, rollback ?? RollbackGuard.None),
             ["AGENT_UNIT"] = Resource("spotdevbox-agent.service"),
             ["PROFILE_SCRIPT"] = Resource("spotdevbox-profile.sh"),
             ["INSTALL_SCRIPT"] = Resource("spotdevbox-install.sh"),
@@ -186,7 +194,7 @@ public static partial class UserDataTemplate
 
           """;
 
-    private static string AgentJson(BoxOptions box, string boxName, AgentStopTime? stop)
+    private static string AgentJson(BoxOptions box, string boxName, AgentStopTime? stop, RollbackGuard rollback)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, JsonOptions))
@@ -224,7 +232,21 @@ public static partial class UserDataTemplate
                 json.WriteString("TimeZone", stop.TimeZone);
             }
 
-            WriteAgentSettings(json, box.Agent ?? new BoxAgentOptions());
+            if (rollback.Floor is { } floor)
+            {
+                json.WriteStartObject("MinimumSnapshot");
+                json.WriteString("Id", floor.Id);
+                json.WriteString("Time", floor.Time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+                json.WriteEndObject();
+            }
+
+            var agent = box.Agent ?? new BoxAgentOptions();
+            if (rollback.AllowRollback || agent.AllowRollback == true)
+            {
+                json.WriteBoolean("AllowRollback", true);
+            }
+
+            WriteAgentSettings(json, agent);
             json.WriteEndObject();
             json.WriteEndObject();
         }

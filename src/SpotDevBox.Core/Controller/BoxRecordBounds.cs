@@ -67,6 +67,23 @@ internal sealed record BoxRecordBounds(string Box, string InstanceId, DateTimeOf
             : null;
     }
 
+    /// <summary>
+    /// Why the last snapshot a status reports is not taken as the box's rollback floor, or null when it is: the status
+    /// names this box and this instance, and the snapshot's time lies within the instance's life. A snapshot restored
+    /// at boot (older than the launch) adds nothing the floor does not have; one dated later than now would make
+    /// every later boot refuse.
+    /// </summary>
+    public string? Check(AgentStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        return Names(status.Box, status.InstanceId)
+            ?? (!SnapshotFloor.IsSnapshotId(status.LastSnapshotId) ? "its snapshot id is not 64 lower-case hex digits"
+                : status.LastSnapshotTime is not { } at ? "it reports no snapshot time"
+                : at < Launched ? $"its snapshot time {Utc(at)} is before EC2 launched the instance"
+                : at > Ended ? $"its snapshot time {Utc(at)} is after {(EndedByEc2sWord ? "EC2 ended the instance" : "now")}"
+                : null);
+    }
+
     /// <summary>The bound, for the security event.</summary>
     public string Describe() =>
         $"{InstanceId} launched {Utc(Launched)}, {(EndedByEc2sWord ? "ended" : "no end reported by EC2; now")} {Utc(Ended)}{(Reason is { } r ? $" ({Quote(r.Code)})" : "")}";

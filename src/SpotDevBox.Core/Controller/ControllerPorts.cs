@@ -43,5 +43,6 @@ public interface ILaunchUserData
 {
     /// <exception cref="UserDataException">The box's values cannot be placed in the user data.</exception>
     /// <exception cref="AgentBuildException">No agent build is published or readable (the message says how to publish one).</exception>
-    Task<Func<CpuArchitecture, string>> PrepareAsync(string box, BoxOptions options, CancellationToken cancellationToken);
+    /// <param name="rollback">The rollback floor and permission the agent's boot restore gets (Agent:MinimumSnapshot, Agent:AllowRollback).</param>
+    Task<Func<CpuArchitecture, string>> PrepareAsync(string box, BoxOptions options, RollbackGuard rollback, CancellationToken cancellationToken);
 }

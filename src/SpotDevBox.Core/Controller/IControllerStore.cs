@@ -1,3 +1,4 @@
+using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Compute;
 
 namespace SpotDevBox.Core.Controller;
@@ -108,4 +109,13 @@ public interface IControllerStore
     Task<DateTimeOffset?> GetLastRunAsync(CancellationToken cancellationToken);
 
     Task SetLastRunAsync(DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>The newest snapshot the box was seen to report (the rollback floor its launches carry); null: none yet.</summary>
+    Task<SnapshotFloor?> GetSnapshotFloorAsync(string box, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Raises the box's floor to <paramref name="reported"/> when that is newer (<see cref="SnapshotFloor.Raise"/>), in
+    /// one statement so that two writers never lower it; returns the floor as stored afterwards.
+    /// </summary>
+    Task<SnapshotFloor> RaiseSnapshotFloorAsync(string box, SnapshotFloor reported, CancellationToken cancellationToken);
 }

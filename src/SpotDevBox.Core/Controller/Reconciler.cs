@@ -245,6 +245,7 @@ public sealed partial class Reconciler(
         var gateway = gateways.ForRegion(o.Region);
 
         await TrackSessionsAsync(box, o, gateway, instances, now, cancellationToken);
+        control = await RecordSnapshotFloorAsync(box, o, status, control, instances, now, cancellationToken);
         var budget = await budgets.CheckAsync(box, options.Value, cancellationToken);
         foreach (var warning in budget.Warnings)
         {
@@ -513,7 +514,8 @@ public sealed partial class Reconciler(
             }
 
             won = ((ClaimOutcome.Won)claim).Claim;
-            var render = await userData.PrepareAsync(box, o, cancellationToken);
+            var floor = await store.GetSnapshotFloorAsync(box, cancellationToken);
+            var render = await userData.PrepareAsync(box, o, new RollbackGuard(floor, AllowRollback: false), cancellationToken);
             result = await launcher.LaunchAsync(new BoxLaunch(box, o, session, render, interrupted), cancellationToken);
         }
         catch (Exception e) when (e is UserDataException or AgentBuildException or IOException or InvalidDataException)
@@ -760,6 +762,44 @@ public sealed partial class Reconciler(
         return (end < knownRunning ? knownRunning : end > now ? now : end, null);
     }
 
+    /// <summary>
+    /// Raises the box's rollback floor to the snapshot its status reports, when the status is within the bounds of
+    /// an instance of this box (<see cref="BoxRecordBounds.Check(AgentStatus)"/>: a snapshot dated in the future would
+    /// make every later boot refuse), and copies a raised floor into <c>control.json</c>, which the box cannot write,
+    /// for <c>up</c> on a machine without this database. Returns the control document as it now is.
+    /// </summary>
+    private async Task<ControlDocument?> RecordSnapshotFloorAsync(
+        string box, BoxOptions o, AgentStatus? status, ControlDocument? control, IReadOnlyList<BoxInstance> instances, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var floor = await store.GetSnapshotFloorAsync(box, cancellationToken);
+        if (status is { LastSnapshotId: { Length: > 0 } id, LastSnapshotTime: { } at, InstanceId: { } instanceId }
+            && (floor is null || at > floor.Time)
+            && await store.GetSessionAsync(instanceId, cancellationToken) is { } row
+            && row.Box == box)
+        {
+            var bounds = BoxRecordBounds.Of(row, instances.FirstOrDefault(i => i.InstanceId == instanceId), now);
+            if (bounds.Check(status) is { } problem)
+            {
+                LogUntrustedStatus(logger, box, problem, bounds.Describe());
+            }
+            else
+            {
+                floor = await store.RaiseSnapshotFloorAsync(box, new SnapshotFloor(id, at), cancellationToken);
+                LogFloorRaised(logger, box, floor.Id, floor.Time);
+            }
+        }
+
+        if (floor is null || SnapshotFloor.Raise(control?.SnapshotFloor, floor) == control?.SnapshotFloor)
+        {
+            return control;
+        }
+
+        // Not UpdatedAt: that stays the time a person or a stop last changed the document.
+        var updated = (control ?? new ControlDocument()) with { SnapshotFloor = floor };
+        await documents.WriteControlAsync(o.Storage, updated, cancellationToken);
+        return updated;
+    }
+
     /// <summary>The record when it is within <paramref name="bounds"/>; else null, and a security event naming the record and the bound.</summary>
     private T? Accepted<T>(BoxRecordBounds bounds, T? record, Func<T, string?> check)
         where T : class
@@ -973,6 +1013,12 @@ public sealed partial class Reconciler(
 
     [LoggerMessage(EventId = 5130, Level = LogLevel.Warning, Message = "Security: box {Box}: {Record} ignored: {Problem}; the ledger uses only what EC2 reports ({Bound})")]
     private static partial void LogUntrustedRecord(ILogger logger, string box, string record, string problem, string bound);
+
+    [LoggerMessage(EventId = 5132, Level = LogLevel.Warning, Message = "Security: box {Box}: the last snapshot in status.json is not taken as the rollback floor: {Problem} ({Bound})")]
+    private static partial void LogUntrustedStatus(ILogger logger, string box, string problem, string bound);
+
+    [LoggerMessage(EventId = 5133, Level = LogLevel.Information, Message = "Box {Box}: rollback floor raised to snapshot {SnapshotId} of {Time}; the next launch refuses to restore anything older")]
+    private static partial void LogFloorRaised(ILogger logger, string box, string snapshotId, DateTimeOffset time);
 
     [LoggerMessage(EventId = 5131, Level = LogLevel.Warning, Message = "Box {Box}: the budget override in control.json is ignored: overrides are granted by an operator and live in {Location} ('spotdevbox up BOX --over-budget' writes one, with the operator's right)")]
     private static partial void LogControlOverrideIgnored(ILogger logger, string box, string location);

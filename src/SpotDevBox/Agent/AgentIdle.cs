@@ -73,6 +73,12 @@ internal sealed partial class AgentStopActions(
     public async Task<bool> FinalBackupAsync(StopReason reason, CancellationToken cancellationToken)
     {
         board.DecideEnd(Map(reason), reason.ToString());
+        if (board.Current.State == AgentState.RestoreFailed && !backups.IsReady)
+        {
+            // A refused restore (a rollback) restored nothing, so nothing can be lost; the status keeps saying why.
+            return true;
+        }
+
         board.SetState(AgentState.Stopping);
         var outcome = await backups.RunAsync(BackupKind.Final, $"stop ({reason})", null, cancellationToken);
         if (!outcome.Committed)

@@ -68,6 +68,16 @@ internal sealed partial class BootRestore(
             {
                 restored = await RestoreWorkAsync(cancellationToken);
             }
+            catch (RollbackRefusedException e)
+            {
+                // Not thrown on: systemd would restart the agent every 30 s into the same refusal. The agent stays up
+                // without backups (an empty home must not become the latest snapshot) and without the marker (a
+                // restart refuses again), and says why in status.json, the journal and the login notice.
+                board.Update(st => st with { State = AgentState.RestoreFailed, Notice = e.Message });
+                LogRollbackRefused(_logger, storage.Location, e.Message);
+                TryWrite(Path.Combine(o.RunDirectory, RefusedNoticeName), $"spotdevbox did NOT restore your work: {e.Message}\n");
+                return;
+            }
             catch
             {
                 board.SetState(AgentState.RestoreFailed);
@@ -126,6 +136,20 @@ internal sealed partial class BootRestore(
     {
         var repository = await storage.OpenRepositoryAsync("repo", cancellationToken);
         var snapshots = await repository.ListSnapshotsAsync(cancellationToken);
+        var o = options.Value;
+        if (o.MinimumSnapshot.ToFloor() is { } floor && floor.Refusal([.. snapshots.Select(s => (s.Id, s.Manifest.Time))]) is { } rollback)
+        {
+            if (!o.AllowRollback)
+            {
+                throw new RollbackRefusedException(
+                    $"the repository looks rolled back: {rollback}. Nothing was restored and backups are off on this instance. " +
+                    "Find out who changed the box's prefix ('spotdevbox snapshots'; 'spotdevbox recover --as-of' brings an earlier state back); " +
+                    $"to restore the older snapshot anyway, stop this instance ('spotdevbox down {storage.BoxName}') and launch it with 'spotdevbox up {storage.BoxName} --allow-rollback'");
+            }
+
+            LogRollbackAllowed(_logger, storage.Location, rollback);
+        }
+
         if (snapshots.Count == 0)
         {
             LogNothingToRestore(_logger, storage.Location);
@@ -437,6 +461,18 @@ internal sealed partial class BootRestore(
     }
 
     internal sealed record RestoreMarker(string InstanceId, string? SnapshotId, DateTimeOffset Time);
+
+    /// <summary>The login notice of a refused rollback, in Agent:RunDirectory (<c>/etc/profile.d/spotdevbox.sh</c> prints it).</summary>
+    internal const string RefusedNoticeName = "restore-refused";
+
+    /// <summary>The repository's latest snapshot is below Agent:MinimumSnapshot and Agent:AllowRollback is off.</summary>
+    private sealed class RollbackRefusedException(string message) : Exception(message);
+
+    [LoggerMessage(EventId = 3119, Level = LogLevel.Error, Message = "Security: boot restore refused for {Repository}: {Reason}")]
+    private static partial void LogRollbackRefused(ILogger logger, string repository, string reason);
+
+    [LoggerMessage(EventId = 3120, Level = LogLevel.Warning, Message = "Security: restoring {Repository} below its rollback floor because Agent:AllowRollback is set: {Reason}")]
+    private static partial void LogRollbackAllowed(ILogger logger, string repository, string reason);
 
     [LoggerMessage(EventId = 3100, Level = LogLevel.Information, Message = "Box {Box} is ready: backups may run")]
     private static partial void LogReady(ILogger logger, string box);

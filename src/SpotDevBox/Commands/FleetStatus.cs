@@ -31,6 +31,11 @@ internal sealed record FleetRow
     public string? LastSnapshotId { get; init; }
     public DateTimeOffset? LastSnapshotTime { get; init; }
     public bool LastSnapshotPartial { get; init; }
+    /// <summary>
+    /// The rollback floor (docs/security.md, "Rollback"): the newest snapshot the box was seen to report, as the controller
+    /// keeps it in control.json, which the box cannot write. Its next launch refuses to restore anything older.
+    /// </summary>
+    public SnapshotFloor? SnapshotFloor { get; init; }
     public string? AgentState { get; init; }
     public string? Activity { get; init; }
     public DateTimeOffset? StatusUpdatedAt { get; init; }
@@ -180,6 +185,7 @@ internal sealed class FleetStatus(IComputeGatewayFactory gateways, IBoxDocuments
             LastSnapshotId = status?.LastSnapshotId,
             LastSnapshotTime = status?.LastSnapshotTime,
             LastSnapshotPartial = status?.LastSnapshotPartial ?? false,
+            SnapshotFloor = control?.SnapshotFloor,
             AgentState = ours ? status!.State.ToString().ToLowerInvariant() : null,
             Activity = ours && live is not null ? status!.Activity : null,
             StatusUpdatedAt = status?.UpdatedAt,

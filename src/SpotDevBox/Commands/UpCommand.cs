@@ -30,6 +30,10 @@ internal sealed class UpSettings : CommandSettings
     [Description("Launch even when the box's or its owner's monthly budget is spent: writes the box's budget override (an operator-only document), so the controller may launch it too until the month ends. Needs an operator's right (a solo user is their own operator); refused, nothing is launched and the exit code is 1.")]
     public bool OverBudget { get; set; }
 
+    [CommandOption("--allow-rollback")]
+    [Description("For this launch only: restore the box's latest snapshot even when it is older than the newest one the box was seen to report (the agent refuses such a rollback otherwise, and logs it as a security event). For a history rolled back on purpose.")]
+    public bool AllowRollback { get; set; }
+
     [CommandOption("--no-wait")]
     [Description("Return once EC2 accepted the launch, without waiting for the box to run and its agent to restore the work.")]
     public bool NoWait { get; set; }
@@ -117,7 +121,13 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
             return ExitCodes.Failure;
         }
 
-        var userData = await services.GetRequiredService<ILaunchUserData>().PrepareAsync(settings.Box, box, cancellationToken);
+        var floor = await SnapshotFloorAsync(settings.Box, control, cancellationToken);
+        if (settings.AllowRollback)
+        {
+            Console.Error.WriteLine(Terminal.Safe($"spotdevbox: warning: --allow-rollback: {settings.Box} restores its latest snapshot even if it is older than the newest one it reported{(floor is null ? "" : $" (snapshot {floor.Id[..8]} of {floor.Time.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC)")}"));
+        }
+
+        var userData = await services.GetRequiredService<ILaunchUserData>().PrepareAsync(settings.Box, box, new RollbackGuard(floor, settings.AllowRollback), cancellationToken);
         var timeout = KeepaliveCommand.TryParseDuration(settings.Timeout, out var t) ? t : TimeSpan.FromMinutes(15);
         var (instance, failedExit) = await LaunchOnceAsync(settings.Box, box, who, userData, timeout, cancellationToken);
         if (instance is null)
@@ -192,6 +202,24 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
         // (appending left two Host blocks, and ssh takes the first, the old address).
         Console.Out.WriteLine("  IDEs:    spotdevbox ssh-config > ~/.ssh/spotdevbox_config   (once, at the top of ~/.ssh/config: Include spotdevbox_config)");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// The rollback floor this launch carries: the newer of the controller's database on this machine (when the file
+    /// exists: a controller runs here) and the copy the controller keeps in <c>control.json</c>, which the box cannot
+    /// write. Neither: null, and the box restores its latest snapshot as it finds it (docs/security.md, "Rollback").
+    /// </summary>
+    private async Task<SnapshotFloor?> SnapshotFloorAsync(string box, ControlDocument control, CancellationToken cancellationToken)
+    {
+        var store = services.GetRequiredService<SqliteControllerStore>();
+        SnapshotFloor? recorded = null;
+        if (File.Exists(store.Path))
+        {
+            await store.InitializeAsync(cancellationToken);
+            recorded = await store.GetSnapshotFloorAsync(box, cancellationToken);
+        }
+
+        return SnapshotFloor.Newest(recorded, control.SnapshotFloor);
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using SpotDevBox.Backup.Storage;
 using SpotDevBox.Builds;
 using SpotDevBox.Commands;
+using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Boxes;
 using SpotDevBox.Core.Compute;
 using SpotDevBox.Core.Controller;
@@ -14,12 +15,12 @@ namespace SpotDevBox.Controller;
 /// </summary>
 internal sealed class ControllerUserData(IOptions<ControllerOptions> options, RepositoryOpener opener) : ILaunchUserData
 {
-    public async Task<Func<CpuArchitecture, string>> PrepareAsync(string box, BoxOptions boxOptions, CancellationToken cancellationToken)
+    public async Task<Func<CpuArchitecture, string>> PrepareAsync(string box, BoxOptions boxOptions, RollbackGuard rollback, CancellationToken cancellationToken)
     {
         var store = opener.CreateStore(new RepositorySettings { Repository = options.Value.AgentBuilds });
         try
         {
-            return await PrepareAsync(store, box, boxOptions, cancellationToken);
+            return await PrepareAsync(store, box, boxOptions, rollback, cancellationToken);
         }
         catch (StorageException e)
         {
@@ -31,7 +32,7 @@ internal sealed class ControllerUserData(IOptions<ControllerOptions> options, Re
         }
     }
 
-    private static async Task<Func<CpuArchitecture, string>> PrepareAsync(IObjectStore store, string box, BoxOptions boxOptions, CancellationToken cancellationToken)
+    private static async Task<Func<CpuArchitecture, string>> PrepareAsync(IObjectStore store, string box, BoxOptions boxOptions, RollbackGuard rollback, CancellationToken cancellationToken)
     {
         var artifacts = new Dictionary<CpuArchitecture, AgentArtifact>();
         var missing = new Dictionary<CpuArchitecture, string>();
@@ -55,7 +56,7 @@ internal sealed class ControllerUserData(IOptions<ControllerOptions> options, Re
         }
 
         return architecture => artifacts.TryGetValue(architecture, out var artifact)
-            ? UserDataTemplate.Render(boxOptions, box, artifact)
+            ? UserDataTemplate.Render(boxOptions, box, artifact, rollback: rollback)
             : throw new UserDataException(box, [missing.TryGetValue(architecture, out var why) ? why : $"no agent build for {architecture}"]);
     }
 }

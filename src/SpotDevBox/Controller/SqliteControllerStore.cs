@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Compute;
 using SpotDevBox.Core.Controller;
 using SpotDevBox.Core.Savings;
@@ -21,7 +22,7 @@ namespace SpotDevBox.Controller;
 internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerStore, IDisposable
 {
     /// <summary>The schema this code writes: <c>PRAGMA user_version</c> once initialized.</summary>
-    internal const int SchemaVersion = 4;
+    internal const int SchemaVersion = 5;
 
     internal const int BusyTimeoutMilliseconds = 5000;
 
@@ -121,6 +122,13 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         """,
         """
         ALTER TABLE sessions ADD COLUMN last_seen_running TEXT;
+        """,
+        """
+        CREATE TABLE snapshot_floors (
+            box TEXT NOT NULL PRIMARY KEY,
+            snapshot_id TEXT NOT NULL,
+            snapshot_time TEXT NOT NULL
+        );
         """,
     ];
 
@@ -435,6 +443,41 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         command.CommandText = "INSERT INTO controller (id, last_run) VALUES (1, $last_run) ON CONFLICT (id) DO UPDATE SET last_run = excluded.last_run;";
         Add(command, "$last_run", FormatTime(at));
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<SnapshotFloor?> GetSnapshotFloorAsync(string box, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(box);
+        var rows = await QueryAsync(
+            "SELECT snapshot_id, snapshot_time FROM snapshot_floors WHERE box = $box;",
+            command => Add(command, "$box", box),
+            reader => new SnapshotFloor(reader.GetString(0), ReadTime(reader, 1)),
+            cancellationToken);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    public async Task<SnapshotFloor> RaiseSnapshotFloorAsync(string box, SnapshotFloor reported, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(box);
+        ArgumentNullException.ThrowIfNull(reported);
+        await using (var connection = await OpenAsync(cancellationToken))
+        await using (var command = connection.CreateCommand())
+        {
+            // One statement: the WHERE keeps the floor from going down whoever writes at the same time (the fixed-width
+            // UTC text compares as the times do).
+            command.CommandText =
+                """
+                INSERT INTO snapshot_floors (box, snapshot_id, snapshot_time) VALUES ($box, $snapshot_id, $snapshot_time)
+                ON CONFLICT (box) DO UPDATE SET snapshot_id = excluded.snapshot_id, snapshot_time = excluded.snapshot_time
+                WHERE excluded.snapshot_time > snapshot_floors.snapshot_time;
+                """;
+            Add(command, "$box", box);
+            Add(command, "$snapshot_id", reported.Id);
+            Add(command, "$snapshot_time", FormatTime(reported.Time));
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return await GetSnapshotFloorAsync(box, cancellationToken) ?? reported;
     }
 
     /// <summary>Closes the idle pooled connections to the file, so the last one checkpoints the WAL into it.</summary>

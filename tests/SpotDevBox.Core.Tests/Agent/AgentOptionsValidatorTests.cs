@@ -25,6 +25,25 @@ public sealed class AgentOptionsValidatorTests
     }
 
     [Fact]
+    public void Validate_MinimumSnapshotHalfSet_NamesBothKeys()
+    {
+        var options = Valid();
+        options.MinimumSnapshot.Id = new string('a', 64);
+
+        Assert.Equal(["Agent:MinimumSnapshot needs both Id and Time, or neither"], Failures(options));
+    }
+
+    [Fact]
+    public void Validate_MinimumSnapshotIdNotAnId_RefusedWithoutPrintingIt()
+    {
+        var options = Valid();
+        options.MinimumSnapshot.Id = "latest; reboot";
+        options.MinimumSnapshot.Time = new DateTimeOffset(2026, 3, 2, 12, 0, 0, TimeSpan.Zero);
+
+        Assert.Equal(["Agent:MinimumSnapshot:Id must be a snapshot id, 64 lower-case hex digits"], Failures(options));
+    }
+
+    [Fact]
     public void Validate_BoxMissing_NamesTheSettingWithAnExample()
     {
         var failures = Failures(new AgentOptions { User = "alice" });

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Boxes;
 using SpotDevBox.Core.Compute;
 
@@ -141,6 +142,58 @@ public sealed class UserDataTemplateTests
 
             """;
         Assert.Contains(expected, text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_RollbackFloorAndAllowRollback_WrittenAsAgentMinimumSnapshotAndAllowRollback()
+    {
+        var floor = new SnapshotFloor("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", new DateTimeOffset(2026, 3, 2, 13, 0, 0, TimeSpan.FromHours(1)));
+
+        var text = UserDataTemplate.Render(SampleBox(), "alice", Artifact, rollback: new RollbackGuard(floor, AllowRollback: true));
+
+        const string expected = """
+                      ],
+                      "MinimumSnapshot": {
+                        "Id": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                        "Time": "2026-03-02T12:00:00.0000000Z"
+                      },
+                      "AllowRollback": true
+                    }
+                  }
+
+            """;
+        Assert.Contains(expected, text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_NoFloorAndNoPermission_WritesNeither()
+    {
+        var text = UserDataTemplate.Render(SampleBox(), "alice", Artifact, rollback: RollbackGuard.None);
+
+        Assert.DoesNotContain("MinimumSnapshot", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("AllowRollback", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_BoxSettingAllowRollback_WrittenWithoutAOneShotPermission()
+    {
+        var box = SampleBox();
+        box.Agent.AllowRollback = true;
+
+        var text = UserDataTemplate.Render(box, "alice", Artifact);
+
+        Assert.Contains("      ],\n          \"AllowRollback\": true\n        }\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_FloorIdThatIsNotAnId_RefusedWithoutPlacingIt()
+    {
+        var floor = new SnapshotFloor("aaaa\nruncmd: [reboot]", new DateTimeOffset(2026, 3, 2, 12, 0, 0, TimeSpan.Zero));
+
+        var e = Assert.Throws<UserDataException>(() => UserDataTemplate.Render(SampleBox(), "alice", Artifact, rollback: new RollbackGuard(floor, false)));
+
+        Assert.Contains("the rollback floor's snapshot id must be 64 lower-case hex digits", Assert.Single(e.Problems), StringComparison.Ordinal);
+        Assert.DoesNotContain("reboot", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

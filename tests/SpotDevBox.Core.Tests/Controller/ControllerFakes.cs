@@ -104,6 +104,14 @@ internal sealed class InMemoryControllerStore : IControllerStore
         _lastRun = at;
         return Task.CompletedTask;
     }
+
+    public ConcurrentDictionary<string, SnapshotFloor> Floors { get; } = new(StringComparer.Ordinal);
+
+    public Task<SnapshotFloor?> GetSnapshotFloorAsync(string box, CancellationToken cancellationToken) =>
+        Task.FromResult(Floors.TryGetValue(box, out var floor) ? floor : null);
+
+    public Task<SnapshotFloor> RaiseSnapshotFloorAsync(string box, SnapshotFloor reported, CancellationToken cancellationToken) =>
+        Task.FromResult(Floors.AddOrUpdate(box, reported, (_, current) => SnapshotFloor.Raise(current, reported)!));
 }
 
 /// <summary>A box prefix's documents in memory, keyed by storage prefix (status, control) or instance id (records).</summary>

@@ -38,6 +38,7 @@ public sealed class ReconcilerTests : IDisposable
     private readonly InMemoryLaunchClaimStore _claims = new();
     private readonly RecordingLogger<Reconciler> _logger = new();
     private readonly ControllerOptions _options = new();
+    private readonly List<RollbackGuard> _rollbackGuards = [];
     private Reconciler? _reconciler;
 
     public ReconcilerTests()
@@ -972,6 +973,79 @@ public sealed class ReconcilerTests : IDisposable
         return id;
     }
 
+    [Fact]
+    public async Task Reconcile_StatusReportsNewerThenOlderSnapshots_FloorRaisedNeverLoweredAndCopiedToControlJson()
+    {
+        var id = await RunningForAsync(TimeSpan.FromHours(1));
+        var reconciler = Reconciler();
+        var first = new SnapshotFloor(new string('a', 64), WindowStart.AddMinutes(30));
+        var older = new SnapshotFloor(new string('b', 64), WindowStart.AddMinutes(10));
+        var newer = new SnapshotFloor(new string('c', 64), WindowStart.AddMinutes(50));
+
+        _documents.Statuses[Storage] = Status(id, AgentState.Running) with { LastSnapshotId = first.Id, LastSnapshotTime = first.Time };
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+        Assert.Equal(first, _store.Floors[Box]);
+        Assert.Equal(first, _documents.Controls[Storage].SnapshotFloor);
+
+        // What a rolled-back repository makes the box report: the floor stays.
+        _time.Advance(TimeSpan.FromMinutes(1));
+        _documents.Statuses[Storage] = Status(id, AgentState.Running) with { LastSnapshotId = older.Id, LastSnapshotTime = older.Time };
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+        Assert.Equal(first, _store.Floors[Box]);
+        Assert.Equal(first, _documents.Controls[Storage].SnapshotFloor);
+
+        _time.Advance(TimeSpan.FromMinutes(1));
+        _documents.Statuses[Storage] = Status(id, AgentState.Running) with { LastSnapshotId = newer.Id, LastSnapshotTime = newer.Time };
+        await reconciler.ReconcileAllAsync(CancellationToken.None);
+        Assert.Equal(newer, _store.Floors[Box]);
+        Assert.Equal(newer, _documents.Controls[Storage].SnapshotFloor);
+    }
+
+    [Theory]
+    [InlineData("2027-11-27T09:00:00Z", "after now")]
+    [InlineData("2026-11-26T09:00:00Z", "before EC2 launched the instance")]
+    public async Task Reconcile_StatusSnapshotOutsideTheInstancesLife_IgnoredAsASecurityEventAndNoFloor(string time, string problem)
+    {
+        var id = await RunningForAsync(TimeSpan.FromHours(1));
+        _documents.Statuses[Storage] = Status(id, AgentState.Running) with
+        {
+            LastSnapshotId = new string('d', 64),
+            LastSnapshotTime = DateTimeOffset.Parse(time, System.Globalization.CultureInfo.InvariantCulture),
+        };
+
+        await Reconciler().ReconcileAllAsync(CancellationToken.None);
+
+        Assert.False(_store.Floors.ContainsKey(Box));
+        Assert.Null(_documents.Controls.TryGetValue(Storage, out var control) ? control.SnapshotFloor : null);
+        var logged = Assert.Single(_logger.Events, e => e.EventId == 5132);
+        Assert.Contains(problem, logged.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reconcile_StatusOfAnotherBoxsInstance_NotTakenAsTheFloor()
+    {
+        var id = await RunningForAsync(TimeSpan.FromHours(1));
+        _documents.Statuses[Storage] = Status(id, AgentState.Running) with { Box = "bob", LastSnapshotId = new string('e', 64), LastSnapshotTime = WindowStart.AddMinutes(20) };
+
+        await Reconciler().ReconcileAllAsync(CancellationToken.None);
+
+        Assert.False(_store.Floors.ContainsKey(Box));
+        Assert.Contains("names another box", Assert.Single(_logger.Events, e => e.EventId == 5132).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reconcile_LaunchOfABoxWithAFloor_UserDataCarriesTheFloorWithoutAllowRollback()
+    {
+        await _store.SetLastRunAsync(WindowStart.AddSeconds(-45), CancellationToken.None);
+        var floor = new SnapshotFloor(new string('f', 64), WindowStart.AddDays(-1));
+        _store.Floors[Box] = floor;
+
+        var decision = Single(await Reconciler().ReconcileAllAsync(CancellationToken.None));
+
+        Assert.Equal(ReconcileActions.Launch, decision.Action);
+        Assert.Equal(new RollbackGuard(floor, AllowRollback: false), Assert.Single(_rollbackGuards));
+    }
+
     /// <summary>The window's launch, seen running by a pass, and <paramref name="running"/> later; returns its id. Leaves no reconciler behind.</summary>
     private async Task<string> RunningForAsync(TimeSpan running)
     {
@@ -1034,7 +1108,8 @@ public sealed class ReconcilerTests : IDisposable
         var factory = new Mock<IComputeGatewayFactory>(MockBehavior.Strict);
         factory.Setup(f => f.ForRegion("eu-central-1")).Returns(_gateway.Object);
         var userData = new Mock<ILaunchUserData>(MockBehavior.Strict);
-        userData.Setup(u => u.PrepareAsync(Box, It.IsAny<BoxOptions>(), It.IsAny<CancellationToken>()))
+        userData.Setup(u => u.PrepareAsync(Box, It.IsAny<BoxOptions>(), It.IsAny<RollbackGuard>(), It.IsAny<CancellationToken>()))
+            .Callback<string, BoxOptions, RollbackGuard, CancellationToken>((_, _, rollback, _) => _rollbackGuards.Add(rollback))
             .ReturnsAsync((Func<CpuArchitecture, string>)(a => $"#cloud-config {LaunchCandidates.Name(a)}"));
         var launcher = new BoxLauncher(factory.Object, new BoxLaunchGate(), _time, new RecordingLogger<BoxLauncher>());
         _reconciler = new Reconciler(Options.Create(_options), factory.Object, _store, _documents, userData.Object, launcher, new LaunchClaims(_claims, factory.Object, _time), new BudgetGuard(_ledger, _store, _time), _costs.Object, _time, _logger);

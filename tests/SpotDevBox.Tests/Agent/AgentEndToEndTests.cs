@@ -203,6 +203,51 @@ public sealed class AgentEndToEndTests(S3PeerFixture peer)
         Assert.Equal(AgentState.Running, status?.State);
     }
 
+    [Fact]
+    public async Task AgentRun_RepositoryRolledBackBelowTheFloor_RefusesStaysUpSaysSoInStatusThenAllowRollbackRestores()
+    {
+        await using var box = await AgentHarness.StartAsync(peer);
+        var notes = Path.Combine(box.Home, "notes.txt");
+        await File.WriteAllTextAsync(notes, "older\n");
+        Assert.Equal(0, (await box.Cli.RunAsync("backup", "--repo", box.Repository, "--init", box.Home)).ExitCode);
+        await File.WriteAllTextAsync(notes, "newer\n");
+        Assert.Equal(0, (await box.Cli.RunAsync("backup", "--repo", box.Repository, box.Home)).ExitCode);
+        var snapshots = (await box.SnapshotsAsync()).EnumerateArray().OrderBy(s => s.GetProperty("time").GetDateTimeOffset()).ToList();
+        var newer = snapshots[1];
+        // Whoever can write the prefix deletes the newest snapshot: the repository is rolled back to the older one.
+        await box.DeleteObjectAsync("repo/snapshots/" + newer.GetProperty("id").GetString());
+        File.Delete(notes);
+        box.Settings["Agent:MinimumSnapshot:Id"] = newer.GetProperty("id").GetString()!;
+        box.Settings["Agent:MinimumSnapshot:Time"] = newer.GetProperty("time").GetDateTimeOffset().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+
+        using (var refused = await box.StartAgentAsync(waitFor: "boot restore refused"))
+        {
+            AgentStatus? status = null;
+            for (var i = 0; i < 40 && status?.State != AgentState.RestoreFailed; i++)
+            {
+                await Task.Delay(250);
+                status = await box.GetObjectAsync("status.json") is { } json ? JsonSerializer.Deserialize(json, BoxJson.Default.AgentStatus) : null;
+            }
+
+            Assert.Equal(AgentState.RestoreFailed, status?.State);
+            Assert.StartsWith("the repository looks rolled back: its latest snapshot", status!.Notice, StringComparison.Ordinal);
+            Assert.False(File.Exists(notes));
+            // Not a restart loop: the agent stays up, publishing its status, without backups.
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            Assert.False(refused.HasExited, refused.Stderr);
+            refused.Terminate();
+            var exit = await refused.WaitAsync(Wait);
+            Assert.True(exit.ExitCode == 0, exit.ToString());
+            Assert.DoesNotContain("Backup (Final) committed", exit.Stderr, StringComparison.Ordinal);
+        }
+
+        Assert.Single((await box.SnapshotsAsync()).EnumerateArray());
+        box.Settings["Agent:AllowRollback"] = "true";
+        using var allowed = await box.StartAgentAsync(box.TempPath("state-2"));
+        Assert.Contains("below its rollback floor because Agent:AllowRollback is set", allowed.Stderr, StringComparison.Ordinal);
+        Assert.Equal("older\n", await File.ReadAllTextAsync(notes));
+    }
+
     private static void CopyTree(string from, string to)
     {
         foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))

@@ -47,17 +47,17 @@ internal sealed class AgentHarness : IAsyncDisposable
         return new AgentHarness(peer, await ImdsSimulator.StartAsync(), bucket);
     }
 
-    /// <summary>Starts the agent and waits until it reported ready (restore done).</summary>
-    public async Task<RunningCli> StartAgentAsync(string? stateDirectory = null)
+    /// <summary>Starts the agent and waits until it reported ready (restore done), or logged <paramref name="waitFor"/>.</summary>
+    public async Task<RunningCli> StartAgentAsync(string? stateDirectory = null, string waitFor = "is ready: backups may run")
     {
         var config = Path.Combine(_temp.Path, $"agent-{_agents.Count}.json");
         await File.WriteAllTextAsync(config, ConfigJson(stateDirectory ?? StateDirectory));
         var agent = Cli.Start(["agent", "run"], new Dictionary<string, string?> { ["SPOTDEVBOX_CONFIG"] = config });
         _agents.Add(agent);
-        var ready = agent.StderrLineAsync("is ready: backups may run");
+        var ready = agent.StderrLineAsync(waitFor);
         if (await Task.WhenAny(ready, Task.Delay(TimeSpan.FromSeconds(60))) != ready || agent.HasExited)
         {
-            throw new TimeoutException("the agent did not report ready within 60 s:\n" + agent.Stderr);
+            throw new TimeoutException($"the agent did not log '{waitFor}' within 60 s:\n" + agent.Stderr);
         }
 
         return agent;

@@ -17,6 +17,7 @@ namespace SpotDevBox.Tests.Cli;
 public sealed class StatusAgentVersionTests(S3PeerFixture peer) : IAsyncLifetime
 {
     private static readonly string[] Boxes = ["new", "odd", "old", "quiet"];
+    private static readonly SnapshotFloor Floor = new(new string('9', 64), new DateTimeOffset(2026, 3, 2, 12, 0, 0, TimeSpan.Zero));
     private readonly TempDir _temp = new("spotdevbox-status-version-");
     private Ec2QueryEndpoint _ec2 = null!;
     private string _bucket = "";
@@ -37,6 +38,17 @@ public sealed class StatusAgentVersionTests(S3PeerFixture peer) : IAsyncLifetime
                 InstanceId = instanceId, StateCode = 16, LaunchTime = now.AddHours(-1), PrivateIpAddress = $"10.0.1.{10 + i}",
                 Tags = new Dictionary<string, string> { [BoxTags.Box] = box, [BoxTags.Owner] = "dev" },
             });
+            if (box == "old")
+            {
+                using var s3 = peer.CreateClient();
+                await s3.PutObjectAsync(new PutObjectRequest
+                {
+                    BucketName = _bucket,
+                    Key = $"boxes/dev/{box}/control.json",
+                    ContentBody = JsonSerializer.Serialize(new ControlDocument { SnapshotFloor = Floor }, BoxJson.Default.ControlDocument),
+                });
+            }
+
             if (versions.TryGetValue(box, out var version))
             {
                 var status = StatusCommandTests.IdleStatus(now) with { Box = box, InstanceId = instanceId, AgentVersion = version };
@@ -76,6 +88,21 @@ public sealed class StatusAgentVersionTests(S3PeerFixture peer) : IAsyncLifetime
         // quiet: no status, no agent line; every box still has its row.
         var quiet = result.Stdout[result.Stdout.IndexOf("quiet (dev, us-east-1)", StringComparison.Ordinal)..];
         Assert.DoesNotContain("  agent ", quiet, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StatusJson_FloorInControlJson_ShownAsSnapshotFloorOfThatBoxOnly()
+    {
+        var result = await Cli().RunAsync("status", "--json");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var document = JsonDocument.Parse(result.Stdout);
+        var rows = document.RootElement.EnumerateArray().ToDictionary(r => r.GetProperty("box").GetString()!, r => r);
+        var floor = rows["old"].GetProperty("snapshot_floor");
+        Assert.Equal(new string('9', 64), floor.GetProperty("id").GetString());
+        Assert.Equal(Floor.Time, floor.GetProperty("time").GetDateTimeOffset());
+        Assert.False(rows["new"].TryGetProperty("snapshot_floor", out _));
+        Assert.False(rows["quiet"].TryGetProperty("snapshot_floor", out _));
     }
 
     [Fact]

@@ -688,6 +688,55 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.Equal("/spotdevbox/e2e/webhook", agent.GetProperty("WebhookParameter").GetString());
     }
 
+    [Fact]
+    public async Task Up_FloorInControlJsonAndAllowRollback_UserDataCarriesBothAndUpWarns()
+    {
+        await PutAsync("boxes/dev/e2e/control.json", "{\"snapshot_floor\":{\"id\":\"" + new string('a', 64) + "\",\"time\":\"2026-03-02T12:00:00Z\"}}");
+
+        var up = await Cli().RunAsync("up", "e2e", "--for", "3h", "--no-wait", "--allow-rollback");
+
+        Assert.True(up.ExitCode == 0, up.ToString());
+        Assert.Contains("spotdevbox: warning: --allow-rollback: e2e restores its latest snapshot even if it is older than the newest one it reported (snapshot aaaaaaaa of 2026-03-02 12:00:00 UTC)", up.Stderr, StringComparison.Ordinal);
+        var agent = AgentJsonOf(Assert.Single(_ec2.RequestsFor("RunInstances"))["UserData"]!);
+        Assert.Equal(new string('a', 64), agent.GetProperty("MinimumSnapshot").GetProperty("Id").GetString());
+        Assert.Equal("2026-03-02T12:00:00.0000000Z", agent.GetProperty("MinimumSnapshot").GetProperty("Time").GetString());
+        Assert.True(agent.GetProperty("AllowRollback").GetBoolean());
+        // up keeps the controller's floor in control.json as it found it.
+        using var control = JsonDocument.Parse(await GetAsync("boxes/dev/e2e/control.json"));
+        Assert.Equal(new string('a', 64), control.RootElement.GetProperty("snapshot_floor").GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task Up_DatabaseHereHasANewerFloorThanControlJson_UserDataCarriesTheNewerAndNoAllowRollback()
+    {
+        await PutAsync("boxes/dev/e2e/control.json", "{\"snapshot_floor\":{\"id\":\"" + new string('a', 64) + "\",\"time\":\"2026-03-02T12:00:00Z\"}}");
+        Directory.CreateDirectory(Path.GetDirectoryName(Database)!);
+        using (var store = new SpotDevBox.Controller.SqliteControllerStore(Database, Microsoft.Extensions.Logging.Abstractions.NullLogger<SpotDevBox.Controller.SqliteControllerStore>.Instance))
+        {
+            await store.InitializeAsync(CancellationToken.None);
+            await store.RaiseSnapshotFloorAsync("e2e", new SpotDevBox.Core.Agent.SnapshotFloor(new string('b', 64), new DateTimeOffset(2026, 3, 2, 13, 0, 0, TimeSpan.Zero)), CancellationToken.None);
+        }
+
+        SqliteConnection.ClearAllPools();
+        var up = await Cli().RunAsync("up", "e2e", "--for", "3h", "--no-wait");
+
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var agent = AgentJsonOf(Assert.Single(_ec2.RequestsFor("RunInstances"))["UserData"]!);
+        Assert.Equal(new string('b', 64), agent.GetProperty("MinimumSnapshot").GetProperty("Id").GetString());
+        Assert.False(agent.TryGetProperty("AllowRollback", out _));
+    }
+
+    [Fact]
+    public async Task Up_BoxSettingAllowRollback_UserDataAllowsItWithoutTheFlag()
+    {
+        var up = await Cli(agent: """{ "AllowRollback": true }""").RunAsync("up", "e2e", "--for", "3h", "--no-wait");
+
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var agent = AgentJsonOf(Assert.Single(_ec2.RequestsFor("RunInstances"))["UserData"]!);
+        Assert.True(agent.GetProperty("AllowRollback").GetBoolean());
+        Assert.False(agent.TryGetProperty("MinimumSnapshot", out _));
+    }
+
     [Theory]
     [InlineData("""{ "IdleTimeout": "00:01:00" }""", "Controller:Boxes:e2e:Agent:IdleTimeout must be between 00:15:00 and 7.00:00:00, got 00:01:00")]
     [InlineData("""{ "BackupInterval": "2.00:00:00" }""", "Controller:Boxes:e2e:Agent:BackupInterval must be between 00:01:00 and 1.00:00:00, got 2.00:00:00")]

@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using SpotDevBox.Controller;
+using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Compute;
 using SpotDevBox.Core.Controller;
 using SpotDevBox.Core.Savings;
@@ -480,7 +481,7 @@ public sealed class SqliteControllerStoreTests : IDisposable
     {
         await OpenStoreAsync();
 
-        Assert.Equal(4L, await RawScalarAsync("PRAGMA user_version"));
+        Assert.Equal(5L, await RawScalarAsync("PRAGMA user_version"));
         Assert.Equal("wal", await RawScalarAsync("PRAGMA journal_mode"));
     }
 
@@ -512,7 +513,7 @@ public sealed class SqliteControllerStoreTests : IDisposable
 
         Assert.Contains(DatabasePath, e.Message, StringComparison.Ordinal);
         Assert.Contains("schema version 7", e.Message, StringComparison.Ordinal);
-        Assert.Contains("up to 4", e.Message, StringComparison.Ordinal);
+        Assert.Contains("up to 5", e.Message, StringComparison.Ordinal);
         Assert.Equal(0L, await RawScalarAsync("SELECT count(*) FROM sqlite_schema WHERE type = 'table'"));
     }
 
@@ -523,6 +524,7 @@ public sealed class SqliteControllerStoreTests : IDisposable
         var session = Session("i-01", Nine, Nine.AddHours(2)) with { EndedBy = "idle" };
         await store.UpsertSessionAsync(session, CancellationToken.None);
         // Back to what schema version 2 wrote.
+        await RawScalarAsync("DROP TABLE snapshot_floors");
         await RawScalarAsync("ALTER TABLE sessions DROP COLUMN last_seen_running");
         await RawScalarAsync("ALTER TABLE sessions DROP COLUMN latest_end");
         await RawScalarAsync("ALTER TABLE ledger DROP COLUMN latest_end");
@@ -532,7 +534,7 @@ public sealed class SqliteControllerStoreTests : IDisposable
 
         var upgraded = await OpenStoreAsync();
 
-        Assert.Equal(4L, await RawScalarAsync("PRAGMA user_version"));
+        Assert.Equal(5L, await RawScalarAsync("PRAGMA user_version"));
         Assert.Equal(session, await upgraded.GetSessionAsync("i-01", CancellationToken.None));
         await upgraded.UpsertSessionAsync(session with { LatestEnd = Nine.AddHours(3) }, CancellationToken.None);
         Assert.Equal((DateTimeOffset?)Nine.AddHours(3), (await upgraded.GetSessionAsync("i-01", CancellationToken.None))!.LatestEnd);
@@ -551,13 +553,14 @@ public sealed class SqliteControllerStoreTests : IDisposable
         await store.SetLastRunAsync(Nine.AddHours(5), CancellationToken.None);
         await store.RecordAsync(Ledger("i-01", "alice", "alice@example.com", Nine, Nine.AddHours(2)), CancellationToken.None);
         // Back to what schema version 3 wrote.
+        await RawScalarAsync("DROP TABLE snapshot_floors");
         await RawScalarAsync("ALTER TABLE sessions DROP COLUMN last_seen_running");
         await RawScalarAsync("PRAGMA user_version = 3");
         SqliteConnection.ClearAllPools();
 
         var upgraded = await OpenStoreAsync();
 
-        Assert.Equal(4L, await RawScalarAsync("PRAGMA user_version"));
+        Assert.Equal(5L, await RawScalarAsync("PRAGMA user_version"));
         Assert.Equal(ended, await upgraded.GetSessionAsync("i-01", CancellationToken.None));
         Assert.Equal(open, Assert.Single(await upgraded.OpenSessionsAsync(CancellationToken.None)));
         Assert.Equal(new DecisionRow(Nine, "alice", "launch", "start", "i-02", "s-i-02"), Assert.Single(await upgraded.RecentDecisionsAsync("alice", 10, CancellationToken.None)));
@@ -566,6 +569,45 @@ public sealed class SqliteControllerStoreTests : IDisposable
         Assert.Equal(1L, await RawScalarAsync("SELECT count(*) FROM ledger WHERE instance_id = 'i-01'"));
         await upgraded.MarkSeenRunningAsync(["i-02"], Nine.AddHours(6), CancellationToken.None);
         Assert.Equal((DateTimeOffset?)Nine.AddHours(6), (await upgraded.GetSessionAsync("i-02", CancellationToken.None))!.LastSeenRunning);
+    }
+
+    [Fact]
+    public async Task InitializeAsync_Version4File_AddsSnapshotFloorsAndKeepsEverything()
+    {
+        var store = await OpenStoreAsync();
+        await store.UpsertSessionAsync(Session("i-01", Nine), CancellationToken.None);
+        await RawScalarAsync("DROP TABLE snapshot_floors");
+        await RawScalarAsync("PRAGMA user_version = 4");
+        SqliteConnection.ClearAllPools();
+
+        var upgraded = await OpenStoreAsync();
+
+        Assert.Equal(5L, await RawScalarAsync("PRAGMA user_version"));
+        Assert.Equal(Session("i-01", Nine), await upgraded.GetSessionAsync("i-01", CancellationToken.None));
+        Assert.Null(await upgraded.GetSnapshotFloorAsync("alice", CancellationToken.None));
+        await upgraded.RaiseSnapshotFloorAsync("alice", new SnapshotFloor("aaaa1111", Nine), CancellationToken.None);
+        Assert.Equal(new SnapshotFloor("aaaa1111", Nine), await upgraded.GetSnapshotFloorAsync("alice", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task RaiseSnapshotFloorAsync_NewerThenOlderReports_RaisedNeverLoweredAndKeptPerBox()
+    {
+        var store = await OpenStoreAsync();
+        var first = new SnapshotFloor("1111aaaa", Nine);
+        var newer = new SnapshotFloor("2222bbbb", Nine.AddHours(2));
+        var older = new SnapshotFloor("0000cccc", Nine.AddHours(1));
+
+        Assert.Equal(first, await store.RaiseSnapshotFloorAsync("alice", first, CancellationToken.None));
+        Assert.Equal(newer, await store.RaiseSnapshotFloorAsync("alice", newer, CancellationToken.None));
+        Assert.Equal(newer, await store.RaiseSnapshotFloorAsync("alice", older, CancellationToken.None));
+        Assert.Equal(newer, await store.RaiseSnapshotFloorAsync("alice", newer with { Id = "3333dddd" }, CancellationToken.None));
+        Assert.Equal(older, await store.RaiseSnapshotFloorAsync("bob", older, CancellationToken.None));
+
+        SqliteConnection.ClearAllPools();
+        var reopened = await OpenStoreAsync();
+        Assert.Equal(newer, await reopened.GetSnapshotFloorAsync("alice", CancellationToken.None));
+        Assert.Equal(older, await reopened.GetSnapshotFloorAsync("bob", CancellationToken.None));
+        Assert.Null(await reopened.GetSnapshotFloorAsync("carol", CancellationToken.None));
     }
 
     [Fact]
@@ -592,7 +634,7 @@ public sealed class SqliteControllerStoreTests : IDisposable
 
         await store.InitializeAsync(CancellationToken.None);
 
-        Assert.Equal(4L, await RawScalarAsync("PRAGMA user_version"));
+        Assert.Equal(5L, await RawScalarAsync("PRAGMA user_version"));
         Assert.Equal(Nine, await store.GetLastRunAsync(CancellationToken.None));
     }
 

@@ -22,7 +22,9 @@ public sealed class UserDataDeployTests : IDisposable
 
     private readonly TempDir _temp = new("spotdevbox-userdata-");
 
-    public static TheoryData<string> Variants => ["sample", "docker-arm64-stop", "paths-only", "awkward-path", "agent-settings"];
+    public static TheoryData<string> Variants => ["sample", "docker-arm64-stop", "paths-only", "awkward-path", "agent-settings", "rollback-floor"];
+
+    private static readonly SpotDevBox.Core.Agent.SnapshotFloor Floor = new(new string('7', 64), new DateTimeOffset(2026, 3, 2, 12, 30, 0, TimeSpan.Zero));
 
     [Theory]
     [MemberData(nameof(Variants))]
@@ -76,6 +78,18 @@ public sealed class UserDataDeployTests : IDisposable
         Assert.Equal("alice", users[1].GetProperty("name").GetString());
         Assert.Equal("ALL=(ALL) NOPASSWD:ALL", users[1].GetProperty("sudo").GetString());
         Assert.True(users[1].GetProperty("lock_passwd").GetBoolean());
+    }
+
+    [Fact]
+    public async Task PyYaml_RollbackFloor_ReadBackAsAgentMinimumSnapshotAndAllowRollback()
+    {
+        using var doc = await ParseAsync(await WriteAsync("rollback", Render("rollback-floor")));
+
+        using var agent = JsonDocument.Parse(File(doc.RootElement, "/etc/spotdevbox/agent.json").GetProperty("content").GetString()!);
+        var options = agent.RootElement.GetProperty("Agent");
+        Assert.Equal(new string('7', 64), options.GetProperty("MinimumSnapshot").GetProperty("Id").GetString());
+        Assert.Equal("2026-03-02T12:30:00.0000000Z", options.GetProperty("MinimumSnapshot").GetProperty("Time").GetString());
+        Assert.True(options.GetProperty("AllowRollback").GetBoolean());
     }
 
     [Theory]
@@ -136,6 +150,8 @@ public sealed class UserDataDeployTests : IDisposable
                 box.Agent.KeepLast = 10;
                 box.Agent.WebhookParameter = "/spotdevbox/alice/webhook";
                 return UserDataTemplate.Render(box, "alice", Artifact);
+            case "rollback-floor":
+                return UserDataTemplate.Render(box, "alice", Artifact, rollback: new SpotDevBox.Core.Agent.RollbackGuard(Floor, AllowRollback: true));
             default:
                 return UserDataTemplate.Render(box, "alice", Artifact);
         }
