@@ -73,31 +73,10 @@ public sealed class SsmSecretParameters : ISecretParameters, IDisposable
 
     private AmazonSimpleSystemsManagementClient? Create(Func<string, string?> environment, Func<bool, RegionEndpoint?> regionChain, AWSCredentials? credentials)
     {
-        var endpoint = environment("AWS_ENDPOINT_URL_SSM") is { Length: > 0 } ssm ? ssm : environment("AWS_ENDPOINT_URL");
-        var config = new AmazonSimpleSystemsManagementConfig
+        var config = new AmazonSimpleSystemsManagementConfig();
+        if (ServiceEndpoints.Configure(config, "SSM", RequestTimeout, environment, regionChain) is { } unavailable)
         {
-            Timeout = RequestTimeout,
-            MaxErrorRetry = 2,
-            RetryMode = RequestRetryMode.Standard,
-        };
-        if (!string.IsNullOrWhiteSpace(endpoint))
-        {
-            if (!Uri.TryCreate(endpoint.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-            {
-                _unavailable = "the SSM endpoint (AWS_ENDPOINT_URL_SSM or AWS_ENDPOINT_URL) is not an http(s) URL";
-                return null;
-            }
-
-            config.ServiceURL = uri.ToString();
-            config.AuthenticationRegion = regionChain(false)?.SystemName ?? "us-east-1";
-        }
-        else if (regionChain(true) is { } region)
-        {
-            config.RegionEndpoint = region;
-        }
-        else
-        {
-            _unavailable = "no AWS region for SSM (AWS_REGION, the AWS profile or the instance metadata)";
+            _unavailable = unavailable;
             return null;
         }
 
