@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
+using SpotDevBox.Deploy;
 using SpotDevBox.Tests.Cli;
 using TestSupport;
 
@@ -330,35 +330,10 @@ public sealed class SetupTests(MotoFixture moto) : IDisposable
         return await File.ReadAllTextAsync(target);
     }
 
+    /// <summary>Debian's AWS CLI against moto, through the product's own runner (CloudFormationStacksTests' MotoAwsRunner).</summary>
     private async Task<(int Code, string Output)> AwsAsync(params string[] args)
     {
-        var start = new ProcessStartInfo(File.Exists("/usr/bin/aws") ? "/usr/bin/aws" : "aws")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in (string[])["--endpoint-url", moto.Endpoint, "--region", MotoFixture.Region, "--output", "json", .. args])
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("AWS_", StringComparison.Ordinal)).ToList())
-        {
-            start.Environment.Remove(key);
-        }
-
-        start.Environment["AWS_ACCESS_KEY_ID"] = "testing";
-        start.Environment["AWS_SECRET_ACCESS_KEY"] = "testing";
-        start.Environment["AWS_CONFIG_FILE"] = "/dev/null";
-        start.Environment["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null";
-        start.Environment["AWS_EC2_METADATA_DISABLED"] = "true";
-        start.Environment["AWS_PAGER"] = "";
-        using var process = Process.Start(start)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
+        var result = await new AwsCli(MotoFixture.Region, moto.Endpoint, new MotoAwsRunner()).RunAsync(args, CancellationToken.None);
+        return (result.ExitCode, result.Stdout + result.Stderr);
     }
 }
