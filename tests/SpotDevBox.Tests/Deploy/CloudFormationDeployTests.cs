@@ -12,7 +12,7 @@ namespace SpotDevBox.Tests.Deploy;
 /// property; what it cannot show is held in <see cref="CloudFormationTemplateTests"/>. moto's account is 123456789012,
 /// the account <see cref="CloudFormationPolicyTests.Rendered"/> renders deploy/iam for.
 /// </summary>
-[Collection("moto")]
+[Collection("moto-stacks")]
 public sealed class CloudFormationDeployTests(MotoFixture moto)
 {
     private const string SshCidr = "203.0.113.7/32";

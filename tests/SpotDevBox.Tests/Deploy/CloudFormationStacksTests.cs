@@ -7,7 +7,7 @@ namespace SpotDevBox.Tests.Deploy;
 /// <see cref="CloudFormationStacks"/> and <see cref="AwsCli"/> against moto, with Debian's AWS CLI: box.yaml (a role and
 /// an instance profile, no bucket needed) created, redeployed unchanged, updated, described and deleted.
 /// </summary>
-[Collection("moto")]
+[Collection("moto-stacks")]
 public sealed class CloudFormationStacksTests(MotoFixture moto)
 {
     private const string Stack = "spotdevbox-box-alice";

@@ -10,7 +10,7 @@ namespace SpotDevBox.Tests.Deploy;
 /// Debian's AWS CLI deploying deploy/cloudformation/fleet.yaml, the EC2 and S3 SDK clients, a configuration file written.
 /// moto has no Debian images: each test registers images named as Debian's are (owned by moto's account, 123456789012).
 /// </summary>
-[Collection("moto")]
+[Collection("moto-setup")]
 public sealed class SetupTests(MotoFixture moto) : IDisposable
 {
     private const string Account = "123456789012";
