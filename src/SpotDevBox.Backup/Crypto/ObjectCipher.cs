@@ -3,16 +3,18 @@ using System.Security.Cryptography;
 namespace SpotDevBox.Backup.Crypto;
 
 /// <summary>
-/// Seals and opens one repository object with AES-256-GCM (docs/repository-format.md, "Version 3
-/// (encrypted): design"). Each seal draws a fresh 32-byte salt and derives the object's own key,
-/// HKDF-SHA256(encryption key, salt, "spotdevbox/v3/object"); that key seals exactly one message, so
-/// its nonce is 12 zero bytes and no nonce ever repeats under one key. The associated data binds the
-/// object to its repository and its kind.
+/// Seals and opens repository objects with AES-256-GCM (docs/repository-format.md, "Version 3
+/// (encrypted)"). A <see cref="Sealer"/> draws a fresh 32-byte salt and derives its own key once,
+/// HKDF-SHA256(encryption key, salt, "spotdevbox/v3/object"); it numbers what it seals 0, 1, 2, … and
+/// that number is the nonce, so no nonce ever repeats under one key. A pack is sealed by one sealer
+/// (its blobs and its header), so the derivation is paid once per pack, not once per blob. Each sealed
+/// object carries its salt and nonce, so it opens on its own (a range read of one blob) and a repack
+/// can copy it as it is. The associated data binds the object to its repository and its kind.
 /// <code>
-/// sealed = "SDBE" format:uint8 = 1  salt:32 bytes  ciphertext  tag:16 bytes
+/// sealed = "SDBE" format:uint8 = 1  salt:32 bytes  nonce:12 bytes  ciphertext  tag:16 bytes
 /// aad    = "SDBE" format:uint8 = 1  kind:uint8  repository id:16 bytes
 /// </code>
-/// Thread-safe: it holds only the key and the repository id. It keeps its own pinned copy of the
+/// Thread-safe (a <see cref="Sealer"/> is not: one per pack). It keeps its own pinned copy of the
 /// encryption key, zeroed by <see cref="Dispose"/>.
 /// </summary>
 public sealed class ObjectCipher : IDisposable
@@ -23,8 +25,11 @@ public sealed class ObjectCipher : IDisposable
     public const int NonceSize = 12;
     public const int RepositoryIdSize = 16;
 
-    /// <summary>Bytes before the ciphertext: magic, format, salt.</summary>
-    public const int HeaderSize = MagicSize + 1 + SaltSize;
+    /// <summary>Bytes before the ciphertext: magic, format, salt, nonce.</summary>
+    public const int HeaderSize = MagicSize + 1 + SaltSize + NonceSize;
+
+    /// <summary>A sealer refuses to seal more than this many objects (far beyond any pack's blob count).</summary>
+    public const long MaxSealsPerSealer = 1L << 32;
 
     /// <summary>What sealing adds to a plaintext: the header and the tag.</summary>
     public const int Overhead = HeaderSize + TagSize;
@@ -67,64 +72,42 @@ public sealed class ObjectCipher : IDisposable
         return checked(plaintextLength + Overhead);
     }
 
-    /// <summary>
-    /// Seals <paramref name="plaintext"/> into <paramref name="destination"/> (at least
-    /// <see cref="SealedLength"/> bytes) and returns the sealed length. To seal without a copy, put the
-    /// plaintext at <c>destination[HeaderSize..]</c> and pass that span: it is encrypted in place. Any
-    /// other overlap of the two is refused.
-    /// </summary>
-    public int Seal(ReadOnlySpan<byte> plaintext, ObjectKind kind, Span<byte> destination)
-    {
-        Span<byte> salt = stackalloc byte[SaltSize];
-        RandomNumberGenerator.Fill(salt);
-        return SealWithSalt(plaintext, kind, salt, destination);
-    }
-
-    /// <summary>Seals into a new array of exactly the sealed length.</summary>
-    public byte[] Seal(ReadOnlySpan<byte> plaintext, ObjectKind kind)
-    {
-        var sealedObject = GC.AllocateUninitializedArray<byte>(SealedLength(plaintext.Length));
-        Seal(plaintext, kind, sealedObject);
-        return sealedObject;
-    }
-
-    /// <summary>The seam for the format's fixed test vector: a seal with a given salt. Never reuse a salt.</summary>
-    internal int SealWithSalt(ReadOnlySpan<byte> plaintext, ObjectKind kind, ReadOnlySpan<byte> salt, Span<byte> destination)
+    /// <summary>A sealer with a fresh salt and key: seal one pack's blobs and header with it, then dispose it.</summary>
+    public Sealer CreateSealer()
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        var length = SealedLength(plaintext.Length);
-        if (destination.Length < length)
-        {
-            throw new ArgumentException($"the destination holds {destination.Length} bytes, sealing {plaintext.Length} bytes needs {length}", nameof(destination));
-        }
+        Span<byte> salt = stackalloc byte[SaltSize];
+        RandomNumberGenerator.Fill(salt);
+        return new Sealer(this, salt);
+    }
 
+    /// <summary>The seam for the format's fixed test vector: a sealer with a given salt. Never reuse a salt.</summary>
+    internal Sealer CreateSealerWithSalt(ReadOnlySpan<byte> salt)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
         if (salt.Length != SaltSize)
         {
             throw new ArgumentException($"a salt is {SaltSize} bytes", nameof(salt));
         }
 
-        var ciphertext = destination.Slice(HeaderSize, plaintext.Length);
-        RequireInPlaceOrApart(plaintext, ciphertext, destination[..length], nameof(plaintext));
+        return new Sealer(this, salt);
+    }
 
-        Magic.CopyTo(destination);
-        destination[MagicSize] = Format;
-        salt.CopyTo(destination[(MagicSize + 1)..HeaderSize]);
+    /// <summary>
+    /// Seals one object on its own (an index file, a snapshot) into a new array of exactly the sealed
+    /// length, with a sealer of its own.
+    /// </summary>
+    public byte[] Seal(ReadOnlySpan<byte> plaintext, ObjectKind kind)
+    {
+        using var sealer = CreateSealer();
+        return sealer.Seal(plaintext, kind);
+    }
 
-        Span<byte> aad = stackalloc byte[AadSize];
-        WriteAad(kind, aad);
-        Span<byte> objectKey = stackalloc byte[32];
-        try
-        {
-            DeriveObjectKey(salt, objectKey);
-            using var aes = new AesGcm(objectKey, TagSize);
-            aes.Encrypt(stackalloc byte[NonceSize], plaintext, ciphertext, destination.Slice(HeaderSize + plaintext.Length, TagSize), aad);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(objectKey);
-        }
-
-        return length;
+    /// <summary>Seals one object on its own into <paramref name="destination"/>; see <see cref="Sealer.Seal(ReadOnlySpan{byte}, ObjectKind, Span{byte})"/>.</summary>
+    public int Seal(ReadOnlySpan<byte> plaintext, ObjectKind kind, Span<byte> destination)
+    {
+        using var sealer = CreateSealer();
+        return sealer.Seal(plaintext, kind, destination);
     }
 
     /// <summary>
@@ -155,7 +138,7 @@ public sealed class ObjectCipher : IDisposable
         {
             DeriveObjectKey(sealedObject.Slice(MagicSize + 1, SaltSize), objectKey);
             using var aes = new AesGcm(objectKey, TagSize);
-            aes.Decrypt(stackalloc byte[NonceSize], ciphertext, sealedObject.Slice(HeaderSize + plaintextLength, TagSize), plaintext, aad);
+            aes.Decrypt(sealedObject.Slice(MagicSize + 1 + SaltSize, NonceSize), ciphertext, sealedObject.Slice(HeaderSize + plaintextLength, TagSize), plaintext, aad);
         }
         catch (AuthenticationTagMismatchException e)
         {
@@ -242,5 +225,82 @@ public sealed class ObjectCipher : IDisposable
         aad[MagicSize] = Format;
         aad[MagicSize + 1] = (byte)kind;
         repositoryId.CopyTo(aad[(MagicSize + 2)..]);
+    }
+
+    /// <summary>
+    /// Seals objects under one salt's key, numbering them: the first gets nonce 0, the next 1, and so on
+    /// (the number little-endian in the nonce's first 8 bytes). Not thread-safe; dispose it to zero its key.
+    /// </summary>
+    public sealed class Sealer : IDisposable
+    {
+        private readonly ObjectCipher cipher;
+        private readonly byte[] salt = new byte[SaltSize];
+        private readonly AesGcm aes;
+        private long next;
+
+        internal Sealer(ObjectCipher cipher, ReadOnlySpan<byte> salt)
+        {
+            this.cipher = cipher;
+            salt.CopyTo(this.salt);
+            Span<byte> objectKey = stackalloc byte[32];
+            try
+            {
+                cipher.DeriveObjectKey(salt, objectKey);
+                aes = new AesGcm(objectKey, TagSize);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(objectKey);
+            }
+        }
+
+        /// <summary>How many objects this sealer has sealed.</summary>
+        public long Count => next;
+
+        /// <summary>
+        /// Seals <paramref name="plaintext"/> into <paramref name="destination"/> (at least
+        /// <see cref="SealedLength"/> bytes) and returns the sealed length. To seal without a copy, put the
+        /// plaintext at <c>destination[HeaderSize..]</c> and pass that span: it is encrypted in place. Any
+        /// other overlap of the two is refused.
+        /// </summary>
+        public int Seal(ReadOnlySpan<byte> plaintext, ObjectKind kind, Span<byte> destination)
+        {
+            ObjectDisposedException.ThrowIf(cipher.disposed, cipher);
+            var length = SealedLength(plaintext.Length);
+            if (destination.Length < length)
+            {
+                throw new ArgumentException($"the destination holds {destination.Length} bytes, sealing {plaintext.Length} bytes needs {length}", nameof(destination));
+            }
+
+            if (next >= MaxSealsPerSealer)
+            {
+                throw new InvalidOperationException($"a sealer seals at most {MaxSealsPerSealer} objects; create another");
+            }
+
+            var ciphertext = destination.Slice(HeaderSize, plaintext.Length);
+            RequireInPlaceOrApart(plaintext, ciphertext, destination[..length], nameof(plaintext));
+
+            Magic.CopyTo(destination);
+            destination[MagicSize] = Format;
+            salt.CopyTo(destination[(MagicSize + 1)..]);
+            var nonce = destination.Slice(MagicSize + 1 + SaltSize, NonceSize);
+            nonce.Clear();
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(nonce, next++);
+
+            Span<byte> aad = stackalloc byte[AadSize];
+            cipher.WriteAad(kind, aad);
+            aes.Encrypt(nonce, plaintext, ciphertext, destination.Slice(HeaderSize + plaintext.Length, TagSize), aad);
+            return length;
+        }
+
+        /// <summary>Seals into a new array of exactly the sealed length.</summary>
+        public byte[] Seal(ReadOnlySpan<byte> plaintext, ObjectKind kind)
+        {
+            var sealedObject = GC.AllocateUninitializedArray<byte>(SealedLength(plaintext.Length));
+            Seal(plaintext, kind, sealedObject);
+            return sealedObject;
+        }
+
+        public void Dispose() => aes.Dispose();
     }
 }

@@ -12,25 +12,65 @@ public sealed class ObjectCipherTests
     // cryptography package's AESGCM) from the layout in docs/repository-format.md, "Version 3":
     // master key 00 01 .. 3f (encryption key 00 .. 1f), repository id above, salt a0 a1 .. bf,
     // kind snapshot (5), plaintext "spotdevbox version 3 sealed object".
+    // The first object a sealer seals has nonce 0, the second nonce 1 (little-endian in the first 8 bytes).
     private const string FixedVector =
-        "53444245" + "01" + "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf" +
+        "53444245" + "01" + "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf" + "000000000000000000000000" +
         "8a2e2cbe20e0422bd936b888954c2079aabf99858a6cb8afbd7724dc55d773cb07f9" +
         "ecc89da9e8e849410fba4ebdf0138274";
+
+    private const string SecondFixedVector =
+        "53444245" + "01" + "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf" + "010000000000000000000000" +
+        "20babc847e15fdf11c0104089f717cb2a5867e62fa7542802e6d6256ded0b2c4f29a" +
+        "9f7b0f134df50bc9a6fbb3ad53e3c4f4";
 
     private static readonly byte[] Plaintext = "spotdevbox version 3 sealed object"u8.ToArray();
 
     [Fact]
-    public void SealWithSalt_FixedVector_IsTheDocumentedLayoutByteForByte()
+    public void SealerWithSalt_FixedVectors_AreTheDocumentedLayoutByteForByte()
     {
         using var cipher = FixedCipher();
         var salt = Enumerable.Range(0xa0, 32).Select(b => (byte)b).ToArray();
-        var sealedObject = new byte[ObjectCipher.SealedLength(Plaintext.Length)];
+        using var sealer = cipher.CreateSealerWithSalt(salt);
+        var first = new byte[ObjectCipher.SealedLength(Plaintext.Length)];
+        var second = new byte[first.Length];
 
-        var written = cipher.SealWithSalt(Plaintext, ObjectKind.Snapshot, salt, sealedObject);
+        var written = sealer.Seal(Plaintext, ObjectKind.Snapshot, first);
+        sealer.Seal(Plaintext, ObjectKind.Snapshot, second);
 
-        Assert.Equal(87, written);
-        Assert.Equal(FixedVector, Convert.ToHexStringLower(sealedObject));
+        Assert.Equal(99, written);
+        Assert.Equal(2, sealer.Count);
+        Assert.Equal(FixedVector, Convert.ToHexStringLower(first));
+        Assert.Equal(SecondFixedVector, Convert.ToHexStringLower(second));
         Assert.Equal(Plaintext, cipher.Open(Convert.FromHexString(FixedVector), ObjectKind.Snapshot));
+        Assert.Equal(Plaintext, cipher.Open(Convert.FromHexString(SecondFixedVector), ObjectKind.Snapshot));
+    }
+
+    [Fact]
+    public void Sealer_ManyObjects_OneSaltDistinctNoncesAndEachOpensAlone()
+    {
+        using var cipher = NewCipher(out _);
+        using var sealer = cipher.CreateSealer();
+        var sealedObjects = Enumerable.Range(0, 300).Select(i => sealer.Seal(new byte[i], ObjectKind.DataBlob)).ToList();
+
+        Assert.Single(sealedObjects.Select(o => Convert.ToHexString(o.AsSpan(5, 32))).Distinct());
+        Assert.Equal(300, sealedObjects.Select(o => Convert.ToHexString(o.AsSpan(37, 12))).Distinct().Count());
+        for (var i = sealedObjects.Count - 1; i >= 0; i--)
+        {
+            Assert.Equal(new byte[i], cipher.Open(sealedObjects[i], ObjectKind.DataBlob));
+        }
+    }
+
+    [Fact]
+    public void Open_NonceOfAnotherObjectOfTheSameSealer_RefusedAsNotAuthentic()
+    {
+        using var cipher = NewCipher(out _);
+        using var sealer = cipher.CreateSealer();
+        var first = sealer.Seal(Plaintext, ObjectKind.DataBlob);
+        var second = sealer.Seal(Plaintext, ObjectKind.DataBlob);
+        second.AsSpan(37, 12).CopyTo(first.AsSpan(37, 12));
+
+        var e = Assert.Throws<SealedObjectException>(() => cipher.Open(first, ObjectKind.DataBlob));
+        Assert.Equal(SealedObjectFailure.NotAuthentic, e.Failure);
     }
 
     [Theory]
@@ -41,14 +81,14 @@ public sealed class ObjectCipherTests
     [InlineData(17)]
     [InlineData(4096)]
     [InlineData(1 << 20)]
-    public void SealThenOpen_AnySize_GivesThePlaintextBackWith53BytesOverhead(int size)
+    public void SealThenOpen_AnySize_GivesThePlaintextBackWith65BytesOverhead(int size)
     {
         using var cipher = NewCipher(out _);
         var plaintext = RandomNumberGenerator.GetBytes(size);
 
         var sealedObject = cipher.Seal(plaintext, ObjectKind.DataBlob);
 
-        Assert.Equal(size + 53, sealedObject.Length);
+        Assert.Equal(size + 65, sealedObject.Length);
         Assert.Equal(plaintext, cipher.Open(sealedObject, ObjectKind.DataBlob));
     }
 
@@ -264,7 +304,7 @@ public sealed class ObjectCipherTests
         var seal = Assert.Throws<ArgumentException>(() => cipher.Seal(Plaintext, ObjectKind.Snapshot, new byte[sealedObject.Length - 1]));
         var open = Assert.Throws<ArgumentException>(() => cipher.Open(sealedObject, ObjectKind.Snapshot, new byte[Plaintext.Length - 1]));
 
-        Assert.StartsWith("the destination holds 86 bytes, sealing 34 bytes needs 87", seal.Message, StringComparison.Ordinal);
+        Assert.StartsWith("the destination holds 98 bytes, sealing 34 bytes needs 99", seal.Message, StringComparison.Ordinal);
         Assert.StartsWith("the destination holds 33 bytes, the sealed snapshot needs 34", open.Message, StringComparison.Ordinal);
     }
 
