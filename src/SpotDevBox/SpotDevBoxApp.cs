@@ -343,6 +343,8 @@ internal static class SpotDevBoxApp
             StorageException => (ExitCodes.Failure, e.Message),
             // No repository where one was named, one already where init was to create it, no snapshot by that id.
             RepositoryException { Problem: not RepositoryProblem.RunTime } => (ExitCodes.InvalidInput, e.Message),
+            SpotDevBox.Commands.PasswordSourceException p => (p.ExitCode, p.Message),
+            SpotDevBox.Backup.Keys.KeyRingException => (ExitCodes.InvalidInput, e.Message),
             RepositoryException => (ExitCodes.Failure, e.Message),
             OperationCanceledException when cancelled => (ExitCodes.Interrupted, "interrupted; earlier snapshots are untouched and what was uploaded is reused next time"),
             InvalidDataException or IOException or UnauthorizedAccessException => (ExitCodes.Failure, e.Message),

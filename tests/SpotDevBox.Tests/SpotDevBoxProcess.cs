@@ -33,6 +33,11 @@ internal sealed class SpotDevBoxProcess
         _environment["AWS_SHARED_CREDENTIALS_FILE"] = Path.Combine(stateRoot, "no-aws", "credentials");
         _environment["AWS_CONFIG_FILE"] = Path.Combine(stateRoot, "no-aws", "config");
         _environment["AWS_EC2_METADATA_DISABLED"] = "true";
+        // Repositories are encrypted: the tests' passphrase, and new keys derived at the cheapest accepted cost.
+        foreach (var (name, value) in TestKeys.Environment)
+        {
+            _environment[name] = value;
+        }
         if (peer is not null)
         {
             _environment["AWS_ACCESS_KEY_ID"] = S3PeerFixture.AccessKey;

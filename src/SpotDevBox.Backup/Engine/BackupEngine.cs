@@ -311,9 +311,9 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
             var packSize = _repo.Options.PackSizeMiB * 1024 * 1024;
             // Buffers out at most, per type: one filling, one in the channel, one per uploader.
             var buffers = 2 + _repo.Options.TransferConcurrency;
-            DataPacker = new Packer(BlobType.Data, DataBuffers = new PackBufferPool(Math.Max(packSize, _repo.Config.ChunkMax + (64 * 1024)), buffers), Uploads.Writer);
+            DataPacker = new Packer(BlobType.Data, DataBuffers = new PackBufferPool(Math.Max(packSize, _repo.Config.ChunkMax + (64 * 1024)), buffers), Uploads.Writer, _repo.Encrypted);
             // Tree packs stay small so that a walk of one directory does not fetch megabytes.
-            TreePacker = new Packer(BlobType.Tree, TreeBuffers = new PackBufferPool(Math.Min(packSize, 4 * 1024 * 1024), buffers), Uploads.Writer);
+            TreePacker = new Packer(BlobType.Tree, TreeBuffers = new PackBufferPool(Math.Min(packSize, 4 * 1024 * 1024), buffers), Uploads.Writer, _repo.Encrypted);
             // Never back up the repository into itself, nor the engine's own cache.
             _excludedAbsolute = new HashSet<string>(StringComparer.Ordinal) { Path.TrimEndingDirectorySeparator(_repo.Options.ResolveCacheDirectory()) };
             if (_repo.Store is Storage.LocalDirectoryObjectStore local)
@@ -505,12 +505,11 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
         {
             await foreach (var pack in Uploads.Reader.ReadAllAsync(_ct))
             {
-                var memory = pack.Bytes.AsMemory(0, pack.Length);
-                var id = await _repo.SavePackAsync(memory, pack.Type, _ct);
-                var indexed = new IndexPack(id, pack.Length, pack.Entries);
+                var (id, length) = await _repo.SavePackAsync(pack, _ct);
+                var indexed = new IndexPack(id, length, pack.Entries);
                 _repo.Index.AddPack(indexed);
                 NewPacks.Add(indexed);
-                Progress.Uploaded(pack.Length);
+                Progress.Uploaded(length);
                 (pack.Type == BlobType.Data ? DataBuffers : TreeBuffers).Return(pack.Bytes);
             }
         }
@@ -705,7 +704,7 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
         public async Task<BlobId> SaveTreeAsync(Tree tree)
         {
             var bytes = JsonSerializer.SerializeToUtf8Bytes(tree, FormatJson.Default.Tree);
-            var id = BlobId.Compute(bytes);
+            var id = _repo.ComputeBlobId(bytes);
             if (!_repo.Index.Contains(id) && _claimed.TryAdd(id, 0))
             {
                 await AddBlobAsync(TreePacker, id, bytes);
@@ -929,7 +928,7 @@ public sealed partial class BackupEngine(BackupRepository repository, IFileSyste
             await using var stream = new InlineReadStream(file);
             await foreach (var chunk in _chunker.ChunkAsync(stream, _readCancel?.Token ?? _ct))
             {
-                var id = BlobId.Compute(chunk.Span);
+                var id = _repo.ComputeBlobId(chunk.Span);
                 content.Add(id);
                 read += chunk.Length;
                 Progress.Read(chunk.Length);

@@ -240,15 +240,15 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
         using var treeBuffers = new PackBufferPool(Math.Min(size, 4 * 1024 * 1024), 3);
         var packers = new Dictionary<BlobType, Packer>
         {
-            [BlobType.Data] = new Packer(BlobType.Data, dataBuffers, uploads.Writer),
-            [BlobType.Tree] = new Packer(BlobType.Tree, treeBuffers, uploads.Writer),
+            [BlobType.Data] = new Packer(BlobType.Data, dataBuffers, uploads.Writer, repository.Encrypted),
+            [BlobType.Tree] = new Packer(BlobType.Tree, treeBuffers, uploads.Writer, repository.Encrypted),
         };
         var uploader = Task.Run(async () =>
         {
             await foreach (var pack in uploads.Reader.ReadAllAsync(cancellationToken))
             {
-                var id = await repository.SavePackAsync(pack.Bytes.AsMemory(0, pack.Length), pack.Type, cancellationToken);
-                result.Add(new IndexPack(id, pack.Length, pack.Entries));
+                var (id, length) = await repository.SavePackAsync(pack, cancellationToken);
+                result.Add(new IndexPack(id, length, pack.Entries));
                 (pack.Type == BlobType.Data ? dataBuffers : treeBuffers).Return(pack.Bytes);
             }
         }, cancellationToken);
@@ -267,8 +267,9 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
 
                     // Verify before copying: repacking must not launder a corrupt blob into a fresh pack.
                     var stored = bytes.AsSpan((int)entry.Offset, entry.StoredLength);
-                    Pack.ExtractBlob(stored, entry);
-                    await packers[entry.Type].AddAsync(entry.Id, bytes.AsMemory((int)entry.Offset, entry.StoredLength), entry.Compression, entry.RawLength, cancellationToken);
+                    Pack.ExtractBlob(stored, entry, repository.Crypto);
+                    // Sealed blobs are copied as they are: each carries its own salt and nonce.
+                    await packers[entry.Type].AddAsync(entry.Id, bytes.AsMemory((int)entry.Offset, entry.StoredLength), entry.Compression, entry.RawLength, cancellationToken, alreadySealed: repository.Encrypted);
                 }
             }
 
@@ -461,7 +462,7 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
         List<PackEntry> entries;
         try
         {
-            entries = Pack.ReadHeaderFromPack(bytes);
+            entries = Pack.ReadHeaderFromPack(bytes, repository.Crypto);
         }
         catch (InvalidDataException e)
         {
@@ -473,7 +474,7 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
         {
             try
             {
-                Pack.ExtractBlob(bytes.AsSpan((int)entry.Offset, entry.StoredLength), entry);
+                Pack.ExtractBlob(bytes.AsSpan((int)entry.Offset, entry.StoredLength), entry, repository.Crypto);
             }
             catch (InvalidDataException e)
             {

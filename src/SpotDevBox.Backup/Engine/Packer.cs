@@ -1,11 +1,39 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using SpotDevBox.Backup.Crypto;
 using SpotDevBox.Backup.Format;
 
 namespace SpotDevBox.Backup.Engine;
 
-/// <summary>A finished pack waiting for upload; its buffer goes back to the pool once uploaded.</summary>
-internal sealed record PendingPack(byte[] Bytes, int Length, BlobType Type, IReadOnlyList<PackEntry> Entries);
+/// <summary>
+/// A full pack waiting for upload: its blobs fill <c>Bytes[..BlobAreaLength]</c>, and the header area is written
+/// by <see cref="Finish"/> (on the uploader's thread, not under the packer's lock). In an encrypted repository the
+/// blobs listed in <see cref="ToSeal"/> still hold their plaintext at <c>offset + ObjectCipher.HeaderSize</c> and are
+/// sealed in place by <see cref="Finish"/>; blobs copied already sealed (a repack) are not listed. The buffer goes
+/// back to the pool once uploaded.
+/// </summary>
+internal sealed record PendingPack(byte[] Bytes, int BlobAreaLength, BlobType Type, IReadOnlyList<PackEntry> Entries, IReadOnlyList<PackEntry> ToSeal)
+{
+    /// <summary>Seals what is to be sealed and writes the header area; returns the pack's length.</summary>
+    public int Finish(RepositoryCrypto? crypto)
+    {
+        if (crypto is null)
+        {
+            return BlobAreaLength + Pack.WriteHeaderArea(Bytes.AsSpan(BlobAreaLength), Entries, sealer: null);
+        }
+
+        using var sealer = crypto.Cipher.CreateSealer();
+        var kind = RepositoryCrypto.KindOf(Type);
+        foreach (var entry in ToSeal)
+        {
+            var at = checked((int)entry.Offset);
+            var sealedObject = Bytes.AsSpan(at, entry.StoredLength);
+            sealer.Seal(sealedObject[ObjectCipher.HeaderSize..^ObjectCipher.TagSize], kind, sealedObject);
+        }
+
+        return BlobAreaLength + Pack.WriteHeaderArea(Bytes.AsSpan(BlobAreaLength), Entries, sealer);
+    }
+}
 
 /// <summary>
 /// Pack buffers of one fixed size, reused, and at most <c>limit</c> of them out at once: a backup's
@@ -56,36 +84,48 @@ internal sealed class PackBufferPool(int size, int limit) : IDisposable
 /// entry); full packs go to a bounded channel, which is what bounds memory: a reader adding a blob
 /// waits while the uploaders are behind.
 /// </summary>
-internal sealed class Packer(BlobType type, PackBufferPool pool, ChannelWriter<PendingPack> uploads)
+/// <param name="seal">true in an encrypted repository: each blob is laid out with room to be sealed in place, and the
+/// header area leaves room for the sealed header (<see cref="PendingPack.Finish"/> seals them).</param>
+internal sealed class Packer(BlobType type, PackBufferPool pool, ChannelWriter<PendingPack> uploads, bool seal = false)
 {
     private readonly Lock _gate = new();
     private byte[]? _buffer;
     private int _length;
     private List<PackEntry> _entries = [];
+    private List<PackEntry> _toSeal = [];
 
-    public async ValueTask AddAsync(BlobId id, ReadOnlyMemory<byte> stored, CompressionKind compression, int rawLength, CancellationToken cancellationToken)
+    /// <param name="alreadySealed">the stored bytes are a sealed blob copied as it is (a repack in an encrypted repository).</param>
+    public async ValueTask AddAsync(BlobId id, ReadOnlyMemory<byte> stored, CompressionKind compression, int rawLength, CancellationToken cancellationToken, bool alreadySealed = false)
     {
+        var toSeal = seal && !alreadySealed;
+        var room = toSeal ? ObjectCipher.SealedLength(stored.Length) : stored.Length;
         while (true)
         {
             PendingPack? full = null;
             var needBuffer = false;
             lock (_gate)
             {
-                if (_entries.Count > 0 && !Fits(stored.Length, _entries.Count + 1, pool.Size))
+                if (_entries.Count > 0 && !Fits(room, _entries.Count + 1, pool.Size))
                 {
                     full = TakeLocked();
                 }
-                else if (_buffer is null && Fits(stored.Length, 1, pool.Size))
+                else if (_buffer is null && Fits(room, 1, pool.Size))
                 {
                     needBuffer = true;
                 }
                 else
                 {
                     // A blob too large for a pooled buffer (a huge directory's tree) gets a pack of its own.
-                    _buffer ??= new byte[HeaderSize(1) + stored.Length];
-                    stored.Span.CopyTo(_buffer.AsSpan(_length));
-                    _entries.Add(new PackEntry(id, type, compression, _length, stored.Length, rawLength));
-                    _length += stored.Length;
+                    _buffer ??= new byte[HeaderSize(1) + room];
+                    stored.Span.CopyTo(_buffer.AsSpan(_length + (toSeal ? ObjectCipher.HeaderSize : 0)));
+                    var entry = new PackEntry(id, type, compression, _length, room, rawLength);
+                    _entries.Add(entry);
+                    if (toSeal)
+                    {
+                        _toSeal.Add(entry);
+                    }
+
+                    _length += room;
                     return;
                 }
             }
@@ -134,17 +174,15 @@ internal sealed class Packer(BlobType type, PackBufferPool pool, ChannelWriter<P
 
     private bool Fits(int blobLength, int entries, int capacity) => _length + blobLength + HeaderSize(entries) <= capacity;
 
-    private static int HeaderSize(int entries) => Pack.HeaderPrefixSize + (entries * Pack.EntrySize) + Pack.TrailerSize;
+    private int HeaderSize(int entries) => Pack.HeaderAreaSize(entries, seal);
 
     private PendingPack TakeLocked()
     {
-        var header = Pack.WriteHeader(_entries);
-        var bytes = _buffer!;
-        header.CopyTo(bytes, _length);
-        var pack = new PendingPack(bytes, _length + header.Length, type, _entries);
+        var pack = new PendingPack(_buffer!, _length, type, _entries, _toSeal);
         _buffer = null;
         _length = 0;
         _entries = [];
+        _toSeal = [];
         return pack;
     }
 }

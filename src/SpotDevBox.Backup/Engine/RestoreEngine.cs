@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using SpotDevBox.Backup.Crypto;
 using SpotDevBox.Backup.FileSystem;
 using SpotDevBox.Backup.Format;
 using SpotDevBox.Backup.Repository;
@@ -773,16 +774,22 @@ public sealed partial class RestoreEngine(BackupRepository repository, IFileSyst
                 var buffer = inPlace ? null : pooled ? chunkBuffers.Rent() : new byte[entry.RawLength];
                 try
                 {
-                    var raw = inPlace ? stored : buffer.AsMemory(0, entry.RawLength);
+                    Memory<byte> raw;
                     try
                     {
+                        // A sealed blob is opened where it lies in the range (its plaintext sits between its header and tag).
+                        Pack.OpenInPlace(stored.Span, entry, repository.Crypto);
+                        var plaintext = repository.Crypto is null ? stored : stored[ObjectCipher.HeaderSize..^ObjectCipher.TagSize];
                         if (inPlace)
                         {
-                            Pack.VerifyStoredBlob(raw.Span, entry);
+                            raw = plaintext;
+                            Pack.VerifyRawBlob(raw.Span, entry, repository.Crypto);
                         }
                         else
                         {
-                            Pack.ExtractBlobInto(stored.Span, entry, raw.Span);
+                            raw = buffer.AsMemory(0, entry.RawLength);
+                            Compression.DecompressInto(plaintext.Span, entry.Compression, raw.Span);
+                            Pack.VerifyRawBlob(raw.Span, entry with { Compression = CompressionKind.None }, repository.Crypto);
                         }
                     }
                     catch (InvalidDataException e)

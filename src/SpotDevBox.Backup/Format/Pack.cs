@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using SpotDevBox.Backup.Crypto;
 
 namespace SpotDevBox.Backup.Format;
 
@@ -56,11 +57,15 @@ internal static class Pack
         return header;
     }
 
-    /// <summary>Length of the header (without the trailer), read from a pack's last 4 bytes.</summary>
-    public static int ReadHeaderLength(ReadOnlySpan<byte> trailer, long packSize)
+    /// <summary>
+    /// Length of the header area (without the trailer), read from a pack's last 4 bytes: the header itself,
+    /// or in an encrypted repository (<paramref name="sealedHeader"/>) the sealed header.
+    /// </summary>
+    public static int ReadHeaderLength(ReadOnlySpan<byte> trailer, long packSize, bool sealedHeader = false)
     {
         var length = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
-        if (length < HeaderPrefixSize || length + TrailerSize > packSize || (length - HeaderPrefixSize) % EntrySize != 0)
+        var overhead = sealedHeader ? ObjectCipher.Overhead : 0;
+        if (length < HeaderPrefixSize + overhead || length + TrailerSize > packSize || (length - overhead - HeaderPrefixSize) % EntrySize != 0)
         {
             throw new InvalidDataException($"pack header length {length} is impossible for a pack of {packSize} bytes");
         }
@@ -68,8 +73,56 @@ internal static class Pack
         return (int)length;
     }
 
-    /// <summary>Parses a header (without the trailer) and checks every entry lies inside the blob area.</summary>
-    public static List<PackEntry> ReadHeader(ReadOnlySpan<byte> header, long packSize)
+    /// <summary>The header area's size for <paramref name="entries"/> entries, trailer included.</summary>
+    public static int HeaderAreaSize(int entries, bool sealedHeader) =>
+        HeaderPrefixSize + (entries * EntrySize) + (sealedHeader ? ObjectCipher.Overhead : 0) + TrailerSize;
+
+    /// <summary>
+    /// Writes the header area (the header, sealed by <paramref name="sealer"/> when given, then the trailer) into
+    /// <paramref name="destination"/>, which must hold <see cref="HeaderAreaSize"/> bytes; returns that size.
+    /// </summary>
+    public static int WriteHeaderArea(Span<byte> destination, IReadOnlyList<PackEntry> entries, ObjectCipher.Sealer? sealer)
+    {
+        var plain = WriteHeader(entries);
+        var headerLength = plain.Length - TrailerSize;
+        if (sealer is null)
+        {
+            plain.CopyTo(destination);
+            return plain.Length;
+        }
+
+        var sealedLength = sealer.Seal(plain.AsSpan(0, headerLength), ObjectKind.PackHeader, destination);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[sealedLength..], (uint)sealedLength);
+        return sealedLength + TrailerSize;
+    }
+
+    /// <summary>
+    /// Parses a pack's header area (without the trailer): opened first when <paramref name="crypto"/> is given
+    /// (an encrypted repository's pack), then checked entry by entry like <see cref="ReadHeader"/>.
+    /// </summary>
+    public static List<PackEntry> ReadHeaderArea(ReadOnlySpan<byte> area, long packSize, RepositoryCrypto? crypto)
+    {
+        var dataEnd = packSize - area.Length - TrailerSize;
+        if (crypto is null)
+        {
+            return ReadHeader(area, dataEnd);
+        }
+
+        byte[] header;
+        try
+        {
+            header = crypto.Cipher.Open(area, ObjectKind.PackHeader);
+        }
+        catch (SealedObjectException e)
+        {
+            throw new InvalidDataException(e.Message, e);
+        }
+
+        return ReadHeader(header, dataEnd);
+    }
+
+    /// <summary>Parses a plain header (without the trailer) and checks every entry lies inside the blob area of <paramref name="dataEnd"/> bytes.</summary>
+    public static List<PackEntry> ReadHeader(ReadOnlySpan<byte> header, long dataEnd)
     {
         if (header.Length < HeaderPrefixSize || BinaryPrimitives.ReadUInt32LittleEndian(header) != Magic)
         {
@@ -87,7 +140,6 @@ internal static class Pack
             throw new InvalidDataException($"pack header claims {count} entries but has {header.Length} bytes");
         }
 
-        var dataEnd = packSize - header.Length - TrailerSize;
         var entries = new List<PackEntry>((int)count);
         var at = HeaderPrefixSize;
         for (var i = 0; i < count; i++)
@@ -128,53 +180,98 @@ internal static class Pack
     }
 
     /// <summary>Reads the header of a whole pack held in memory.</summary>
-    public static List<PackEntry> ReadHeaderFromPack(ReadOnlySpan<byte> pack)
+    public static List<PackEntry> ReadHeaderFromPack(ReadOnlySpan<byte> pack, RepositoryCrypto? crypto = null)
     {
         if (pack.Length < HeaderPrefixSize + TrailerSize)
         {
             throw new InvalidDataException($"pack of {pack.Length} bytes is too short");
         }
 
-        var length = ReadHeaderLength(pack[^TrailerSize..], pack.Length);
-        return ReadHeader(pack.Slice(pack.Length - TrailerSize - length, length), pack.Length);
+        var length = ReadHeaderLength(pack[^TrailerSize..], pack.Length, crypto is not null);
+        return ReadHeaderArea(pack.Slice(pack.Length - TrailerSize - length, length), pack.Length, crypto);
     }
 
-    /// <summary>Decompresses one blob into <paramref name="destination"/> (exactly its raw length) and verifies its hash.</summary>
-    public static void ExtractBlobInto(ReadOnlySpan<byte> stored, PackEntry entry, Span<byte> destination)
+    /// <summary>
+    /// The stored bytes of a blob, opened in place when the repository is encrypted (the plaintext lies inside
+    /// <paramref name="stored"/>, which is changed); as they are otherwise. Throws <see cref="InvalidDataException"/>
+    /// naming the blob when a sealed blob does not open.
+    /// </summary>
+    public static Span<byte> OpenInPlace(Span<byte> stored, PackEntry entry, RepositoryCrypto? crypto)
     {
-        Compression.DecompressInto(stored, entry.Compression, destination);
-        var actual = BlobId.Compute(destination);
-        if (actual != entry.Id)
+        if (crypto is null)
         {
-            throw new InvalidDataException($"blob {entry.Id.ShortHex} is corrupt: its content hashes to {actual.ShortHex}");
+            return stored;
+        }
+
+        try
+        {
+            if (stored.Length < ObjectCipher.Overhead)
+            {
+                crypto.Cipher.Open(stored, RepositoryCrypto.KindOf(entry.Type), Span<byte>.Empty); // throws, naming the truncation
+            }
+
+            var plaintext = stored[ObjectCipher.HeaderSize..^ObjectCipher.TagSize];
+            crypto.Cipher.Open(stored, RepositoryCrypto.KindOf(entry.Type), plaintext);
+            return plaintext;
+        }
+        catch (SealedObjectException e)
+        {
+            throw new InvalidDataException($"blob {entry.Id.ShortHex}: {e.Message}", e);
         }
     }
 
-    /// <summary>Verifies a blob stored without compression, in place: its stored bytes are its raw bytes.</summary>
-    public static void VerifyStoredBlob(ReadOnlySpan<byte> stored, PackEntry entry)
+    /// <summary>Decompresses one blob into <paramref name="destination"/> (exactly its raw length) and verifies its id.</summary>
+    public static void ExtractBlobInto(Span<byte> stored, PackEntry entry, Span<byte> destination, RepositoryCrypto? crypto = null)
     {
-        if (entry.Compression != CompressionKind.None || stored.Length != entry.RawLength)
+        var plaintext = OpenInPlace(stored, entry, crypto);
+        Compression.DecompressInto(plaintext, entry.Compression, destination);
+        Verify(destination, entry, crypto);
+    }
+
+    /// <summary>Verifies a blob stored without compression, in place: its stored bytes (opened, when sealed) are its raw bytes.</summary>
+    public static void VerifyStoredBlob(Span<byte> stored, PackEntry entry, RepositoryCrypto? crypto = null) =>
+        VerifyRawBlob(OpenInPlace(stored, entry, crypto), entry, crypto);
+
+    /// <summary>Verifies the opened plaintext of a blob stored without compression: it must be its raw bytes.</summary>
+    public static void VerifyRawBlob(ReadOnlySpan<byte> raw, PackEntry entry, RepositoryCrypto? crypto)
+    {
+        if (entry.Compression != CompressionKind.None || raw.Length != entry.RawLength)
         {
             throw new InvalidDataException($"blob {entry.Id.ShortHex} is not stored as-is in {entry.RawLength} bytes");
         }
 
-        var actual = BlobId.Compute(stored);
-        if (actual != entry.Id)
-        {
-            throw new InvalidDataException($"blob {entry.Id.ShortHex} is corrupt: its content hashes to {actual.ShortHex}");
-        }
+        Verify(raw, entry, crypto);
     }
 
-    /// <summary>Decompresses and verifies one blob; throws <see cref="InvalidDataException"/> when its hash does not match.</summary>
-    public static byte[] ExtractBlob(ReadOnlySpan<byte> stored, PackEntry entry)
+    /// <summary>Opens, decompresses and verifies one blob into a new array; throws <see cref="InvalidDataException"/> when it does not verify.</summary>
+    public static byte[] ExtractBlob(ReadOnlySpan<byte> stored, PackEntry entry, RepositoryCrypto? crypto = null)
     {
-        var raw = Compression.Decompress(stored, entry.Compression, entry.RawLength);
-        var actual = BlobId.Compute(raw);
-        if (actual != entry.Id)
+        if (crypto is null)
         {
-            throw new InvalidDataException($"blob {entry.Id.ShortHex} is corrupt: its content hashes to {actual.ShortHex}");
+            var raw = Compression.Decompress(stored, entry.Compression, entry.RawLength);
+            Verify(raw, entry, crypto);
+            return raw;
         }
 
-        return raw;
+        var copy = stored.ToArray();
+        var plaintext = OpenInPlace(copy, entry, crypto);
+        var result = Compression.Decompress(plaintext, entry.Compression, entry.RawLength);
+        Verify(result, entry, crypto);
+        return result;
+    }
+
+    /// <summary>The id of raw blob bytes: HMAC-SHA256 with the id key in an encrypted repository, SHA-256 otherwise.</summary>
+    public static BlobId IdOf(ReadOnlySpan<byte> raw, RepositoryCrypto? crypto) =>
+        crypto is null ? BlobId.Compute(raw) : crypto.Ids.Compute(raw);
+
+    private static void Verify(ReadOnlySpan<byte> raw, PackEntry entry, RepositoryCrypto? crypto)
+    {
+        var actual = IdOf(raw, crypto);
+        if (actual != entry.Id)
+        {
+            throw new InvalidDataException(crypto is null
+                ? $"blob {entry.Id.ShortHex} is corrupt: its content hashes to {actual.ShortHex}"
+                : $"blob {entry.Id.ShortHex} is not the blob its entry names (its keyed id is {actual.ShortHex}): it was moved within the repository or the index was altered");
+        }
     }
 }

@@ -14,10 +14,18 @@ public static class FormatVersion
 {
     public const int Oldest = 1;
 
-    /// <summary>2: tree nodes hold no per-machine identity and name hard link groups by <see cref="Node.Link"/>.</summary>
+    /// <summary>
+    /// 2: tree nodes hold no per-machine identity and name hard link groups by <see cref="Node.Link"/>. The newest
+    /// unencrypted format: what an unencrypted repository is upgraded to.
+    /// </summary>
     public const int Current = 2;
 
-    public static bool IsKnown(int version) => version is >= Oldest and <= Current;
+    /// <summary>3: version 2 encrypted and authenticated on the client, with keyed blob ids (docs/repository-format.md).</summary>
+    public const int Encrypted = 3;
+
+    public const int Newest = Encrypted;
+
+    public static bool IsKnown(int version) => version is >= Oldest and <= Newest;
 }
 
 /// <summary>One entry of a directory. Times are nanoseconds since the Unix epoch, UTC.</summary>

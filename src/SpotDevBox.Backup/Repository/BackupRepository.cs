@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using SpotDevBox.Backup.Crypto;
 using SpotDevBox.Backup.Format;
+using SpotDevBox.Backup.Keys;
 using SpotDevBox.Backup.Storage;
 
 namespace SpotDevBox.Backup.Repository;
@@ -23,10 +25,11 @@ public sealed partial class BackupRepository
     private readonly ConcurrentDictionary<BlobId, Lazy<Task<byte[]>>> _treePacks = new();
     private readonly ILogger _logger;
 
-    private BackupRepository(IObjectStore store, RepositoryConfig config, BackupEngineOptions options, TimeProvider time, ILogger logger)
+    private BackupRepository(IObjectStore store, RepositoryConfig config, BackupEngineOptions options, TimeProvider time, ILogger logger, RepositoryCrypto? crypto)
     {
         Store = store;
         Config = config;
+        Crypto = crypto;
         Options = options;
         Time = time;
         _logger = logger;
@@ -36,6 +39,15 @@ public sealed partial class BackupRepository
     public IObjectStore Store { get; }
 
     public RepositoryConfig Config { get; private set; }
+
+    /// <summary>The open master key's cipher and keyed ids in an encrypted (version 3) repository; null in a version 1 or 2 one.</summary>
+    public RepositoryCrypto? Crypto { get; }
+
+    /// <summary>Whether every object is encrypted and authenticated on the client (format version 3).</summary>
+    public bool Encrypted => Crypto is not null;
+
+    /// <summary>The id of a blob's raw bytes: keyed (HMAC-SHA256) in an encrypted repository, SHA-256 otherwise.</summary>
+    public BlobId ComputeBlobId(ReadOnlySpan<byte> raw) => Pack.IdOf(raw, Crypto);
 
     public BackupEngineOptions Options { get; }
 
@@ -49,14 +61,23 @@ public sealed partial class BackupRepository
     internal ILogger Logger => _logger;
 
     public static Task<BackupRepository> InitializeAsync(IObjectStore store, BackupEngineOptions options, TimeProvider time, ILogger logger, CancellationToken cancellationToken) =>
-        InitializeAsync(store, options, time, logger, prepareStore: true, cancellationToken);
+        InitializeAsync(store, options, time, logger, prepareStore: true, keys: null, cancellationToken);
+
+    public static Task<BackupRepository> InitializeAsync(IObjectStore store, BackupEngineOptions options, TimeProvider time, ILogger logger, bool prepareStore, CancellationToken cancellationToken) =>
+        InitializeAsync(store, options, time, logger, prepareStore, keys: null, cancellationToken);
 
     /// <param name="prepareStore">
     /// False: only the repository's own objects are written; the store's container-level set-up (a bucket's existence
     /// check and lifecycle rules) is left to whoever holds that right. A box's role may create its repositories but not
     /// change the bucket.
     /// </param>
-    public static async Task<BackupRepository> InitializeAsync(IObjectStore store, BackupEngineOptions options, TimeProvider time, ILogger logger, bool prepareStore, CancellationToken cancellationToken)
+    /// <param name="keys">
+    /// Makes the master key of an encrypted (format version 3) repository and writes its first key file; null makes
+    /// an unencrypted version 2 repository (kept for tests and for reading old repositories; the command line always
+    /// encrypts).
+    /// </param>
+    public static async Task<BackupRepository> InitializeAsync(
+        IObjectStore store, BackupEngineOptions options, TimeProvider time, ILogger logger, bool prepareStore, IRepositoryKeySource? keys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(time);
@@ -78,14 +99,25 @@ public sealed partial class BackupRepository
 
         var config = new RepositoryConfig
         {
+            Version = keys is null ? FormatVersion.Current : FormatVersion.Encrypted,
             Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
             Created = time.GetUtcNow(),
             ChunkMin = ChunkMin,
             ChunkAverage = ChunkAverage,
             ChunkMax = ChunkMax,
         };
+
+        // The key file first, the config last: until the config exists there is no repository, and a creation cut
+        // short leaves at most an unused key file that the next attempt does not read.
+        RepositoryCrypto? crypto = null;
+        if (keys is not null)
+        {
+            using var master = await keys.CreateAsync(store, config.Id, cancellationToken);
+            crypto = new RepositoryCrypto(master, config.Id);
+        }
+
         await store.PutAsync(ConfigKey, JsonSerializer.SerializeToUtf8Bytes(config, FormatJson.Default.RepositoryConfig), cancellationToken);
-        return new BackupRepository(store, config, options, time, logger);
+        return new BackupRepository(store, config, options, time, logger, crypto);
     }
 
     private static async Task<bool> ConfigExistsAsync(IObjectStore store, CancellationToken cancellationToken)
@@ -100,7 +132,12 @@ public sealed partial class BackupRepository
         }
     }
 
-    public static async Task<BackupRepository> OpenAsync(IObjectStore store, BackupEngineOptions options, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
+    public static Task<BackupRepository> OpenAsync(IObjectStore store, BackupEngineOptions options, TimeProvider time, ILogger logger, CancellationToken cancellationToken) =>
+        OpenAsync(store, options, time, logger, keys: null, cancellationToken);
+
+    /// <param name="keys">Opens the master key when the repository is encrypted (version 3); not asked otherwise.</param>
+    public static async Task<BackupRepository> OpenAsync(
+        IObjectStore store, BackupEngineOptions options, TimeProvider time, ILogger logger, IRepositoryKeySource? keys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         byte[] bytes;
@@ -126,7 +163,7 @@ public sealed partial class BackupRepository
 
         if (!FormatVersion.IsKnown(config.Version))
         {
-            throw new RepositoryException($"repository format version {config.Version} is not supported by this build (it reads versions {FormatVersion.Oldest} and {FormatVersion.Current})");
+            throw new RepositoryException($"repository format version {config.Version} is not supported by this build (it reads versions {FormatVersion.Oldest} to {FormatVersion.Newest}): update spotdevbox");
         }
 
         if (config.ChunkMin != ChunkMin || config.ChunkAverage != ChunkAverage || config.ChunkMax != ChunkMax)
@@ -139,7 +176,32 @@ public sealed partial class BackupRepository
             throw new RepositoryException("repository config has an invalid id");
         }
 
-        return new BackupRepository(store, config, options, time, logger);
+        if (config.Version < FormatVersion.Encrypted)
+        {
+            return new BackupRepository(store, config, options, time, logger, crypto: null);
+        }
+
+        if (keys is null)
+        {
+            throw new RepositoryException(
+                $"the repository at {store.Location} is encrypted: give its passphrase (SPOTDEVBOX_PASSWORD, --password-file or --password-command), or run where its KMS key may be used",
+                RepositoryProblem.KeyNeeded);
+        }
+
+        MasterKey master;
+        try
+        {
+            master = await keys.OpenAsync(store, config.Id, cancellationToken);
+        }
+        catch (KeyRingException e)
+        {
+            throw new RepositoryException($"the repository at {store.Location} is encrypted and its key did not open with {keys.Description}: {e.Message}", RepositoryProblem.KeyRefused, e);
+        }
+
+        using (master)
+        {
+            return new BackupRepository(store, config, options, time, logger, new RepositoryCrypto(master, config.Id));
+        }
     }
 
     /// <summary>
@@ -149,6 +211,7 @@ public sealed partial class BackupRepository
     /// </summary>
     public async Task UpgradeFormatAsync(CancellationToken cancellationToken)
     {
+        // An encrypted repository is version 3 from its creation; this upgrades unencrypted ones from 1 to 2 only.
         if (Config.Version >= FormatVersion.Current)
         {
             return;
@@ -200,7 +263,7 @@ public sealed partial class BackupRepository
             try
             {
                 var bytes = await GetImmutableCachedAsync(IndexPrefix, id, ct);
-                var file = DecodeIndex(bytes, key);
+                var file = DecodeIndex(Open(bytes, ObjectKind.Index, key), key);
                 foreach (var pack in file.Packs)
                 {
                     Index.AddPack(pack);
@@ -410,7 +473,7 @@ public sealed partial class BackupRepository
     /// <summary>Writes one index file listing <paramref name="packs"/>; returns its key.</summary>
     public async Task<string> SaveIndexAsync(IReadOnlyList<IndexPack> packs, CancellationToken cancellationToken)
     {
-        var stored = EncodeIndex(packs);
+        var stored = Seal(EncodeIndex(packs), ObjectKind.Index);
         var id = BlobId.Compute(stored);
         var key = IndexPrefix + id.ToHex();
         await PutContentAddressedAsync(key, id, stored, cancellationToken);
@@ -481,7 +544,7 @@ public sealed partial class BackupRepository
         // One request usually suffices: most headers are far smaller than 64 KiB.
         var guess = (int)Math.Min(size, 64 * 1024);
         var tail = await Store.GetRangeAsync(key, size - guess, guess, cancellationToken);
-        var headerLength = Pack.ReadHeaderLength(tail.AsSpan(tail.Length - Pack.TrailerSize), size);
+        var headerLength = Pack.ReadHeaderLength(tail.AsSpan(tail.Length - Pack.TrailerSize), size, Encrypted);
         byte[] header;
         if (headerLength + Pack.TrailerSize <= tail.Length)
         {
@@ -492,10 +555,17 @@ public sealed partial class BackupRepository
             header = await Store.GetRangeAsync(key, size - Pack.TrailerSize - headerLength, headerLength, cancellationToken);
         }
 
-        return Pack.ReadHeader(header, size);
+        return Pack.ReadHeaderArea(header, size, Crypto);
     }
 
     // ---------- packs and blobs ----------
+
+    /// <summary>Seals (in an encrypted repository) and writes the header of a full pack, then uploads it; returns its id and length.</summary>
+    internal async Task<(BlobId Id, int Length)> SavePackAsync(Engine.PendingPack pack, CancellationToken cancellationToken)
+    {
+        var length = pack.Finish(Crypto);
+        return (await SavePackAsync(pack.Bytes.AsMemory(0, length), pack.Type, cancellationToken), length);
+    }
 
     /// <summary>Uploads a finished pack. The caller adds it to the index once this returns.</summary>
     public async Task<BlobId> SavePackAsync(ReadOnlyMemory<byte> pack, BlobType type, CancellationToken cancellationToken)
@@ -542,11 +612,11 @@ public sealed partial class BackupRepository
                 throw new InvalidDataException($"tree blob {id.ShortHex} lies past the end of pack {location.Pack.ShortHex} ({pack.Length} bytes)");
             }
 
-            return Pack.ExtractBlob(pack.AsSpan((int)entry.Offset, entry.StoredLength), entry);
+            return Pack.ExtractBlob(pack.AsSpan((int)entry.Offset, entry.StoredLength), entry, Crypto);
         }
 
         var stored = await Store.GetRangeAsync(Pack.Key(location.Pack), entry.Offset, entry.StoredLength, cancellationToken);
-        return Pack.ExtractBlob(stored, entry);
+        return Pack.ExtractBlob(stored, entry, Crypto);
     }
 
     private async Task<byte[]> LoadTreePackAsync(BlobId packId, CancellationToken cancellationToken)
@@ -627,6 +697,27 @@ public sealed partial class BackupRepository
         }
     }
 
+    /// <summary>An object's stored form: sealed in an encrypted repository, as it is otherwise.</summary>
+    private byte[] Seal(byte[] plaintext, ObjectKind kind) => Crypto is null ? plaintext : Crypto.Cipher.Seal(plaintext, kind);
+
+    /// <summary>An object's plaintext: opened in an encrypted repository (refused with <see cref="InvalidDataException"/> naming <paramref name="key"/> when it does not open), as stored otherwise.</summary>
+    private byte[] Open(byte[] stored, ObjectKind kind, string key)
+    {
+        if (Crypto is null)
+        {
+            return stored;
+        }
+
+        try
+        {
+            return Crypto.Cipher.Open(stored, kind);
+        }
+        catch (SealedObjectException e)
+        {
+            throw new InvalidDataException($"'{key}': {e.Message}", e);
+        }
+    }
+
     // ---------- snapshots ----------
 
     /// <summary>All readable snapshots, oldest first; unreadable ones are recorded in <see cref="UnreadableSnapshots"/>.</summary>
@@ -666,7 +757,7 @@ public sealed partial class BackupRepository
             throw new InvalidDataException($"'{ListedName.Printable(id)}' is not a snapshot id (64 lowercase hexadecimal digits)");
         }
 
-        var bytes = await GetImmutableCachedAsync(SnapshotPrefix, blob, cancellationToken);
+        var bytes = Open(await GetImmutableCachedAsync(SnapshotPrefix, blob, cancellationToken), ObjectKind.Snapshot, SnapshotPrefix + id);
         SnapshotManifest manifest;
         try
         {
@@ -680,12 +771,18 @@ public sealed partial class BackupRepository
         // A newer format may mean something else by the same fields: refuse rather than guess.
         return FormatVersion.IsKnown(manifest.Version)
             ? manifest
-            : throw new InvalidDataException($"snapshot format version {manifest.Version} is not supported by this build (it reads versions {FormatVersion.Oldest} and {FormatVersion.Current})");
+            : throw new InvalidDataException($"snapshot format version {manifest.Version} is not supported by this build (it reads versions {FormatVersion.Oldest} to {FormatVersion.Newest})");
     }
 
     public async Task<string> SaveSnapshotAsync(SnapshotManifest manifest, CancellationToken cancellationToken)
     {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(manifest, FormatJson.Default.SnapshotManifest);
+        ArgumentNullException.ThrowIfNull(manifest);
+        if (Encrypted)
+        {
+            manifest = manifest with { Version = FormatVersion.Encrypted };
+        }
+
+        var bytes = Seal(JsonSerializer.SerializeToUtf8Bytes(manifest, FormatJson.Default.SnapshotManifest), ObjectKind.Snapshot);
         var id = BlobId.Compute(bytes);
         await PutContentAddressedAsync(SnapshotPrefix + id.ToHex(), id, bytes, cancellationToken);
         return id.ToHex();
@@ -774,4 +871,8 @@ public enum RepositoryProblem
     AlreadyExists,
     /// <summary>No snapshot has the id (or prefix) given, or there is none to take as "latest".</summary>
     NoSuchSnapshot,
+    /// <summary>The repository is encrypted and no key source was given (no passphrase, no KMS key).</summary>
+    KeyNeeded,
+    /// <summary>The repository is encrypted and its key did not open with what was given (a wrong passphrase, KMS refused).</summary>
+    KeyRefused,
 }

@@ -21,6 +21,18 @@ public sealed class AgentOptions
     /// <summary>The box's name in status and records; empty: the last component of <see cref="Box"/>.</summary>
     public string BoxName { get; set; } = "";
 
+    /// <summary>The box's owner as the controller knows it: with <see cref="BoxName"/>, the KMS encryption context "OWNER/BOX" of its repositories.</summary>
+    public string Owner { get; set; } = "";
+
+    /// <summary>
+    /// The fleet's KMS key for repositories: the box's repositories' master keys are wrapped by it under the context
+    /// {"spotdevbox:box": "OWNER/BOX"} (docs/security.md, "Keys"). Either this (with <see cref="Owner"/>) or <see cref="PasswordFile"/>.
+    /// </summary>
+    public string RepositoryKeyArn { get; set; } = "";
+
+    /// <summary>A file (mode 0600) whose first line is the passphrase of the box's repositories, where there is no KMS (a lab, a local box).</summary>
+    public string PasswordFile { get; set; } = "";
+
     /// <summary>The developer's account; its home directory is backed up when <see cref="Paths"/> is empty.</summary>
     public string User { get; set; } = "";
 
@@ -179,6 +191,15 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         if (string.IsNullOrWhiteSpace(options.Box))
         {
             failures.Add($"{s}:Box is required: the box's storage prefix, e.g. s3://my-bucket/boxes/alice/alice");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.RepositoryKeyArn) && string.IsNullOrWhiteSpace(options.PasswordFile))
+        {
+            failures.Add($"{s}:RepositoryKeyArn (with {s}:Owner) or {s}:PasswordFile is required: the box's repositories are encrypted, and one of them opens their key");
+        }
+        else if (!string.IsNullOrWhiteSpace(options.RepositoryKeyArn) && string.IsNullOrWhiteSpace(options.Owner))
+        {
+            failures.Add($"{s}:Owner is required with {s}:RepositoryKeyArn: it names the box in the key's encryption context (OWNER/BOX)");
         }
 
         if (options.Paths.Count == 0 && string.IsNullOrWhiteSpace(options.User))

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using SpotDevBox.Backup.Keys;
 using SpotDevBox.Backup.Repository;
 using SpotDevBox.Backup.Storage;
 using SpotDevBox.Commands;
@@ -42,9 +43,10 @@ internal sealed partial class BoxStorage(IOptions<AgentOptions> agentOptions, Re
     {
         var settings = Settings(agentOptions.Value.Box.TrimEnd('/') + "/" + name);
         var options = opener.EngineOptions(settings);
+        var keys = KeySource();
         try
         {
-            return await opener.OpenAsync(settings, cancellationToken);
+            return await opener.OpenAsync(settings, keys, cancellationToken);
         }
         catch (Exception e) when (e is RepositoryException { Problem: RepositoryProblem.NotFound }
             || (e is StorageException { Failure: StorageFailure.ContainerMissing } && RepositoryLocation.Parse(settings.Repository!).Kind == RepositoryKind.Local))
@@ -53,7 +55,7 @@ internal sealed partial class BoxStorage(IOptions<AgentOptions> agentOptions, Re
             var logger = loggers.CreateLogger<BackupRepository>();
             try
             {
-                return await BackupRepository.InitializeAsync(opener.CreateStore(settings), options, time, logger, cancellationToken);
+                return await BackupRepository.InitializeAsync(opener.CreateStore(settings), options, time, logger, prepareStore: true, keys, cancellationToken);
             }
             catch (StorageException bucketDenied) when (bucketDenied.Failure == StorageFailure.AccessDenied)
             {
@@ -65,7 +67,7 @@ internal sealed partial class BoxStorage(IOptions<AgentOptions> agentOptions, Re
 
             try
             {
-                return await BackupRepository.InitializeAsync(opener.CreateStore(settings), options, time, logger, prepareStore: false, cancellationToken);
+                return await BackupRepository.InitializeAsync(opener.CreateStore(settings), options, time, logger, prepareStore: false, keys, cancellationToken);
             }
             catch (StorageException denied) when (denied.Failure == StorageFailure.AccessDenied)
             {
@@ -199,6 +201,29 @@ internal sealed partial class BoxStorage(IOptions<AgentOptions> agentOptions, Re
     public const string LaunchClaimName = "launch.json";
 
     private static RepositorySettings Settings(string location) => new() { Repository = location };
+
+    /// <summary>
+    /// The key of the box's repositories: the fleet's KMS key under the box's context, else the password file.
+    /// (<see cref="AgentOptionsValidator"/> requires one of them; a verb run from a laptop against an unencrypted
+    /// box prefix has neither, and is refused only if a repository turns out to be encrypted.)
+    /// </summary>
+    private IRepositoryKeySource KeySource()
+    {
+        var options = agentOptions.Value;
+        if (!string.IsNullOrWhiteSpace(options.RepositoryKeyArn))
+        {
+            return new KmsKeySource(opener.Kms, options.RepositoryKeyArn, options.Owner, BoxName, time, label: "box " + options.Owner + "/" + BoxName);
+        }
+
+        var file = options.PasswordFile;
+        return new PassphraseKeySource(
+            ct => string.IsNullOrWhiteSpace(file)
+                ? throw new RepositoryException($"the box's repositories are encrypted and neither {AgentOptions.SectionName}:RepositoryKeyArn nor {AgentOptions.SectionName}:PasswordFile is set", RepositoryProblem.KeyNeeded)
+                : PasswordSource.ForThisProcess().ReadAsync(file, null, ct),
+            time,
+            opener.NewKeyParameters,
+            label: "box " + BoxName);
+    }
 
     [LoggerMessage(EventId = 3118, Level = LogLevel.Warning, Message = "Created the repository {Repository} without the bucket's set-up, which this box may not change ({Reason}): its lifecycle rules (incomplete uploads, the history window) are set by an operator with 'spotdevbox init' or by the bucket's own rules")]
     private static partial void LogBucketSetUpNotTheBoxs(ILogger logger, string repository, string reason);

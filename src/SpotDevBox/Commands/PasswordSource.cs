@@ -19,7 +19,8 @@ internal sealed class PasswordSource(Func<string, string?> environment, IPasswor
 
     public static PasswordSource ForThisProcess() => new(Environment.GetEnvironmentVariable, new ConsolePasswordPrompt());
 
-    public async Task<string> ReadAsync(string? passwordFile, string? passwordCommand, CancellationToken cancellationToken)
+    /// <param name="confirm">A new passphrase (a repository being created): a terminal prompt asks twice.</param>
+    public async Task<string> ReadAsync(string? passwordFile, string? passwordCommand, CancellationToken cancellationToken, bool confirm = false)
     {
         if (passwordFile is not null && passwordCommand is not null)
         {
@@ -48,10 +49,15 @@ internal sealed class PasswordSource(Func<string, string?> environment, IPasswor
                 ExitCodes.InvalidInput);
         }
 
-        var typed = prompt.Read("repository password: ");
-        return string.IsNullOrEmpty(typed)
-            ? throw new PasswordSourceException("the password is empty: type the repository's password", ExitCodes.InvalidInput)
-            : typed;
+        var typed = prompt.Read(confirm ? "new repository password: " : "repository password: ");
+        if (string.IsNullOrEmpty(typed))
+        {
+            throw new PasswordSourceException("the password is empty: type the repository's password", ExitCodes.InvalidInput);
+        }
+
+        return !confirm || prompt.Read("enter it again: ") == typed
+            ? typed
+            : throw new PasswordSourceException("the two passwords differ: nothing was created; try again", ExitCodes.InvalidInput);
     }
 
     private static async Task<string> FromFileAsync(string path, CancellationToken cancellationToken)

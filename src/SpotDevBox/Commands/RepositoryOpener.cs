@@ -1,14 +1,19 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SpotDevBox.Aws.Storage;
+using SpotDevBox.Backup.Keys;
 using SpotDevBox.Backup.Repository;
 using SpotDevBox.Backup.Storage;
 
 namespace SpotDevBox.Commands;
 
 /// <summary>Turns --repo and the storage settings into an object store and a repository.</summary>
-internal sealed class RepositoryOpener(IOptions<BackupEngineOptions> engineOptions, IOptions<StorageOptions> storageOptions, TimeProvider time, ILoggerFactory loggers)
+internal sealed class RepositoryOpener(
+    IOptions<BackupEngineOptions> engineOptions, IOptions<StorageOptions> storageOptions, IOptions<KeyOptions> keyOptions, TimeProvider time, ILoggerFactory loggers)
 {
+    private readonly Lazy<IKeyManagementService> kms = new(() => new SpotDevBox.Aws.Keys.KmsKeyService());
+    private readonly PasswordSource passwords = PasswordSource.ForThisProcess();
+
     /// <summary>The configured engine options, with --cache-dir applied on a copy (the bound instance is shared).</summary>
     public BackupEngineOptions EngineOptions(RepositorySettings settings) =>
         settings.CacheDirectory is { } cache ? engineOptions.Value.WithCacheDirectory(cache) : engineOptions.Value;
@@ -30,11 +35,50 @@ internal sealed class RepositoryOpener(IOptions<BackupEngineOptions> engineOptio
             historyDays));
     }
 
-    public Task<BackupRepository> OpenAsync(RepositorySettings settings, CancellationToken cancellationToken) =>
-        BackupRepository.OpenAsync(CreateStore(settings), EngineOptions(settings), time, loggers.CreateLogger<BackupRepository>(), cancellationToken);
+    /// <summary>Opens with a key source of the caller's (the agent's: its KMS key or its password file).</summary>
+    public Task<BackupRepository> OpenAsync(RepositorySettings settings, IRepositoryKeySource keys, CancellationToken cancellationToken) =>
+        BackupRepository.OpenAsync(CreateStore(settings), EngineOptions(settings), time, loggers.CreateLogger<BackupRepository>(), keys, cancellationToken);
 
+    /// <summary>The KMS client the key sources share (created on first use).</summary>
+    public IKeyManagementService Kms => kms.Value;
+
+    public Argon2idParameters NewKeyParameters => keyOptions.Value.Argon2idParameters();
+
+    public Task<BackupRepository> OpenAsync(RepositorySettings settings, CancellationToken cancellationToken) =>
+        BackupRepository.OpenAsync(CreateStore(settings), EngineOptions(settings), time, loggers.CreateLogger<BackupRepository>(), KeySource(settings, creating: false), cancellationToken);
+
+    /// <summary>Creates an encrypted repository; its master key is wrapped by the passphrase (or by KMS with --kms-box).</summary>
     public Task<BackupRepository> InitializeAsync(RepositorySettings settings, CancellationToken cancellationToken, int historyDays = S3StoreOptions.DefaultHistoryDays) =>
-        BackupRepository.InitializeAsync(CreateStore(settings, historyDays), EngineOptions(settings), time, loggers.CreateLogger<BackupRepository>(), cancellationToken);
+        BackupRepository.InitializeAsync(
+            CreateStore(settings, historyDays), EngineOptions(settings), time, loggers.CreateLogger<BackupRepository>(), prepareStore: true, KeySource(settings, creating: true), cancellationToken);
+
+    /// <summary>
+    /// Where an encrypted repository's key comes from: KMS with the box's context (--kms-box), else a passphrase from
+    /// --password-file, --password-command, $SPOTDEVBOX_PASSWORD or a terminal prompt (asked twice when creating).
+    /// Nothing is asked until a repository turns out to be encrypted.
+    /// </summary>
+    public IRepositoryKeySource KeySource(RepositorySettings settings, bool creating)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (settings.KmsBox is { } box)
+        {
+            var slash = box.IndexOf('/', StringComparison.Ordinal);
+            var keyArn = keyOptions.Value.KmsKeyArn;
+            if (creating && string.IsNullOrWhiteSpace(keyArn))
+            {
+                throw new ArgumentException("--kms-box creates a repository wrapped by the fleet's repository key: set Keys:KmsKeyArn (spotdevbox setup writes it)");
+            }
+
+            return new KmsKeySource(kms.Value, keyArn, box[..slash], box[(slash + 1)..], time, label: "kms " + box);
+        }
+
+        var source = passwords;
+        return new PassphraseKeySource(
+            ct => source.ReadAsync(settings.PasswordFile, settings.PasswordCommand, ct, confirm: creating),
+            time,
+            keyOptions.Value.Argon2idParameters(),
+            label: "passphrase");
+    }
 
     private static string? NullIfEmpty(string value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

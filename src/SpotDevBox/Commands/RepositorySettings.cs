@@ -5,7 +5,7 @@ using Spectre.Console.Cli;
 namespace SpotDevBox.Commands;
 
 /// <summary>Options every repository verb shares.</summary>
-internal class RepositorySettings : CommandSettings
+internal partial class RepositorySettings : CommandSettings
 {
     [CommandOption("-r|--repo <REPOSITORY>")]
     [Description("Repository: s3://bucket/prefix, file:///path or a directory path. Default: $SPOTDEVBOX_REPOSITORY.")]
@@ -22,6 +22,18 @@ internal class RepositorySettings : CommandSettings
     [CommandOption("--kms-key-id <KEY>")]
     [Description("Encrypt new objects with this KMS key (SSE-KMS). Default: SSE-S3.")]
     public string? KmsKeyId { get; set; }
+
+    [CommandOption("--password-file <FILE>")]
+    [Description("Read the repository's passphrase from the first line of FILE (readable by you alone). Else --password-command, else $SPOTDEVBOX_PASSWORD, else a prompt on a terminal.")]
+    public string? PasswordFile { get; set; }
+
+    [CommandOption("--password-command <COMMAND>")]
+    [Description("Run COMMAND (split on spaces, no shell) and read the passphrase from the first line it prints, e.g. 'pass show spotdevbox'.")]
+    public string? PasswordCommand { get; set; }
+
+    [CommandOption("--kms-box <OWNER/BOX>")]
+    [Description("Open a box's repository through AWS KMS as that box's owner (the key files the box wrote with its KMS key), instead of a passphrase.")]
+    public string? KmsBox { get; set; }
 
     [CommandOption("--cache-dir <DIR>")]
     [Description("Local cache of immutable repository objects. Default: $XDG_CACHE_HOME/spotdevbox.")]
@@ -51,6 +63,19 @@ internal class RepositorySettings : CommandSettings
             return ValidationResult.Error("--repo: " + e.Message);
         }
 
+        if (KmsBox is not null && !KmsBoxPattern().IsMatch(KmsBox))
+        {
+            return ValidationResult.Error("--kms-box: give OWNER/BOX, e.g. alice/alice (the owner and the box's name as the controller knows them)");
+        }
+
+        if (KmsBox is not null && (PasswordFile ?? PasswordCommand) is not null)
+        {
+            return ValidationResult.Error("give --kms-box or a passphrase (--password-file, --password-command), not both");
+        }
+
         return ValidationResult.Success();
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9._-]{1,64}/[A-Za-z0-9._-]{1,64}$")]
+    private static partial System.Text.RegularExpressions.Regex KmsBoxPattern();
 }

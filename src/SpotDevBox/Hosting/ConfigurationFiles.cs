@@ -38,6 +38,7 @@ internal static partial class ConfigurationFiles
         PriceOptions.SectionName,
         SerilogSettings.SectionName,
         StorageOptions.SectionName,
+        KeyOptions.SectionName,
     ];
 
     /// <summary>Adds the files in order (a later one overrides an earlier one) and checks each file's sections.</summary>

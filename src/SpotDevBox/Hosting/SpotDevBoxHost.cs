@@ -70,6 +70,8 @@ internal static class SpotDevBoxHost
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IValidateOptions<BackupEngineOptions>, BackupEngineOptionsValidator>());
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName, o => o.ErrorOnUnknownConfiguration = true).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IValidateOptions<StorageOptions>, StorageOptionsValidator>());
+        services.AddOptions<KeyOptions>().BindConfiguration(KeyOptions.SectionName, o => o.ErrorOnUnknownConfiguration = true).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IValidateOptions<KeyOptions>, KeyOptionsValidator>());
         services.TryAddSingleton<RepositoryOpener>();
         _ = configuration;
         return services;

@@ -24,7 +24,7 @@ public sealed class ContentAddressedWriteTests(MotoFixture moto) : IAsyncLifetim
     public void Dispose() => _temp.Dispose();
 
     private Task<EngineHarness> HarnessAsync(string store) =>
-        store == "local" ? EngineHarness.LocalAsync(_temp.Sub($"repo-{++_buckets}")) : EngineHarness.MotoAsync(moto, $"ca-{++_buckets}");
+        store == "local" ? EngineHarness.LocalAsync(_temp.Sub($"repo-{++_buckets}"), encrypted: false) : EngineHarness.MotoAsync(moto, $"ca-{++_buckets}", encrypted: false);
 
     private string Source()
     {

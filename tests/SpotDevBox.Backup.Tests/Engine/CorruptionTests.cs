@@ -33,14 +33,14 @@ public abstract class CorruptionTests : IDisposable
     public async Task Restore_ByteFlippedInDataBlob_ErrorNamesTheFileOthersRestored()
     {
         using var harness = await BackupSourceAsync();
-        var (key, entry) = await FindPackHoldingAsync(harness, Sha256(_victim));
+        var (key, entry) = await FindPackHoldingAsync(harness, await IdOfAsync(harness, _victim));
         await FlipByteAsync(harness, key, entry.Offset + (entry.StoredLength / 2));
 
         var result = await harness.RestoreAsync(Target);
 
         var error = Assert.Single(result.Errors);
         Assert.StartsWith("'src/victim.bin' could not be restored: ", error, StringComparison.Ordinal);
-        Assert.Contains($"blob {entry.Id.ShortHex} is corrupt", error, StringComparison.Ordinal);
+        Assert.Contains(CorruptBlob(entry.Id), error, StringComparison.Ordinal);
         Assert.Equal(_bystander, await File.ReadAllBytesAsync(Path.Combine(Target, "src", "bystander.bin")));
         Assert.Equal("plain text", await File.ReadAllTextAsync(Path.Combine(Target, "src", "notes.txt")));
         var victim = Path.Combine(Target, "src", "victim.bin");
@@ -51,7 +51,7 @@ public abstract class CorruptionTests : IDisposable
     public async Task Restore_ByteFlippedInDataBlob_DamagedFileNotLeftAtFullLength()
     {
         using var harness = await BackupSourceAsync();
-        var (key, entry) = await FindPackHoldingAsync(harness, Sha256(_victim));
+        var (key, entry) = await FindPackHoldingAsync(harness, await IdOfAsync(harness, _victim));
         await FlipByteAsync(harness, key, entry.Offset + (entry.StoredLength / 2));
 
         await harness.RestoreAsync(Target);
@@ -64,7 +64,7 @@ public abstract class CorruptionTests : IDisposable
     public async Task Check_ByteFlippedInDataBlob_OnlyReadDataReportsThePack()
     {
         using var harness = await BackupSourceAsync();
-        var (key, entry) = await FindPackHoldingAsync(harness, Sha256(_victim));
+        var (key, entry) = await FindPackHoldingAsync(harness, await IdOfAsync(harness, _victim));
         var packId = PackIdOf(key);
         Assert.Equal(CompressionKind.None, entry.Compression); // random bytes: a flip shows as a hash mismatch, not a zstd error
         await FlipByteAsync(harness, key, entry.Offset + (entry.StoredLength / 2));
@@ -75,7 +75,7 @@ public abstract class CorruptionTests : IDisposable
         Assert.True(structure.Ok, string.Join("\n", structure.Errors));
         Assert.Equal(2, full.Errors.Count);
         Assert.Equal($"pack {packId.ShortHex} is corrupt: its bytes do not hash to its name", full.Errors[0]);
-        Assert.StartsWith($"pack {packId.ShortHex}: blob {entry.Id.ShortHex} is corrupt: its content hashes to ", full.Errors[1], StringComparison.Ordinal);
+        Assert.StartsWith($"pack {packId.ShortHex}: {CorruptBlob(entry.Id)}", full.Errors[1], StringComparison.Ordinal);
     }
 
     [Fact]
@@ -205,7 +205,7 @@ public abstract class CorruptionTests : IDisposable
     public async Task Restore_DataPackTruncated_ErrorNamesEachFile()
     {
         using var harness = await BackupSourceAsync();
-        var (key, _) = await FindPackHoldingAsync(harness, Sha256(_victim));
+        var (key, _) = await FindPackHoldingAsync(harness, await IdOfAsync(harness, _victim));
         var bytes = await harness.Store.GetAsync(key, CancellationToken.None);
         await OverwriteObjectAsync(harness, key, bytes[..(bytes.Length / 2)]);
 
@@ -340,7 +340,8 @@ public abstract class CorruptionTests : IDisposable
 
         foreach (var key in keys)
         {
-            yield return (key, Pack.ReadHeaderFromPack(await harness.Store.GetAsync(key, CancellationToken.None)));
+            var crypto = (await harness.OpenAsync()).Crypto;
+            yield return (key, Pack.ReadHeaderFromPack(await harness.Store.GetAsync(key, CancellationToken.None), crypto));
         }
     }
 
@@ -361,7 +362,12 @@ public abstract class CorruptionTests : IDisposable
 
     private static BlobId PackIdOf(string key) => BlobId.Parse(key[(key.LastIndexOf('/') + 1)..]);
 
-    private static string Sha256(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
+    /// <summary>How a reader names a blob whose stored bytes were changed: a hash mismatch, or in an encrypted repository a seal that does not open.</summary>
+    internal virtual string CorruptBlob(BlobId id) => $"blob {id.ShortHex} is corrupt";
+
+    /// <summary>The blob id of <paramref name="content"/> in the harness's repository (keyed when it is encrypted).</summary>
+    private static async Task<string> IdOfAsync(EngineHarness harness, byte[] content) =>
+        (await harness.OpenAsync()).ComputeBlobId(content).ToHex();
 
     private static byte[] RandomBytes(int seed, int length)
     {
@@ -377,11 +383,25 @@ public abstract class CorruptionTests : IDisposable
     }
 }
 
+/// <summary>An unencrypted (version 2) repository, as builds before version 3 wrote and this one still reads.</summary>
 public sealed class LocalCorruptionTests : CorruptionTests
 {
     private string RepoPath => Path.Combine(Temp, "repo");
 
+    internal override Task<EngineHarness> CreateHarnessAsync() => EngineHarness.LocalAsync(RepoPath, encrypted: false);
+
+    internal override Task OverwriteObjectAsync(EngineHarness harness, string key, byte[] bytes) =>
+        File.WriteAllBytesAsync(Path.Combine(RepoPath, key), bytes);
+}
+
+/// <summary>The same damage in an encrypted (version 3) repository: every sealed object that was changed fails to open, and is named.</summary>
+public sealed class EncryptedLocalCorruptionTests : CorruptionTests
+{
+    private string RepoPath => Path.Combine(Temp, "repo");
+
     internal override Task<EngineHarness> CreateHarnessAsync() => EngineHarness.LocalAsync(RepoPath);
+
+    internal override string CorruptBlob(BlobId id) => $"blob {id.ShortHex}: the sealed data blob does not authenticate";
 
     internal override Task OverwriteObjectAsync(EngineHarness harness, string key, byte[] bytes) =>
         File.WriteAllBytesAsync(Path.Combine(RepoPath, key), bytes);
@@ -391,6 +411,8 @@ public sealed class LocalCorruptionTests : CorruptionTests
 public sealed class S3CorruptionTests(S3PeerFixture peer) : CorruptionTests
 {
     internal override Task<EngineHarness> CreateHarnessAsync() => EngineHarness.S3Async(peer);
+
+    internal override string CorruptBlob(BlobId id) => $"blob {id.ShortHex}: the sealed data blob does not authenticate";
 
     internal override async Task OverwriteObjectAsync(EngineHarness harness, string key, byte[] bytes)
     {

@@ -13,53 +13,62 @@ internal sealed class EngineHarness : IDisposable
 {
     private readonly TempDir _cache = new("spotdevbox-cache-");
 
-    private EngineHarness(IObjectStore store) => Store = store;
+    private EngineHarness(IObjectStore store, bool encrypted)
+    {
+        Store = store;
+        Keys = encrypted ? new TestKeySource() : null;
+    }
 
     public IObjectStore Store { get; }
+
+    /// <summary>The key source of an encrypted repository (format version 3, the default); null for an unencrypted one.</summary>
+    public TestKeySource? Keys { get; }
 
     public BackupEngineOptions Options => new() { CacheDirectory = _cache.Path, PackSizeMiB = 4, TransferConcurrency = 4, ReadConcurrency = ReadConcurrency };
 
     public int ReadConcurrency { get; set; } = 2;
 
-    public static async Task<EngineHarness> LocalAsync(string directory)
+    /// <param name="encrypted">false: an unencrypted version 2 repository, as builds before version 3 made.</param>
+    public static async Task<EngineHarness> LocalAsync(string directory, bool encrypted = true)
     {
-        var h = new EngineHarness(new LocalDirectoryObjectStore(directory));
+        var h = new EngineHarness(new LocalDirectoryObjectStore(directory), encrypted);
         await h.InitAsync();
         return h;
     }
 
     /// <summary>A repository that already exists in <paramref name="directory"/> (a fixture), opened as it is.</summary>
-    public static EngineHarness Existing(string directory) => new(new LocalDirectoryObjectStore(directory));
+    public static EngineHarness Existing(string directory) => new(new LocalDirectoryObjectStore(directory), encrypted: false);
 
-    public static async Task<EngineHarness> S3Async(S3PeerFixture peer, string? prefix = "repo")
+    public static async Task<EngineHarness> S3Async(S3PeerFixture peer, string? prefix = "repo", bool encrypted = true)
     {
         ArgumentNullException.ThrowIfNull(peer);
         var bucket = peer.NewBucketName("engine");
         await peer.CreateBucketAsync(bucket);
         var location = RepositoryLocation.Parse($"s3://{bucket}/{prefix}");
         var store = S3ObjectStoreFactory.Create(location, new S3StoreOptions(peer.Endpoint, S3PeerFixture.Region, null), S3PeerFixture.Credentials, _ => null, _ => null);
-        var h = new EngineHarness(store);
+        var h = new EngineHarness(store, encrypted);
         await h.InitAsync();
         return h;
     }
 
     /// <summary>A repository on moto's S3, which (unlike fauxqs) honours If-None-Match.</summary>
-    public static async Task<EngineHarness> MotoAsync(MotoFixture moto, string bucket)
+    public static async Task<EngineHarness> MotoAsync(MotoFixture moto, string bucket, bool encrypted = true)
     {
         ArgumentNullException.ThrowIfNull(moto);
         await moto.CreateBucketAsync(bucket);
         var location = RepositoryLocation.Parse($"s3://{bucket}/repo");
         var store = S3ObjectStoreFactory.Create(location, new S3StoreOptions(moto.Endpoint, MotoFixture.Region, null), S3PeerFixture.Credentials, _ => null, _ => null);
-        var h = new EngineHarness(store);
+        var h = new EngineHarness(store, encrypted);
         await h.InitAsync();
         return h;
     }
 
     private async Task InitAsync() =>
-        await BackupRepository.InitializeAsync(Store, Options, TimeProvider.System, NullLogger.Instance, CancellationToken.None);
+        await BackupRepository.InitializeAsync(Store, Options, TimeProvider.System, NullLogger.Instance, prepareStore: true, Keys, CancellationToken.None);
 
     /// <summary>A fresh repository object per operation, as separate CLI runs would have.</summary>
-    public Task<BackupRepository> OpenAsync(TimeProvider? time = null) => BackupRepository.OpenAsync(Store, Options, time ?? TimeProvider.System, NullLogger.Instance, CancellationToken.None);
+    public Task<BackupRepository> OpenAsync(TimeProvider? time = null) =>
+        BackupRepository.OpenAsync(Store, Options, time ?? TimeProvider.System, NullLogger.Instance, Keys, CancellationToken.None);
 
     public async Task<(BackupResult Result, BackupProgress Progress)> BackupAsync(params string[] paths) => await BackupAsync(new BackupRequest { Paths = paths });
 

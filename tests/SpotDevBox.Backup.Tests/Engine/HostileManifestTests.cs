@@ -11,6 +11,8 @@ namespace SpotDevBox.Backup.Tests.Engine;
 /// Snapshots written object by object, as a hostile or broken client could write them, restored into a
 /// target next to an "outside" directory that must never change. Restore plans and validates every
 /// tree before its first write, so a refused snapshot leaves not even the target directory behind.
+/// The objects are forged in an unencrypted repository; in an encrypted one only a holder of the key could
+/// forge them, and the same validation runs on what opens.
 /// </summary>
 [UnsupportedOSPlatform("windows")] // symlinks and POSIX modes are the subject
 public sealed class HostileManifestTests : IDisposable
@@ -60,7 +62,7 @@ public sealed class HostileManifestTests : IDisposable
     {
         name = name.Replace("{outside}", Outside, StringComparison.Ordinal);
         quoted = quoted.Replace("{outside}", Outside, StringComparison.Ordinal);
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         // Joined as is, work/../../outside/pwned (or work/<name>/pwned) would land in the outside directory.
         var escape = forger.Tree(forger.File("pwned", "escaped"));
@@ -81,7 +83,7 @@ public sealed class HostileManifestTests : IDisposable
     {
         name = name.Replace("{outside}", Outside, StringComparison.Ordinal);
         quoted = quoted.Replace("{outside}", Outside, StringComparison.Ordinal);
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         await forger.SnapshotAsync(forger.Tree(
             forger.File("a.txt", "legit and first"),
@@ -96,7 +98,7 @@ public sealed class HostileManifestTests : IDisposable
     [Fact]
     public async Task Restore_SymlinkWithHostileNameAtRoot_RefusedBeforeAnyWrite()
     {
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         await forger.SnapshotAsync(forger.Tree(forger.File("a.txt", "legit"), Link("../outside/link", "/etc/passwd")));
 
@@ -112,7 +114,7 @@ public sealed class HostileManifestTests : IDisposable
     public async Task Restore_SymlinkAndDirectoryOfTheSameName_RefusedAsDuplicate(bool linkFirst)
     {
         // The classic escape: "d" -> outside, then files written into the directory "d" go through the link.
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         var link = Link("d", Outside);
         var dir = Dir("d", forger.Tree(forger.File("pwned", "escaped")));
@@ -127,7 +129,7 @@ public sealed class HostileManifestTests : IDisposable
     [Fact]
     public async Task Restore_TwoFilesOfTheSameName_RefusedAsDuplicate()
     {
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         await forger.SnapshotAsync(forger.Tree(forger.File("x", "one"), forger.File("x", "two")));
 
@@ -142,7 +144,7 @@ public sealed class HostileManifestTests : IDisposable
     {
         // Version 1 trees name a hard link group by device and inode: two entries that claim one inode
         // but hold different bytes cannot both be restored as one file.
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         await forger.SnapshotAsync(forger.Tree(
             forger.File("a", "first content") with { Device = 7, Inode = 42, Links = 2 },
@@ -157,7 +159,7 @@ public sealed class HostileManifestTests : IDisposable
     [Fact]
     public async Task Restore_LinkGroupWithDifferentContent_RefusedBeforeAnyWrite()
     {
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         await forger.SnapshotAsync(forger.Tree(
             forger.File("a", "first content") with { Link = "a" },
@@ -172,7 +174,7 @@ public sealed class HostileManifestTests : IDisposable
     [Fact]
     public async Task Restore_LinkOnASymlink_RefusedAsInconsistent()
     {
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         await forger.SnapshotAsync(forger.Tree(forger.File("a", "content") with { Link = "a" }, Link("b", "a") with { Link = "a" }));
 
@@ -187,7 +189,7 @@ public sealed class HostileManifestTests : IDisposable
     {
         // A partial snapshot keeps a directory it did not get to at the parent's version, hard link
         // names included; a newer version of the file elsewhere must not make the snapshot unrestorable.
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         await forger.SnapshotAsync(forger.Tree(
             forger.File("a", "new content") with { Link = "a" },
@@ -206,7 +208,7 @@ public sealed class HostileManifestTests : IDisposable
     [Fact]
     public async Task Restore_Version1HardLinksToASymlink_RefusedBeforeAnyWrite()
     {
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         await forger.SnapshotAsync(forger.Tree(
             forger.File("a", "content") with { Device = 7, Inode = 42, Links = 2 },
@@ -221,7 +223,7 @@ public sealed class HostileManifestTests : IDisposable
     [Fact]
     public async Task Restore_DirectoryWithoutSubtree_RefusedAsInconsistent()
     {
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         await forger.SnapshotAsync(forger.Tree(
             forger.File("a.txt", "legit"),
@@ -236,7 +238,7 @@ public sealed class HostileManifestTests : IDisposable
     [Fact]
     public async Task Restore_SymlinkWithNulInTarget_RefusedAsInconsistent()
     {
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         await forger.SnapshotAsync(forger.Tree(Link("l", "/etc\0/passwd")));
 
@@ -249,7 +251,7 @@ public sealed class HostileManifestTests : IDisposable
     [Fact]
     public async Task Restore_ModeWithFileTypeBits_Refused()
     {
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         await forger.SnapshotAsync(forger.Tree(forger.File("f", "x") with { Mode = 0x8000 | 0x1A4 }));
 
@@ -262,7 +264,7 @@ public sealed class HostileManifestTests : IDisposable
     [Fact]
     public async Task Restore_DirectoriesNestedDeeperThan512_RefusedBeforeAnyWrite()
     {
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         var tree = forger.Tree(forger.File("bottom", "deep"));
         for (var i = 0; i < 520; i++)
@@ -281,7 +283,7 @@ public sealed class HostileManifestTests : IDisposable
     [Fact]
     public async Task Restore_UnreadableSubtreeBeforeAHostileOne_StillRefusedBeforeAnyWrite()
     {
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         // A tree the snapshot names but no pack holds: damage, which must not end the walk that looks for hostility.
         var missing = BlobId.Compute(Encoding.UTF8.GetBytes("a tree that was never stored"));
@@ -298,7 +300,7 @@ public sealed class HostileManifestTests : IDisposable
     [Fact]
     public async Task Check_HostileSnapshot_ReportsTheEntry()
     {
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         var id = await forger.SnapshotAsync(forger.Tree(Dir("work", forger.Tree(forger.File("../escape", "x")))));
 
@@ -312,7 +314,7 @@ public sealed class HostileManifestTests : IDisposable
     [Fact]
     public async Task Restore_FileWhoseChunksDoNotAddUpToItsSize_ErrorPerFileOthersRestored()
     {
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         await forger.SnapshotAsync(forger.Tree(Dir("work", forger.Tree(
             forger.File("good.txt", "all good"),
@@ -337,7 +339,7 @@ public sealed class HostileManifestTests : IDisposable
     [Fact]
     public async Task Restore_FileWhoseBlobIsMissing_ErrorPerFile()
     {
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         var missing = BlobId.Parse("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         await forger.SnapshotAsync(forger.Tree(
@@ -354,7 +356,7 @@ public sealed class HostileManifestTests : IDisposable
     [Fact]
     public async Task Restore_SymlinksPointingOutside_RestoredAsLinksNeverFollowed()
     {
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         await forger.SnapshotAsync(forger.Tree(Dir("work", forger.Tree(
             Link("abs", Outside),
@@ -385,7 +387,7 @@ public sealed class HostileManifestTests : IDisposable
     {
         Directory.CreateDirectory(Target);
         File.CreateSymbolicLink(Path.Combine(Target, "work"), Outside);
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         await forger.SnapshotAsync(forger.Tree(Dir("work", forger.Tree(
             forger.File("f.txt", "restored"),
@@ -409,7 +411,7 @@ public sealed class HostileManifestTests : IDisposable
     {
         Directory.CreateDirectory(Path.Combine(Target, "work"));
         File.CreateSymbolicLink(Path.Combine(Target, "work", "f.txt"), Sentinel);
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         await forger.SnapshotAsync(forger.Tree(Dir("work", forger.Tree(forger.File("f.txt", "restored content")))));
 
@@ -428,7 +430,7 @@ public sealed class HostileManifestTests : IDisposable
         // The outside file looks exactly like the snapshot's (size 7, same mtime): only lstat tells them apart.
         Directory.CreateDirectory(Path.Combine(Target, "work"));
         File.CreateSymbolicLink(Path.Combine(Target, "work", "f.txt"), Sentinel);
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         await forger.SnapshotAsync(forger.Tree(Dir("work", forger.Tree(forger.File("f.txt", "mine!!!")))));
 
@@ -448,7 +450,7 @@ public sealed class HostileManifestTests : IDisposable
         Directory.CreateDirectory(Target);
         File.CreateSymbolicLink(Path.Combine(Target, "extra"), Outside);
         File.CreateSymbolicLink(Path.Combine(Target, "extra-file"), Sentinel);
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         await forger.SnapshotAsync(forger.Tree(forger.File("kept.txt", "kept")));
 
@@ -465,7 +467,7 @@ public sealed class HostileManifestTests : IDisposable
     {
         Directory.CreateDirectory(Target);
         File.CreateSymbolicLink(Path.Combine(Target, "l"), Outside);
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var forger = new RepositoryForger(await harness.OpenAsync());
         await forger.SnapshotAsync(forger.Tree(Link("l", "elsewhere")));
 
@@ -483,7 +485,7 @@ public sealed class HostileManifestTests : IDisposable
         Directory.CreateDirectory(source);
         await File.WriteAllTextAsync(Path.Combine(source, "a\\b.txt"), "backslash");
         await File.WriteAllTextAsync(Path.Combine(source, "plain.txt"), "plain");
-        using var harness = await EngineHarness.LocalAsync(RepoPath);
+        using var harness = await EngineHarness.LocalAsync(RepoPath, encrypted: false);
         var (backup, _) = await harness.BackupAsync(source);
 
         var result = await harness.RestoreAsync(Target);

@@ -217,7 +217,7 @@ public sealed class MaintenanceTests : IDisposable
         var original = System.Security.Cryptography.RandomNumberGenerator.GetBytes(200 * 1024);
         await File.WriteAllBytesAsync(Path.Combine(source, "a.bin"), original);
         var repo = _temp.Sub("repo");
-        using var harness = await EngineHarness.LocalAsync(repo);
+        using var harness = await EngineHarness.LocalAsync(repo, encrypted: false);
         await harness.BackupAsync(source);
 
         var repository = await harness.OpenAsync();

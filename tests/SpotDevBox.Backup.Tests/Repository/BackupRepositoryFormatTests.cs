@@ -102,17 +102,17 @@ public sealed class BackupRepositoryFormatTests : IDisposable
     [Fact]
     public async Task ListSnapshots_ManifestOfAnUnknownVersion_ReportedUnreadableNotMisread()
     {
-        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"));
+        using var harness = await EngineHarness.LocalAsync(_temp.Sub("repo"), encrypted: false);
         var repository = await harness.OpenAsync();
         var id = await repository.SaveSnapshotAsync(
-            new SnapshotManifest { Version = 3, Time = DateTimeOffset.UnixEpoch, Hostname = "future", Paths = ["/x"], Tree = BlobId.Compute([1]) },
+            new SnapshotManifest { Version = 4, Time = DateTimeOffset.UnixEpoch, Hostname = "future", Paths = ["/x"], Tree = BlobId.Compute([1]) },
             CancellationToken.None);
 
         var snapshots = await repository.ListSnapshotsAsync(CancellationToken.None);
 
         Assert.Empty(snapshots);
         var reason = Assert.Single(repository.UnreadableSnapshots);
-        Assert.Equal($"snapshot {id[..8]} is unreadable: snapshot format version 3 is not supported by this build (it reads versions 1 and 2)", reason);
+        Assert.Equal($"snapshot {id[..8]} is unreadable: snapshot format version 4 is not supported by this build (it reads versions 1 to 3)", reason);
     }
 
     [Fact]
@@ -120,13 +120,13 @@ public sealed class BackupRepositoryFormatTests : IDisposable
     {
         var repo = CopyFixture();
         var config = JsonNode.Parse(await File.ReadAllBytesAsync(Path.Combine(repo, "config")))!;
-        config["version"] = 3;
+        config["version"] = 4;
         await File.WriteAllTextAsync(Path.Combine(repo, "config"), config.ToJsonString());
         using var harness = EngineHarness.Existing(repo);
 
         var e = await Assert.ThrowsAsync<RepositoryException>(() => harness.OpenAsync());
 
-        Assert.Equal("repository format version 3 is not supported by this build (it reads versions 1 and 2)", e.Message);
+        Assert.Equal("repository format version 4 is not supported by this build (it reads versions 1 to 3): update spotdevbox", e.Message);
     }
 
     private static async Task CollectAsync(BackupRepository repository, BlobId tree, string prefix, Dictionary<string, JsonObject> nodes)

@@ -68,6 +68,7 @@ internal sealed class AgentHarness : IAsyncDisposable
         var settings = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["Agent:Box"] = Box,
+            ["Agent:PasswordFile"] = TestKeys.WritePasswordFile(_temp.Sub("secrets/repository-password")),
             ["Agent:Paths:0"] = Home,
             ["Agent:StateDirectory"] = stateDirectory,
             ["Agent:RunDirectory"] = RunDirectory,

@@ -32,6 +32,7 @@ internal sealed class AgentParts : IDisposable
             HostKeys = false,
             RunDirectory = _temp.Sub("run"),
             StateDirectory = _temp.Sub("state"),
+            PasswordFile = TestKeys.WritePasswordFile(_temp.Sub("secrets/repository-password")),
         };
         Options.Paths.Add(Home);
         // The box's place exists, as its bucket does: a local-directory store never creates its own root.
@@ -118,7 +119,8 @@ internal sealed class AgentParts : IDisposable
         {
             var agent = Microsoft.Extensions.Options.Options.Create(parts.Options);
             var engine = Microsoft.Extensions.Options.Options.Create(parts.EngineOptions);
-            var opener = new RepositoryOpener(engine, Microsoft.Extensions.Options.Options.Create(new StorageOptions()), parts.Time, parts.Loggers);
+            var opener = new RepositoryOpener(
+                engine, Microsoft.Extensions.Options.Options.Create(new StorageOptions()), Microsoft.Extensions.Options.Options.Create(TestKeys.Options), parts.Time, parts.Loggers);
             Self = new SelfActivityTracker(parts.Time);
             Board = new AgentStatusBoard(agent, parts.Time);
             Storage = new BoxStorage(agent, opener, parts.Time, parts.Loggers);

@@ -1,0 +1,102 @@
+using SpotDevBox.Backup.Crypto;
+using SpotDevBox.Backup.Storage;
+
+namespace SpotDevBox.Backup.Keys;
+
+/// <summary>
+/// How a client gets an encrypted repository's master key: it makes a new one (and writes its first key file)
+/// when a repository is created, and opens the existing one from the repository's key files otherwise.
+/// Asked only for an encrypted repository: a version 1 or 2 repository opens without it.
+/// </summary>
+public interface IRepositoryKeySource
+{
+    /// <summary>What the key is opened with, for messages ("a passphrase", "KMS key arn:…"); never a secret.</summary>
+    string Description { get; }
+
+    /// <summary>Makes the master key of a new repository and writes its first key file under keys/.</summary>
+    Task<MasterKey> CreateAsync(IObjectStore store, string repositoryId, CancellationToken cancellationToken);
+
+    /// <summary>Opens the master key from the key files under keys/; throws <see cref="KeyRingException"/> naming why not.</summary>
+    Task<MasterKey> OpenAsync(IObjectStore store, string repositoryId, CancellationToken cancellationToken);
+}
+
+/// <summary>A passphrase (Argon2id) key source; the passphrase is asked for only when a key is needed.</summary>
+public sealed class PassphraseKeySource(
+    Func<CancellationToken, Task<string>> passphrase, TimeProvider time, Argon2idParameters? creation = null, string label = "passphrase") : IRepositoryKeySource
+{
+    public string Description => "a passphrase";
+
+    public async Task<MasterKey> CreateAsync(IObjectStore store, string repositoryId, CancellationToken cancellationToken)
+    {
+        var secret = await passphrase(cancellationToken);
+        var key = MasterKey.Generate();
+        var bytes = new byte[MasterKey.Size];
+        try
+        {
+            key.CopyTo(bytes);
+            await new KeyRing(store, time).AddPassphraseAsync(bytes, secret, label, creation, cancellationToken);
+            return key;
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(bytes);
+        }
+    }
+
+    public async Task<MasterKey> OpenAsync(IObjectStore store, string repositoryId, CancellationToken cancellationToken)
+    {
+        var opened = await new KeyRing(store, time).OpenWithPassphraseAsync(await passphrase(cancellationToken), cancellationToken);
+        return Take(opened);
+    }
+
+    internal static MasterKey Take(OpenedKey opened)
+    {
+        try
+        {
+            return MasterKey.FromBytes(opened.MasterKey);
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(opened.MasterKey);
+        }
+    }
+}
+
+/// <summary>
+/// An AWS KMS key source for a box's repository: the master key is wrapped under <paramref name="keyArn"/> with the
+/// box's encryption context (<see cref="KeyRing.BoxContext"/>), so only a principal the key policy lets use that
+/// context can open it.
+/// </summary>
+public sealed class KmsKeySource(IKeyManagementService kms, string keyArn, string owner, string box, TimeProvider time, string label = "kms") : IRepositoryKeySource
+{
+    public string Description => $"KMS key {keyArn} for box {owner}/{box}";
+
+    public async Task<MasterKey> CreateAsync(IObjectStore store, string repositoryId, CancellationToken cancellationToken)
+    {
+        var key = MasterKey.Generate();
+        var bytes = new byte[MasterKey.Size];
+        try
+        {
+            key.CopyTo(bytes);
+            await new KeyRing(store, time, kms).AddKmsAsync(bytes, keyArn, KeyRing.BoxContext(repositoryId, owner, box), label, cancellationToken);
+            return key;
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(bytes);
+        }
+    }
+
+    public async Task<MasterKey> OpenAsync(IObjectStore store, string repositoryId, CancellationToken cancellationToken) =>
+        PassphraseKeySource.Take(await new KeyRing(store, time, kms).OpenWithKmsAsync(KeyRing.BoxContext(repositoryId, owner, box), cancellationToken));
+}
