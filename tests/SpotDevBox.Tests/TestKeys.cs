@@ -27,6 +27,9 @@ internal static class TestKeys
         new("SPOTDEVBOX_Keys__Argon2id__Parallelism", Cheap.Parallelism.ToString(System.Globalization.CultureInfo.InvariantCulture)),
     ];
 
+    /// <summary>A key source with the tests' passphrase, for opening in the test process what a child process made.</summary>
+    public static IRepositoryKeySource Source => new PassphraseKeySource(_ => Task.FromResult(Passphrase), TimeProvider.System, Cheap);
+
     /// <summary>Writes the passphrase to <paramref name="path"/> with mode 0600 (what --password-file and Agent:PasswordFile accept); returns the path.</summary>
     public static string WritePasswordFile(string path)
     {

@@ -88,6 +88,7 @@ internal sealed class AgentParts : IDisposable
             EngineOptions,
             TimeProvider.System,
             Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
+            TestKeys.Source,
             CancellationToken.None);
         return await repository.ListSnapshotsAsync(CancellationToken.None);
     }

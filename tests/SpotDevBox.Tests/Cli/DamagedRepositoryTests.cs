@@ -136,7 +136,7 @@ public sealed class DamagedRepositoryTests : IDisposable
     private async Task<BlobId> DamageTreeAsync(params string[] path)
     {
         var repository = await BackupRepository.OpenAsync(
-            new LocalDirectoryObjectStore(Repo), new BackupEngineOptions { CacheDirectory = _temp.Sub("test-cache") }, TimeProvider.System, NullLogger.Instance, CancellationToken.None);
+            new LocalDirectoryObjectStore(Repo), new BackupEngineOptions { CacheDirectory = _temp.Sub("test-cache") }, TimeProvider.System, NullLogger.Instance, TestKeys.Source, CancellationToken.None);
         await repository.LoadIndexAsync(CancellationToken.None);
         var id = (await repository.ResolveSnapshotAsync("latest", CancellationToken.None)).Manifest.Tree;
         foreach (var name in path)

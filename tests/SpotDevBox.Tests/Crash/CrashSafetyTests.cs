@@ -351,7 +351,7 @@ public sealed class CrashSafetyTests : IDisposable
         using var _ = store;
         // A cache per snapshot: restores of two snapshots run at once and must not race on one.
         var options = new BackupEngineOptions { CacheDirectory = _temp.Sub("verify-cache-" + snapshotId[..8]) };
-        var repository = await BackupRepository.OpenAsync(store, options, TimeProvider.System, NullLogger.Instance, CancellationToken.None);
+        var repository = await BackupRepository.OpenAsync(store, options, TimeProvider.System, NullLogger.Instance, TestKeys.Source, CancellationToken.None);
         var engine = new RestoreEngine(repository, new UnixFileSystem(), NullLogger<RestoreEngine>.Instance);
         var result = await engine.RunAsync(new RestoreRequest { Snapshot = snapshotId, Target = target }, CancellationToken.None);
         Assert.Empty(result.Errors);
