@@ -34,6 +34,7 @@ internal static partial class ConfigurationFiles
         Ec2Options.SectionName.Split(':')[0],
         BackupEngineOptions.SectionName,
         ControllerOptions.SectionName,
+        KeyOptions.SectionName,
         "Logging",
         PriceOptions.SectionName,
         SerilogSettings.SectionName,

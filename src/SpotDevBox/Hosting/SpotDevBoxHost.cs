@@ -71,6 +71,9 @@ internal static class SpotDevBoxHost
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName, o => o.ErrorOnUnknownConfiguration = true).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IValidateOptions<StorageOptions>, StorageOptionsValidator>());
         services.TryAddSingleton<RepositoryOpener>();
+        services.TryAddSingleton<KeyAccess>();
+        services.AddOptions<KeyOptions>().BindConfiguration(KeyOptions.SectionName, o => o.ErrorOnUnknownConfiguration = true).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IValidateOptions<KeyOptions>, KeyOptionsValidator>());
         _ = configuration;
         return services;
     }

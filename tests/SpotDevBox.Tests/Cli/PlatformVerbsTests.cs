@@ -18,7 +18,7 @@ public sealed class PlatformVerbsTests : IDisposable
         ["init", "backup", "restore", "snapshots", "forget", "prune", "check", "unlock", "recover", "agent run", "controller run"];
 
     private static readonly string[] LaptopVerbs =
-        ["up", "down", "status", "ssh", "ssh-config", "keepalive", "schedule", "savings", "savings reconcile", "estimate", "prices refresh", "agent publish", "storage migrate", "box add", "box remove", "setup"];
+        ["up", "down", "status", "ssh", "ssh-config", "keepalive", "schedule", "savings", "savings reconcile", "estimate", "prices refresh", "agent publish", "storage migrate", "box add", "box remove", "setup", "key list", "key add", "key remove", "key passwd"];
 
     public static TheoryData<string> Registered() => [.. SpotDevBoxApp.RegisteredVerbs().Settings.Keys.Order(StringComparer.Ordinal)];
 
