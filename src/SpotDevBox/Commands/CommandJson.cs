@@ -73,6 +73,9 @@ internal sealed record KeyOutput(
 /// <summary><c>key add --json</c> and <c>key passwd --json</c>: the new key.</summary>
 internal sealed record KeyAddOutput(string Id, string ShortId, string Kind, string Label);
 
+/// <summary><c>key remove --json</c>: the key removed, and the reminder that its master key is not revoked.</summary>
+internal sealed record KeyRemoveOutput(string Removed, string Note);
+
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(InitOutput))]
 [JsonSerializable(typeof(RecoverOutput))]
@@ -87,4 +90,5 @@ internal sealed record KeyAddOutput(string Id, string ShortId, string Kind, stri
 [JsonSerializable(typeof(DownOutput))]
 [JsonSerializable(typeof(KeyListOutput))]
 [JsonSerializable(typeof(KeyAddOutput))]
+[JsonSerializable(typeof(KeyRemoveOutput))]
 internal sealed partial class CommandJson : JsonSerializerContext;

@@ -477,6 +477,12 @@ internal sealed class KeyRemoveCommand(KeyAccess access, LoggingLevelSwitch cons
         }
 
         await repository.Ring.RemoveAsync(target.Id, cancellationToken);
+        if (settings.Json)
+        {
+            WriteJson(new KeyRemoveOutput(target.Id, NotRevoked), CommandJson.Default.KeyRemoveOutput);
+            return ExitCodes.Ok;
+        }
+
         Console.Out.WriteLine($"removed key {target.Id}");
         Console.Out.WriteLine("note: " + NotRevoked + ".");
         return ExitCodes.Ok;

@@ -203,6 +203,39 @@ public sealed class KeyCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Remove_Json_NamesTheKeyAndThatItIsNotRevoked()
+    {
+        var (first, second) = await TwoKeysAsync();
+
+        var result = await Cli("second secret").RunAsync("key", "remove", first, "--repo", Repo, "--json");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(first, result.Json().GetProperty("removed").GetString());
+        Assert.Contains("does not revoke the master key", result.Json().GetProperty("note").GetString(), StringComparison.Ordinal);
+        Assert.Equal([second], KeyFiles());
+    }
+
+    [Theory]
+    [InlineData("add", "--box", "alice/dev", "--password-file", "pass.txt")]
+    [InlineData("add", "--to-kms-key", "alias/spotdevbox")]
+    [InlineData("add", "--to-box", "alice")]
+    [InlineData("add", "--to-kms-key", "alias/spotdevbox", "--to-box", "alice/dev", "--new-password-file", "new.txt")]
+    [InlineData("add", "--new-password-file", "new.txt", "--new-password-command", "echo x")]
+    [InlineData("add", "--new-password-file", "new.txt", "--label", "")]
+    [InlineData("list", "--box", "alice")]
+    [InlineData("passwd", "--box", "alice/dev", "--new-password-file", "new.txt")]
+    public async Task Arguments_ThatDoNotGoTogether_ExitTwoInOneLineWriteNothing(params string[] args)
+    {
+        var (first, second) = await TwoKeysAsync();
+
+        var result = await Cli("first secret").In(_temp.Path).RunAsync(["key", .. args, "--repo", Repo]);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Single(result.StderrLines, l => l.StartsWith("spotdevbox:", StringComparison.Ordinal) || l.StartsWith("Error:", StringComparison.Ordinal));
+        Assert.Equal(Sorted(first, second), KeyFiles());
+    }
+
+    [Fact]
     public async Task Remove_TheKeyThatOpened_RefusedExitsTwoRemovesNothing()
     {
         var (first, second) = await TwoKeysAsync();
