@@ -263,7 +263,18 @@ internal sealed class KeyAccess(RepositoryOpener opener, TimeProvider time)
         string passphrase;
         if (settings.NewPasswordFile is not null || settings.NewPasswordCommand is not null)
         {
-            passphrase = await new PasswordSource(_ => null, prompt).ReadAsync(settings.NewPasswordFile, settings.NewPasswordCommand, cancellationToken);
+            try
+            {
+                passphrase = await new PasswordSource(_ => null, prompt).ReadAsync(settings.NewPasswordFile, settings.NewPasswordCommand, cancellationToken);
+            }
+            catch (PasswordSourceException e)
+            {
+                // PasswordSource names the current passphrase's options; the person typed the new ones.
+                throw new KeyVerbException(
+                    e.Message.Replace("--password-command", "--new-password-command", StringComparison.Ordinal)
+                        .Replace("the password file", "the new password file", StringComparison.Ordinal) + "; nothing was written",
+                    e.ExitCode);
+            }
         }
         else
         {

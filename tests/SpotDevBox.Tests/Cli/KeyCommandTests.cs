@@ -176,6 +176,20 @@ public sealed class KeyCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Add_NewPasswordCommandFails_NamesTheNewOptionExitsOneWritesNothing()
+    {
+        var (first, second) = await TwoKeysAsync();
+
+        var result = await Cli("first secret").RunAsync("key", "add", "--repo", Repo, "--new-password-command", "sh -c 'exit 3'");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        var line = Assert.Single(result.StderrLines);
+        Assert.Contains("--new-password-command exited with code 3", line, StringComparison.Ordinal);
+        Assert.Contains("nothing was written", line, StringComparison.Ordinal);
+        Assert.Equal(Sorted(first, second), KeyFiles());
+    }
+
+    [Fact]
     public async Task Add_NewPassphraseIsTheCurrentOne_ExitsTwoWritesNothing()
     {
         var (first, second) = await TwoKeysAsync();
