@@ -183,6 +183,21 @@ internal static class SpotDevBoxApp
         verbs.Add<RecoverCommand>(config, "recover")
             .WithExample("recover", "--repo", "s3://my-bucket/boxes/alice/dev/repo", "--as-of", "2026-12-01T09:30:00Z", "--dry-run")
             .WithExample("recover", "--repo", "s3://my-bucket/boxes/alice/dev/repo", "--as-of", "2026-12-01T10:30:00+01:00");
+        verbs.Branch("key");
+        config.AddBranch("key", key =>
+        {
+            key.SetDescription("An encrypted repository's keys, the wrapped copies of its master key (docs/backup.md, \"Keys\"): list, add, remove, change a passphrase. Removing a key does not revoke a master key already unwrapped.");
+            verbs.Add<KeyListCommand>(key, "key", "list")
+                .WithExample("key", "list", "--repo", "./demo-repo")
+                .WithExample("key", "list", "--repo", "s3://my-bucket/boxes/alice/dev/repo", "--json");
+            verbs.Add<KeyAddCommand>(key, "key", "add")
+                .WithExample("key", "add", "--repo", "./demo-repo", "--new-password-file", "new-pass.txt", "--label", "alice@laptop")
+                .WithExample("key", "add", "--repo", "s3://my-bucket/boxes/alice/dev/repo", "--to-kms-key", "alias/spotdevbox", "--to-box", "alice/dev");
+            verbs.Add<KeyRemoveCommand>(key, "key", "remove")
+                .WithExample("key", "remove", "0a1b2c3d", "--repo", "./demo-repo", "--password-file", "new-pass.txt");
+            verbs.Add<KeyPasswdCommand>(key, "key", "passwd")
+                .WithExample("key", "passwd", "--repo", "./demo-repo", "--new-password-file", "new-pass.txt");
+        });
         verbs.Branch("agent");
         config.AddBranch("agent", agent =>
         {

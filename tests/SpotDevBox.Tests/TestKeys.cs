@@ -15,7 +15,7 @@ internal static class TestKeys
 
     public static KeyOptions Options => new()
     {
-        Argon2id = new KeyOptions.Argon2idSettings { MemoryKiB = Cheap.MemoryKib, Iterations = Cheap.Iterations, Parallelism = Cheap.Parallelism },
+        Argon2id = new KeyArgon2idOptions { MemoryKiB = Cheap.MemoryKib, Iterations = Cheap.Iterations, Parallelism = Cheap.Parallelism },
     };
 
     /// <summary>What every spotdevbox child process gets: the passphrase and the cheap derivation for new keys.</summary>

@@ -55,6 +55,27 @@ internal sealed record UpOutput(string Box, string InstanceId, string State, boo
 /// <summary><c>down --json</c>: the stop asked of the box, and the down override when --until was given.</summary>
 internal sealed record DownOutput(string Box, string Storage, DateTimeOffset StopRequestedAt, string RequestedBy, DateTimeOffset? DownUntil);
 
+/// <summary><c>key list --json</c>: every key file; <c>Opened</c> is the key that opened the master key, when one was tried.</summary>
+internal sealed record KeyListOutput(string Repository, string? Opened, IReadOnlyList<KeyOutput> Keys);
+
+/// <summary>A key file; <c>Problem</c> says why it cannot be used (then kind, label and the rest may be null).</summary>
+internal sealed record KeyOutput(
+    string Id,
+    string ShortId,
+    string? Kind,
+    string? Label,
+    DateTimeOffset? Created,
+    string? KeyArn,
+    IReadOnlyDictionary<string, string>? Context,
+    string? Problem,
+    bool Opened);
+
+/// <summary><c>key add --json</c> and <c>key passwd --json</c>: the new key.</summary>
+internal sealed record KeyAddOutput(string Id, string ShortId, string Kind, string Label);
+
+/// <summary><c>key remove --json</c>: the key removed, and the reminder that its master key is not revoked.</summary>
+internal sealed record KeyRemoveOutput(string Removed, string Note);
+
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(InitOutput))]
 [JsonSerializable(typeof(RecoverOutput))]
@@ -67,4 +88,7 @@ internal sealed record DownOutput(string Box, string Storage, DateTimeOffset Sto
 [JsonSerializable(typeof(PruneResult))]
 [JsonSerializable(typeof(UpOutput))]
 [JsonSerializable(typeof(DownOutput))]
+[JsonSerializable(typeof(KeyListOutput))]
+[JsonSerializable(typeof(KeyAddOutput))]
+[JsonSerializable(typeof(KeyRemoveOutput))]
 internal sealed partial class CommandJson : JsonSerializerContext;

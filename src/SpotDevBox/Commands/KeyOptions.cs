@@ -4,7 +4,11 @@ using SpotDevBox.Backup.Keys;
 
 namespace SpotDevBox.Commands;
 
-/// <summary>How new repository keys are made, from the "Keys" section (docs/security.md, "Keys").</summary>
+/// <summary>
+/// How new repository keys are made, from the "Keys" section (docs/security.md, "Keys"): the cost of the passphrase
+/// key files that <c>init</c>, <c>key add</c> and <c>key passwd</c> write (opening uses the cost recorded in the file;
+/// lowering it makes a guessed passphrase cheaper to try; the floor is the library's), and the fleet's KMS key.
+/// </summary>
 internal sealed class KeyOptions
 {
     public const string SectionName = "Keys";
@@ -12,19 +16,20 @@ internal sealed class KeyOptions
     /// <summary>The fleet's KMS key for the repositories (spotdevbox setup writes it): what `init --kms-box` wraps a new key with.</summary>
     public string KmsKeyArn { get; set; } = "";
 
-    /// <summary>The cost of the passphrase derivation written into a new passphrase key file; opening uses the file's own.</summary>
-    public Argon2idSettings Argon2id { get; set; } = new();
+    public KeyArgon2idOptions Argon2id { get; set; } = new();
 
-    public Argon2idParameters Argon2idParameters() => new(Argon2id.MemoryKiB, Argon2id.Iterations, Argon2id.Parallelism);
+    public Argon2idParameters Parameters => new(Argon2id.MemoryKiB, Argon2id.Iterations, Argon2id.Parallelism);
 
-    internal sealed class Argon2idSettings
-    {
-        public int MemoryKiB { get; set; } = Backup.Keys.Argon2idParameters.Default.MemoryKib;
+    public Argon2idParameters Argon2idParameters() => Parameters;
+}
 
-        public int Iterations { get; set; } = Backup.Keys.Argon2idParameters.Default.Iterations;
+internal sealed class KeyArgon2idOptions
+{
+    public int MemoryKiB { get; set; } = Argon2idParameters.Default.MemoryKib;
 
-        public int Parallelism { get; set; } = Backup.Keys.Argon2idParameters.Default.Parallelism;
-    }
+    public int Iterations { get; set; } = Argon2idParameters.Default.Iterations;
+
+    public int Parallelism { get; set; } = Argon2idParameters.Default.Parallelism;
 }
 
 internal sealed class KeyOptionsValidator : IValidateOptions<KeyOptions>
@@ -32,16 +37,31 @@ internal sealed class KeyOptionsValidator : IValidateOptions<KeyOptions>
     public ValidateOptionsResult Validate(string? name, KeyOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Argon2idParameters().Validate() is { } problem)
+        var failures = new List<string>();
+        var a = options.Argon2id;
+        if (a.MemoryKiB is < Argon2idParameters.MinMemoryKib or > Argon2idParameters.MaxMemoryKib)
         {
-            return ValidateOptionsResult.Fail(string.Create(CultureInfo.InvariantCulture, $"{KeyOptions.SectionName}:Argon2id: {problem}"));
+            failures.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{KeyOptions.SectionName}:Argon2id:MemoryKiB must be between {Argon2idParameters.MinMemoryKib} and {Argon2idParameters.MaxMemoryKib}, got {a.MemoryKiB}"));
+        }
+
+        if (a.Iterations is < Argon2idParameters.MinIterations or > Argon2idParameters.MaxIterations)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{KeyOptions.SectionName}:Argon2id:Iterations must be between {Argon2idParameters.MinIterations} and {Argon2idParameters.MaxIterations}, got {a.Iterations}"));
+        }
+
+        if (a.Parallelism is < 1 or > Argon2idParameters.MaxParallelism)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{KeyOptions.SectionName}:Argon2id:Parallelism must be between 1 and {Argon2idParameters.MaxParallelism}, got {a.Parallelism}"));
         }
 
         if (options.KmsKeyArn.Length > 0 && !options.KmsKeyArn.StartsWith("arn:", StringComparison.Ordinal))
         {
-            return ValidateOptionsResult.Fail($"{KeyOptions.SectionName}:KmsKeyArn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)");
+            failures.Add($"{KeyOptions.SectionName}:KmsKeyArn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)");
         }
 
-        return ValidateOptionsResult.Success;
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

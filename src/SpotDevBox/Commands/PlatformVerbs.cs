@@ -23,6 +23,8 @@ internal static class PlatformVerbs
         "setup",
         // The AWS CLI, EC2 and S3, and the user's configuration file: making and removing boxes.
         "box add", "box remove",
+        // S3 (or a local directory) and KMS: an owner manages their repository's keys from a laptop.
+        "key list", "key add", "key remove", "key passwd",
     };
 
     /// <summary>This system's name when it is not Linux ("Windows", "macOS"), else null: every verb runs.</summary>

@@ -34,11 +34,11 @@ internal static partial class ConfigurationFiles
         Ec2Options.SectionName.Split(':')[0],
         BackupEngineOptions.SectionName,
         ControllerOptions.SectionName,
+        KeyOptions.SectionName,
         "Logging",
         PriceOptions.SectionName,
         SerilogSettings.SectionName,
         StorageOptions.SectionName,
-        KeyOptions.SectionName,
     ];
 
     /// <summary>Adds the files in order (a later one overrides an earlier one) and checks each file's sections.</summary>

@@ -73,6 +73,7 @@ internal static class SpotDevBoxHost
         services.AddOptions<KeyOptions>().BindConfiguration(KeyOptions.SectionName, o => o.ErrorOnUnknownConfiguration = true).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IValidateOptions<KeyOptions>, KeyOptionsValidator>());
         services.TryAddSingleton<RepositoryOpener>();
+        services.TryAddSingleton<KeyAccess>();
         _ = configuration;
         return services;
     }

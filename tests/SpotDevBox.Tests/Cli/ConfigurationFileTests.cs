@@ -122,7 +122,7 @@ public sealed class ConfigurationFileTests : IDisposable
 
         var result = await _cli.RunAsync(["status"], Env(file));
 
-        AssertOneLineError(result, file, "'Frobnicate' is not a section", "Agent, Aws, Backup, Controller, Logging, Prices, Serilog, Storage");
+        AssertOneLineError(result, file, "'Frobnicate' is not a section", "Agent, Aws, Backup, Controller, Keys, Logging, Prices, Serilog, Storage");
         Assert.DoesNotContain("did you mean", result.Stderr, StringComparison.Ordinal);
     }
 
