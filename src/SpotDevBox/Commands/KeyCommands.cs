@@ -16,18 +16,6 @@ namespace SpotDevBox.Commands;
 /// <summary>How a key verb opens the master key: a passphrase (the usual sources) or, with --box, KMS.</summary>
 internal class KeySettings : RepositorySettings
 {
-    [CommandOption("--password-file <FILE>")]
-    [Description("Read the current passphrase from the first line of FILE (mode 600). Else --password-command, else $SPOTDEVBOX_PASSWORD, else a prompt on a terminal.")]
-    public string? PasswordFile { get; set; }
-
-    [CommandOption("--password-command <COMMAND>")]
-    [Description("Run COMMAND (no shell) and take the current passphrase from the first line it prints.")]
-    public string? PasswordCommand { get; set; }
-
-    [CommandOption("--box <OWNER/BOX>")]
-    [Description("Open the master key through AWS KMS with this box's encryption context, instead of a passphrase (the key's ARN is in the key file).")]
-    public string? Box { get; set; }
-
     public override ValidationResult Validate()
     {
         var result = base.Validate();
@@ -36,14 +24,7 @@ internal class KeySettings : RepositorySettings
             return result;
         }
 
-        if (Box is not null && (PasswordFile is not null || PasswordCommand is not null))
-        {
-            return ValidationResult.Error("give --box (open through KMS) or a passphrase (--password-file, --password-command), not both");
-        }
-
-        return Box is not null && KeyAccess.SplitBox(Box) is null
-            ? ValidationResult.Error("--box must be OWNER/BOX, e.g. alice/dev")
-            : ValidationResult.Success();
+        return ValidationResult.Success();
     }
 }
 

@@ -13,7 +13,7 @@ internal sealed class KeyOptions
 {
     public const string SectionName = "Keys";
 
-    /// <summary>The fleet's KMS key for the repositories (spotdevbox setup writes it): what `init --kms-box` wraps a new key with.</summary>
+    /// <summary>The fleet's KMS key for the repositories (spotdevbox setup writes it): what `init --box` wraps a new key with.</summary>
     public string KmsKeyArn { get; set; } = "";
 
     public KeyArgon2idOptions Argon2id { get; set; } = new();

@@ -47,26 +47,26 @@ internal sealed class RepositoryOpener(
     public Task<BackupRepository> OpenAsync(RepositorySettings settings, CancellationToken cancellationToken) =>
         BackupRepository.OpenAsync(CreateStore(settings), EngineOptions(settings), time, loggers.CreateLogger<BackupRepository>(), KeySource(settings, creating: false), cancellationToken);
 
-    /// <summary>Creates an encrypted repository; its master key is wrapped by the passphrase (or by KMS with --kms-box).</summary>
+    /// <summary>Creates an encrypted repository; its master key is wrapped by the passphrase (or by KMS with --box).</summary>
     public Task<BackupRepository> InitializeAsync(RepositorySettings settings, CancellationToken cancellationToken, int historyDays = S3StoreOptions.DefaultHistoryDays) =>
         BackupRepository.InitializeAsync(
             CreateStore(settings, historyDays), EngineOptions(settings), time, loggers.CreateLogger<BackupRepository>(), prepareStore: true, KeySource(settings, creating: true), cancellationToken);
 
     /// <summary>
-    /// Where an encrypted repository's key comes from: KMS with the box's context (--kms-box), else a passphrase from
+    /// Where an encrypted repository's key comes from: KMS with the box's context (--box), else a passphrase from
     /// --password-file, --password-command, $SPOTDEVBOX_PASSWORD or a terminal prompt (asked twice when creating).
     /// Nothing is asked until a repository turns out to be encrypted.
     /// </summary>
     public IRepositoryKeySource KeySource(RepositorySettings settings, bool creating)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        if (settings.KmsBox is { } box)
+        if (settings.Box is { } box)
         {
             var slash = box.IndexOf('/', StringComparison.Ordinal);
             var keyArn = keyOptions.Value.KmsKeyArn;
             if (creating && string.IsNullOrWhiteSpace(keyArn))
             {
-                throw new ArgumentException("--kms-box creates a repository wrapped by the fleet's repository key: set Keys:KmsKeyArn (spotdevbox setup writes it)");
+                throw new ArgumentException("init --box wraps the new repository's key with the fleet's repository key: set Keys:KmsKeyArn (spotdevbox setup writes it)");
             }
 
             return new KmsKeySource(kms.Value, keyArn, box[..slash], box[(slash + 1)..], time, label: "kms " + box);

@@ -31,9 +31,9 @@ internal partial class RepositorySettings : CommandSettings
     [Description("Run COMMAND (split on spaces, no shell) and read the passphrase from the first line it prints, e.g. 'pass show spotdevbox'.")]
     public string? PasswordCommand { get; set; }
 
-    [CommandOption("--kms-box <OWNER/BOX>")]
-    [Description("Open a box's repository through AWS KMS as that box's owner (the key files the box wrote with its KMS key), instead of a passphrase.")]
-    public string? KmsBox { get; set; }
+    [CommandOption("--box <OWNER/BOX>")]
+    [Description("Open a box's encrypted repository through AWS KMS with that box's encryption context (as its owner, from a laptop), instead of a passphrase; the key's ARN is in the repository's key file.")]
+    public string? Box { get; set; }
 
     [CommandOption("--cache-dir <DIR>")]
     [Description("Local cache of immutable repository objects. Default: $XDG_CACHE_HOME/spotdevbox.")]
@@ -63,19 +63,19 @@ internal partial class RepositorySettings : CommandSettings
             return ValidationResult.Error("--repo: " + e.Message);
         }
 
-        if (KmsBox is not null && !KmsBoxPattern().IsMatch(KmsBox))
+        if (Box is not null && !BoxPattern().IsMatch(Box))
         {
-            return ValidationResult.Error("--kms-box: give OWNER/BOX, e.g. alice/alice (the owner and the box's name as the controller knows them)");
+            return ValidationResult.Error("--box must be OWNER/BOX, e.g. alice/dev (the owner and the box's name as the controller knows them)");
         }
 
-        if (KmsBox is not null && (PasswordFile ?? PasswordCommand) is not null)
+        if (Box is not null && (PasswordFile ?? PasswordCommand) is not null)
         {
-            return ValidationResult.Error("give --kms-box or a passphrase (--password-file, --password-command), not both");
+            return ValidationResult.Error("give --box (open through KMS) or a passphrase (--password-file, --password-command), not both");
         }
 
         return ValidationResult.Success();
     }
 
     [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9._-]{1,64}/[A-Za-z0-9._-]{1,64}$")]
-    private static partial System.Text.RegularExpressions.Regex KmsBoxPattern();
+    private static partial System.Text.RegularExpressions.Regex BoxPattern();
 }
