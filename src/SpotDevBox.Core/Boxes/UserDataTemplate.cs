@@ -203,6 +203,11 @@ public static partial class UserDataTemplate
             json.WriteStartObject("Agent");
             json.WriteString("Box", box.Storage);
             json.WriteString("BoxName", boxName);
+            if (box.Owner.Length > 0)
+            {
+                // With the fleet's repository key, "OWNER/BOX" is the KMS encryption context of the box's repositories.
+                json.WriteString("Owner", box.Owner);
+            }
             if (box.User.Length > 0)
             {
                 json.WriteString("User", box.User);
