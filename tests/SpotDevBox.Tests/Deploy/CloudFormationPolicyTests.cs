@@ -101,11 +101,12 @@ public sealed class CloudFormationPolicyTests
     /// deploy/iam/<paramref name="file"/> with its placeholders replaced as deploy/README.md does it (AGENT_BUILDS_PREFIX
     /// before PREFIX, which it contains; "IMAGE_OWNERS" by the JSON list), for the example fleet and Alice's box.
     /// </summary>
-    internal static JsonNode Rendered(string file, string account = Account, string bucket = Bucket, string kmsKey = KmsKey, string region = Region)
+    internal static JsonNode Rendered(
+        string file, string account = Account, string bucket = Bucket, string kmsKey = KmsKey, string region = Region, string repositoryKey = RepositoryKey, string controllerRole = ControllerRole)
     {
         var text = File.ReadAllText(Path.Combine(S3PeerFixture.RepositoryRoot, "deploy", "iam", file))
-            .Replace("REPOSITORY_KEY_ARN", RepositoryKey, StringComparison.Ordinal)
-            .Replace("CONTROLLER_ROLE_ARN", ControllerRole, StringComparison.Ordinal)
+            .Replace("REPOSITORY_KEY_ARN", repositoryKey, StringComparison.Ordinal)
+            .Replace("CONTROLLER_ROLE_ARN", controllerRole, StringComparison.Ordinal)
             .Replace("KMS_KEY_ARN", kmsKey, StringComparison.Ordinal)
             .Replace("REGION", region, StringComparison.Ordinal)
             .Replace("\"IMAGE_OWNERS\"", string.Join(", ", ImageOwners.Select(o => $"\"{o}\"")), StringComparison.Ordinal)
