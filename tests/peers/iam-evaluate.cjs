@@ -29,9 +29,27 @@ const contextKeys = require(path.join(path.dirname(require.resolve('@cloud-copil
 const listedKeys = contextKeys.allowedContextKeysForRequest;
 contextKeys.allowedContextKeysForRequest = async (service, action, ...rest) => {
   const keys = await listedKeys(service, action, ...rest);
-  return service === 'ec2-instance-connect' && action.toLowerCase() === 'opentunnel'
-    ? [...keys, 'ec2-instance-connect:remoteport', 'ec2-instance-connect:privateipaddress', 'ec2-instance-connect:maxtunnelduration']
+  if (service === 'ec2-instance-connect' && action.toLowerCase() === 'opentunnel') {
+    return [...keys, 'ec2-instance-connect:remoteport', 'ec2-instance-connect:privateipaddress', 'ec2-instance-connect:maxtunnelduration'];
+  }
+  // kms:EncryptionContext:${EncryptionContextKey} is a key with a variable part after a colon, where the simulator
+  // matches variable parts only after a slash (aws:PrincipalTag/...): it would drop every encryption context key
+  // from the request, so a policy testing one never sees it. The keys SpotDevBox's contexts use are added for the
+  // KMS actions that take the pattern.
+  return service === 'kms' && keys.includes('kms:encryptioncontext:${encryptioncontextkey}')
+    ? [...keys, 'kms:encryptioncontext:spotdevbox:box', 'kms:encryptioncontext:spotdevbox:repository']
     : keys;
+};
+
+// Having let such a key through, the simulator files its value under the pattern's own name (it keeps a variable
+// part only after a slash), so two encryption context keys would collide: they keep their names instead.
+const contextKeyNames = require(path.join(path.dirname(require.resolve('@cloud-copilot/iam-simulate')), 'context_keys', 'contextKeys.js'));
+const normalizeCase = contextKeyNames.normalizeContextKeyCase;
+contextKeyNames.normalizeContextKeyCase = async (key, ...rest) => {
+  const lower = key.toLowerCase();
+  return lower.startsWith('kms:encryptioncontext:')
+    ? 'kms:EncryptionContext:' + key.slice('kms:encryptioncontext:'.length)
+    : normalizeCase(key, ...rest);
 };
 
 async function main() {

@@ -7,7 +7,7 @@ using SpotDevBox.Backup.Keys;
 namespace SpotDevBox.Aws.Keys;
 
 /// <summary>
-/// AWS KMS for the key ring: Encrypt and Decrypt with an encryption context, through the SDK's standard
+/// AWS KMS for the key ring: Encrypt, Decrypt and GenerateDataKey with an encryption context, through the SDK's standard
 /// credential chain. The endpoint is AWS_ENDPOINT_URL_KMS, then AWS_ENDPOINT_URL, else AWS itself. Errors become
 /// <see cref="KeyServiceException"/> named by their code only: an SDK message is never passed on.
 /// </summary>
@@ -52,6 +52,21 @@ public sealed class KmsKeyService : IKeyManagementService, IDisposable
             cancellationToken), cancellationToken);
         using var plaintext = response.Plaintext;
         return plaintext.ToArray();
+    }
+
+    public async Task<KmsDataKey> GenerateDataKeyAsync(string keyId, int numberOfBytes, IReadOnlyDictionary<string, string> context, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(keyId);
+        ArgumentOutOfRangeException.ThrowIfLessThan(numberOfBytes, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(numberOfBytes, 1024);
+        ArgumentNullException.ThrowIfNull(context);
+        var client = Client();
+        var response = await CallAsync(() => client.GenerateDataKeyAsync(
+            new GenerateDataKeyRequest { KeyId = keyId, NumberOfBytes = numberOfBytes, EncryptionContext = new Dictionary<string, string>(context) },
+            cancellationToken), cancellationToken);
+        using var plaintext = response.Plaintext;
+        using var blob = response.CiphertextBlob;
+        return new KmsDataKey(plaintext.ToArray(), blob.ToArray(), response.KeyId);
     }
 
     public void Dispose()

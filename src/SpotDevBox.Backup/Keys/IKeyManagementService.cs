@@ -11,9 +11,19 @@ public interface IKeyManagementService
     Task<KmsCiphertext> EncryptAsync(string keyId, ReadOnlyMemory<byte> plaintext, IReadOnlyDictionary<string, string> context, CancellationToken cancellationToken);
 
     Task<byte[]> DecryptAsync(string keyId, ReadOnlyMemory<byte> ciphertext, IReadOnlyDictionary<string, string> context, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Has the service make <paramref name="numberOfBytes"/> random bytes and return them both in plaintext and
+    /// encrypted under <paramref name="keyId"/> with <paramref name="context"/> (KMS GenerateDataKey).
+    /// </summary>
+    /// <returns>The plaintext (the caller zeroes it), the ciphertext and the ARN of the key that made it.</returns>
+    Task<KmsDataKey> GenerateDataKeyAsync(string keyId, int numberOfBytes, IReadOnlyDictionary<string, string> context, CancellationToken cancellationToken);
 }
 
 public sealed record KmsCiphertext(byte[] Ciphertext, string KeyArn);
+
+/// <summary>A data key from the service: <see cref="Plaintext"/> is a secret the caller zeroes when done.</summary>
+public sealed record KmsDataKey(byte[] Plaintext, byte[] Ciphertext, string KeyArn);
 
 public enum KeyServiceFailure
 {

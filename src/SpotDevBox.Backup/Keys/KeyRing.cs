@@ -107,26 +107,13 @@ public sealed class KeyRing(IObjectStore store, TimeProvider time, IKeyManagemen
         ArgumentNullException.ThrowIfNull(context);
         CheckLabel(label);
         var service = Kms();
-        var created = Now();
-
-        // The file records the ARN KMS reports (the caller may give an alias), known only after Encrypt; the
-        // fields are then sealed with an HMAC under the master key rather than put in KMS's context, which
-        // stays exactly the two names the key policy tests.
-        var draft = new KeyFile
-        {
-            Version = KeyFile.CurrentVersion,
-            Kind = KeyFile.KmsKind,
-            Created = created,
-            Label = label,
-            Kms = new KeyFileKms { KeyArn = keyId, Context = Sorted(context) },
-            Wrapped = [],
-        };
+        var draft = KmsDraft(keyId, context, label);
         var plaintext = new byte[MasterKeySize];
         masterKey.Span.CopyTo(plaintext);
         KmsCiphertext encrypted;
         try
         {
-            encrypted = await service.EncryptAsync(keyId, plaintext, draft.Kms.Context, cancellationToken);
+            encrypted = await service.EncryptAsync(keyId, plaintext, draft.Kms!.Context, cancellationToken);
         }
         catch (KeyServiceException e)
         {
@@ -137,10 +124,70 @@ public sealed class KeyRing(IObjectStore store, TimeProvider time, IKeyManagemen
             CryptographicOperations.ZeroMemory(plaintext);
         }
 
-        var file = draft with { Kms = draft.Kms with { KeyArn = encrypted.KeyArn } };
+        return await WriteKmsAsync(masterKey.Span, draft, encrypted, cancellationToken);
+    }
 
-        var seal = Seal(masterKey.Span, file.AssociatedData());
-        return await WriteAsync(file with { Wrapped = [.. encrypted.Ciphertext], Seal = seal }, cancellationToken);
+    /// <summary>
+    /// Makes a new master key with KMS GenerateDataKey under <paramref name="keyId"/> (an ARN or alias) and
+    /// <paramref name="context"/>, and writes its key file exactly as <see cref="AddKmsAsync"/> would. Nothing is
+    /// written when KMS refuses.
+    /// </summary>
+    /// <returns>The key file's id and the plaintext master key, which the caller zeroes when done.</returns>
+    public async Task<CreatedKey> CreateKmsAsync(string keyId, IReadOnlyDictionary<string, string> context, string label, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(keyId);
+        ArgumentNullException.ThrowIfNull(context);
+        CheckLabel(label);
+        var service = Kms();
+        var draft = KmsDraft(keyId, context, label);
+        KmsDataKey generated;
+        try
+        {
+            generated = await service.GenerateDataKeyAsync(keyId, MasterKeySize, draft.Kms!.Context, cancellationToken);
+        }
+        catch (KeyServiceException e)
+        {
+            throw new KeyRingException($"KMS refused to generate a master key with key {keyId} and context {Describe(context)} ({e.Code}); nothing was written: check that you may use this key with this context", e);
+        }
+
+        try
+        {
+            if (generated.Plaintext.Length != MasterKeySize || generated.Ciphertext.Length == 0)
+            {
+                throw new KeyRingException(string.Create(CultureInfo.InvariantCulture,
+                    $"KMS returned a data key of {generated.Plaintext.Length} bytes for key {keyId}, not {MasterKeySize}; nothing was written: check the key service"));
+            }
+
+            var id = await WriteKmsAsync(generated.Plaintext, draft, new KmsCiphertext(generated.Ciphertext, generated.KeyArn), cancellationToken);
+            return new CreatedKey(id, generated.Plaintext);
+        }
+        catch
+        {
+            CryptographicOperations.ZeroMemory(generated.Plaintext);
+            throw;
+        }
+    }
+
+    private KeyFile KmsDraft(string keyId, IReadOnlyDictionary<string, string> context, string label) => new()
+    {
+        Version = KeyFile.CurrentVersion,
+        Kind = KeyFile.KmsKind,
+        Created = Now(),
+        Label = label,
+        Kms = new KeyFileKms { KeyArn = keyId, Context = Sorted(context) },
+        Wrapped = [],
+    };
+
+    /// <summary>
+    /// The file records the ARN KMS reports (the caller may give an alias), known only after KMS answered; the
+    /// fields are then sealed with an HMAC under the master key rather than put in KMS's context, which stays
+    /// exactly the two names the key policy tests.
+    /// </summary>
+    private Task<string> WriteKmsAsync(ReadOnlySpan<byte> masterKey, KeyFile draft, KmsCiphertext encrypted, CancellationToken cancellationToken)
+    {
+        var file = draft with { Kms = draft.Kms! with { KeyArn = encrypted.KeyArn } };
+        var seal = Seal(masterKey, file.AssociatedData());
+        return WriteAsync(file with { Wrapped = [.. encrypted.Ciphertext], Seal = seal }, cancellationToken);
     }
 
     /// <summary>Deletes a key file; refuses when no other intact key file would remain.</summary>
@@ -418,3 +465,6 @@ public sealed record KeyEntry(
 
 /// <summary>The opened master key and the key files that could not be used on the way (to show, not to fail on).</summary>
 public sealed record OpenedKey(string KeyId, byte[] MasterKey, IReadOnlyList<string> Problems);
+
+/// <summary>A master key just made through KMS and the id of the key file that wraps it; the caller zeroes <see cref="MasterKey"/>.</summary>
+public sealed record CreatedKey(string KeyId, byte[] MasterKey);

@@ -48,6 +48,12 @@ public sealed partial class FleetOptions
     /// <summary>The KMS key of the bucket's default encryption (SSE-KMS), which each box's role may use through S3; empty for SSE-S3.</summary>
     public string KmsKeyArn { get; set; } = "";
 
+    /// <summary>
+    /// The fleet's KMS key for the repositories' master keys (fleet.yaml's RepositoryKey): each box's role may use it with
+    /// its own encryption context, and each launch passes it to the agent (Agent:RepositoryKeyArn). Empty: none.
+    /// </summary>
+    public string RepositoryKeyArn { get; set; } = "";
+
     /// <summary><see cref="InstanceTypes"/>, else <see cref="DefaultInstanceTypes"/>.</summary>
     public IReadOnlyList<string> InstanceTypesOrDefault() => InstanceTypes.Count > 0 ? [.. InstanceTypes] : DefaultInstanceTypes;
 
@@ -112,6 +118,11 @@ public sealed partial class FleetOptions
         if (KmsKeyArn.Length > 0 && !KmsKey().IsMatch(KmsKeyArn))
         {
             yield return $"{section}:KmsKeyArn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), or empty for SSE-S3";
+        }
+
+        if (RepositoryKeyArn.Length > 0 && !KmsKey().IsMatch(RepositoryKeyArn))
+        {
+            yield return $"{section}:RepositoryKeyArn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), or empty";
         }
 
         if (Ssh.SshRoutes.TryParse(SshVia) is null)

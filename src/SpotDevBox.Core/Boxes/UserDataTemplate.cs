@@ -58,7 +58,8 @@ public static partial class UserDataTemplate
     /// <summary>The cloud-config text for a launch of <paramref name="boxName"/>.</summary>
     /// <exception cref="UserDataException">A value cannot be placed safely, or the result is over <see cref="LaunchRequest.MaxUserDataBytes"/>.</exception>
     /// <param name="rollback">The rollback floor (Agent:MinimumSnapshot) and the one-shot permission (Agent:AllowRollback); null: neither.</param>
-    public static string Render(BoxOptions box, string boxName, AgentArtifact artifact, AgentStopTime? stop = null, RollbackGuard? rollback = null)
+    /// <param name="repositoryKeyArn">The fleet's repositories' KMS key (Agent:RepositoryKeyArn); empty: not written.</param>
+    public static string Render(BoxOptions box, string boxName, AgentArtifact artifact, AgentStopTime? stop = null, RollbackGuard? rollback = null, string repositoryKeyArn = "")
     {
         ArgumentNullException.ThrowIfNull(box);
         ArgumentNullException.ThrowIfNull(boxName);
@@ -89,7 +90,7 @@ public static partial class UserDataTemplate
         var blocks = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["DEVELOPER_USER"] = DeveloperUser(box.User),
-            ["AGENT_JSON"] = AgentJson(box, boxName, stop, rollback ?? RollbackGuard.None),
+            ["AGENT_JSON"] = AgentJson(box, boxName, stop, rollback ?? RollbackGuard.None, repositoryKeyArn),
             ["AGENT_UNIT"] = Resource("spotdevbox-agent.service"),
             ["PROFILE_SCRIPT"] = Resource("spotdevbox-profile.sh"),
             ["INSTALL_SCRIPT"] = Resource("spotdevbox-install.sh"),
@@ -194,7 +195,7 @@ public static partial class UserDataTemplate
 
           """;
 
-    private static string AgentJson(BoxOptions box, string boxName, AgentStopTime? stop, RollbackGuard rollback)
+    private static string AgentJson(BoxOptions box, string boxName, AgentStopTime? stop, RollbackGuard rollback, string repositoryKeyArn)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, JsonOptions))
@@ -249,6 +250,11 @@ public static partial class UserDataTemplate
             if (rollback.AllowRollback || agent.AllowRollback == true)
             {
                 json.WriteBoolean("AllowRollback", true);
+            }
+
+            if (repositoryKeyArn.Length > 0)
+            {
+                json.WriteString("RepositoryKeyArn", repositoryKeyArn);
             }
 
             WriteAgentSettings(json, agent);

@@ -158,6 +158,12 @@ internal sealed class BoxAddCommand(IConfiguration configuration, IServiceProvid
             parameters["KmsKeyArn"] = fleet.KmsKeyArn;
         }
 
+        if (fleet.RepositoryKeyArn.Length > 0)
+        {
+            // The repositories' key: the box's role may make and unwrap its own master keys (box.yaml's RepositoryKeyPolicy).
+            parameters["RepositoryKeyArn"] = fleet.RepositoryKeyArn;
+        }
+
         var tags = new Dictionary<string, string>(StringComparer.Ordinal) { [BoxTags.Owner] = owner, [BoxTags.Box] = name };
 
         // What the stack makes: an instance profile named as the box, and the prefix ROOT/OWNER/NAME.

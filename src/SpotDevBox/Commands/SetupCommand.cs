@@ -138,6 +138,12 @@ internal sealed class SetupCommand(
             fleet["KmsKeyArn"] = kms;
         }
 
+        if (made.RepositoryKey is { Length: > 0 } repositoryKey)
+        {
+            // box add lets each box's role use it with its own context; the controller passes it to each launch.
+            fleet["RepositoryKeyArn"] = repositoryKey;
+        }
+
         editor.Set(["Controller", "AgentBuilds"], agentBuilds);
         editor.Set(["Controller", "Fleet"], fleet);
         if (editor.Get("Storage", "Region") is null)
@@ -620,7 +626,7 @@ internal sealed class SetupCommand(
     /// What the fleet stack made, from its resources and parameters rather than its outputs: the same on AWS and on
     /// moto, which keeps no outputs for a stack made through a change set (what 'aws cloudformation deploy' does).
     /// </summary>
-    private sealed record FleetResources(string Bucket, string Root, string AgentBuildsPrefix, string SecurityGroup, string? PeoplePolicy, string? OperatorPolicy, string? Endpoint, string? KmsKey)
+    private sealed record FleetResources(string Bucket, string Root, string AgentBuildsPrefix, string SecurityGroup, string? PeoplePolicy, string? OperatorPolicy, string? Endpoint, string? KmsKey, string? RepositoryKey)
     {
         public string StorageRoot => $"s3://{Bucket}/{Root}";
 
@@ -645,7 +651,15 @@ internal sealed class SetupCommand(
                 resources.GetValueOrDefault("PeoplePolicy"),
                 resources.GetValueOrDefault("OperatorPolicy"),
                 resources.GetValueOrDefault("InstanceConnectEndpoint"),
-                description.Parameters.GetValueOrDefault("KmsKeyArn"));
+                description.Parameters.GetValueOrDefault("KmsKeyArn"),
+                KeyArn(description.Id, resources.GetValueOrDefault("RepositoryKey")));
+        }
+
+        /// <summary>A key's ARN from its id (the resource's physical id) and the stack's ARN (its partition, region and account).</summary>
+        private static string? KeyArn(string stackArn, string? keyId)
+        {
+            var parts = stackArn.Split(':');
+            return keyId is not { Length: > 0 } || parts.Length < 6 ? null : $"arn:{parts[1]}:kms:{parts[3]}:{parts[4]}:key/{keyId}";
         }
     }
 }

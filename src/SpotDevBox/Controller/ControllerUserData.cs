@@ -20,7 +20,7 @@ internal sealed class ControllerUserData(IOptions<ControllerOptions> options, Re
         var store = opener.CreateStore(new RepositorySettings { Repository = options.Value.AgentBuilds });
         try
         {
-            return await PrepareAsync(store, box, boxOptions, rollback, cancellationToken);
+            return await PrepareAsync(store, box, boxOptions, rollback, options.Value.Fleet?.RepositoryKeyArn ?? "", cancellationToken);
         }
         catch (StorageException e)
         {
@@ -32,7 +32,8 @@ internal sealed class ControllerUserData(IOptions<ControllerOptions> options, Re
         }
     }
 
-    private static async Task<Func<CpuArchitecture, string>> PrepareAsync(IObjectStore store, string box, BoxOptions boxOptions, RollbackGuard rollback, CancellationToken cancellationToken)
+    private static async Task<Func<CpuArchitecture, string>> PrepareAsync(
+        IObjectStore store, string box, BoxOptions boxOptions, RollbackGuard rollback, string repositoryKeyArn, CancellationToken cancellationToken)
     {
         var artifacts = new Dictionary<CpuArchitecture, AgentArtifact>();
         var missing = new Dictionary<CpuArchitecture, string>();
@@ -56,7 +57,7 @@ internal sealed class ControllerUserData(IOptions<ControllerOptions> options, Re
         }
 
         return architecture => artifacts.TryGetValue(architecture, out var artifact)
-            ? UserDataTemplate.Render(boxOptions, box, artifact, rollback: rollback)
+            ? UserDataTemplate.Render(boxOptions, box, artifact, rollback: rollback, repositoryKeyArn: repositoryKeyArn)
             : throw new UserDataException(box, [missing.TryGetValue(architecture, out var why) ? why : $"no agent build for {architecture}"]);
     }
 }

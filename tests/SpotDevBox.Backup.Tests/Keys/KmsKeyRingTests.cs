@@ -150,6 +150,85 @@ public sealed class KmsKeyRingTests(MotoFixture moto) : IAsyncLifetime, IDisposa
         Assert.Equal(_master, opened.MasterKey);
     }
 
+    [Fact]
+    public async Task CreateKmsAsync_SameContext_OpensToTheGeneratedMasterKey()
+    {
+        var created = await Ring().CreateKmsAsync(_keyArn, _aliceDev, "alice@dev", CancellationToken.None);
+
+        var opened = await Ring().OpenWithKmsAsync(KeyRing.BoxContext("5f0c1a", "alice", "dev"), CancellationToken.None);
+
+        Assert.Equal(64, created.MasterKey.Length);
+        Assert.Contains(created.MasterKey, b => b != 0);
+        Assert.Equal(created.KeyId, opened.KeyId);
+        Assert.Equal(created.MasterKey, opened.MasterKey);
+        Assert.Equal([created.KeyId], _store.Keys.Select(k => k["keys/".Length..]));
+    }
+
+    /// <summary>Given an alias, the file records the key's ARN, in the same format as a key added with AddKmsAsync.</summary>
+    [Fact]
+    public async Task CreateKmsAsync_ByAlias_WritesTheSameFormatAsAddKms_RecordingTheArn()
+    {
+        using (var client = Client())
+        {
+            await client.CreateAliasAsync(new CreateAliasRequest { AliasName = "alias/spotdevbox/repositories", TargetKeyId = _keyArn });
+        }
+
+        var created = await Ring().CreateKmsAsync("alias/spotdevbox/repositories", _aliceDev, "alice@dev", CancellationToken.None);
+        var added = await Ring().AddKmsAsync(created.MasterKey, _keyArn, _aliceDev, "alice@dev", CancellationToken.None);
+
+        var createdJson = JsonNode.Parse(await _store.GetAsync("keys/" + created.KeyId, CancellationToken.None))!.AsObject();
+        var addedJson = JsonNode.Parse(await _store.GetAsync("keys/" + added, CancellationToken.None))!.AsObject();
+        Assert.Equal(_keyArn, (string)createdJson["kms"]!["key_arn"]!);
+        Assert.Equal(addedJson.Select(p => p.Key), createdJson.Select(p => p.Key));
+        foreach (var field in new[] { "version", "kind", "created", "label", "kms" })
+        {
+            Assert.Equal(addedJson[field]!.ToJsonString(), createdJson[field]!.ToJsonString());
+        }
+
+        Assert.DoesNotContain(Convert.ToBase64String(created.MasterKey), createdJson.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>A generated master key's key file relabelled as Bob's box: KMS, asked with Bob's context, refuses; nothing is written.</summary>
+    [Fact]
+    public async Task CreateKmsAsync_KeyFileOpenedWithAnotherBoxContext_RefusedNamingKeyAndContext_NothingWritten()
+    {
+        var created = await Ring().CreateKmsAsync(_keyArn, _aliceDev, "alice@dev", CancellationToken.None);
+        KeyRingTests.Tamper(_store, created.KeyId, "kms.context", """{"spotdevbox:box":"bob/dev","spotdevbox:repository":"5f0c1a"}""");
+        var before = _store.Keys.Order(StringComparer.Ordinal).ToArray();
+
+        var e = await Assert.ThrowsAsync<KeyRingException>(() => Ring().OpenWithKmsAsync(KeyRing.BoxContext("5f0c1a", "bob", "dev"), CancellationToken.None));
+
+        Assert.Equal(
+            $"KMS refused to decrypt with key {_keyArn} and context {{spotdevbox:box=bob/dev, spotdevbox:repository=5f0c1a}} (InvalidCiphertextException): check that the key policy lets you use this key with this context",
+            e.Message);
+        Assert.Equal(before, _store.Keys.Order(StringComparer.Ordinal).ToArray());
+    }
+
+    [Fact]
+    public async Task GenerateDataKeyAsync_OtherBoxContext_InvalidCiphertext()
+    {
+        var generated = await _kms!.GenerateDataKeyAsync(_keyArn, 64, _aliceDev, CancellationToken.None);
+
+        var e = await Assert.ThrowsAsync<KeyServiceException>(() =>
+            _kms.DecryptAsync(_keyArn, generated.Ciphertext, KeyRing.BoxContext("5f0c1a", "bob", "dev"), CancellationToken.None));
+
+        Assert.Equal(KeyServiceFailure.InvalidCiphertext, e.Failure);
+        Assert.Equal(_keyArn, generated.KeyArn);
+        Assert.Equal(generated.Plaintext, await _kms.DecryptAsync(_keyArn, generated.Ciphertext, _aliceDev, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task CreateKmsAsync_KeyThatDoesNotExist_RefusedNamingKeyAndContext_NothingWritten()
+    {
+        var missing = _keyArn[..(_keyArn.LastIndexOf('/') + 1)] + "00000000-0000-0000-0000-000000000000";
+
+        var e = await Assert.ThrowsAsync<KeyRingException>(() => Ring().CreateKmsAsync(missing, _aliceDev, "alice@dev", CancellationToken.None));
+
+        Assert.StartsWith($"KMS refused to generate a master key with key {missing} and context {{spotdevbox:box=alice/dev, spotdevbox:repository=5f0c1a}} (", e.Message, StringComparison.Ordinal);
+        Assert.EndsWith("); nothing was written: check that you may use this key with this context", e.Message, StringComparison.Ordinal);
+        Assert.Empty(_store.Keys);
+    }
+
     private AmazonKeyManagementServiceClient Client() =>
         new(S3PeerFixture.Credentials, new AmazonKeyManagementServiceConfig { ServiceURL = moto.Endpoint, AuthenticationRegion = MotoFixture.Region });
 }

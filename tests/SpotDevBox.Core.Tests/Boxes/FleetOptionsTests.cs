@@ -59,6 +59,19 @@ public sealed class FleetOptionsTests
     [InlineData("s3://my-bucket/team/boxes")]
     public void Validate_StorageRootOfOneOrMoreSegments_Succeeds(string root) => Assert.Empty(Failures(f => f.StorageRoot = root));
 
+    [Theory]
+    [InlineData("alias/spotdevbox/fleet/repositories")]
+    [InlineData("11111111-2222-4333-8444-555555555555")]
+    [InlineData("arn:aws:s3:::my-bucket")]
+    public void Validate_RepositoryKeyArnNotAKeyArn_NamesTheSetting(string value) =>
+        Assert.Equal(
+            ["Controller:Fleet:RepositoryKeyArn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), or empty"],
+            Failures(f => f.RepositoryKeyArn = value));
+
+    [Fact]
+    public void Validate_RepositoryKeyArn_Succeeds() =>
+        Assert.Empty(Failures(f => f.RepositoryKeyArn = "arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-4333-8444-555555555555"));
+
     [Fact]
     public void Validate_EachBadSetting_NamesItWithoutItsValue()
     {

@@ -166,6 +166,17 @@ public sealed class UserDataTemplateTests
     }
 
     [Fact]
+    public void Render_RepositoryKeyArn_WrittenAsAgentRepositoryKeyArn()
+    {
+        const string Key = "arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-4333-8444-555555555555";
+
+        var text = UserDataTemplate.Render(SampleBox(), "alice", Artifact, repositoryKeyArn: Key);
+
+        Assert.Contains($"\n          \"RepositoryKeyArn\": \"{Key}\"", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("RepositoryKeyArn", UserDataTemplate.Render(SampleBox(), "alice", Artifact), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Render_NoFloorAndNoPermission_WritesNeither()
     {
         var text = UserDataTemplate.Render(SampleBox(), "alice", Artifact, rollback: RollbackGuard.None);

@@ -34,7 +34,8 @@ public sealed class BoxAddRemoveTests(MotoFixture moto) : IDisposable
     {
         await moto.ResetAsync();
         var (securityGroup, subnet) = await DeployFleetAsync();
-        var config = WriteConfig(securityGroup, subnet);
+        var repositoryKey = await RepositoryKeyArnAsync();
+        var config = WriteConfig(securityGroup, subnet, repositoryKey);
         var cli = Cli(config);
         using var ec2 = Ec2();
         var image = (await ec2.CopyImageAsync(new CopyImageRequest { SourceImageId = "ami-760aaa0f", SourceRegion = MotoFixture.Region, Name = "debian-12-amd64-20261201-1234" })).ImageId;
@@ -90,6 +91,10 @@ public sealed class BoxAddRemoveTests(MotoFixture moto) : IDisposable
         Assert.Equal(image, instance.ImageId);
         var userData = (await ec2.DescribeInstanceAttributeAsync(new DescribeInstanceAttributeRequest { InstanceId = instance.InstanceId, Attribute = "userData" })).InstanceAttribute.UserData;
         Assert.Contains(Storage, Encoding.UTF8.GetString(Convert.FromBase64String(userData)), StringComparison.Ordinal);
+        // The fleet's repositories' key: the box's role may use it (its own context only), and the agent is told which it is.
+        Assert.Contains($"\"RepositoryKeyArn\": \"{repositoryKey}\"", Encoding.UTF8.GetString(Convert.FromBase64String(userData)), StringComparison.Ordinal);
+        var rolePolicies = (await MotoCli().JsonAsync(["iam", "list-role-policies", "--role-name", "alice"], CancellationToken.None))!["PolicyNames"]!.AsArray();
+        Assert.Equal(["spotdevbox-box", "spotdevbox-box-repository-key"], rolePolicies.Select(n => (string?)n).Order(StringComparer.Ordinal));
 
         var refused = await cli.RunAsync("box", "remove", "alice");
 
@@ -198,8 +203,12 @@ public sealed class BoxAddRemoveTests(MotoFixture moto) : IDisposable
         return (group, subnet);
     }
 
+    /// <summary>The fleet's RepositoryKey's ARN, as setup writes it (Controller:Fleet:RepositoryKeyArn).</summary>
+    private async Task<string> RepositoryKeyArnAsync() =>
+        $"arn:aws:kms:{MotoFixture.Region}:123456789012:key/{(await Stacks().ResourcesAsync(FleetStack, CancellationToken.None))["RepositoryKey"]}";
+
     /// <summary>Controller:Fleet as setup will write it for that stack, with moto's account as the images' owner.</summary>
-    private string WriteConfig(string securityGroup, string subnet)
+    private string WriteConfig(string securityGroup, string subnet, string repositoryKey = "")
     {
         var config = _temp.Sub("spotdevbox.json");
         File.WriteAllText(config, $$"""
@@ -214,7 +223,8 @@ public sealed class BoxAddRemoveTests(MotoFixture moto) : IDisposable
                   "SecurityGroups": ["{{securityGroup}}"],
                   "Subnets": ["{{subnet}}"],
                   "ImageOwner": "123456789012",
-                  "InstanceTypes": ["m5.large"]
+                  "InstanceTypes": ["m5.large"],
+                  "RepositoryKeyArn": "{{repositoryKey}}"
                 }
               }
             }

@@ -45,9 +45,10 @@ public sealed class CloudFormationDeployTests(MotoFixture moto)
         // moto 5.2.2 applies no SecurityGroupEgress of a template (a group keeps its default allow-all rule):
         // CloudFormationTemplateTests holds that the endpoint's group lists only TCP 22 to the boxes' group.
 
+        var repositoryKey = await KeyArnAsync(resources["RepositoryKey"]);
         foreach (var (resource, file) in new[] { ("ControllerPolicy", "controller-policy.json"), ("PeoplePolicy", "people-policy.json"), ("OperatorPolicy", "operator-policy.json") })
         {
-            AssertSamePolicy(Rendered(file), await ManagedPolicyDocumentAsync(resources[resource]));
+            AssertSamePolicy(Rendered(file, repositoryKey: repositoryKey), await ManagedPolicyDocumentAsync(resources[resource]));
         }
 
         var role = (await AwsJsonAsync("iam", "get-role", "--role-name", resources["ControllerRole"]))["Role"]!;
@@ -58,6 +59,34 @@ public sealed class CloudFormationDeployTests(MotoFixture moto)
         Assert.False(resources.ContainsKey("ControllerInstanceProfile"));
         Assert.False(resources.ContainsKey("KmsPolicy"));
         Assert.Empty((await AwsJsonAsync("iam", "list-instance-profiles"))["InstanceProfiles"]!.AsArray());
+    }
+
+    /// <summary>
+    /// The repositories' key: symmetric, rotated, under its alias, with deploy/iam/repository-key-policy.json as its key
+    /// policy; a box given its ARN gets deploy/iam/box-repository-key-policy.json. moto stores a key policy but does not
+    /// enforce it (IamPolicyEvaluatorTests.RepositoryKey_* prove what it allows and refuses). moto 5.2.2 keeps a
+    /// template's KeyPolicy as an object, not the JSON text AWS keeps, which its DescribeKey then fails on (HTTP 500):
+    /// the key is read through ListKeys and GetKeyPolicy instead.
+    /// </summary>
+    [Fact]
+    public async Task Fleet_RepositoryKey_SymmetricRotatedAliasedWithTheKeyPolicy_AndTheBoxsGrant()
+    {
+        await moto.ResetAsync();
+
+        var resources = await DeployFleetAsync();
+
+        var arn = await KeyArnAsync(resources["RepositoryKey"]);
+        Assert.True((bool?)(await AwsJsonAsync("kms", "get-key-rotation-status", "--key-id", arn))["KeyRotationEnabled"]);
+        var aliases = (await AwsJsonAsync("kms", "list-aliases", "--key-id", resources["RepositoryKey"]))["Aliases"]!.AsArray();
+        Assert.Equal(["alias/spotdevbox/fleet/repositories"], aliases.Select(a => (string?)a!["AliasName"]));
+        var controllerRole = (string)(await AwsJsonAsync("iam", "get-role", "--role-name", resources["ControllerRole"]))["Role"]!["Arn"]!;
+        var policy = (await AwsJsonAsync("kms", "get-key-policy", "--key-id", arn, "--policy-name", "default"))["Policy"]!;
+        policy = policy is JsonValue ? JsonNode.Parse((string)policy!)! : policy;
+        AssertSamePolicy(Rendered("repository-key-policy.json", controllerRole: controllerRole), policy);
+
+        await DeployBoxAsync($"RepositoryKeyArn={arn}");
+        var inline = await AwsJsonAsync("iam", "get-role-policy", "--role-name", Box, "--policy-name", "spotdevbox-box-repository-key");
+        AssertSamePolicy(Rendered("box-repository-key-policy.json", repositoryKey: arn), await PolicyDocumentAsync(inline["PolicyDocument"]!));
     }
 
     [Fact]
@@ -261,6 +290,9 @@ public sealed class CloudFormationDeployTests(MotoFixture moto)
             ]);
 
     /// <summary>A managed policy's default version's document, as IAM returns it.</summary>
+    private async Task<string> KeyArnAsync(string keyId) =>
+        (string)(await AwsJsonAsync("kms", "list-keys"))["Keys"]!.AsArray().Single(k => (string?)k!["KeyId"] == keyId)!["KeyArn"]!;
+
     private async Task<JsonNode> ManagedPolicyDocumentAsync(string arn)
     {
         var policy = await AwsJsonAsync("iam", "get-policy", "--policy-arn", arn);

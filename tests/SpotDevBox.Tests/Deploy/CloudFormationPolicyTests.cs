@@ -18,6 +18,8 @@ public sealed class CloudFormationPolicyTests
     internal const string Box = "alice-dev";
     internal const string Region = "us-east-1";
     internal const string KmsKey = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9";
+    internal const string RepositoryKey = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-4333-8444-555555555555";
+    internal const string ControllerRole = "arn:aws:iam::123456789012:role/fleet-ControllerRole-0A1B2C3D4E5F";
     internal static readonly string[] ImageOwners = ["amazon", "111122223333"];
 
     public static TheoryData<string, string, string> Documents() => new()
@@ -28,6 +30,7 @@ public sealed class CloudFormationPolicyTests
         { "fleet.yaml", "KmsPolicy", "kms-policy.json" },
         { "box.yaml", "Role", "box-policy.json" },
         { "box.yaml", "KmsPolicy", "kms-policy.json" },
+        { "box.yaml", "RepositoryKeyPolicy", "box-repository-key-policy.json" },
     };
 
     [Fact]
@@ -52,7 +55,7 @@ public sealed class CloudFormationPolicyTests
             }
         }
 
-        Assert.Equal(["fleet.yaml ControllerPolicy", "fleet.yaml PeoplePolicy", "fleet.yaml OperatorPolicy", "fleet.yaml KmsPolicy", "box.yaml Role", "box.yaml KmsPolicy"], found);
+        Assert.Equal(["fleet.yaml ControllerPolicy", "fleet.yaml PeoplePolicy", "fleet.yaml OperatorPolicy", "fleet.yaml KmsPolicy", "box.yaml Role", "box.yaml KmsPolicy", "box.yaml RepositoryKeyPolicy"], found);
     }
 
     [Theory]
@@ -61,8 +64,28 @@ public sealed class CloudFormationPolicyTests
     {
         var properties = (await CloudFormationTemplate.LoadAsync(template))["Resources"]![resource]!["Properties"]!;
         var document = properties["PolicyDocument"] ?? Assert.Single(properties["Policies"]!.AsArray())!["PolicyDocument"]!;
-        var values = new Dictionary<string, JsonNode>(StringComparer.Ordinal)
+        var resolved = CloudFormationTemplate.Resolve(document, Values())!;
+
+        AssertSamePolicy(Rendered(iamFile), resolved);
+    }
+
+    /// <summary>The repositories' key's key policy in fleet.yaml is deploy/iam/repository-key-policy.json, statement by statement.</summary>
+    [Fact]
+    public async Task RepositoryKey_KeyPolicy_IsTheDeployIamFileStatementByStatement()
+    {
+        var key = (await CloudFormationTemplate.LoadAsync("fleet.yaml"))["Resources"]!["RepositoryKey"]!;
+
+        var resolved = CloudFormationTemplate.Resolve(key["Properties"]!["KeyPolicy"]!, Values())!;
+
+        AssertSamePolicy(Rendered("repository-key-policy.json"), resolved);
+    }
+
+    private static Dictionary<string, JsonNode> Values() =>
+        new(StringComparer.Ordinal)
         {
+            ["RepositoryKeyArn"] = RepositoryKey,
+            ["RepositoryKey.Arn"] = RepositoryKey,
+            ["ControllerRole.Arn"] = ControllerRole,
             ["AWS::AccountId"] = Account,
             ["AWS::Region"] = Region,
             ["KmsKeyArn"] = KmsKey,
@@ -74,18 +97,16 @@ public sealed class CloudFormationPolicyTests
             ["ImageOwners"] = new JsonArray([.. ImageOwners.Select(o => JsonValue.Create(o))]),
         };
 
-        var resolved = CloudFormationTemplate.Resolve(document, values)!;
-
-        AssertSamePolicy(Rendered(iamFile), resolved);
-    }
-
     /// <summary>
     /// deploy/iam/<paramref name="file"/> with its placeholders replaced as deploy/README.md does it (AGENT_BUILDS_PREFIX
     /// before PREFIX, which it contains; "IMAGE_OWNERS" by the JSON list), for the example fleet and Alice's box.
     /// </summary>
-    internal static JsonNode Rendered(string file, string account = Account, string bucket = Bucket, string kmsKey = KmsKey, string region = Region)
+    internal static JsonNode Rendered(
+        string file, string account = Account, string bucket = Bucket, string kmsKey = KmsKey, string region = Region, string repositoryKey = RepositoryKey, string controllerRole = ControllerRole)
     {
         var text = File.ReadAllText(Path.Combine(S3PeerFixture.RepositoryRoot, "deploy", "iam", file))
+            .Replace("REPOSITORY_KEY_ARN", repositoryKey, StringComparison.Ordinal)
+            .Replace("CONTROLLER_ROLE_ARN", controllerRole, StringComparison.Ordinal)
             .Replace("KMS_KEY_ARN", kmsKey, StringComparison.Ordinal)
             .Replace("REGION", region, StringComparison.Ordinal)
             .Replace("\"IMAGE_OWNERS\"", string.Join(", ", ImageOwners.Select(o => $"\"{o}\"")), StringComparison.Ordinal)

@@ -28,6 +28,21 @@ public sealed class CloudFormationTemplateTests
         Assert.Equal("Retain", (string?)bucket["UpdateReplacePolicy"]);
     }
 
+    /// <summary>Deleting the key would make every repository it wraps unreadable: it stays, and its ARN is an output.</summary>
+    [Fact]
+    public async Task RepositoryKey_DeletingOrReplacingTheStack_RetainsTheKey_ArnIsAnOutput()
+    {
+        var fleet = await FleetAsync();
+        var key = fleet["Resources"]!["RepositoryKey"]!;
+
+        Assert.Equal("AWS::KMS::Key", (string?)key["Type"]);
+        Assert.Equal("Retain", (string?)key["DeletionPolicy"]);
+        Assert.Equal("Retain", (string?)key["UpdateReplacePolicy"]);
+        Assert.Equal(true, (bool?)key["Properties"]!["EnableKeyRotation"]);
+        AssertJson("""{"Fn::Sub":"alias/spotdevbox/${AWS::StackName}/repositories"}""", fleet["Resources"]!["RepositoryKeyAlias"]!["Properties"]!["AliasName"]);
+        AssertJson("""{"Fn::GetAtt":["RepositoryKey","Arn"]}""", fleet["Outputs"]!["RepositoryKeyArn"]!["Value"]);
+    }
+
     [Fact]
     public async Task FleetBucket_VersionedPrivateAndExpiresOnlyOldVersionsAndIncompleteUploads()
     {
@@ -162,6 +177,8 @@ public sealed class CloudFormationTemplateTests
               "StorageRoot": { "Fn::Sub": "s3://${Bucket}/${Root}" },
               "SecurityGroupId": { "Ref": "BoxSecurityGroup" },
               "KmsKeyArn": { "Ref": "KmsKeyArn" },
+              "RepositoryKeyArn": { "Fn::GetAtt": [ "RepositoryKey", "Arn" ] },
+              "RepositoryKeyAlias": { "Ref": "RepositoryKeyAlias" },
               "SshVia": { "Ref": "SshVia" },
               "InstanceConnectEndpointId": { "Ref": "InstanceConnectEndpoint" },
               "ControllerRoleArn": { "Fn::GetAtt": [ "ControllerRole", "Arn" ] },
@@ -298,7 +315,7 @@ public sealed class CloudFormationTemplateTests
     {
         var box = await CloudFormationTemplate.LoadAsync("box.yaml");
 
-        Assert.Equal(["AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::InstanceProfile"], box["Resources"]!.AsObject().Select(r => (string?)r.Value!["Type"]));
+        Assert.Equal(["AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::Policy", "AWS::IAM::InstanceProfile"], box["Resources"]!.AsObject().Select(r => (string?)r.Value!["Type"]));
         AssertJson(
             """
             {

@@ -35,10 +35,16 @@ internal static class IamEvaluator
     /// <summary>The example bucket's KMS key (KMS_KEY_ARN in kms-policy.json).</summary>
     public const string KmsKey = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9";
 
+    /// <summary>The example fleet's repositories' key (REPOSITORY_KEY_ARN) and controller role (CONTROLLER_ROLE_ARN).</summary>
+    public const string RepositoryKey = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-4333-8444-555555555555";
+    public const string ControllerRole = "arn:aws:iam::123456789012:role/fleet-ControllerRole-0A1B2C3D4E5F";
+
     /// <summary>A policy template with its placeholders replaced (box-policy.json for <paramref name="owner"/>'s <paramref name="box"/>).</summary>
     public static JsonNode Render(string file, string owner = "alice", string box = "alice-dev")
     {
         var text = File.ReadAllText(Path.Combine(S3PeerFixture.RepositoryRoot, "deploy", "iam", file))
+            .Replace("REPOSITORY_KEY_ARN", RepositoryKey, StringComparison.Ordinal)
+            .Replace("CONTROLLER_ROLE_ARN", ControllerRole, StringComparison.Ordinal)
             .Replace("KMS_KEY_ARN", KmsKey, StringComparison.Ordinal)
             .Replace("REGION", Region, StringComparison.Ordinal)
             .Replace("\"IMAGE_OWNERS\"", string.Join(", ", ImageOwners.Select(o => $"\"{o}\"")), StringComparison.Ordinal)
@@ -49,8 +55,9 @@ internal static class IamEvaluator
             .Replace("ACCOUNT_ID", Account, StringComparison.Ordinal)
             .Replace("BOX", box, StringComparison.Ordinal);
         // Every placeholder is a word in capitals; one left over would make a statement match nothing. AWS's own
-        // document names (AWS-StartSSHSession) start with a word in capitals too, followed by a dash.
-        Assert.DoesNotMatch(@"\b[A-Z][A-Z_]{2,}\b(?!-)", text);
+        // document names (AWS-StartSSHSession) start with a word in capitals too, followed by a dash; a key policy's
+        // principal is {"AWS": ...}.
+        Assert.DoesNotMatch(@"\b(?!AWS"")[A-Z][A-Z_]{2,}\b(?!-)", text);
         return JsonNode.Parse(text)!;
     }
 

@@ -499,4 +499,131 @@ public sealed class IamPolicyEvaluatorTests
 
         Assert.All(decisions, d => Assert.Equal("ExplicitlyDenied", d));
     }
+
+    private static readonly JsonNode GrantAllKms = JsonNode.Parse("""
+        {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}
+        """)!;
+
+    /// <summary>
+    /// One call on the repositories' key (fleet.yaml's RepositoryKey) as KMS asks IAM: the key policy as the resource
+    /// policy, the caller's ARN (a box's is its role's, with the path /spotdevbox/OWNER/) and tags, and the encryption
+    /// context's keys (null: not in the request).
+    /// </summary>
+    private static IamRequest RepositoryKeyCall(
+        string principal, string principalArn, string action, string? owner, string? boxTag, string? contextBox, string? contextRepository = "5f0c1a")
+    {
+        var context = Tagged(owner, ("aws:PrincipalArn", principalArn));
+        if (boxTag is not null)
+        {
+            context["aws:PrincipalTag/spotdevbox:box"] = boxTag;
+        }
+
+        if (contextBox is not null)
+        {
+            context["kms:EncryptionContext:spotdevbox:box"] = contextBox;
+        }
+
+        if (contextRepository is not null)
+        {
+            context["kms:EncryptionContext:spotdevbox:repository"] = contextRepository;
+        }
+
+        return new(principal, action, RepositoryKey, context, Render("repository-key-policy.json"));
+    }
+
+    private static IamRequest AliceBox(string action, string? contextBox, string? contextRepository = "5f0c1a") =>
+        RepositoryKeyCall(BoxRoleSession, Role("alice", "alice-dev"), action, "alice", "alice-dev", contextBox, contextRepository);
+
+    private static IamRequest PersonCall(string owner, string action, string? contextBox) =>
+        RepositoryKeyCall(Person(owner), Person(owner), action, owner, null, contextBox);
+
+    [Fact]
+    public void RepositoryKey_BoxAlice_GeneratesAndUnwrapsOnlyWithHerOwnBoxContext()
+    {
+        var decisions = Decide([Render("box-policy.json"), Render("box-repository-key-policy.json")],
+        [
+            AliceBox("kms:GenerateDataKey", "alice/alice-dev"),
+            AliceBox("kms:Decrypt", "alice/alice-dev"),
+            // Named attacks: bob's box's context, no context, no repository in it, another call than the two.
+            AliceBox("kms:GenerateDataKey", "bob/bob-dev"),
+            AliceBox("kms:Decrypt", "bob/bob-dev"),
+            AliceBox("kms:Decrypt", "alice/other-box"),
+            AliceBox("kms:Decrypt", contextBox: null, contextRepository: null),
+            AliceBox("kms:Decrypt", "alice/alice-dev", contextRepository: null),
+            AliceBox("kms:Encrypt", "alice/alice-dev"),
+        ]);
+
+        Assert.Equal(["Allowed", "Allowed", "ExplicitlyDenied", "ExplicitlyDenied", "ExplicitlyDenied", "ExplicitlyDenied", "ExplicitlyDenied", "ExplicitlyDenied"], decisions);
+    }
+
+    /// <summary>The key policy's Deny statements hold whatever a box role's IAM policies grant.</summary>
+    [Fact]
+    public void RepositoryKey_BoxAliceGrantedAllKms_StillNotBobsContextNorNoContext()
+    {
+        var decisions = Decide([GrantAllKms],
+        [
+            AliceBox("kms:Decrypt", "bob/bob-dev"),
+            AliceBox("kms:GenerateDataKey", "bob/bob-dev"),
+            AliceBox("kms:Decrypt", contextBox: null, contextRepository: null),
+            AliceBox("kms:Decrypt", "alice/alice-dev"),
+        ]);
+
+        Assert.Equal(["ExplicitlyDenied", "ExplicitlyDenied", "ExplicitlyDenied", "Allowed"], decisions);
+    }
+
+    [Fact]
+    public void RepositoryKey_OwnerAlice_DecryptsAndEncryptsOnlyHerOwnBoxesContexts()
+    {
+        var decisions = Decide([Render("people-policy.json")],
+        [
+            PersonCall("alice", "kms:Decrypt", "alice/alice-dev"),
+            PersonCall("alice", "kms:Encrypt", "alice/alice-dev"),
+            PersonCall("alice", "kms:Decrypt", "alice/another-box"),
+            // Named attacks: bob restoring alice's box; an owner whose name is a prefix of hers; no context; a data key.
+            PersonCall("bob", "kms:Decrypt", "alice/alice-dev"),
+            PersonCall("ali", "kms:Decrypt", "alice/alice-dev"),
+            PersonCall("alice", "kms:Decrypt", null),
+            PersonCall("alice", "kms:GenerateDataKey", "alice/alice-dev"),
+        ]);
+
+        Assert.Equal(["Allowed", "Allowed", "Allowed", "ExplicitlyDenied", "ExplicitlyDenied", "ExplicitlyDenied", "ImplicitlyDenied"], decisions);
+    }
+
+    [Fact]
+    public void RepositoryKey_PersonBobGrantedAllKms_StillNotAlicesContext()
+    {
+        var decisions = Decide([GrantAllKms], [PersonCall("bob", "kms:Decrypt", "alice/alice-dev"), PersonCall("bob", "kms:Decrypt", "bob/bob-dev")]);
+
+        Assert.Equal(["ExplicitlyDenied", "Allowed"], decisions);
+    }
+
+    /// <summary>The controller never reads a home: no use of the key, whatever its IAM policies say; nor an operator (no owner tag).</summary>
+    [Fact]
+    public void RepositoryKey_ControllerAndOperator_NoUseEvenWhenGrantedAllKms()
+    {
+        var controller = $"arn:aws:sts::{Account}:assumed-role/fleet-ControllerRole-0A1B2C3D4E5F/i-0c0c0c0c0c0c0c0c0";
+        var decisions = Decide([Render("controller-policy.json"), Render("operator-policy.json"), GrantAllKms],
+        [
+            RepositoryKeyCall(controller, ControllerRole, "kms:Decrypt", null, null, "alice/alice-dev"),
+            RepositoryKeyCall(controller, ControllerRole, "kms:GenerateDataKey", null, null, "alice/alice-dev"),
+            // Even a controller role someone tagged as an owner.
+            RepositoryKeyCall(controller, ControllerRole, "kms:Decrypt", "alice", null, "alice/alice-dev"),
+            RepositoryKeyCall(OperatorArn, OperatorArn, "kms:Decrypt", null, null, "alice/alice-dev"),
+        ]);
+
+        Assert.All(decisions, d => Assert.Equal("ExplicitlyDenied", d));
+    }
+
+    /// <summary>Without any IAM grant nobody uses the key: the key policy gives data use to no principal by itself.</summary>
+    [Fact]
+    public void RepositoryKey_KeyPolicyAlone_GrantsNoDataUse()
+    {
+        var decisions = Decide([Render("box-policy.json")],
+        [
+            AliceBox("kms:Decrypt", "alice/alice-dev"),
+            AliceBox("kms:GenerateDataKey", "alice/alice-dev"),
+        ]);
+
+        Assert.Equal(["ImplicitlyDenied", "ImplicitlyDenied"], decisions);
+    }
 }

@@ -55,6 +55,7 @@ public sealed class SetupTests(MotoFixture moto) : IDisposable
         Assert.Equal("ssm", (string?)fleet["SshVia"]);
         Assert.Equal(Account, (string?)fleet["ImageOwner"]);
         Assert.Equal(await DefaultSubnetsAsync(), fleet["Subnets"]!.AsArray().Select(s => (string)s!).ToList());
+        Assert.Equal($"arn:aws:kms:{MotoFixture.Region}:{Account}:key/{resources["RepositoryKey"]}", (string?)fleet["RepositoryKeyArn"]);
 
         var manifest = JsonNode.Parse(await GetObjectAsync(bucket, "spotdevbox/agent/manifest.json"))!;
         Assert.Equal(["linux-x64"], manifest["builds"]!.AsArray().Select(b => (string?)b!["rid"]));
@@ -95,7 +96,7 @@ public sealed class SetupTests(MotoFixture moto) : IDisposable
         Assert.True(add.ExitCode == 0, add.Stdout + add.Stderr);
         Assert.Equal("next: spotdevbox up alice", add.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
         var inline = JsonNode.Parse((await AwsAsync("iam", "list-role-policies", "--role-name", "alice")).Output)!["PolicyNames"]!.AsArray().Select(n => (string?)n);
-        Assert.Equal(["spotdevbox-box", "spotdevbox-box-kms"], inline.Order(StringComparer.Ordinal));
+        Assert.Equal(["spotdevbox-box", "spotdevbox-box-kms", "spotdevbox-box-repository-key"], inline.Order(StringComparer.Ordinal));
 
         var up = await cli.RunAsync("up", "alice", "--no-wait");
 
