@@ -76,25 +76,11 @@ public sealed class KmsKeySource(IKeyManagementService kms, string keyArn, strin
 {
     public string Description => $"KMS key {keyArn} for box {owner}/{box}";
 
+    /// <summary>The master key is made by KMS (GenerateDataKey under the box's context) and written wrapped.</summary>
     public async Task<MasterKey> CreateAsync(IObjectStore store, string repositoryId, CancellationToken cancellationToken)
     {
-        var key = MasterKey.Generate();
-        var bytes = new byte[MasterKey.Size];
-        try
-        {
-            key.CopyTo(bytes);
-            await new KeyRing(store, time, kms).AddKmsAsync(bytes, keyArn, KeyRing.BoxContext(repositoryId, owner, box), label, cancellationToken);
-            return key;
-        }
-        catch
-        {
-            key.Dispose();
-            throw;
-        }
-        finally
-        {
-            System.Security.Cryptography.CryptographicOperations.ZeroMemory(bytes);
-        }
+        var created = await new KeyRing(store, time, kms).CreateKmsAsync(keyArn, KeyRing.BoxContext(repositoryId, owner, box), label, cancellationToken);
+        return PassphraseKeySource.Take(new OpenedKey(created.KeyId, created.MasterKey, []));
     }
 
     public async Task<MasterKey> OpenAsync(IObjectStore store, string repositoryId, CancellationToken cancellationToken) =>

@@ -69,12 +69,6 @@ public sealed class AgentOptions
     /// </summary>
     public MinimumSnapshotOptions MinimumSnapshot { get; set; } = new();
 
-    /// <summary>
-    /// The KMS key that wraps this box's repositories' master keys (the fleet's RepositoryKey, docs/security.md "Keys"),
-    /// from the launch's user data; empty: the fleet has none (a fleet made before it, or no setup).
-    /// </summary>
-    public string RepositoryKeyArn { get; set; } = "";
-
     /// <summary>Restore the latest snapshot even when it is below <see cref="MinimumSnapshot"/>, with a warning (<c>up --allow-rollback</c>).</summary>
     public bool AllowRollback { get; set; }
 
