@@ -13,10 +13,10 @@ internal sealed class EngineHarness : IDisposable
 {
     private readonly TempDir _cache = new("spotdevbox-cache-");
 
-    private EngineHarness(IObjectStore store, bool encrypted)
+    private EngineHarness(IObjectStore store, bool encrypted, TestKeySource? keys = null)
     {
         Store = store;
-        Keys = encrypted ? new TestKeySource() : null;
+        Keys = keys ?? (encrypted ? new TestKeySource() : null);
     }
 
     public IObjectStore Store { get; }
@@ -32,6 +32,14 @@ internal sealed class EngineHarness : IDisposable
     public static async Task<EngineHarness> LocalAsync(string directory, bool encrypted = true)
     {
         var h = new EngineHarness(new LocalDirectoryObjectStore(directory), encrypted);
+        await h.InitAsync();
+        return h;
+    }
+
+    /// <summary>An encrypted repository whose master key comes from <paramref name="keys"/> (e.g. one shared with another repository).</summary>
+    public static async Task<EngineHarness> LocalAsync(string directory, TestKeySource keys)
+    {
+        var h = new EngineHarness(new LocalDirectoryObjectStore(directory), encrypted: true, keys);
         await h.InitAsync();
         return h;
     }

@@ -18,12 +18,28 @@ internal sealed class TestKeySource : IRepositoryKeySource
 
     private byte[]? _master;
 
+    /// <summary>
+    /// A key source that makes its repository with the same master key as <paramref name="other"/>'s (no key file is
+    /// written): two repositories under one master key, so that only the repository id in the associated data tells
+    /// their objects apart. Random master keys never coincide; this is the worst case, made on purpose.
+    /// </summary>
+    public static TestKeySource SharingMasterKeyOf(TestKeySource other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return new TestKeySource { _master = (byte[])(other._master ?? throw new InvalidOperationException("the other key source made no key yet")).Clone() };
+    }
+
     public string Description => "the test harness's key";
 
     public int Opens { get; private set; }
 
     public async Task<MasterKey> CreateAsync(IObjectStore store, string repositoryId, CancellationToken cancellationToken)
     {
+        if (_master is not null)
+        {
+            return MasterKey.FromBytes(_master);
+        }
+
         var key = await new PassphraseKeySource(_ => Task.FromResult(Passphrase), TimeProvider.System, Cheap).CreateAsync(store, repositoryId, cancellationToken);
         _master = new byte[MasterKey.Size];
         key.CopyTo(_master);
