@@ -22,7 +22,11 @@ def main():
     for a in ("raw", "mode", "delay-ms", "rtt-ms", "copy-s", "tree", "mutation", "restic-version",
               "sdb-version", "nginx-version", "server", "machine", "command"):
         ap.add_argument("--" + a, required=True)
+    ap.add_argument("--compare", default="restic",
+                    help="restic, or encryption:<commit that made the version 2 repository> (state)")
     a = ap.parse_args()
+    if a.compare.startswith("encryption:"):
+        return encryption_report(a)
 
     rows = list(csv.DictReader(open(a.raw), delimiter="\t"))
     runs = sorted({int(r["run"]) for r in rows})
@@ -120,6 +124,83 @@ def main():
     out.append("")
     for (run, tool), note in sorted(notes.items()):
         out.append(f"- run {run} {tool}: {note}")
+    out.append("\n</details>\n")
+    print("\n".join(out))
+
+
+ENC_OPS = [("backup1", "first backup"), ("backup2", "second backup (1% changed)"),
+           ("restore", "restore"), ("snapshots", "`snapshots` (opening only: per-command cost)")]
+
+
+def encryption_report(a):
+    """Version 3 (encrypted) against version 2 (plain), the same binary timing every command."""
+    rows = list(csv.DictReader(open(a.raw), delimiter="\t"))
+    runs = sorted({int(r["run"]) for r in rows})
+    base, subj = "spotdevbox-plain", "spotdevbox"
+
+    def ok(tool, op):
+        return [r for r in rows if r["tool"] == tool and r["op"] == op and r["status"] == "ok"]
+
+    def med(tool, op, field, scale=1.0):
+        vals = [float(r[field]) * scale for r in ok(tool, op) if r[field] not in ("-", "")]
+        return statistics.median(vals) if vals else None
+
+    def cell(v, nd=2):
+        return "n/a" if v is None else fnum(v, nd)
+
+    def ratio(x, y, target=None):
+        if x is None or not y:
+            return "–"
+        r = x / y
+        txt = fnum(r)
+        return f"**{txt}**" if target is not None and r > target else txt
+
+    out = [f"### Encryption: version 3 against version 2, same binary ({MODES[a.mode].format(d=a.delay_ms)})\n"]
+    out.append(f"- date: {datetime.date.today().isoformat()}; {len(runs)} run(s), medians; the two repositories "
+               "alternate (odd runs version 2 first, even runs version 3 first); each gets a fresh server, bucket "
+               "and tree copy per run")
+    out.append(f"- machine: {a.machine}")
+    out.append(f"- tree: {a.tree}")
+    out.append(f"- change before the second backup: {a.mutation}")
+    out.append(f"- every timed command: {a.sdb_version}; the version 2 repository made by `init` of commit "
+               f"{a.compare.split(':', 1)[1]}, the version 3 one by the current `init` (passphrase, default Argon2id)")
+    out.append(f"- S3 server: {a.server}, behind {a.nginx_version}; median round trip {a.rtt_ms} ms; "
+               f"`cp -a` of the tree {a.copy_s} s")
+    out.append(f"- command: `{a.command}`\n")
+    out.append("| operation | v2 s | v3 s | v3/v2 (≤ 1.05) | v2 CPU s | v3 CPU s | v3/v2 (≤ 1.05) "
+               "| v2 peak RSS MiB | v3 peak RSS MiB | v3/v2 (≤ 1) | requests v2 / v3 | MB up v2 / v3 | MB down v2 / v3 |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for op, label in ENC_OPS:
+        t0, t1 = med(base, op, "seconds"), med(subj, op, "seconds")
+        c0, c1 = med(base, op, "cpu_seconds"), med(subj, op, "cpu_seconds")
+        m0, m1 = med(base, op, "peak_rss_kb", 1 / 1024), med(subj, op, "peak_rss_kb", 1 / 1024)
+        q0, q1 = med(base, op, "requests"), med(subj, op, "requests")
+        u0, u1 = med(base, op, "bytes_up", 1e-6), med(subj, op, "bytes_up", 1e-6)
+        d0, d1 = med(base, op, "bytes_down", 1e-6), med(subj, op, "bytes_down", 1e-6)
+        n = f" (n={len(ok(base, op))}/{len(ok(subj, op))})" if len(ok(base, op)) != len(runs) or len(ok(subj, op)) != len(runs) else ""
+        out.append(f"| {label}{n} | {cell(t0)} | {cell(t1)} | {ratio(t1, t0, 1.05)} | {cell(c0)} | {cell(c1)} | "
+                   f"{ratio(c1, c0, 1.05)} | {cell(m0, 0)} | {cell(m1, 0)} | {ratio(m1, m0, 1.0)} | "
+                   f"{cell(q0, 0)} / {cell(q1, 0)} | {cell(u0, 1)} / {cell(u1, 1)} | {cell(d0, 1)} / {cell(d1, 1)} |")
+    out.append("")
+    loads = [float(r["load1"]) for r in rows if r["op"] == "backup1" and r.get("load1") not in (None, "", "-")]
+    if loads:
+        out.append(f"1-minute load average before each repository's run: {', '.join(f'{x:.2f}' for x in loads)} "
+                   f"(median {statistics.median(loads):.1f}, {os.cpu_count()} cores).\n")
+    out.append("<details><summary>every run</summary>\n")
+    out.append("| run | order | repository | operation | status | s | CPU s | peak RSS MiB | requests | MB up | MB down | load |")
+    out.append("|---:|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    order = [o for o, _ in ENC_OPS]
+    notes = {}
+    for r in sorted(rows, key=lambda r: (int(r["run"]), int(r["position"]), order.index(r["op"]))):
+        rss = f"{float(r['peak_rss_kb']) / 1024:.0f}" if r["peak_rss_kb"] not in ("-", "") else "-"
+        repo = "v2" if r["tool"] == base else "v3"
+        out.append(f"| {r['run']} | {r['position']} | {repo} | {r['op']} | {r['status']} | {r['seconds']} | "
+                   f"{r['cpu_seconds']} | {rss} | {r['requests']} | {int(r['bytes_up']) / 1e6:.1f} | "
+                   f"{int(r['bytes_down']) / 1e6:.1f} | {r['load1']} |")
+        notes[(r["run"], repo)] = r["note"]
+    out.append("")
+    for (run, repo), note in sorted(notes.items()):
+        out.append(f"- run {run} {repo}: {note}")
     out.append("\n</details>\n")
     print("\n".join(out))
 
