@@ -40,7 +40,20 @@ public sealed class ObjectCipher : IDisposable
 
     private readonly byte[] encryptionKey = GC.AllocateUninitializedArray<byte>(MasterKey.EncryptionKeySize, pinned: true);
     private readonly byte[] repositoryId = new byte[RepositoryIdSize];
+
+    /// <summary>
+    /// Per thread, the last salt opened and its key's AesGcm: the blobs of one pack share their pack's salt, so a
+    /// restore reading a pack's blobs derives its key once, not once per blob.
+    /// </summary>
+    private readonly ThreadLocal<OpenKey?> lastOpened = new(trackAllValues: true);
     private bool disposed;
+
+    private sealed class OpenKey(byte[] salt, AesGcm aes)
+    {
+        public byte[] Salt { get; } = salt;
+
+        public AesGcm Aes { get; } = aes;
+    }
 
     /// <param name="key">the repository's master key (its encryption half is copied; the caller may dispose it after).</param>
     /// <param name="repositoryId">the repository's id as in its config: 32 lower-case hex digits.</param>
@@ -133,11 +146,9 @@ public sealed class ObjectCipher : IDisposable
 
         Span<byte> aad = stackalloc byte[AadSize];
         WriteAad(kind, aad);
-        Span<byte> objectKey = stackalloc byte[32];
         try
         {
-            DeriveObjectKey(sealedObject.Slice(MagicSize + 1, SaltSize), objectKey);
-            using var aes = new AesGcm(objectKey, TagSize);
+            var aes = KeyOf(sealedObject.Slice(MagicSize + 1, SaltSize));
             aes.Decrypt(sealedObject.Slice(MagicSize + 1 + SaltSize, NonceSize), ciphertext, sealedObject.Slice(HeaderSize + plaintextLength, TagSize), plaintext, aad);
         }
         catch (AuthenticationTagMismatchException e)
@@ -145,10 +156,6 @@ public sealed class ObjectCipher : IDisposable
             // AesGcm has already cleared the destination: no unauthenticated byte is handed on.
             throw new SealedObjectException(kind, SealedObjectFailure.NotAuthentic,
                 $"the {Describe(kind)} does not authenticate: it was changed or cut short, belongs to another repository or is another kind of object, or the key is not this repository's; run check", e);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(objectKey);
         }
 
         return plaintextLength;
@@ -164,8 +171,42 @@ public sealed class ObjectCipher : IDisposable
 
     public void Dispose()
     {
-        CryptographicOperations.ZeroMemory(encryptionKey);
+        if (disposed)
+        {
+            return;
+        }
+
         disposed = true;
+        foreach (var opened in lastOpened.Values)
+        {
+            opened?.Aes.Dispose();
+        }
+
+        lastOpened.Dispose();
+        CryptographicOperations.ZeroMemory(encryptionKey);
+    }
+
+    /// <summary>The AesGcm of <paramref name="salt"/>'s key: this thread's last one when the salt is the same, else derived.</summary>
+    private AesGcm KeyOf(ReadOnlySpan<byte> salt)
+    {
+        if (lastOpened.Value is { } last && salt.SequenceEqual(last.Salt))
+        {
+            return last.Aes;
+        }
+
+        Span<byte> objectKey = stackalloc byte[32];
+        try
+        {
+            DeriveObjectKey(salt, objectKey);
+            var opened = new OpenKey(salt.ToArray(), new AesGcm(objectKey, TagSize));
+            lastOpened.Value?.Aes.Dispose();
+            lastOpened.Value = opened;
+            return opened.Aes;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(objectKey);
+        }
     }
 
     private static int CheckHeader(ReadOnlySpan<byte> sealedObject, ObjectKind kind)

@@ -78,6 +78,9 @@ internal static class Argon2id
         finally
         {
             System.Security.Cryptography.CryptographicOperations.ZeroMemory(passwordBytes);
+            // The derivation's memory (Keys:Argon2id:MemoryKiB, 64 MiB by default) is garbage now: give it back to the
+            // system before the command's real work, so that it does not add to the command's peak memory.
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         }
     }
 }

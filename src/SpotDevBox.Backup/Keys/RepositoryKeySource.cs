@@ -86,3 +86,75 @@ public sealed class KmsKeySource(IKeyManagementService kms, string keyArn, strin
     public async Task<MasterKey> OpenAsync(IObjectStore store, string repositoryId, CancellationToken cancellationToken) =>
         PassphraseKeySource.Take(await new KeyRing(store, time, kms).OpenWithKmsAsync(KeyRing.BoxContext(repositoryId, owner, box), cancellationToken));
 }
+
+/// <summary>
+/// A key source for a long-running process (the agent) that opens the same repositories again and again: each
+/// repository's master key is opened (or made) once through <paramref name="inner"/> and kept in this process's
+/// memory, pinned, until <see cref="Dispose"/> zeroes it. A backup every few minutes then costs no KMS call and no
+/// passphrase derivation. The process holds the key while it works anyway.
+/// </summary>
+public sealed class CachedKeySource(IRepositoryKeySource inner) : IRepositoryKeySource, IDisposable
+{
+    private readonly Dictionary<string, byte[]> keys = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim gate = new(1, 1);
+
+    public string Description => inner.Description;
+
+    public async Task<MasterKey> CreateAsync(IObjectStore store, string repositoryId, CancellationToken cancellationToken)
+    {
+        var key = await inner.CreateAsync(store, repositoryId, cancellationToken);
+        await RememberAsync(repositoryId, key, cancellationToken);
+        return key;
+    }
+
+    public async Task<MasterKey> OpenAsync(IObjectStore store, string repositoryId, CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (keys.TryGetValue(repositoryId, out var known))
+            {
+                return MasterKey.FromBytes(known);
+            }
+
+            var key = await inner.OpenAsync(store, repositoryId, cancellationToken);
+            keys[repositoryId] = Copy(key);
+            return key;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var bytes in keys.Values)
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(bytes);
+        }
+
+        keys.Clear();
+        gate.Dispose();
+    }
+
+    private async Task RememberAsync(string repositoryId, MasterKey key, CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            keys[repositoryId] = Copy(key);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private static byte[] Copy(MasterKey key)
+    {
+        var bytes = GC.AllocateUninitializedArray<byte>(MasterKey.Size, pinned: true);
+        key.CopyTo(bytes);
+        return bytes;
+    }
+}

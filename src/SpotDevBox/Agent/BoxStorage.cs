@@ -18,6 +18,9 @@ namespace SpotDevBox.Agent;
 /// </summary>
 internal sealed partial class BoxStorage(IOptions<AgentOptions> agentOptions, RepositoryOpener opener, TimeProvider time, ILoggerFactory loggers) : IDisposable
 {
+    /// <summary>Opened once per repository and kept while the agent runs: a backup every few minutes costs no KMS call or derivation.</summary>
+    private readonly Lazy<CachedKeySource> _keys = new(() => new CachedKeySource(KeySourceOf(agentOptions.Value, opener, time)));
+
     private readonly Lazy<IObjectStore> _store = new(() =>
     {
         var box = agentOptions.Value.Box;
@@ -43,7 +46,7 @@ internal sealed partial class BoxStorage(IOptions<AgentOptions> agentOptions, Re
     {
         var settings = Settings(agentOptions.Value.Box.TrimEnd('/') + "/" + name);
         var options = opener.EngineOptions(settings);
-        var keys = KeySource();
+        var keys = _keys.Value;
         try
         {
             return await opener.OpenAsync(settings, keys, cancellationToken);
@@ -194,6 +197,11 @@ internal sealed partial class BoxStorage(IOptions<AgentOptions> agentOptions, Re
         {
             (_store.Value as IDisposable)?.Dispose();
         }
+
+        if (_keys.IsValueCreated)
+        {
+            _keys.Value.Dispose();
+        }
     }
 
     public const string HostPublicKeysName = "host-keys.pub";
@@ -207,12 +215,12 @@ internal sealed partial class BoxStorage(IOptions<AgentOptions> agentOptions, Re
     /// (<see cref="AgentOptionsValidator"/> requires one of them; a verb run from a laptop against an unencrypted
     /// box prefix has neither, and is refused only if a repository turns out to be encrypted.)
     /// </summary>
-    private IRepositoryKeySource KeySource()
+    private static IRepositoryKeySource KeySourceOf(AgentOptions options, RepositoryOpener opener, TimeProvider time)
     {
-        var options = agentOptions.Value;
+        var boxName = options.ResolveBoxName();
         if (!string.IsNullOrWhiteSpace(options.RepositoryKeyArn))
         {
-            return new KmsKeySource(opener.Kms, options.RepositoryKeyArn, options.Owner, BoxName, time, label: "box " + options.Owner + "/" + BoxName);
+            return new KmsKeySource(opener.Kms, options.RepositoryKeyArn, options.Owner, boxName, time, label: "box " + options.Owner + "/" + boxName);
         }
 
         var file = options.PasswordFile;
@@ -222,7 +230,7 @@ internal sealed partial class BoxStorage(IOptions<AgentOptions> agentOptions, Re
                 : PasswordSource.ForThisProcess().ReadAsync(file, null, ct),
             time,
             opener.NewKeyParameters,
-            label: "box " + BoxName);
+            label: "box " + boxName);
     }
 
     [LoggerMessage(EventId = 3118, Level = LogLevel.Warning, Message = "Created the repository {Repository} without the bucket's set-up, which this box may not change ({Reason}): its lifecycle rules (incomplete uploads, the history window) are set by an operator with 'spotdevbox init' or by the bucket's own rules")]

@@ -139,6 +139,7 @@ public sealed class AgentWebhookParameterTests(MotoFixture moto) : IAsyncLifetim
             .Set("SPOTDEVBOX_CONFIG", config)
             .Set("SPOTDEVBOX_Logging__File", Path.Combine(_temp.Sub("logs"), "agent.log"))
             .Set("SPOTDEVBOX_Agent__Box", _temp.Sub("box"))
+            .Set("SPOTDEVBOX_Agent__PasswordFile", TestKeys.WritePasswordFile(_temp.Sub("secrets/repository-password")))
             .Set("SPOTDEVBOX_Agent__Paths__0", _temp.Sub("home"))
             .Set("SPOTDEVBOX_Agent__StateDirectory", _temp.Sub("state"))
             .Set("SPOTDEVBOX_Agent__RunDirectory", _temp.Sub("run"))
