@@ -173,7 +173,7 @@ public sealed partial class BackupRepository
 
         if (!FormatVersion.IsKnown(config.Version))
         {
-            throw new RepositoryException($"repository format version {config.Version} is not supported by this build (it reads versions {FormatVersion.Oldest} to {FormatVersion.Newest}): update spotdevbox");
+            throw new RepositoryException($"repository format version {config.Version} is not supported by this build (it reads versions {FormatVersion.Oldest} to {FormatVersion.Newest}): update spotdevbox", RepositoryProblem.Unreadable);
         }
 
         if (config.ChunkMin != ChunkMin || config.ChunkAverage != ChunkAverage || config.ChunkMax != ChunkMax)
@@ -196,7 +196,7 @@ public sealed partial class BackupRepository
         if (await store.GetSizeAsync(MigrationRecordKey, cancellationToken) is not null)
         {
             throw new RepositoryException(
-                $"the repository at {store.Location} has an interrupted migration to encryption: run 'spotdevbox migrate' again to finish it (nothing else can use it until then)");
+                $"the repository at {store.Location} has an interrupted migration to encryption: run 'spotdevbox migrate' again to finish it (nothing else can use it until then)", RepositoryProblem.Unreadable);
         }
 
         if (keys is null)
@@ -895,4 +895,9 @@ public enum RepositoryProblem
     KeyRefused,
     /// <summary>The repository is already encrypted (format version 3): there is nothing to migrate.</summary>
     AlreadyEncrypted,
+    /// <summary>
+    /// Found at run time, and no retry of this build will read it: its format version is newer than this build knows,
+    /// or a migration to version 3 is unfinished. An agent stays up and says so instead of restarting into it.
+    /// </summary>
+    Unreadable,
 }

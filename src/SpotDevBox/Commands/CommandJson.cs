@@ -55,6 +55,12 @@ internal sealed record UpOutput(string Box, string InstanceId, string State, boo
 /// <summary><c>down --json</c>: the stop asked of the box, and the down override when --until was given.</summary>
 internal sealed record DownOutput(string Box, string Storage, DateTimeOffset StopRequestedAt, string RequestedBy, DateTimeOffset? DownUntil);
 
+/// <summary><c>migrate --json</c>: the new repository id, what was written and deleted, and each snapshot's new id.</summary>
+internal sealed record MigrateOutput(
+    string Repository, string Id, bool Resumed, int Snapshots, int Blobs, long Bytes, int Packs, int ObjectsDeleted, int CleanedUp, IReadOnlyList<MigratedSnapshotOutput> SnapshotIds);
+
+internal sealed record MigratedSnapshotOutput(string OldId, string NewId);
+
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(InitOutput))]
 [JsonSerializable(typeof(RecoverOutput))]
@@ -63,6 +69,7 @@ internal sealed record DownOutput(string Box, string Storage, DateTimeOffset Sto
 [JsonSerializable(typeof(List<SnapshotOutput>))]
 [JsonSerializable(typeof(RestoreOutput))]
 [JsonSerializable(typeof(CheckOutput))]
+[JsonSerializable(typeof(MigrateOutput))]
 [JsonSerializable(typeof(ForgetOutput))]
 [JsonSerializable(typeof(PruneResult))]
 [JsonSerializable(typeof(UpOutput))]

@@ -88,6 +88,7 @@ internal sealed class AgentParts : IDisposable
             EngineOptions,
             TimeProvider.System,
             Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
+            new SpotDevBox.Backup.Keys.PassphraseKeySource(_ => Task.FromResult(TestKeys.Passphrase), TimeProvider.System, TestKeys.Cheap),
             CancellationToken.None);
         return await repository.ListSnapshotsAsync(CancellationToken.None);
     }
