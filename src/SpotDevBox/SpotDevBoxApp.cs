@@ -178,6 +178,9 @@ internal static class SpotDevBoxApp
         verbs.Add<CheckCommand>(config, "check")
             .WithExample("check", "--repo", "s3://my-bucket/boxes/alice", "--read-data")
             .WithExample("check", "--repo", "./demo-repo", "--read-data", "--json");
+        verbs.Add<MigrateCommand>(config, "migrate")
+            .WithExample("migrate", "--repo", "./old-repo")
+            .WithExample("migrate", "--repo", "s3://my-bucket/boxes/alice/dev/repo", "--box", "alice/dev");
         verbs.Add<UnlockCommand>(config, "unlock")
             .WithExample("unlock", "--repo", "./demo-repo");
         verbs.Add<RecoverCommand>(config, "recover")
@@ -357,7 +360,7 @@ internal static class SpotDevBoxApp
             StorageException { Failure: StorageFailure.ContainerMissing } => (ExitCodes.InvalidInput, e.Message),
             StorageException => (ExitCodes.Failure, e.Message),
             // No repository where one was named, one already where init was to create it, no snapshot by that id.
-            RepositoryException { Problem: not RepositoryProblem.RunTime } => (ExitCodes.InvalidInput, e.Message),
+            RepositoryException { Problem: not (RepositoryProblem.RunTime or RepositoryProblem.Unreadable) } => (ExitCodes.InvalidInput, e.Message),
             SpotDevBox.Commands.PasswordSourceException p => (p.ExitCode, p.Message),
             SpotDevBox.Backup.Keys.KeyRingException => (ExitCodes.InvalidInput, e.Message),
             RepositoryException => (ExitCodes.Failure, e.Message),

@@ -17,6 +17,12 @@ namespace SpotDevBox.Backup.Repository;
 public sealed partial class BackupRepository
 {
     public const string ConfigKey = "config";
+
+    /// <summary>
+    /// The record of a migration to version 3 (see <see cref="Engine.RepositoryMigration"/>): beside a version 3 config it
+    /// means the migration was committed but its version 2 objects are not all deleted yet.
+    /// </summary>
+    public const string MigrationRecordKey = "migration";
     public const int ChunkMin = 256 * 1024;
     public const int ChunkAverage = 1024 * 1024;
     public const int ChunkMax = 4 * 1024 * 1024;
@@ -120,6 +126,10 @@ public sealed partial class BackupRepository
         return new BackupRepository(store, config, options, time, logger, crypto);
     }
 
+    /// <summary>A repository object over a store and config given as they are (a migration writing version 3 beside version 2): nothing is read or checked.</summary>
+    internal static BackupRepository ForMigration(IObjectStore store, RepositoryConfig config, BackupEngineOptions options, TimeProvider time, ILogger logger, RepositoryCrypto? crypto) =>
+        new(store, config, options, time, logger, crypto);
+
     private static async Task<bool> ConfigExistsAsync(IObjectStore store, CancellationToken cancellationToken)
     {
         try
@@ -163,7 +173,7 @@ public sealed partial class BackupRepository
 
         if (!FormatVersion.IsKnown(config.Version))
         {
-            throw new RepositoryException($"repository format version {config.Version} is not supported by this build (it reads versions {FormatVersion.Oldest} to {FormatVersion.Newest}): update spotdevbox");
+            throw new RepositoryException($"repository format version {config.Version} is not supported by this build (it reads versions {FormatVersion.Oldest} to {FormatVersion.Newest}): update spotdevbox", RepositoryProblem.Unreadable);
         }
 
         if (config.ChunkMin != ChunkMin || config.ChunkAverage != ChunkAverage || config.ChunkMax != ChunkMax)
@@ -179,6 +189,14 @@ public sealed partial class BackupRepository
         if (config.Version < FormatVersion.Encrypted)
         {
             return new BackupRepository(store, config, options, time, logger, crypto: null);
+        }
+
+        // A migration committed but not finished leaves version 2 objects no version 3 reader can open: refuse until
+        // it is finished, rather than report them as damage or skip them one by one.
+        if (await store.GetSizeAsync(MigrationRecordKey, cancellationToken) is not null)
+        {
+            throw new RepositoryException(
+                $"the repository at {store.Location} has an interrupted migration to encryption: run 'spotdevbox migrate' again to finish it (nothing else can use it until then)", RepositoryProblem.Unreadable);
         }
 
         if (keys is null)
@@ -875,4 +893,11 @@ public enum RepositoryProblem
     KeyNeeded,
     /// <summary>The repository is encrypted and its key did not open with what was given (a wrong passphrase, KMS refused).</summary>
     KeyRefused,
+    /// <summary>The repository is already encrypted (format version 3): there is nothing to migrate.</summary>
+    AlreadyEncrypted,
+    /// <summary>
+    /// Found at run time, and no retry of this build will read it: its format version is newer than this build knows,
+    /// or a migration to version 3 is unfinished. An agent stays up and says so instead of restarting into it.
+    /// </summary>
+    Unreadable,
 }

@@ -55,7 +55,15 @@ internal sealed partial class BootRestore(
 
         if (o.HostKeys)
         {
-            await HostKeysAsync(o, cancellationToken);
+            try
+            {
+                await HostKeysAsync(o, cancellationToken);
+            }
+            catch (RepositoryException e) when (e.Problem == RepositoryProblem.Unreadable)
+            {
+                StayUpUnreadable(o, e);
+                return;
+            }
         }
 
         string? restored = null;
@@ -78,6 +86,11 @@ internal sealed partial class BootRestore(
                 TryWrite(Path.Combine(o.RunDirectory, RefusedNoticeName), $"spotdevbox did NOT restore your work: {e.Message}\n");
                 return;
             }
+            catch (RepositoryException e) when (e.Problem == RepositoryProblem.Unreadable)
+            {
+                StayUpUnreadable(o, e);
+                return;
+            }
             catch
             {
                 board.SetState(AgentState.RestoreFailed);
@@ -96,6 +109,19 @@ internal sealed partial class BootRestore(
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// A repository this build cannot read (a newer format, or an unfinished migration to encryption): a restart reads
+    /// it no better, so the agent stays up, restores nothing, keeps backups off (an empty home must not become a
+    /// snapshot) and writes no marker, and says why in status.json, the journal and the login notice; not thrown on,
+    /// which would have systemd restart it into the same failure every 30 s.
+    /// </summary>
+    private void StayUpUnreadable(AgentOptions o, RepositoryException e)
+    {
+        board.Update(st => st with { State = AgentState.RestoreFailed, Notice = e.Message });
+        LogRepositoryUnreadable(_logger, storage.Location, e.Message);
+        TryWrite(Path.Combine(o.RunDirectory, RefusedNoticeName), $"spotdevbox did NOT restore your work: {e.Message}\n");
+    }
 
     private void Ready()
     {
@@ -470,6 +496,9 @@ internal sealed partial class BootRestore(
 
     [LoggerMessage(EventId = 3119, Level = LogLevel.Error, Message = "Security: boot restore refused for {Repository}: {Reason}")]
     private static partial void LogRollbackRefused(ILogger logger, string repository, string reason);
+
+    [LoggerMessage(EventId = 3121, Level = LogLevel.Error, Message = "Boot restore stopped, the agent stays up without backups: {Repository} cannot be read by this build: {Reason}")]
+    private static partial void LogRepositoryUnreadable(ILogger logger, string repository, string reason);
 
     [LoggerMessage(EventId = 3120, Level = LogLevel.Warning, Message = "Security: restoring {Repository} below its rollback floor because Agent:AllowRollback is set: {Reason}")]
     private static partial void LogRollbackAllowed(ILogger logger, string repository, string reason);

@@ -76,6 +76,12 @@ internal sealed record KeyAddOutput(string Id, string ShortId, string Kind, stri
 /// <summary><c>key remove --json</c>: the key removed, and the reminder that its master key is not revoked.</summary>
 internal sealed record KeyRemoveOutput(string Removed, string Note);
 
+/// <summary><c>migrate --json</c>: the new repository id, what was written and deleted, and each snapshot's new id.</summary>
+internal sealed record MigrateOutput(
+    string Repository, string Id, bool Resumed, int Snapshots, int Blobs, long Bytes, int Packs, int ObjectsDeleted, int CleanedUp, IReadOnlyList<MigratedSnapshotOutput> SnapshotIds);
+
+internal sealed record MigratedSnapshotOutput(string OldId, string NewId);
+
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(InitOutput))]
 [JsonSerializable(typeof(RecoverOutput))]
@@ -84,6 +90,7 @@ internal sealed record KeyRemoveOutput(string Removed, string Note);
 [JsonSerializable(typeof(List<SnapshotOutput>))]
 [JsonSerializable(typeof(RestoreOutput))]
 [JsonSerializable(typeof(CheckOutput))]
+[JsonSerializable(typeof(MigrateOutput))]
 [JsonSerializable(typeof(ForgetOutput))]
 [JsonSerializable(typeof(PruneResult))]
 [JsonSerializable(typeof(UpOutput))]

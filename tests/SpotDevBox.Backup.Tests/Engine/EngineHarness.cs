@@ -22,7 +22,7 @@ internal sealed class EngineHarness : IDisposable
     public IObjectStore Store { get; }
 
     /// <summary>The key source of an encrypted repository (format version 3, the default); null for an unencrypted one.</summary>
-    public TestKeySource? Keys { get; }
+    public TestKeySource? Keys { get; set; }
 
     public BackupEngineOptions Options => new() { CacheDirectory = _cache.Path, PackSizeMiB = 4, TransferConcurrency = 4, ReadConcurrency = ReadConcurrency };
 

@@ -116,6 +116,32 @@ public sealed class BootRestoreTests : IDisposable
         Assert.DoesNotContain(_box.Loggers.Entries, e => e.EventId is RollbackRefusedEventId or RollbackAllowedEventId);
     }
 
+    private const int RepositoryUnreadableEventId = 3121;
+
+    /// <summary>
+    /// A box whose repository was made newer than this build reads (spotdevbox migrate run by a newer client, or any
+    /// later format): thrown on, systemd would restart the agent into the same refusal every 30 s.
+    /// </summary>
+    [Fact]
+    public async Task StartAsync_RepositoryOfANewerFormat_StaysUpRestoresNothingAndKeepsBackupsOff()
+    {
+        await EarlierBoxAsync("first\n");
+        var configPath = Path.Combine(_box.RepositoryDirectory, "config");
+        File.WriteAllText(configPath, File.ReadAllText(configPath).Replace("\"version\":3,", "\"version\":99,", StringComparison.Ordinal));
+
+        await BootRestore().StartAsync(CancellationToken.None);
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_box.Home));
+        Assert.False(_box.Backups.IsReady);
+        Assert.Equal(AgentState.RestoreFailed, _box.Board.Current.State);
+        Assert.Contains("repository format version 99 is not supported by this build", _box.Board.Current.Notice, StringComparison.Ordinal);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Error, Assert.Single(_box.Loggers.Entries, e => e.EventId == RepositoryUnreadableEventId).Level);
+        Assert.StartsWith("spotdevbox did NOT restore your work: repository format version 99", File.ReadAllText(Path.Combine(_box.Options.RunDirectory, "restore-refused")), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_box.Options.StateDirectory, "restored.json")));
+        var periodic = await _box.Backups.RunAsync(BackupKind.Periodic, "the first periodic backup", null, CancellationToken.None);
+        Assert.False(periodic.Committed);
+    }
+
     [Fact]
     public async Task StartAsync_EmptyRepositoryWithAFloor_Refused()
     {

@@ -18,6 +18,7 @@ public sealed partial class ExitCodeHelpTests : IDisposable
     [InlineData("check")]
     [InlineData("unlock")]
     [InlineData("recover")]
+    [InlineData("migrate")]
     [InlineData("agent run")]
     [InlineData("agent publish")]
     [InlineData("controller run")]

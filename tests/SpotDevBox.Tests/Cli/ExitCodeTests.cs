@@ -199,6 +199,7 @@ public sealed class ExitCodeTests : IDisposable
     [InlineData("prune", new[] { "--repo", "--dry-run" })]
     [InlineData("check", new[] { "--repo", "--read-data", "--json" })]
     [InlineData("unlock", new[] { "--repo", "--cache-dir" })]
+    [InlineData("migrate", new[] { "--repo", "--password-file", "--kms-box", "--json" })]
     public async Task Help_EachVerb_ExitsZeroAndListsItsOptions(string verb, string[] options)
     {
         var result = await _cli.RunAsync(verb, "--help");
@@ -220,7 +221,7 @@ public sealed class ExitCodeTests : IDisposable
         var result = await _cli.RunAsync("--help");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        foreach (var verb in new[] { "init", "backup", "restore", "snapshots", "forget", "prune", "check", "unlock" })
+        foreach (var verb in new[] { "init", "backup", "restore", "snapshots", "forget", "prune", "check", "unlock", "migrate" })
         {
             Assert.Contains("    " + verb + " ", result.Stdout, StringComparison.Ordinal);
         }

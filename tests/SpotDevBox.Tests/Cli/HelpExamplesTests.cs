@@ -169,6 +169,8 @@ public sealed partial class HelpExamplesTests : IDisposable
               "InstanceTypes": ["m7i.large"], "ImageId": "ami-0123456789abcdef0", "Storage": "s3://my-bucket/boxes/alice/alice", "User": "alice",
               "Schedule": { "TimeZone": "Europe/Berlin", "Periods": ["Mon-Fri 08:30-19:00"] } } } } }
             """);
+        // migrate's example encrypts a repository made by a build before version 3 (this build makes only encrypted ones).
+        await MigrateCommandTests.UnencryptedRepositoryAsync(Path.Combine(work, "old-repo"), _temp.Sub("old-work"), _temp.Sub("old-cache"));
         var cli = Cli().In(work).Set("SPOTDEVBOX_CONFIG", config).Set("SPOTDEVBOX_Agent__RunDirectory", _temp.Sub("run"));
         Directory.CreateDirectory(_temp.Sub("run"));
         // The on-box keepalive examples run as on a box: its agent's status file in Agent:RunDirectory.
@@ -196,7 +198,7 @@ public sealed partial class HelpExamplesTests : IDisposable
 
         // Each kind of example that needs no account is there to run.
         Assert.Equal(
-            ["backup", "check", "estimate", "forget", "init", "keepalive", "prices", "prune", "restore", "schedule", "snapshots", "unlock"],
+            ["backup", "check", "estimate", "forget", "init", "keepalive", "migrate", "prices", "prune", "restore", "schedule", "snapshots", "unlock"],
             ran.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
         // What the examples did is there: the restore of src/**/*.cs, without what backup left out.
         Assert.True(File.Exists(Path.Combine(work, "restored", "src", "main.cs")));

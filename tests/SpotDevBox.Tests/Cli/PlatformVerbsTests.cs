@@ -15,7 +15,7 @@ public sealed class PlatformVerbsTests : IDisposable
 
     /// <summary>Written by hand: what reads or writes Linux files (owners, modes, links) or runs as a Linux service.</summary>
     private static readonly string[] LinuxOnly =
-        ["init", "backup", "restore", "snapshots", "forget", "prune", "check", "unlock", "recover", "agent run", "controller run"];
+        ["init", "backup", "restore", "snapshots", "forget", "prune", "check", "unlock", "recover", "migrate", "agent run", "controller run"];
 
     private static readonly string[] LaptopVerbs =
         ["up", "down", "status", "ssh", "ssh-config", "keepalive", "schedule", "savings", "savings reconcile", "estimate", "prices refresh", "agent publish", "storage migrate", "box add", "box remove", "setup", "key list", "key add", "key remove", "key passwd"];

@@ -12,7 +12,7 @@ public sealed partial class SuggestedCommandsTests : IDisposable
     /// <summary>The verbs and branches of the command line (SpotDevBoxApp); a word after "spotdevbox " that is none of them is prose ("spotdevbox is restoring").</summary>
     private static readonly HashSet<string> Verbs = new(StringComparer.Ordinal)
     {
-        "init", "backup", "restore", "snapshots", "forget", "prune", "check", "unlock", "agent", "controller", "savings",
+        "init", "backup", "restore", "snapshots", "forget", "prune", "check", "unlock", "migrate", "agent", "controller", "savings",
         "up", "down", "schedule", "status", "keepalive", "ssh-config", "estimate", "prices", "ssh", "recover",
     };
 
