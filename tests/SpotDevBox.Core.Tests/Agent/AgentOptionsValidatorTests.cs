@@ -4,7 +4,9 @@ namespace SpotDevBox.Core.Tests.Agent;
 
 public sealed class AgentOptionsValidatorTests
 {
-    private static AgentOptions Valid() => new() { Box = "s3://bucket/boxes/alice", User = "alice" };
+    private static AgentOptions Valid() => new() { Box = "s3://bucket/boxes/alice", User = "alice", PasswordFile = PasswordFile };
+
+    private const string PasswordFile = "/etc/spotdevbox/repository-password";
 
     private static IReadOnlyList<string> Failures(AgentOptions options) =>
         [.. new AgentOptionsValidator().Validate(null, options).Failures ?? []];
@@ -18,7 +20,7 @@ public sealed class AgentOptionsValidatorTests
     [Fact]
     public void Validate_DefaultsWithBoxAndPathsOnly_Succeed()
     {
-        var options = new AgentOptions { Box = "/mnt/backup/box" };
+        var options = new AgentOptions { PasswordFile = PasswordFile, Box = "/mnt/backup/box" };
         options.Paths.Add("/home/alice/work");
 
         Assert.True(new AgentOptionsValidator().Validate(null, options).Succeeded);
@@ -46,7 +48,7 @@ public sealed class AgentOptionsValidatorTests
     [Fact]
     public void Validate_BoxMissing_NamesTheSettingWithAnExample()
     {
-        var failures = Failures(new AgentOptions { User = "alice" });
+        var failures = Failures(new AgentOptions { PasswordFile = PasswordFile, User = "alice" });
 
         Assert.Equal(["Agent:Box is required: the box's storage prefix, e.g. s3://my-bucket/boxes/alice/alice"], failures);
     }
@@ -54,7 +56,7 @@ public sealed class AgentOptionsValidatorTests
     [Fact]
     public void Validate_UserAndPathsBothMissing_NamesBoth()
     {
-        var failures = Failures(new AgentOptions { Box = "s3://bucket/boxes/alice", User = "  " });
+        var failures = Failures(new AgentOptions { PasswordFile = PasswordFile, Box = "s3://bucket/boxes/alice", User = "  " });
 
         Assert.Equal(["Agent:User or Agent:Paths is required: whose home (or which paths) the agent keeps"], failures);
     }
@@ -196,7 +198,7 @@ public sealed class AgentOptionsValidatorTests
     [Fact]
     public void Validate_SeveralProblems_ReportsEachOnce()
     {
-        var options = new AgentOptions { BackupInterval = TimeSpan.Zero, WebhookUrl = "nope" };
+        var options = new AgentOptions { PasswordFile = PasswordFile, BackupInterval = TimeSpan.Zero, WebhookUrl = "nope" };
 
         Assert.Equal(
             [
@@ -221,5 +223,23 @@ public sealed class AgentOptionsValidatorTests
         options.KeepWithin = TimeSpan.FromHours(-1);
 
         Assert.Equal(["Agent:KeepWithin must be between 00:00:00 and 36525.00:00:00, got -01:00:00"], Failures(options));
+    }
+
+    [Fact]
+    public void Validate_NeitherRepositoryKeyNorPasswordFile_SaysTheRepositoriesAreEncryptedAndNamesBoth()
+    {
+        var failures = Failures(new AgentOptions { Box = "s3://bucket/boxes/alice", User = "alice" });
+
+        Assert.Equal(["Agent:RepositoryKeyArn (with Agent:Owner) or Agent:PasswordFile is required: the box's repositories are encrypted, and one of them opens their key"], failures);
+    }
+
+    [Fact]
+    public void Validate_RepositoryKeyWithoutOwner_NamesOwner_WithOwnerSucceeds()
+    {
+        var options = new AgentOptions { Box = "s3://bucket/boxes/alice", User = "alice", RepositoryKeyArn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab" };
+
+        Assert.Equal(["Agent:Owner is required with Agent:RepositoryKeyArn: it names the box in the key's encryption context (OWNER/BOX)"], Failures(options));
+        options.Owner = "alice";
+        Assert.True(new AgentOptionsValidator().Validate(null, options).Succeeded);
     }
 }

@@ -52,6 +52,7 @@ public sealed class UserDataTemplateTests
                     "Agent": {
                       "Box": "s3://my-bucket/boxes/alice/alice",
                       "BoxName": "alice",
+                      "Owner": "alice",
                       "User": "alice",
                       "HostKeyReloadCommand": [
                         "systemctl",

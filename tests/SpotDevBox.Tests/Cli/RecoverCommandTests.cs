@@ -68,15 +68,15 @@ public sealed class RecoverCommandTests(MotoFixture moto) : IAsyncLifetime
 
         Assert.True(dryRun.ExitCode == 0, dryRun.ToString());
         // Restored: every deleted key and the config; removed: the forged snapshot; unchanged: the lock of each backup,
-        // created and deleted before that time (a delete marker then and now).
-        Assert.Contains($"would restore {deleted.Count + 1}, would remove 1, unchanged 2", dryRun.Stdout, StringComparison.Ordinal);
+        // created and deleted before that time (a delete marker then and now), and the repository's key file.
+        Assert.Contains($"would restore {deleted.Count + 1}, would remove 1, unchanged 3", dryRun.Stdout, StringComparison.Ordinal);
         Assert.Contains("would remove snapshots/" + new string('f', 64) + " (created after " + at + ")", dryRun.Stdout, StringComparison.Ordinal);
         Assert.Equal(versionsBefore, (await VersionsAsync()).Count);
 
         var recover = await Cli("recover", "--repo", Repo, "--as-of", at);
 
         Assert.True(recover.ExitCode == 0, recover.ToString());
-        Assert.Contains($"restored {deleted.Count + 1}, removed 1, unchanged 2", recover.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"restored {deleted.Count + 1}, removed 1, unchanged 3", recover.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain(forged, await CurrentKeysAsync());
         await AssertOk(Cli("check", "--repo", Repo, "--read-data"));
         var snapshots = await Cli("snapshots", "--repo", Repo, "--json");

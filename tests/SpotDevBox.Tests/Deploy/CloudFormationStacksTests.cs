@@ -20,11 +20,12 @@ public sealed class CloudFormationStacksTests(MotoFixture moto)
         await moto.ResetAsync();
         var stacks = Stacks();
         var template = CloudFormationTemplates.PathOf("box.yaml");
-        // With a KMS key, so that every resource of box.yaml is made: moto 5.2.2 fails (500) to update a stack whose
+        // With both KMS keys (the bucket's and the repositories'), so that every resource of box.yaml is made: moto 5.2.2 fails (500) to update a stack whose
         // condition left a resource out (its update visits the missing AWS::IAM::Policy). AWS updates either.
         var parameters = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["Owner"] = "alice", ["Box"] = "alice", ["Bucket"] = "my-bucket", ["KmsKeyArn"] = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            ["RepositoryKeyArn"] = "arn:aws:kms:us-east-1:123456789012:key/0000abcd-12ab-34cd-56ef-1234567890ab",
         };
         var events = new List<StackEvent>();
         var progress = new SynchronousProgress(events.Add);
