@@ -199,7 +199,7 @@ public sealed class ExitCodeTests : IDisposable
     [InlineData("prune", new[] { "--repo", "--dry-run" })]
     [InlineData("check", new[] { "--repo", "--read-data", "--json" })]
     [InlineData("unlock", new[] { "--repo", "--cache-dir" })]
-    [InlineData("migrate", new[] { "--repo", "--password-file", "--kms-box", "--json" })]
+    [InlineData("migrate", new[] { "--repo", "--password-file", "--box", "--json" })]
     public async Task Help_EachVerb_ExitsZeroAndListsItsOptions(string verb, string[] options)
     {
         var result = await _cli.RunAsync(verb, "--help");

@@ -145,6 +145,11 @@ public sealed class ReleaseArchiveTests(ReleaseBuildFixture release) : IDisposab
         start.Environment["XDG_CACHE_HOME"] = _temp.Sub("xdg-cache");
         start.Environment["XDG_STATE_HOME"] = _temp.Sub("xdg-state");
         start.Environment["SPOTDEVBOX_Logging__File"] = "off";
+        // The repository init makes is encrypted: the native build derives its key (Argon2id) and seals as the JIT build does.
+        foreach (var (name, value) in TestKeys.Environment)
+        {
+            start.Environment[name] = value;
+        }
 
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
