@@ -9,8 +9,11 @@ namespace SpotDevBox.Backup.Keys;
 /// </summary>
 public sealed record Argon2idParameters(int MemoryKib, int Iterations, int Parallelism)
 {
-    /// <summary>64 MiB, 3 passes, 4 lanes: about 0.9 s on the 2-core build machine (docs/security.md, "Keys").</summary>
-    public static Argon2idParameters Default { get; } = new(64 * 1024, 3, 4);
+    /// <summary>
+    /// 32 MiB, 2 passes, 4 lanes: restic's scrypt works about as hard (32 MiB); every command that opens a repository
+    /// pays it once (docs/security.md, "Keys"; docs/benchmarks.md, "Encryption").
+    /// </summary>
+    public static Argon2idParameters Default { get; } = new(32 * 1024, 2, 4);
 
     /// <summary>OWASP's floor for Argon2id (19 MiB, 2 passes, 1 lane): below it a key file is refused.</summary>
     public const int MinMemoryKib = 19 * 1024;
@@ -78,7 +81,7 @@ internal static class Argon2id
         finally
         {
             System.Security.Cryptography.CryptographicOperations.ZeroMemory(passwordBytes);
-            // The derivation's memory (Keys:Argon2id:MemoryKiB, 64 MiB by default) is garbage now: give it back to the
+            // The derivation's memory (Keys:Argon2id:MemoryKiB, 32 MiB by default) is garbage now: give it back to the
             // system before the command's real work, so that it does not add to the command's peak memory.
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         }
