@@ -13,6 +13,12 @@ public interface IRepositoryKeySource
     /// <summary>What the key is opened with, for messages ("a passphrase", "KMS key arn:…"); never a secret.</summary>
     string Description { get; }
 
+    /// <summary>
+    /// Gathers what creating a key needs from the person (a passphrase) before anything is written, so that a
+    /// missing or mistyped one leaves no trace: a new repository's place is prepared only after this succeeds.
+    /// </summary>
+    Task PrepareAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>Makes the master key of a new repository and writes its first key file under keys/.</summary>
     Task<MasterKey> CreateAsync(IObjectStore store, string repositoryId, CancellationToken cancellationToken);
 
@@ -24,11 +30,15 @@ public interface IRepositoryKeySource
 public sealed class PassphraseKeySource(
     Func<CancellationToken, Task<string>> passphrase, TimeProvider time, Argon2idParameters? creation = null, string label = "passphrase") : IRepositoryKeySource
 {
+    private string? asked;
+
     public string Description => "a passphrase";
+
+    public async Task PrepareAsync(CancellationToken cancellationToken) => asked ??= await passphrase(cancellationToken);
 
     public async Task<MasterKey> CreateAsync(IObjectStore store, string repositoryId, CancellationToken cancellationToken)
     {
-        var secret = await passphrase(cancellationToken);
+        var secret = asked ??= await passphrase(cancellationToken);
         var key = MasterKey.Generate();
         var bytes = new byte[MasterKey.Size];
         try

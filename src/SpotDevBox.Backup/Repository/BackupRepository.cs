@@ -93,6 +93,12 @@ public sealed partial class BackupRepository
             throw new RepositoryException($"a repository already exists at {store.Location}: nothing was changed (use it as it is, or give another --repo)", RepositoryProblem.AlreadyExists);
         }
 
+        if (keys is not null)
+        {
+            // The passphrase first: a missing or mistyped one must leave nothing behind, not even the repository's folder.
+            await keys.PrepareAsync(cancellationToken);
+        }
+
         if (prepareStore)
         {
             await store.InitializeAsync(cancellationToken);

@@ -77,7 +77,7 @@ internal sealed class RepositoryOpener(
             ct => source.ReadAsync(settings.PasswordFile, settings.PasswordCommand, ct, confirm: creating),
             time,
             keyOptions.Value.Argon2idParameters(),
-            label: "passphrase");
+            label: KeyAccess.DefaultLabel());
     }
 
     private static string? NullIfEmpty(string value) => string.IsNullOrWhiteSpace(value) ? null : value;

@@ -63,6 +63,23 @@ public sealed class EncryptedRepositoryCliTests : IDisposable
         Assert.False(Directory.Exists(target));
     }
 
+    [Theory]
+    [InlineData("init")]
+    [InlineData("backup")]
+    public async Task Create_NoPassphraseAndStdinNotATerminal_ExitsTwoAndLeavesNotEvenTheRepositorysFolder(string verb)
+    {
+        var repo = Path.Combine(_temp.Path, "new-repo");
+        var source = _temp.Sub("new-source");
+        Directory.CreateDirectory(source);
+        string[] arguments = verb == "init" ? ["init", "--repo", repo] : ["backup", "--repo", repo, "--init", source];
+
+        var result = await new SpotDevBoxProcess(_temp.Sub("no-passphrase")).Set("SPOTDEVBOX_PASSWORD", null).RunAsync(arguments);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("SPOTDEVBOX_PASSWORD", Assert.Single(result.StderrLines), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(repo), "a refused creation left the repository's folder behind");
+    }
+
     [Fact]
     public async Task InitAndBackup_EveryStoredObject_HoldsNoContentAndNoNameOfTheFiles()
     {
