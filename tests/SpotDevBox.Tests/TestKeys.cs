@@ -11,11 +11,11 @@ internal static class TestKeys
 {
     public const string Passphrase = "spotdevbox test passphrase";
 
-    public static Argon2idParameters Cheap { get; } = new(Argon2idParameters.MinMemoryKib, Argon2idParameters.MinIterations, 1);
+    public static Argon2idParameters Cheap { get; } = new(Argon2idParameters.MinMemoryKib, Argon2idParameters.MinIterations);
 
     public static KeyOptions Options => new()
     {
-        Argon2id = new KeyArgon2idOptions { MemoryKiB = Cheap.MemoryKib, Iterations = Cheap.Iterations, Parallelism = Cheap.Parallelism },
+        Argon2id = new KeyArgon2idOptions { MemoryKiB = Cheap.MemoryKib, Iterations = Cheap.Iterations },
     };
 
     /// <summary>What every spotdevbox child process gets: the passphrase and the cheap derivation for new keys.</summary>
@@ -24,7 +24,6 @@ internal static class TestKeys
         new(PasswordSource.EnvironmentVariable, Passphrase),
         new("SPOTDEVBOX_Keys__Argon2id__MemoryKiB", Cheap.MemoryKib.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         new("SPOTDEVBOX_Keys__Argon2id__Iterations", Cheap.Iterations.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-        new("SPOTDEVBOX_Keys__Argon2id__Parallelism", Cheap.Parallelism.ToString(System.Globalization.CultureInfo.InvariantCulture)),
     ];
 
     /// <summary>A key source with the tests' passphrase, for opening in the test process what a child process made.</summary>

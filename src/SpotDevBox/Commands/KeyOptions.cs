@@ -18,9 +18,7 @@ internal sealed class KeyOptions
 
     public KeyArgon2idOptions Argon2id { get; set; } = new();
 
-    public Argon2idParameters Parameters => new(Argon2id.MemoryKiB, Argon2id.Iterations, Argon2id.Parallelism);
-
-    public Argon2idParameters Argon2idParameters() => Parameters;
+    public Argon2idParameters Parameters => new(Argon2id.MemoryKiB, Argon2id.Iterations);
 }
 
 internal sealed class KeyArgon2idOptions
@@ -28,8 +26,6 @@ internal sealed class KeyArgon2idOptions
     public int MemoryKiB { get; set; } = Argon2idParameters.Default.MemoryKib;
 
     public int Iterations { get; set; } = Argon2idParameters.Default.Iterations;
-
-    public int Parallelism { get; set; } = Argon2idParameters.Default.Parallelism;
 }
 
 internal sealed class KeyOptionsValidator : IValidateOptions<KeyOptions>
@@ -49,12 +45,6 @@ internal sealed class KeyOptionsValidator : IValidateOptions<KeyOptions>
         {
             failures.Add(string.Create(CultureInfo.InvariantCulture,
                 $"{KeyOptions.SectionName}:Argon2id:Iterations must be between {Argon2idParameters.MinIterations} and {Argon2idParameters.MaxIterations}, got {a.Iterations}"));
-        }
-
-        if (a.Parallelism is < 1 or > Argon2idParameters.MaxParallelism)
-        {
-            failures.Add(string.Create(CultureInfo.InvariantCulture,
-                $"{KeyOptions.SectionName}:Argon2id:Parallelism must be between 1 and {Argon2idParameters.MaxParallelism}, got {a.Parallelism}"));
         }
 
         if (options.KmsKeyArn.Length > 0 && !options.KmsKeyArn.StartsWith("arn:", StringComparison.Ordinal))

@@ -42,7 +42,7 @@ internal sealed class RepositoryOpener(
     /// <summary>The KMS client the key sources share (created on first use).</summary>
     public IKeyManagementService Kms => kms.Value;
 
-    public Argon2idParameters NewKeyParameters => keyOptions.Value.Argon2idParameters();
+    public Argon2idParameters NewKeyParameters => keyOptions.Value.Parameters;
 
     public Task<BackupRepository> OpenAsync(RepositorySettings settings, CancellationToken cancellationToken) =>
         BackupRepository.OpenAsync(CreateStore(settings), EngineOptions(settings), time, loggers.CreateLogger<BackupRepository>(), KeySource(settings, creating: false), cancellationToken);
@@ -76,7 +76,7 @@ internal sealed class RepositoryOpener(
         return new PassphraseKeySource(
             ct => source.ReadAsync(settings.PasswordFile, settings.PasswordCommand, ct, confirm: creating),
             time,
-            keyOptions.Value.Argon2idParameters(),
+            keyOptions.Value.Parameters,
             label: KeyAccess.DefaultLabel());
     }
 

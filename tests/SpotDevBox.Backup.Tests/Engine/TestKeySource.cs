@@ -14,7 +14,7 @@ internal sealed class TestKeySource : IRepositoryKeySource
 {
     public const string Passphrase = "engine harness passphrase";
 
-    private static readonly Argon2idParameters Cheap = new(Argon2idParameters.MinMemoryKib, Argon2idParameters.MinIterations, 1);
+    private static readonly Argon2idParameters Cheap = new(Argon2idParameters.MinMemoryKib, Argon2idParameters.MinIterations);
 
     private byte[]? _master;
 

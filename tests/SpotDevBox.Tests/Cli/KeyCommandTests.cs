@@ -14,7 +14,7 @@ namespace SpotDevBox.Tests.Cli;
 public sealed class KeyCommandTests : IDisposable
 {
     internal const string RepositoryId = "0123456789abcdef0123456789abcdef";
-    internal static readonly Argon2idParameters Cheap = new(Argon2idParameters.MinMemoryKib, Argon2idParameters.MinIterations, 1);
+    internal static readonly Argon2idParameters Cheap = new(Argon2idParameters.MinMemoryKib, Argon2idParameters.MinIterations);
 
     private readonly TempDir _temp = new("spotdevbox-keys-");
     private readonly byte[] _master = Enumerable.Range(0, 64).Select(i => (byte)(i * 3)).ToArray();
