@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using SpotDevBox.Backup.Format;
 
 namespace SpotDevBox.Backup.Crypto;
 
@@ -9,10 +10,12 @@ namespace SpotDevBox.Backup.Crypto;
 /// that number is the nonce, so no nonce ever repeats under one key. A pack is sealed by one sealer
 /// (its blobs and its header), so the derivation is paid once per pack, not once per blob. Each sealed
 /// object carries its salt and nonce, so it opens on its own (a range read of one blob) and a repack
-/// can copy it as it is. The associated data binds the object to its repository and its kind.
+/// can copy it as it is. The associated data binds the object to its repository and its kind, and a
+/// blob also to its id: a blob opens only under the id its index entry names, so a restore needs no
+/// second hash of the plaintext to know it holds the blob it asked for.
 /// <code>
 /// sealed = "SDBE" format:uint8 = 1  salt:32 bytes  nonce:12 bytes  ciphertext  tag:16 bytes
-/// aad    = "SDBE" format:uint8 = 1  kind:uint8  repository id:16 bytes
+/// aad    = "SDBE" format:uint8 = 1  kind:uint8  repository id:16 bytes  [blob id:32 bytes, blobs only]
 /// </code>
 /// Thread-safe (a <see cref="Sealer"/> is not: one per pack). It keeps its own pinned copy of the
 /// encryption key, zeroed by <see cref="Dispose"/>.
@@ -24,6 +27,9 @@ public sealed class ObjectCipher : IDisposable
     public const int TagSize = 16;
     public const int NonceSize = 12;
     public const int RepositoryIdSize = 16;
+
+    /// <summary>The blob id a data or tree blob is bound to (its keyed id, 32 bytes); other kinds have none.</summary>
+    public const int BlobIdSize = 32;
 
     /// <summary>Bytes before the ciphertext: magic, format, salt, nonce.</summary>
     public const int HeaderSize = MagicSize + 1 + SaltSize + NonceSize;
@@ -37,6 +43,7 @@ public sealed class ObjectCipher : IDisposable
     public const byte Format = 1;
 
     private const int AadSize = MagicSize + 1 + 1 + RepositoryIdSize;
+    private const int MaxAadSize = AadSize + BlobIdSize;
 
     private readonly byte[] encryptionKey = GC.AllocateUninitializedArray<byte>(MasterKey.EncryptionKeySize, pinned: true);
     private readonly byte[] repositoryId = new byte[RepositoryIdSize];
@@ -116,11 +123,25 @@ public sealed class ObjectCipher : IDisposable
         return sealer.Seal(plaintext, kind);
     }
 
+    /// <summary>Seals one data or tree blob on its own, bound to <paramref name="blobId"/> (tests and tools; packs use a <see cref="Sealer"/>).</summary>
+    public byte[] Seal(ReadOnlySpan<byte> plaintext, ObjectKind kind, BlobId blobId)
+    {
+        using var sealer = CreateSealer();
+        return sealer.Seal(plaintext, kind, blobId);
+    }
+
     /// <summary>Seals one object on its own into <paramref name="destination"/>; see <see cref="Sealer.Seal(ReadOnlySpan{byte}, ObjectKind, Span{byte})"/>.</summary>
     public int Seal(ReadOnlySpan<byte> plaintext, ObjectKind kind, Span<byte> destination)
     {
         using var sealer = CreateSealer();
         return sealer.Seal(plaintext, kind, destination);
+    }
+
+    /// <summary>Seals one data or tree blob on its own into <paramref name="destination"/>, bound to <paramref name="blobId"/>.</summary>
+    public int Seal(ReadOnlySpan<byte> plaintext, ObjectKind kind, Span<byte> destination, BlobId blobId)
+    {
+        using var sealer = CreateSealer();
+        return sealer.Seal(plaintext, kind, destination, blobId);
     }
 
     /// <summary>
@@ -129,11 +150,18 @@ public sealed class ObjectCipher : IDisposable
     /// copy, pass <c>sealedObject[HeaderSize..^TagSize]</c> as the destination: it is decrypted in place.
     /// Throws <see cref="SealedObjectException"/> when the object is truncated, not sealed, of an unknown
     /// format, or does not authenticate; then nothing of it is left in the destination (opened in place,
-    /// that means the ciphertext is cleared too: fetch the object again to look at it).
+    /// that means the ciphertext is cleared too: fetch the object again to look at it). A data or tree blob
+    /// opens only under the <paramref name="blobId"/> it was sealed with.
     /// </summary>
-    public int Open(ReadOnlySpan<byte> sealedObject, ObjectKind kind, Span<byte> destination)
+    public int Open(ReadOnlySpan<byte> sealedObject, ObjectKind kind, Span<byte> destination) => Open(sealedObject, kind, destination, null);
+
+    /// <summary>Opens a data or tree blob sealed under <paramref name="blobId"/>; see the overload without it.</summary>
+    public int Open(ReadOnlySpan<byte> sealedObject, ObjectKind kind, Span<byte> destination, BlobId blobId) => Open(sealedObject, kind, destination, (BlobId?)blobId);
+
+    private int Open(ReadOnlySpan<byte> sealedObject, ObjectKind kind, Span<byte> destination, BlobId? blobId)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        CheckBinding(kind, blobId);
         var plaintextLength = CheckHeader(sealedObject, kind);
         if (destination.Length < plaintextLength)
         {
@@ -144,28 +172,34 @@ public sealed class ObjectCipher : IDisposable
         var ciphertext = sealedObject.Slice(HeaderSize, plaintextLength);
         RequireInPlaceOrApart(plaintext, ciphertext, sealedObject, nameof(destination));
 
-        Span<byte> aad = stackalloc byte[AadSize];
-        WriteAad(kind, aad);
+        Span<byte> aad = stackalloc byte[MaxAadSize];
+        var aadLength = WriteAad(kind, blobId, aad);
         try
         {
             var aes = KeyOf(sealedObject.Slice(MagicSize + 1, SaltSize));
-            aes.Decrypt(sealedObject.Slice(MagicSize + 1 + SaltSize, NonceSize), ciphertext, sealedObject.Slice(HeaderSize + plaintextLength, TagSize), plaintext, aad);
+            aes.Decrypt(sealedObject.Slice(MagicSize + 1 + SaltSize, NonceSize), ciphertext, sealedObject.Slice(HeaderSize + plaintextLength, TagSize), plaintext, aad[..aadLength]);
         }
         catch (AuthenticationTagMismatchException e)
         {
             // AesGcm has already cleared the destination: no unauthenticated byte is handed on.
-            throw new SealedObjectException(kind, SealedObjectFailure.NotAuthentic,
-                $"the {Describe(kind)} does not authenticate: it was changed or cut short, belongs to another repository or is another kind of object, or the key is not this repository's; run check", e);
+            throw new SealedObjectException(kind, SealedObjectFailure.NotAuthentic, blobId is null
+                ? $"the {Describe(kind)} does not authenticate: it was changed or cut short, belongs to another repository or is another kind of object, or the key is not this repository's; run check"
+                : $"the {Describe(kind)} does not authenticate: it was changed or cut short, is another blob (moved within the repository, or its index entry altered), belongs to another repository, or the key is not this repository's; run check", e);
         }
 
         return plaintextLength;
     }
 
     /// <summary>Opens into a new array of exactly the plaintext length.</summary>
-    public byte[] Open(ReadOnlySpan<byte> sealedObject, ObjectKind kind)
+    public byte[] Open(ReadOnlySpan<byte> sealedObject, ObjectKind kind) => Open(sealedObject, kind, (BlobId?)null);
+
+    /// <summary>Opens a data or tree blob sealed under <paramref name="blobId"/> into a new array.</summary>
+    public byte[] Open(ReadOnlySpan<byte> sealedObject, ObjectKind kind, BlobId blobId) => Open(sealedObject, kind, (BlobId?)blobId);
+
+    private byte[] Open(ReadOnlySpan<byte> sealedObject, ObjectKind kind, BlobId? blobId)
     {
         var plaintext = GC.AllocateUninitializedArray<byte>(CheckHeader(sealedObject, kind));
-        Open(sealedObject, kind, plaintext);
+        Open(sealedObject, kind, plaintext, blobId);
         return plaintext;
     }
 
@@ -260,12 +294,32 @@ public sealed class ObjectCipher : IDisposable
     private void DeriveObjectKey(ReadOnlySpan<byte> salt, Span<byte> objectKey) =>
         HKDF.DeriveKey(HashAlgorithmName.SHA256, encryptionKey, objectKey, salt, DerivationInfo);
 
-    private void WriteAad(ObjectKind kind, Span<byte> aad)
+    /// <summary>Writes the associated data into <paramref name="aad"/> (<see cref="MaxAadSize"/> bytes) and returns its length.</summary>
+    private int WriteAad(ObjectKind kind, BlobId? blobId, Span<byte> aad)
     {
         Magic.CopyTo(aad);
         aad[MagicSize] = Format;
         aad[MagicSize + 1] = (byte)kind;
         repositoryId.CopyTo(aad[(MagicSize + 2)..]);
+        if (blobId is not { } id)
+        {
+            return AadSize;
+        }
+
+        id.WriteTo(aad[AadSize..]);
+        return AadSize + BlobIdSize;
+    }
+
+    /// <summary>A data or tree blob must be bound to its 32-byte id, and nothing else may be: a caller's slip, never a stored byte.</summary>
+    private static void CheckBinding(ObjectKind kind, BlobId? blobId)
+    {
+        var isBlob = kind is ObjectKind.DataBlob or ObjectKind.TreeBlob;
+        if (isBlob != blobId.HasValue)
+        {
+            throw new ArgumentException(isBlob
+                ? $"a {Describe(kind)} is bound to its blob id: give it"
+                : $"only data and tree blobs are bound to a blob id, not a {Describe(kind)}", nameof(blobId));
+        }
     }
 
     /// <summary>
@@ -304,9 +358,18 @@ public sealed class ObjectCipher : IDisposable
         /// plaintext at <c>destination[HeaderSize..]</c> and pass that span: it is encrypted in place. Any
         /// other overlap of the two is refused.
         /// </summary>
-        public int Seal(ReadOnlySpan<byte> plaintext, ObjectKind kind, Span<byte> destination)
+        public int Seal(ReadOnlySpan<byte> plaintext, ObjectKind kind, Span<byte> destination) => Seal(plaintext, kind, destination, null);
+
+        /// <summary>Seals a data or tree blob bound to <paramref name="blobId"/>; see the overload without it.</summary>
+        public int Seal(ReadOnlySpan<byte> plaintext, ObjectKind kind, Span<byte> destination, BlobId blobId) => Seal(plaintext, kind, destination, (BlobId?)blobId);
+
+        /// <summary>Seals a data or tree blob bound to <paramref name="blobId"/> into a new array.</summary>
+        public byte[] Seal(ReadOnlySpan<byte> plaintext, ObjectKind kind, BlobId blobId) => Seal(plaintext, kind, (BlobId?)blobId);
+
+        private int Seal(ReadOnlySpan<byte> plaintext, ObjectKind kind, Span<byte> destination, BlobId? blobId)
         {
             ObjectDisposedException.ThrowIf(cipher.disposed, cipher);
+            CheckBinding(kind, blobId);
             var length = SealedLength(plaintext.Length);
             if (destination.Length < length)
             {
@@ -328,17 +391,19 @@ public sealed class ObjectCipher : IDisposable
             nonce.Clear();
             System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(nonce, next++);
 
-            Span<byte> aad = stackalloc byte[AadSize];
-            cipher.WriteAad(kind, aad);
-            aes.Encrypt(nonce, plaintext, ciphertext, destination.Slice(HeaderSize + plaintext.Length, TagSize), aad);
+            Span<byte> aad = stackalloc byte[MaxAadSize];
+            var aadLength = cipher.WriteAad(kind, blobId, aad);
+            aes.Encrypt(nonce, plaintext, ciphertext, destination.Slice(HeaderSize + plaintext.Length, TagSize), aad[..aadLength]);
             return length;
         }
 
         /// <summary>Seals into a new array of exactly the sealed length.</summary>
-        public byte[] Seal(ReadOnlySpan<byte> plaintext, ObjectKind kind)
+        public byte[] Seal(ReadOnlySpan<byte> plaintext, ObjectKind kind) => Seal(plaintext, kind, (BlobId?)null);
+
+        private byte[] Seal(ReadOnlySpan<byte> plaintext, ObjectKind kind, BlobId? blobId)
         {
             var sealedObject = GC.AllocateUninitializedArray<byte>(SealedLength(plaintext.Length));
-            Seal(plaintext, kind, sealedObject);
+            Seal(plaintext, kind, sealedObject, blobId);
             return sealedObject;
         }
 

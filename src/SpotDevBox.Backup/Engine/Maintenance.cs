@@ -474,7 +474,7 @@ public sealed partial class Maintenance(BackupRepository repository, ILogger<Mai
         {
             try
             {
-                Pack.ExtractBlob(bytes.AsSpan((int)entry.Offset, entry.StoredLength), entry, repository.Crypto);
+                Pack.ExtractBlob(bytes.AsSpan((int)entry.Offset, entry.StoredLength), entry, repository.Crypto, recomputeId: true);
             }
             catch (InvalidDataException e)
             {

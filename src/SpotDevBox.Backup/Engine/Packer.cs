@@ -28,7 +28,7 @@ internal sealed record PendingPack(byte[] Bytes, int BlobAreaLength, BlobType Ty
         {
             var at = checked((int)entry.Offset);
             var sealedObject = Bytes.AsSpan(at, entry.StoredLength);
-            sealer.Seal(sealedObject[ObjectCipher.HeaderSize..^ObjectCipher.TagSize], kind, sealedObject);
+            sealer.Seal(sealedObject[ObjectCipher.HeaderSize..^ObjectCipher.TagSize], kind, sealedObject, entry.Id);
         }
 
         return BlobAreaLength + Pack.WriteHeaderArea(Bytes.AsSpan(BlobAreaLength), Entries, sealer);

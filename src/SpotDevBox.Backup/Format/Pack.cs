@@ -193,8 +193,9 @@ internal static class Pack
 
     /// <summary>
     /// The stored bytes of a blob, opened in place when the repository is encrypted (the plaintext lies inside
-    /// <paramref name="stored"/>, which is changed); as they are otherwise. Throws <see cref="InvalidDataException"/>
-    /// naming the blob when a sealed blob does not open.
+    /// <paramref name="stored"/>, which is changed); as they are otherwise. A sealed blob opens only under the id its
+    /// entry names (the id is in its associated data). Throws <see cref="InvalidDataException"/> naming the blob when
+    /// a sealed blob does not open.
     /// </summary>
     public static Span<byte> OpenInPlace(Span<byte> stored, PackEntry entry, RepositoryCrypto? crypto)
     {
@@ -207,11 +208,11 @@ internal static class Pack
         {
             if (stored.Length < ObjectCipher.Overhead)
             {
-                crypto.Cipher.Open(stored, RepositoryCrypto.KindOf(entry.Type), Span<byte>.Empty); // throws, naming the truncation
+                crypto.Cipher.Open(stored, RepositoryCrypto.KindOf(entry.Type), Span<byte>.Empty, entry.Id); // throws, naming the truncation
             }
 
             var plaintext = stored[ObjectCipher.HeaderSize..^ObjectCipher.TagSize];
-            crypto.Cipher.Open(stored, RepositoryCrypto.KindOf(entry.Type), plaintext);
+            crypto.Cipher.Open(stored, RepositoryCrypto.KindOf(entry.Type), plaintext, entry.Id);
             return plaintext;
         }
         catch (SealedObjectException e)
@@ -220,43 +221,48 @@ internal static class Pack
         }
     }
 
-    /// <summary>Decompresses one blob into <paramref name="destination"/> (exactly its raw length) and verifies its id.</summary>
-    public static void ExtractBlobInto(Span<byte> stored, PackEntry entry, Span<byte> destination, RepositoryCrypto? crypto = null)
-    {
-        var plaintext = OpenInPlace(stored, entry, crypto);
-        Compression.DecompressInto(plaintext, entry.Compression, destination);
-        Verify(destination, entry, crypto);
-    }
+    /// <summary>
+    /// Verifies a blob stored without compression, in place: its stored bytes (opened, when sealed) are its raw bytes.
+    /// <paramref name="recomputeId"/> as in <see cref="ExtractBlob"/>.
+    /// </summary>
+    public static void VerifyStoredBlob(Span<byte> stored, PackEntry entry, RepositoryCrypto? crypto = null, bool recomputeId = false) =>
+        VerifyRawBlob(OpenInPlace(stored, entry, crypto), entry, crypto, recomputeId);
 
-    /// <summary>Verifies a blob stored without compression, in place: its stored bytes (opened, when sealed) are its raw bytes.</summary>
-    public static void VerifyStoredBlob(Span<byte> stored, PackEntry entry, RepositoryCrypto? crypto = null) =>
-        VerifyRawBlob(OpenInPlace(stored, entry, crypto), entry, crypto);
-
-    /// <summary>Verifies the opened plaintext of a blob stored without compression: it must be its raw bytes.</summary>
-    public static void VerifyRawBlob(ReadOnlySpan<byte> raw, PackEntry entry, RepositoryCrypto? crypto)
+    /// <summary>
+    /// Verifies the opened plaintext of a blob stored without compression: it must be its raw bytes, and (unsealed, or
+    /// with <paramref name="recomputeId"/>) hash to its id.
+    /// </summary>
+    public static void VerifyRawBlob(ReadOnlySpan<byte> raw, PackEntry entry, RepositoryCrypto? crypto, bool recomputeId = false)
     {
         if (entry.Compression != CompressionKind.None || raw.Length != entry.RawLength)
         {
             throw new InvalidDataException($"blob {entry.Id.ShortHex} is not stored as-is in {entry.RawLength} bytes");
         }
 
-        Verify(raw, entry, crypto);
+        Verify(raw, entry, crypto, recomputeId);
     }
 
-    /// <summary>Opens, decompresses and verifies one blob into a new array; throws <see cref="InvalidDataException"/> when it does not verify.</summary>
-    public static byte[] ExtractBlob(ReadOnlySpan<byte> stored, PackEntry entry, RepositoryCrypto? crypto = null)
+    /// <summary>
+    /// Opens, decompresses and verifies one blob into a new array; throws <see cref="InvalidDataException"/> when it does
+    /// not verify. An unsealed blob is verified by hashing it (SHA-256). A sealed blob is verified by opening it: its
+    /// tag authenticates its bytes and binds them to the id its entry names, so hashing the plaintext again would prove
+    /// nothing more about the stored bytes. <paramref name="recomputeId"/> hashes it anyway (keyed id), which
+    /// <c>check --read-data</c> does: that also catches a blob that was wrong before it was sealed (a fault of the
+    /// writer's memory or code).
+    /// </summary>
+    public static byte[] ExtractBlob(ReadOnlySpan<byte> stored, PackEntry entry, RepositoryCrypto? crypto = null, bool recomputeId = false)
     {
         if (crypto is null)
         {
             var raw = Compression.Decompress(stored, entry.Compression, entry.RawLength);
-            Verify(raw, entry, crypto);
+            Verify(raw, entry, crypto, recomputeId);
             return raw;
         }
 
         var copy = stored.ToArray();
         var plaintext = OpenInPlace(copy, entry, crypto);
         var result = Compression.Decompress(plaintext, entry.Compression, entry.RawLength);
-        Verify(result, entry, crypto);
+        Verify(result, entry, crypto, recomputeId);
         return result;
     }
 
@@ -264,14 +270,19 @@ internal static class Pack
     public static BlobId IdOf(ReadOnlySpan<byte> raw, RepositoryCrypto? crypto) =>
         crypto is null ? BlobId.Compute(raw) : crypto.Ids.Compute(raw);
 
-    private static void Verify(ReadOnlySpan<byte> raw, PackEntry entry, RepositoryCrypto? crypto)
+    private static void Verify(ReadOnlySpan<byte> raw, PackEntry entry, RepositoryCrypto? crypto, bool recomputeId)
     {
+        if (crypto is not null && !recomputeId)
+        {
+            return; // opened under entry.Id: the tag has verified it
+        }
+
         var actual = IdOf(raw, crypto);
         if (actual != entry.Id)
         {
             throw new InvalidDataException(crypto is null
                 ? $"blob {entry.Id.ShortHex} is corrupt: its content hashes to {actual.ShortHex}"
-                : $"blob {entry.Id.ShortHex} is not the blob its entry names (its keyed id is {actual.ShortHex}): it was moved within the repository or the index was altered");
+                : $"blob {entry.Id.ShortHex} does not hash to its id (its keyed id is {actual.ShortHex}), though it authenticates: it was wrong before it was sealed, by a fault of the machine or program that wrote it");
         }
     }
 }

@@ -49,7 +49,7 @@ internal sealed class RestoreSettings : RepositorySettings
     }
 }
 
-[Description("Restore a snapshot into a directory. Every chunk's hash is verified; a snapshot that would write outside the target is refused.")]
+[Description("Restore a snapshot into a directory. Every chunk is verified (by its hash, or in an encrypted repository by its authentication tag, which binds it to its id); a snapshot that would write outside the target is refused.")]
 internal sealed class RestoreCommand(RepositoryOpener opener, IServiceProvider services, ILogger<RestoreCommand> logger, LoggingLevelSwitch consoleLevel)
     : RepositoryCommand<RestoreSettings>(consoleLevel)
 {

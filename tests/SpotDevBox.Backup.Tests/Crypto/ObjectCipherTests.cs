@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using SpotDevBox.Backup.Crypto;
+using SpotDevBox.Backup.Format;
 
 namespace SpotDevBox.Backup.Tests.Crypto;
 
@@ -25,6 +26,17 @@ public sealed class ObjectCipherTests
 
     private static readonly byte[] Plaintext = "spotdevbox version 3 sealed object"u8.ToArray();
 
+    /// <summary>The id data and tree blobs are bound to in these tests (any 32 bytes do for the cipher).</summary>
+    private static readonly BlobId Id = BlobId.FromBytes(Enumerable.Range(0xc0, 32).Select(b => (byte)b).ToArray());
+
+    private static bool IsBlob(ObjectKind kind) => kind is ObjectKind.DataBlob or ObjectKind.TreeBlob;
+
+    private static byte[] SealAs(ObjectCipher cipher, byte[] plaintext, ObjectKind kind) =>
+        IsBlob(kind) ? cipher.Seal(plaintext, kind, Id) : cipher.Seal(plaintext, kind);
+
+    private static byte[] OpenAs(ObjectCipher cipher, byte[] sealedObject, ObjectKind kind) =>
+        IsBlob(kind) ? cipher.Open(sealedObject, kind, Id) : cipher.Open(sealedObject, kind);
+
     [Fact]
     public void SealerWithSalt_FixedVectors_AreTheDocumentedLayoutByteForByte()
     {
@@ -45,18 +57,64 @@ public sealed class ObjectCipherTests
         Assert.Equal(Plaintext, cipher.Open(Convert.FromHexString(SecondFixedVector), ObjectKind.Snapshot));
     }
 
+    // A data blob (kind 1) of the same plaintext, salt and nonce 0, bound to the blob id c0 c1 .. df: the
+    // associated data ends with the id. Computed outside .NET the same way as the vectors above.
+    private const string BlobFixedVector =
+        "53444245" + "01" + "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf" + "000000000000000000000000" +
+        "8a2e2cbe20e0422bd936b888954c2079aabf99858a6cb8afbd7724dc55d773cb07f9" +
+        "a494815fee4f2638df3e5016827c3247";
+
+    [Fact]
+    public void SealerWithSalt_BlobFixedVector_BindsTheBlobIdByteForByte()
+    {
+        using var cipher = FixedCipher();
+        using var sealer = cipher.CreateSealerWithSalt(Enumerable.Range(0xa0, 32).Select(b => (byte)b).ToArray());
+
+        var sealedBlob = sealer.Seal(Plaintext, ObjectKind.DataBlob, Id);
+
+        Assert.Equal(BlobFixedVector, Convert.ToHexStringLower(sealedBlob));
+        Assert.Equal(Plaintext, cipher.Open(sealedBlob, ObjectKind.DataBlob, Id));
+    }
+
+    /// <summary>A sealed blob put where another blob's entry points: its tag names it, so it does not open as the other.</summary>
+    [Fact]
+    public void Open_BlobUnderAnotherId_RefusedAsNotAuthenticNamingAMove()
+    {
+        using var cipher = NewCipher(out _);
+        var sealedBlob = cipher.Seal(Plaintext, ObjectKind.DataBlob, Id);
+        var other = BlobId.FromBytes(Enumerable.Range(0xc1, 32).Select(b => (byte)b).ToArray());
+
+        var e = Assert.Throws<SealedObjectException>(() => cipher.Open(sealedBlob, ObjectKind.DataBlob, other));
+
+        Assert.Equal(SealedObjectFailure.NotAuthentic, e.Failure);
+        Assert.Contains("is another blob (moved within the repository, or its index entry altered)", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SealAndOpen_BlobWithoutItsIdOrOtherKindWithOne_RefusedAsTheCallersSlip()
+    {
+        using var cipher = NewCipher(out _);
+        var sealedSnapshot = cipher.Seal(Plaintext, ObjectKind.Snapshot);
+        var sealedBlob = cipher.Seal(Plaintext, ObjectKind.TreeBlob, Id);
+
+        Assert.Throws<ArgumentException>(() => cipher.Seal(Plaintext, ObjectKind.DataBlob));
+        Assert.Throws<ArgumentException>(() => cipher.Seal(Plaintext, ObjectKind.Snapshot, Id));
+        Assert.Throws<ArgumentException>(() => cipher.Open(sealedBlob, ObjectKind.TreeBlob));
+        Assert.Throws<ArgumentException>(() => cipher.Open(sealedSnapshot, ObjectKind.Snapshot, Id));
+    }
+
     [Fact]
     public void Sealer_ManyObjects_OneSaltDistinctNoncesAndEachOpensAlone()
     {
         using var cipher = NewCipher(out _);
         using var sealer = cipher.CreateSealer();
-        var sealedObjects = Enumerable.Range(0, 300).Select(i => sealer.Seal(new byte[i], ObjectKind.DataBlob)).ToList();
+        var sealedObjects = Enumerable.Range(0, 300).Select(i => sealer.Seal(new byte[i], ObjectKind.DataBlob, Id)).ToList();
 
         Assert.Single(sealedObjects.Select(o => Convert.ToHexString(o.AsSpan(5, 32))).Distinct());
         Assert.Equal(300, sealedObjects.Select(o => Convert.ToHexString(o.AsSpan(37, 12))).Distinct().Count());
         for (var i = sealedObjects.Count - 1; i >= 0; i--)
         {
-            Assert.Equal(new byte[i], cipher.Open(sealedObjects[i], ObjectKind.DataBlob));
+            Assert.Equal(new byte[i], cipher.Open(sealedObjects[i], ObjectKind.DataBlob, Id));
         }
     }
 
@@ -65,11 +123,11 @@ public sealed class ObjectCipherTests
     {
         using var cipher = NewCipher(out _);
         using var sealer = cipher.CreateSealer();
-        var first = sealer.Seal(Plaintext, ObjectKind.DataBlob);
-        var second = sealer.Seal(Plaintext, ObjectKind.DataBlob);
+        var first = sealer.Seal(Plaintext, ObjectKind.DataBlob, Id);
+        var second = sealer.Seal(Plaintext, ObjectKind.DataBlob, Id);
         second.AsSpan(37, 12).CopyTo(first.AsSpan(37, 12));
 
-        var e = Assert.Throws<SealedObjectException>(() => cipher.Open(first, ObjectKind.DataBlob));
+        var e = Assert.Throws<SealedObjectException>(() => cipher.Open(first, ObjectKind.DataBlob, Id));
         Assert.Equal(SealedObjectFailure.NotAuthentic, e.Failure);
     }
 
@@ -86,10 +144,10 @@ public sealed class ObjectCipherTests
         using var cipher = NewCipher(out _);
         var plaintext = RandomNumberGenerator.GetBytes(size);
 
-        var sealedObject = cipher.Seal(plaintext, ObjectKind.DataBlob);
+        var sealedObject = cipher.Seal(plaintext, ObjectKind.DataBlob, Id);
 
         Assert.Equal(size + 65, sealedObject.Length);
-        Assert.Equal(plaintext, cipher.Open(sealedObject, ObjectKind.DataBlob));
+        Assert.Equal(plaintext, cipher.Open(sealedObject, ObjectKind.DataBlob, Id));
     }
 
     [Fact]
@@ -100,9 +158,9 @@ public sealed class ObjectCipherTests
         var buffer = new byte[ObjectCipher.SealedLength(plaintext.Length)];
         plaintext.CopyTo(buffer, ObjectCipher.HeaderSize);
 
-        var written = cipher.Seal(buffer.AsSpan(ObjectCipher.HeaderSize, plaintext.Length), ObjectKind.TreeBlob, buffer);
+        var written = cipher.Seal(buffer.AsSpan(ObjectCipher.HeaderSize, plaintext.Length), ObjectKind.TreeBlob, buffer, Id);
         Assert.NotEqual(plaintext, buffer.AsSpan(ObjectCipher.HeaderSize, plaintext.Length).ToArray());
-        var opened = cipher.Open(buffer.AsSpan(0, written), ObjectKind.TreeBlob, buffer.AsSpan(ObjectCipher.HeaderSize, plaintext.Length));
+        var opened = cipher.Open(buffer.AsSpan(0, written), ObjectKind.TreeBlob, buffer.AsSpan(ObjectCipher.HeaderSize, plaintext.Length), Id);
 
         Assert.Equal(plaintext.Length, opened);
         Assert.Equal(plaintext, buffer.AsSpan(ObjectCipher.HeaderSize, plaintext.Length).ToArray());
@@ -116,7 +174,7 @@ public sealed class ObjectCipherTests
         buffer.AsSpan(0, 100).Fill(7);
         var before = buffer.ToArray();
 
-        Assert.Throws<ArgumentException>(() => cipher.Seal(buffer.AsSpan(0, 100), ObjectKind.DataBlob, buffer));
+        Assert.Throws<ArgumentException>(() => cipher.Seal(buffer.AsSpan(0, 100), ObjectKind.DataBlob, buffer, Id));
         Assert.Equal(before, buffer);
     }
 
@@ -206,14 +264,14 @@ public sealed class ObjectCipherTests
 
         foreach (var sealedAs in Enum.GetValues<ObjectKind>())
         {
-            var sealedObject = cipher.Seal(Plaintext, sealedAs);
+            var sealedObject = SealAs(cipher, Plaintext, sealedAs);
             foreach (var openedAs in Enum.GetValues<ObjectKind>().Where(k => k != sealedAs))
             {
-                var e = Assert.Throws<SealedObjectException>(() => cipher.Open(sealedObject, openedAs));
+                var e = Assert.Throws<SealedObjectException>(() => OpenAs(cipher, sealedObject, openedAs));
                 Assert.Equal(SealedObjectFailure.NotAuthentic, e.Failure);
             }
 
-            Assert.Equal(Plaintext, cipher.Open(sealedObject, sealedAs));
+            Assert.Equal(Plaintext, OpenAs(cipher, sealedObject, sealedAs));
         }
     }
 
@@ -240,11 +298,11 @@ public sealed class ObjectCipherTests
         using var cipher = NewCipher(out _);
         var plaintext = new byte[4096];
         plaintext.AsSpan().Fill(0x5a);
-        var sealedObject = cipher.Seal(plaintext, ObjectKind.DataBlob);
+        var sealedObject = cipher.Seal(plaintext, ObjectKind.DataBlob, Id);
         sealedObject[^1] ^= 0x80;
         var destination = new byte[plaintext.Length];
 
-        Assert.Throws<SealedObjectException>(() => cipher.Open(sealedObject, ObjectKind.DataBlob, destination));
+        Assert.Throws<SealedObjectException>(() => cipher.Open(sealedObject, ObjectKind.DataBlob, destination, Id));
 
         Assert.DoesNotContain((byte)0x5a, destination);
     }
@@ -283,12 +341,12 @@ public sealed class ObjectCipherTests
         var plaintext = new byte[8 << 20];
         var destination = new byte[ObjectCipher.SealedLength(plaintext.Length)];
         var opened = new byte[plaintext.Length];
-        cipher.Seal(plaintext, ObjectKind.DataBlob, destination);
-        cipher.Open(destination, ObjectKind.DataBlob, opened);
+        cipher.Seal(plaintext, ObjectKind.DataBlob, destination, Id);
+        cipher.Open(destination, ObjectKind.DataBlob, opened, Id);
 
         var before = GC.GetAllocatedBytesForCurrentThread();
-        cipher.Seal(plaintext, ObjectKind.DataBlob, destination);
-        cipher.Open(destination, ObjectKind.DataBlob, opened);
+        cipher.Seal(plaintext, ObjectKind.DataBlob, destination, Id);
+        cipher.Open(destination, ObjectKind.DataBlob, opened, Id);
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         // Only the per-object AesGcm (a small object and its handle), never in proportion to the size.
@@ -319,7 +377,7 @@ public sealed class ObjectCipherTests
             {
                 var plaintext = new byte[100 + i];
                 plaintext.AsSpan().Fill((byte)worker);
-                var opened = cipher.Open(cipher.Seal(plaintext, ObjectKind.DataBlob), ObjectKind.DataBlob);
+                var opened = cipher.Open(cipher.Seal(plaintext, ObjectKind.DataBlob, Id), ObjectKind.DataBlob, Id);
                 if (!opened.AsSpan().SequenceEqual(plaintext))
                 {
                     return false;

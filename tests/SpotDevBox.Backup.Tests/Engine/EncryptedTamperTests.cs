@@ -243,7 +243,7 @@ public sealed class EncryptedTamperTests : IDisposable
     // ---------- a sealed blob moved within the repository ----------
 
     [Fact]
-    public async Task CheckAndRestore_SealedBlobCopiedOverAnotherOfTheSameSize_OpensButNamedAsNotTheBlobItsEntryNames()
+    public async Task CheckAndRestore_SealedBlobCopiedOverAnotherOfTheSameSize_DoesNotOpenUnderTheOthersId()
     {
         using var harness = await BackupSourceAsync();
         var twin = RandomBytes(4, _victim.Length);
@@ -264,13 +264,39 @@ public sealed class EncryptedTamperTests : IDisposable
         var full = await harness.CheckAsync(readData: true);
         var restored = await harness.RestoreAsync(Target);
 
-        var named = $"blob {twinEntry.Id.ShortHex} is not the blob its entry names (its keyed id is {victimEntry.Id.ShortHex}): it was moved within the repository or the index was altered";
+        // The blob id is in each sealed blob's associated data: the victim's blob does not open as the twin's.
+        var named = $"blob {twinEntry.Id.ShortHex}: the sealed data blob does not authenticate: it was changed or cut short, is another blob (moved within the repository, or its index entry altered), belongs to another repository, or the key is not this repository's; run check";
         Assert.True(structure.Ok, string.Join("\n", structure.Errors));
         Assert.Contains($"pack {PackIdOf(twinKey).ShortHex}: {named}", full.Errors);
         Assert.Equal($"'src/twin.bin' could not be restored: {named}", Assert.Single(restored.Errors));
         var file = Path.Combine(Target, "src", "twin.bin");
         Assert.False(File.Exists(file) && new FileInfo(file).Length == twin.Length, "the file whose blob was replaced is in place at its full size");
         Assert.Equal(_victim, await File.ReadAllBytesAsync(Path.Combine(Target, "src", "victim.bin")));
+    }
+
+    /// <summary>
+    /// A blob that was wrong before it was sealed (the writer's fault: its content is not what its id says), sealed
+    /// with the repository's key: it authenticates, so only check --read-data, which hashes each blob again, finds it.
+    /// </summary>
+    [Fact]
+    public async Task CheckReadData_BlobSealedUnderAnIdItsContentDoesNotHashTo_NamedAsWrongBeforeSealing()
+    {
+        using var harness = await BackupSourceAsync();
+        var twin = RandomBytes(4, _victim.Length);
+        await File.WriteAllBytesAsync(Path.Combine(Source, "twin.bin"), twin);
+        await harness.BackupAsync(Source);
+        var victimId = await IdOfAsync(harness, _victim);
+        var (twinKey, twinEntry) = await FindPackHoldingAsync(harness, await IdOfAsync(harness, twin));
+        var repository = await harness.OpenAsync();
+        var faulty = repository.Crypto!.Cipher.Seal(_victim, ObjectKind.DataBlob, twinEntry.Id);
+        Assert.Equal(twinEntry.StoredLength, faulty.Length);
+        var twinPack = await harness.Store.GetAsync(twinKey, CancellationToken.None);
+        faulty.CopyTo(twinPack.AsSpan((int)twinEntry.Offset));
+        await OverwriteAsync(twinKey, twinPack);
+
+        var full = await harness.CheckAsync(readData: true);
+
+        Assert.Contains($"pack {PackIdOf(twinKey).ShortHex}: blob {twinEntry.Id.ShortHex} does not hash to its id (its keyed id is {victimId[..8]}), though it authenticates: it was wrong before it was sealed, by a fault of the machine or program that wrote it", full.Errors);
     }
 
     // ---------- a version 2 (unsealed) object planted ----------
