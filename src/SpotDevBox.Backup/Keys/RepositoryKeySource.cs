@@ -61,20 +61,9 @@ public sealed class PassphraseKeySource(
     public async Task<MasterKey> OpenAsync(IObjectStore store, string repositoryId, CancellationToken cancellationToken)
     {
         var opened = await new KeyRing(store, time).OpenWithPassphraseAsync(await passphrase(cancellationToken), cancellationToken);
-        return Take(opened);
+        return KeyBytes.Take(opened.MasterKey);
     }
 
-    internal static MasterKey Take(OpenedKey opened)
-    {
-        try
-        {
-            return MasterKey.FromBytes(opened.MasterKey);
-        }
-        finally
-        {
-            System.Security.Cryptography.CryptographicOperations.ZeroMemory(opened.MasterKey);
-        }
-    }
 }
 
 /// <summary>
@@ -90,11 +79,11 @@ public sealed class KmsKeySource(IKeyManagementService kms, string keyArn, strin
     public async Task<MasterKey> CreateAsync(IObjectStore store, string repositoryId, CancellationToken cancellationToken)
     {
         var created = await new KeyRing(store, time, kms).CreateKmsAsync(keyArn, KeyRing.BoxContext(repositoryId, owner, box), label, cancellationToken);
-        return PassphraseKeySource.Take(new OpenedKey(created.KeyId, created.MasterKey, []));
+        return KeyBytes.Take(created.MasterKey);
     }
 
     public async Task<MasterKey> OpenAsync(IObjectStore store, string repositoryId, CancellationToken cancellationToken) =>
-        PassphraseKeySource.Take(await new KeyRing(store, time, kms).OpenWithKmsAsync(KeyRing.BoxContext(repositoryId, owner, box), cancellationToken));
+        KeyBytes.Take((await new KeyRing(store, time, kms).OpenWithKmsAsync(KeyRing.BoxContext(repositoryId, owner, box), cancellationToken)).MasterKey);
 }
 
 /// <summary>
@@ -166,5 +155,22 @@ public sealed class CachedKeySource(IRepositoryKeySource inner) : IRepositoryKey
         var bytes = GC.AllocateUninitializedArray<byte>(MasterKey.Size, pinned: true);
         key.CopyTo(bytes);
         return bytes;
+    }
+}
+
+/// <summary>What every key source does with the bytes a key ring hands it.</summary>
+internal static class KeyBytes
+{
+    /// <summary>The master key of these bytes, which are zeroed: a key ring's bytes never outlive the call.</summary>
+    public static MasterKey Take(byte[] masterKeyBytes)
+    {
+        try
+        {
+            return MasterKey.FromBytes(masterKeyBytes);
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(masterKeyBytes);
+        }
     }
 }
