@@ -90,5 +90,38 @@ public sealed class KeyCommandKmsTests(MotoFixture moto) : IAsyncLifetime, IDisp
         Assert.Contains(passphraseKey, before);
     }
 
+    /// <summary>
+    /// An owner's laptop, end to end through KMS: init --box makes a repository whose key KMS wraps under alice/dev's
+    /// context, backup and restore --box use it with no passphrase anywhere, and bob's context opens nothing.
+    /// </summary>
+    [Fact]
+    public async Task InitBackupRestore_WithBox_RoundTripsThroughKmsAndAnotherBoxIsRefusedWritingNothing()
+    {
+        var source = _temp.Sub("home");
+        Directory.CreateDirectory(Path.Combine(source, "src"));
+        File.WriteAllText(Path.Combine(source, "src", "main.c"), "int main(void) { return 0; }\n");
+        File.WriteAllBytes(Path.Combine(source, "blob.bin"), Enumerable.Range(0, 300_000).Select(i => (byte)(i * 7)).ToArray());
+        SpotDevBoxProcess Box() => Cli().Set("SPOTDEVBOX_Keys__KmsKeyArn", _keyArn);
+
+        var init = await Box().RunAsync("init", "--repo", Repo, "--box", "alice/dev");
+        var backup = await Box().RunAsync("backup", "--repo", Repo, "--box", "alice/dev", source);
+        var restored = _temp.Sub("restored");
+        var restore = await Box().RunAsync("restore", "--repo", Repo, "--box", "alice/dev", "--snapshot", "latest", "--target", restored);
+        var otherTarget = _temp.Sub("bob");
+        var bob = await Box().RunAsync("restore", "--repo", Repo, "--box", "bob/dev", "--snapshot", "latest", "--target", otherTarget);
+
+        Assert.True(init.ExitCode == 0, init.ToString());
+        Assert.True(backup.ExitCode == 0, backup.ToString());
+        Assert.True(restore.ExitCode == 0, restore.ToString());
+        var kmsKey = Assert.Single(KeyFiles());
+        Assert.Contains("\"kind\": \"kms\"", File.ReadAllText(Path.Combine(Repo, "keys", kmsKey)), StringComparison.Ordinal);
+        var restoredRoot = Path.Combine(restored, "home");
+        Assert.Equal(File.ReadAllBytes(Path.Combine(source, "blob.bin")), File.ReadAllBytes(Path.Combine(restoredRoot, "blob.bin")));
+        Assert.Equal("int main(void) { return 0; }\n", File.ReadAllText(Path.Combine(restoredRoot, "src", "main.c")));
+        Assert.True(bob.ExitCode == 2, bob.ToString()); // a key that does not open is refused like bad input
+        Assert.Contains("spotdevbox:box=bob/dev", bob.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(otherTarget), "a refused restore created its target");
+    }
+
     public void Dispose() => _temp.Dispose();
 }
