@@ -54,6 +54,17 @@ public sealed partial class FleetOptions
     /// </summary>
     public string RepositoryKeyArn { get; set; } = "";
 
+    /// <summary>
+    /// Why no box can be launched without <see cref="RepositoryKeyArn"/> (one line naming the setting and what to do), or
+    /// null when it is set. Without it the agent cannot open the box's encrypted repositories, refuses its configuration
+    /// at boot (exit 2), and the instance runs, and is paid for, doing nothing: the launch is refused instead.
+    /// </summary>
+    public static string? MissingRepositoryKey(FleetOptions? fleet) =>
+        string.IsNullOrWhiteSpace(fleet?.RepositoryKeyArn)
+            ? $"{ControllerOptions.SectionName}:{nameof(ControllerOptions.Fleet)}:{nameof(RepositoryKeyArn)} is empty: a box's repositories are encrypted with the fleet's KMS key, " +
+              "which its agent needs to open them; run 'spotdevbox setup' (it writes the key's ARN) or set it to the fleet stack's RepositoryKey"
+            : null;
+
     /// <summary><see cref="InstanceTypes"/>, else <see cref="DefaultInstanceTypes"/>.</summary>
     public IReadOnlyList<string> InstanceTypesOrDefault() => InstanceTypes.Count > 0 ? [.. InstanceTypes] : DefaultInstanceTypes;
 

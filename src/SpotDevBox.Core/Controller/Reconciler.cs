@@ -134,6 +134,13 @@ public sealed partial class Reconciler(
             _started = true;
             var previous = _previousRun?.ToString("u", CultureInfo.InvariantCulture) ?? "never (no record)";
             LogStarted(logger, options.Value.Boxes.Count, previous);
+            if (options.Value.Boxes.Count > 0 && FleetOptions.MissingRepositoryKey(options.Value.Fleet) is { } missingKey)
+            {
+                // A warning, not a refusal to start: boxes launched earlier are still asked to stop on schedule, their
+                // interruptions and costs recorded; only launches are refused, each pass saying so per box.
+                LogNoRepositoryKey(logger, missingKey);
+            }
+
             foreach (var (box, _) in options.Value.Boxes.Where(b => string.IsNullOrWhiteSpace(b.Value.InstanceProfile)).OrderBy(b => b.Key, StringComparer.Ordinal))
             {
                 LogNoInstanceProfile(logger, box);
@@ -1007,6 +1014,9 @@ public sealed partial class Reconciler(
 
     [LoggerMessage(EventId = 5109, Level = LogLevel.Error, Message = "Security: box {Box}: instance {InstanceId} carries the box's tag with instance profile {InstanceProfile}, not the box's; left alone: {Reason}")]
     private static partial void LogForeignInstance(ILogger logger, string box, string instanceId, string instanceProfile, string reason);
+
+    [LoggerMessage(EventId = 5111, Level = LogLevel.Warning, Message = "No box can be launched: {Problem}; boxes already running are still stopped on schedule")]
+    private static partial void LogNoRepositoryKey(ILogger logger, string problem);
 
     [LoggerMessage(EventId = 5110, Level = LogLevel.Warning, Message = "Box {Box} has no InstanceProfile: any instance without a profile that carries its tag is taken as the box's; configure the box's own profile so a tagged instance someone else launched is not adopted")]
     private static partial void LogNoInstanceProfile(ILogger logger, string box);

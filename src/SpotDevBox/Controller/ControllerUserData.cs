@@ -17,6 +17,12 @@ internal sealed class ControllerUserData(IOptions<ControllerOptions> options, Re
 {
     public async Task<Func<CpuArchitecture, string>> PrepareAsync(string box, BoxOptions boxOptions, RollbackGuard rollback, CancellationToken cancellationToken)
     {
+        // Here, the one place both the controller's pass and `up` prepare a launch, before anything is launched.
+        if (FleetOptions.MissingRepositoryKey(options.Value.Fleet) is { } missingKey)
+        {
+            throw new UserDataException(missingKey);
+        }
+
         var store = opener.CreateStore(new RepositorySettings { Repository = options.Value.AgentBuilds });
         try
         {

@@ -19,6 +19,8 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
     /// <summary>The profile the box's configuration names ("spotdevbox-box"), as DescribeInstances reports it.</summary>
     private const string BoxProfileArn = "arn:aws:iam::123456789012:instance-profile/spotdevbox-box";
+    /// <summary>The fleet's repository key (what 'spotdevbox setup' writes to Controller:Fleet:RepositoryKeyArn): every launch needs it.</summary>
+    private const string RepositoryKeyArn = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
     private readonly TempDir _temp = new("spotdevbox-controller-");
     private Ec2QueryEndpoint _ec2 = null!;
     private string _bucket = "";
@@ -232,6 +234,40 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.All(again, r => Assert.True(r.ExitCode == 0, r.ToString()));
         Assert.All(again, r => Assert.Contains($"already has {instance.InstanceId}", r.Stderr, StringComparison.Ordinal));
         Assert.Single(_ec2.RequestsFor("RunInstances"));
+    }
+
+    [Fact]
+    public async Task Up_NoRepositoryKeyArn_Exit2NamingTheSettingAndLaunchesNothing()
+    {
+        var up = await Cli(repositoryKeyArn: "").RunAsync("up", "e2e", "--for", "3h", "--no-wait");
+
+        Assert.True(up.ExitCode == 2, up.ToString());
+        var line = Assert.Single(ErrorLines(up.Stderr));
+        Assert.Contains("Controller:Fleet:RepositoryKeyArn is empty", line, StringComparison.Ordinal);
+        Assert.Contains("spotdevbox setup", line, StringComparison.Ordinal);
+        Assert.Empty(_ec2.RequestsFor("RunInstances"));
+        Assert.Empty(_ec2.Instances);
+        // Nothing written: no override that a controller would launch the box on, no launch claim.
+        Assert.Null(await TryGetAsync("boxes/dev/e2e/control.json"));
+        Assert.Null(await TryGetAsync("boxes/dev/e2e/launch.json"));
+    }
+
+    [Fact]
+    public async Task ControllerRun_NoRepositoryKeyArn_WarnsAtStartRecordsWhyAndLaunchesNothing()
+    {
+        using (var controller = Cli(repositoryKeyArn: "").Start("controller", "run"))
+        {
+            await WaitForAsync(controller, "Box e2e: launch-failed:");
+            controller.Terminate();
+            var exit = await controller.WaitAsync(Wait);
+            Assert.True(exit.ExitCode == 0, exit.ToString());
+            Assert.Contains("No box can be launched: Controller:Fleet:RepositoryKeyArn is empty", exit.Stderr, StringComparison.Ordinal);
+        }
+
+        Assert.Empty(_ec2.RequestsFor("RunInstances"));
+        Assert.Empty(_ec2.Instances);
+        var reason = Assert.Single(await QueryAsync("SELECT reason FROM decisions WHERE box = 'e2e' AND action = 'launch-failed'"));
+        Assert.Contains("Controller:Fleet:RepositoryKeyArn is empty", reason[0], StringComparison.Ordinal);
     }
 
     [Theory]
@@ -768,7 +804,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         return document.RootElement.GetProperty("Agent").Clone();
     }
 
-    private SpotDevBoxProcess Cli(string maxPrice = "0.05", string instanceTypes = """["m7i.large", "m6i.large"]""", string imageId = "ami-0123456789abcdef0", string? monthlyBudget = null, string logFile = "off", string? agent = null, string? sshVia = null)
+    private SpotDevBoxProcess Cli(string maxPrice = "0.05", string instanceTypes = """["m7i.large", "m6i.large"]""", string imageId = "ami-0123456789abcdef0", string? monthlyBudget = null, string logFile = "off", string? agent = null, string? sshVia = null, string repositoryKeyArn = RepositoryKeyArn)
     {
         var config = _temp.Sub("spotdevbox.json");
         File.WriteAllText(config, $$"""
@@ -776,6 +812,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
               "Logging": { "File": "{{logFile}}" },
               "Controller": {
                 "AgentBuilds": "s3://{{_bucket}}/agent-builds",
+                "Fleet": { "Region": "us-east-1", "StorageRoot": "s3://{{_bucket}}/boxes", "RepositoryKeyArn": "{{repositoryKeyArn}}" },
                 "Database": "{{Database}}",
                 "Boxes": {
                   "e2e": {

@@ -114,6 +114,7 @@ public sealed class OneInstancePerBoxTests(MotoFixture moto) : IAsyncLifetime
               "Logging": { "File": "off" },
               "Controller": {
                 "AgentBuilds": "s3://{{Bucket}}/agent-builds",
+                "Fleet": { "Region": "us-east-1", "StorageRoot": "s3://{{Bucket}}/boxes", "RepositoryKeyArn": "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0" },
                 "Database": "{{_temp.Sub("state/controller.db")}}",
                 "Boxes": {
                   "alice": {
