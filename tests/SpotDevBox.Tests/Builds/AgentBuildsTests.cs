@@ -7,7 +7,7 @@ using TestSupport;
 namespace SpotDevBox.Tests.Builds;
 
 /// <summary>AgentBuilds.ResolveAsync against the S3 peer: what a launch pins, from what 'agent publish' wrote.</summary>
-[Collection("s3")]
+[Collection("s3-controller")]
 public sealed class AgentBuildsTests(S3PeerFixture peer) : IDisposable
 {
     private readonly TempDir _temp = new("spotdevbox-agent-builds-");

@@ -8,7 +8,7 @@ using TestSupport;
 namespace SpotDevBox.Tests.Cli;
 
 /// <summary>spotdevbox agent publish: checked builds under PREFIX/VERSION/, then PREFIX/manifest.json, to S3 or a directory.</summary>
-[Collection("s3")]
+[Collection("s3-crash")]
 public sealed class AgentPublishTests(S3PeerFixture peer) : IDisposable
 {
     private readonly TempDir _temp = new("spotdevbox-publish-");

@@ -9,7 +9,7 @@ namespace SpotDevBox.Tests.Cli;
 /// arguments or configuration), each failure with one plain "spotdevbox: ..." line on stderr that
 /// names what is wrong, and nothing on stdout for a script to misread.
 /// </summary>
-[Collection("s3")]
+[Collection("s3-crash")]
 public sealed class ExitCodeTests : IDisposable
 {
     private readonly S3PeerFixture _peer;

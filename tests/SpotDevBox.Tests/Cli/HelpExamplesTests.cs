@@ -13,16 +13,15 @@ namespace SpotDevBox.Tests.Cli;
 /// words must parse (--help appended exits 0). The examples that need no AWS account then run for real, in order, in a
 /// folder set up for them.
 /// </summary>
-public sealed partial class HelpExamplesTests : IDisposable
+public sealed partial class HelpExamplesTests(HelpTextsFixture texts) : IDisposable, IClassFixture<HelpTextsFixture>
 {
     private readonly TempDir _temp = new("spotdevbox-examples-");
 
     private SpotDevBoxProcess Cli() => new SpotDevBoxProcess(_temp.Sub("state")).Set("COLUMNS", "80");
 
     /// <summary>The help of the root and of every verb and branch under it, by path ("", "savings", "savings reconcile").</summary>
-    private async Task<SortedDictionary<string, string>> AllHelpAsync()
+    internal static async Task<SortedDictionary<string, string>> AllHelpAsync(SpotDevBoxProcess cli)
     {
-        var cli = Cli();
         var helps = new SortedDictionary<string, string>(StringComparer.Ordinal);
         var queue = new Queue<string>([""]);
         while (queue.Count > 0)
@@ -60,7 +59,7 @@ public sealed partial class HelpExamplesTests : IDisposable
         return examples;
     }
 
-    private static IEnumerable<string> Section(string help, string name) =>
+    internal static IEnumerable<string> Section(string help, string name) =>
         help.Split('\n').SkipWhile(l => l != name + ":").Skip(1).TakeWhile(l => l.Trim().Length > 0);
 
     /// <summary>The words bash passes to spotdevbox for <paramref name="example"/>, pasted as printed (an unquoted glob that matches nothing fails).</summary>
@@ -85,7 +84,7 @@ public sealed partial class HelpExamplesTests : IDisposable
     [Fact]
     public async Task Help_EveryVerb_PrintsExamplesThatFitEightyColumns()
     {
-        var helps = await AllHelpAsync();
+        var helps = texts.Helps;
 
         // The walk reached the branches' commands, and the verbs with examples all have some.
         Assert.Contains("savings reconcile", helps.Keys);
@@ -106,7 +105,7 @@ public sealed partial class HelpExamplesTests : IDisposable
     [Fact]
     public async Task Examples_PastedIntoAShell_ParseWithHelpAppended()
     {
-        var helps = await AllHelpAsync();
+        var helps = texts.Helps;
         var examples = helps.Values.SelectMany(Examples).Distinct(StringComparer.Ordinal).ToList();
         var cli = Cli();
 
@@ -148,7 +147,7 @@ public sealed partial class HelpExamplesTests : IDisposable
     [Fact]
     public async Task Examples_ThatNeedNoAws_RunAsPrinted()
     {
-        var helps = await AllHelpAsync();
+        var helps = texts.Helps;
         // The root's help lists the first verbs' examples again: each runs once, in the order help shows them.
         var examples = new List<string>();
         var verbs = Section(helps[""], "COMMANDS").Select(l => CommandName().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToList();
@@ -210,5 +209,26 @@ public sealed partial class HelpExamplesTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     [GeneratedRegex(@"^    ([a-z][a-z-]*)\s")]
-    private static partial Regex CommandName();
+    internal static partial Regex CommandName();
+}
+
+/// <summary>
+/// The help texts of <see cref="HelpExamplesTests"/>, walked once for its three tests (each walked them itself before:
+/// some forty CLI runs each time, for the same texts).
+/// </summary>
+public sealed class HelpTextsFixture : IAsyncLifetime
+{
+    private readonly TempDir _temp = new("spotdevbox-help-");
+
+    /// <summary>By path ("", "savings", "savings reconcile"), as printed at 80 columns.</summary>
+    public IReadOnlyDictionary<string, string> Helps { get; private set; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    public async Task InitializeAsync() =>
+        Helps = await HelpExamplesTests.AllHelpAsync(new SpotDevBoxProcess(_temp.Sub("state")).Set("COLUMNS", "80"));
+
+    public Task DisposeAsync()
+    {
+        _temp.Dispose();
+        return Task.CompletedTask;
+    }
 }

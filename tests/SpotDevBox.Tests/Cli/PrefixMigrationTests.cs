@@ -303,7 +303,7 @@ public abstract class PrefixMigrationContract
 }
 
 /// <summary>Against fauxqs, the S3 peer of every S3 test.</summary>
-[Collection("s3")]
+[Collection("s3-controller")]
 public sealed class PrefixMigrationS3PeerTests(S3PeerFixture peer) : PrefixMigrationContract
 {
     protected override async Task<string> NewBucketAsync()

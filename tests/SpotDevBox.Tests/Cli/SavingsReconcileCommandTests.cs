@@ -15,7 +15,7 @@ namespace SpotDevBox.Tests.Cli;
 /// alice's i-0a1100000000000aa ran 09:20-11:05 at 0.036/h until 10:30, then 0.030/h: 0.024 (40 min), 0.018 + 0.015 = 0.033,
 /// 0.0025 (5 min at 0.030); bob's i-0b2200000000000bb ran 09:20-10:10 and EC2 reclaimed it: nothing charged.
 /// </summary>
-[Collection("s3")]
+[Collection("s3-crash")]
 public sealed class SavingsReconcileCommandTests(S3PeerFixture peer) : IAsyncLifetime
 {
     private const string Alice = "i-0a1100000000000aa";

@@ -11,7 +11,7 @@ namespace SpotDevBox.Tests.Cli;
 /// peer (each box's host-keys.pub): alice runs with her Elastic IP and saved keys, bob is not running (his
 /// keys are saved), carol runs with only a private address and no keys saved yet.
 /// </summary>
-[Collection("s3")]
+[Collection("s3-controller")]
 [SupportedOSPlatform("linux")]
 public sealed class SshCommandTests(S3PeerFixture peer) : IAsyncLifetime
 {

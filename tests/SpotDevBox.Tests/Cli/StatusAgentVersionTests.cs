@@ -13,7 +13,7 @@ namespace SpotDevBox.Tests.Cli;
 /// box's agent wrote into its status.json on the S3 peer: old runs 0.0.1 (older than any release), new 999.0.0,
 /// odd a version that is not SemVer, quiet has no status yet.
 /// </summary>
-[Collection("s3")]
+[Collection("s3-controller")]
 public sealed class StatusAgentVersionTests(S3PeerFixture peer) : IAsyncLifetime
 {
     private static readonly string[] Boxes = ["new", "odd", "old", "quiet"];

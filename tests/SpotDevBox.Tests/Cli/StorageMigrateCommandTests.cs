@@ -4,7 +4,7 @@ using TestSupport;
 namespace SpotDevBox.Tests.Cli;
 
 /// <summary>spotdevbox storage migrate FROM TO as an operator runs it, against the S3 peer.</summary>
-[Collection("s3")]
+[Collection("s3-controller")]
 public sealed class StorageMigrateCommandTests(S3PeerFixture peer) : IDisposable
 {
     private readonly TempDir _temp = new("spotdevbox-migrate-");

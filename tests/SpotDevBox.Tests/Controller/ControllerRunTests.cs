@@ -13,7 +13,7 @@ namespace SpotDevBox.Tests.Controller;
 /// the EC2 query endpoint (the real SDK on the wire) and the S3 peer: a box whose schedule is up around
 /// the clock in UTC, m7i.large and m6i.large in two subnets, m6i.large in us-east-1a the cheapest.
 /// </summary>
-[Collection("s3")]
+[Collection("s3-controller")]
 public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);

@@ -21,7 +21,7 @@ namespace SpotDevBox.Tests.Crash;
 /// kill `check` passes and the first and the latest earlier snapshot restore byte for byte (all of them
 /// at the end); the next backup succeeds and uploads less than a full one.
 /// </summary>
-[Collection("s3")]
+[Collection("s3-crash")]
 public sealed class CrashSafetyTests : IDisposable
 {
     // A few random binaries hold most of the bytes, so rewriting one of them is about 30% of the data.

@@ -17,7 +17,7 @@ namespace SpotDevBox.Tests.Deploy;
 /// then box add deploys the box's stack through Debian's AWS CLI and writes its entry, 'up' launches it with what the
 /// stack made, and box remove takes the stack and the entry away, keeping the repository unless --delete-repository.
 /// </summary>
-[Collection("moto-setup")]
+[Collection("moto-boxes")]
 public sealed class BoxAddRemoveTests(MotoFixture moto) : IDisposable
 {
     private const string Bucket = "box-e2e";
