@@ -245,14 +245,9 @@ public sealed class EncryptedTamperTests : IDisposable
     [Fact]
     public async Task CheckAndRestore_SealedBlobCopiedOverAnotherOfTheSameSize_DoesNotOpenUnderTheOthersId()
     {
-        using var harness = await BackupSourceAsync();
-        var twin = RandomBytes(4, _victim.Length);
-        await File.WriteAllBytesAsync(Path.Combine(Source, "twin.bin"), twin);
-        await harness.BackupAsync(Source);
-        var victimId = await IdOfAsync(harness, _victim);
-        var twinId = await IdOfAsync(harness, twin);
-        var (victimKey, victimEntry) = await FindPackHoldingAsync(harness, victimId);
-        var (twinKey, twinEntry) = await FindPackHoldingAsync(harness, twinId);
+        var (harness, twin, twinKey, twinEntry) = await BackupWithTwinAsync();
+        using var _ = harness;
+        var (victimKey, victimEntry) = await FindPackHoldingAsync(harness, await IdOfAsync(harness, _victim));
         Assert.NotEqual(victimKey, twinKey);
         Assert.Equal(victimEntry.StoredLength, twinEntry.StoredLength);
         var victimPack = await harness.Store.GetAsync(victimKey, CancellationToken.None);
@@ -281,12 +276,9 @@ public sealed class EncryptedTamperTests : IDisposable
     [Fact]
     public async Task CheckReadData_BlobSealedUnderAnIdItsContentDoesNotHashTo_NamedAsWrongBeforeSealing()
     {
-        using var harness = await BackupSourceAsync();
-        var twin = RandomBytes(4, _victim.Length);
-        await File.WriteAllBytesAsync(Path.Combine(Source, "twin.bin"), twin);
-        await harness.BackupAsync(Source);
+        var (harness, _, twinKey, twinEntry) = await BackupWithTwinAsync();
+        using var _ = harness;
         var victimId = await IdOfAsync(harness, _victim);
-        var (twinKey, twinEntry) = await FindPackHoldingAsync(harness, await IdOfAsync(harness, twin));
         var repository = await harness.OpenAsync();
         var faulty = repository.Crypto!.Cipher.Seal(_victim, ObjectKind.DataBlob, twinEntry.Id);
         Assert.Equal(twinEntry.StoredLength, faulty.Length);
@@ -377,6 +369,17 @@ public sealed class EncryptedTamperTests : IDisposable
     /// A second encrypted repository holding other content, backed up after this one (its snapshot is newer): with a master key of its
     /// own (same passphrase), or with the same master key as <paramref name="harness"/>'s, when only the repository id tells them apart.
     /// </summary>
+    /// <summary>The source backed up again with twin.bin, a file the victim's size, and where twin.bin's blob lies.</summary>
+    private async Task<(EngineHarness Harness, byte[] Twin, string TwinPackKey, PackEntry TwinEntry)> BackupWithTwinAsync()
+    {
+        var harness = await BackupSourceAsync();
+        var twin = RandomBytes(4, _victim.Length);
+        await File.WriteAllBytesAsync(Path.Combine(Source, "twin.bin"), twin);
+        await harness.BackupAsync(Source);
+        var (twinKey, twinEntry) = await FindPackHoldingAsync(harness, await IdOfAsync(harness, twin));
+        return (harness, twin, twinKey, twinEntry);
+    }
+
     private async Task<EngineHarness> OtherRepositoryAsync(EngineHarness harness, bool sameMasterKey)
     {
         var source = Path.Combine(_temp.Path, "other-src", "src");
