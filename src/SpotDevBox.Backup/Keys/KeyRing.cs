@@ -41,9 +41,9 @@ public sealed class KeyRing(IObjectStore store, TimeProvider time, IKeyManagemen
     public async Task<IReadOnlyList<KeyEntry>> ListAsync(CancellationToken cancellationToken)
     {
         var entries = new List<KeyEntry>();
-        foreach (var id in await IdsAsync(cancellationToken))
+        foreach (var (id, size) in await IdsAsync(cancellationToken))
         {
-            var (file, problem) = await ReadAsync(id, cancellationToken);
+            var (file, problem) = await ReadAsync(id, size, cancellationToken);
             entries.Add(new KeyEntry(id, file?.Kind, file?.Created, file?.Label, file?.Kms?.KeyArn, file?.Kms?.Context, problem));
         }
 
@@ -214,9 +214,9 @@ public sealed class KeyRing(IObjectStore store, TimeProvider time, IKeyManagemen
         CheckPassphrase(passphrase);
         var problems = new List<string>();
         var tried = 0;
-        foreach (var id in await IdsAsync(cancellationToken))
+        foreach (var (id, size) in await IdsAsync(cancellationToken))
         {
-            var (file, problem) = await ReadAsync(id, cancellationToken);
+            var (file, problem) = await ReadAsync(id, size, cancellationToken);
             if (file?.Kind != KeyFile.PassphraseKind && problem is null)
             {
                 continue;
@@ -262,9 +262,9 @@ public sealed class KeyRing(IObjectStore store, TimeProvider time, IKeyManagemen
         var problems = new List<string>();
         KeyServiceException? refusal = null;
         string? refusedArn = null;
-        foreach (var id in await IdsAsync(cancellationToken))
+        foreach (var (id, size) in await IdsAsync(cancellationToken))
         {
-            var (file, problem) = await ReadAsync(id, cancellationToken);
+            var (file, problem) = await ReadAsync(id, size, cancellationToken);
             if (problem is not null)
             {
                 problems.Add(problem);
@@ -318,28 +318,45 @@ public sealed class KeyRing(IObjectStore store, TimeProvider time, IKeyManagemen
               + (problems.Count > 0 ? "; also " + problems[0] : "")
             : problems[0];
 
-    private async Task<List<string>> IdsAsync(CancellationToken cancellationToken)
+    /// <summary>The key files' ids and sizes, from one listing (its sizes spare a request per key file).</summary>
+    private async Task<List<(string Id, long Size)>> IdsAsync(CancellationToken cancellationToken)
     {
-        var ids = new List<string>();
+        var ids = new List<(string Id, long Size)>();
         await foreach (var obj in store.ListAsync(Prefix, cancellationToken))
         {
-            ids.Add(obj.Key[Prefix.Length..]);
+            ids.Add((obj.Key[Prefix.Length..], obj.Size));
         }
 
-        ids.Sort(StringComparer.Ordinal);
+        ids.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
         return ids;
     }
 
-    /// <summary>Reads and checks a key file: its name is its content's hash, its fields are complete and in bounds.</summary>
-    private async Task<(KeyFile? File, string? Problem)> ReadAsync(string id, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads and checks a key file: its name is its content's hash, its fields are complete and in bounds. A file the
+    /// listing shows larger than <see cref="MaxKeyFileSize"/> is not read at all; one that grew since is refused when read.
+    /// </summary>
+    private async Task<(KeyFile? File, string? Problem)> ReadAsync(string id, long listedSize, CancellationToken cancellationToken)
     {
-        var size = await store.GetSizeAsync(Prefix + id, cancellationToken);
-        if (size is null or > MaxKeyFileSize)
+        if (listedSize > MaxKeyFileSize)
         {
-            return (null, $"key file {Prefix}{id} is {(size is null ? "gone" : "too large")}: remove it");
+            return (null, $"key file {Prefix}{id} is too large: remove it");
         }
 
-        var bytes = await store.GetAsync(Prefix + id, cancellationToken);
+        byte[] bytes;
+        try
+        {
+            bytes = await store.GetAsync(Prefix + id, cancellationToken);
+        }
+        catch (StorageException e) when (e.Failure == StorageFailure.NotFound)
+        {
+            return (null, $"key file {Prefix}{id} is gone: remove it");
+        }
+
+        if (bytes.Length > MaxKeyFileSize)
+        {
+            return (null, $"key file {Prefix}{id} is too large: remove it");
+        }
+
         if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(bytes)), id, StringComparison.Ordinal))
         {
             return (null, $"key file {Prefix}{id} was altered or moved (its content does not match its name): remove it and add the key again");

@@ -205,6 +205,29 @@ public sealed class KeyRingTests
         Assert.Equal([$"key file keys/{damaged} was altered or moved (its content does not match its name): remove it and add the key again"], opened.Problems);
     }
 
+    /// <summary>
+    /// Each key file costs one GET (its size comes from the listing); a planted file larger than a key file can be is
+    /// named and never read, and the real key still opens.
+    /// </summary>
+    [Fact]
+    public async Task OpenWithPassphraseAsync_BesideAnOversizedPlantedFile_OneGetPerKeyFileAndTheLargeOneNeverRead()
+    {
+        var id = await Ring().AddPassphraseAsync(_master, Passphrase, "alice@laptop", Fast, CancellationToken.None);
+        var huge = new byte[65 * 1024];
+        var hugeId = Convert.ToHexStringLower(SHA256.HashData(huge));
+        _store.Plant("keys/" + hugeId, huge);
+        _store.Requests.Clear();
+
+        var opened = await Ring().OpenWithPassphraseAsync(Passphrase, CancellationToken.None);
+        var requestsToOpen = _store.Requests.ToList();
+        var listed = await Ring().ListAsync(CancellationToken.None);
+
+        Assert.Equal(id, opened.KeyId);
+        Assert.Equal(["GET keys/" + id], requestsToOpen);
+        Assert.Equal($"key file keys/{hugeId} is too large: remove it", listed.Single(e => e.Id == hugeId).Problem);
+        Assert.DoesNotContain("GET keys/" + hugeId, _store.Requests);
+    }
+
     [Fact]
     public async Task ListAsync_TwoKeys_ListsKindTimeAndLabel()
     {

@@ -30,10 +30,16 @@ internal sealed class InMemoryObjectStore : IObjectStore
         return Task.CompletedTask;
     }
 
-    public Task<byte[]> GetAsync(string key, CancellationToken cancellationToken) =>
-        _objects.TryGetValue(key, out var bytes)
+    /// <summary>Every GET and HEAD asked of this store, in order ("GET key", "HEAD key"): what a round trip to S3 would cost.</summary>
+    public ConcurrentQueue<string> Requests { get; } = new();
+
+    public Task<byte[]> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        Requests.Enqueue("GET " + key);
+        return _objects.TryGetValue(key, out var bytes)
             ? Task.FromResult(bytes.ToArray())
             : throw new StorageException(StorageFailure.NotFound, $"object '{key}' does not exist");
+    }
 
     public async Task<byte[]> GetRangeAsync(string key, long offset, int length, CancellationToken cancellationToken)
     {
@@ -53,8 +59,11 @@ internal sealed class InMemoryObjectStore : IObjectStore
         bytes.AsMemory((int)offset, destination.Length).CopyTo(destination);
     }
 
-    public Task<long?> GetSizeAsync(string key, CancellationToken cancellationToken) =>
-        Task.FromResult(_objects.TryGetValue(key, out var bytes) ? bytes.Length : (long?)null);
+    public Task<long?> GetSizeAsync(string key, CancellationToken cancellationToken)
+    {
+        Requests.Enqueue("HEAD " + key);
+        return Task.FromResult(_objects.TryGetValue(key, out var bytes) ? bytes.Length : (long?)null);
+    }
 
     public async IAsyncEnumerable<StoredObject> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
