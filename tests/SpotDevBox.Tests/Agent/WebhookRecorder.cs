@@ -43,7 +43,9 @@ internal sealed class WebhookRecorder : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
+        // Close alone (it stops too). Stop then Close removed the listener's endpoint twice: the managed HttpListener's
+        // second removal looks the endpoint up again, binding the port anew, and failed with "Address already in use"
+        // when a parallel test had taken the freed port in between (seen once in a whole run).
         _listener.Close();
         _ = _loop.ContinueWith(_ => { }, TaskScheduler.Default);
     }
