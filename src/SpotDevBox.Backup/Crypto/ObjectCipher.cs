@@ -28,9 +28,6 @@ public sealed class ObjectCipher : IDisposable
     public const int NonceSize = 12;
     public const int RepositoryIdSize = 16;
 
-    /// <summary>The blob id a data or tree blob is bound to (its keyed id, 32 bytes); other kinds have none.</summary>
-    public const int BlobIdSize = 32;
-
     /// <summary>Bytes before the ciphertext: magic, format, salt, nonce.</summary>
     public const int HeaderSize = MagicSize + 1 + SaltSize + NonceSize;
 
@@ -43,7 +40,7 @@ public sealed class ObjectCipher : IDisposable
     public const byte Format = 1;
 
     private const int AadSize = MagicSize + 1 + 1 + RepositoryIdSize;
-    private const int MaxAadSize = AadSize + BlobIdSize;
+    private const int MaxAadSize = AadSize + BlobId.Size;
 
     private readonly byte[] encryptionKey = GC.AllocateUninitializedArray<byte>(MasterKey.EncryptionKeySize, pinned: true);
     private readonly byte[] repositoryId = new byte[RepositoryIdSize];
@@ -307,7 +304,7 @@ public sealed class ObjectCipher : IDisposable
         }
 
         id.WriteTo(aad[AadSize..]);
-        return AadSize + BlobIdSize;
+        return AadSize + BlobId.Size;
     }
 
     /// <summary>A data or tree blob must be bound to its 32-byte id, and nothing else may be: a caller's slip, never a stored byte.</summary>

@@ -222,15 +222,8 @@ internal static class Pack
     }
 
     /// <summary>
-    /// Verifies a blob stored without compression, in place: its stored bytes (opened, when sealed) are its raw bytes.
-    /// <paramref name="recomputeId"/> as in <see cref="ExtractBlob"/>.
-    /// </summary>
-    public static void VerifyStoredBlob(Span<byte> stored, PackEntry entry, RepositoryCrypto? crypto = null, bool recomputeId = false) =>
-        VerifyRawBlob(OpenInPlace(stored, entry, crypto), entry, crypto, recomputeId);
-
-    /// <summary>
     /// Verifies the opened plaintext of a blob stored without compression: it must be its raw bytes, and (unsealed, or
-    /// with <paramref name="recomputeId"/>) hash to its id.
+    /// with <paramref name="recomputeId"/>, as in <see cref="ExtractBlob"/>) hash to its id.
     /// </summary>
     public static void VerifyRawBlob(ReadOnlySpan<byte> raw, PackEntry entry, RepositoryCrypto? crypto, bool recomputeId = false)
     {
