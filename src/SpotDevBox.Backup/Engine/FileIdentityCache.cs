@@ -31,12 +31,14 @@ internal sealed class FileIdentityCache
         {
             if (File.Exists(path))
             {
-                using var decompressor = new ZstdSharp.Decompressor();
-                var json = decompressor.Unwrap(File.ReadAllBytes(path)).ToArray();
+                // Streamed: the record of a large tree is megabytes of JSON, which whole arrays would
+                // put on the large object heap at every backup and restore, twice (compressed and not).
+                using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
+                using var json = new ZstdSharp.DecompressionStream(file);
                 var files = JsonSerializer.Deserialize(json, IdentityJson.Default.DictionaryStringRestoredFile);
                 if (files is not null)
                 {
-                    return new FileIdentityCache(new Dictionary<string, RestoredFile>(files, StringComparer.Ordinal));
+                    return new FileIdentityCache(files); // string keys: compared ordinally by default
                 }
             }
         }
@@ -72,9 +74,11 @@ internal sealed class FileIdentityCache
     {
         Directory.CreateDirectory(cacheDirectory);
         var path = Path.Combine(cacheDirectory, FileName);
-        var json = JsonSerializer.SerializeToUtf8Bytes(_files, IdentityJson.Default.DictionaryStringRestoredFile);
-        using var compressor = new ZstdSharp.Compressor(3);
-        Core.FileSystem.AtomicFile.Write(path, compressor.Wrap(json), Core.FileSystem.AtomicFile.OwnerOnly);
+        Core.FileSystem.AtomicFile.Write(path, stream =>
+        {
+            using var json = new ZstdSharp.CompressionStream(stream, level: 3, leaveOpen: true);
+            JsonSerializer.Serialize(json, _files, IdentityJson.Default.DictionaryStringRestoredFile);
+        }, Core.FileSystem.AtomicFile.OwnerOnly);
     }
 }
 
