@@ -123,11 +123,28 @@ public sealed class Reconciler : IDisposable
         }
     }
 
-    /// <summary>One pass over every box; a region EC2 cannot be asked about is skipped (and said so) until the next pass.</summary>
+    /// <summary>How many boxes a pass reconciles at once: their documents in S3, the store and EC2 are waited on together.</summary>
+    internal const int PassConcurrency = 8;
+
+    /// <summary>
+    /// One pass over every box; a region EC2 cannot be asked about is skipped (and said so) until the next pass.
+    /// A region's instances are listed with one (paged) call, the month's spending is read once for every budget,
+    /// and up to <see cref="PassConcurrency"/> boxes are reconciled at once; the decisions come back in box order.
+    /// </summary>
     public async Task<IReadOnlyList<BoxDecision>> ReconcileAllAsync(CancellationToken cancellationToken)
     {
         await StartAsync(cancellationToken);
         var decisions = new List<BoxDecision>();
+        BudgetMonth? month;
+        try
+        {
+            month = await _budgets.LoadMonthAsync(_options.Value, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or TimeoutException)
+        {
+            month = null; // each box asks again, and is reported unreachable if the store still fails
+        }
+
         foreach (var region in _options.Value.Boxes.GroupBy(b => b.Value.Region, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             IReadOnlyList<BoxInstance> instances;
@@ -142,10 +159,14 @@ public sealed class Reconciler : IDisposable
                 continue;
             }
 
-            foreach (var (box, boxOptions) in region.OrderBy(b => b.Key, StringComparer.Ordinal))
-            {
-                decisions.Add(await ReconcileBoxAsync(box, boxOptions, [.. instances.Where(i => i.Box == box)], cancellationToken));
-            }
+            var byBox = instances.ToLookup(i => i.Box, StringComparer.Ordinal);
+            var boxes = region.OrderBy(b => b.Key, StringComparer.Ordinal).ToArray();
+            var results = new BoxDecision[boxes.Length];
+            await Parallel.ForEachAsync(
+                Enumerable.Range(0, boxes.Length),
+                new ParallelOptions { MaxDegreeOfParallelism = PassConcurrency, CancellationToken = cancellationToken },
+                async (i, ct) => results[i] = await ReconcileBoxAsync(boxes[i].Key, boxes[i].Value, [.. byBox[boxes[i].Key]], month, ct));
+            decisions.AddRange(results);
         }
 
         await _store.SetLastRunAsync(_time.GetUtcNow(), cancellationToken);
@@ -172,10 +193,11 @@ public sealed class Reconciler : IDisposable
             return new BoxDecision(box, ReconcileActions.Unreachable, $"EC2 in {boxOptions.Region} could not be asked: {e.Message}");
         }
 
-        return await ReconcileBoxAsync(box, boxOptions, instances, cancellationToken);
+        return await ReconcileBoxAsync(box, boxOptions, instances, month: null, cancellationToken);
     }
 
-    private async Task<BoxDecision> ReconcileBoxAsync(string box, BoxOptions o, IReadOnlyList<BoxInstance> instances, CancellationToken cancellationToken)
+    /// <param name="month">the month's spending as the pass read it; null reads it for this box alone.</param>
+    private async Task<BoxDecision> ReconcileBoxAsync(string box, BoxOptions o, IReadOnlyList<BoxInstance> instances, BudgetMonth? month, CancellationToken cancellationToken)
     {
         var gate = _boxGates.GetOrAdd(box, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken);
@@ -187,7 +209,7 @@ public sealed class Reconciler : IDisposable
                 await _decisions.RecordAsync(foreign, cancellationToken);
             }
 
-            var decision = await DecideAsync(box, o, instances.Owned(o.InstanceProfile), cancellationToken);
+            var decision = await DecideAsync(box, o, instances.Owned(o.InstanceProfile), month, cancellationToken);
             await _decisions.RecordAsync(decision, cancellationToken);
             return decision;
         }
@@ -203,7 +225,7 @@ public sealed class Reconciler : IDisposable
         }
     }
 
-    private async Task<BoxDecision> DecideAsync(string box, BoxOptions o, IReadOnlyList<BoxInstance> instances, CancellationToken cancellationToken)
+    private async Task<BoxDecision> DecideAsync(string box, BoxOptions o, IReadOnlyList<BoxInstance> instances, BudgetMonth? month, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
         var settings = _options.Value.Reconcile;
@@ -216,7 +238,7 @@ public sealed class Reconciler : IDisposable
 
         await _sessions.TrackSessionsAsync(box, o, gateway, instances, now, cancellationToken);
         control = await _floors.RecordAsync(box, o, status, control, instances, now, cancellationToken);
-        var budget = await _budgets.CheckAsync(box, _options.Value, cancellationToken);
+        var budget = month?.Check(box) ?? await _budgets.CheckAsync(box, _options.Value, cancellationToken);
         foreach (var warning in budget.Warnings)
         {
             var whose = warning[..Math.Max(0, warning.IndexOf(':', StringComparison.Ordinal))];

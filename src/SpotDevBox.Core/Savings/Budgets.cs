@@ -16,6 +16,12 @@ public sealed record BudgetVerdict(bool Allowed, IReadOnlyList<string> Warnings,
 public interface IBudgetGuard
 {
     Task<BudgetVerdict> CheckAsync(string box, ControllerOptions options, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// What every box and owner spent this month, read once (one ledger query and one query of the open sessions):
+    /// a reconcile pass checks all its boxes against it instead of querying once per box.
+    /// </summary>
+    Task<BudgetMonth> LoadMonthAsync(ControllerOptions options, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -33,16 +39,15 @@ public sealed class BudgetGuard(ILedgerStore ledger, IControllerStore store, Tim
     public async Task<BudgetVerdict> CheckAsync(string box, ControllerOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!options.Boxes.TryGetValue(box, out var boxOptions))
-        {
-            return BudgetVerdict.NoBudget;
-        }
+        return HasBudget(box, options) ? (await LoadMonthAsync(options, cancellationToken)).Check(box) : BudgetVerdict.NoBudget;
+    }
 
-        var boxBudget = boxOptions.MonthlyBudget;
-        decimal? ownerBudget = options.OwnerBudgets.TryGetValue(boxOptions.Owner, out var o) ? o : null;
-        if (boxBudget is null && ownerBudget is null)
+    public async Task<BudgetMonth> LoadMonthAsync(ControllerOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!options.Boxes.Keys.Any(b => HasBudget(b, options)))
         {
-            return BudgetVerdict.NoBudget;
+            return new BudgetMonth(options, default, new Dictionary<string, (decimal, bool)>(StringComparer.Ordinal));
         }
 
         var now = time.GetUtcNow();
@@ -78,37 +83,12 @@ public sealed class BudgetGuard(ILedgerStore ledger, IControllerStore store, Tim
             Add("owner:" + owner, amount, s.PricePerHour is null);
         }
 
-        var warnings = new List<string>();
-        string? refusal = null;
-        var month = monthStart.ToString("yyyy-MM", CultureInfo.InvariantCulture);
-        foreach (var (key, what, budget, setting) in new[]
-        {
-            ("box:" + box, $"box {box}", boxBudget, $"Controller:Boxes:{box}:MonthlyBudget"),
-            ("owner:" + boxOptions.Owner, $"owner {boxOptions.Owner}", ownerBudget, $"Controller:OwnerBudgets:{boxOptions.Owner}"),
-        })
-        {
-            if (budget is not { } limit)
-            {
-                continue;
-            }
-
-            var (amount, incomplete) = spent.GetValueOrDefault(key);
-            var line = string.Create(
-                CultureInfo.InvariantCulture,
-                $"{what}: {Usd(amount)} of its {Usd(limit)} budget for {month} ({Math.Floor(amount / limit * 100)}%){(incomplete ? "; incomplete: some prices are unknown" : "")}");
-            if (amount >= limit)
-            {
-                refusal ??= $"{line}: spent; a launch needs 'spotdevbox up {box} --over-budget', or a higher {setting}";
-                warnings.Add(line);
-            }
-            else if (amount >= limit * WarnAt)
-            {
-                warnings.Add(line);
-            }
-        }
-
-        return new BudgetVerdict(refusal is null, warnings, refusal);
+        return new BudgetMonth(options, monthStart, spent);
     }
+
+    internal static bool HasBudget(string box, ControllerOptions options) =>
+        options.Boxes.TryGetValue(box, out var boxOptions)
+        && (boxOptions.MonthlyBudget is not null || options.OwnerBudgets.ContainsKey(boxOptions.Owner));
 
     /// <summary>The share of [start, end) that falls in [from, to), by seconds; a zero-length session counts whole where it starts.</summary>
     internal static decimal Share(DateTimeOffset start, DateTimeOffset end, DateTimeOffset from, DateTimeOffset to)
@@ -120,6 +100,63 @@ public sealed class BudgetGuard(ILedgerStore ledger, IControllerStore store, Tim
 
         var overlap = (end < to ? end : to) - (start > from ? start : from);
         return overlap <= TimeSpan.Zero ? 0 : (decimal)overlap.Ticks / (end - start).Ticks;
+    }
+}
+
+/// <summary>What boxes and owners spent in one month, as <see cref="BudgetGuard.LoadMonthAsync"/> read it; checks any box against its budgets.</summary>
+public sealed class BudgetMonth
+{
+    private readonly ControllerOptions _options;
+    private readonly DateTimeOffset _monthStart;
+    private readonly IReadOnlyDictionary<string, (decimal Amount, bool Incomplete)> _spent;
+
+    internal BudgetMonth(ControllerOptions options, DateTimeOffset monthStart, IReadOnlyDictionary<string, (decimal Amount, bool Incomplete)> spent)
+    {
+        _options = options;
+        _monthStart = monthStart;
+        _spent = spent;
+    }
+
+    public BudgetVerdict Check(string box)
+    {
+        if (!BudgetGuard.HasBudget(box, _options))
+        {
+            return BudgetVerdict.NoBudget;
+        }
+
+        var boxOptions = _options.Boxes[box];
+        var boxBudget = boxOptions.MonthlyBudget;
+        decimal? ownerBudget = _options.OwnerBudgets.TryGetValue(boxOptions.Owner, out var o) ? o : null;
+        var warnings = new List<string>();
+        string? refusal = null;
+        var month = _monthStart.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+        foreach (var (key, what, budget, setting) in new[]
+        {
+            ("box:" + box, $"box {box}", boxBudget, $"Controller:Boxes:{box}:MonthlyBudget"),
+            ("owner:" + boxOptions.Owner, $"owner {boxOptions.Owner}", ownerBudget, $"Controller:OwnerBudgets:{boxOptions.Owner}"),
+        })
+        {
+            if (budget is not { } limit)
+            {
+                continue;
+            }
+
+            var (amount, incomplete) = _spent.GetValueOrDefault(key);
+            var line = string.Create(
+                CultureInfo.InvariantCulture,
+                $"{what}: {Usd(amount)} of its {Usd(limit)} budget for {month} ({Math.Floor(amount / limit * 100)}%){(incomplete ? "; incomplete: some prices are unknown" : "")}");
+            if (amount >= limit)
+            {
+                refusal ??= $"{line}: spent; a launch needs 'spotdevbox up {box} --over-budget', or a higher {setting}";
+                warnings.Add(line);
+            }
+            else if (amount >= limit * BudgetGuard.WarnAt)
+            {
+                warnings.Add(line);
+            }
+        }
+
+        return new BudgetVerdict(refusal is null, warnings, refusal);
     }
 
     private static string Usd(decimal value) => "$" + value.ToString("0.00", CultureInfo.InvariantCulture);

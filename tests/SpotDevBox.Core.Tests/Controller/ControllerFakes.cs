@@ -52,8 +52,16 @@ internal sealed class InMemoryControllerStore : IControllerStore
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<SessionRow>> OpenSessionsAsync(CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<SessionRow>>([.. Sessions.Values.Where(s => s.IsOpen)]);
+    private int _openSessionQueries;
+
+    /// <summary>How many times <see cref="OpenSessionsAsync"/> was asked.</summary>
+    public int OpenSessionQueries => Volatile.Read(ref _openSessionQueries);
+
+    public Task<IReadOnlyList<SessionRow>> OpenSessionsAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _openSessionQueries);
+        return Task.FromResult<IReadOnlyList<SessionRow>>([.. Sessions.Values.Where(s => s.IsOpen)]);
+    }
 
     public Task<SessionRow?> LastSessionAsync(string box, CancellationToken cancellationToken) =>
         Task.FromResult(Sessions.Values.Where(s => s.Box == box).MaxBy(s => s.Start));
@@ -122,11 +130,49 @@ internal sealed class FakeBoxDocuments : IBoxDocuments
     public ConcurrentDictionary<string, InterruptionRecord> Interruptions { get; } = new(StringComparer.Ordinal);
     public ConcurrentDictionary<string, SessionRecord> Sessions { get; } = new(StringComparer.Ordinal);
 
-    public Task<AgentStatus?> ReadStatusAsync(string storage, CancellationToken cancellationToken) =>
-        Task.FromResult(Statuses.TryGetValue(storage, out var s) ? s : null);
+    private int _inFlight;
+    private int _maxInFlight;
 
-    public Task<ControlDocument?> ReadControlAsync(string storage, CancellationToken cancellationToken) =>
-        Task.FromResult(Controls.TryGetValue(storage, out var c) ? c : null);
+    /// <summary>When set, each status and control read waits this long (as a GET would), so reads can overlap.</summary>
+    public TimeSpan ReadLatency { get; set; }
+
+    /// <summary>The most status and control reads that were in flight at once.</summary>
+    public int MaxReadsInFlight => Volatile.Read(ref _maxInFlight);
+
+    public async Task<AgentStatus?> ReadStatusAsync(string storage, CancellationToken cancellationToken)
+    {
+        await LatencyAsync(cancellationToken);
+        return Statuses.TryGetValue(storage, out var s) ? s : null;
+    }
+
+    public async Task<ControlDocument?> ReadControlAsync(string storage, CancellationToken cancellationToken)
+    {
+        await LatencyAsync(cancellationToken);
+        return Controls.TryGetValue(storage, out var c) ? c : null;
+    }
+
+    private async Task LatencyAsync(CancellationToken cancellationToken)
+    {
+        if (ReadLatency <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        var now = Interlocked.Increment(ref _inFlight);
+        int max;
+        while (now > (max = Volatile.Read(ref _maxInFlight)) && Interlocked.CompareExchange(ref _maxInFlight, now, max) != max)
+        {
+        }
+
+        try
+        {
+            await Task.Delay(ReadLatency, cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
 
     public Task WriteControlAsync(string storage, ControlDocument control, CancellationToken cancellationToken)
     {
@@ -169,8 +215,16 @@ internal sealed class InMemoryLedger : ILedgerStore
     public Task<LedgerEntry?> GetAsync(string instanceId, CancellationToken cancellationToken) =>
         Task.FromResult(Entries.TryGetValue(instanceId, out var e) ? e : null);
 
-    public Task<IReadOnlyList<LedgerEntry>> QueryAsync(DateTimeOffset from, DateTimeOffset to, string? box, string? owner, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<LedgerEntry>>([.. Entries.Values
+    private int _queries;
+
+    /// <summary>How many times <see cref="QueryAsync"/> was asked.</summary>
+    public int Queries => Volatile.Read(ref _queries);
+
+    public Task<IReadOnlyList<LedgerEntry>> QueryAsync(DateTimeOffset from, DateTimeOffset to, string? box, string? owner, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _queries);
+        return Task.FromResult<IReadOnlyList<LedgerEntry>>([.. Entries.Values
             .Where(e => e.Start < to && e.End > from && (box is null || e.Box == box) && (owner is null || e.Owner == owner))
             .OrderBy(e => e.Start)]);
+    }
 }
