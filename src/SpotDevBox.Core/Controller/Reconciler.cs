@@ -134,6 +134,7 @@ public sealed class Reconciler : IDisposable
     public async Task<IReadOnlyList<BoxDecision>> ReconcileAllAsync(CancellationToken cancellationToken)
     {
         await StartAsync(cancellationToken);
+        var began = _time.GetTimestamp();
         var decisions = new List<BoxDecision>();
         BudgetMonth? month;
         try
@@ -170,6 +171,17 @@ public sealed class Reconciler : IDisposable
         }
 
         await _store.SetLastRunAsync(_time.GetUtcNow(), cancellationToken);
+        var took = _time.GetElapsedTime(began);
+        var seconds = Math.Round(took.TotalSeconds, 3);
+        if (took > _options.Value.Reconcile.Interval / 2)
+        {
+            ReconcilerLog.LogPassSlow(_logger, decisions.Count, seconds, ReconcileText.Span(_options.Value.Reconcile.Interval));
+        }
+        else
+        {
+            ReconcilerLog.LogPassTook(_logger, decisions.Count, seconds);
+        }
+
         return decisions;
     }
 

@@ -35,6 +35,12 @@ internal static partial class ReconcilerLog
     [LoggerMessage(EventId = 5109, Level = LogLevel.Error, Message = "Security: box {Box}: instance {InstanceId} carries the box's tag with instance profile {InstanceProfile}, not the box's; left alone: {Reason}")]
     internal static partial void LogForeignInstance(ILogger logger, string box, string instanceId, string instanceProfile, string reason);
 
+    [LoggerMessage(EventId = 5112, Level = LogLevel.Debug, Message = "Reconcile pass over {BoxCount} boxes took {Seconds} s")]
+    public static partial void LogPassTook(ILogger logger, int boxCount, double seconds);
+
+    [LoggerMessage(EventId = 5113, Level = LogLevel.Warning, Message = "Reconcile pass over {BoxCount} boxes took {Seconds} s, more than half of Controller:Reconcile:Interval ({Interval}): boxes wait longer for their decisions; see docs/controller.md")]
+    public static partial void LogPassSlow(ILogger logger, int boxCount, double seconds, string interval);
+
     [LoggerMessage(EventId = 5111, Level = LogLevel.Warning, Message = "No box can be launched: {Problem}; boxes already running are still stopped on schedule")]
     internal static partial void LogNoRepositoryKey(ILogger logger, string problem);
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Moq;
@@ -25,6 +26,7 @@ public sealed class ReconcilePassTests
     private readonly InMemoryLedger _ledger = new();
     private readonly FakeBoxDocuments _documents = new();
     private readonly ControllerOptions _options = new();
+    private readonly RecordingLogger<Reconciler> _logger = new();
 
     public ReconcilePassTests()
     {
@@ -94,6 +96,29 @@ public sealed class ReconcilePassTests
         Assert.Equal(Name(3), Assert.Single(_store.Decisions, d => d.Action == ReconcileActions.BudgetWarning).Box);
     }
 
+    [Fact]
+    public async Task ReconcileAll_PassWithinHalfTheInterval_SaysHowLongItTookAtDebugOnly()
+    {
+        await Reconciler().ReconcileAllAsync(CancellationToken.None);
+
+        var took = Assert.Single(_logger.Events, e => e.EventId is 5112 or 5113);
+        Assert.Equal((5112, LogLevel.Debug, $"Reconcile pass over {Boxes} boxes took 0 s"), took);
+    }
+
+    [Fact]
+    public async Task ReconcileAll_PassLongerThanHalfTheInterval_WarnsNamingTheSetting()
+    {
+        // Every reading of the clock moves it a second on: the pass takes far more than half of 45 s.
+        _time.AutoAdvanceAmount = TimeSpan.FromSeconds(1);
+
+        await Reconciler().ReconcileAllAsync(CancellationToken.None);
+
+        var slow = Assert.Single(_logger.Events, e => e.EventId is 5112 or 5113);
+        Assert.Equal(5113, slow.EventId);
+        Assert.Equal(LogLevel.Warning, slow.Level);
+        Assert.Matches($"^Reconcile pass over {Boxes} boxes took [0-9.]+ s, more than half of Controller:Reconcile:Interval \\(45s\\)", slow.Message);
+    }
+
     private static string Name(int i) => "box" + i.ToString("00", CultureInfo.InvariantCulture);
 
     private static LedgerEntry Entry(string box, string owner, decimal paid) =>
@@ -113,6 +138,6 @@ public sealed class ReconcilePassTests
         return new Reconciler(
             Options.Create(_options), factory.Object, _store, _documents, userData.Object, launcher,
             new LaunchClaims(new InMemoryLaunchClaimStore(), factory.Object, _time), new BudgetGuard(_ledger, _store, _time),
-            new Mock<ISessionCostRecorder>().Object, _time, new RecordingLogger<Reconciler>());
+            new Mock<ISessionCostRecorder>().Object, _time, _logger);
     }
 }
