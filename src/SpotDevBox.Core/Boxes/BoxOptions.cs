@@ -280,24 +280,46 @@ public sealed partial class ControllerOptionsValidator : IValidateOptions<Contro
     /// </summary>
     private static IEnumerable<string> Shared(ControllerOptions options)
     {
+        var s = $"{ControllerOptions.SectionName}:Boxes";
         var boxes = options.Boxes.OrderBy(b => b.Key, StringComparer.Ordinal).ToList();
-        for (var i = 0; i < boxes.Count; i++)
+
+        // One message per shared profile, however many boxes share it (a fleet of hundreds must not get one line per pair).
+        foreach (var sharing in boxes
+            .Where(b => ProfileName(b.Value.InstanceProfile) is not null)
+            .GroupBy(b => ProfileName(b.Value.InstanceProfile)!, StringComparer.OrdinalIgnoreCase)
+            .Where(g => g.Count() > 1)
+            .OrderBy(g => g.First().Key, StringComparer.Ordinal))
         {
-            for (var j = i + 1; j < boxes.Count; j++)
+            var names = sharing.Select(b => b.Key).ToList();
+            var (a, b) = (names[0], names[1]);
+            var who = names.Count == 2
+                ? $"{s}:{a}:InstanceProfile and {s}:{b}:InstanceProfile"
+                : $"{s}:{a}:InstanceProfile and {names.Count - 1} other boxes' ({string.Join(", ", names.Skip(1).Take(5))}{(names.Count > 6 ? ", …" : "")})";
+            yield return $"{who} name the same instance profile: give each box its own (e.g. spotdevbox-box-{a} and spotdevbox-box-{b}), so that no box's role reaches another's storage";
+        }
+
+        const int MaxOverlaps = 10;
+        var prefixes = boxes.Select(b => (b.Key, Prefix: BoxPrefix.TryParse(b.Value.Storage))).Where(b => b.Prefix is not null).ToList();
+        var overlaps = 0;
+        for (var i = 0; i < prefixes.Count; i++)
+        {
+            for (var j = i + 1; j < prefixes.Count; j++)
             {
-                var (a, ao) = boxes[i];
-                var (b, bo) = boxes[j];
-                var s = $"{ControllerOptions.SectionName}:Boxes";
-                if (ProfileName(ao.InstanceProfile) is { } profile && string.Equals(profile, ProfileName(bo.InstanceProfile), StringComparison.OrdinalIgnoreCase))
+                if (!prefixes[i].Prefix!.Overlaps(prefixes[j].Prefix!))
                 {
-                    yield return $"{s}:{a}:InstanceProfile and {s}:{b}:InstanceProfile name the same instance profile: give each box its own (e.g. spotdevbox-box-{a} and spotdevbox-box-{b}), so that no box's role reaches another's storage";
+                    continue;
                 }
 
-                if (BoxPrefix.TryParse(ao.Storage) is { } ap && BoxPrefix.TryParse(bo.Storage) is { } bp && ap.Overlaps(bp))
+                if (++overlaps <= MaxOverlaps)
                 {
-                    yield return $"{s}:{a}:Storage and {s}:{b}:Storage overlap (one prefix is the other or lies inside it): give each box a prefix of its own";
+                    yield return $"{s}:{prefixes[i].Key}:Storage and {s}:{prefixes[j].Key}:Storage overlap (one prefix is the other or lies inside it): give each box a prefix of its own";
                 }
             }
+        }
+
+        if (overlaps > MaxOverlaps)
+        {
+            yield return $"{overlaps - MaxOverlaps} more pairs of {s}:*:Storage overlap: give each box a prefix of its own";
         }
     }
 

@@ -184,6 +184,30 @@ public sealed class ControllerOptionsValidatorTests
             new ControllerOptionsValidator().Validate(null, TwoBoxes(b => b.InstanceProfile = bobsProfile)).Failures);
 
     [Fact]
+    public void Validate_ManyBoxesShareOneProfileAndOnePrefix_OneLineForTheProfileAndTheOverlapsCapped()
+    {
+        // A fleet of 30 copied from one box: one line for the shared profile, not one per pair (435), and the
+        // overlaps (435 pairs too) capped at ten and a count.
+        var options = new ControllerOptions { AgentBuilds = "s3://my-bucket/agent" };
+        for (var i = 0; i < 30; i++)
+        {
+            var box = ValidBox();
+            box.Storage = "s3://my-bucket/boxes/alice/alice";
+            options.Boxes[$"b{i:00}"] = box;
+        }
+
+        // (Each box also gets its own line for a prefix that does not end in its name: not what this test is about.)
+        var failures = new ControllerOptionsValidator().Validate(null, options).Failures!.Where(f => !f.Contains(":Storage must be", StringComparison.Ordinal)).ToList();
+
+        Assert.Equal(12, failures.Count);
+        Assert.Equal(
+            "Controller:Boxes:b00:InstanceProfile and 29 other boxes' (b01, b02, b03, b04, b05, …) name the same instance profile: give each box its own (e.g. spotdevbox-box-b00 and spotdevbox-box-b01), so that no box's role reaches another's storage",
+            failures[0]);
+        Assert.Equal("Controller:Boxes:b00:Storage and Controller:Boxes:b01:Storage overlap (one prefix is the other or lies inside it): give each box a prefix of its own", failures[1]);
+        Assert.Equal("425 more pairs of Controller:Boxes:*:Storage overlap: give each box a prefix of its own", failures[11]);
+    }
+
+    [Fact]
     public void Validate_OneBoxPrefixInsideAnother_NamesBoth()
     {
         // Valid each on its own: bob's ROOT is alice's whole prefix.
