@@ -17,6 +17,8 @@ internal sealed class ControllerRunCommand(IServiceProvider services, IConfigura
     {
         // An invalid box stops the controller before it touches anything, naming the box and the setting.
         var options = ControllerConfiguration.ReadValidated(configuration);
+        // A PostgreSQL connection string that cannot work stops the controller here, naming the setting, never its value.
+        _ = Controller.ControllerDatabase.Resolve(options.Database);
         if (options.Boxes.Count == 0)
         {
             throw new ArgumentException($"there is no box to run: configure at least one under {Core.Boxes.ControllerOptions.SectionName}:Boxes (see config/controller.example.json)");

@@ -503,7 +503,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
     private async Task SpendTheBudgetAsync()
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Database)!);
-        using var store = new SpotDevBox.Controller.SqliteControllerStore(Database, Microsoft.Extensions.Logging.Abstractions.NullLogger<SpotDevBox.Controller.SqliteControllerStore>.Instance);
+        using var store = new SpotDevBox.Controller.ControllerStore(Database, Microsoft.Extensions.Logging.Abstractions.NullLogger<SpotDevBox.Controller.ControllerStore>.Instance);
         await store.InitializeAsync(CancellationToken.None);
         await store.UpsertSessionAsync(
             new SpotDevBox.Core.Controller.SessionRow("e2e", "i-0e2e0000000000aa", "s-spent", "us-east-1", "dev", "m6i.large", "us-east-1a", InstanceLifecycle.Spot, 1_000_000m, TimeProvider.System.GetUtcNow().AddDays(-2)),
@@ -747,7 +747,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
     {
         await PutAsync("boxes/dev/e2e/control.json", "{\"snapshot_floor\":{\"id\":\"" + new string('a', 64) + "\",\"time\":\"2026-03-02T12:00:00Z\"}}");
         Directory.CreateDirectory(Path.GetDirectoryName(Database)!);
-        using (var store = new SpotDevBox.Controller.SqliteControllerStore(Database, Microsoft.Extensions.Logging.Abstractions.NullLogger<SpotDevBox.Controller.SqliteControllerStore>.Instance))
+        using (var store = new SpotDevBox.Controller.ControllerStore(Database, Microsoft.Extensions.Logging.Abstractions.NullLogger<SpotDevBox.Controller.ControllerStore>.Instance))
         {
             await store.InitializeAsync(CancellationToken.None);
             await store.RaiseSnapshotFloorAsync("e2e", new SpotDevBox.Core.Agent.SnapshotFloor(new string('b', 64), new DateTimeOffset(2026, 3, 2, 13, 0, 0, TimeSpan.Zero)), CancellationToken.None);

@@ -44,7 +44,7 @@ internal sealed class ReportLedger : IDisposable
     public static async Task<ReportLedger> CreateAsync(bool bob = false)
     {
         var ledger = new ReportLedger();
-        using (var store = new SqliteControllerStore(ledger.Database, NullLogger<SqliteControllerStore>.Instance))
+        using (var store = new ControllerStore(ledger.Database, NullLogger<ControllerStore>.Instance))
         {
             await store.InitializeAsync(CancellationToken.None);
             await store.RecordAsync(Alice("i-0a11000000000005a", Utc(5, 20, 9), Utc(5, 20, 10), 1 * Gib, 0.04m, 0.1008m, 0.003871m, 0.000031m), CancellationToken.None);
