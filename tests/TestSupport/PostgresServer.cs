@@ -202,7 +202,8 @@ public sealed class PostgresServer
             try
             {
                 using var watchdog = Process.GetProcessById(_watchdog);
-                watchdog.Kill(entireProcessTree: true);
+                // One SIGKILL: Kill(entireProcessTree) stops the tree first, and a host killed in between would leave it stopped.
+                watchdog.Kill();
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException)
             {

@@ -792,6 +792,22 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.Empty(_ec2.Requests);
     }
 
+    [Theory]
+    [InlineData("Host=db.internal;Username=controller;Password=s3cret-pw")]
+    [InlineData("Host=db.internal;Database=spotdevbox;Password=s3cret-pw;Colour=blue")]
+    [InlineData("postgresql://controller:s3cret-pw@db.internal")]
+    public async Task ControllerRun_InvalidPostgresDatabase_Exit2NamingTheSettingNeverTheValueAndCallsNothing(string database)
+    {
+        var result = await Cli().Set("SPOTDEVBOX_Controller__Database", database).RunAsync("controller", "run");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(ErrorLines(result.Stderr));
+        Assert.Contains("Controller:Database is not a valid PostgreSQL connection string", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret-pw", result.Stderr + result.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("db.internal", result.Stderr + result.Stdout, StringComparison.Ordinal);
+        Assert.Empty(_ec2.Requests);
+    }
+
     /// <summary>The "Agent" object of /etc/spotdevbox/agent.json in a launch's user data (the literal block after its path).</summary>
     private static JsonElement AgentJsonOf(string base64)
     {
