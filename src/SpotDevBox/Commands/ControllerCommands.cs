@@ -10,7 +10,7 @@ namespace SpotDevBox.Commands;
 
 internal sealed class ControllerRunSettings : CommandSettings;
 
-[Description("Run the controller (a worker service off the boxes): starts each box at its schedule's start, asks it to stop at the stop, relaunches it after a spot interruption inside its window, and records sessions and decisions in SQLite. Configured by the \"Controller\" section.")]
+[Description("Run the controller (a worker service off the boxes): starts each box at its schedule's start, asks it to stop at the stop, relaunches it after a spot interruption inside its window, and records sessions and decisions in its database (an SQLite file, or PostgreSQL: Controller:Database). Configured by the \"Controller\" section.")]
 internal sealed class ControllerRunCommand(IServiceProvider services, IConfiguration configuration, LoggingLevelSwitch consoleLevel) : AsyncCommand<ControllerRunSettings>
 {
     public override async Task<int> ExecuteAsync(CommandContext context, ControllerRunSettings settings, CancellationToken cancellationToken)
