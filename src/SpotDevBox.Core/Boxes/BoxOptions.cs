@@ -22,7 +22,10 @@ public sealed class ControllerOptions
     /// <summary>What all of an owner's boxes together may cost per calendar month (UTC), in USD, by owner.</summary>
     public IDictionary<string, decimal> OwnerBudgets { get; } = new Dictionary<string, decimal>(StringComparer.Ordinal);
 
-    /// <summary>The controller's SQLite file (sessions, decisions); empty: spotdevbox.db next to the configuration file.</summary>
+    /// <summary>
+    /// The controller's database (sessions, decisions, the ledger): an SQLite file, or a PostgreSQL connection string (a
+    /// postgres:// URI, or key=value with Host=); empty: spotdevbox.db next to the configuration file. docs/controller.md, State.
+    /// </summary>
     public string Database { get; set; } = "";
 
     /// <summary>What 'spotdevbox setup' deployed, from which 'box add' makes boxes (Controller:Fleet); null: no setup has run.</summary>

@@ -249,15 +249,12 @@ internal sealed partial class SavingsReconcileCommand(
     {
         var options = ControllerConfiguration.ReadValidated(configuration);
         // As the controller finds it (ControllerRegistration): Controller:Database, else next to the configuration.
-        var path = string.IsNullOrWhiteSpace(options.Database)
-            ? ControllerStorePath.Default(Environment.GetEnvironmentVariable("SPOTDEVBOX_CONFIG"))
-            : Path.GetFullPath(options.Database);
-        if (!File.Exists(path))
+        using var store = new ControllerStore(ControllerDatabase.Resolve(options.Database), loggers.CreateLogger<ControllerStore>());
+        if (!store.MayExist)
         {
-            throw new ArgumentException($"no ledger at {path}: the controller writes it there (set Controller:Database, or SPOTDEVBOX_CONFIG to the controller's configuration)");
+            throw new ArgumentException($"no ledger at {store.Database.Describe}: the controller writes it there (set Controller:Database, or SPOTDEVBOX_CONFIG to the controller's configuration)");
         }
 
-        using var store = new SqliteControllerStore(path, loggers.CreateLogger<SqliteControllerStore>());
         await store.InitializeAsync(cancellationToken);
         // Every box: a feed line of another box's instance must not look like an instance the ledger does not know.
         return await store.QueryAsync(from, to, box: null, owner: null, cancellationToken);

@@ -149,9 +149,9 @@ internal sealed class SavingsReportCommand(
         var options = services.GetRequiredService<IOptions<ControllerOptions>>().Value;
         var ledger = services.GetRequiredService<ILedgerStore>();
         var store = services.GetRequiredService<IControllerStore>();
-        if (ledger is SqliteControllerStore sqlite && !File.Exists(sqlite.Path))
+        if (ledger is ControllerStore { MayExist: false } missing)
         {
-            throw new ArgumentException($"no ledger at {sqlite.Path}: the controller writes it there (set Controller:Database, or SPOTDEVBOX_CONFIG to the controller's configuration)");
+            throw new ArgumentException($"no ledger at {missing.Database.Describe}: the controller writes it there (set Controller:Database, or SPOTDEVBOX_CONFIG to the controller's configuration)");
         }
 
         await store.InitializeAsync(cancellationToken);

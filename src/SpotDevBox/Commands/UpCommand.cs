@@ -102,7 +102,7 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
         {
             // The budget is read from the controller's database, which no controller may have created yet on
             // this machine: created (or migrated) here, an absent one means nothing spent, not an SQLite error.
-            await services.GetRequiredService<SqliteControllerStore>().InitializeAsync(cancellationToken);
+            await services.GetRequiredService<ControllerStore>().InitializeAsync(cancellationToken);
         }
 
         var budget = await services.GetRequiredService<IBudgetGuard>().CheckAsync(settings.Box, controller, cancellationToken);
@@ -211,9 +211,9 @@ internal sealed class UpCommand(IConfiguration configuration, IServiceProvider s
     /// </summary>
     private async Task<SnapshotFloor?> SnapshotFloorAsync(string box, ControlDocument control, CancellationToken cancellationToken)
     {
-        var store = services.GetRequiredService<SqliteControllerStore>();
+        var store = services.GetRequiredService<ControllerStore>();
         SnapshotFloor? recorded = null;
-        if (File.Exists(store.Path))
+        if (store.MayExist)
         {
             await store.InitializeAsync(cancellationToken);
             recorded = await store.GetSnapshotFloorAsync(box, cancellationToken);

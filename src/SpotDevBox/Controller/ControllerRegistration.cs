@@ -30,13 +30,10 @@ internal static class ControllerRegistration
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<ControllerOptions>>().Value;
-            var path = string.IsNullOrWhiteSpace(options.Database)
-                ? ControllerStorePath.Default(Environment.GetEnvironmentVariable("SPOTDEVBOX_CONFIG"))
-                : Path.GetFullPath(options.Database);
-            return new SqliteControllerStore(path, sp.GetRequiredService<ILogger<SqliteControllerStore>>());
+            return new ControllerStore(ControllerDatabase.Resolve(options.Database), sp.GetRequiredService<ILogger<ControllerStore>>());
         });
-        services.TryAddSingleton<IControllerStore>(sp => sp.GetRequiredService<SqliteControllerStore>());
-        services.TryAddSingleton<ILedgerStore>(sp => sp.GetRequiredService<SqliteControllerStore>());
+        services.TryAddSingleton<IControllerStore>(sp => sp.GetRequiredService<ControllerStore>());
+        services.TryAddSingleton<ILedgerStore>(sp => sp.GetRequiredService<ControllerStore>());
         services.TryAddSingleton<IBudgetGuard, BudgetGuard>();
         services.TryAddSingleton<IRepositorySizes, RepositorySizes>();
         services.TryAddSingleton<ISessionCostRecorder, SessionCostRecorder>();

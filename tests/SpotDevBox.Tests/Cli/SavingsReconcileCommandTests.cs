@@ -34,7 +34,7 @@ public sealed class SavingsReconcileCommandTests(S3PeerFixture peer) : IAsyncLif
         _bucket = peer.NewBucketName("feed");
         await peer.CreateBucketAsync(_bucket);
 
-        using (var store = new SqliteControllerStore(_temp.Sub("state/controller.db"), NullLogger<SqliteControllerStore>.Instance))
+        using (var store = new ControllerStore(_temp.Sub("state/controller.db"), NullLogger<ControllerStore>.Instance))
         {
             await store.InitializeAsync(CancellationToken.None);
             await store.RecordAsync(Entry("alice", Alice, Nine.AddMinutes(20), Nine.AddHours(2).AddMinutes(5), interrupted: false,

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SpotDevBox.Tests.Savings;
+using TestSupport;
 
 namespace SpotDevBox.Tests.Cli;
 
@@ -245,6 +246,62 @@ public sealed class SavingsReportCommandTests : IAsyncLifetime
 
         Assert.True(result.ExitCode == 2, result.ToString());
         Assert.Contains($"no ledger at {_ledger.Database}", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Savings_LedgerOnPostgres_SameFiguresAsOnSqlite()
+    {
+        var server = await PostgresServer.SharedAsync();
+        var name = await server.CreateDatabaseAsync();
+        try
+        {
+            using var ledger = await ReportLedger.CreateAsync(postgres: server.ConnectionString(name));
+
+            var result = await ledger.SavingsAsync();
+
+            Assert.True(result.ExitCode == 0, result.ToString());
+            var lines = result.Stdout.Split('\n');
+            // The figures of Savings_Table_DaysTotalsTheBoxNotCountedAndTheRunningSession, from the same ledger in PostgreSQL.
+            Assert.Equal(["2026-06-08", "0.86", "1.47", "4.98", "0.61", "3.51", "4.12", "2", "14.00"], Words(lines[2]));
+            Assert.Equal(["2026-06-09", "0.19", "0.43", "4.98", "0.24", "4.55", "4.80", "1", "4.00"], Words(lines[3]));
+            Assert.Equal(["total", "1.05", "1.90", "9.96", "0.85", "8.07", "8.92", "3", "18.00"], Words(lines[4]));
+            Assert.StartsWith($"  alice-dev  {ReportLedger.Running}  m7i.large spot  since 2026-06-09 20:00 (UTC)  ", lines[7], StringComparison.Ordinal);
+        }
+        finally
+        {
+            await server.DropDatabaseAsync(name);
+        }
+    }
+
+    [Fact]
+    public async Task Savings_PostgresUnreachable_Exit1NamingTheSettingNeverTheConnectionString()
+    {
+        var database = $"Host=127.0.0.1;Port={ClosedPort()};Database=spotdevbox;Username=controller;Password=s3cret-pw;Timeout=5";
+
+        var result = await _ledger.Cli().Set("SPOTDEVBOX_Controller__Database", database).RunAsync("savings", "--from", "2026-06-08", "--to", "2026-06-10");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("the PostgreSQL database in Controller:Database cannot be reached", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret-pw", result.Stderr + result.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("Username=", result.Stderr + result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Savings_InvalidPostgresDatabase_Exit2NamingTheSettingNeverTheValue()
+    {
+        var result = await _ledger.Cli().Set("SPOTDEVBOX_Controller__Database", "Host=db.internal;Password=s3cret-pw").RunAsync("savings", "--from", "2026-06-08", "--to", "2026-06-10");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("Controller:Database is not a valid PostgreSQL connection string (no Database)", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret-pw", result.Stderr + result.Stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>A loopback port nothing listens on (taken, then given back).</summary>
+    private static int ClosedPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [Fact]

@@ -503,7 +503,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
     private async Task SpendTheBudgetAsync()
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Database)!);
-        using var store = new SpotDevBox.Controller.SqliteControllerStore(Database, Microsoft.Extensions.Logging.Abstractions.NullLogger<SpotDevBox.Controller.SqliteControllerStore>.Instance);
+        using var store = new SpotDevBox.Controller.ControllerStore(Database, Microsoft.Extensions.Logging.Abstractions.NullLogger<SpotDevBox.Controller.ControllerStore>.Instance);
         await store.InitializeAsync(CancellationToken.None);
         await store.UpsertSessionAsync(
             new SpotDevBox.Core.Controller.SessionRow("e2e", "i-0e2e0000000000aa", "s-spent", "us-east-1", "dev", "m6i.large", "us-east-1a", InstanceLifecycle.Spot, 1_000_000m, TimeProvider.System.GetUtcNow().AddDays(-2)),
@@ -747,7 +747,7 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
     {
         await PutAsync("boxes/dev/e2e/control.json", "{\"snapshot_floor\":{\"id\":\"" + new string('a', 64) + "\",\"time\":\"2026-03-02T12:00:00Z\"}}");
         Directory.CreateDirectory(Path.GetDirectoryName(Database)!);
-        using (var store = new SpotDevBox.Controller.SqliteControllerStore(Database, Microsoft.Extensions.Logging.Abstractions.NullLogger<SpotDevBox.Controller.SqliteControllerStore>.Instance))
+        using (var store = new SpotDevBox.Controller.ControllerStore(Database, Microsoft.Extensions.Logging.Abstractions.NullLogger<SpotDevBox.Controller.ControllerStore>.Instance))
         {
             await store.InitializeAsync(CancellationToken.None);
             await store.RaiseSnapshotFloorAsync("e2e", new SpotDevBox.Core.Agent.SnapshotFloor(new string('b', 64), new DateTimeOffset(2026, 3, 2, 13, 0, 0, TimeSpan.Zero)), CancellationToken.None);
@@ -789,6 +789,22 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.True(result.ExitCode == 2, result.ToString());
         Assert.Contains(expected, result.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("SECRET", result.Stderr, StringComparison.Ordinal);
+        Assert.Empty(_ec2.Requests);
+    }
+
+    [Theory]
+    [InlineData("Host=db.internal;Username=controller;Password=s3cret-pw")]
+    [InlineData("Host=db.internal;Database=spotdevbox;Password=s3cret-pw;Colour=blue")]
+    [InlineData("postgresql://controller:s3cret-pw@db.internal")]
+    public async Task ControllerRun_InvalidPostgresDatabase_Exit2NamingTheSettingNeverTheValueAndCallsNothing(string database)
+    {
+        var result = await Cli().Set("SPOTDEVBOX_Controller__Database", database).RunAsync("controller", "run");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(ErrorLines(result.Stderr));
+        Assert.Contains("Controller:Database is not a valid PostgreSQL connection string", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret-pw", result.Stderr + result.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("db.internal", result.Stderr + result.Stdout, StringComparison.Ordinal);
         Assert.Empty(_ec2.Requests);
     }
 

@@ -32,7 +32,10 @@ internal sealed class ReportLedger : IDisposable
 
     private readonly TempDir _temp = new("spotdevbox-report-");
 
-    public string Database => _temp.Sub("state/controller.db");
+    private string? _postgres;
+
+    /// <summary>The SQLite file, or the PostgreSQL connection string when made with one.</summary>
+    public string Database => _postgres ?? _temp.Sub("state/controller.db");
 
     public string Config => _temp.Sub("spotdevbox.json");
 
@@ -40,11 +43,15 @@ internal sealed class ReportLedger : IDisposable
 
     public static DateTimeOffset Utc(int month, int day, int hour) => new(2026, month, day, hour, 0, 0, TimeSpan.Zero);
 
-    /// <summary>The ledger and configuration; with <paramref name="bob"/>, also bob-dev in ap-south-2, where no price is known.</summary>
-    public static async Task<ReportLedger> CreateAsync(bool bob = false)
+    /// <summary>
+    /// The ledger and configuration; with <paramref name="bob"/>, also bob-dev in ap-south-2, where no price is known; with
+    /// <paramref name="postgres"/> (a connection string), the ledger in that PostgreSQL database instead of an SQLite file.
+    /// </summary>
+    public static async Task<ReportLedger> CreateAsync(bool bob = false, string? postgres = null)
     {
-        var ledger = new ReportLedger();
-        using (var store = new SqliteControllerStore(ledger.Database, NullLogger<SqliteControllerStore>.Instance))
+        var ledger = new ReportLedger { _postgres = postgres };
+        ControllerDatabase database = postgres is null ? new ControllerDatabase.SqliteFile(ledger.Database) : new ControllerDatabase.Postgres(postgres);
+        using (var store = new ControllerStore(database, NullLogger<ControllerStore>.Instance))
         {
             await store.InitializeAsync(CancellationToken.None);
             await store.RecordAsync(Alice("i-0a11000000000005a", Utc(5, 20, 9), Utc(5, 20, 10), 1 * Gib, 0.04m, 0.1008m, 0.003871m, 0.000031m), CancellationToken.None);

@@ -1,5 +1,6 @@
+using System.Data;
+using System.Data.Common;
 using System.Globalization;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Compute;
@@ -9,36 +10,33 @@ using SpotDevBox.Core.Savings;
 namespace SpotDevBox.Controller;
 
 /// <summary>
-/// The controller's state in one SQLite file. One pooled connection per call, so calls from several threads
-/// (and a second process, such as a CLI verb beside the running controller) share the file through SQLite's
-/// own locking: WAL lets readers go on while one writer writes, and the busy timeout makes a writer wait
-/// for another instead of failing with SQLITE_BUSY.
+/// The controller's state, in one SQLite file (the embedded default) or one PostgreSQL database
+/// (<see cref="ControllerDatabase"/>): the same tables, made by the same migrations, read and written by the same
+/// SQL. What differs between the two is in <see cref="StoreDialect"/>.
 /// </summary>
 /// <remarks>
 /// Times are stored as UTC text with seven fractional digits (<c>2025-06-02T09:00:00.0000000Z</c>): fixed
 /// width, so text order is time order, exact to the tick, and readable in the sqlite3 shell, whose date
-/// functions accept it. Prices are decimal text in the invariant culture, never REAL: they are money.
+/// functions accept it. Only the digits vary from one time to another, at the same places, so PostgreSQL orders
+/// them as times under any collation too. Prices are decimal text in the invariant culture, never REAL or
+/// double precision: they are money. Counts that can pass 2^31 (seconds, bytes) are BIGINT; in SQLite that is the
+/// same 64-bit INTEGER affinity as before.
 /// </remarks>
-internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerStore, IDisposable
+internal sealed partial class ControllerStore : IControllerStore, ILedgerStore, IDisposable
 {
-    /// <summary>The schema this code writes: <c>PRAGMA user_version</c> once initialized.</summary>
+    /// <summary>The schema this code writes: <c>PRAGMA user_version</c> (SQLite) or <c>schema_version</c> (PostgreSQL) once initialized.</summary>
     internal const int SchemaVersion = 5;
-
-    internal const int BusyTimeoutMilliseconds = 5000;
 
     private const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
 
-    // busy_timeout and synchronous hold per connection, so every connection sets them. FULL rather than
-    // NORMAL: in WAL mode NORMAL may lose the last commits on power loss or an OS crash, and the interface
-    // promises a write is durable when its task completes (a lost PendingSessionId would mean a launch
-    // without the client tokens of the one whose outcome was unknown). The controller writes a few rows a
-    // minute, so the extra fsync per commit costs nothing that matters.
-    private const string ConnectionPragmas = "PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL;";
-
-    /// <summary>Migrations[n] takes a database from user_version n to n + 1; append, never edit.</summary>
-    private static readonly string[] Migrations =
+    /// <summary>
+    /// Migrations[n] takes a database from schema version n to n + 1, on both databases; append, never change what
+    /// one does. The text may hold <see cref="StoreDialect.IdentityToken"/>; a migration that must differ per
+    /// database is a pair (<c>new(sqlite, postgres)</c>).
+    /// </summary>
+    private static readonly Migration[] Migrations =
     [
-        """
+        new("""
         CREATE TABLE sessions (
             instance_id TEXT NOT NULL PRIMARY KEY,
             box TEXT NOT NULL,
@@ -56,7 +54,7 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         );
         CREATE INDEX sessions_box_started_at ON sessions (box, started_at);
         CREATE TABLE decisions (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            id {identity_key},
             at TEXT NOT NULL,
             box TEXT NOT NULL,
             action TEXT NOT NULL,
@@ -79,8 +77,8 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
             id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
             last_run TEXT
         );
-        """,
-        """
+        """),
+        new("""
         CREATE TABLE ledger (
             instance_id TEXT NOT NULL PRIMARY KEY,
             box TEXT NOT NULL,
@@ -93,8 +91,8 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
             ended_at TEXT NOT NULL,
             ended_by TEXT NOT NULL,
             interrupted_by_ec2 INTEGER NOT NULL,
-            seconds INTEGER NOT NULL,
-            billed_seconds INTEGER NOT NULL,
+            seconds BIGINT NOT NULL,
+            billed_seconds BIGINT NOT NULL,
             instance_cost TEXT,
             on_demand_cost TEXT,
             ebs_cost TEXT,
@@ -111,25 +109,25 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
             ebs_missing TEXT,
             s3_per_gb_month TEXT,
             s3_missing TEXT,
-            repository_bytes INTEGER
+            repository_bytes BIGINT
         );
         CREATE INDEX ledger_started_at ON ledger (started_at);
         CREATE INDEX ledger_box_started_at ON ledger (box, started_at);
-        """,
-        """
+        """),
+        new("""
         ALTER TABLE sessions ADD COLUMN latest_end TEXT;
         ALTER TABLE ledger ADD COLUMN latest_end TEXT;
-        """,
-        """
+        """),
+        new("""
         ALTER TABLE sessions ADD COLUMN last_seen_running TEXT;
-        """,
-        """
+        """),
+        new("""
         CREATE TABLE snapshot_floors (
             box TEXT NOT NULL PRIMARY KEY,
             snapshot_id TEXT NOT NULL,
             snapshot_time TEXT NOT NULL
         );
-        """,
+        """),
     ];
 
     private const string LedgerColumns =
@@ -142,80 +140,61 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
 
     private const string DecisionColumns = "at, box, action, reason, instance_id, session_id";
 
-    private readonly string _connectionString;
-    private readonly ILogger<SqliteControllerStore> _logger;
+    private readonly StoreDialect _dialect;
+    private readonly ILogger<ControllerStore> _logger;
 
-    public SqliteControllerStore(string path, ILogger<SqliteControllerStore> logger)
+    public ControllerStore(ControllerDatabase database, ILogger<ControllerStore> logger)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(database);
         ArgumentNullException.ThrowIfNull(logger);
-        Path = System.IO.Path.GetFullPath(path);
+        Database = database;
         _logger = logger;
-        _connectionString = new SqliteConnectionStringBuilder
+        _dialect = database switch
         {
-            DataSource = Path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-        }.ToString();
+            ControllerDatabase.SqliteFile file => new SqliteDialect(file.Path),
+            ControllerDatabase.Postgres postgres => new PostgresDialect(postgres.ConnectionString),
+            _ => throw new ArgumentOutOfRangeException(nameof(database), database.Describe, "Unknown kind of controller database."),
+        };
     }
 
-    /// <summary>The database file, as a full path.</summary>
-    public string Path { get; }
+    /// <summary>An SQLite file (relative to the working directory), as the store has always been made.</summary>
+    public ControllerStore(string path, ILogger<ControllerStore> logger)
+        : this(new ControllerDatabase.SqliteFile(System.IO.Path.GetFullPath(path)), logger)
+    {
+    }
+
+    /// <summary>Where the state is: an SQLite file or a PostgreSQL database.</summary>
+    public ControllerDatabase Database { get; }
+
+    /// <summary>Whether the database may hold a ledger already: an SQLite file that exists, or any PostgreSQL database (the server says when opening it).</summary>
+    public bool MayExist => Database is not ControllerDatabase.SqliteFile file || File.Exists(file.Path);
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         try
         {
-            await InitializeFileAsync(cancellationToken);
+            await MigrateAsync(cancellationToken);
         }
-        catch (SqliteException e) when (e.SqliteErrorCode is NotADatabase or Corrupt)
+        catch (Exception e) when (_dialect.Explain(e) is { } explained)
         {
-            // Decided here, where the file is known: a verb's user gets one line naming it, not SQLite's stack.
-            throw new InvalidDataException($"the controller database {Path} is not an SQLite database or is damaged ({e.Message}); point Controller:Database at another file, or restore it (docs/controller.md, Backups)", e);
-        }
-        catch (SqliteException e) when (e.SqliteErrorCode is CannotOpen or ReadOnly)
-        {
-            throw new IOException($"the controller database {Path} cannot be opened for writing ({e.Message}); check its directory's permissions, or point Controller:Database at another file", e);
+            throw explained;
         }
     }
 
-    // SQLite's primary result codes (sqlite3.h).
-    private const int ReadOnly = 8;
-    private const int Corrupt = 11;
-    private const int CannotOpen = 14;
-    private const int NotADatabase = 26;
-
-    private async Task InitializeFileAsync(CancellationToken cancellationToken)
+    private async Task MigrateAsync(CancellationToken cancellationToken)
     {
-        var directory = System.IO.Path.GetDirectoryName(Path);
-        if (!string.IsNullOrEmpty(directory))
-        {
-            Directory.CreateDirectory(directory);
-        }
-
+        (_dialect as SqliteDialect)?.CreateDirectory();
         await using var connection = await OpenAsync(cancellationToken);
+        await _dialect.PrepareAsync(connection, _logger, cancellationToken);
 
-        // Persistent in the file; outside any transaction, and after busy_timeout so a second process that
-        // initializes at the same moment waits rather than fails.
-        await using (var wal = connection.CreateCommand())
-        {
-            wal.CommandText = "PRAGMA journal_mode = WAL;";
-            var mode = Convert.ToString(await wal.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
-            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
-            {
-                LogNotWal(_logger, Path, mode ?? "unknown");
-            }
-        }
-
-        // IMMEDIATE: two processes starting together migrate one after the other, the second sees the new version.
-        await using var transaction = connection.BeginTransaction(deferred: false);
-        var found = Convert.ToInt32(await ScalarAsync(connection, transaction, "PRAGMA user_version;", cancellationToken), CultureInfo.InvariantCulture);
+        await using var transaction = await _dialect.BeginMigrationAsync(connection, cancellationToken);
+        var found = await _dialect.ReadVersionAsync(connection, transaction, cancellationToken);
         if (found > SchemaVersion)
         {
-            // InvalidDataException: a file this release cannot read; a verb reports it in one line, exit 1.
+            // InvalidDataException: a database this release cannot read; a verb reports it in one line, exit 1.
             throw new InvalidDataException(
-                $"The controller database {Path} has schema version {found}, but this spotdevbox knows versions up to {SchemaVersion}: " +
-                "a newer release wrote it. Upgrade spotdevbox, or point it at another file.");
+                $"The controller database {_dialect.Describe} has schema version {found}, but this spotdevbox knows versions up to {SchemaVersion}: " +
+                "a newer release wrote it. Upgrade spotdevbox, or point Controller:Database at another database.");
         }
 
         if (found == SchemaVersion)
@@ -227,17 +206,16 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         {
             await using var migrate = connection.CreateCommand();
             migrate.Transaction = transaction;
-            migrate.CommandText = Migrations[version];
+            migrate.CommandText = _dialect.Expand(Migrations[version]);
             await migrate.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        // A pragma takes no parameter; the value is this class's constant.
-        await ScalarAsync(connection, transaction, $"PRAGMA user_version = {SchemaVersion.ToString(CultureInfo.InvariantCulture)};", cancellationToken);
+        await _dialect.WriteVersionAsync(connection, transaction, SchemaVersion, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        LogSchemaUpgraded(_logger, Path, found, SchemaVersion);
+        LogSchemaUpgraded(_logger, _dialect.Describe, found, SchemaVersion);
     }
 
-    public async Task UpsertSessionAsync(SessionRow session, CancellationToken cancellationToken)
+        public async Task UpsertSessionAsync(SessionRow session, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
         await using var connection = await OpenAsync(cancellationToken);
@@ -245,7 +223,7 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         command.CommandText =
             $"""
             INSERT INTO sessions ({SessionColumns})
-            VALUES ($box, $instance_id, $session_id, $region, $owner, $instance_type, $availability_zone, $lifecycle, $price_per_hour, $started_at, $ended_at, $ended_by, $end_detail, $latest_end, $last_seen_running)
+            VALUES (@box, @instance_id, @session_id, @region, @owner, @instance_type, @availability_zone, @lifecycle, @price_per_hour, @started_at, @ended_at, @ended_by, @end_detail, @latest_end, @last_seen_running)
             ON CONFLICT (instance_id) DO UPDATE SET
                 box = excluded.box, session_id = excluded.session_id, region = excluded.region, owner = excluded.owner,
                 instance_type = excluded.instance_type, availability_zone = excluded.availability_zone, lifecycle = excluded.lifecycle,
@@ -253,21 +231,21 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
                 ended_by = excluded.ended_by, end_detail = excluded.end_detail, latest_end = excluded.latest_end,
                 last_seen_running = excluded.last_seen_running;
             """;
-        Add(command, "$box", session.Box);
-        Add(command, "$instance_id", session.InstanceId);
-        Add(command, "$session_id", session.SessionId);
-        Add(command, "$region", session.Region);
-        Add(command, "$owner", session.Owner);
-        Add(command, "$instance_type", session.InstanceType);
-        Add(command, "$availability_zone", session.AvailabilityZone);
-        Add(command, "$lifecycle", FormatLifecycle(session.Lifecycle));
-        Add(command, "$price_per_hour", session.PricePerHour?.ToString(CultureInfo.InvariantCulture));
-        Add(command, "$started_at", FormatTime(session.Start));
-        Add(command, "$ended_at", FormatTime(session.End));
-        Add(command, "$ended_by", session.EndedBy);
-        Add(command, "$end_detail", session.EndDetail);
-        Add(command, "$latest_end", FormatTime(session.LatestEnd));
-        Add(command, "$last_seen_running", FormatTime(session.LastSeenRunning));
+        Add(command, "@box", session.Box);
+        Add(command, "@instance_id", session.InstanceId);
+        Add(command, "@session_id", session.SessionId);
+        Add(command, "@region", session.Region);
+        Add(command, "@owner", session.Owner);
+        Add(command, "@instance_type", session.InstanceType);
+        Add(command, "@availability_zone", session.AvailabilityZone);
+        Add(command, "@lifecycle", FormatLifecycle(session.Lifecycle));
+        Add(command, "@price_per_hour", session.PricePerHour?.ToString(CultureInfo.InvariantCulture));
+        Add(command, "@started_at", FormatTime(session.Start));
+        Add(command, "@ended_at", FormatTime(session.End));
+        Add(command, "@ended_by", session.EndedBy);
+        Add(command, "@end_detail", session.EndDetail);
+        Add(command, "@latest_end", FormatTime(session.LatestEnd));
+        Add(command, "@last_seen_running", FormatTime(session.LastSeenRunning));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -282,9 +260,9 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         // One parameter per instance (a box has one or two): the names are this method's own, never input.
-        var names = instanceIds.Select((_, i) => "$id" + i.ToString(CultureInfo.InvariantCulture)).ToList();
-        command.CommandText = $"UPDATE sessions SET last_seen_running = $at WHERE ended_at IS NULL AND instance_id IN ({string.Join(", ", names)});";
-        Add(command, "$at", FormatTime(at));
+        var names = instanceIds.Select((_, i) => "@id" + i.ToString(CultureInfo.InvariantCulture)).ToList();
+        command.CommandText = $"UPDATE sessions SET last_seen_running = @at WHERE ended_at IS NULL AND instance_id IN ({string.Join(", ", names)});";
+        Add(command, "@at", FormatTime(at));
         foreach (var (name, id) in names.Zip(instanceIds))
         {
             Add(command, name, id);
@@ -297,8 +275,8 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
     {
         ArgumentNullException.ThrowIfNull(instanceId);
         var rows = await QueryAsync(
-            $"SELECT {SessionColumns} FROM sessions WHERE instance_id = $instance_id;",
-            command => Add(command, "$instance_id", instanceId),
+            $"SELECT {SessionColumns} FROM sessions WHERE instance_id = @instance_id;",
+            command => Add(command, "@instance_id", instanceId),
             ReadSession,
             cancellationToken);
         return rows.Count == 0 ? null : rows[0];
@@ -315,8 +293,8 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
     {
         ArgumentNullException.ThrowIfNull(box);
         var rows = await QueryAsync(
-            $"SELECT {SessionColumns} FROM sessions WHERE box = $box ORDER BY started_at DESC, instance_id DESC LIMIT 1;",
-            command => Add(command, "$box", box),
+            $"SELECT {SessionColumns} FROM sessions WHERE box = @box ORDER BY started_at DESC, instance_id DESC LIMIT 1;",
+            command => Add(command, "@box", box),
             ReadSession,
             cancellationToken);
         return rows.Count == 0 ? null : rows[0];
@@ -325,18 +303,18 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
     public Task<IReadOnlyList<SessionRow>> SessionsAsync(DateTimeOffset from, DateTimeOffset to, string? box, CancellationToken cancellationToken)
     {
         // Overlap with [from, to): began before its end, and had not ended by its start (open ones have not).
-        const string Overlap = "started_at < $to AND (ended_at IS NULL OR ended_at > $from)";
+        const string Overlap = "started_at < @to AND (ended_at IS NULL OR ended_at > @from)";
         return QueryAsync(
             box is null
                 ? $"SELECT {SessionColumns} FROM sessions WHERE {Overlap} ORDER BY started_at, instance_id;"
-                : $"SELECT {SessionColumns} FROM sessions WHERE box = $box AND {Overlap} ORDER BY started_at, instance_id;",
+                : $"SELECT {SessionColumns} FROM sessions WHERE box = @box AND {Overlap} ORDER BY started_at, instance_id;",
             command =>
             {
-                Add(command, "$from", FormatTime(from));
-                Add(command, "$to", FormatTime(to));
+                Add(command, "@from", FormatTime(from));
+                Add(command, "@to", FormatTime(to));
                 if (box is not null)
                 {
-                    Add(command, "$box", box);
+                    Add(command, "@box", box);
                 }
             },
             ReadSession,
@@ -348,13 +326,13 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         ArgumentNullException.ThrowIfNull(decision);
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"INSERT INTO decisions ({DecisionColumns}) VALUES ($at, $box, $action, $reason, $instance_id, $session_id);";
-        Add(command, "$at", FormatTime(decision.At));
-        Add(command, "$box", decision.Box);
-        Add(command, "$action", decision.Action);
-        Add(command, "$reason", decision.Reason);
-        Add(command, "$instance_id", decision.InstanceId);
-        Add(command, "$session_id", decision.SessionId);
+        command.CommandText = $"INSERT INTO decisions ({DecisionColumns}) VALUES (@at, @box, @action, @reason, @instance_id, @session_id);";
+        Add(command, "@at", FormatTime(decision.At));
+        Add(command, "@box", decision.Box);
+        Add(command, "@action", decision.Action);
+        Add(command, "@reason", decision.Reason);
+        Add(command, "@instance_id", decision.InstanceId);
+        Add(command, "@session_id", decision.SessionId);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -365,14 +343,14 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
         return QueryAsync(
             box is null
-                ? $"SELECT {DecisionColumns} FROM decisions ORDER BY at DESC, id DESC LIMIT $limit;"
-                : $"SELECT {DecisionColumns} FROM decisions WHERE box = $box ORDER BY at DESC, id DESC LIMIT $limit;",
+                ? $"SELECT {DecisionColumns} FROM decisions ORDER BY at DESC, id DESC LIMIT @limit;"
+                : $"SELECT {DecisionColumns} FROM decisions WHERE box = @box ORDER BY at DESC, id DESC LIMIT @limit;",
             command =>
             {
-                Add(command, "$limit", limit);
+                Add(command, "@limit", limit);
                 if (box is not null)
                 {
-                    Add(command, "$box", box);
+                    Add(command, "@box", box);
                 }
             },
             reader => new DecisionRow(
@@ -391,9 +369,9 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         var rows = await QueryAsync(
             """
             SELECT box, stop_requested_at, stop_instance_id, stop_reason, pending_session_id, next_launch_attempt_at, launch_failures
-            FROM box_state WHERE box = $box;
+            FROM box_state WHERE box = @box;
             """,
-            command => Add(command, "$box", box),
+            command => Add(command, "@box", box),
             reader => new BoxStateRow(
                 reader.GetString(0),
                 ReadNullableTime(reader, 1),
@@ -414,19 +392,19 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         command.CommandText =
             """
             INSERT INTO box_state (box, stop_requested_at, stop_instance_id, stop_reason, pending_session_id, next_launch_attempt_at, launch_failures)
-            VALUES ($box, $stop_requested_at, $stop_instance_id, $stop_reason, $pending_session_id, $next_launch_attempt_at, $launch_failures)
+            VALUES (@box, @stop_requested_at, @stop_instance_id, @stop_reason, @pending_session_id, @next_launch_attempt_at, @launch_failures)
             ON CONFLICT (box) DO UPDATE SET
                 stop_requested_at = excluded.stop_requested_at, stop_instance_id = excluded.stop_instance_id,
                 stop_reason = excluded.stop_reason, pending_session_id = excluded.pending_session_id,
                 next_launch_attempt_at = excluded.next_launch_attempt_at, launch_failures = excluded.launch_failures;
             """;
-        Add(command, "$box", state.Box);
-        Add(command, "$stop_requested_at", FormatTime(state.StopRequestedAt));
-        Add(command, "$stop_instance_id", state.StopInstanceId);
-        Add(command, "$stop_reason", state.StopReason);
-        Add(command, "$pending_session_id", state.PendingSessionId);
-        Add(command, "$next_launch_attempt_at", FormatTime(state.NextLaunchAttemptAt));
-        Add(command, "$launch_failures", state.LaunchFailures);
+        Add(command, "@box", state.Box);
+        Add(command, "@stop_requested_at", FormatTime(state.StopRequestedAt));
+        Add(command, "@stop_instance_id", state.StopInstanceId);
+        Add(command, "@stop_reason", state.StopReason);
+        Add(command, "@pending_session_id", state.PendingSessionId);
+        Add(command, "@next_launch_attempt_at", FormatTime(state.NextLaunchAttemptAt));
+        Add(command, "@launch_failures", state.LaunchFailures);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -440,8 +418,8 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = "INSERT INTO controller (id, last_run) VALUES (1, $last_run) ON CONFLICT (id) DO UPDATE SET last_run = excluded.last_run;";
-        Add(command, "$last_run", FormatTime(at));
+        command.CommandText = "INSERT INTO controller (id, last_run) VALUES (1, @last_run) ON CONFLICT (id) DO UPDATE SET last_run = excluded.last_run;";
+        Add(command, "@last_run", FormatTime(at));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -449,8 +427,8 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
     {
         ArgumentNullException.ThrowIfNull(box);
         var rows = await QueryAsync(
-            "SELECT snapshot_id, snapshot_time FROM snapshot_floors WHERE box = $box;",
-            command => Add(command, "$box", box),
+            "SELECT snapshot_id, snapshot_time FROM snapshot_floors WHERE box = @box;",
+            command => Add(command, "@box", box),
             reader => new SnapshotFloor(reader.GetString(0), ReadTime(reader, 1)),
             cancellationToken);
         return rows.Count == 0 ? null : rows[0];
@@ -467,44 +445,24 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
             // UTC text compares as the times do).
             command.CommandText =
                 """
-                INSERT INTO snapshot_floors (box, snapshot_id, snapshot_time) VALUES ($box, $snapshot_id, $snapshot_time)
+                INSERT INTO snapshot_floors (box, snapshot_id, snapshot_time) VALUES (@box, @snapshot_id, @snapshot_time)
                 ON CONFLICT (box) DO UPDATE SET snapshot_id = excluded.snapshot_id, snapshot_time = excluded.snapshot_time
                 WHERE excluded.snapshot_time > snapshot_floors.snapshot_time;
                 """;
-            Add(command, "$box", box);
-            Add(command, "$snapshot_id", reported.Id);
-            Add(command, "$snapshot_time", FormatTime(reported.Time));
+            Add(command, "@box", box);
+            Add(command, "@snapshot_id", reported.Id);
+            Add(command, "@snapshot_time", FormatTime(reported.Time));
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
         return await GetSnapshotFloorAsync(box, cancellationToken) ?? reported;
     }
 
-    /// <summary>Closes the idle pooled connections to the file, so the last one checkpoints the WAL into it.</summary>
-    public void Dispose()
-    {
-        using var connection = new SqliteConnection(_connectionString);
-        SqliteConnection.ClearPool(connection);
-    }
+    /// <summary>Closes the pooled connections (SQLite: the last one checkpoints the WAL into the file).</summary>
+    public void Dispose() => _dialect.Dispose();
 
     /// <summary>An open connection with this store's per-connection settings; the caller disposes it.</summary>
-    internal async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        try
-        {
-            await connection.OpenAsync(cancellationToken);
-            await using var pragmas = connection.CreateCommand();
-            pragmas.CommandText = ConnectionPragmas;
-            await pragmas.ExecuteNonQueryAsync(cancellationToken);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-    }
+    internal Task<DbConnection> OpenAsync(CancellationToken cancellationToken) => _dialect.OpenAsync(cancellationToken);
 
     public async Task RecordAsync(LedgerEntry entry, CancellationToken cancellationToken)
     {
@@ -512,45 +470,48 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         var names = LedgerColumns.Split(", ");
-        command.CommandText = $"INSERT OR REPLACE INTO ledger ({LedgerColumns}) VALUES ({string.Join(", ", names.Select(n => "$" + n))});";
-        Add(command, "$instance_id", entry.InstanceId);
-        Add(command, "$box", entry.Box);
-        Add(command, "$owner", entry.Owner);
-        Add(command, "$region", entry.Region);
-        Add(command, "$instance_type", entry.InstanceType);
-        Add(command, "$availability_zone", entry.AvailabilityZone);
-        Add(command, "$lifecycle", entry.Lifecycle);
-        Add(command, "$started_at", FormatTime(entry.Start));
-        Add(command, "$ended_at", FormatTime(entry.End));
-        Add(command, "$ended_by", entry.EndedBy);
-        Add(command, "$interrupted_by_ec2", entry.InterruptedByEc2 ? 1 : 0);
-        Add(command, "$seconds", entry.Seconds);
-        Add(command, "$billed_seconds", entry.BilledSeconds);
-        Add(command, "$instance_cost", Money(entry.InstanceCost));
-        Add(command, "$on_demand_cost", Money(entry.OnDemandCost));
-        Add(command, "$ebs_cost", Money(entry.EbsCost));
-        Add(command, "$s3_cost", Money(entry.S3Cost));
-        Add(command, "$paid", Money(entry.Paid));
-        Add(command, "$volume_gib", entry.VolumeGiB);
-        Add(command, "$on_demand_per_hour", Money(entry.OnDemandPerHour));
-        Add(command, "$spot_segments", System.Text.Json.JsonSerializer.Serialize([.. entry.SpotSegments.Select(g => new StoredSegment(FormatTime(g.From), FormatTime(g.To), Money(g.UsdPerHour)!))], LedgerJson.Default.ListStoredSegment));
-        Add(command, "$unknowns", System.Text.Json.JsonSerializer.Serialize([.. entry.Unknowns], LedgerJson.Default.ListString));
-        Add(command, "$computed_at", FormatTime(entry.ComputedAt));
-        Add(command, "$spot_missing", entry.SpotMissing);
-        Add(command, "$on_demand_missing", entry.OnDemandMissing);
-        Add(command, "$ebs_per_gb_month", Money(entry.EbsPerGbMonth));
-        Add(command, "$ebs_missing", entry.EbsMissing);
-        Add(command, "$s3_per_gb_month", Money(entry.S3PerGbMonth));
-        Add(command, "$s3_missing", entry.S3Missing);
-        Add(command, "$repository_bytes", entry.RepositoryBytes);
-        Add(command, "$latest_end", FormatTime(entry.LatestEnd));
+        // Recomputed entries replace the row: every column but the key from the new values.
+        command.CommandText =
+            $"INSERT INTO ledger ({LedgerColumns}) VALUES ({string.Join(", ", names.Select(n => "@" + n))}) " +
+            $"ON CONFLICT (instance_id) DO UPDATE SET {string.Join(", ", names.Skip(1).Select(n => n + " = excluded." + n))};";
+        Add(command, "@instance_id", entry.InstanceId);
+        Add(command, "@box", entry.Box);
+        Add(command, "@owner", entry.Owner);
+        Add(command, "@region", entry.Region);
+        Add(command, "@instance_type", entry.InstanceType);
+        Add(command, "@availability_zone", entry.AvailabilityZone);
+        Add(command, "@lifecycle", entry.Lifecycle);
+        Add(command, "@started_at", FormatTime(entry.Start));
+        Add(command, "@ended_at", FormatTime(entry.End));
+        Add(command, "@ended_by", entry.EndedBy);
+        Add(command, "@interrupted_by_ec2", entry.InterruptedByEc2 ? 1 : 0);
+        Add(command, "@seconds", entry.Seconds);
+        Add(command, "@billed_seconds", entry.BilledSeconds);
+        Add(command, "@instance_cost", Money(entry.InstanceCost));
+        Add(command, "@on_demand_cost", Money(entry.OnDemandCost));
+        Add(command, "@ebs_cost", Money(entry.EbsCost));
+        Add(command, "@s3_cost", Money(entry.S3Cost));
+        Add(command, "@paid", Money(entry.Paid));
+        Add(command, "@volume_gib", entry.VolumeGiB);
+        Add(command, "@on_demand_per_hour", Money(entry.OnDemandPerHour));
+        Add(command, "@spot_segments", System.Text.Json.JsonSerializer.Serialize([.. entry.SpotSegments.Select(g => new StoredSegment(FormatTime(g.From), FormatTime(g.To), Money(g.UsdPerHour)!))], LedgerJson.Default.ListStoredSegment));
+        Add(command, "@unknowns", System.Text.Json.JsonSerializer.Serialize([.. entry.Unknowns], LedgerJson.Default.ListString));
+        Add(command, "@computed_at", FormatTime(entry.ComputedAt));
+        Add(command, "@spot_missing", entry.SpotMissing);
+        Add(command, "@on_demand_missing", entry.OnDemandMissing);
+        Add(command, "@ebs_per_gb_month", Money(entry.EbsPerGbMonth));
+        Add(command, "@ebs_missing", entry.EbsMissing);
+        Add(command, "@s3_per_gb_month", Money(entry.S3PerGbMonth));
+        Add(command, "@s3_missing", entry.S3Missing);
+        Add(command, "@repository_bytes", entry.RepositoryBytes);
+        Add(command, "@latest_end", FormatTime(entry.LatestEnd));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task<LedgerEntry?> GetAsync(string instanceId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(instanceId);
-        var rows = await QueryAsync($"SELECT {LedgerColumns} FROM ledger WHERE instance_id = $instance_id;", c => Add(c, "$instance_id", instanceId), ReadLedger, cancellationToken);
+        var rows = await QueryAsync($"SELECT {LedgerColumns} FROM ledger WHERE instance_id = @instance_id;", c => Add(c, "@instance_id", instanceId), ReadLedger, cancellationToken);
         return rows.Count == 0 ? null : rows[0];
     }
 
@@ -558,20 +519,20 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         QueryAsync(
             $"""
             SELECT {LedgerColumns} FROM ledger
-            WHERE started_at < $to AND ended_at > $from AND ($box IS NULL OR box = $box) AND ($owner IS NULL OR owner = $owner)
+            WHERE started_at < @to AND ended_at > @from AND (@box IS NULL OR box = @box) AND (@owner IS NULL OR owner = @owner)
             ORDER BY started_at, instance_id;
             """,
             c =>
             {
-                Add(c, "$from", FormatTime(from));
-                Add(c, "$to", FormatTime(to));
-                Add(c, "$box", box);
-                Add(c, "$owner", owner);
+                Add(c, "@from", FormatTime(from));
+                Add(c, "@to", FormatTime(to));
+                Add(c, "@box", box);
+                Add(c, "@owner", owner);
             },
             ReadLedger,
             cancellationToken);
 
-    private static LedgerEntry ReadLedger(SqliteDataReader r)
+    private static LedgerEntry ReadLedger(DbDataReader r)
     {
         var segments = System.Text.Json.JsonSerializer.Deserialize(r.GetString(20), LedgerJson.Default.ListStoredSegment) ?? [];
         return new LedgerEntry(
@@ -585,7 +546,7 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
             Start: ReadTime(r, 7),
             End: ReadTime(r, 8),
             EndedBy: r.GetString(9),
-            InterruptedByEc2: r.GetInt64(10) != 0,
+            InterruptedByEc2: r.GetInt32(10) != 0,
             Seconds: r.GetInt64(11),
             BilledSeconds: r.GetInt64(12),
             InstanceCost: ReadMoney(r, 13),
@@ -614,15 +575,15 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
 
     private static decimal ParseMoney(string text) => decimal.Parse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
 
-    private static decimal? ReadMoney(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : ParseMoney(reader.GetString(ordinal));
+    private static decimal? ReadMoney(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : ParseMoney(reader.GetString(ordinal));
 
     private static DateTimeOffset ParseTime(string text) =>
         DateTimeOffset.ParseExact(text, TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
     private async Task<IReadOnlyList<T>> QueryAsync<T>(
         string sql,
-        Action<SqliteCommand> bind,
-        Func<SqliteDataReader, T> read,
+        Action<DbCommand> bind,
+        Func<DbDataReader, T> read,
         CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
@@ -639,15 +600,7 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         return rows;
     }
 
-    private static async Task<object?> ScalarAsync(SqliteConnection connection, SqliteTransaction transaction, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        return await command.ExecuteScalarAsync(cancellationToken);
-    }
-
-    private static SessionRow ReadSession(SqliteDataReader reader) => new(
+    private static SessionRow ReadSession(DbDataReader reader) => new(
         Box: reader.GetString(0),
         InstanceId: reader.GetString(1),
         SessionId: ReadString(reader, 2),
@@ -664,19 +617,32 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         LatestEnd: ReadNullableTime(reader, 13),
         LastSeenRunning: ReadNullableTime(reader, 14));
 
-    private static void Add(SqliteCommand command, string name, object? value) =>
-        command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+    // Typed parameters: PostgreSQL must know a parameter's type even when its value is null (@box IS NULL OR box = @box).
+    private static void Add(DbCommand command, string name, string? value) => Add(command, name, DbType.String, value);
 
-    private static string? ReadString(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+    private static void Add(DbCommand command, string name, long? value) => Add(command, name, DbType.Int64, value);
+
+    private static void Add(DbCommand command, string name, int value) => Add(command, name, DbType.Int32, value);
+
+    private static void Add(DbCommand command, string name, DbType type, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.DbType = type;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+    }
+
+    private static string? ReadString(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
     private static string FormatTime(DateTimeOffset value) => value.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture);
 
     private static string? FormatTime(DateTimeOffset? value) => value is { } time ? FormatTime(time) : null;
 
-    private static DateTimeOffset ReadTime(SqliteDataReader reader, int ordinal) =>
+    private static DateTimeOffset ReadTime(DbDataReader reader, int ordinal) =>
         DateTimeOffset.ParseExact(reader.GetString(ordinal), TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
-    private static DateTimeOffset? ReadNullableTime(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : ReadTime(reader, ordinal);
+    private static DateTimeOffset? ReadNullableTime(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : ReadTime(reader, ordinal);
 
     private static string FormatLifecycle(InstanceLifecycle lifecycle) => lifecycle switch
     {
@@ -692,11 +658,8 @@ internal sealed partial class SqliteControllerStore : IControllerStore, ILedgerS
         _ => throw new InvalidOperationException($"Unknown lifecycle '{text}' in the controller database."),
     };
 
-    [LoggerMessage(EventId = 6900, Level = LogLevel.Information, Message = "Controller database {Path}: schema version {From} upgraded to {To}")]
-    private static partial void LogSchemaUpgraded(ILogger logger, string path, int from, int to);
-
-    [LoggerMessage(EventId = 6901, Level = LogLevel.Warning, Message = "Controller database {Path} is in journal mode {Mode}, not WAL (a network file system?): readers will wait for writers")]
-    private static partial void LogNotWal(ILogger logger, string path, string mode);
+    [LoggerMessage(EventId = 6900, Level = LogLevel.Information, Message = "Controller database {Database}: schema version {From} upgraded to {To}")]
+    private static partial void LogSchemaUpgraded(ILogger logger, string database, int from, int to);
 }
 
 /// <summary>A price segment as the ledger table keeps it: times in the table's format, the price as decimal text.</summary>
