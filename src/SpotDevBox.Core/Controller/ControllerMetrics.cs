@@ -34,8 +34,13 @@ public sealed class ControllerMetrics
         var meter = meterFactory.Create(MeterName);
         _launches = meter.CreateCounter<long>("spotdevbox.launches", "{launch}", "Launch attempts by the controller, by outcome");
         _interruptions = meter.CreateCounter<long>("spotdevbox.interruptions", "{interruption}", "Sessions the controller found ended by a spot interruption");
-        _relaunchLatency = meter.CreateHistogram<double>("spotdevbox.relaunch.latency", "s", "From a spot interruption to the launch of the box's next instance");
-        _reconcileDuration = meter.CreateHistogram<double>("spotdevbox.reconcile.duration", "s", "Duration of a reconcile pass over every box");
+        // Buckets in seconds (the SDK's default ones are for milliseconds): a pass takes seconds, a relaunch minutes.
+        _relaunchLatency = meter.CreateHistogram(
+            "spotdevbox.relaunch.latency", "s", "From a spot interruption to the launch of the box's next instance", tags: null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = [10, 30, 60, 120, 300, 600, 1200, 1800, 3600] });
+        _reconcileDuration = meter.CreateHistogram(
+            "spotdevbox.reconcile.duration", "s", "Duration of a reconcile pass over every box", tags: null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 45, 60, 120] });
         meter.CreateObservableGauge("spotdevbox.boxes", ObserveStates, "{box}", "Boxes by state, as the last pass saw them");
         meter.CreateObservableGauge("spotdevbox.snapshot.age", ObserveSnapshotAge, "s", "Age of each box's newest snapshot the controller trusts");
         meter.CreateObservableGauge("spotdevbox.cost.today", ObserveCostToday, "{USD}", "Cost so far this UTC day (instance, volume and repository storage), by box and owner");
