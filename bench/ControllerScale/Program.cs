@@ -142,7 +142,7 @@ try
 
         var describe = ec2.Requests.Skip(requestsBefore).Count(r => r.Action == "DescribeInstances");
         var steady = times.Skip(1).Order().ToList();
-        var median = steady[steady.Count / 2];
+        var median = steady.Count % 2 == 1 ? steady[steady.Count / 2] : (steady[(steady.Count / 2) - 1] + steady[steady.Count / 2]) / 2;
         var row = string.Create(CultureInfo.InvariantCulture,
             $"| {n} | {times[0]:0.000} | {string.Join(" ", times.Skip(1).Select(t => t.ToString("0.000", CultureInfo.InvariantCulture)))} | {median:0.000} | {median / n * 1000:0.0} | {describe} | {cpu.TotalSeconds:0.0} |");
         Console.WriteLine(row);

@@ -53,6 +53,12 @@ public sealed record AgentStatus
     public string? LeaseSetBy { get; init; }
     public string? StopReason { get; init; }
     public string? Notice { get; init; }
+    /// <summary>How long the last committed backup took, in seconds; absent in documents of older agents.</summary>
+    public double? LastBackupSeconds { get; init; }
+    /// <summary>Bytes the last committed backup uploaded (after deduplication and compression).</summary>
+    public long? LastBackupBytesUploaded { get; init; }
+    /// <summary>The last spot notice: seconds from the agent seeing it to its final snapshot being durable.</summary>
+    public double? NoticeToDurableSeconds { get; init; }
 }
 
 /// <summary>

@@ -33,6 +33,9 @@ public sealed class ControllerOptions
 
     /// <summary>How often and how patiently the controller brings boxes in line (Controller:Reconcile).</summary>
     public ReconcileOptions Reconcile { get; set; } = new();
+
+    /// <summary>Where <c>controller run</c> exports its metrics (Controller:Metrics); both exports off by default.</summary>
+    public MetricsOptions Metrics { get; set; } = new();
 }
 
 /// <summary>The reconcile loop's timing; see docs/controller.md.</summary>
@@ -266,6 +269,7 @@ public sealed partial class ControllerOptionsValidator : IValidateOptions<Contro
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"{ControllerOptions.SectionName}:OwnerBudgets:{owner} must be more than 0 and at most 1000000 (USD per month), got {budget}"));
         }
 
+        failures.AddRange(options.Metrics.Validate($"{ControllerOptions.SectionName}:{nameof(ControllerOptions.Metrics)}"));
         var r = options.Reconcile;
         var rs = $"{ControllerOptions.SectionName}:Reconcile";
         Between(failures, $"{rs}:Interval", r.Interval, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60));

@@ -14,6 +14,25 @@ namespace SpotDevBox.Core.Controller;
 internal sealed class BoxDocumentReader(IBoxDocuments documents, ILogger logger)
 {
     private readonly ConcurrentDictionary<string, byte> _ignoredControlOverride = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Box, string Field), byte> _ignoredFigures = new();
+
+    /// <summary>
+    /// The agent's figures in status.json for the metrics, each within its bound (<see cref="ControllerMetrics.AgentFigures"/>):
+    /// one out of it is left out and said so once per box and field (event 5134).
+    /// </summary>
+    public (double? BackupSeconds, long? BackupBytes, double? NoticeToDurableSeconds) AgentFigures(string box, AgentStatus? status)
+    {
+        var figures = ControllerMetrics.AgentFigures(status, out var rejected);
+        foreach (var field in rejected)
+        {
+            if (_ignoredFigures.TryAdd((box, field), 0))
+            {
+                ReconcilerLog.LogUntrustedFigure(logger, box, field);
+            }
+        }
+
+        return figures;
+    }
 
     public async Task<ControlDocument?> ReadControlAsync(string box, BoxOptions o, CancellationToken cancellationToken)
     {

@@ -16,9 +16,11 @@ internal sealed class ReconcileLauncher(
     BoxLauncher launcher,
     LaunchClaims claims,
     SessionTracker sessions,
-    ILogger logger)
+    ILogger logger,
+    ControllerMetrics? metrics = null)
 {
-    public async Task<BoxDecision> LaunchAsync(string box, BoxOptions o, LaunchIntent intent, ReconcileOptions settings, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <param name="interruptedAt">For a relaunch: when the interrupted session ended; the relaunch latency (a metric) is measured from it.</param>
+    public async Task<BoxDecision> LaunchAsync(string box, BoxOptions o, LaunchIntent intent, ReconcileOptions settings, DateTimeOffset now, CancellationToken cancellationToken, DateTimeOffset? interruptedAt = null)
     {
         var (action, why, interrupted, state, nextChange) = intent;
 
@@ -33,6 +35,7 @@ internal sealed class ReconcileLauncher(
             if (claim is ClaimOutcome.Following following)
             {
                 var held = following.Claim;
+                metrics?.Launch(box, o.Owner, o.Region, "claimed");
                 return new BoxDecision(
                     box,
                     ReconcileActions.LaunchClaimed,
@@ -76,9 +79,15 @@ internal sealed class ReconcileLauncher(
             }
         }
 
+        metrics?.Launch(box, o.Owner, o.Region, Outcome(result));
         switch (result)
         {
             case LaunchResult.Launched launched:
+                if (action == ReconcileActions.Relaunch && interruptedAt is { } interruption)
+                {
+                    metrics?.RelaunchLatency(box, o.Region, launched.Instance.LaunchTime - interruption);
+                }
+
                 await store.SetBoxStateAsync(state with { LaunchFailures = 0, NextLaunchAttemptAt = null, PendingSessionId = null }, cancellationToken);
                 await sessions.OpenSessionAsync(box, o, launched.Instance, launched.Candidate.SpotPricePerHour, cancellationToken);
                 var c = launched.Candidate;
@@ -116,6 +125,18 @@ internal sealed class ReconcileLauncher(
                 throw new InvalidOperationException($"unexpected launch result {result.GetType().Name}");
         }
     }
+
+    /// <summary>The <c>outcome</c> label of <c>spotdevbox.launches</c> (docs/controller.md "Metrics").</summary>
+    internal static string Outcome(LaunchResult result) => result switch
+    {
+        LaunchResult.Launched => "launched",
+        LaunchResult.AlreadyRunning => "already-running",
+        LaunchResult.Failed { Failure: LaunchFailure.NoCandidateLaunched } => "no-candidate",
+        LaunchResult.Failed { Failure: LaunchFailure.Rejected } => "rejected",
+        LaunchResult.Failed { Failure: LaunchFailure.Unavailable } => "unavailable",
+        LaunchResult.Failed { Failure: LaunchFailure.Indeterminate } => "indeterminate",
+        _ => "failed",
+    };
 
     /// <summary>
     /// How long to wait after the <paramref name="failures"/>-th failed launch in a row: a launch EC2 refused (the

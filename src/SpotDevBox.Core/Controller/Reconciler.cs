@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Boxes;
 using SpotDevBox.Core.Compute;
 using SpotDevBox.Core.Launch;
@@ -49,6 +50,8 @@ public sealed class Reconciler : IDisposable
     private readonly SessionTracker _sessions;
     private readonly ReconcileLauncher _launcher;
     private readonly Duplicates _duplicates;
+    private readonly ControllerMetrics? _metrics;
+    private readonly ILedgerStore? _ledger;
     private readonly ElasticIps _elasticIps = new();
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _boxGates = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _startGate = new(1, 1);
@@ -67,7 +70,9 @@ public sealed class Reconciler : IDisposable
         IBudgetGuard budgets,
         ISessionCostRecorder costs,
         TimeProvider time,
-        ILogger<Reconciler> logger)
+        ILogger<Reconciler> logger,
+        ControllerMetrics? metrics = null,
+        ILedgerStore? ledger = null)
     {
         _options = options;
         _gateways = gateways;
@@ -76,12 +81,14 @@ public sealed class Reconciler : IDisposable
         _budgets = budgets;
         _time = time;
         _logger = logger;
+        _metrics = metrics;
+        _ledger = ledger;
         // Every part logs through this logger: the category operators filter on stays the reconciler's.
         _decisions = new DecisionRecorder(store, time, logger);
         _reader = new BoxDocumentReader(documents, logger);
         _floors = new SnapshotFloors(store, documents, logger);
-        _sessions = new SessionTracker(store, _reader, costs, _decisions, logger);
-        _launcher = new ReconcileLauncher(store, userData, launcher, claims, _sessions, logger);
+        _sessions = new SessionTracker(store, _reader, costs, _decisions, logger, metrics);
+        _launcher = new ReconcileLauncher(store, userData, launcher, claims, _sessions, logger, metrics);
         _duplicates = new Duplicates(_sessions, logger);
     }
 
@@ -157,6 +164,11 @@ public sealed class Reconciler : IDisposable
             {
                 ReconcilerLog.LogRegionUnreachable(_logger, region.Key, e.Failure.ToString(), e.Message);
                 decisions.AddRange(region.Select(b => new BoxDecision(b.Key, ReconcileActions.Unreachable, $"EC2 in {region.Key} could not be asked: {e.Message}")));
+                foreach (var (box, boxOptions) in region)
+                {
+                    PublishUnknown(box, boxOptions);
+                }
+
                 continue;
             }
 
@@ -172,6 +184,12 @@ public sealed class Reconciler : IDisposable
 
         await _store.SetLastRunAsync(_time.GetUtcNow(), cancellationToken);
         var took = _time.GetElapsedTime(began);
+        if (_metrics is not null)
+        {
+            await PublishCostTodayAsync(_metrics, cancellationToken);
+            _metrics.ReconcileDuration(took);
+        }
+
         var seconds = Math.Round(took.TotalSeconds, 3);
         if (took > _options.Value.Reconcile.Interval / 2)
         {
@@ -183,6 +201,42 @@ public sealed class Reconciler : IDisposable
         }
 
         return decisions;
+    }
+
+    /// <summary>
+    /// The cost-today gauge: one ledger query a pass (the day's closed sessions), and the open sessions the pass
+    /// already read (<see cref="SessionTracker.LastOpenSessions"/>). Without a ledger (tests, CLI verbs) it is not published.
+    /// </summary>
+    private async Task PublishCostTodayAsync(ControllerMetrics metrics, CancellationToken cancellationToken)
+    {
+        if (_ledger is null)
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        var dayStart = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
+        var entries = await _ledger.QueryAsync(dayStart, dayStart.AddDays(1), null, null, cancellationToken);
+        var owners = _options.Value.Boxes.ToDictionary(b => b.Key, b => b.Value.Owner, StringComparer.Ordinal);
+        metrics.SetCostToday(ControllerMetrics.CostToday(entries, _sessions.LastOpenSessions, owners, now));
+    }
+
+    private void PublishUnknown(string box, BoxOptions o) =>
+        _metrics?.SetBox(new ControllerMetrics.BoxGauges(box, o.Owner, o.Region, "unknown"));
+
+    /// <summary>The box's gauges after its pass: its state (pending after a launch), the newest snapshot the controller trusts, the agent's figures within bounds.</summary>
+    private void Publish(string box, BoxOptions o, IReadOnlyList<BoxInstance> live, BoxDecision decision, AgentStatus? status, ControlDocument? control)
+    {
+        if (_metrics is null)
+        {
+            return;
+        }
+
+        var state = decision.Action is ReconcileActions.Launch or ReconcileActions.Relaunch && decision.InstanceId is not null
+            ? "pending"
+            : live.Count > 0 ? ReconcileText.Name(live[0].State) : "down";
+        var (backupSeconds, backupBytes, noticeToDurable) = _reader.AgentFigures(box, status);
+        _metrics.SetBox(new ControllerMetrics.BoxGauges(box, o.Owner, o.Region, state, control?.SnapshotFloor?.Time, backupSeconds, backupBytes, noticeToDurable));
     }
 
     /// <summary>One box now (a schedule trigger fired): its instances are listed with one call.</summary>
@@ -202,6 +256,7 @@ public sealed class Reconciler : IDisposable
         catch (ComputeException e)
         {
             ReconcilerLog.LogRegionUnreachable(_logger, boxOptions.Region, e.Failure.ToString(), e.Message);
+            PublishUnknown(box, boxOptions);
             return new BoxDecision(box, ReconcileActions.Unreachable, $"EC2 in {boxOptions.Region} could not be asked: {e.Message}");
         }
 
@@ -228,6 +283,7 @@ public sealed class Reconciler : IDisposable
         catch (Exception e) when (e is IOException or InvalidDataException or ComputeException or UnauthorizedAccessException or TimeoutException or HttpRequestException)
         {
             var failed = new BoxDecision(box, ReconcileActions.Unreachable, $"box {box} not reconciled this pass: {e.Message}");
+            PublishUnknown(box, o);
             await _decisions.RecordAsync(failed, cancellationToken);
             return failed;
         }
@@ -284,11 +340,15 @@ public sealed class Reconciler : IDisposable
             AddressOnLive: live.Count == 1 && _elasticIps.IsOn(live[0].InstanceId),
             _startedAt,
             _previousRun));
-        return await CarryOutAsync(box, o, plan, gateway, settings, now, cancellationToken);
+        // The relaunch latency runs from when the interrupted session ended (EC2's word, or the agent's within it).
+        var interruptedAt = last is { EndedBy: SessionEndings.Interruption, End: { } ended } ? ended : (DateTimeOffset?)null;
+        var decision = await CarryOutAsync(box, o, plan, gateway, settings, now, interruptedAt, cancellationToken);
+        Publish(box, o, live, decision, status, control);
+        return decision;
     }
 
     /// <summary>Does what the plan says, in its order (<see cref="BoxPlan"/>), and returns the decision as it turned out.</summary>
-    private async Task<BoxDecision> CarryOutAsync(string box, BoxOptions o, BoxPlan plan, IComputeGateway gateway, ReconcileOptions settings, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<BoxDecision> CarryOutAsync(string box, BoxOptions o, BoxPlan plan, IComputeGateway gateway, ReconcileOptions settings, DateTimeOffset now, DateTimeOffset? interruptedAt, CancellationToken cancellationToken)
     {
         if (plan.TerminateDuplicates.Count > 0)
         {
@@ -318,7 +378,7 @@ public sealed class Reconciler : IDisposable
 
         if (plan.Launch is { } launch)
         {
-            return await _launcher.LaunchAsync(box, o, launch, settings, now, cancellationToken);
+            return await _launcher.LaunchAsync(box, o, launch, settings, now, cancellationToken, interruptedAt);
         }
 
         return plan.Decision ?? throw new InvalidOperationException($"box {box}: the decision's plan names no outcome");

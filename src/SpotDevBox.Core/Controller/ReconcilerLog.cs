@@ -59,6 +59,9 @@ internal static partial class ReconcilerLog
     [LoggerMessage(EventId = 5131, Level = LogLevel.Warning, Message = "Box {Box}: the budget override in control.json is ignored: overrides are granted by an operator and live in {Location} ('spotdevbox up BOX --over-budget' writes one, with the operator's right)")]
     internal static partial void LogControlOverrideIgnored(ILogger logger, string box, string location);
 
+    [LoggerMessage(EventId = 5134, Level = LogLevel.Warning, Message = "Security: box {Box}: {Field} in status.json is out of bounds and not exported as a metric; said once per box and field")]
+    internal static partial void LogUntrustedFigure(ILogger logger, string box, string field);
+
     [LoggerMessage(EventId = 5107, Level = LogLevel.Warning, Message = "Box {Box}: {Document} could not be read, going on without it: {Reason}")]
     internal static partial void LogDocumentUnreadable(ILogger logger, string box, string document, string reason);
 }

@@ -13,7 +13,7 @@ namespace SpotDevBox.Core.Controller;
 /// price in effect at its start), closes those that ended or are gone (when and how they ended, from what EC2
 /// reports and the box's records within it), and records each closed session's cost in the ledger.
 /// </summary>
-internal sealed class SessionTracker(IControllerStore store, BoxDocumentReader documents, ISessionCostRecorder costs, DecisionRecorder decisions, ILogger logger)
+internal sealed class SessionTracker(IControllerStore store, BoxDocumentReader documents, ISessionCostRecorder costs, DecisionRecorder decisions, ILogger logger, ControllerMetrics? metrics = null)
 {
     /// <summary>An open session whose instance EC2 does not list is taken as ended only once it is older than this.</summary>
     internal static readonly TimeSpan ListingLag = TimeSpan.FromMinutes(5);
@@ -23,6 +23,9 @@ internal sealed class SessionTracker(IControllerStore store, BoxDocumentReader d
 
     /// <summary>Remembers that the controller terminated the instance through the API: its session ends as an <see cref="SessionEndings.ApiStop"/>.</summary>
     public void StoppedThroughApi(string instanceId) => _apiStopped[instanceId] = 0;
+
+    /// <summary>The open sessions of every box as the latest <see cref="TrackSessionsAsync"/> read them: the cost-today gauge reuses them rather than query again.</summary>
+    public IReadOnlyList<SessionRow> LastOpenSessions { get; private set; } = [];
 
     /// <summary>Opens a session for each instance seen for the first time and closes those that ended or are gone.</summary>
     public async Task TrackSessionsAsync(string box, BoxOptions o, IComputeGateway gateway, IReadOnlyList<BoxInstance> instances, DateTimeOffset now, CancellationToken cancellationToken)
@@ -61,7 +64,9 @@ internal sealed class SessionTracker(IControllerStore store, BoxDocumentReader d
         var listed = instances.Select(i => i.InstanceId).ToHashSet(StringComparer.Ordinal);
         // DescribeInstances may not list an instance for a few seconds after RunInstances returned it.
         var settled = now - ListingLag;
-        foreach (var gone in (await store.OpenSessionsAsync(cancellationToken)).Where(s => s.Box == box && !listed.Contains(s.InstanceId) && s.Start < settled))
+        var open = await store.OpenSessionsAsync(cancellationToken);
+        LastOpenSessions = open;
+        foreach (var gone in open.Where(s => s.Box == box && !listed.Contains(s.InstanceId) && s.Start < settled))
         {
             // EC2 lists a terminated instance for about an hour: this one ended while nobody watched.
             await CloseSessionAsync(gone, o, null, now, cancellationToken);
@@ -108,6 +113,7 @@ internal sealed class SessionTracker(IControllerStore store, BoxDocumentReader d
         if (instance?.StateReason?.IsSpotInterruption == true || notice is not null)
         {
             endedBy = SessionEndings.Interruption;
+            metrics?.Interruption(row.Box, row.Owner ?? o.Owner, row.Region);
             detail ??= notice is { } n ? $"spot notice '{n.Action}' for {n.NoticeTime.UtcDateTime:HH:mm:ss} UTC" : null;
         }
         else if (_apiStopped.ContainsKey(row.InstanceId))

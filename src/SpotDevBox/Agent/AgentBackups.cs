@@ -159,6 +159,7 @@ internal sealed partial class AgentBackups(
         var previous = board.Current.State;
         board.SetState(AgentState.BackingUp);
         LogBackupStarting(_logger, kind, reason, deadline?.Value);
+        var started = time.GetTimestamp();
         try
         {
             var repository = await storage.OpenRepositoryAsync("repo", runToken);
@@ -181,6 +182,8 @@ internal sealed partial class AgentBackups(
                 LastSnapshotTime = durable,
                 LastSnapshotPartial = result.Manifest.Partial,
                 LastBackupError = null,
+                LastBackupSeconds = time.GetElapsedTime(started).TotalSeconds,
+                LastBackupBytesUploaded = result.Manifest.Summary?.BytesUploaded,
             });
             LogBackupCommitted(_logger, kind, result.SnapshotId[..8], result.Manifest.Partial, result.Manifest.IncompleteFiles.Count, result.Manifest.Summary?.BytesUploaded ?? 0);
             return new BackupOutcome(kind, true, result.SnapshotId, result.Manifest.Partial, result.Manifest.IncompleteFiles.Count, durable, null);

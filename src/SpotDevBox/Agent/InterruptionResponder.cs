@@ -158,6 +158,8 @@ internal sealed partial class InterruptionResponder(
         if (outcome.Committed)
         {
             LogSaved(logger, outcome.SnapshotId![..8], outcome.DurableAt!.Value, spare!.Value, outcome.Partial, outcome.IncompleteFiles);
+            // The controller exports it (docs/controller.md "Metrics"): the box opens no port and reaches no collector.
+            board.Update(s => s with { NoticeToDurableSeconds = (outcome.DurableAt!.Value - seen).TotalSeconds });
         }
         else
         {

@@ -190,7 +190,7 @@ internal static class ControllerConfiguration
     /// AOT) build, where the binder is generated code and nothing else would keep their metadata. A test checks
     /// that this list holds every class-typed property reachable from <see cref="ControllerOptions"/>.
     /// </summary>
-    internal static readonly Type[] WalkedOptionTypes = [typeof(ControllerOptions), typeof(ReconcileOptions), typeof(BoxOptions), typeof(ScheduleOptions), typeof(BoxAgentOptions), typeof(FleetOptions)];
+    internal static readonly Type[] WalkedOptionTypes = [typeof(ControllerOptions), typeof(ReconcileOptions), typeof(BoxOptions), typeof(ScheduleOptions), typeof(BoxAgentOptions), typeof(FleetOptions), typeof(MetricsOptions), typeof(OtlpMetricsOptions), typeof(PrometheusMetricsOptions)];
 
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(ControllerOptions))]
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(ReconcileOptions))]
@@ -198,6 +198,9 @@ internal static class ControllerConfiguration
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(ScheduleOptions))]
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(BoxAgentOptions))]
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(FleetOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(MetricsOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(OtlpMetricsOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(PrometheusMetricsOptions))]
     public static ControllerOptions ReadValidated(IConfiguration configuration)
     {
         var section = configuration.GetSection(ControllerOptions.SectionName);

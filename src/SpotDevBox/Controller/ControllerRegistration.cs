@@ -74,6 +74,9 @@ internal static class ControllerRegistration
         });
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         services.AddSystemd();
+
+        // Metrics: only controller run exports them (the CLI verbs' Reconciler gets none).
+        services.AddSpotDevBoxControllerMetrics(configuration);
         return services;
     }
 }

@@ -18,7 +18,7 @@ namespace SpotDevBox.Core.Tests.Controller;
 /// add to and terminations end), an in-memory store and box documents, on fake time. The box "alice" is up
 /// Mon-Fri 08:30-19:00 Europe/Berlin; Fri 2026-11-27 08:30 Berlin is 07:30 UTC.
 /// </summary>
-public sealed class ReconcilerTests : IDisposable
+public sealed partial class ReconcilerTests : IDisposable
 {
     private const string Box = "alice";
     private const string Storage = "s3://my-bucket/team/alice/alice";
@@ -957,7 +957,11 @@ public sealed class ReconcilerTests : IDisposable
         Assert.Empty(_launches);
     }
 
-    public void Dispose() => _reconciler?.Dispose();
+    public void Dispose()
+    {
+        _reconciler?.Dispose();
+        DisposeMetrics();
+    }
 
     private async Task<string> UpAndRunningAsync()
     {
@@ -1112,7 +1116,7 @@ public sealed class ReconcilerTests : IDisposable
             .Callback<string, BoxOptions, RollbackGuard, CancellationToken>((_, _, rollback, _) => _rollbackGuards.Add(rollback))
             .ReturnsAsync((Func<CpuArchitecture, string>)(a => $"#cloud-config {LaunchCandidates.Name(a)}"));
         var launcher = new BoxLauncher(factory.Object, new BoxLaunchGate(), _time, new RecordingLogger<BoxLauncher>());
-        _reconciler = new Reconciler(Options.Create(_options), factory.Object, _store, _documents, userData.Object, launcher, new LaunchClaims(_claims, factory.Object, _time), new BudgetGuard(_ledger, _store, _time), _costs.Object, _time, _logger);
+        _reconciler = new Reconciler(Options.Create(_options), factory.Object, _store, _documents, userData.Object, launcher, new LaunchClaims(_claims, factory.Object, _time), new BudgetGuard(_ledger, _store, _time), _costs.Object, _time, _logger, _metrics, _ledger);
         return _reconciler;
     }
 }

@@ -67,6 +67,22 @@ public sealed class AgentBackupsTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_Committed_StatusCarriesTheBackupsDurationAndBytesUploaded()
+    {
+        _box.Backups.MarkReady();
+        Assert.Equal((null, null), (_box.Board.Current.LastBackupSeconds, _box.Board.Current.LastBackupBytesUploaded));
+
+        var outcome = await _box.Backups.RunAsync(BackupKind.Periodic, "test", null, CancellationToken.None);
+
+        Assert.True(outcome.Committed, outcome.Error);
+        var snapshot = Assert.Single(await _box.SnapshotsAsync());
+        // Fake time stands still while the backup runs: 0 s.
+        Assert.Equal(0d, _box.Board.Current.LastBackupSeconds);
+        Assert.True(snapshot.Manifest.Summary!.BytesUploaded > 0);
+        Assert.Equal(snapshot.Manifest.Summary.BytesUploaded, _box.Board.Current.LastBackupBytesUploaded);
+    }
+
+    [Fact]
     public async Task RunAsync_PeriodicWhileAnotherRuns_SkippedNamingTheRunningKind()
     {
         var gate = Gate();

@@ -47,6 +47,19 @@ public sealed class InterruptionResponderTests : IDisposable
     }
 
     [Fact]
+    public async Task OnInstanceActionAsync_TerminateNoticeSaved_StatusCarriesNoticeToDurableSeconds()
+    {
+        Assert.Null(_box.Board.Current.NoticeToDurableSeconds);
+
+        await _box.Responder.OnInstanceActionAsync(new InstanceAction(InstanceActionKind.Terminate, _box.Time.GetUtcNow().AddMinutes(2)), CancellationToken.None);
+        await DrainAsync();
+
+        Assert.Single(await _box.SnapshotsAsync());
+        // Seen and durable at the same fake instant.
+        Assert.Equal(0d, _box.Board.Current.NoticeToDurableSeconds);
+    }
+
+    [Fact]
     public async Task OnRebalanceRecommendationAsync_StartsRebalanceBackupAndNotifies()
     {
         await _box.Responder.OnRebalanceRecommendationAsync(new RebalanceRecommendation(_box.Time.GetUtcNow()), CancellationToken.None);

@@ -253,6 +253,62 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ControllerRun_PrometheusListenOnALoopbackPort_ServesTheMetricsOnSlashMetrics()
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        string body = "";
+        using (var controller = Cli().Set("SPOTDEVBOX_Controller__Metrics__Prometheus__Listen", port.ToString(CultureInfo.InvariantCulture)).Start("controller", "run"))
+        {
+            await WaitForAsync(controller, "Box e2e: launch: start:");
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            var until = TimeProvider.System.GetUtcNow() + Wait;
+            while (!body.Contains("spotdevbox_reconcile_duration", StringComparison.Ordinal) && TimeProvider.System.GetUtcNow() < until)
+            {
+                try
+                {
+                    // The pass's duration is recorded once the whole pass is done, a moment after the launch is logged.
+                    body = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
+                }
+                catch (HttpRequestException)
+                {
+                }
+
+                await Task.Delay(200);
+            }
+
+            controller.Terminate();
+            var exit = await controller.WaitAsync(Wait);
+            Assert.True(exit.ExitCode == 0, exit.ToString());
+        }
+
+        Assert.Contains("spotdevbox_reconcile_duration_seconds_count{otel_scope_name=\"SpotDevBox.Controller\"} 1", body, StringComparison.Ordinal);
+        // The buckets are seconds' (the instrument's advice), not the SDK's default milliseconds'.
+        Assert.Contains("spotdevbox_reconcile_duration_seconds_bucket{otel_scope_name=\"SpotDevBox.Controller\",le=\"0.25\"}", body, StringComparison.Ordinal);
+        Assert.Contains("spotdevbox_launches_total{otel_scope_name=\"SpotDevBox.Controller\",box=\"e2e\",outcome=\"launched\",owner=\"dev\",region=\"us-east-1\"} 1", body, StringComparison.Ordinal);
+        Assert.Contains("spotdevbox_boxes{otel_scope_name=\"SpotDevBox.Controller\",region=\"us-east-1\",state=\"pending\"} 1", body, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("SPOTDEVBOX_Controller__Metrics__Prometheus__Listen", "everywhere", "Controller:Metrics:Prometheus:Listen must be")]
+    [InlineData("SPOTDEVBOX_Controller__Metrics__Otlp__Endpoint", "https://ops:s3cret@collector.example.com", "Controller:Metrics:Otlp:Endpoint must be")]
+    public async Task ControllerRun_InvalidMetricsSetting_Exit2NamingTheSettingAndLaunchesNothing(string variable, string value, string expected)
+    {
+        var run = await Cli().Set(variable, value).RunAsync("controller", "run");
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        var line = Assert.Single(ErrorLines(run.Stderr));
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", run.Stderr + run.Stdout, StringComparison.Ordinal);
+        Assert.Empty(_ec2.RequestsFor("RunInstances"));
+    }
+
+    [Fact]
     public async Task ControllerRun_NoRepositoryKeyArn_WarnsAtStartRecordsWhyAndLaunchesNothing()
     {
         using (var controller = Cli(repositoryKeyArn: "").Start("controller", "run"))
