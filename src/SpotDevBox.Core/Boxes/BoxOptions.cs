@@ -36,6 +36,19 @@ public sealed class ControllerOptions
 
     /// <summary>Where <c>controller run</c> exports its metrics (Controller:Metrics); both exports off by default.</summary>
     public MetricsOptions Metrics { get; set; } = new();
+
+    /// <summary>Several controllers on one PostgreSQL database (Controller:Cluster); no effect with SQLite.</summary>
+    public ClusterOptions Cluster { get; set; } = new();
+}
+
+/// <summary>Controllers clustered through Quartz's job store on PostgreSQL; see docs/controller.md, "Several controllers".</summary>
+public sealed class ClusterOptions
+{
+    /// <summary>
+    /// How often each controller checks in. One that has not for about this long plus 7.5 s is taken as dead, and
+    /// another fires its triggers and takes over the jobs it was running: failover within two of these plus 7.5 s.
+    /// </summary>
+    public TimeSpan CheckinInterval { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>The reconcile loop's timing; see docs/controller.md.</summary>
@@ -277,6 +290,7 @@ public sealed partial class ControllerOptionsValidator : IValidateOptions<Contro
         Between(failures, $"{rs}:AgentStaleAfter", r.AgentStaleAfter, TimeSpan.FromMinutes(6), TimeSpan.FromHours(1));
         Between(failures, $"{rs}:StopHardLimit", r.StopHardLimit, TimeSpan.FromHours(2) + TimeSpan.FromMinutes(10), TimeSpan.FromDays(1));
         Between(failures, $"{rs}:MaxLaunchRetryDelay", r.MaxLaunchRetryDelay, TimeSpan.FromMinutes(1), TimeSpan.FromHours(6));
+        Between(failures, $"{ControllerOptions.SectionName}:Cluster:CheckinInterval", options.Cluster.CheckinInterval, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(60));
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -1,16 +1,14 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
 namespace SpotDevBox.Core.Controller;
 
 /// <summary>
-/// Logs every decision; stores it and logs it at Information when it acts or its reason changed. Remembers, per
-/// box, the last decision it logged (for this process), so that a decision repeated every pass is logged at Debug.
+/// Logs every decision; stores it and logs it at Information when it acts or its reason changed. The last decision
+/// stored per box is a mark in the store (<see cref="IControllerStore.SwapMarkAsync"/>), not in this process: with
+/// several controllers on one database a decision repeated every pass is stored once, whichever controller makes it.
 /// </summary>
 internal sealed class DecisionRecorder(IControllerStore store, TimeProvider time, ILogger logger)
 {
-    private readonly ConcurrentDictionary<string, string> _lastLogged = new(StringComparer.Ordinal);
-
     public async Task RecordAsync(BoxDecision decision, CancellationToken cancellationToken)
     {
         var key = decision.Action switch
@@ -21,12 +19,7 @@ internal sealed class DecisionRecorder(IControllerStore store, TimeProvider time
             _ => decision.Box,
         };
         var signature = decision.Action + "|" + (decision.Signature ?? decision.Reason);
-        var changed = key is null || !_lastLogged.TryGetValue(key, out var was) || was != signature;
-        if (key is not null)
-        {
-            _lastLogged[key] = signature;
-        }
-
+        var changed = key is null || await store.SwapMarkAsync("decision:" + key, signature, cancellationToken);
         if (!changed)
         {
             ReconcilerLog.LogDecisionRepeated(logger, decision.Box, decision.Action, decision.Reason);

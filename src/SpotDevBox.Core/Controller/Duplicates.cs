@@ -29,12 +29,12 @@ internal sealed class Duplicates(SessionTracker sessions, ILogger logger)
     }
 
     /// <summary>Terminates the box's <paramref name="extras"/> through the API, keeping <paramref name="keep"/>; their sessions end as API stops.</summary>
-    public async Task TerminateAsync(IComputeGateway gateway, string box, string keep, IReadOnlyList<string> extras, CancellationToken cancellationToken)
+    public async Task TerminateAsync(IComputeGateway gateway, string box, string keep, IReadOnlyList<string> extras, DateTimeOffset now, CancellationToken cancellationToken)
     {
         foreach (var extra in extras)
         {
+            await sessions.StoppedThroughApiAsync(extra, now, cancellationToken);
             await gateway.TerminateAsync(extra, cancellationToken);
-            sessions.StoppedThroughApi(extra);
             ReconcilerLog.LogDuplicateTerminated(logger, box, extra, keep);
         }
     }

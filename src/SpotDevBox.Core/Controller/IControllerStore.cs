@@ -22,6 +22,7 @@ namespace SpotDevBox.Core.Controller;
 /// The latest reconcile pass that saw the instance running: kept in the store so that after a restart of the
 /// controller an instance that vanished meanwhile is still costed up to when it was last seen, not its start.
 /// </param>
+/// <param name="ApiStoppedAt">When a controller terminated the instance through the API: its session ends as an API stop, whichever controller sees it end.</param>
 public sealed record SessionRow(
     string Box,
     string InstanceId,
@@ -37,7 +38,8 @@ public sealed record SessionRow(
     string? EndedBy = null,
     string? EndDetail = null,
     DateTimeOffset? LatestEnd = null,
-    DateTimeOffset? LastSeenRunning = null)
+    DateTimeOffset? LastSeenRunning = null,
+    DateTimeOffset? ApiStoppedAt = null)
 {
     public bool IsOpen => End is null;
 }
@@ -118,4 +120,50 @@ public interface IControllerStore
     /// one statement so that two writers never lower it; returns the floor as stored afterwards.
     /// </summary>
     Task<SnapshotFloor> RaiseSnapshotFloorAsync(string box, SnapshotFloor reported, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sets the mark (a box's last decision, an instance's last state) to <paramref name="signature"/>; true when it was
+    /// absent or different. One statement, so that of several controllers making the same decision one stores it.
+    /// </summary>
+    Task<bool> SwapMarkAsync(string mark, string signature, CancellationToken cancellationToken);
+
+    /// <summary>Records that a controller terminated the instance through the API (<see cref="SessionRow.ApiStoppedAt"/>), if its session is known.</summary>
+    Task MarkApiStoppedAsync(string instanceId, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>Inserts or refreshes a controller process (its <see cref="ControllerMember.LastSeen"/>, and its last pass when given).</summary>
+    Task RecordMemberAsync(ControllerMember member, CancellationToken cancellationToken);
+
+    /// <summary>Every controller that ever ran on this database, the most recently seen first.</summary>
+    Task<IReadOnlyList<ControllerMember>> MembersAsync(CancellationToken cancellationToken);
+
+    /// <summary>Records the box's next schedule trigger (a copy of the scheduler's, for <c>controller status</c>).</summary>
+    Task SetBoxTriggerAsync(BoxTrigger trigger, CancellationToken cancellationToken);
+
+    /// <summary>The box has no next schedule trigger (its schedule never changes again, or it left the configuration).</summary>
+    Task RemoveBoxTriggerAsync(string box, CancellationToken cancellationToken);
+
+    /// <summary>Every box's next schedule trigger, the soonest first.</summary>
+    Task<IReadOnlyList<BoxTrigger>> BoxTriggersAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>A box's next schedule trigger: it fires at <paramref name="FireAt"/>, just after the schedule change at <paramref name="ChangeAt"/>.</summary>
+/// <param name="SetBy">The controller (member id) that set it last.</param>
+public sealed record BoxTrigger(string Box, DateTimeOffset FireAt, DateTimeOffset ChangeAt, string SetBy, DateTimeOffset SetAt);
+
+/// <summary>A member of a controller cluster as Quartz's clustered job store records it.</summary>
+public sealed record ClusterCheckin(string MemberId, DateTimeOffset LastCheckin, TimeSpan Interval);
+
+/// <summary>One <c>controller run</c> process, as it records itself in the store (<c>spotdevbox controller status</c> reads it).</summary>
+/// <param name="MemberId">Its id in the cluster (Quartz's instance id): host name and a random part.</param>
+/// <param name="LastSeen">When it last wrote this row (at start, at each pass, and at each cluster check-in).</param>
+/// <param name="LastPassAt">When its last reconcile pass over every box ended; null: none yet.</param>
+public sealed record ControllerMember(
+    string MemberId,
+    string Host,
+    int ProcessId,
+    string Version,
+    DateTimeOffset StartedAt,
+    DateTimeOffset LastSeen,
+    DateTimeOffset? LastPassAt = null,
+    double? LastPassSeconds = null,
+    int? LastPassBoxes = null);

@@ -46,6 +46,14 @@ internal sealed class ReconcileLauncher(
             }
 
             won = ((ClaimOutcome.Won)claim).Claim;
+            if (state.PendingSessionId != session)
+            {
+                // Stored before RunInstances: a controller killed during the call leaves the session id (and so the client
+                // tokens) to whichever controller launches the box next, and EC2 then starts no second instance.
+                state = state with { PendingSessionId = session };
+                await store.SetBoxStateAsync(state, cancellationToken);
+            }
+
             var floor = await store.GetSnapshotFloorAsync(box, cancellationToken);
             var render = await userData.PrepareAsync(box, o, new RollbackGuard(floor, AllowRollback: false), cancellationToken);
             result = await launcher.LaunchAsync(new BoxLaunch(box, o, session, render, interrupted), cancellationToken);
@@ -100,6 +108,11 @@ internal sealed class ReconcileLauncher(
                     SessionId: launched.Instance.SessionId ?? session);
 
             case LaunchResult.AlreadyRunning running:
+                if (state.PendingSessionId is not null)
+                {
+                    await store.SetBoxStateAsync(state with { PendingSessionId = null }, cancellationToken);
+                }
+
                 return new BoxDecision(box, ReconcileActions.None, $"{why}: {running.Instance.InstanceId} is already {ReconcileText.Name(running.Instance.State)}", running.Instance.InstanceId, nextChange);
 
             case LaunchResult.Failed failed:

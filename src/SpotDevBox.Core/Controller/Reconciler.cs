@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -53,7 +52,8 @@ public sealed class Reconciler : IDisposable
     private readonly ControllerMetrics? _metrics;
     private readonly ILedgerStore? _ledger;
     private readonly ElasticIps _elasticIps = new();
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _boxGates = new(StringComparer.Ordinal);
+    private readonly IBoxLocks _locks;
+    private readonly InProcessBoxLocks? _ownLocks;
     private readonly SemaphoreSlim _startGate = new(1, 1);
     private DateTimeOffset? _previousRun;
     private DateTimeOffset _startedAt;
@@ -72,7 +72,8 @@ public sealed class Reconciler : IDisposable
         TimeProvider time,
         ILogger<Reconciler> logger,
         ControllerMetrics? metrics = null,
-        ILedgerStore? ledger = null)
+        ILedgerStore? ledger = null,
+        IBoxLocks? locks = null)
     {
         _options = options;
         _gateways = gateways;
@@ -83,6 +84,7 @@ public sealed class Reconciler : IDisposable
         _logger = logger;
         _metrics = metrics;
         _ledger = ledger;
+        _locks = locks ?? (_ownLocks = new InProcessBoxLocks());
         // Every part logs through this logger: the category operators filter on stays the reconciler's.
         _decisions = new DecisionRecorder(store, time, logger);
         _reader = new BoxDocumentReader(documents, logger);
@@ -266,10 +268,16 @@ public sealed class Reconciler : IDisposable
     /// <param name="month">the month's spending as the pass read it; null reads it for this box alone.</param>
     private async Task<BoxDecision> ReconcileBoxAsync(string box, BoxOptions o, IReadOnlyList<BoxInstance> instances, BudgetMonth? month, CancellationToken cancellationToken)
     {
-        var gate = _boxGates.GetOrAdd(box, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken);
         try
         {
+            // One controller at a time per box (in a cluster, across processes): a trigger and a pass, or two controllers.
+            await using var held = await _locks.AcquireAsync(box, cancellationToken);
+            if (held.Waited)
+            {
+                // Whoever held the box may have launched or stopped an instance since the pass listed them.
+                instances = await _gateways.ForRegion(o.Region).FindBoxInstancesAsync(box, cancellationToken);
+            }
+
             // Only the box's own instances (its instance profile) are the box's; the others are reported and left alone.
             foreach (var foreign in Duplicates.Foreign(box, o, instances))
             {
@@ -286,10 +294,6 @@ public sealed class Reconciler : IDisposable
             PublishUnknown(box, o);
             await _decisions.RecordAsync(failed, cancellationToken);
             return failed;
-        }
-        finally
-        {
-            gate.Release();
         }
     }
 
@@ -320,6 +324,13 @@ public sealed class Reconciler : IDisposable
 
         var live = BoxDecider.Live(instances);
         var state = await _store.GetBoxStateAsync(box, cancellationToken) ?? new BoxStateRow(box);
+        if (state.PendingSessionId is { } pending && instances.Any(i => i.SessionId == pending))
+        {
+            // The launch whose outcome was unknown (or whose controller died in RunInstances) did start its instance.
+            state = state with { PendingSessionId = null };
+            await _store.SetBoxStateAsync(state, cancellationToken);
+        }
+
         // The last session matters only to a box that should be up and has nothing live: one query saved for the others.
         var last = live.Count == 0 && wanted.Up ? await _store.LastSessionAsync(box, cancellationToken) : null;
         var plan = BoxDecider.Decide(new BoxSituation(
@@ -352,7 +363,7 @@ public sealed class Reconciler : IDisposable
     {
         if (plan.TerminateDuplicates.Count > 0)
         {
-            await _duplicates.TerminateAsync(gateway, box, plan.Decision!.InstanceId!, plan.TerminateDuplicates, cancellationToken);
+            await _duplicates.TerminateAsync(gateway, box, plan.Decision!.InstanceId!, plan.TerminateDuplicates, now, cancellationToken);
         }
 
         if (plan.WriteControl is { } control)
@@ -367,7 +378,7 @@ public sealed class Reconciler : IDisposable
 
         if (plan.ApiStop is { } stop)
         {
-            _sessions.StoppedThroughApi(stop);
+            await _sessions.StoppedThroughApiAsync(stop, now, cancellationToken);
             await gateway.TerminateAsync(stop, cancellationToken);
         }
 
@@ -387,10 +398,7 @@ public sealed class Reconciler : IDisposable
     public void Dispose()
     {
         _startGate.Dispose();
-        foreach (var gate in _boxGates.Values)
-        {
-            gate.Dispose();
-        }
+        _ownLocks?.Dispose();
     }
 
     /// <summary>A new session's id: its start in UTC and a random part, e.g. <c>20261127T083000Z-3f9a1c</c>.</summary>

@@ -18,11 +18,15 @@ internal sealed class SessionTracker(IControllerStore store, BoxDocumentReader d
     /// <summary>An open session whose instance EC2 does not list is taken as ended only once it is older than this.</summary>
     internal static readonly TimeSpan ListingLag = TimeSpan.FromMinutes(5);
 
-    private readonly ConcurrentDictionary<string, byte> _apiStopped = new(StringComparer.Ordinal);
+    /// <summary>The state this process last saw of each instance: only for the "was -> now" of the message; whether to store it is the store's mark.</summary>
     private readonly ConcurrentDictionary<string, InstanceState> _lastState = new(StringComparer.Ordinal);
 
-    /// <summary>Remembers that the controller terminated the instance through the API: its session ends as an <see cref="SessionEndings.ApiStop"/>.</summary>
-    public void StoppedThroughApi(string instanceId) => _apiStopped[instanceId] = 0;
+    /// <summary>
+    /// Records, in the store, that the controller terminated the instance through the API: its session ends as an
+    /// <see cref="SessionEndings.ApiStop"/>, whichever controller of a cluster sees it end.
+    /// </summary>
+    public Task StoppedThroughApiAsync(string instanceId, DateTimeOffset at, CancellationToken cancellationToken) =>
+        store.MarkApiStoppedAsync(instanceId, at, cancellationToken);
 
     /// <summary>The open sessions of every box as the latest <see cref="TrackSessionsAsync"/> read them: the cost-today gauge reuses them rather than query again.</summary>
     public IReadOnlyList<SessionRow> LastOpenSessions { get; private set; } = [];
@@ -32,10 +36,10 @@ internal sealed class SessionTracker(IControllerStore store, BoxDocumentReader d
     {
         foreach (var instance in instances)
         {
-            var was = _lastState.TryGetValue(instance.InstanceId, out var seen) ? seen : (InstanceState?)null;
-            if (was != instance.State)
+            var was = _lastState.TryGetValue(instance.InstanceId, out var seen) && seen != instance.State ? seen : (InstanceState?)null;
+            _lastState[instance.InstanceId] = instance.State;
+            if (await store.SwapMarkAsync($"state:{instance.InstanceId}", ReconcileText.Name(instance.State), cancellationToken))
             {
-                _lastState[instance.InstanceId] = instance.State;
                 var why = instance.StateReason is { } sr && !instance.IsLive ? $" ({sr.Code})" : "";
                 await decisions.RecordAsync(
                     new BoxDecision(box, ReconcileActions.InstanceState, $"{instance.InstanceId}: {(was is { } w ? ReconcileText.Name(w) + " -> " : "")}{ReconcileText.Name(instance.State)}{why}", instance.InstanceId),
@@ -116,7 +120,7 @@ internal sealed class SessionTracker(IControllerStore store, BoxDocumentReader d
             metrics?.Interruption(row.Box, row.Owner ?? o.Owner, row.Region);
             detail ??= notice is { } n ? $"spot notice '{n.Action}' for {n.NoticeTime.UtcDateTime:HH:mm:ss} UTC" : null;
         }
-        else if (_apiStopped.ContainsKey(row.InstanceId))
+        else if (row.ApiStoppedAt is not null)
         {
             endedBy = SessionEndings.ApiStop;
         }

@@ -190,7 +190,7 @@ internal static class ControllerConfiguration
     /// AOT) build, where the binder is generated code and nothing else would keep their metadata. A test checks
     /// that this list holds every class-typed property reachable from <see cref="ControllerOptions"/>.
     /// </summary>
-    internal static readonly Type[] WalkedOptionTypes = [typeof(ControllerOptions), typeof(ReconcileOptions), typeof(BoxOptions), typeof(ScheduleOptions), typeof(BoxAgentOptions), typeof(FleetOptions), typeof(MetricsOptions), typeof(OtlpMetricsOptions), typeof(PrometheusMetricsOptions)];
+    internal static readonly Type[] WalkedOptionTypes = [typeof(ControllerOptions), typeof(ReconcileOptions), typeof(BoxOptions), typeof(ScheduleOptions), typeof(BoxAgentOptions), typeof(FleetOptions), typeof(MetricsOptions), typeof(OtlpMetricsOptions), typeof(PrometheusMetricsOptions), typeof(ClusterOptions)];
 
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(ControllerOptions))]
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(ReconcileOptions))]
@@ -201,6 +201,7 @@ internal static class ControllerConfiguration
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(MetricsOptions))]
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(OtlpMetricsOptions))]
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(PrometheusMetricsOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(ClusterOptions))]
     public static ControllerOptions ReadValidated(IConfiguration configuration)
     {
         var section = configuration.GetSection(ControllerOptions.SectionName);

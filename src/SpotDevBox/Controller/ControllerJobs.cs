@@ -5,17 +5,23 @@ using SpotDevBox.Core.Savings;
 
 namespace SpotDevBox.Controller;
 
-/// <summary>Every Controller:Reconcile:Interval: one pass over every box; then each box's next schedule change gets its trigger.</summary>
+/// <summary>
+/// Every Controller:Reconcile:Interval: one pass over every box; then each box's next schedule change gets its trigger.
+/// Disallowed to run twice at once, in the cluster too: one controller runs each pass.
+/// </summary>
 [DisallowConcurrentExecution]
-internal sealed class ReconcileJob(Reconciler reconciler, TransitionTriggers triggers) : IJob
+internal sealed class ReconcileJob(Reconciler reconciler, TransitionTriggers triggers, ControllerMembership membership, TimeProvider time) : IJob
 {
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
+        var began = time.GetTimestamp();
         var decisions = await reconciler.ReconcileAllAsync(cancellationToken);
         foreach (var decision in decisions)
         {
             await triggers.EnsureAsync(context.Scheduler, decision, cancellationToken);
         }
+
+        await membership.PassedAsync(time.GetElapsedTime(began), decisions.Count, cancellationToken);
     }
 }
 
@@ -48,7 +54,7 @@ internal sealed class TransitionJob(Reconciler reconciler, TransitionTriggers tr
 /// moving it when an override or a new day changes that instant. The schedule rule stays in the domain
 /// (<c>ScheduleEvaluator</c>); Quartz only fires at the instants it computes.
 /// </summary>
-internal sealed partial class TransitionTriggers(TimeProvider time, ILogger<TransitionTriggers> logger)
+internal sealed partial class TransitionTriggers(TimeProvider time, ILogger<TransitionTriggers> logger, IControllerStore? store = null, ControllerIdentity? identity = null)
 {
     public static readonly JobKey Job = new("transition", "controller");
 
@@ -66,6 +72,11 @@ internal sealed partial class TransitionTriggers(TimeProvider time, ILogger<Tran
                 await scheduler.UnscheduleJob(key, cancellationToken);
             }
 
+            if (store is not null)
+            {
+                await store.RemoveBoxTriggerAsync(decision.Box, cancellationToken);
+            }
+
             return;
         }
 
@@ -78,6 +89,13 @@ internal sealed partial class TransitionTriggers(TimeProvider time, ILogger<Tran
         if (existing?.NextFireTimeUtc is { } next && next == at)
         {
             return;
+        }
+
+        // A copy for `controller status`, written first: a trigger without its copy would go unseen, a copy without
+        // its trigger is put right by the next pass.
+        if (store is not null)
+        {
+            await store.SetBoxTriggerAsync(new BoxTrigger(decision.Box, at, change, identity?.MemberId ?? "", time.GetUtcNow()), cancellationToken);
         }
 
         var trigger = TriggerBuilder.Create()

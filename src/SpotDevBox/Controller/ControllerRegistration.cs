@@ -41,6 +41,10 @@ internal static class ControllerRegistration
         services.TryAddSingleton<ILaunchUserData, ControllerUserData>();
         services.TryAddSingleton<ILaunchClaimStore, BoxLaunchClaimStore>();
         services.TryAddSingleton<LaunchClaims>();
+        // One controller at a time per box: across the cluster on PostgreSQL, within this process on SQLite.
+        services.TryAddSingleton<IBoxLocks>(sp => sp.GetRequiredService<ControllerStore>() is { Database: ControllerDatabase.Postgres } store
+            ? new PostgresBoxLocks(store, sp.GetRequiredService<TimeProvider>())
+            : new InProcessBoxLocks());
         services.TryAddSingleton<Reconciler>();
         return services;
     }
@@ -58,16 +62,65 @@ internal static class ControllerRegistration
             interval = new ReconcileOptions().Interval;
         }
 
+        // Several controllers on one PostgreSQL database form a cluster through Quartz's clustered job store; on SQLite
+        // Quartz keeps its triggers in memory, as one controller needs. A value that does not resolve is reported (exit 2)
+        // by the command before the host starts.
+        var database = TryResolve(configuration[$"{ControllerOptions.SectionName}:{nameof(ControllerOptions.Database)}"]);
+        var checkin = configuration.GetSection($"{ControllerOptions.SectionName}:{nameof(ControllerOptions.Cluster)}")
+            .GetValue(nameof(ClusterOptions.CheckinInterval), new ClusterOptions().CheckinInterval);
+        if (checkin <= TimeSpan.Zero)
+        {
+            checkin = new ClusterOptions().CheckinInterval;
+        }
+
+        var identity = ControllerIdentity.New();
+        services.TryAddSingleton(identity);
+        services.TryAddSingleton<ControllerMembership>();
+        // Before Quartz's hosted service: the migrations (Quartz's tables among them) run first.
+        services.AddHostedService(sp => sp.GetRequiredService<ControllerMembership>());
+        services.Configure<QuartzOptions>(o =>
+        {
+            // Every controller that starts puts the reconcile and daily-summary triggers as this release defines them.
+            o.Scheduling.OverwriteExistingData = true;
+            o.Scheduling.IgnoreDuplicates = false;
+        });
+
         services.AddQuartz(q =>
         {
+            q.ConfigureScheduler(o =>
+            {
+                o.InstanceName = "spotdevbox-controller";
+                o.InstanceId = identity.MemberId;
+            });
+            if (database is ControllerDatabase.Postgres postgres)
+            {
+                q.UsePersistentStore(store =>
+                {
+                    store.UsePostgres(Npgsql.NpgsqlFactory.Instance, postgres.ConnectionString);
+                    store.UseSystemTextJsonSerializer();
+                    store.UseClustering(c =>
+                    {
+                        c.CheckinInterval = checkin;
+                        c.CheckinMisfireThreshold = checkin;
+                    });
+                    store.ConfigureStore(o =>
+                    {
+                        o.TablePrefix = QuartzSchema.TablePrefix;
+                        // The store's migrations made the tables; Quartz checks them and creates nothing.
+                        o.SchemaProvisioning = SchemaProvisioning.Validate;
+                    });
+                });
+            }
+
             // The first pass at once: that is the start-up alignment (missed starts and stops included).
             q.ScheduleJob<ReconcileJob>(
                 (sp, t) => t
                     .WithIdentity("reconcile", "controller")
                     .StartAt(sp.GetRequiredService<TimeProvider>().GetUtcNow() + TimeSpan.FromMilliseconds(200))
                     .WithSimpleSchedule(s => s.WithInterval(interval).RepeatForever().WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)),
-                (_, j) => j.WithIdentity("reconcile", "controller"));
-            q.AddJob<TransitionJob>(j => j.WithIdentity(TransitionTriggers.Job).StoreDurably());
+                (_, j) => j.WithIdentity("reconcile", "controller").RequestRecovery());
+            // Recovery: a transition or pass that was running on a controller that died runs again on another.
+            q.AddJob<TransitionJob>(j => j.WithIdentity(TransitionTriggers.Job).StoreDurably().RequestRecovery());
             q.ScheduleJob<DailySummaryJob>(
                 t => t.WithIdentity("daily-summary", "controller").WithCronSchedule("0 5 0 * * ?", c => c.InTimeZone(TimeZoneInfo.Utc)),
                 j => j.WithIdentity("daily-summary", "controller"));
@@ -78,5 +131,17 @@ internal static class ControllerRegistration
         // Metrics: only controller run exports them (the CLI verbs' Reconciler gets none).
         services.AddSpotDevBoxControllerMetrics(configuration);
         return services;
+    }
+
+    private static ControllerDatabase? TryResolve(string? setting)
+    {
+        try
+        {
+            return ControllerDatabase.Resolve(setting);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
     }
 }

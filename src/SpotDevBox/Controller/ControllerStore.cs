@@ -25,7 +25,7 @@ namespace SpotDevBox.Controller;
 internal sealed partial class ControllerStore : IControllerStore, ILedgerStore, IDisposable
 {
     /// <summary>The schema this code writes: <c>PRAGMA user_version</c> (SQLite) or <c>schema_version</c> (PostgreSQL) once initialized.</summary>
-    internal const int SchemaVersion = 5;
+    internal const int SchemaVersion = 7;
 
     private const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
 
@@ -128,6 +128,35 @@ internal sealed partial class ControllerStore : IControllerStore, ILedgerStore, 
             snapshot_time TEXT NOT NULL
         );
         """),
+        // For several controllers on one database: the last decision stored per box (so that a decision repeated every
+        // pass is stored once, whichever controller makes it), the API stop of a session, and the controllers themselves.
+        new("""
+        CREATE TABLE decision_marks (
+            mark TEXT NOT NULL PRIMARY KEY,
+            signature TEXT NOT NULL
+        );
+        ALTER TABLE sessions ADD COLUMN api_stopped_at TEXT;
+        CREATE TABLE controller_members (
+            member_id TEXT NOT NULL PRIMARY KEY,
+            host TEXT NOT NULL,
+            process_id INTEGER NOT NULL,
+            version TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            last_pass_at TEXT,
+            last_pass_seconds TEXT,
+            last_pass_boxes INTEGER
+        );
+        CREATE TABLE box_triggers (
+            box TEXT NOT NULL PRIMARY KEY,
+            fire_at TEXT NOT NULL,
+            change_at TEXT NOT NULL,
+            set_by TEXT NOT NULL,
+            set_at TEXT NOT NULL
+        );
+        """),
+        // Quartz's clustered job store (qrtz_* tables), on PostgreSQL only: the text Quartz itself ships for its schema.
+        new(Sqlite: null, Postgres: QuartzSchema.Postgres()),
     ];
 
     private const string LedgerColumns =
@@ -136,7 +165,8 @@ internal sealed partial class ControllerStore : IControllerStore, ILedgerStore, 
         "spot_missing, on_demand_missing, ebs_per_gb_month, ebs_missing, s3_per_gb_month, s3_missing, repository_bytes, latest_end";
 
     private const string SessionColumns =
-        "box, instance_id, session_id, region, owner, instance_type, availability_zone, lifecycle, price_per_hour, started_at, ended_at, ended_by, end_detail, latest_end, last_seen_running";
+        "box, instance_id, session_id, region, owner, instance_type, availability_zone, lifecycle, price_per_hour, started_at, ended_at, ended_by, end_detail, latest_end, last_seen_running, " +
+        "api_stopped_at";
 
     private const string DecisionColumns = "at, box, action, reason, instance_id, session_id";
 
@@ -204,9 +234,14 @@ internal sealed partial class ControllerStore : IControllerStore, ILedgerStore, 
 
         for (var version = found; version < SchemaVersion; version++)
         {
+            if (_dialect.Expand(Migrations[version]) is not { } text)
+            {
+                continue;
+            }
+
             await using var migrate = connection.CreateCommand();
             migrate.Transaction = transaction;
-            migrate.CommandText = _dialect.Expand(Migrations[version]);
+            migrate.CommandText = text;
             await migrate.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -215,7 +250,7 @@ internal sealed partial class ControllerStore : IControllerStore, ILedgerStore, 
         LogSchemaUpgraded(_logger, _dialect.Describe, found, SchemaVersion);
     }
 
-        public async Task UpsertSessionAsync(SessionRow session, CancellationToken cancellationToken)
+    public async Task UpsertSessionAsync(SessionRow session, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
         await using var connection = await OpenAsync(cancellationToken);
@@ -223,13 +258,13 @@ internal sealed partial class ControllerStore : IControllerStore, ILedgerStore, 
         command.CommandText =
             $"""
             INSERT INTO sessions ({SessionColumns})
-            VALUES (@box, @instance_id, @session_id, @region, @owner, @instance_type, @availability_zone, @lifecycle, @price_per_hour, @started_at, @ended_at, @ended_by, @end_detail, @latest_end, @last_seen_running)
+            VALUES (@box, @instance_id, @session_id, @region, @owner, @instance_type, @availability_zone, @lifecycle, @price_per_hour, @started_at, @ended_at, @ended_by, @end_detail, @latest_end, @last_seen_running, @api_stopped_at)
             ON CONFLICT (instance_id) DO UPDATE SET
                 box = excluded.box, session_id = excluded.session_id, region = excluded.region, owner = excluded.owner,
                 instance_type = excluded.instance_type, availability_zone = excluded.availability_zone, lifecycle = excluded.lifecycle,
                 price_per_hour = excluded.price_per_hour, started_at = excluded.started_at, ended_at = excluded.ended_at,
                 ended_by = excluded.ended_by, end_detail = excluded.end_detail, latest_end = excluded.latest_end,
-                last_seen_running = excluded.last_seen_running;
+                last_seen_running = excluded.last_seen_running, api_stopped_at = COALESCE(excluded.api_stopped_at, sessions.api_stopped_at);
             """;
         Add(command, "@box", session.Box);
         Add(command, "@instance_id", session.InstanceId);
@@ -246,6 +281,7 @@ internal sealed partial class ControllerStore : IControllerStore, ILedgerStore, 
         Add(command, "@end_detail", session.EndDetail);
         Add(command, "@latest_end", FormatTime(session.LatestEnd));
         Add(command, "@last_seen_running", FormatTime(session.LastSeenRunning));
+        Add(command, "@api_stopped_at", FormatTime(session.ApiStoppedAt));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -458,6 +494,135 @@ internal sealed partial class ControllerStore : IControllerStore, ILedgerStore, 
         return await GetSnapshotFloorAsync(box, cancellationToken) ?? reported;
     }
 
+    public async Task<bool> SwapMarkAsync(string mark, string signature, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(mark);
+        ArgumentNullException.ThrowIfNull(signature);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        // The WHERE makes an unchanged mark a statement that changes no row: both databases then count 0.
+        command.CommandText =
+            """
+            INSERT INTO decision_marks (mark, signature) VALUES (@mark, @signature)
+            ON CONFLICT (mark) DO UPDATE SET signature = excluded.signature WHERE decision_marks.signature <> excluded.signature;
+            """;
+        Add(command, "@mark", mark);
+        Add(command, "@signature", signature);
+        return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+    }
+
+    public async Task MarkApiStoppedAsync(string instanceId, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(instanceId);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE sessions SET api_stopped_at = @at WHERE instance_id = @instance_id AND api_stopped_at IS NULL;";
+        Add(command, "@at", FormatTime(at));
+        Add(command, "@instance_id", instanceId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task RecordMemberAsync(ControllerMember member, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        // A refresh without a pass keeps the last pass recorded.
+        command.CommandText =
+            """
+            INSERT INTO controller_members (member_id, host, process_id, version, started_at, last_seen, last_pass_at, last_pass_seconds, last_pass_boxes)
+            VALUES (@member_id, @host, @process_id, @version, @started_at, @last_seen, @last_pass_at, @last_pass_seconds, @last_pass_boxes)
+            ON CONFLICT (member_id) DO UPDATE SET
+                host = excluded.host, process_id = excluded.process_id, version = excluded.version, started_at = excluded.started_at,
+                last_seen = excluded.last_seen,
+                last_pass_at = COALESCE(excluded.last_pass_at, controller_members.last_pass_at),
+                last_pass_seconds = COALESCE(excluded.last_pass_seconds, controller_members.last_pass_seconds),
+                last_pass_boxes = COALESCE(excluded.last_pass_boxes, controller_members.last_pass_boxes);
+            """;
+        Add(command, "@member_id", member.MemberId);
+        Add(command, "@host", member.Host);
+        Add(command, "@process_id", member.ProcessId);
+        Add(command, "@version", member.Version);
+        Add(command, "@started_at", FormatTime(member.StartedAt));
+        Add(command, "@last_seen", FormatTime(member.LastSeen));
+        Add(command, "@last_pass_at", FormatTime(member.LastPassAt));
+        Add(command, "@last_pass_seconds", member.LastPassSeconds?.ToString("0.###", CultureInfo.InvariantCulture));
+        Add(command, "@last_pass_boxes", (long?)member.LastPassBoxes);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public Task<IReadOnlyList<ControllerMember>> MembersAsync(CancellationToken cancellationToken) =>
+        QueryAsync(
+            "SELECT member_id, host, process_id, version, started_at, last_seen, last_pass_at, last_pass_seconds, last_pass_boxes FROM controller_members ORDER BY last_seen DESC, member_id;",
+            _ => { },
+            reader => new ControllerMember(
+                reader.GetString(0),
+                reader.GetString(1),
+                Convert.ToInt32(reader.GetValue(2), CultureInfo.InvariantCulture),
+                reader.GetString(3),
+                ReadTime(reader, 4),
+                ReadTime(reader, 5),
+                ReadNullableTime(reader, 6),
+                reader.IsDBNull(7) ? null : double.Parse(reader.GetString(7), NumberStyles.Float, CultureInfo.InvariantCulture),
+                reader.IsDBNull(8) ? null : Convert.ToInt32(reader.GetValue(8), CultureInfo.InvariantCulture)),
+            cancellationToken);
+
+    public async Task SetBoxTriggerAsync(BoxTrigger trigger, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(trigger);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText =
+            """
+            INSERT INTO box_triggers (box, fire_at, change_at, set_by, set_at) VALUES (@box, @fire_at, @change_at, @set_by, @set_at)
+            ON CONFLICT (box) DO UPDATE SET fire_at = excluded.fire_at, change_at = excluded.change_at, set_by = excluded.set_by, set_at = excluded.set_at;
+            """;
+        Add(command, "@box", trigger.Box);
+        Add(command, "@fire_at", FormatTime(trigger.FireAt));
+        Add(command, "@change_at", FormatTime(trigger.ChangeAt));
+        Add(command, "@set_by", trigger.SetBy);
+        Add(command, "@set_at", FormatTime(trigger.SetAt));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task RemoveBoxTriggerAsync(string box, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(box);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM box_triggers WHERE box = @box;";
+        Add(command, "@box", box);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public Task<IReadOnlyList<BoxTrigger>> BoxTriggersAsync(CancellationToken cancellationToken) =>
+        QueryAsync(
+            "SELECT box, fire_at, change_at, set_by, set_at FROM box_triggers ORDER BY fire_at, box;",
+            _ => { },
+            reader => new BoxTrigger(reader.GetString(0), ReadTime(reader, 1), ReadTime(reader, 2), reader.GetString(3), ReadTime(reader, 4)),
+            cancellationToken);
+
+    /// <summary>
+    /// The cluster's members as Quartz's job store sees them (<c>qrtz_scheduler_state</c>: each one's last check-in and its
+    /// interval); empty on SQLite, where one controller runs with Quartz in memory.
+    /// </summary>
+    public async Task<IReadOnlyList<ClusterCheckin>> ClusterCheckinsAsync(CancellationToken cancellationToken)
+    {
+        if (Database is not ControllerDatabase.Postgres)
+        {
+            return [];
+        }
+
+        return await QueryAsync(
+            $"SELECT instance_name, last_checkin_time, checkin_interval FROM {QuartzSchema.TablePrefix}scheduler_state ORDER BY instance_name;",
+            _ => { },
+            reader => new ClusterCheckin(
+                reader.GetString(0),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
+                TimeSpan.FromMilliseconds(reader.GetInt64(2))),
+            cancellationToken);
+    }
+
     /// <summary>Closes the pooled connections (SQLite: the last one checkpoints the WAL into the file).</summary>
     public void Dispose() => _dialect.Dispose();
 
@@ -615,7 +780,8 @@ internal sealed partial class ControllerStore : IControllerStore, ILedgerStore, 
         EndedBy: ReadString(reader, 11),
         EndDetail: ReadString(reader, 12),
         LatestEnd: ReadNullableTime(reader, 13),
-        LastSeenRunning: ReadNullableTime(reader, 14));
+        LastSeenRunning: ReadNullableTime(reader, 14),
+        ApiStoppedAt: ReadNullableTime(reader, 15));
 
     // Typed parameters: PostgreSQL must know a parameter's type even when its value is null (@box IS NULL OR box = @box).
     private static void Add(DbCommand command, string name, string? value) => Add(command, name, DbType.String, value);

@@ -120,6 +120,60 @@ internal sealed class InMemoryControllerStore : IControllerStore
 
     public Task<SnapshotFloor> RaiseSnapshotFloorAsync(string box, SnapshotFloor reported, CancellationToken cancellationToken) =>
         Task.FromResult(Floors.AddOrUpdate(box, reported, (_, current) => SnapshotFloor.Raise(current, reported)!));
+
+    public ConcurrentDictionary<string, string> Marks { get; } = new(StringComparer.Ordinal);
+
+    public Task<bool> SwapMarkAsync(string mark, string signature, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var changed = !Marks.TryGetValue(mark, out var was) || was != signature;
+            Marks[mark] = signature;
+            return Task.FromResult(changed);
+        }
+    }
+
+    public Task MarkApiStoppedAsync(string instanceId, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        // As the store: only a known session, and only the first stop.
+        if (Sessions.TryGetValue(instanceId, out var session) && session.ApiStoppedAt is null)
+        {
+            Sessions[instanceId] = session with { ApiStoppedAt = at };
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public ConcurrentDictionary<string, ControllerMember> Members { get; } = new(StringComparer.Ordinal);
+
+    public Task RecordMemberAsync(ControllerMember member, CancellationToken cancellationToken)
+    {
+        Members.AddOrUpdate(
+            member.MemberId,
+            member,
+            (_, was) => member with { LastPassAt = member.LastPassAt ?? was.LastPassAt, LastPassSeconds = member.LastPassSeconds ?? was.LastPassSeconds, LastPassBoxes = member.LastPassBoxes ?? was.LastPassBoxes });
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<ControllerMember>> MembersAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<ControllerMember>>([.. Members.Values.OrderByDescending(m => m.LastSeen).ThenBy(m => m.MemberId, StringComparer.Ordinal)]);
+
+    public ConcurrentDictionary<string, BoxTrigger> Triggers { get; } = new(StringComparer.Ordinal);
+
+    public Task SetBoxTriggerAsync(BoxTrigger trigger, CancellationToken cancellationToken)
+    {
+        Triggers[trigger.Box] = trigger;
+        return Task.CompletedTask;
+    }
+
+    public Task RemoveBoxTriggerAsync(string box, CancellationToken cancellationToken)
+    {
+        Triggers.TryRemove(box, out _);
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<BoxTrigger>> BoxTriggersAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<BoxTrigger>>([.. Triggers.Values.OrderBy(t => t.FireAt).ThenBy(t => t.Box, StringComparer.Ordinal)]);
 }
 
 /// <summary>A box prefix's documents in memory, keyed by storage prefix (status, control) or instance id (records).</summary>

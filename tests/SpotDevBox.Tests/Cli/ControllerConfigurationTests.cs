@@ -31,7 +31,7 @@ public sealed class ControllerConfigurationTests
             .Select(d => d.Type!)
             .ToHashSet();
 
-        Assert.Equal(["BoxAgentOptions", "BoxOptions", "ControllerOptions", "FleetOptions", "MetricsOptions", "OtlpMetricsOptions", "PrometheusMetricsOptions", "ReconcileOptions", "ScheduleOptions"], ControllerConfiguration.WalkedOptionTypes.Select(t => t.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["BoxAgentOptions", "BoxOptions", "ClusterOptions", "ControllerOptions", "FleetOptions", "MetricsOptions", "OtlpMetricsOptions", "PrometheusMetricsOptions", "ReconcileOptions", "ScheduleOptions"], ControllerConfiguration.WalkedOptionTypes.Select(t => t.Name).Order(StringComparer.Ordinal));
         Assert.Empty(ControllerConfiguration.WalkedOptionTypes.Except(kept).Select(t => t.Name));
     }
 

@@ -79,7 +79,7 @@ public abstract class ControllerStoreTests : IAsyncLifetime
         await Task.WhenAll(opening);
 
         Assert.Equal(1, logs.Upgrades);
-        Assert.Equal(5L, await SchemaVersionAsync());
+        Assert.Equal(ControllerStore.SchemaVersion, await SchemaVersionAsync());
         await first.SetLastRunAsync(Nine, CancellationToken.None);
         Assert.Equal(Nine, await second.GetLastRunAsync(CancellationToken.None));
     }
@@ -502,21 +502,21 @@ public abstract class ControllerStoreTests : IAsyncLifetime
     {
         await OpenStoreAsync();
 
-        Assert.Equal(5L, await SchemaVersionAsync());
+        Assert.Equal(ControllerStore.SchemaVersion, await SchemaVersionAsync());
     }
 
     [Fact]
     public async Task InitializeAsync_NewerSchemaVersion_RefusedNamingDatabaseAndVersions()
     {
-        await SetSchemaVersionAsync(7);
+        await SetSchemaVersionAsync(ControllerStore.SchemaVersion + 1);
         var store = new ControllerStore(Database, NullLogger<ControllerStore>.Instance);
         _stores.Add(store);
 
         var e = await Assert.ThrowsAsync<InvalidDataException>(() => store.InitializeAsync(CancellationToken.None));
 
         Assert.Contains(Database.Describe, e.Message, StringComparison.Ordinal);
-        Assert.Contains("schema version 7", e.Message, StringComparison.Ordinal);
-        Assert.Contains("up to 5", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"schema version {ControllerStore.SchemaVersion + 1}", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"up to {ControllerStore.SchemaVersion}", e.Message, StringComparison.Ordinal);
         Assert.Empty(await TablesAsync());
     }
 
@@ -527,6 +527,7 @@ public abstract class ControllerStoreTests : IAsyncLifetime
         var session = Session("i-01", Nine, Nine.AddHours(2)) with { EndedBy = "idle" };
         await store.UpsertSessionAsync(session, CancellationToken.None);
         // Back to what schema version 2 wrote.
+        await UndoVersion6Async();
         await RawScalarAsync("DROP TABLE snapshot_floors");
         await RawScalarAsync("ALTER TABLE sessions DROP COLUMN last_seen_running");
         await RawScalarAsync("ALTER TABLE sessions DROP COLUMN latest_end");
@@ -537,7 +538,7 @@ public abstract class ControllerStoreTests : IAsyncLifetime
 
         var upgraded = await OpenStoreAsync();
 
-        Assert.Equal(5L, await SchemaVersionAsync());
+        Assert.Equal(ControllerStore.SchemaVersion, await SchemaVersionAsync());
         Assert.Equal(session, await upgraded.GetSessionAsync("i-01", CancellationToken.None));
         await upgraded.UpsertSessionAsync(session with { LatestEnd = Nine.AddHours(3) }, CancellationToken.None);
         Assert.Equal((DateTimeOffset?)Nine.AddHours(3), (await upgraded.GetSessionAsync("i-01", CancellationToken.None))!.LatestEnd);
@@ -556,6 +557,7 @@ public abstract class ControllerStoreTests : IAsyncLifetime
         await store.SetLastRunAsync(Nine.AddHours(5), CancellationToken.None);
         await store.RecordAsync(Ledger("i-01", "alice", "alice@example.com", Nine, Nine.AddHours(2)), CancellationToken.None);
         // Back to what schema version 3 wrote.
+        await UndoVersion6Async();
         await RawScalarAsync("DROP TABLE snapshot_floors");
         await RawScalarAsync("ALTER TABLE sessions DROP COLUMN last_seen_running");
         await SetSchemaVersionAsync(3);
@@ -563,7 +565,7 @@ public abstract class ControllerStoreTests : IAsyncLifetime
 
         var upgraded = await OpenStoreAsync();
 
-        Assert.Equal(5L, await SchemaVersionAsync());
+        Assert.Equal(ControllerStore.SchemaVersion, await SchemaVersionAsync());
         Assert.Equal(ended, await upgraded.GetSessionAsync("i-01", CancellationToken.None));
         Assert.Equal(open, Assert.Single(await upgraded.OpenSessionsAsync(CancellationToken.None)));
         Assert.Equal(new DecisionRow(Nine, "alice", "launch", "start", "i-02", "s-i-02"), Assert.Single(await upgraded.RecentDecisionsAsync("alice", 10, CancellationToken.None)));
@@ -579,13 +581,14 @@ public abstract class ControllerStoreTests : IAsyncLifetime
     {
         var store = await OpenStoreAsync();
         await store.UpsertSessionAsync(Session("i-01", Nine), CancellationToken.None);
+        await UndoVersion6Async();
         await RawScalarAsync("DROP TABLE snapshot_floors");
         await SetSchemaVersionAsync(4);
         ForgetPools();
 
         var upgraded = await OpenStoreAsync();
 
-        Assert.Equal(5L, await SchemaVersionAsync());
+        Assert.Equal(ControllerStore.SchemaVersion, await SchemaVersionAsync());
         Assert.Equal(Session("i-01", Nine), await upgraded.GetSessionAsync("i-01", CancellationToken.None));
         Assert.Null(await upgraded.GetSnapshotFloorAsync("alice", CancellationToken.None));
         await upgraded.RaiseSnapshotFloorAsync("alice", new SnapshotFloor("aaaa1111", Nine), CancellationToken.None);
@@ -629,6 +632,119 @@ public abstract class ControllerStoreTests : IAsyncLifetime
         Assert.Null(await store.GetSessionAsync("i-unknown", CancellationToken.None));
     }
 
+    /// <summary>Back to what schema version 5 wrote (Quartz's tables, version 7, are made with IF NOT EXISTS and may stay).</summary>
+    private protected async Task UndoVersion6Async()
+    {
+        await RawScalarAsync("DROP TABLE decision_marks");
+        await RawScalarAsync("DROP TABLE controller_members");
+        await RawScalarAsync("DROP TABLE box_triggers");
+        await RawScalarAsync("ALTER TABLE sessions DROP COLUMN api_stopped_at");
+    }
+
+    [Fact]
+    public async Task InitializeAsync_Version5Database_AddsTheClusterTablesAndKeepsEverything()
+    {
+        var store = await OpenStoreAsync();
+        await store.UpsertSessionAsync(Session("i-01", Nine), CancellationToken.None);
+        await store.SetBoxStateAsync(new BoxStateRow("alice", PendingSessionId: "s-1"), CancellationToken.None);
+        await UndoVersion6Async();
+        await SetSchemaVersionAsync(5);
+        ForgetPools();
+
+        var upgraded = await OpenStoreAsync();
+
+        Assert.Equal(ControllerStore.SchemaVersion, await SchemaVersionAsync());
+        Assert.Equal(Session("i-01", Nine), await upgraded.GetSessionAsync("i-01", CancellationToken.None));
+        Assert.Equal("s-1", (await upgraded.GetBoxStateAsync("alice", CancellationToken.None))!.PendingSessionId);
+        Assert.True(await upgraded.SwapMarkAsync("decision:alice", "none|up", CancellationToken.None));
+        await upgraded.MarkApiStoppedAsync("i-01", Nine.AddHours(1), CancellationToken.None);
+        Assert.Equal((DateTimeOffset?)Nine.AddHours(1), (await upgraded.GetSessionAsync("i-01", CancellationToken.None))!.ApiStoppedAt);
+    }
+
+    [Fact]
+    public async Task SwapMarkAsync_SameSignatureAgain_FalseUntilItChanges()
+    {
+        var store = await OpenStoreAsync();
+
+        Assert.True(await store.SwapMarkAsync("decision:alice", "none|up", CancellationToken.None));
+        Assert.False(await store.SwapMarkAsync("decision:alice", "none|up", CancellationToken.None));
+        Assert.True(await store.SwapMarkAsync("decision:bob", "none|up", CancellationToken.None));
+        Assert.True(await store.SwapMarkAsync("decision:alice", "launch|window opened", CancellationToken.None));
+        Assert.True(await store.SwapMarkAsync("decision:alice", "none|up", CancellationToken.None));
+
+        // Another process (a second controller) finds the same marks.
+        ForgetPools();
+        var other = await OpenStoreAsync();
+        Assert.False(await other.SwapMarkAsync("decision:alice", "none|up", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task SwapMarkAsync_ManyAtOnceWithOneSignature_ExactlyOneSeesAChange()
+    {
+        var first = await OpenStoreAsync();
+        var second = await OpenStoreAsync();
+
+        var swaps = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(() => (i % 2 == 0 ? first : second).SwapMarkAsync("decision:alice", "launch|window opened", CancellationToken.None))));
+
+        Assert.Equal(1, swaps.Count(changed => changed));
+    }
+
+    [Fact]
+    public async Task MarkApiStoppedAsync_KnownSession_KeptThroughLaterUpsertsAndOnlyTheFirstStop()
+    {
+        var store = await OpenStoreAsync();
+        await store.UpsertSessionAsync(Session("i-01", Nine), CancellationToken.None);
+
+        await store.MarkApiStoppedAsync("i-01", Nine.AddHours(1), CancellationToken.None);
+        await store.MarkApiStoppedAsync("i-01", Nine.AddHours(2), CancellationToken.None);
+        await store.MarkApiStoppedAsync("i-unknown", Nine.AddHours(2), CancellationToken.None);
+        // A pass that read the session before the stop writes it back without the stop: the stop stays.
+        await store.UpsertSessionAsync(Session("i-01", Nine, Nine.AddHours(1)) with { EndedBy = "api-stop" }, CancellationToken.None);
+
+        var row = await store.GetSessionAsync("i-01", CancellationToken.None);
+        Assert.Equal((DateTimeOffset?)Nine.AddHours(1), row!.ApiStoppedAt);
+        Assert.Equal((DateTimeOffset?)Nine.AddHours(1), row.End);
+        Assert.Null(await store.GetSessionAsync("i-unknown", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task RecordMemberAsync_StartCheckinsAndPasses_LastPassKeptAcrossCheckinsNewestFirst()
+    {
+        var store = await OpenStoreAsync();
+        var a = new ControllerMember("ctl-a-0a0b0c", "ctl-a", 101, "0.13.0", Nine, Nine);
+        var b = new ControllerMember("ctl-b-0d0e0f", "ctl-b", 202, "0.13.0", Nine.AddMinutes(1), Nine.AddMinutes(1));
+
+        await store.RecordMemberAsync(a, CancellationToken.None);
+        await store.RecordMemberAsync(b, CancellationToken.None);
+        await store.RecordMemberAsync(a with { LastSeen = Nine.AddMinutes(2), LastPassAt = Nine.AddMinutes(2), LastPassSeconds = 1.25, LastPassBoxes = 3 }, CancellationToken.None);
+        await store.RecordMemberAsync(a with { LastSeen = Nine.AddMinutes(3) }, CancellationToken.None);
+
+        var members = await store.MembersAsync(CancellationToken.None);
+        Assert.Equal(
+            [a with { LastSeen = Nine.AddMinutes(3), LastPassAt = Nine.AddMinutes(2), LastPassSeconds = 1.25, LastPassBoxes = 3 }, b],
+            members);
+    }
+
+    [Fact]
+    public async Task SetBoxTriggerAsync_SetMovedRemoved_OneRowPerBoxSoonestFirst()
+    {
+        var store = await OpenStoreAsync();
+        await store.SetBoxTriggerAsync(new BoxTrigger("alice", Nine.AddHours(9), Nine.AddHours(9).AddSeconds(-1), "ctl-a", Nine), CancellationToken.None);
+        await store.SetBoxTriggerAsync(new BoxTrigger("bob", Nine.AddHours(2), Nine.AddHours(2).AddSeconds(-1), "ctl-a", Nine), CancellationToken.None);
+        await store.SetBoxTriggerAsync(new BoxTrigger("carol", Nine.AddHours(3), Nine.AddHours(3).AddSeconds(-1), "ctl-b", Nine), CancellationToken.None);
+
+        await store.SetBoxTriggerAsync(new BoxTrigger("alice", Nine.AddHours(1), Nine.AddHours(1).AddSeconds(-1), "ctl-b", Nine.AddMinutes(5)), CancellationToken.None);
+        await store.RemoveBoxTriggerAsync("carol", CancellationToken.None);
+        await store.RemoveBoxTriggerAsync("nobody", CancellationToken.None);
+
+        Assert.Equal(
+            [
+                new BoxTrigger("alice", Nine.AddHours(1), Nine.AddHours(1).AddSeconds(-1), "ctl-b", Nine.AddMinutes(5)),
+                new BoxTrigger("bob", Nine.AddHours(2), Nine.AddHours(2).AddSeconds(-1), "ctl-a", Nine),
+            ],
+            await store.BoxTriggersAsync(CancellationToken.None));
+    }
+
     [Fact]
     public async Task InitializeAsync_Twice_KeepsVersionAndData()
     {
@@ -637,7 +753,7 @@ public abstract class ControllerStoreTests : IAsyncLifetime
 
         await store.InitializeAsync(CancellationToken.None);
 
-        Assert.Equal(5L, await SchemaVersionAsync());
+        Assert.Equal(ControllerStore.SchemaVersion, await SchemaVersionAsync());
         Assert.Equal(Nine, await store.GetLastRunAsync(CancellationToken.None));
     }
 

@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using SpotDevBox.Controller;
+using SpotDevBox.Core.Controller;
 using TestSupport;
 
 namespace SpotDevBox.Tests.Controller;
@@ -54,7 +55,7 @@ public sealed class PostgresControllerStoreTests(PostgresClassDatabase classData
 
     private protected override void ForgetPools() => NpgsqlConnection.ClearAllPools();
 
-    /// <summary>The store's columns as information_schema has them (the schema version's own table left out).</summary>
+    /// <summary>The store's columns as information_schema has them (the schema version's own table and Quartz's left out).</summary>
     private async Task<List<(string Table, string Column, string Type, bool NotNull)>> ColumnsAsync()
     {
         await using var connection = new NpgsqlConnection(ConnectionString());
@@ -63,7 +64,7 @@ public sealed class PostgresControllerStoreTests(PostgresClassDatabase classData
             """
             SELECT table_name::text, column_name::text, data_type::text, is_nullable::text = 'NO'
             FROM information_schema.columns
-            WHERE table_schema = current_schema() AND table_name <> 'schema_version'
+            WHERE table_schema = current_schema() AND table_name <> 'schema_version' AND table_name NOT LIKE 'qrtz\_%'
             """,
             connection);
         await using var reader = await command.ExecuteReaderAsync();
@@ -119,13 +120,59 @@ public sealed class PostgresControllerStoreTests(PostgresClassDatabase classData
             var postgres = (await ColumnsAsync()).Select(c => $"{c.Table}.{c.Column} {Family(c.Type)}{(c.NotNull ? " not null" : "")}");
 
             Assert.Equal(sqlite.Order(StringComparer.Ordinal), postgres.Order(StringComparer.Ordinal));
-            Assert.Equal(65, sqlite.Count);
+            Assert.Equal(82, sqlite.Count);
         }
         finally
         {
             SqliteConnection.ClearAllPools();
             directory.Delete(recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task InitializeAsync_FreshDatabase_QuartzJobStoreTablesFromQuartzsOwnScript()
+    {
+        await OpenStoreAsync();
+
+        await using var connection = new NpgsqlConnection(ConnectionString());
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE 'qrtz\\_%' ORDER BY 1",
+            connection);
+        var tables = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                tables.Add(reader.GetString(0));
+            }
+        }
+
+        // What the clustered store reads and writes: triggers, who fired what, the members' check-ins, its row locks.
+        Assert.Superset(new HashSet<string>(["qrtz_job_details", "qrtz_triggers", "qrtz_simple_triggers", "qrtz_cron_triggers", "qrtz_fired_triggers", "qrtz_scheduler_state", "qrtz_locks"]), tables.ToHashSet());
+        // Each table of the script, no other.
+        var script = QuartzSchema.Postgres();
+        Assert.Equal(
+            System.Text.RegularExpressions.Regex.Matches(script, @"CREATE TABLE IF NOT EXISTS (qrtz_\w+)").Select(m => m.Groups[1].Value).Order(StringComparer.Ordinal),
+            tables);
+    }
+
+    [Fact]
+    public async Task ClusterCheckinsAsync_QuartzStateRows_ReadAsMembersWithTheirInterval()
+    {
+        var store = await OpenStoreAsync();
+        await RawScalarAsync(
+            "INSERT INTO qrtz_scheduler_state (sched_name, instance_name, last_checkin_time, checkin_interval) VALUES " +
+            "('spotdevbox-controller', 'ctl-a-0a0b0c', 1748854800000, 10000), ('spotdevbox-controller', 'ctl-b-0d0e0f', 1748854805000, 5000)");
+
+        var checkins = await store.ClusterCheckinsAsync(CancellationToken.None);
+
+        Assert.Equal(
+            [
+                new ClusterCheckin("ctl-a-0a0b0c", Nine, TimeSpan.FromSeconds(10)),
+                new ClusterCheckin("ctl-b-0d0e0f", Nine.AddSeconds(5), TimeSpan.FromSeconds(5)),
+            ],
+            checkins);
     }
 
     [Fact]
