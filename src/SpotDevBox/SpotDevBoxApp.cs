@@ -215,6 +215,9 @@ internal static class SpotDevBoxApp
         {
             controller.SetDescription("The controller: schedules, launches, reconcile and relaunch (a worker service; see docs/controller.md).");
             verbs.Add<ControllerRunCommand>(controller, "controller", "run");
+            verbs.Add<ControllerStatusCommand>(controller, "controller", "status")
+                .WithExample("controller", "status")
+                .WithExample("controller", "status", "--json");
         });
         verbs.Branch("savings", typeof(SavingsReportCommand));
         config.AddBranch("savings", savings =>

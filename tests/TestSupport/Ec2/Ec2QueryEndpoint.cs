@@ -183,8 +183,48 @@ public sealed class Ec2QueryEndpoint : IAsyncDisposable
             r => (availabilityZone is null || ZoneOf(r) == availabilityZone) && (instanceType is null || r["InstanceType"] == instanceType),
             times);
 
+    private RunInstancesHold? _hold;
+
+    /// <summary>
+    /// From now on, each RunInstances is carried out (the instance exists, as EC2 would have made it) but its answer is
+    /// held until <see cref="RunInstancesHold.Release"/>: a caller killed meanwhile dies in the middle of the call.
+    /// </summary>
+    public RunInstancesHold HoldRunInstances()
+    {
+        var hold = new RunInstancesHold();
+        lock (_gate)
+        {
+            _hold = hold;
+        }
+
+        return hold;
+    }
+
+    /// <summary>What <see cref="HoldRunInstances"/> returns.</summary>
+    public sealed class RunInstancesHold
+    {
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<string> _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes with the instance id when the first held call arrives.</summary>
+        public Task<string> Arrived => _arrived.Task;
+
+        public void Release() => _released.TrySetResult();
+
+        internal Task HoldAsync(string instanceId)
+        {
+            _arrived.TrySetResult(instanceId);
+            return _released.Task;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        lock (_gate)
+        {
+            _hold?.Release();
+        }
+
         if (_app is not null)
         {
             using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
@@ -216,6 +256,23 @@ public sealed class Ec2QueryEndpoint : IAsyncDisposable
 
         var request = new Ec2Request(pairs.GetValueOrDefault("Action", ""), pairs);
         var (status, body) = Answer(request);
+        RunInstancesHold? hold;
+        lock (_gate)
+        {
+            hold = _hold;
+        }
+
+        if (hold is not null && request.Action == "RunInstances" && status == 200
+            && XDocument.Parse(body).Descendants(Ns + "instanceId").FirstOrDefault()?.Value is { } launched)
+        {
+            // The caller may die meanwhile: the instance exists all the same, as it would in EC2.
+            await hold.HoldAsync(launched).WaitAsync(context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+            if (context.RequestAborted.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+
         context.Response.StatusCode = status;
         context.Response.ContentType = "text/xml;charset=UTF-8";
         await context.Response.WriteAsync(body, Encoding.UTF8, context.RequestAborted);
