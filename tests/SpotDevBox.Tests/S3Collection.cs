@@ -14,6 +14,10 @@ public sealed class S3Collection : ICollectionFixture<S3PeerFixture>;
 [CollectionDefinition("s3-controller")]
 public sealed class S3ControllerCollection : ICollectionFixture<S3PeerFixture>;
 
+/// <summary>An S3 peer of its own for the controller cluster's failover tests (two controllers each, mostly waiting).</summary>
+[CollectionDefinition("s3-cluster")]
+public sealed class S3ClusterCollection : ICollectionFixture<S3PeerFixture>;
+
 /// <summary>An S3 peer of its own for the crash tests (two tests, nearly three minutes) and a few CLI classes.</summary>
 [CollectionDefinition("s3-crash")]
 public sealed class S3CrashCollection : ICollectionFixture<S3PeerFixture>;

@@ -217,6 +217,8 @@ internal sealed class RunningCli : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ProcessId => _process.Id;
+
     public string Stderr
     {
         get

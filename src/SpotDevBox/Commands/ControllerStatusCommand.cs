@@ -97,7 +97,10 @@ internal sealed record ControllerStatusMember
     /// <summary>Its last check-in with the cluster (PostgreSQL); null on SQLite, or when it left the cluster cleanly.</summary>
     public DateTimeOffset? LastCheckin { get; init; }
     public required bool Alive { get; init; }
-    /// <summary>"alive", "stopped" (it left the cluster), "dead" (silent past the cluster's limit: another took its work over).</summary>
+    /// <summary>
+    /// "alive"; "starting" (recorded, not yet checked in with the cluster); "dead" (silent past the cluster's limit, its
+    /// work not yet taken over); "gone" (it stopped, or died and another took its work over).
+    /// </summary>
     public required string State { get; init; }
     public DateTimeOffset? LastPassAt { get; init; }
     public double? LastPassSeconds { get; init; }
@@ -140,13 +143,14 @@ internal static class ControllerStatusView
                 }
                 else
                 {
-                    // Quartz removes a member's row when it shuts down cleanly, and another's when it recovers it.
-                    state = now - m.LastSeen <= 2 * options.Cluster.CheckinInterval + ClusterGrace ? "starting" : "stopped";
+                    // No check-in: just started (it records itself before it joins), or gone: Quartz removes a member's
+                    // row when it shuts down cleanly, and a dead one's when another has taken its work over.
+                    state = now - m.StartedAt <= 2 * options.Cluster.CheckinInterval + ClusterGrace ? "starting" : "gone";
                 }
             }
             else
             {
-                state = now - m.LastSeen <= 2 * options.Cluster.CheckinInterval + ClusterGrace ? "alive" : "stopped";
+                state = now - m.LastSeen <= 2 * options.Cluster.CheckinInterval + ClusterGrace ? "alive" : "gone";
             }
 
             if (!all && state is not ("alive" or "starting") && now - m.LastSeen > TimeSpan.FromDays(1))

@@ -616,9 +616,10 @@ internal sealed partial class ControllerStore : IControllerStore, ILedgerStore, 
         return await QueryAsync(
             $"SELECT instance_name, last_checkin_time, checkin_interval FROM {QuartzSchema.TablePrefix}scheduler_state ORDER BY instance_name;",
             _ => { },
+            // Quartz.NET writes instants as UTC ticks and intervals as milliseconds.
             reader => new ClusterCheckin(
                 reader.GetString(0),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
+                new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero),
                 TimeSpan.FromMilliseconds(reader.GetInt64(2))),
             cancellationToken);
     }

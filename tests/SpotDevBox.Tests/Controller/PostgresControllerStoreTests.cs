@@ -161,9 +161,10 @@ public sealed class PostgresControllerStoreTests(PostgresClassDatabase classData
     public async Task ClusterCheckinsAsync_QuartzStateRows_ReadAsMembersWithTheirInterval()
     {
         var store = await OpenStoreAsync();
+        // As Quartz.NET writes them: the check-in in UTC ticks, the interval in milliseconds.
         await RawScalarAsync(
             "INSERT INTO qrtz_scheduler_state (sched_name, instance_name, last_checkin_time, checkin_interval) VALUES " +
-            "('spotdevbox-controller', 'ctl-a-0a0b0c', 1748854800000, 10000), ('spotdevbox-controller', 'ctl-b-0d0e0f', 1748854805000, 5000)");
+            $"('spotdevbox-controller', 'ctl-a-0a0b0c', {Nine.UtcTicks}, 10000), ('spotdevbox-controller', 'ctl-b-0d0e0f', {Nine.AddSeconds(5).UtcTicks}, 5000)");
 
         var checkins = await store.ClusterCheckinsAsync(CancellationToken.None);
 

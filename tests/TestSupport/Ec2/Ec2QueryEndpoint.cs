@@ -188,10 +188,13 @@ public sealed class Ec2QueryEndpoint : IAsyncDisposable
     /// <summary>
     /// From now on, each RunInstances is carried out (the instance exists, as EC2 would have made it) but its answer is
     /// held until <see cref="RunInstancesHold.Release"/>: a caller killed meanwhile dies in the middle of the call.
+    /// With <paramref name="beforeMaking"/>, only the next call is held, before it is carried out: EC2 has received it
+    /// and makes the instance only when released, whether its caller is still there or not (as a request EC2 was slow
+    /// to act on).
     /// </summary>
-    public RunInstancesHold HoldRunInstances()
+    public RunInstancesHold HoldRunInstances(bool beforeMaking = false)
     {
-        var hold = new RunInstancesHold();
+        var hold = new RunInstancesHold { BeforeMaking = beforeMaking };
         lock (_gate)
         {
             _hold = hold;
@@ -206,7 +209,9 @@ public sealed class Ec2QueryEndpoint : IAsyncDisposable
         private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource<string> _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        /// <summary>Completes with the instance id when the first held call arrives.</summary>
+        internal bool BeforeMaking { get; init; }
+
+        /// <summary>Completes with the instance id when the first held call arrives ("" when held before making it).</summary>
         public Task<string> Arrived => _arrived.Task;
 
         public void Release() => _released.TrySetResult();
@@ -255,12 +260,28 @@ public sealed class Ec2QueryEndpoint : IAsyncDisposable
         }
 
         var request = new Ec2Request(pairs.GetValueOrDefault("Action", ""), pairs);
-        var (status, body) = Answer(request);
         RunInstancesHold? hold;
         lock (_gate)
         {
             hold = _hold;
+            if (hold is { BeforeMaking: true } && request.Action == "RunInstances")
+            {
+                _hold = null;
+            }
+            else if (hold is { BeforeMaking: true })
+            {
+                hold = null;
+            }
         }
+
+        if (hold is { BeforeMaking: true })
+        {
+            // Received: carried out when released, the caller gone or not.
+            await hold.HoldAsync("");
+            hold = null;
+        }
+
+        var (status, body) = Answer(request);
 
         if (hold is not null && request.Action == "RunInstances" && status == 200
             && XDocument.Parse(body).Descendants(Ns + "instanceId").FirstOrDefault()?.Value is { } launched)
