@@ -60,6 +60,7 @@ internal static class ControllerRegistration
 
         services.AddQuartz(q =>
         {
+            // No UseTimeProvider: the scheduler then runs on the container's TimeProvider, the application's (a test's fake).
             // The first pass at once: that is the start-up alignment (missed starts and stops included).
             q.ScheduleJob<ReconcileJob>(
                 (sp, t) => t
