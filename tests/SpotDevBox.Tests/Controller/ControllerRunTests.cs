@@ -297,6 +297,8 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
     [Theory]
     [InlineData("SPOTDEVBOX_Controller__Metrics__Prometheus__Listen", "everywhere", "Controller:Metrics:Prometheus:Listen must be")]
     [InlineData("SPOTDEVBOX_Controller__Metrics__Otlp__Endpoint", "https://ops:s3cret@collector.example.com", "Controller:Metrics:Otlp:Endpoint must be")]
+    // The standard variable reaches the SDK through the host's configuration, and is checked there as the setting is.
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT", "https://ops:s3cret@collector.example.com", "OTEL_EXPORTER_OTLP_ENDPOINT must be")]
     public async Task ControllerRun_InvalidMetricsSetting_Exit2NamingTheSettingAndLaunchesNothing(string variable, string value, string expected)
     {
         var run = await Cli().Set(variable, value).RunAsync("controller", "run");
