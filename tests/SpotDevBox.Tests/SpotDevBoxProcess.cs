@@ -8,7 +8,7 @@ namespace SpotDevBox.Tests;
 /// <summary>
 /// Runs the built CLI (spotdevbox.dll, copied next to the tests by the project reference) as a child
 /// process, as a user or a script would: its own exit code, stdout and stderr, and an environment that
-/// holds nothing of the machine's SPOTDEVBOX_*/AWS_* settings, caches or log folders.
+/// holds nothing of the machine's SPOTDEVBOX_*/AWS_*/OTEL_* settings, caches or log folders.
 /// With SPOTDEVBOX_TEST_BINARY set to a published executable (the native AOT build of
 /// scripts/publish-agent, or any self-contained one), the same tests run that executable instead.
 /// </summary>
@@ -137,7 +137,7 @@ internal sealed class SpotDevBoxProcess
             start.ArgumentList.Add(arg);
         }
 
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("SPOTDEVBOX_", StringComparison.Ordinal) || k.StartsWith("AWS_", StringComparison.Ordinal)).ToList())
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("SPOTDEVBOX_", StringComparison.Ordinal) || k.StartsWith("AWS_", StringComparison.Ordinal) || k.StartsWith("OTEL_", StringComparison.Ordinal)).ToList())
         {
             start.Environment.Remove(key);
         }

@@ -24,9 +24,15 @@ public sealed class MetricsOptions
             yield return $"{section}:Otlp:Endpoint must be the collector's http:// or https:// URL without credentials, e.g. http://127.0.0.1:4317";
         }
 
-        if (Otlp.Protocol is not ("grpc" or "http/protobuf"))
+        if (Otlp.Protocol is not ("" or "grpc" or "http/protobuf"))
         {
             yield return $"{section}:Otlp:Protocol must be grpc or http/protobuf, got '{Otlp.Protocol}'";
+        }
+
+        if (!OtlpMetricsOptions.IsValidHeaders(Otlp.Headers))
+        {
+            // The value is not echoed: it is there for an API key.
+            yield return $"{section}:Otlp:Headers must be NAME=VALUE pairs separated by commas (the form of OTEL_EXPORTER_OTLP_HEADERS), e.g. api-key=..., each NAME an HTTP header name";
         }
 
         if (!string.IsNullOrWhiteSpace(Prometheus.Listen) && PrometheusMetricsOptions.Parse(Prometheus.Listen) is null)
@@ -41,8 +47,44 @@ public sealed class OtlpMetricsOptions
     /// <summary>The collector's URL (e.g. http://127.0.0.1:4317 for gRPC, http://127.0.0.1:4318/v1/metrics for HTTP); empty: no OTLP export.</summary>
     public string Endpoint { get; set; } = "";
 
-    /// <summary>"grpc" (the default) or "http/protobuf".</summary>
-    public string Protocol { get; set; } = "grpc";
+    /// <summary>"grpc" or "http/protobuf"; empty: OTEL_EXPORTER_OTLP_PROTOCOL, else grpc (the SDK's default).</summary>
+    public string Protocol { get; set; } = "";
+
+    /// <summary>
+    /// Headers sent with every export, as OTEL_EXPORTER_OTLP_HEADERS writes them: <c>name=value,name2=value2</c> (values
+    /// may be percent-encoded); empty: OTEL_EXPORTER_OTLP_HEADERS, if set. A secret (a hosted collector's API key): never
+    /// logged, never echoed in an error.
+    /// </summary>
+    public string Headers { get; set; } = "";
+
+    /// <summary>Whether <paramref name="headers"/> is empty or <c>name=value</c> pairs separated by commas, each name an HTTP token.</summary>
+    public static bool IsValidHeaders(string? headers)
+    {
+        if (string.IsNullOrWhiteSpace(headers))
+        {
+            return true;
+        }
+
+        foreach (var pair in headers.Split(','))
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                return false;
+            }
+
+            var name = pair[..equals].Trim();
+            if (name.Length == 0 || !name.All(IsTokenChar) || pair[(equals + 1)..].Any(char.IsControl))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // RFC 9110's tchar.
+    private static bool IsTokenChar(char c) => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal);
 }
 
 public sealed class PrometheusMetricsOptions

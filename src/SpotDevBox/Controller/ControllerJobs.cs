@@ -98,7 +98,8 @@ internal sealed partial class TransitionTriggers(TimeProvider time, ILogger<Tran
             await store.SetBoxTriggerAsync(new BoxTrigger(decision.Box, at, change, identity?.MemberId ?? "", time.GetUtcNow()), cancellationToken);
         }
 
-        var trigger = TriggerBuilder.Create()
+        // On the scheduler's clock: a trigger computes "now" from its own (a misfire's "fire now" included), System by default.
+        var trigger = TriggerBuilder.Create(scheduler.TimeProvider)
             .WithIdentity(key)
             .ForJob(Job)
             .UsingJobData(TransitionJob.BoxKey, decision.Box)

@@ -87,6 +87,7 @@ internal static class ControllerRegistration
 
         services.AddQuartz(q =>
         {
+            // No UseTimeProvider: the scheduler then runs on the container's TimeProvider, the application's (a test's fake).
             q.ConfigureScheduler(o =>
             {
                 o.InstanceName = "spotdevbox-controller";

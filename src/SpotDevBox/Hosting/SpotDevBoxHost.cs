@@ -30,6 +30,9 @@ internal static class SpotDevBoxHost
                 Environment.GetEnvironmentVariable(ConfigurationFiles.ConfigVariable),
                 createsIt: ConfigurationFiles.WritesConfiguration(args));
             builder.Configuration.AddEnvironmentVariables(ConfigurationFiles.EnvironmentPrefix);
+            // The OpenTelemetry SDK reads its standard variables (OTEL_EXPORTER_OTLP_*, OTEL_SERVICE_NAME, ...) from the
+            // host's configuration, which otherwise holds only the SPOTDEVBOX_ ones (docs/controller.md "Metrics").
+            builder.Configuration.AddInMemoryCollection(OpenTelemetryVariables(Environment.GetEnvironmentVariables()));
         }
 
         _ = args;
@@ -45,6 +48,12 @@ internal static class SpotDevBoxHost
         builder.Services.AddSingleton(consoleLevel);
         return builder;
     }
+
+    /// <summary>The OTEL_* variables among <paramref name="variables"/>, under their own names.</summary>
+    internal static IEnumerable<KeyValuePair<string, string?>> OpenTelemetryVariables(System.Collections.IDictionary variables) =>
+        [.. variables.Cast<System.Collections.DictionaryEntry>()
+            .Where(v => v.Key is string name && name.StartsWith("OTEL_", StringComparison.Ordinal))
+            .Select(v => KeyValuePair.Create((string)v.Key, v.Value as string))];
 
     private static void ConfigureSerilog(LoggerConfiguration logger, ConfigurationManager configuration, LoggingLevelSwitch consoleLevel, LogFile file)
     {

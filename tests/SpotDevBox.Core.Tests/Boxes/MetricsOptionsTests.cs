@@ -55,6 +55,34 @@ public sealed class MetricsOptionsTests
             ["Controller:Metrics:Otlp:Protocol must be grpc or http/protobuf, got 'thrift'"],
             new MetricsOptions { Otlp = { Endpoint = "http://127.0.0.1:4317", Protocol = "thrift" } }.Validate("Controller:Metrics"));
 
+    [Theory]
+    [InlineData("api-key=abc123")]
+    [InlineData("api-key=abc123, x-team = ops")]
+    [InlineData("authorization=Bearer%20abc123")]
+    [InlineData("x-empty=")]
+    public void Validate_OtlpHeadersNameValuePairs_Valid(string headers) =>
+        Assert.Empty(new MetricsOptions { Otlp = { Endpoint = "http://127.0.0.1:4318/v1/metrics", Headers = headers } }.Validate("Controller:Metrics"));
+
+    [Theory]
+    [InlineData("s3cret")]
+    [InlineData("=s3cret")]
+    [InlineData("api key=s3cret")]
+    [InlineData("Authorization: Bearer s3cret")]
+    [InlineData("api-key=s3cret,")]
+    [InlineData("api-key=s3cret\n")]
+    public void Validate_BadOtlpHeaders_NamesTheSettingNeverTheValue(string headers)
+    {
+        var options = new MetricsOptions { Otlp = { Endpoint = "http://127.0.0.1:4318/v1/metrics", Headers = headers } };
+
+        var failure = Assert.Single(options.Validate("Controller:Metrics"));
+        Assert.StartsWith("Controller:Metrics:Otlp:Headers must be NAME=VALUE pairs separated by commas", failure, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Defaults_OtlpProtocolEmpty_TheVariableOrGrpcDecides() =>
+        Assert.Equal(("", ""), (new OtlpMetricsOptions().Protocol, new OtlpMetricsOptions().Headers));
+
     [Fact]
     public void ControllerOptionsValidator_BadMetricsSetting_IsAmongItsFailures()
     {

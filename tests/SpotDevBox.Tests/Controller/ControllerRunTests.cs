@@ -168,10 +168,13 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
         Assert.NotNull(costed[0]);
         var day = DateOnly.ParseExact(costed[1]![..10], "yyyy-MM-dd", CultureInfo.InvariantCulture);
         var dayText = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        // The next day at 00:04:50 UTC a controller logs that day's DailySavingsSummary at 00:05. The clock is
+        // The next day at 00:04:55 UTC a controller logs that day's DailySavingsSummary at 00:05. The clock is
         // libfaketime's (as in ScheduleCommandClockTests), preloaded into the controller itself rather than through
-        // the faketime program, which forks and would take the SIGTERM meant for the controller.
-        var clock = day.AddDays(1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + " 00:04:50";
+        // the faketime program, which forks and would take the SIGTERM meant for the controller. It runs at the wall
+        // clock's pace from the start of the process, and the cron trigger is computed when Quartz starts (about 1 s in,
+        // measured): 5 s leaves room for a loaded machine. The schedule itself (00:05, the day before, not sooner) is
+        // ControllerSchedulingTests', on a fake clock; this checks the real process's log line and the jq filters.
+        var clock = day.AddDays(1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + " 00:04:55";
         var fake = new Dictionary<string, string?> { ["TZ"] = "UTC", ["FAKETIME"] = "@" + clock, ["LD_PRELOAD"] = LibFaketime() };
         using (var third = Cli(logFile: logFile).Start(["controller", "run"], fake))
         {
@@ -297,6 +300,8 @@ public sealed class ControllerRunTests(S3PeerFixture peer) : IAsyncLifetime
     [Theory]
     [InlineData("SPOTDEVBOX_Controller__Metrics__Prometheus__Listen", "everywhere", "Controller:Metrics:Prometheus:Listen must be")]
     [InlineData("SPOTDEVBOX_Controller__Metrics__Otlp__Endpoint", "https://ops:s3cret@collector.example.com", "Controller:Metrics:Otlp:Endpoint must be")]
+    // The standard variable reaches the SDK through the host's configuration, and is checked there as the setting is.
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT", "https://ops:s3cret@collector.example.com", "OTEL_EXPORTER_OTLP_ENDPOINT must be")]
     public async Task ControllerRun_InvalidMetricsSetting_Exit2NamingTheSettingAndLaunchesNothing(string variable, string value, string expected)
     {
         var run = await Cli().Set(variable, value).RunAsync("controller", "run");

@@ -91,6 +91,8 @@ public sealed class AgentDeployTests : IDisposable
 
         Assert.True(result.Succeeded, result.FailureMessage);
         Assert.Equal(["alice"], options.Boxes.Keys);
+        // The example shows the metrics settings too (docs/controller.md "Metrics"), each one bound.
+        Assert.Equal(("https://otlp.example.com:4318/v1/metrics", "http/protobuf", "", "9464"), (options.Metrics.Otlp.Endpoint, options.Metrics.Otlp.Protocol, options.Metrics.Otlp.Headers, options.Metrics.Prometheus.Listen));
     }
 
     [Fact]
