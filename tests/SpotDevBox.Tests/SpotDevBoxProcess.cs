@@ -33,6 +33,9 @@ internal sealed class SpotDevBoxProcess
         _environment["AWS_SHARED_CREDENTIALS_FILE"] = Path.Combine(stateRoot, "no-aws", "credentials");
         _environment["AWS_CONFIG_FILE"] = Path.Combine(stateRoot, "no-aws", "config");
         _environment["AWS_EC2_METADATA_DISABLED"] = "true";
+        // The JIT build's start-up without tiered PGO's instrumentation: some 15% less CPU per child in a suite that
+        // starts over a thousand of them on two cores (no effect on the native build, nor on what the child does).
+        _environment["DOTNET_TieredPGO"] = "0";
         // Repositories are encrypted: the tests' passphrase, and new keys derived at the cheapest accepted cost.
         foreach (var (name, value) in TestKeys.Environment)
         {

@@ -26,8 +26,21 @@ public sealed class ReleaseBuildFixture : IAsyncLifetime
 
     public TimeSpan Took { get; private set; }
 
+    /// <summary>
+    /// scripts/test starts the same build when the run begins, beside the other tests, into the folder this variable
+    /// names (writing <c>release.log</c>, then <c>release.exit</c> with its exit code): the fixture then waits for it
+    /// instead of building when its collection's turn comes, late in the run.
+    /// </summary>
+    public const string PrebuiltVariable = "SPOTDEVBOX_TEST_RELEASE_OUT";
+
     public async Task InitializeAsync()
     {
+        if (Environment.GetEnvironmentVariable(PrebuiltVariable) is { Length: > 0 } prebuilt)
+        {
+            await WaitForPrebuiltAsync(prebuilt);
+            return;
+        }
+
         var start = new ProcessStartInfo(Path.Combine(S3PeerFixture.RepositoryRoot, "scripts", "release"))
         {
             RedirectStandardOutput = true,
@@ -60,6 +73,35 @@ public sealed class ReleaseBuildFixture : IAsyncLifetime
         if (process.ExitCode != 0 || !File.Exists(LinuxX64Archive) || !File.Exists(ToolPackage))
         {
             throw new InvalidOperationException($"scripts/release --rid linux-x64 exited with {process.ExitCode}:\n{Output}");
+        }
+    }
+
+    private async Task WaitForPrebuiltAsync(string folder)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var exitFile = Path.Combine(folder, "release.exit");
+        while (!File.Exists(exitFile))
+        {
+            if (Stopwatch.GetElapsedTime(started) > TimeSpan.FromMinutes(15))
+            {
+                throw new TimeoutException($"scripts/test's release build ({PrebuiltVariable}={folder}) did not finish within 15 minutes");
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+
+        Took = Stopwatch.GetElapsedTime(started);
+        Output = await File.ReadAllTextAsync(Path.Combine(folder, "release.log"));
+        var exit = (await File.ReadAllTextAsync(exitFile)).Trim();
+        foreach (var file in System.IO.Directory.EnumerateFiles(folder).Where(f => Path.GetFileName(f) is not ("release.log" or "release.exit")))
+        {
+            System.IO.Directory.CreateDirectory(Directory);
+            File.Copy(file, Path.Combine(Directory, Path.GetFileName(file)), overwrite: true);
+        }
+
+        if (exit != "0" || !File.Exists(LinuxX64Archive) || !File.Exists(ToolPackage))
+        {
+            throw new InvalidOperationException($"scripts/release --rid linux-x64 (started by scripts/test) exited with {exit}:\n{Output}");
         }
     }
 
