@@ -10,6 +10,7 @@ using SpotDevBox.Backup.Repository;
 using SpotDevBox.Backup.Storage;
 using SpotDevBox.Commands;
 using SpotDevBox.Hosting;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox;
 
@@ -26,6 +27,8 @@ internal static class SpotDevBoxApp
         }
 
         var help = IsHelp(args);
+        // Which host the verb needs, from the settings the parser binds (help needs none but the common one).
+        var verbHost = help ? VerbHost.Cli : HostOf(args);
         // On macOS and Windows the box's verbs refuse before anything is read (PlatformVerbs); their --help still shows.
         if (!help && PlatformVerbs.OtherSystem(Environment.GetEnvironmentVariable) is { } system
             && RegisteredVerbs().PathOf(args) is { } verb && PlatformVerbs.Refusal(verb, system) is { } refusal)
@@ -60,12 +63,12 @@ internal static class SpotDevBoxApp
 
         try
         {
-            if (args is ["agent", "run", ..] && !help)
+            if (verbHost == VerbHost.Agent)
             {
                 // Only the agent validates and runs the agent's services; the other verbs never start them.
                 Agent.AgentRegistration.AddSpotDevBoxAgent(builder.Services, builder.Configuration);
             }
-            else if (args is ["controller", "run", ..] && !help)
+            else if (verbHost == VerbHost.Controller)
             {
                 Controller.ControllerRegistration.AddSpotDevBoxController(builder.Services, builder.Configuration);
             }
@@ -78,6 +81,7 @@ internal static class SpotDevBoxApp
 
         // up, status and down resolve these only when they run; nothing is read or validated before.
         Controller.ControllerRegistration.AddSpotDevBoxControllerCore(builder.Services, builder.Configuration);
+        builder.Services.AddSpotDevBoxCommands();
 
         var registrar = new TypeRegistrar(builder, validate: !help);
         var app = CreateApp(registrar);
@@ -325,6 +329,59 @@ internal static class SpotDevBoxApp
     }
 
     /// <summary>
+    /// The host the verb needs (<see cref="IVerbHostSettings"/>), as the parser sees the arguments: the same verbs,
+    /// parsed without a host and with no output, stopped once the parser has bound the verb's settings, before any
+    /// command is made. Arguments that do not parse, or ask for help, need the common host: the real run says why.
+    /// </summary>
+    internal static VerbHost HostOf(string[] args)
+    {
+        var seen = new SettingsSeen();
+        var app = CreateApp(null);
+        app.Configure(config =>
+        {
+            Configure(config, new VerbTable());
+            config.ConfigureConsole(AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) }));
+            config.SetInterceptor(seen);
+        });
+        try
+        {
+            app.Run(args);
+        }
+        catch (SettingsSeen.Stop)
+        {
+            // The settings are bound: that is all this parse is for.
+        }
+#pragma warning disable CA1031 // Whatever stops this parse (a wrong option, a validation) stops the real run too, which reports it.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return VerbHost.Cli;
+        }
+
+        return seen.Settings is IVerbHostSettings hosted ? hosted.Host : VerbHost.Cli;
+    }
+
+    /// <summary>Notes the settings the parser bound and stops the run before the command is made.</summary>
+    private sealed class SettingsSeen : ICommandInterceptor
+    {
+        public CommandSettings? Settings { get; private set; }
+
+        public void Intercept(CommandContext context, CommandSettings settings)
+        {
+            Settings = settings;
+            throw new Stop();
+        }
+
+        public void InterceptResult(CommandContext context, CommandSettings settings, ref int result)
+        {
+        }
+
+#pragma warning disable CA1064, CA1032 // Private: never leaves HostOf.
+        internal sealed class Stop : Exception;
+#pragma warning restore CA1064, CA1032
+    }
+
+    /// <summary>
     /// --help (-h, -?) anywhere before "--" (after it, the arguments are another program's, as in ssh): help is
     /// shown without reading the configuration, so it works when the configuration is what needs fixing.
     /// </summary>
@@ -364,7 +421,7 @@ internal static class SpotDevBoxApp
             StorageException => (ExitCodes.Failure, e.Message),
             // No repository where one was named, one already where init was to create it, no snapshot by that id.
             RepositoryException { Problem: not (RepositoryProblem.RunTime or RepositoryProblem.Unreadable) } => (ExitCodes.InvalidInput, e.Message),
-            SpotDevBox.Commands.PasswordSourceException p => (p.ExitCode, p.Message),
+            SpotDevBox.Repositories.PasswordSourceException p => (p.ExitCode, p.Message),
             SpotDevBox.Backup.Keys.KeyRingException => (ExitCodes.InvalidInput, e.Message),
             RepositoryException => (ExitCodes.Failure, e.Message),
             OperationCanceledException when cancelled => (ExitCodes.Interrupted, "interrupted; earlier snapshots are untouched and what was uploaded is reused next time"),

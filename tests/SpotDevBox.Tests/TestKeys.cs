@@ -1,5 +1,5 @@
 using SpotDevBox.Backup.Keys;
-using SpotDevBox.Commands;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox.Tests;
 

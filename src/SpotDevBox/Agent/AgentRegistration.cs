@@ -5,8 +5,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Quartz;
-using SpotDevBox.Aws.Metadata;
-using SpotDevBox.Aws.Parameters;
+using SpotDevBox.Aws;
+using SpotDevBox.Core;
 using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Idle;
 using SpotDevBox.Core.Interruption;
@@ -22,34 +22,21 @@ internal static class AgentRegistration
     /// </summary>
     public static IServiceCollection AddSpotDevBoxAgent(this IServiceCollection services, IConfiguration configuration)
     {
-        // One call per type, not a generic helper: the binding source generator only sees calls with a
-        // concrete type, and a generic one falls back to the reflection binder, which a native AOT build
-        // cannot run (list settings such as Agent:Paths were left empty).
-        services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.SectionName, o => o.ErrorOnUnknownConfiguration = true).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>());
-        services.AddOptions<InterruptionOptions>().BindConfiguration(InterruptionOptions.SectionName, o => o.ErrorOnUnknownConfiguration = true).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InterruptionOptions>, InterruptionOptionsValidator>());
-        services.AddOptions<MetadataOptions>().BindConfiguration(MetadataOptions.SectionName, o => o.ErrorOnUnknownConfiguration = true).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MetadataOptions>, MetadataOptionsValidator>());
-        services.TryAddSingleton<IMetadataClient, ImdsMetadataClient>();
-        services.TryAddSingleton<ICommandRunner, ProcessCommandRunner>();
+        // The libraries' part: the agent's options, interruption watcher and idle detection; the metadata service and SSM.
+        services.AddSpotDevBoxAgentDomain(configuration);
+        services.AddSpotDevBoxAwsOnBox(configuration);
         services.TryAddSingleton<BoxStorage>();
         services.TryAddSingleton<AgentStatusBoard>();
         services.TryAddSingleton<AgentBackups>();
-        services.TryAddSingleton<ISecretParameters, SsmSecretParameters>();
         services.TryAddSingleton<WebhookTarget>();
         services.TryAddSingleton<Notifier>();
         services.TryAddSingleton<SessionRecorder>();
         services.TryAddSingleton<InterruptionResponder>();
         services.TryAddSingleton<IInterruptionHandler>(sp => sp.GetRequiredService<InterruptionResponder>());
-        services.TryAddSingleton<InterruptionWatcher>();
         services.TryAddSingleton<AgentLeases>();
         services.TryAddSingleton<AgentStopActions>();
         services.TryAddSingleton<IStopActions>(sp => sp.GetRequiredService<AgentStopActions>());
         services.TryAddSingleton<ILeaseSource>(sp => sp.GetRequiredService<AgentLeases>());
-        // The sensors' root comes from Agent:HostRoot; registered before AddIdleDetection, which only adds what is missing.
-        services.TryAddSingleton(sp => new HostRoot(sp.GetRequiredService<IOptions<AgentOptions>>().Value.HostRoot));
-        services.AddIdleDetection();
         services.TryAddSingleton<BootRestore>();
         services.TryAddSingleton<StatusPublisher>();
         services.TryAddSingleton<AgentLifetime>();

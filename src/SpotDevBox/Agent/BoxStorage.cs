@@ -4,10 +4,10 @@ using Microsoft.Extensions.Options;
 using SpotDevBox.Backup.Keys;
 using SpotDevBox.Backup.Repository;
 using SpotDevBox.Backup.Storage;
-using SpotDevBox.Commands;
 using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Launch;
 using SpotDevBox.Core.Ssh;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox.Agent;
 
@@ -208,7 +208,7 @@ internal sealed partial class BoxStorage(IOptions<AgentOptions> agentOptions, Re
 
     public const string LaunchClaimName = "launch.json";
 
-    private static RepositorySettings Settings(string location) => new() { Repository = location };
+    private static RepositoryAddress Settings(string location) => new(location);
 
     /// <summary>
     /// The key of the box's repositories: the fleet's KMS key under the box's context, else the password file.

@@ -9,14 +9,20 @@ using Serilog.Events;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using SpotDevBox.Agent;
+using SpotDevBox.Controller;
 using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Boxes;
 using SpotDevBox.Core.Idle;
 using SpotDevBox.Core.Schedules;
+using SpotDevBox.Hosting;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox.Commands;
 
-internal sealed class AgentRunSettings : CommandSettings;
+internal sealed class AgentRunSettings : CommandSettings, IVerbHostSettings
+{
+    public VerbHost Host => VerbHost.Agent;
+}
 
 [Description("Run the on-box agent (the systemd service): restore at boot, periodic backups, the spot notice, idle shutdown. Configured by the \"Agent\" section. Exits 0 when stopped after its final backup committed (partial if Agent:StopTimeout was too short for all changes), 1 when the final backup committed nothing (the last changes are lost), 2 for an invalid configuration.")]
 internal sealed class AgentRunCommand(IServiceProvider services, LoggingLevelSwitch consoleLevel) : AsyncCommand<AgentRunSettings>

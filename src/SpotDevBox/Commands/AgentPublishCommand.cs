@@ -5,6 +5,8 @@ using Spectre.Console.Cli;
 using SpotDevBox.Backup.Storage;
 using SpotDevBox.Builds;
 using SpotDevBox.Core.Boxes;
+using SpotDevBox.Hosting;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox.Commands;
 

@@ -8,6 +8,8 @@ using SpotDevBox.Backup.Engine;
 using SpotDevBox.Backup.FileSystem;
 using SpotDevBox.Backup.Repository;
 using SpotDevBox.Backup.Selection;
+using SpotDevBox.Hosting;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox.Commands;
 

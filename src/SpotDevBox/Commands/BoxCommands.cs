@@ -6,10 +6,12 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 using Spectre.Console.Cli;
+using SpotDevBox.Controller;
 using SpotDevBox.Core.Boxes;
 using SpotDevBox.Core.Compute;
 using SpotDevBox.Deploy;
 using SpotDevBox.Hosting;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox.Commands;
 

@@ -6,6 +6,8 @@ using Spectre.Console;
 using Spectre.Console.Cli;
 using SpotDevBox.Backup.Engine;
 using SpotDevBox.Backup.Repository;
+using SpotDevBox.Hosting;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox.Commands;
 

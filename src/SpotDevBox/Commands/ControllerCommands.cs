@@ -5,10 +5,15 @@ using Microsoft.Extensions.Hosting;
 using Serilog.Core;
 using Serilog.Events;
 using Spectre.Console.Cli;
+using SpotDevBox.Controller;
+using SpotDevBox.Hosting;
 
 namespace SpotDevBox.Commands;
 
-internal sealed class ControllerRunSettings : CommandSettings;
+internal sealed class ControllerRunSettings : CommandSettings, IVerbHostSettings
+{
+    public VerbHost Host => VerbHost.Controller;
+}
 
 [Description("Run the controller (a worker service off the boxes): starts each box at its schedule's start, asks it to stop at the stop, relaunches it after a spot interruption inside its window, and records sessions and decisions in its database (an SQLite file, or PostgreSQL: Controller:Database). Configured by the \"Controller\" section.")]
 internal sealed class ControllerRunCommand(IServiceProvider services, IConfiguration configuration, LoggingLevelSwitch consoleLevel) : AsyncCommand<ControllerRunSettings>

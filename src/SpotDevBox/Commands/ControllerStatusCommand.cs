@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.Configuration;
 using Spectre.Console.Cli;
 using SpotDevBox.Controller;
+using SpotDevBox.Hosting;
 using SpotDevBox.Core.Boxes;
 using SpotDevBox.Core.Controller;
 

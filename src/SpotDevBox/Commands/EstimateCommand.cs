@@ -7,6 +7,7 @@ using Spectre.Console.Cli;
 using SpotDevBox.Core.Compute;
 using SpotDevBox.Core.Savings;
 using SpotDevBox.Core.Schedules;
+using SpotDevBox.Hosting;
 
 namespace SpotDevBox.Commands;
 

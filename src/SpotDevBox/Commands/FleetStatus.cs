@@ -6,6 +6,7 @@ using SpotDevBox.Core.Boxes;
 using SpotDevBox.Core.Compute;
 using SpotDevBox.Core.Controller;
 using SpotDevBox.Core.Schedules;
+using SpotDevBox.Hosting;
 
 namespace SpotDevBox.Commands;
 

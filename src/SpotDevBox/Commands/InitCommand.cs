@@ -4,6 +4,8 @@ using Spectre.Console;
 using Spectre.Console.Cli;
 using SpotDevBox.Aws.Storage;
 using SpotDevBox.Backup.Storage;
+using SpotDevBox.Hosting;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox.Commands;
 

@@ -10,6 +10,8 @@ using SpotDevBox.Aws.Keys;
 using SpotDevBox.Backup.Keys;
 using SpotDevBox.Backup.Repository;
 using SpotDevBox.Backup.Storage;
+using SpotDevBox.Hosting;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox.Commands;
 
@@ -145,7 +147,7 @@ internal sealed class KeyAccess(RepositoryOpener opener, TimeProvider time)
 
     public static string ShortId(string id) => id.Length > ShortIdLength ? id[..ShortIdLength] : id;
 
-    public static string DefaultLabel() => Environment.UserName + "@" + Environment.MachineName;
+    public static string DefaultLabel() => RepositoryOpener.DefaultKeyLabel();
 
     /// <summary>The label rule of <see cref="KeyRing"/>, checked before anything is opened.</summary>
     public static bool IsLabel(string label) => !string.IsNullOrWhiteSpace(label) && label.Length <= 200 && !label.Any(char.IsControl);

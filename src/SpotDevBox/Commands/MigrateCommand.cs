@@ -2,6 +2,8 @@ using System.ComponentModel;
 using Microsoft.Extensions.Logging;
 using Serilog.Core;
 using SpotDevBox.Backup.Engine;
+using SpotDevBox.Hosting;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox.Commands;
 

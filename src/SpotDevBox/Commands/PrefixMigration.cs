@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using SpotDevBox.Backup.Storage;
+using SpotDevBox.Hosting;
 
 namespace SpotDevBox.Commands;
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using SpotDevBox.Core.Savings;
+using SpotDevBox.Hosting;
 using SpotDevBox.Savings;
 
 namespace SpotDevBox.Commands;

@@ -4,6 +4,8 @@ using Serilog.Core;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using SpotDevBox.Backup.Storage;
+using SpotDevBox.Hosting;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox.Commands;
 

@@ -1,11 +1,12 @@
 using System.ComponentModel;
 using Spectre.Console;
 using Spectre.Console.Cli;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox.Commands;
 
 /// <summary>Options every repository verb shares.</summary>
-internal partial class RepositorySettings : CommandSettings
+internal partial class RepositorySettings : CommandSettings, IRepositoryAddress
 {
     [CommandOption("-r|--repo <REPOSITORY>")]
     [Description("Repository: s3://bucket/prefix, file:///path or a directory path. Default: $SPOTDEVBOX_REPOSITORY.")]

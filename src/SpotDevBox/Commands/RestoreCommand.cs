@@ -5,6 +5,8 @@ using Serilog.Core;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using SpotDevBox.Backup.Engine;
+using SpotDevBox.Hosting;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox.Commands;
 

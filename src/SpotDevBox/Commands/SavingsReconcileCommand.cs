@@ -11,6 +11,8 @@ using Spectre.Console.Cli;
 using SpotDevBox.Backup.Storage;
 using SpotDevBox.Controller;
 using SpotDevBox.Core.Savings;
+using SpotDevBox.Hosting;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox.Commands;
 

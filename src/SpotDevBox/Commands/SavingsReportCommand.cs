@@ -11,6 +11,7 @@ using SpotDevBox.Controller;
 using SpotDevBox.Core.Boxes;
 using SpotDevBox.Core.Controller;
 using SpotDevBox.Core.Savings;
+using SpotDevBox.Hosting;
 using SpotDevBox.Savings;
 
 namespace SpotDevBox.Commands;

@@ -5,11 +5,13 @@ using Microsoft.Extensions.Configuration;
 using Spectre.Console.Cli;
 using SpotDevBox.Backup.Storage;
 using SpotDevBox.Builds;
+using SpotDevBox.Controller;
 using SpotDevBox.Core.Boxes;
 using SpotDevBox.Core.Compute;
 using SpotDevBox.Core.Ssh;
 using SpotDevBox.Deploy;
 using SpotDevBox.Hosting;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox.Commands;
 

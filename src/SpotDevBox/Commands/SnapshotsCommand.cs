@@ -1,6 +1,8 @@
 using System.ComponentModel;
 using Serilog.Core;
 using Spectre.Console;
+using SpotDevBox.Hosting;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox.Commands;
 

@@ -3,8 +3,10 @@ using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Spectre.Console;
 using Spectre.Console.Cli;
+using SpotDevBox.Controller;
 using SpotDevBox.Core.Boxes;
 using SpotDevBox.Core.Ssh;
+using SpotDevBox.Hosting;
 using SpotDevBox.Ssh;
 
 namespace SpotDevBox.Commands;

@@ -13,6 +13,7 @@ using SpotDevBox.Core.Controller;
 using SpotDevBox.Core.Launch;
 using SpotDevBox.Core.Savings;
 using SpotDevBox.Core.Schedules;
+using SpotDevBox.Hosting;
 
 namespace SpotDevBox.Commands;
 

@@ -1,6 +1,6 @@
 using SpotDevBox.Agent;
-using SpotDevBox.Commands;
 using SpotDevBox.Core.Launch;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox.Controller;
 

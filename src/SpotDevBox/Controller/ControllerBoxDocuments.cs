@@ -1,8 +1,8 @@
 using SpotDevBox.Agent;
 using SpotDevBox.Backup.Storage;
-using SpotDevBox.Commands;
 using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Controller;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox.Controller;
 
@@ -41,7 +41,7 @@ internal sealed class ControllerBoxDocuments(RepositoryOpener opener, TimeProvid
             return null;
         }
 
-        var store = opener.CreateStore(new RepositorySettings { Repository = root });
+        var store = opener.CreateStore(new RepositoryAddress(root));
         try
         {
             return BoxJson.Parse(await store.GetAsync(key, cancellationToken), BoxJson.Default.BudgetOverride, BudgetOverrideLocation(storage, owner, box));
@@ -63,7 +63,7 @@ internal sealed class ControllerBoxDocuments(RepositoryOpener opener, TimeProvid
     public async Task WriteBudgetOverrideAsync(string storage, string owner, string box, BudgetOverride grant, CancellationToken cancellationToken)
     {
         var (root, key) = OperatorDocument(storage, owner, box);
-        var store = opener.CreateStore(new RepositorySettings { Repository = root });
+        var store = opener.CreateStore(new RepositoryAddress(root));
         try
         {
             await store.PutAsync(key, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(grant, BoxJson.Default.BudgetOverride), cancellationToken);

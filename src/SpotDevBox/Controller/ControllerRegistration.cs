@@ -5,8 +5,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Quartz;
-using SpotDevBox.Commands;
-using SpotDevBox.Hosting;
+using SpotDevBox.Aws;
+using SpotDevBox.Core;
 using SpotDevBox.Core.Boxes;
 using SpotDevBox.Core.Compute;
 using SpotDevBox.Core.Controller;
@@ -23,9 +23,8 @@ internal static class ControllerRegistration
     /// </summary>
     public static IServiceCollection AddSpotDevBoxControllerCore(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSpotDevBoxCompute(configuration);
-        services.TryAddSingleton<BoxLaunchGate>();
-        services.TryAddSingleton<BoxLauncher>();
+        services.AddSpotDevBoxAws(configuration);
+        services.AddSpotDevBoxControllerDomain();
         services.TryAddSingleton<IOptions<ControllerOptions>>(_ => Options.Create(ControllerConfiguration.ReadValidated(configuration)));
         services.TryAddSingleton(sp =>
         {
@@ -34,18 +33,14 @@ internal static class ControllerRegistration
         });
         services.TryAddSingleton<IControllerStore>(sp => sp.GetRequiredService<ControllerStore>());
         services.TryAddSingleton<ILedgerStore>(sp => sp.GetRequiredService<ControllerStore>());
-        services.TryAddSingleton<IBudgetGuard, BudgetGuard>();
         services.TryAddSingleton<IRepositorySizes, RepositorySizes>();
-        services.TryAddSingleton<ISessionCostRecorder, SessionCostRecorder>();
         services.TryAddSingleton<IBoxDocuments, ControllerBoxDocuments>();
         services.TryAddSingleton<ILaunchUserData, ControllerUserData>();
         services.TryAddSingleton<ILaunchClaimStore, BoxLaunchClaimStore>();
-        services.TryAddSingleton<LaunchClaims>();
         // One controller at a time per box: across the cluster on PostgreSQL, within this process on SQLite.
         services.TryAddSingleton<IBoxLocks>(sp => sp.GetRequiredService<ControllerStore>() is { Database: ControllerDatabase.Postgres } store
             ? new PostgresBoxLocks(store, sp.GetRequiredService<TimeProvider>())
             : new InProcessBoxLocks());
-        services.TryAddSingleton<Reconciler>();
         return services;
     }
 
@@ -54,7 +49,6 @@ internal static class ControllerRegistration
     {
         services.AddSpotDevBoxControllerCore(configuration);
         services.TryAddSingleton<TransitionTriggers>();
-        services.TryAddSingleton<DailySummary>();
         var interval = configuration.GetSection($"{ControllerOptions.SectionName}:Reconcile").GetValue(nameof(ReconcileOptions.Interval), new ReconcileOptions().Interval);
         if (interval <= TimeSpan.Zero)
         {

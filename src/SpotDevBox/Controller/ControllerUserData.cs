@@ -1,11 +1,11 @@
 using Microsoft.Extensions.Options;
 using SpotDevBox.Backup.Storage;
 using SpotDevBox.Builds;
-using SpotDevBox.Commands;
 using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Boxes;
 using SpotDevBox.Core.Compute;
 using SpotDevBox.Core.Controller;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox.Controller;
 
@@ -23,7 +23,7 @@ internal sealed class ControllerUserData(IOptions<ControllerOptions> options, Re
             throw new UserDataException(missingKey);
         }
 
-        var store = opener.CreateStore(new RepositorySettings { Repository = options.Value.AgentBuilds });
+        var store = opener.CreateStore(new RepositoryAddress(options.Value.AgentBuilds));
         try
         {
             return await PrepareAsync(store, box, boxOptions, rollback, options.Value.Fleet?.RepositoryKeyArn ?? "", cancellationToken);

@@ -1,6 +1,6 @@
 using SpotDevBox.Backup.Storage;
-using SpotDevBox.Commands;
 using SpotDevBox.Core.Savings;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox.Controller;
 
@@ -9,7 +9,7 @@ internal sealed partial class RepositorySizes(RepositoryOpener opener, Microsoft
 {
     public async Task<long?> BytesAsync(string storage, CancellationToken cancellationToken)
     {
-        var store = opener.CreateStore(new RepositorySettings { Repository = storage });
+        var store = opener.CreateStore(new RepositoryAddress(storage));
         try
         {
             long total = 0;

@@ -2,11 +2,12 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
+using SpotDevBox.Aws.Compute;
 using SpotDevBox.Backup.Repository;
-using SpotDevBox.Commands;
 using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Boxes;
 using SpotDevBox.Core.Savings;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox.Hosting;
 

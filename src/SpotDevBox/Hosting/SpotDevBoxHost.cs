@@ -5,10 +5,10 @@ using Microsoft.Extensions.Hosting;
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;
-using SpotDevBox.Backup.FileSystem;
-using SpotDevBox.Backup.Repository;
-using SpotDevBox.Commands;
+using SpotDevBox.Aws;
+using SpotDevBox.Backup;
 using SpotDevBox.Deploy;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox.Hosting;
 
@@ -41,8 +41,11 @@ internal static class SpotDevBoxHost
         logFile = file;
         builder.Services.AddSingleton(file);
         builder.Services.AddSerilog((services, logger) => ConfigureSerilog(logger, builder.Configuration, consoleLevel, file));
+        // The libraries register their own services; the executable adds what lives in it.
         builder.Services.AddSpotDevBoxBackup(builder.Configuration);
-        builder.Services.AddSpotDevBoxCompute(builder.Configuration);
+        builder.Services.AddSpotDevBoxAws(builder.Configuration);
+        builder.Services.AddSpotDevBoxRepositories(builder.Configuration);
+        builder.Services.TryAddSingleton<Ssh.BoxConnections>();
         builder.Services.AddSpotDevBoxPrices(builder.Configuration);
         builder.Services.AddSpotDevBoxDeploy(builder.Configuration);
         builder.Services.AddSingleton(consoleLevel);
@@ -68,22 +71,5 @@ internal static class SpotDevBoxHost
                     standardErrorFromLevel: LogEventLevel.Verbose,
                     levelSwitch: consoleLevel));
         file.AddSink(logger);
-    }
-
-    /// <summary>The backup verbs' services; TryAdd so a host (or a test) can replace any of them.</summary>
-    public static IServiceCollection AddSpotDevBoxBackup(this IServiceCollection services, IConfiguration configuration)
-    {
-        services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IFileSystemMetadata, UnixFileSystem>();
-        services.AddOptions<BackupEngineOptions>().BindConfiguration(BackupEngineOptions.SectionName, o => o.ErrorOnUnknownConfiguration = true).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IValidateOptions<BackupEngineOptions>, BackupEngineOptionsValidator>());
-        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName, o => o.ErrorOnUnknownConfiguration = true).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IValidateOptions<StorageOptions>, StorageOptionsValidator>());
-        services.AddOptions<KeyOptions>().BindConfiguration(KeyOptions.SectionName, o => o.ErrorOnUnknownConfiguration = true).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IValidateOptions<KeyOptions>, KeyOptionsValidator>());
-        services.TryAddSingleton<RepositoryOpener>();
-        services.TryAddSingleton<KeyAccess>();
-        _ = configuration;
-        return services;
     }
 }

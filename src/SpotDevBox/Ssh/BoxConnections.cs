@@ -1,8 +1,9 @@
 using SpotDevBox.Agent;
-using SpotDevBox.Commands;
 using SpotDevBox.Core.Boxes;
 using SpotDevBox.Core.Compute;
 using SpotDevBox.Core.Ssh;
+using SpotDevBox.Hosting;
+using SpotDevBox.Repositories;
 
 namespace SpotDevBox.Ssh;
 

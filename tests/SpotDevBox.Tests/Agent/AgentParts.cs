@@ -5,7 +5,7 @@ using Microsoft.Extensions.Time.Testing;
 using SpotDevBox.Agent;
 using SpotDevBox.Backup.FileSystem;
 using SpotDevBox.Backup.Repository;
-using SpotDevBox.Commands;
+using SpotDevBox.Repositories;
 using SpotDevBox.Core.Agent;
 using SpotDevBox.Core.Idle;
 using TestSupport;

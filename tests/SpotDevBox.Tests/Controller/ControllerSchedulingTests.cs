@@ -7,7 +7,9 @@ using Microsoft.Extensions.Time.Testing;
 using Quartz;
 using SpotDevBox.Controller;
 using SpotDevBox.Core.Controller;
+using SpotDevBox.Backup;
 using SpotDevBox.Hosting;
+using SpotDevBox.Repositories;
 using TestSupport;
 
 namespace SpotDevBox.Tests.Controller;
@@ -48,6 +50,7 @@ public sealed class ControllerSchedulingTests : IAsyncLifetime
         builder.Logging.AddProvider(_log);
         // The services SpotDevBoxHost registers for every verb that the controller's jobs use.
         builder.Services.AddSpotDevBoxBackup(builder.Configuration);
+        builder.Services.AddSpotDevBoxRepositories(builder.Configuration);
         builder.Services.AddSpotDevBoxPrices(builder.Configuration);
         ControllerRegistration.AddSpotDevBoxController(builder.Services, builder.Configuration);
         _host = builder.Build();

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using SpotDevBox.Hosting;
 
-namespace SpotDevBox.Commands;
+namespace SpotDevBox.Repositories;
 
 /// <summary>
 /// Where a repository passphrase comes from, as restic users expect (docs/security.md, "Keys"): <c>--password-file</c>,

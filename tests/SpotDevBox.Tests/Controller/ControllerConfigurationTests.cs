@@ -1,9 +1,9 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
-using SpotDevBox.Commands;
+using SpotDevBox.Controller;
 using SpotDevBox.Core.Boxes;
 
-namespace SpotDevBox.Tests.Cli;
+namespace SpotDevBox.Tests.Controller;
 
 /// <summary>
 /// ControllerConfiguration finds unknown keys by walking the option classes' properties. The native AOT

@@ -1,4 +1,4 @@
-namespace SpotDevBox.Commands;
+namespace SpotDevBox.Hosting;
 
 /// <summary>The documented exit codes (README "Exit codes").</summary>
 internal static class ExitCodes

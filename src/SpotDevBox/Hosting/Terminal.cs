@@ -2,7 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
 
-namespace SpotDevBox.Commands;
+namespace SpotDevBox.Hosting;
 
 /// <summary>
 /// Where output goes: results on stdout (plain or JSON), progress and warnings on stderr, so that

@@ -1,9 +1,10 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using SpotDevBox.Backup.Engine;
 using SpotDevBox.Commands;
+using SpotDevBox.Hosting;
 using TestSupport;
 
-namespace SpotDevBox.Tests.Cli;
+namespace SpotDevBox.Tests.Hosting;
 
 public sealed class TerminalTests
 {

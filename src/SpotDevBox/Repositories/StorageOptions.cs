@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace SpotDevBox.Commands;
+namespace SpotDevBox.Repositories;
 
 /// <summary>How to reach S3, from the "Storage" section; the command line overrides each setting.</summary>
 internal sealed class StorageOptions

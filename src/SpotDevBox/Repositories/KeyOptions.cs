@@ -2,7 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using SpotDevBox.Backup.Keys;
 
-namespace SpotDevBox.Commands;
+namespace SpotDevBox.Repositories;
 
 /// <summary>
 /// How new repository keys are made, from the "Keys" section (docs/security.md, "Keys"): the cost of the passphrase

@@ -1,6 +1,7 @@
-using SpotDevBox.Commands;
+using SpotDevBox.Hosting;
+using SpotDevBox.Repositories;
 
-namespace SpotDevBox.Tests.Cli;
+namespace SpotDevBox.Tests.Repositories;
 
 /// <summary>The password sources with real files and real child processes; the terminal prompt behind its interface.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]

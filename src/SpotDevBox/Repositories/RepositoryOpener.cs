@@ -5,7 +5,7 @@ using SpotDevBox.Backup.Keys;
 using SpotDevBox.Backup.Repository;
 using SpotDevBox.Backup.Storage;
 
-namespace SpotDevBox.Commands;
+namespace SpotDevBox.Repositories;
 
 /// <summary>Turns --repo and the storage settings into an object store and a repository.</summary>
 internal sealed class RepositoryOpener(
@@ -15,11 +15,11 @@ internal sealed class RepositoryOpener(
     private readonly PasswordSource passwords = PasswordSource.ForThisProcess();
 
     /// <summary>The configured engine options, with --cache-dir applied on a copy (the bound instance is shared).</summary>
-    public BackupEngineOptions EngineOptions(RepositorySettings settings) =>
+    public BackupEngineOptions EngineOptions(IRepositoryAddress settings) =>
         settings.CacheDirectory is { } cache ? engineOptions.Value.WithCacheDirectory(cache) : engineOptions.Value;
 
     /// <param name="historyDays">The history window that initializing an S3 repository puts in its lifecycle rule.</param>
-    public IObjectStore CreateStore(RepositorySettings settings, int historyDays = S3StoreOptions.DefaultHistoryDays)
+    public IObjectStore CreateStore(IRepositoryAddress settings, int historyDays = S3StoreOptions.DefaultHistoryDays)
     {
         var location = RepositoryLocation.Parse(settings.Repository ?? "");
         if (location.Kind == RepositoryKind.Local)
@@ -36,7 +36,7 @@ internal sealed class RepositoryOpener(
     }
 
     /// <summary>Opens with a key source of the caller's (the agent's: its KMS key or its password file).</summary>
-    public Task<BackupRepository> OpenAsync(RepositorySettings settings, IRepositoryKeySource keys, CancellationToken cancellationToken) =>
+    public Task<BackupRepository> OpenAsync(IRepositoryAddress settings, IRepositoryKeySource keys, CancellationToken cancellationToken) =>
         BackupRepository.OpenAsync(CreateStore(settings), EngineOptions(settings), time, loggers.CreateLogger<BackupRepository>(), keys, cancellationToken);
 
     /// <summary>The KMS client the key sources share (created on first use).</summary>
@@ -44,11 +44,11 @@ internal sealed class RepositoryOpener(
 
     public Argon2idParameters NewKeyParameters => keyOptions.Value.Parameters;
 
-    public Task<BackupRepository> OpenAsync(RepositorySettings settings, CancellationToken cancellationToken) =>
+    public Task<BackupRepository> OpenAsync(IRepositoryAddress settings, CancellationToken cancellationToken) =>
         BackupRepository.OpenAsync(CreateStore(settings), EngineOptions(settings), time, loggers.CreateLogger<BackupRepository>(), KeySource(settings, creating: false), cancellationToken);
 
     /// <summary>Creates an encrypted repository; its master key is wrapped by the passphrase (or by KMS with --box).</summary>
-    public Task<BackupRepository> InitializeAsync(RepositorySettings settings, CancellationToken cancellationToken, int historyDays = S3StoreOptions.DefaultHistoryDays) =>
+    public Task<BackupRepository> InitializeAsync(IRepositoryAddress settings, CancellationToken cancellationToken, int historyDays = S3StoreOptions.DefaultHistoryDays) =>
         BackupRepository.InitializeAsync(
             CreateStore(settings, historyDays), EngineOptions(settings), time, loggers.CreateLogger<BackupRepository>(), prepareStore: true, KeySource(settings, creating: true), cancellationToken);
 
@@ -57,7 +57,7 @@ internal sealed class RepositoryOpener(
     /// --password-file, --password-command, $SPOTDEVBOX_PASSWORD or a terminal prompt (asked twice when creating).
     /// Nothing is asked until a repository turns out to be encrypted.
     /// </summary>
-    public IRepositoryKeySource KeySource(RepositorySettings settings, bool creating)
+    public IRepositoryKeySource KeySource(IRepositoryAddress settings, bool creating)
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (settings.Box is { } box)
@@ -77,8 +77,11 @@ internal sealed class RepositoryOpener(
             ct => source.ReadAsync(settings.PasswordFile, settings.PasswordCommand, ct, confirm: creating),
             time,
             keyOptions.Value.Parameters,
-            label: KeyAccess.DefaultLabel());
+            label: DefaultKeyLabel());
     }
+
+    /// <summary>The label of a passphrase key this process adds: user@host.</summary>
+    public static string DefaultKeyLabel() => Environment.UserName + "@" + Environment.MachineName;
 
     private static string? NullIfEmpty(string value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }
