@@ -25,6 +25,8 @@ internal static class PlatformVerbs
         "box add", "box remove",
         // S3 (or a local directory) and KMS: an owner manages their repository's keys from a laptop.
         "key list", "key add", "key remove", "key passwd",
+        // The controllers' database, as savings reads it: an operator looks at the cluster from anywhere.
+        "controller status",
     };
 
     /// <summary>This system's name when it is not Linux ("Windows", "macOS"), else null: every verb runs.</summary>

@@ -18,7 +18,7 @@ public sealed class PlatformVerbsTests : IDisposable
         ["init", "backup", "restore", "snapshots", "forget", "prune", "check", "unlock", "recover", "migrate", "agent run", "controller run"];
 
     private static readonly string[] LaptopVerbs =
-        ["up", "down", "status", "ssh", "ssh-config", "keepalive", "schedule", "savings", "savings reconcile", "estimate", "prices refresh", "agent publish", "storage migrate", "box add", "box remove", "setup", "key list", "key add", "key remove", "key passwd"];
+        ["up", "down", "status", "ssh", "ssh-config", "keepalive", "schedule", "savings", "savings reconcile", "estimate", "prices refresh", "agent publish", "storage migrate", "box add", "box remove", "setup", "key list", "key add", "key remove", "key passwd", "controller status"];
 
     public static TheoryData<string> Registered() => [.. SpotDevBoxApp.RegisteredVerbs().Settings.Keys.Order(StringComparer.Ordinal)];
 
@@ -49,7 +49,7 @@ public sealed class PlatformVerbsTests : IDisposable
         {
             var where = verb == "controller run" ? "the controller's server" : "the box: spotdevbox ssh BOX";
             Assert.Equal(
-                [$"spotdevbox: '{verb}' runs on Linux ({where}), not on Windows; on Windows use agent publish, box add, box remove, down, estimate, keepalive, key add, key list, key passwd, key remove, " +
+                [$"spotdevbox: '{verb}' runs on Linux ({where}), not on Windows; on Windows use agent publish, box add, box remove, controller status, down, estimate, keepalive, key add, key list, key passwd, key remove, " +
                     "prices refresh, savings, savings reconcile, schedule, setup, ssh, ssh-config, status, storage migrate, up"],
                 result.StderrLines);
         }
