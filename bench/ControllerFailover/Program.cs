@@ -100,10 +100,11 @@ report.AppendLine(CultureInfo.InvariantCulture, $"- {startedAt:yyyy-MM-dd HH:mm}
 report.AppendLine(CultureInfo.InvariantCulture, $"- controllers: {(binary is null ? "the Release build (JIT), dotnet spotdevbox.dll" : binary)}; two on one PostgreSQL database; Reconcile:Interval 30 s; target {target:0.#} s");
 report.AppendLine("- lateness: the window's opening -> the first RunInstances at the endpoint (no failure; the trigger is set 1 s after the change)");
 report.AppendLine("- failover: SIGKILL of the controller inside that RunInstances -> the survivor's RunInstances at the endpoint; instance: -> the endpoint holds the instance");
+report.AppendLine("- survivor's path: recovery = Quartz found the dead member and recovered its job; pass = the survivor's own reconcile pass launched first");
 report.AppendLine("- Quartz bound: interval + 7.5 s (a member silent that long is dead) + up to one interval (until the survivor's next check-in)");
 report.AppendLine();
-report.AppendLine("| check-in s | run | killed | lateness s | failover s | instance s | Quartz bound s | instances | result |");
-report.AppendLine("|---:|---:|---|---:|---:|---:|---:|---:|---|");
+report.AppendLine("| check-in s | run | killed | lateness s | failover s | instance s | survivor's path | Quartz bound s | instances | result |");
+report.AppendLine("|---:|---:|---|---:|---:|---:|---|---:|---:|---|");
 foreach (var r in results)
 {
     report.AppendLine(Row(r));
@@ -113,7 +114,7 @@ foreach (var group in results.GroupBy(r => r.Checkin))
 {
     var ok = group.Where(r => r.Failover is not null).ToList();
     report.AppendLine(string.Create(CultureInfo.InvariantCulture,
-        $"| **{group.Key}** | median of {ok.Count} | | {Median(ok.Select(r => r.Lateness!.Value))} | **{Median(ok.Select(r => r.Failover!.Value))}** | {Median(ok.Select(r => r.Instance!.Value))} | {Bound(group.Key):0.0} | | |"));
+        $"| **{group.Key}** | median of {ok.Count} | | {Median(ok.Select(r => r.Lateness!.Value))} | **{Median(ok.Select(r => r.Failover!.Value))}** | {Median(ok.Select(r => r.Instance!.Value))} | | {Bound(group.Key):0.0} | | |"));
 }
 
 Directory.CreateDirectory(Path.GetDirectoryName(output)!);
@@ -148,8 +149,10 @@ async Task<RunResult> RunOnceAsync(int checkin, int run)
             });
         }
 
-        // The window opens at a minute boundary at least 25 s away, so both controllers have started and passed once
-        // with the box down; never across midnight ("daily HH:MM-24:00" would then be open already).
+        // The window opens at a minute boundary M; the controllers start at M - 25 s, so both have started and passed once
+        // with the box down, and their next pass (Reconcile:Interval 60 s, the longest allowed) comes at about M + 35 s:
+        // the survivor's own pass would launch the box too, and is kept out of the way of the trigger's recovery.
+        // Never across midnight ("daily HH:MM-24:00" would then be open already).
         var now = TimeProvider.System.GetUtcNow().UtcDateTime;
         var opening = NextOpening(now);
         if (opening.Date != now.Date)
@@ -169,7 +172,7 @@ async Task<RunResult> RunOnceAsync(int checkin, int run)
                 "Fleet": { "Region": "us-east-1", "StorageRoot": "s3://{{bucket}}/boxes", "RepositoryKeyArn": "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0" },
                 "Database": "{{postgres.ConnectionString(database)}}",
                 "Cluster": { "CheckinInterval": "{{TimeSpan.FromSeconds(checkin):c}}" },
-                "Reconcile": { "Interval": "00:00:30" },
+                "Reconcile": { "Interval": "00:01:00" },
                 "Boxes": {
                   "e2e": {
                     "Owner": "dev", "Region": "us-east-1", "InstanceTypes": ["m6i.large"], "Subnets": ["subnet-0aaa1111"],
@@ -183,9 +186,14 @@ async Task<RunResult> RunOnceAsync(int checkin, int run)
             """);
 
         var hold = ec2.HoldRunInstances(beforeMaking: true);
+        if (opening - LeadIn - TimeProvider.System.GetUtcNow().UtcDateTime is { Ticks: > 0 } wait)
+        {
+            await Task.Delay(wait);
+        }
+
         controllers.Add(Controller.Start("a", binary, dll, dir, config, peer.Endpoint, ec2.ServiceUrl.ToString()));
         controllers.Add(Controller.Start("b", binary, dll, dir, config, peer.Endpoint, ec2.ServiceUrl.ToString()));
-        var fail = (string why) => new RunResult(checkin, run, "", null, null, null, ec2.Instances.Count, "FAIL: " + why);
+        var fail = (string why) => new RunResult(checkin, run, "", null, null, null, "-", ec2.Instances.Count, "FAIL: " + why);
         if (!await WaitAsync(() => controllers.All(c => c.Started), TimeSpan.FromSeconds(120)))
         {
             return fail("a controller did not start within 120 s");
@@ -213,6 +221,8 @@ async Task<RunResult> RunOnceAsync(int checkin, int run)
         }
 
         var launcher = tried[0];
+        var survivor = controllers.Single(c => c != launcher);
+        var killedAt = TimeProvider.System.GetUtcNow().UtcDateTime;
         var killed = Stopwatch.GetTimestamp();
         launcher.Kill();
         await launcher.Process.WaitForExitAsync();
@@ -244,7 +254,7 @@ async Task<RunResult> RunOnceAsync(int checkin, int run)
         var verdict = instance is null ? $"FAIL: no instance within {deadline.TotalSeconds:0} s of the kill"
             : instances != 1 ? $"FAIL: {instances} instances, not 1"
             : failover > target ? $"over the {target:0.#} s target" : "ok";
-        return new RunResult(checkin, run, launcher.Name, lateness, failover, instance, instances, verdict);
+        return new RunResult(checkin, run, launcher.Name, lateness, failover, instance, survivor.LaunchedBy(opening, killedAt), instances, verdict);
     }
     finally
     {
@@ -264,7 +274,7 @@ async Task<RunResult> RunOnceAsync(int checkin, int run)
 
 static DateTime NextOpening(DateTime now)
 {
-    var earliest = now.AddSeconds(25);
+    var earliest = now + LeadIn;
     var minute = new DateTime(earliest.Ticks - (earliest.Ticks % TimeSpan.TicksPerMinute), DateTimeKind.Utc);
     return minute < earliest ? minute.AddMinutes(1) : minute;
 }
@@ -297,9 +307,9 @@ static string Median(IEnumerable<double> values)
 }
 
 static string Row(RunResult r) => string.Create(CultureInfo.InvariantCulture,
-    $"| {r.Checkin} | {r.Run} | {(r.Killed == "" ? "-" : r.Killed)} | {Seconds(r.Lateness)} | {Seconds(r.Failover)} | {Seconds(r.Instance)} | {Bound(r.Checkin):0.0} | {r.Instances} | {r.Verdict} |");
+    $"| {r.Checkin} | {r.Run} | {(r.Killed == "" ? "-" : r.Killed)} | {Seconds(r.Lateness)} | {Seconds(r.Failover)} | {Seconds(r.Instance)} | {r.Path} | {Bound(r.Checkin):0.0} | {r.Instances} | {r.Verdict} |");
 
-internal sealed record RunResult(int Checkin, int Run, string Killed, double? Lateness, double? Failover, double? Instance, int Instances, string Verdict);
+internal sealed record RunResult(int Checkin, int Run, string Killed, double? Lateness, double? Failover, double? Instance, string Path, int Instances, string Verdict);
 
 /// <summary>One <c>controller run</c> process, its stderr kept (the log, as Logging:File is off).</summary>
 internal sealed class Controller
@@ -322,6 +332,22 @@ internal sealed class Controller
     }
 
     public bool Started => Stderr.Split('\n').Any(l => l.Contains("Controller ", StringComparison.Ordinal) && l.Contains(" started, ", StringComparison.Ordinal));
+
+    /// <summary>
+    /// "recovery" if Quartz's cluster manager in this controller found the killed member (its log says so) between the
+    /// kill and this controller's launch, else "pass" (its own reconcile pass launched the box first).
+    /// </summary>
+    public string LaunchedBy(DateTime opening, DateTime killed)
+    {
+        var lines = Stderr.Split('\n').Select(l => (At: Stamp(l, opening), Line: l)).ToList();
+        var launch = lines.FindIndex(l => l.At >= killed && l.Line.Contains("Launching box e2e", StringComparison.Ordinal));
+        return launch < 0 ? "-"
+            : lines.Take(launch).Any(l => l.At >= killed && l.Line.Contains("ClusterManager: detected", StringComparison.Ordinal)) ? "recovery" : "pass";
+    }
+
+    // The wall-clock time the line was read (HH:mm:ss.fff), on the opening's day.
+    private static DateTime Stamp(string line, DateTime opening) =>
+        line.Length > 12 && TimeSpan.TryParseExact(line[..12], @"hh\:mm\:ss\.fff", CultureInfo.InvariantCulture, out var t) ? opening.Date + t : DateTime.MinValue;
 
     public bool Tried => Stderr.Contains("Box e2e: trying candidate", StringComparison.Ordinal);
 
@@ -381,4 +407,10 @@ internal sealed class Controller
             Process.Kill();
         }
     }
+}
+
+internal static partial class Program
+{
+    /// <summary>From the controllers' start to the window's opening.</summary>
+    private static readonly TimeSpan LeadIn = TimeSpan.FromSeconds(25);
 }
