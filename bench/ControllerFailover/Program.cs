@@ -97,7 +97,7 @@ finally
 
 var report = new StringBuilder();
 report.AppendLine(CultureInfo.InvariantCulture, $"- {startedAt:yyyy-MM-dd HH:mm} UTC; {Environment.ProcessorCount} cores; load average {load[0]} {load[1]} {load[2]} at the start");
-report.AppendLine(CultureInfo.InvariantCulture, $"- controllers: {(binary is null ? "the Release build (JIT), dotnet spotdevbox.dll" : binary)}; two on one PostgreSQL database; Reconcile:Interval 30 s; target {target:0.#} s");
+report.AppendLine(CultureInfo.InvariantCulture, $"- controllers: {(binary is null ? "the Release build (JIT), dotnet spotdevbox.dll" : binary)}; two on one PostgreSQL database; Reconcile:Interval 60 s; target {target:0.#} s");
 report.AppendLine("- lateness: the window's opening -> the first RunInstances at the endpoint (no failure; the trigger is set 1 s after the change)");
 report.AppendLine("- failover: SIGKILL of the controller inside that RunInstances -> the survivor's RunInstances at the endpoint; instance: -> the endpoint holds the instance");
 report.AppendLine("- survivor's path: recovery = Quartz found the dead member and recovered its job; pass = the survivor's own reconcile pass launched first");
