@@ -290,7 +290,8 @@ public sealed partial class ControllerOptionsValidator : IValidateOptions<Contro
         Between(failures, $"{rs}:AgentStaleAfter", r.AgentStaleAfter, TimeSpan.FromMinutes(6), TimeSpan.FromHours(1));
         Between(failures, $"{rs}:StopHardLimit", r.StopHardLimit, TimeSpan.FromHours(2) + TimeSpan.FromMinutes(10), TimeSpan.FromDays(1));
         Between(failures, $"{rs}:MaxLaunchRetryDelay", r.MaxLaunchRetryDelay, TimeSpan.FromMinutes(1), TimeSpan.FromHours(6));
-        Between(failures, $"{ControllerOptions.SectionName}:Cluster:CheckinInterval", options.Cluster.CheckinInterval, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(60));
+        // At most 10 s: a failover takes up to two intervals plus Quartz's 7.5 s, and the promise is 30 s or less.
+        Between(failures, $"{ControllerOptions.SectionName}:Cluster:CheckinInterval", options.Cluster.CheckinInterval, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10));
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -37,6 +37,28 @@ public sealed class ControllerOptionsValidatorTests
     public void Validate_ValidBox_Succeeds() => Assert.Empty(Failures("alice", _ => { }));
 
     [Theory]
+    [InlineData(1, false)]
+    [InlineData(2, true)]
+    [InlineData(10, true)]
+    [InlineData(11, false)]
+    [InlineData(60, false)]
+    public void Validate_ClusterCheckinInterval_2To10SecondsSoAFailoverStaysWithin30(int seconds, bool valid)
+    {
+        var options = new ControllerOptions { Cluster = { CheckinInterval = TimeSpan.FromSeconds(seconds) } };
+
+        var failures = new ControllerOptionsValidator().Validate(null, options).Failures?.ToList() ?? [];
+
+        if (valid)
+        {
+            Assert.Empty(failures);
+        }
+        else
+        {
+            Assert.Equal([$"Controller:Cluster:CheckinInterval must be between 00:00:02 and 00:00:10, got {TimeSpan.FromSeconds(seconds):c}"], failures);
+        }
+    }
+
+    [Theory]
     [InlineData("Alice", "Controller:Boxes:Alice: a box name is 1-32 lower-case letters, digits and '-', starting with a letter, got 'Alice'")]
     [InlineData("1box", "Controller:Boxes:1box: a box name is 1-32 lower-case letters, digits and '-', starting with a letter, got '1box'")]
     public void Validate_BadBoxName_NamesIt(string name, string expected) => Assert.Contains(expected, Failures(name, _ => { }));
