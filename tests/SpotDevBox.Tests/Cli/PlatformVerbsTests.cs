@@ -77,7 +77,7 @@ public sealed class PlatformVerbsTests : IDisposable
         var linux = await cli.RunAsync(["backup", "--repo", "repo", "--init", "src"], new Dictionary<string, string?> { [PlatformVerbs.TestVariable] = "linux" });
 
         Assert.Equal(2, mac.ExitCode);
-        Assert.StartsWith("spotdevbox: 'backup' runs on Linux (the box: spotdevbox ssh BOX), not on macOS; on macOS use agent publish, box add, box remove, down,", mac.Stderr, StringComparison.Ordinal);
+        Assert.StartsWith("spotdevbox: 'backup' runs on Linux (the box: spotdevbox ssh BOX), not on macOS; on macOS use agent publish, box add, box remove, controller status, down,", mac.Stderr, StringComparison.Ordinal);
         Assert.True(linux.ExitCode == 0, linux.ToString());
     }
 
